@@ -1,0 +1,328 @@
+"""The audit log service: append events in the caller's transaction, seal, verify, read.
+
+:meth:`AuditLog.record` adds and flushes an event inside the caller's transaction, so the
+event commits or rolls back with the change it records. Appenders serialise on the
+``audit_head`` row, which gives gapless ``seq`` numbers and a single chain. After a
+transaction that appended events commits, a signed checkpoint of the new head is written
+outside the database (:mod:`klaremont.audit.checkpoints`); a rollback writes nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import threading
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+
+from klaremont.audit import appender, models
+from klaremont.audit.checkpoints import (
+    Checkpoint,
+    CheckpointSigner,
+    append_checkpoint,
+    load_or_create_signing_key,
+    load_trusted_keys,
+)
+from klaremont.audit.encoding import (
+    GENESIS_HASH,
+    EventFields,
+    canonical_json,
+    chain_hash,
+    format_timestamp,
+)
+from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
+from klaremont.audit.models import AuditEvent
+from klaremont.audit.redaction import check_details
+from klaremont.audit.verify import Progress, verify_log
+from klaremont.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from sqlalchemy import Engine
+
+    from klaremont.audit.report import VerificationReport
+    from klaremont.clock import Clock
+    from klaremont.config import Settings
+
+logger = logging.getLogger(__name__)
+
+_PENDING = "klaremont.audit.pending"  # session.info: this transaction appended events
+_HEAD = "klaremont.audit.head"  # session.info: the head to seal once it commits
+READ_LIMIT_MAX = 10_000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # C0, DEL, C1, surrogates
+
+
+def _clean(name: str, value: str | None, limit: int, *, required: bool = False) -> str | None:
+    """Refuse control characters (log injection) and over-long text, naming the field."""
+    if value is None or value == "":
+        if required:
+            msg = f"audit {name} is required"
+            raise ValueError(msg)
+        return None
+    if len(value) > limit:
+        msg = f"audit {name} is longer than {limit} characters"
+        raise ValueError(msg)
+    if _CONTROL.search(value):
+        msg = f"audit {name} contains a control character"
+        raise ValueError(msg)
+    return value
+
+
+def _origin(value: str | None) -> str | None:
+    """Normalise an IP address; other client labels (a proxy's name) are kept as given."""
+    cleaned = _clean("origin", value, models.ORIGIN_MAX)
+    if cleaned is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(cleaned))
+    except ValueError:
+        return cleaned
+
+
+class AuditLog:
+    """The tamper-evident audit log: one per platform, shared by every session."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        signer: CheckpointSigner,
+        checkpoint_file: Path,
+        trusted_keys: Mapping[str, Ed25519PublicKey] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.signer = signer
+        self.checkpoint_file = checkpoint_file
+        self.trusted_keys: dict[str, Ed25519PublicKey] = dict(trusted_keys or {})
+        self.trusted_keys[signer.key_id] = signer.public_key
+        self._state_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._committed: tuple[int, str] = (0, GENESIS_HASH)
+        self._sealed = 0
+        self.last_checkpoint: Checkpoint | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock) -> AuditLog:
+        """Load (or create) the signing key and trust the public keys kept beside it."""
+        key_file = settings.audit_signing_key_file
+        checkpoint_file = settings.audit_checkpoint_file
+        if key_file is None or checkpoint_file is None:
+            msg = "KLAREMONT_AUDIT_SIGNING_KEY_FILE and _CHECKPOINT_FILE must be set"
+            raise ConfigurationError(msg)
+        signer = CheckpointSigner(load_or_create_signing_key(key_file))
+        return cls(
+            clock=clock,
+            signer=signer,
+            checkpoint_file=checkpoint_file,
+            trusted_keys=load_trusted_keys(key_file),
+        )
+
+    # ------------------------------------------------------------------ appending
+
+    def install(self, sessions: sessionmaker[Session]) -> None:
+        """Seal each committed transaction that appended events with a signed checkpoint."""
+        if event.contains(sessions, "after_commit", self._after_commit):
+            return
+        event.listen(sessions, "before_commit", self._before_commit)
+        event.listen(sessions, "after_commit", self._after_commit)
+        event.listen(sessions, "after_rollback", self._after_rollback)
+
+    def record(
+        self,
+        session: Session,
+        *,
+        action: AuditAction,
+        outcome: Outcome = Outcome.SUCCESS,
+        actor: Actor,
+        origin: str | None = None,
+        resource: str | None = None,
+        purpose: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> AuditEvent:
+        """Append one event in ``session``'s transaction (added and flushed, not committed).
+
+        Raises ``ValueError`` for an unknown action, a malformed field, or details that
+        carry a secret or card data (the message names the key, never the value).
+        """
+        tag = AuditAction(action)
+        result = Outcome(outcome)
+        actor_type = ActorType(actor.type)
+        actor_id = _clean("actor id", actor.id, models.ACTOR_ID_MAX, required=True)
+        check_details(details)
+        values: dict[str, Any] = {
+            "occurred_at": format_timestamp(self.clock.now()),
+            "actor_type": actor_type.value,
+            "actor_id": actor_id or "",
+            "action": tag.value,
+            "outcome": result.value,
+            "origin": _origin(origin),
+            "resource": _clean("resource", resource, models.RESOURCE_MAX),
+            "purpose": _clean("purpose", purpose, models.PURPOSE_MAX),
+            "request_id": _clean("request id", request_id, models.REQUEST_ID_MAX),
+            "details": canonical_json(details),
+        }
+        conn = session.connection(bind_arguments={"mapper": AuditEvent.__mapper__})
+        head_seq, head_hash = appender.lock_head(conn)
+        seq = head_seq + 1
+        digest = chain_hash(head_hash, EventFields(seq=seq, **values))
+        row = {**values, "seq": seq, "prev_hash": head_hash, "hash": digest}
+        appender.append(conn, row)
+        session.info[_PENDING] = True
+        session.info[_HEAD] = (seq, digest)
+        event = AuditEvent(**row)
+        make_transient_to_detached(event)  # it is stored: attach it as persistent
+        session.add(event)
+        return event
+
+    # ------------------------------------------------------------------ sealing
+
+    def _before_commit(self, session: Session) -> None:
+        if session.info.get(_PENDING) and _HEAD not in session.info:
+            # a savepoint rolled back after events were appended: ask the database
+            conn = session.connection(bind_arguments={"mapper": AuditEvent.__mapper__})
+            head = appender.read_head(conn)
+            if head is not None:
+                session.info[_HEAD] = head
+
+    def _after_commit(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint was released; the outer transaction may still roll back
+        session.info.pop(_PENDING, None)
+        head = session.info.pop(_HEAD, None)
+        if head is not None:
+            self._seal(head)
+
+    def _after_rollback(self, session: Session) -> None:
+        session.info.pop(_HEAD, None)  # after a savepoint rollback, re-read at commit
+        if not session.in_nested_transaction():
+            session.info.pop(_PENDING, None)
+
+    def _seal(self, head: tuple[int, str]) -> None:
+        """Write a checkpoint for the newest committed head (concurrent commits share one)."""
+        with self._state_lock:
+            if head[0] > self._committed[0]:
+                self._committed = head
+        with self._write_lock:
+            with self._state_lock:
+                seq, digest = self._committed
+            if seq <= self._sealed:
+                return
+            try:
+                self._write(seq, digest)
+            except OSError as exc:
+                # The events are committed; verify will show them as an unsealed tail.
+                logger.error("audit checkpoint for event %d not written: %s", seq, exc)  # noqa: TRY400 - no stack traces in logs
+
+    def _write(self, seq: int, digest: str) -> Checkpoint:
+        checkpoint = self.signer.sign(seq, digest, format_timestamp(self.clock.now()))
+        append_checkpoint(self.checkpoint_file, checkpoint)
+        self._sealed = max(self._sealed, seq)
+        self.last_checkpoint = checkpoint
+        return checkpoint
+
+    def checkpoint(self, engine: Engine) -> Checkpoint | None:
+        """Sign the last stored event now (``None`` when the log is empty)."""
+        with engine.connect() as conn:
+            last = conn.exec_driver_sql(appender.statements(conn.dialect.name).last_event).first()
+            conn.rollback()
+        if last is None:
+            return None
+        with self._write_lock:
+            return self._write(int(last[0]), str(last[1]))
+
+    # ------------------------------------------------------------------ checking
+
+    def verify(
+        self,
+        engine: Engine,
+        *,
+        progress: Progress | None = None,
+        workers: int | None = None,
+        all_signatures: bool = False,
+    ) -> VerificationReport:
+        """Check the chain and the checkpoints; report the first broken event and its kind."""
+        return verify_log(
+            engine,
+            self.checkpoint_file,
+            self.trusted_keys,
+            progress=progress,
+            workers=workers,
+            all_signatures=all_signatures,
+        )
+
+    def read(
+        self,
+        session: Session,
+        *,
+        reader: Actor,
+        origin: str | None = None,
+        request_id: str | None = None,
+        action: AuditAction | None = None,
+        actor: Actor | None = None,
+        actor_id: str | None = None,
+        outcome: Outcome | None = None,
+        resource: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_seq: int | None = None,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> list[AuditEvent]:
+        """Events matching the filters; the read itself is recorded as ``audit.read``."""
+        if not 1 <= limit <= READ_LIMIT_MAX:
+            msg = f"limit must be between 1 and {READ_LIMIT_MAX}"
+            raise ValueError(msg)
+        query = select(AuditEvent)
+        filters: dict[str, Any] = {}
+        if action is not None:
+            query = query.where(AuditEvent.action == AuditAction(action).value)
+            filters["action"] = AuditAction(action).value
+        if actor is not None:
+            query = query.where(
+                AuditEvent.actor_type == actor.type.value, AuditEvent.actor_id == actor.id
+            )
+            filters["actor"] = str(actor)
+        if actor_id is not None:
+            query = query.where(AuditEvent.actor_id == actor_id)
+            filters["actor_id"] = actor_id
+        if outcome is not None:
+            query = query.where(AuditEvent.outcome == Outcome(outcome).value)
+            filters["outcome"] = Outcome(outcome).value
+        if resource is not None:
+            query = query.where(AuditEvent.resource == resource)
+            filters["resource"] = resource
+        if since is not None:
+            filters["since"] = format_timestamp(since)
+            query = query.where(AuditEvent.occurred_at >= filters["since"])
+        if until is not None:
+            filters["until"] = format_timestamp(until)
+            query = query.where(AuditEvent.occurred_at < filters["until"])
+        if after_seq is not None:
+            cmp = AuditEvent.seq < after_seq if newest_first else AuditEvent.seq > after_seq
+            query = query.where(cmp)
+            filters["after_seq"] = after_seq
+        order = AuditEvent.seq.desc() if newest_first else AuditEvent.seq.asc()
+        events = list(session.scalars(query.order_by(order).limit(limit)))
+        self.record(
+            session,
+            action=AuditAction.AUDIT_READ,
+            actor=reader,
+            origin=origin,
+            request_id=request_id,
+            resource="audit_events",
+            details={
+                "filters": filters,
+                "limit": limit,
+                "returned": len(events),
+                "seqs": [events[0].seq, events[-1].seq] if events else [],
+            },
+        )
+        return events

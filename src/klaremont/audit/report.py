@@ -1,0 +1,97 @@
+"""What verification found: the kinds of break, each finding, and the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class BreakKind(StrEnum):
+    """How the log was found broken."""
+
+    EDITED = "edited"  # an event's stored fields no longer match its hash
+    DELETED = "deleted"  # an event is missing from the chain
+    INSERTED = "inserted"  # an event that is not part of the chain was added
+    REORDERED = "reordered"  # events were moved to other positions
+    TRUNCATED = "truncated"  # the table ends before the last signed checkpoint
+    REBUILT = "rebuilt"  # consistent chain, but a signed checkpoint disagrees with it
+    BAD_SIGNATURE = "bad_checkpoint_signature"
+    UNKNOWN_KEY = "unknown_checkpoint_key"
+    MALFORMED_CHECKPOINT = "malformed_checkpoint"
+
+
+CHAIN_KINDS = frozenset(
+    {BreakKind.EDITED, BreakKind.DELETED, BreakKind.INSERTED, BreakKind.REORDERED}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem: its kind, the first event it affects (if any) and a readable account."""
+
+    kind: BreakKind
+    seq: int | None
+    message: str
+
+    def sort_key(self) -> tuple[float, int]:
+        """Earliest event first; on the same event, a chain break before a checkpoint one."""
+        position = float("inf") if self.seq is None else float(self.seq)
+        return position, 0 if self.kind in CHAIN_KINDS else 1
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationReport:
+    """The result of ``audit verify``.
+
+    ``sealed_seq`` is the highest event vouched for by a genuine checkpoint; events after
+    it are the *unsealed tail* -- not a break, but not yet protected against truncation.
+    """
+
+    events: int
+    last_seq: int
+    checkpoints: int
+    sealed_seq: int
+    elapsed: float
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is broken."""
+        return not self.findings
+
+    @property
+    def first(self) -> Finding | None:
+        """The earliest finding."""
+        return self.findings[0] if self.findings else None
+
+    @property
+    def first_broken(self) -> int | None:
+        """The number of the first broken event."""
+        return self.findings[0].seq if self.findings else None
+
+    @property
+    def kind(self) -> BreakKind | None:
+        """The kind of the first break."""
+        return self.findings[0].kind if self.findings else None
+
+    @property
+    def unsealed_tail(self) -> int:
+        """How many events come after the last matching signed checkpoint."""
+        return max(0, self.last_seq - self.sealed_seq)
+
+    @property
+    def rate(self) -> float:
+        """Events checked per second."""
+        return self.events / self.elapsed if self.elapsed > 0 else float(self.events)
+
+    def summary(self) -> str:
+        """One line for people."""
+        if self.ok:
+            tail = f", {self.unsealed_tail} unsealed" if self.unsealed_tail else ""
+            return (
+                f"OK: {self.events} events, {self.checkpoints} checkpoints, "
+                f"sealed to #{self.sealed_seq}{tail}"
+            )
+        first = self.findings[0]
+        where = f"event #{first.seq}" if first.seq is not None else "checkpoint file"
+        return f"BROKEN at {where}: {first.kind.value} - {first.message}"

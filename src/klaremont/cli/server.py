@@ -1,0 +1,120 @@
+"""``klaremont serve``, ``klaremont db …`` and ``klaremont demo …``."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.panel import Panel
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from klaremont.cli.context import console, get_platform
+from klaremont.db import migrate
+from klaremont.demo import service as demo
+
+db_app = typer.Typer(name="db", help="Database migrations.", no_args_is_help=True)
+demo_app = typer.Typer(name="demo", help="Demo data.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the data store and the keystore."""
+    platform = get_platform(upgrade=False)
+    platform.upgrade()
+    console.print("[green]data store and keystore are at the latest migration[/]")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations disagree (drift)."""
+    platform = get_platform()
+    problems = [
+        *migrate.drift(platform.engine, migrate.DATA),
+        *migrate.drift(platform.keystore_engine, migrate.KEYSTORE),
+    ]
+    if problems:
+        for problem in problems:
+            console.print(f"[red]drift:[/] {problem}")
+        raise typer.Exit(1)
+    console.print("[green]models and migrations agree[/]")
+
+
+def _seed_with_progress(size: demo.DemoSize) -> demo.SeedReport:
+    platform = get_platform()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("seeding demo data", total=None)
+        report = demo.seed(
+            platform, size, progress=lambda name: bar.update(task, description=f"seeding {name}")
+        )
+    return report
+
+
+@demo_app.command("seed")
+def demo_seed(
+    customers: int = typer.Option(300, min=1, max=200_000, help="how many demo customers"),
+    seed: int = typer.Option(20261124, help="random seed (same seed, same data)"),
+) -> None:
+    """Seed deterministic demo data (once per database)."""
+    report = _seed_with_progress(demo.DemoSize(customers=customers, seed=seed))
+    for line in report.lines:
+        console.print(f"  {line}")
+
+
+def serve(
+    host: str | None = typer.Option(None, help="bind address (default from settings)"),
+    port: int | None = typer.Option(None, help="port (default from settings)"),
+    seed_demo: bool = typer.Option(True, "--demo/--no-demo", help="seed demo data on first start"),
+) -> None:
+    """Start the platform: migrations, demo data on first start, then the web server."""
+    import uvicorn  # noqa: PLC0415 - imported only by the command that serves
+
+    from klaremont.web.app import create_app  # noqa: PLC0415 - keeps other commands fast
+
+    started = time.perf_counter()
+    platform = get_platform()
+    settings = platform.settings
+    if seed_demo and not settings.is_production:
+        report = _seed_with_progress(demo.DemoSize())
+        for line in report.lines:
+            console.print(f"  {line}")
+    app = create_app(platform)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    base = f"http://{bind_host}:{bind_port}"
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("what")
+    table.add_column("where")
+    table.add_row("health", f"{base}/health")
+    table.add_row("API (OpenAPI)", f"{base}/openapi.json")
+    for label, path in _surfaces():
+        table.add_row(label, f"{base}{path}")
+    console.print(Panel.fit(table, title="Klaremont is starting", border_style="green"))
+    logins = demo.demo_logins()
+    if logins and not settings.is_production:
+        creds = Table(title="demo logins (development only)", header_style="bold")
+        for column in ("surface", "username", "password", "note"):
+            creds.add_column(column)
+        for login in logins:
+            creds.add_row(login.surface, login.username, login.password, login.note)
+        console.print(creds)
+    console.print(f"ready in {time.perf_counter() - started:.2f}s; Ctrl+C stops")
+    uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
+
+
+def _surfaces() -> list[tuple[str, str]]:
+    """Pages that exist in this build, by the routes the app serves."""
+    from klaremont.web.app import discover_routers  # noqa: PLC0415 - only when serving
+
+    paths = {route.path for router in discover_routers() for route in router.routes}  # type: ignore[attr-defined]
+    known = [("privacy centre", "/privacy"), ("staff console", "/staff/login"), ("wireless login", "/wifi")]
+    return [(label, path) for label, path in known if path in paths]
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the root app."""
+    app.command("serve")(serve)
+    app.add_typer(db_app)
+    app.add_typer(demo_app)

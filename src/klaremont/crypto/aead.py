@@ -1,0 +1,102 @@
+"""Sealing personal values with AES-256-GCM under a subject's data key.
+
+A sealed value is laid out as::
+
+    0x01 | data-key version (4 bytes, big-endian) | nonce (12 random bytes) | ciphertext+tag
+
+The associated data binds the value to where it lives and whose it is::
+
+    header | b"klaremont/v1" \\0 table \\0 column \\0 row id \\0 subject id
+
+so a value copied to another row, column, table or subject, or with its header edited,
+fails authentication instead of decrypting to someone else's data.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from klaremont.crypto.errors import CiphertextIntegrityError
+
+if TYPE_CHECKING:
+    import uuid
+
+FORMAT_V1 = 0x01
+NONCE_BYTES = 12
+TAG_BYTES = 16
+DATA_KEY_BYTES = 32
+_HEADER = struct.Struct(">BI")
+HEADER_BYTES = _HEADER.size
+MIN_SEALED_BYTES = HEADER_BYTES + NONCE_BYTES + TAG_BYTES
+AAD_PREFIX = b"klaremont/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class DataKey:
+    """One version of one subject's unwrapped data key, ready to seal and open values."""
+
+    subject_id: uuid.UUID
+    version: int
+    aead: AESGCM = field(repr=False, compare=False)
+    subject_tag: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # str(UUID) costs as much as the AES-GCM call itself: format it once per key.
+        object.__setattr__(self, "subject_tag", str(self.subject_id).encode())
+
+    @classmethod
+    def from_bytes(cls, subject_id: uuid.UUID, version: int, key: bytes) -> DataKey:
+        """Build from raw key bytes (the bytes themselves are not kept)."""
+        if len(key) != DATA_KEY_BYTES:
+            msg = f"a data key is {DATA_KEY_BYTES} bytes"
+            raise ValueError(msg)
+        return cls(subject_id=subject_id, version=version, aead=AESGCM(key))
+
+
+def associated_data(table: str, column: str, row_id: object, subject_id: uuid.UUID) -> bytes:
+    """The context a value is bound to: table, column, row and subject."""
+    return _place(table, column, row_id, str(subject_id).encode())
+
+
+def _place(table: str, column: str, row_id: object, subject_tag: bytes) -> bytes:
+    return AAD_PREFIX + f"\x00{table}\x00{column}\x00{row_id}\x00".encode() + subject_tag
+
+
+def seal_value(key: DataKey, table: str, column: str, row_id: object, plaintext: bytes) -> bytes:
+    """Encrypt ``plaintext`` for one table, column and row of ``key``'s subject."""
+    header = _HEADER.pack(FORMAT_V1, key.version)
+    nonce = os.urandom(NONCE_BYTES)
+    aad = header + _place(table, column, row_id, key.subject_tag)
+    return header + nonce + key.aead.encrypt(nonce, plaintext, aad)
+
+
+def sealed_version(sealed: bytes, table: str, column: str, row_id: object) -> int:
+    """The data-key version a sealed value was made with; refuses a malformed value."""
+    if len(sealed) < MIN_SEALED_BYTES:
+        raise CiphertextIntegrityError.for_field(table, column, row_id, "truncated")
+    fmt, version = _HEADER.unpack_from(sealed)
+    if fmt != FORMAT_V1:
+        raise CiphertextIntegrityError.for_field(table, column, row_id, "unknown format")
+    return int(version)
+
+
+def open_value(key: DataKey, table: str, column: str, row_id: object, sealed: bytes) -> bytes:
+    """Decrypt a value sealed by :func:`seal_value` for exactly this place and subject."""
+    version = sealed_version(sealed, table, column, row_id)
+    if version != key.version:
+        raise CiphertextIntegrityError.for_field(
+            table, column, row_id, f"sealed with key version {version}, not {key.version}"
+        )
+    header = sealed[:HEADER_BYTES]
+    nonce = sealed[HEADER_BYTES : HEADER_BYTES + NONCE_BYTES]
+    aad = header + _place(table, column, row_id, key.subject_tag)
+    try:
+        return key.aead.decrypt(nonce, sealed[HEADER_BYTES + NONCE_BYTES :], aad)
+    except InvalidTag:
+        raise CiphertextIntegrityError.for_field(table, column, row_id) from None

@@ -1,0 +1,15 @@
+"""Alembic environment: delegates to klaremont.db.migrate.run_env."""
+# ruff: noqa: INP001 - an alembic script directory is not a package
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from alembic import context
+
+from klaremont.db.migrate import run_env
+
+if TYPE_CHECKING:
+    from alembic.runtime.environment import EnvironmentContext
+
+run_env(cast("EnvironmentContext", context))

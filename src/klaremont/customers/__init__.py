@@ -1,0 +1,1 @@
+"""The customer data store: people, accounts, addresses, orders, invoices, cards, contacts."""

@@ -1,0 +1,1 @@
+"""Database layer: engines, declarative base, portable types, unit of work, migrations."""

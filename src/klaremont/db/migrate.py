@@ -1,0 +1,106 @@
+"""Alembic, driven from code: upgrade a database and detect drift between models and migrations.
+
+There are two migration targets because the keystore lives apart from the data store:
+``data`` (every capability's tables) and ``keystore`` (wrapped data keys only).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.runtime.environment import EnvironmentContext
+from sqlalchemy import Engine, MetaData
+
+from klaremont.db.registry import load_all_models
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class MigrationTarget:
+    """One database and the script directory that builds it."""
+
+    name: str
+    script_location: Path
+    metadata_path: str  # "module:attribute" of the MetaData
+
+    def metadata(self) -> MetaData:
+        """Import the models and return their MetaData."""
+        load_all_models()
+        module_name, attr_path = self.metadata_path.split(":")
+        metadata: object = importlib.import_module(module_name)
+        for attr in attr_path.split("."):
+            metadata = getattr(metadata, attr)
+        if not isinstance(metadata, MetaData):
+            msg = f"{self.metadata_path} is not a MetaData"
+            raise TypeError(msg)
+        return metadata
+
+
+DATA = MigrationTarget("data", PACKAGE_ROOT / "db" / "migrations", "klaremont.db.base:Base.metadata")
+KEYSTORE = MigrationTarget(
+    "keystore",
+    PACKAGE_ROOT / "crypto" / "keystore_migrations",
+    "klaremont.crypto.keystore_models:KeystoreBase.metadata",
+)
+
+
+def _config(target: MigrationTarget, engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(target.script_location))
+    cfg.attributes["engine"] = engine
+    cfg.attributes["target_metadata"] = target.metadata()
+    return cfg
+
+
+def upgrade(engine: Engine, target: MigrationTarget, revision: str = "head") -> None:
+    """Apply migrations up to ``revision``."""
+    command.upgrade(_config(target, engine), revision)
+
+
+def revision(engine: Engine, target: MigrationTarget, message: str) -> None:
+    """Autogenerate a new migration from the models (a developer command)."""
+    command.revision(_config(target, engine), message=message, autogenerate=True)
+
+
+def drift(engine: Engine, target: MigrationTarget) -> list[Any]:
+    """Differences between the models and a database at head; empty when they agree."""
+    metadata = target.metadata()
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": False}
+        )
+        return list(compare_metadata(context, metadata))
+
+
+def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
+    """Render our portable types as plain SQLAlchemy types in migration scripts."""
+    from klaremont.db.base import UTCDateTime  # noqa: PLC0415 - avoids importing models early
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run_env(context: EnvironmentContext) -> None:
+    """Body of each script directory's ``env.py``."""
+    cfg = context.config
+    engine: Engine = cfg.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=cfg.attributes["target_metadata"],
+            compare_type=True,
+            render_item=_render_item,
+            render_as_batch=engine.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()

@@ -1,0 +1,179 @@
+"""Live checks: functions that say whether a clause holds right now on this deployment.
+
+Each capability keeps its checks in ``klaremont/<capability>/checks.py``::
+
+    @live_check("IS-PW-LOCK3")
+    def lockout_threshold(ctx: LiveContext) -> CheckResult:
+        ...
+
+:func:`load_all_checks` imports every such module (the way
+:func:`klaremont.db.registry.load_all_models` finds models), so a new check is a new
+function and nothing else. A check gets a :class:`LiveContext`: the platform, or any
+object with the same settings, policy and clock.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from typing import TYPE_CHECKING, Protocol
+
+import klaremont
+from klaremont.policy.catalog import load_catalog
+
+if TYPE_CHECKING:
+    from klaremont.clock import Clock
+    from klaremont.config import Settings
+    from klaremont.policy.model import PolicyFile
+
+
+class LiveContext(Protocol):
+    """What a live check may look at; :class:`klaremont.platform.Platform` satisfies it."""
+
+    @property
+    def settings(self) -> Settings:
+        """The running settings."""
+        ...
+
+    @property
+    def policy(self) -> PolicyFile:
+        """The loaded policy file."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The platform clock."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StaticContext:
+    """A :class:`LiveContext` without databases: for checks run before the platform exists."""
+
+    settings: Settings
+    policy: PolicyFile
+    clock: Clock
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What a check found: whether the clause holds, and one line saying why."""
+
+    holds: bool
+    detail: str
+
+
+class LiveStatus(StrEnum):
+    """A clause's live status in the trace."""
+
+    HOLDS = "holds"
+    FAILS = "fails"
+    NO_CHECK = "no check"
+    ERROR = "error"
+    NOT_RUN = "not run"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOutcome:
+    """The combined result of every check registered for one clause."""
+
+    status: LiveStatus
+    detail: str
+
+
+CheckFn = Callable[["LiveContext"], CheckResult]
+
+
+class LiveRegistry:
+    """Clause ID to the checks registered for it."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, list[CheckFn]] = {}
+
+    def register(self, clause_id: str, check: CheckFn) -> None:
+        """Add ``check`` for ``clause_id`` (refused when the catalog does not know the ID)."""
+        load_catalog().get(clause_id)
+        self._checks.setdefault(clause_id, []).append(check)
+
+    def checks_for(self, clause_id: str) -> list[CheckFn]:
+        """The checks registered for ``clause_id``, in registration order."""
+        return list(self._checks.get(clause_id, []))
+
+    def clause_ids(self) -> list[str]:
+        """Every clause that has at least one check."""
+        return sorted(self._checks)
+
+    def run(self, clause_id: str, ctx: LiveContext) -> LiveOutcome:
+        """Run every check for ``clause_id``; a check that raises makes the status ``error``."""
+        checks = self._checks.get(clause_id)
+        if not checks:
+            return LiveOutcome(LiveStatus.NO_CHECK, "")
+        statuses: list[LiveStatus] = []
+        details: list[str] = []
+        for check in checks:
+            try:
+                result: object = check(ctx)  # checks from every capability: trust no one
+            except Exception as exc:  # noqa: BLE001 - any crash is reported as the check's error
+                statuses.append(LiveStatus.ERROR)
+                details.append(f"{check.__name__}: {type(exc).__name__}: {exc}")
+                continue
+            if not isinstance(result, CheckResult):
+                statuses.append(LiveStatus.ERROR)
+                details.append(f"{check.__name__}: returned {type(result).__name__}")
+                continue
+            statuses.append(LiveStatus.HOLDS if result.holds else LiveStatus.FAILS)
+            details.append(result.detail)
+        for worst in (LiveStatus.ERROR, LiveStatus.FAILS):
+            if worst in statuses:
+                return LiveOutcome(worst, "; ".join(details))
+        return LiveOutcome(LiveStatus.HOLDS, "; ".join(details))
+
+
+REGISTRY = LiveRegistry()
+
+
+def live_check(
+    clause_id: str, *more_ids: str, registry: LiveRegistry | None = None
+) -> Callable[[CheckFn], CheckFn]:
+    """Register the decorated function as a live check of one or more clauses."""
+    target = registry or REGISTRY
+
+    def decorate(check: CheckFn) -> CheckFn:
+        for one in (clause_id, *more_ids):
+            target.register(one, check)
+        return check
+
+    return decorate
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    """Which checks modules were imported, and which failed to import."""
+
+    loaded: tuple[str, ...]
+    errors: tuple[str, ...]
+
+
+@cache
+def load_all_checks() -> LoadReport:
+    """Import ``klaremont.<capability>.checks`` for every capability folder that has one."""
+    loaded: list[str] = []
+    errors: list[str] = []
+    for info in pkgutil.iter_modules(klaremont.__path__):
+        if not info.ispkg:
+            continue
+        name = f"klaremont.{info.name}.checks"
+        try:
+            if importlib.util.find_spec(name) is None:
+                continue
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - one broken capability must not hide the others
+            errors.append(f"{name}: does not import ({type(exc).__name__}: {exc})")
+            continue
+        loaded.append(name)
+    return LoadReport(tuple(loaded), tuple(errors))

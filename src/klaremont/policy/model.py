@@ -1,0 +1,377 @@
+"""The policy file as typed data: every number the policies name, each with its rule.
+
+Models are strict (no ``"3"`` for ``3``, no ``1`` for ``true``), frozen, and refuse unknown
+keys. A rule that spans several fields raises ``ValueError("<field>: <rule>")`` so the
+loader can name the exact dotted key (see :mod:`klaremont.policy.loader`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    model_validator,
+)
+
+from klaremont.policy.countries import check_alpha2
+from klaremont.policy.period import Period
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+OWASP_ARGON2_MIN_MEMORY_KIB = 19456
+OWASP_ARGON2_ONE_PASS_MEMORY_KIB = 47104
+
+
+def between(lo: int, hi: int, why: str = "") -> AfterValidator:
+    """A validator refusing integers outside ``lo..hi`` with a readable rule."""
+    rule = f"must be {lo}" if lo == hi else f"must be an integer from {lo} to {hi}"
+    suffix = f" ({why})" if why else ""
+
+    def check(value: int) -> int:
+        if not lo <= value <= hi:
+            raise ValueError(f"{rule}{suffix}, not {value}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"must not list {value!r} twice")
+        seen.add(value)
+    return values
+
+
+def _raise_all(problems: Sequence[str]) -> None:
+    """Raise one ValueError carrying every ``field: rule`` line (the loader splits them)."""
+    if problems:
+        raise ValueError("\n".join(problems))
+
+
+_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+def _parse_hhmm(value: object) -> time:
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not _HHMM.fullmatch(value):
+        raise ValueError("must be a 24-hour time written 'HH:MM', such as '08:00'")
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _check_timezone(key: str) -> str:
+    try:
+        ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{key!r} is not an IANA time zone known to zoneinfo") from exc
+    return key
+
+
+ClockTime = Annotated[
+    time, PlainValidator(_parse_hhmm), PlainSerializer(lambda t: t.strftime("%H:%M"))
+]
+CountryCode = Annotated[str, AfterValidator(check_alpha2)]
+Text = Annotated[str, Field(min_length=1)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Approval = Literal["line_manager", "technical_operations"]
+RetentionAction = Literal["purge", "anonymise"]
+RetentionTrigger = Literal[
+    "creation", "last_activity", "account_closure", "resolution", "withdrawal", "expiry"
+]
+
+
+class DataCategory(StrEnum):
+    """Every category of personal data the platform holds; each needs a retention rule."""
+
+    IDENTITY = "identity"
+    CONTACT = "contact"
+    ADDRESS = "address"
+    ORDERS = "orders"
+    INVOICES = "invoices"
+    PAYMENT_CARDS = "payment_cards"
+    MARKETING_PREFERENCES = "marketing_preferences"
+    ACCOUNT_PASSWORD = "account_password"  # noqa: S105 - a category name, not a secret
+    SUPPORT_CONTACTS = "support_contacts"
+    CONSENT_RECORDS = "consent_records"
+    DATA_SUBJECT_REQUESTS = "data_subject_requests"
+    AUDIT_LOG = "audit_log"
+    INCIDENT_RECORDS = "incident_records"
+    STAFF_ACCOUNTS = "staff_accounts"
+    WIFI_CREDENTIALS = "wifi_credentials"
+
+
+def _to_category(value: object) -> object:
+    if isinstance(value, str) and not isinstance(value, DataCategory):
+        try:
+            return DataCategory(value)
+        except ValueError:
+            names = ", ".join(c.value for c in DataCategory)
+            raise ValueError(f"must be a data category ({names}), not {value!r}") from None
+    return value
+
+
+Category = Annotated[DataCategory, BeforeValidator(_to_category)]
+
+
+class Section(BaseModel):
+    """Base of every policy table: strict, frozen, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Argon2Params(Section):
+    """argon2id cost parameters (OWASP Password Storage Cheat Sheet)."""
+
+    time_cost: Annotated[int, between(1, 10)]
+    memory_kib: Annotated[
+        int, between(OWASP_ARGON2_MIN_MEMORY_KIB, 4_194_304, "OWASP minimum for argon2id")
+    ]
+    parallelism: Annotated[int, between(1, 16)]
+
+    @model_validator(mode="after")
+    def _owasp_pairing(self) -> Self:
+        if self.memory_kib < OWASP_ARGON2_ONE_PASS_MEMORY_KIB and self.time_cost < 2:  # noqa: PLR2004 - OWASP pairing
+            _raise_all(
+                [
+                    (
+                        "time_cost: must be at least 2 when memory_kib is below "
+                        f"{OWASP_ARGON2_ONE_PASS_MEMORY_KIB} (OWASP)"
+                    )
+                ]
+            )
+        return self
+
+
+class PasswordPolicy(Section):
+    """Staff password rules (IS-PW-*)."""
+
+    min_length: Annotated[int, between(8, 128)]
+    min_zxcvbn_score: Annotated[int, between(0, 4)]
+    expiry_days: Annotated[int, between(1, 365)]
+    history_depth: Annotated[int, between(0, 24)]
+    hash: Argon2Params
+
+
+class LockoutPolicy(Section):
+    """Account lockout after consecutive login failures (IS-PW-LOCK3)."""
+
+    threshold: Annotated[int, between(1, 10)]
+    unlock: Literal["administrator", "timed"]
+    timed_unlock_minutes: Annotated[int, between(30, 1440, "PCI DSS 8.3.4")] | None = None
+
+    @model_validator(mode="after")
+    def _unlock_minutes(self) -> Self:
+        if self.unlock == "timed" and self.timed_unlock_minutes is None:
+            _raise_all(["timed_unlock_minutes: required when unlock is 'timed'"])
+        if self.unlock == "administrator" and self.timed_unlock_minutes is not None:
+            _raise_all(["timed_unlock_minutes: only allowed when unlock is 'timed'"])
+        return self
+
+
+class AccountPolicy(Section):
+    """Staff account hygiene (IS-AC-INACTIVE, IS-AC-MAINT, IS-AC-REVIEW)."""
+
+    inactivity_days: Annotated[int, between(1, 365)]
+    maintenance_max_hours: Annotated[int, between(1, 72)]
+    access_review_interval_days: Annotated[int, between(1, 365)]
+
+
+class SessionPolicy(Section):
+    """Staff console sessions (IS-USE-LOCK)."""
+
+    idle_timeout_minutes: Annotated[int, between(1, 60)]
+    absolute_timeout_hours: Annotated[int, between(1, 24)]
+    reauth_for_sensitive_minutes: Annotated[int, between(1, 60)]
+
+    @model_validator(mode="after")
+    def _idle_within_absolute(self) -> Self:
+        if self.idle_timeout_minutes > self.absolute_timeout_hours * 60:
+            _raise_all(["idle_timeout_minutes: must not exceed absolute_timeout_hours"])
+        return self
+
+
+class RemoteAccessPolicy(Section):
+    """Remote access grants (IS-RA-2FA)."""
+
+    mfa_required: bool
+    approvals: Annotated[list[Approval], Field(min_length=1), AfterValidator(_unique)]
+
+
+class RetentionRule(Section):
+    """How long one data category is kept, from which event, and what happens after."""
+
+    period: Period
+    after: RetentionTrigger
+    action: RetentionAction
+
+
+class RetentionSchedule(Section):
+    """One rule per :class:`DataCategory`; a missing category is a missing key."""
+
+    identity: RetentionRule
+    contact: RetentionRule
+    address: RetentionRule
+    orders: RetentionRule
+    invoices: RetentionRule
+    payment_cards: RetentionRule
+    marketing_preferences: RetentionRule
+    account_password: RetentionRule
+    support_contacts: RetentionRule
+    consent_records: RetentionRule
+    data_subject_requests: RetentionRule
+    audit_log: RetentionRule
+    incident_records: RetentionRule
+    staff_accounts: RetentionRule
+    wifi_credentials: RetentionRule
+
+    def rule(self, category: DataCategory) -> RetentionRule:
+        """Return the rule for ``category``."""
+        rule: RetentionRule = getattr(self, category.value)
+        return rule
+
+    def items(self) -> Iterator[tuple[DataCategory, RetentionRule]]:
+        """Yield every category with its rule, in declaration order."""
+        for category in DataCategory:
+            yield category, self.rule(category)
+
+
+class LegalHold(Section):
+    """A statutory minimum that no purge or erasure may cut short."""
+
+    category: Category
+    minimum: Period
+    basis: Text
+
+
+class DsrPolicy(Section):
+    """Data subject request deadlines (UK GDPR Art. 12(3))."""
+
+    deadline_months: Annotated[int, between(1, 1, "UK GDPR Art. 12(3): one month")]
+    max_extension_months: Annotated[int, between(0, 2, "UK GDPR Art. 12(3)")]
+    extension_notice_within_months: Annotated[int, between(1, 3)]
+    identity_pause: bool
+
+    @model_validator(mode="after")
+    def _notice_within_deadline(self) -> Self:
+        if self.extension_notice_within_months > self.deadline_months:
+            _raise_all(["extension_notice_within_months: must not be later than deadline_months"])
+        return self
+
+
+class BreachPolicy(Section):
+    """Personal data breach notification (UK GDPR Art. 33)."""
+
+    notify_authority_hours: Annotated[int, between(1, 72, "UK GDPR Art. 33")]
+
+
+class WifiPolicy(Section):
+    """The guest and staff wireless opening window (IS-WIFI-HOURS)."""
+
+    days: Annotated[list[Weekday], Field(min_length=1), AfterValidator(_unique)]
+    open: ClockTime
+    close: ClockTime
+    timezone: Annotated[str, AfterValidator(_check_timezone)]
+
+    @model_validator(mode="after")
+    def _open_before_close(self) -> Self:
+        if self.open >= self.close:
+            _raise_all([f"open: must be earlier than close ({self.close:%H:%M})"])
+        return self
+
+    def zone(self) -> ZoneInfo:
+        """The local time zone of the window."""
+        return ZoneInfo(self.timezone)
+
+    def weekday_numbers(self) -> frozenset[int]:
+        """The open days as ``datetime.weekday()`` numbers (Monday is 0)."""
+        return frozenset(WEEKDAYS.index(day) for day in self.days)
+
+
+class ConditionalCountry(Section):
+    """A country whose adequacy covers only some recipients."""
+
+    country: CountryCode
+    condition: Text
+
+
+class TransferPolicy(Section):
+    """Where personal data may go (DP-TRANSFER)."""
+
+    adequate: Annotated[list[CountryCode], Field(min_length=1), AfterValidator(_unique)]
+    conditional: Annotated[list[ConditionalCountry], Field(default_factory=list)]
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Self:
+        problems = [
+            f"conditional: {entry.country!r} is already in adequate"
+            for entry in self.conditional
+            if entry.country in self.adequate
+        ]
+        _raise_all(problems)
+        return self
+
+
+class DataResidency(Section):
+    """Where the servers are (PP-UK)."""
+
+    country: CountryCode
+
+
+class ReviewPolicy(Section):
+    """How often the policy itself is reviewed (DP-REVIEW)."""
+
+    policy_review_interval_days: Annotated[int, between(30, 730)]
+
+
+class PolicyFile(Section):
+    """The whole policy file."""
+
+    version: Literal[1]
+    passwords: PasswordPolicy
+    lockout: LockoutPolicy
+    accounts: AccountPolicy
+    sessions: SessionPolicy
+    remote_access: RemoteAccessPolicy
+    retention: RetentionSchedule
+    legal_holds: list[LegalHold]
+    dsr: DsrPolicy
+    breach: BreachPolicy
+    wifi: WifiPolicy
+    transfers: TransferPolicy
+    data_residency: DataResidency
+    review: ReviewPolicy
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Self:
+        problems: list[str] = []
+        for index, hold in enumerate(self.legal_holds):
+            rule = self.retention.rule(hold.category)
+            if not rule.period.at_least(hold.minimum):
+                problems.append(
+                    f"retention.{hold.category.value}.period: {rule.period} is shorter than "
+                    f"the legal hold of {hold.minimum} (legal_holds.{index}: {hold.basis})"
+                )
+        if self.data_residency.country not in self.transfers.adequate:
+            problems.append("data_residency.country: must be listed in transfers.adequate")
+        _raise_all(problems)
+        return self
+
+    def holds_for(self, category: DataCategory) -> list[LegalHold]:
+        """Every legal hold on ``category``."""
+        return [hold for hold in self.legal_holds if hold.category is category]

@@ -1,0 +1,113 @@
+"""Calendar periods in the policy file: ``"6y"``, ``"24m"``, ``"30d"``, ``"1y6m"``, ``"P6Y"``.
+
+A :class:`Period` is calendar arithmetic, not a fixed number of seconds: one month after
+31 January is the last day of February, and one year after 29 February is 28 February.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING, Any, Self
+
+from pydantic_core import core_schema
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+
+_SHORT = re.compile(r"(?:(?P<y>\d+)y)?(?:(?P<m>\d+)m)?(?:(?P<d>\d+)d)?")
+_ISO = re.compile(r"P(?:(?P<y>\d+)Y)?(?:(?P<m>\d+)M)?(?:(?P<d>\d+)D)?")
+MAX_YEARS = 100
+MAX_YEAR = 9999  # datetime.MAXYEAR
+_MAX = {"years": MAX_YEARS, "months": MAX_YEARS * 12, "days": MAX_YEARS * 366}
+FORMAT_RULE = (
+    "must be a period such as '30d', '24m', '6y' or '1y6m' (ISO 8601 'P6Y' is accepted too)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A calendar period of years, months and days (each non-negative, together non-zero)."""
+
+    years: int = 0
+    months: int = 0
+    days: int = 0
+
+    def __post_init__(self) -> None:
+        for name, limit in _MAX.items():
+            value = getattr(self, name)
+            if value < 0:
+                raise ValueError(f"{name} must not be negative")
+            if value > limit:
+                raise ValueError(f"must be at most {MAX_YEARS} years ({name} > {limit})")
+        if not (self.years or self.months or self.days):
+            raise ValueError("must be longer than zero")
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        """Read ``"6y"``, ``"24m"``, ``"30d"``, ``"1y6m"`` or ISO 8601 ``"P1Y6M"``."""
+        cleaned = text.strip()
+        match = _ISO.fullmatch(cleaned) if cleaned.startswith("P") else _SHORT.fullmatch(cleaned)
+        if match is None or not any(match.groupdict().values()):
+            raise ValueError(FORMAT_RULE)
+        parts = {key: int(value) if value else 0 for key, value in match.groupdict().items()}
+        return cls(years=parts["y"], months=parts["m"], days=parts["d"])
+
+    def add_to(self, when: datetime) -> datetime:
+        """Return ``when`` moved on by this period, clamping month ends (31 Jan + 1m = 28/29 Feb).
+
+        Years and months move first, on the calendar, then days are added. The time of day and
+        the time zone are kept. Raises :class:`OverflowError` past year 9999.
+        """
+        total = when.year * 12 + (when.month - 1) + self.years * 12 + self.months
+        year, month0 = divmod(total, 12)
+        if year > MAX_YEAR:
+            raise OverflowError(f"{self} after {when.isoformat()} is past year {MAX_YEAR}")
+        month = month0 + 1
+        day = min(when.day, calendar.monthrange(year, month)[1])
+        return when.replace(year=year, month=month, day=day) + timedelta(days=self.days)
+
+    def at_least(self, other: Period) -> bool:
+        """True when this period never ends before ``other``, whatever day it starts on."""
+        return all(self.add_to(start) >= other.add_to(start) for start in _reference_starts())
+
+    def __str__(self) -> str:
+        text = "".join(
+            f"{value}{unit}"
+            for value, unit in ((self.years, "y"), (self.months, "m"), (self.days, "d"))
+            if value
+        )
+        return text or "0d"
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source_type: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Validate from a period string (or a Period); serialise back to the short string."""
+        return core_schema.no_info_plain_validator_function(
+            cls._coerce,
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+        )
+
+    @classmethod
+    def _coerce(cls, value: object) -> Period:
+        if isinstance(value, Period):
+            return value
+        if not isinstance(value, str):
+            raise ValueError(f"{FORMAT_RULE}, not {type(value).__name__}")  # noqa: TRY004 - pydantic reports ValueError only
+        return cls.parse(value)
+
+
+@cache
+def _reference_starts() -> tuple[datetime, ...]:
+    """The first and last day of every month over a whole leap-year cycle."""
+    starts: list[datetime] = []
+    for year in range(2024, 2028):
+        for month in range(1, 13):
+            last = calendar.monthrange(year, month)[1]
+            starts.append(datetime(year, month, 1, tzinfo=UTC))
+            starts.append(datetime(year, month, last, tzinfo=UTC))
+    return tuple(starts)

@@ -1,0 +1,260 @@
+"""Console sessions and API tokens (IS-USE-LOCK, IS-USE-CRED, IS-AC-LEAVER).
+
+A session key is ``secrets.token_urlsafe(32)`` handed to the browser once, in a cookie;
+the server keeps only its SHA-256. Every request re-checks the idle timeout and lifetime
+from the policy file and that the account may still sign in. The anti-forgery token of a
+session is an HMAC of its key under the platform secret, so it needs no storage and dies
+with the session. API tokens are the same idea for scripts, with an expiry and revocation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+
+from klaremont.errors import NotFound, ValidationFailed
+from klaremont.staff.errors import SessionEnded
+from klaremont.staff.events import StaffEvent, audit_staff
+from klaremont.staff.models import AccountStatus, ApiToken, StaffAccount, StaffSession
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Sequence
+
+    from klaremont.platform import UnitOfWork
+
+TOKEN_PREFIX = "kst_"  # noqa: S105 - the visible prefix of API tokens, not a secret
+API_TOKEN_MAX_DAYS = 90
+API_TOKEN_DEFAULT_DAYS = 30
+LAST_SEEN_RESOLUTION = timedelta(seconds=30)
+
+
+def digest(secret: str) -> str:
+    """SHA-256 hex of a high-entropy secret (session key, API token, recovery code)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def csrf_token_for(uow: UnitOfWork, session_key: str) -> str:
+    """The anti-forgery token bound to one session key."""
+    secret = uow.platform.settings.secret_key.get_secret_value().encode()
+    return hmac.new(secret, b"klaremont csrf\x00" + session_key.encode(), "sha256").hexdigest()
+
+
+def csrf_matches(uow: UnitOfWork, session_key: str, presented: str | None) -> bool:
+    """Constant-time check of a presented anti-forgery token."""
+    if not presented:
+        return False
+    return hmac.compare_digest(csrf_token_for(uow, session_key), presented)
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """A new session: the key goes to the cookie, never to storage or a log."""
+
+    key: str
+    csrf_token: str
+    session: StaffSession
+
+
+def start_session(
+    uow: UnitOfWork,
+    account: StaffAccount,
+    *,
+    mfa: bool,
+    remote: bool,
+    must_change_password: bool,
+) -> IssuedSession:
+    """Open a new session with a fresh random key (a new key at every login)."""
+    now = uow.clock.now()
+    key = secrets.token_urlsafe(32)
+    row = StaffSession(
+        account_id=account.id,
+        key_hash=digest(key),
+        created_at=now,
+        authenticated_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=uow.policy.sessions.absolute_timeout_hours),
+        must_change_password=must_change_password,
+        mfa=mfa,
+        remote=remote,
+        origin=(uow.origin or "")[:64] or None,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    return IssuedSession(key=key, csrf_token=csrf_token_for(uow, key), session=row)
+
+
+def account_may_sign_in(account: StaffAccount, now: datetime) -> bool:
+    """Active, not locked (or its timed lock ran out) and not past its expiry."""
+    if account.status != AccountStatus.ACTIVE.value:
+        return False
+    if account.locked_at is not None and (
+        account.lock_expires_at is None or account.lock_expires_at > now
+    ):
+        return False
+    return account.expires_at is None or account.expires_at > now
+
+
+def resolve_session(uow: UnitOfWork, key: str) -> tuple[StaffSession, StaffAccount]:
+    """The live session for ``key`` and its account; raises :class:`SessionEnded` otherwise."""
+    now = uow.clock.now()
+    row = uow.session.scalars(
+        select(StaffSession).where(StaffSession.key_hash == digest(key))
+    ).one_or_none()
+    if row is None or row.ended_at is not None:
+        raise SessionEnded("Your session has ended; sign in again.")
+    idle = timedelta(minutes=uow.policy.sessions.idle_timeout_minutes)
+    if now >= row.expires_at or now - row.last_seen_at >= idle:
+        raise SessionEnded("Your session timed out; sign in again.")
+    account = uow.session.get(StaffAccount, row.account_id)
+    if account is None or not account_may_sign_in(account, now):
+        raise SessionEnded("Your session has ended; sign in again.")
+    if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
+        row.last_seen_at = now
+    return row, account
+
+
+def end_session(uow: UnitOfWork, session: StaffSession, reason: str) -> None:
+    """End one session now."""
+    if session.ended_at is None:
+        session.ended_at = uow.clock.now()
+        session.end_reason = reason
+        uow.session.flush()
+
+
+def logout(uow: UnitOfWork, session: StaffSession, account: StaffAccount) -> None:
+    """End a session at its owner's request."""
+    end_session(uow, session, "logout")
+    audit_staff(uow, StaffEvent.LOGOUT, account)
+
+
+def end_all_sessions(
+    uow: UnitOfWork, account_id: uuid.UUID, reason: str, *, keep: uuid.UUID | None = None
+) -> int:
+    """End every live session of an account (optionally keeping one); returns how many."""
+    statement = (
+        update(StaffSession)
+        .where(StaffSession.account_id == account_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=uow.clock.now(), end_reason=reason)
+        .execution_options(synchronize_session="fetch")
+    )
+    if keep is not None:
+        statement = statement.where(StaffSession.id != keep)
+    result = uow.session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def mark_reauthenticated(uow: UnitOfWork, session: StaffSession) -> None:
+    """Record a fresh password entry on the session (for sensitive actions)."""
+    session.authenticated_at = uow.clock.now()
+    uow.session.flush()
+
+
+def is_fresh(uow: UnitOfWork, session: StaffSession) -> bool:
+    """True when the password was entered within ``sessions.reauth_for_sensitive_minutes``."""
+    window = timedelta(minutes=uow.policy.sessions.reauth_for_sensitive_minutes)
+    return uow.clock.now() - session.authenticated_at < window
+
+
+def live_sessions(uow: UnitOfWork, account_id: uuid.UUID) -> Sequence[StaffSession]:
+    """The account's sessions that have not ended (expiry is checked on use)."""
+    return uow.session.scalars(
+        select(StaffSession)
+        .where(StaffSession.account_id == account_id, StaffSession.ended_at.is_(None))
+        .order_by(StaffSession.created_at)
+    ).all()
+
+
+# ---------------------------------------------------------------- API tokens
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new API token: shown once to its owner, stored only as a digest."""
+
+    token: str
+    row: ApiToken
+
+
+def create_api_token(
+    uow: UnitOfWork, account: StaffAccount, *, name: str, days: int, mfa: bool
+) -> IssuedToken:
+    """Issue a token for scripts, expiring after ``days`` (at most :data:`API_TOKEN_MAX_DAYS`)."""
+    if not 1 <= days <= API_TOKEN_MAX_DAYS:
+        raise ValidationFailed.single("days", f"must be from 1 to {API_TOKEN_MAX_DAYS}")
+    now = uow.clock.now()
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        account_id=account.id,
+        name=name,
+        token_hash=digest(token),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        mfa=mfa,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    audit_staff(
+        uow,
+        StaffEvent.API_CREDENTIAL_CREATED,
+        account,
+        details={"credential": str(row.id), "days": days},
+    )
+    return IssuedToken(token=token, row=row)
+
+
+def resolve_api_token(uow: UnitOfWork, token: str) -> tuple[ApiToken, StaffAccount]:
+    """The live token and its account; raises :class:`SessionEnded` otherwise."""
+    now = uow.clock.now()
+    row = uow.session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == digest(token))
+    ).one_or_none()
+    if row is None or row.revoked_at is not None or now >= row.expires_at:
+        raise SessionEnded("The API token is not valid.")
+    account = uow.session.get(StaffAccount, row.account_id)
+    if account is None or not account_may_sign_in(account, now):
+        raise SessionEnded("The API token is not valid.")
+    if row.last_used_at is None or now - row.last_used_at >= LAST_SEEN_RESOLUTION:
+        row.last_used_at = now
+    return row, account
+
+
+def revoke_api_token(uow: UnitOfWork, account_id: uuid.UUID, token_id: uuid.UUID) -> ApiToken:
+    """Revoke one of the account's tokens."""
+    row = uow.session.get(ApiToken, token_id)
+    if row is None or row.account_id != account_id:
+        raise NotFound("No such API token.")
+    if row.revoked_at is None:
+        row.revoked_at = uow.clock.now()
+        uow.session.flush()
+        audit_staff(
+            uow,
+            StaffEvent.API_CREDENTIAL_REVOKED,
+            uow.session.get(StaffAccount, account_id),
+            details={"credential": str(token_id)},
+        )
+    return row
+
+
+def revoke_all_api_tokens(uow: UnitOfWork, account_id: uuid.UUID) -> int:
+    """Revoke every live token of an account; returns how many."""
+    result = uow.session.execute(
+        update(ApiToken)
+        .where(ApiToken.account_id == account_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=uow.clock.now())
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def api_tokens(uow: UnitOfWork, account_id: uuid.UUID) -> Sequence[ApiToken]:
+    """Every token of an account, newest first."""
+    return uow.session.scalars(
+        select(ApiToken)
+        .where(ApiToken.account_id == account_id)
+        .order_by(ApiToken.created_at.desc())
+    ).all()

@@ -1,0 +1,1 @@
+"""Web adapters: the FastAPI app factory, API routers and server-rendered pages."""

@@ -1,0 +1,23 @@
+"""Rendering pages: one Jinja2 environment over ``klaremont/web/templates``, autoescaped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+_ENV = Environment(
+    loader=PackageLoader("klaremont.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render ``template`` with ``context`` into an HTML response."""
+    return HTMLResponse(_ENV.get_template(template).render(**context), status_code=status_code)

@@ -1,0 +1,129 @@
+"""RFC 9457 problem+json for every error, mapped from domain exceptions in one place.
+
+No stack trace, secret or submitted value is ever echoed: validation problems name the
+field and the rule, never the input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from klaremont.errors import FieldProblem, KlaremontError
+from klaremont.logging import get_logger
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://klaremont.example/problems/"
+log = get_logger(__name__)
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    problems: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Build one problem+json response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "instance": request.url.path,
+    }
+    if detail:
+        body["detail"] = detail
+    if problems:
+        body["errors"] = [{"field": p.field, "rule": p.rule} for p in problems]
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts) or "request"
+
+
+def _rule(error: dict[str, Any]) -> str:
+    # pydantic's msg never contains the input value; ctx may (e.g. pattern), so we keep msg only.
+    return str(error.get("msg", "invalid value"))
+
+
+def validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
+    """Field and rule for each validation error, without the submitted value."""
+    return [FieldProblem(_field_name(tuple(e.get("loc", ()))), _rule(e)) for e in exc.errors()]
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, KlaremontError)  # noqa: S101 - registered for this class only
+    headers = {"WWW-Authenticate": 'Cookie realm="klaremont"'} if exc.status == 401 else None  # noqa: PLR2004
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        problems=exc.problems,
+        headers=headers,
+    )
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this class only
+    problems = validation_problems(exc)
+    return problem_response(
+        request,
+        status=422,
+        code="validation-failed",
+        title="Input is not valid",
+        detail="; ".join(f"{p.field}: {p.rule}" for p in problems),
+        problems=problems,
+    )
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this class only
+    titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required"}
+    return problem_response(
+        request,
+        status=exc.status_code,
+        code={404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error"),
+        title=titles.get(exc.status_code, "Request failed"),
+        detail=str(exc.detail) if exc.status_code < 500 else None,  # noqa: PLR2004
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error(
+        "unhandled_error",
+        error_type=type(exc).__name__,
+        path=request.url.path,
+        request_id=getattr(request.state, "request_id", None),
+    )
+    return problem_response(
+        request,
+        status=500,
+        code="internal-error",
+        title="Internal error",
+        detail="The error was logged with this request id.",
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register every handler on the app."""
+    app.add_exception_handler(KlaremontError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

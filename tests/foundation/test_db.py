@@ -1,0 +1,83 @@
+"""Database layer: engine rules, portable types, unit of work and migration drift."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+
+from klaremont.db import migrate
+from klaremont.db.base import UTCDateTime
+from klaremont.db.engine import normalise_url
+from klaremont.db.models import PlatformMeta
+
+
+def test_models_and_migrations_agree(platform) -> None:
+    """A database at head has exactly the tables and columns the models declare (no drift)."""
+    platform.upgrade()
+    assert migrate.drift(platform.engine, migrate.DATA) == []
+    assert migrate.drift(platform.keystore_engine, migrate.KEYSTORE) == []
+
+
+def test_keystore_is_a_separate_database(platform) -> None:
+    """Wrapped data keys live apart from the data: no key table in the data store."""
+    assert platform.settings.keystore_url != platform.settings.database_url
+    with platform.engine.connect() as conn:
+        tables = set(platform.engine.dialect.get_table_names(conn))
+    assert "subject_keys" not in tables
+    assert "audit_events" in tables
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(platform) -> None:
+    """The embedded database uses WAL and enforces foreign keys."""
+    if platform.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas only apply to the embedded database")
+    with platform.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_unit_of_work_commits_on_success(platform) -> None:
+    """Work inside a unit of work is committed when the block ends."""
+    with platform.unit_of_work() as uow:
+        uow.session.add(PlatformMeta(key="k", value="v"))
+    with platform.unit_of_work() as uow:
+        assert uow.session.get(PlatformMeta, "k").value == "v"
+
+
+def test_unit_of_work_rolls_back_on_error(platform) -> None:
+    """An error inside a unit of work leaves nothing half-written."""
+    with pytest.raises(RuntimeError), platform.unit_of_work() as uow:
+        uow.session.add(PlatformMeta(key="k", value="v"))
+        uow.session.flush()
+        raise RuntimeError("boom")
+    with platform.unit_of_work() as uow:
+        assert uow.session.get(PlatformMeta, "k") is None
+
+
+@pytest.mark.policy("IS-AC-CLOCK")
+def test_naive_datetimes_are_refused() -> None:
+    """A timestamp without a timezone is refused rather than guessed."""
+    column_type = UTCDateTime()
+    with pytest.raises(ValueError, match="naive"):
+        column_type.process_bind_param(datetime(2026, 1, 1), _Dialect("postgresql"))  # noqa: DTZ001
+
+
+@pytest.mark.policy("IS-AC-CLOCK")
+def test_timestamps_read_back_as_utc() -> None:
+    """SQLite's naive values come back as aware UTC datetimes."""
+    column_type = UTCDateTime()
+    value = column_type.process_result_value(datetime(2026, 1, 1, 12), _Dialect("sqlite"))  # noqa: DTZ001
+    assert value == datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def test_postgresql_urls_use_psycopg_3() -> None:
+    """Plain postgresql:// URLs are driven by psycopg 3."""
+    assert normalise_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+class _Dialect:
+    def __init__(self, name: str) -> None:
+        self.name = name

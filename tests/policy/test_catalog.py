@@ -1,0 +1,146 @@
+"""The clause catalog: 87 clauses, in step with CLAUSES.md, each with an honest status."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from policyhelp import SHARED_CLAUSES
+
+from klaremont.errors import NotFound, PolicyFileError
+from klaremont.policy import catalog_gen
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+from klaremont.policy.catalog import (
+    EXPECTED_CLAUSES,
+    UnknownClauseError,
+    load_catalog,
+    parse_catalog,
+)
+
+FOUNDATION = {
+    "DP-RETAIN",
+    "DP-SECURE",
+    "IS-SENS-SAFE",
+    "IS-AC-CLOCK",
+    "IS-USE-MONITOR",
+    "PP-UK",
+    "IS-SENS-TLS",
+    "IS-SENS-DISPOSE",
+}
+needs_shared = pytest.mark.skipif(
+    not SHARED_CLAUSES.exists(), reason=f"{SHARED_CLAUSES} (the numbered source) is not mounted"
+)
+
+
+def test_catalog_holds_87_unique_clauses():
+    """The catalog has exactly 87 clauses and no ID twice."""
+    catalog = load_catalog()
+    assert len(catalog) == EXPECTED_CLAUSES == 87
+    assert len(set(catalog.ids)) == 87
+    assert {clause.document for clause in catalog} == {"PP", "DP", "IS", "SP"}
+
+
+@needs_shared
+def test_catalog_ids_match_clauses_md():
+    """Every ID, scope and text in CLAUSES.md is in the catalog, in the same order."""
+    parsed = catalog_gen.parse_markdown(SHARED_CLAUSES.read_text("utf-8"))
+    catalog = load_catalog()
+    assert [clause.id for clause in parsed] == list(catalog.ids)
+    for clause in parsed:
+        entry = catalog.get(clause.id)
+        assert (entry.scope, entry.text, entry.expected_control) == (
+            clause.scope,
+            clause.text,
+            clause.expected_control,
+        )
+
+
+@needs_shared
+def test_generator_check_reports_the_catalog_in_step():
+    """``catalog_gen --check`` passes on the committed catalog."""
+    assert catalog_gen.main([str(SHARED_CLAUSES), "--check"]) == 0
+
+
+def test_generator_keeps_decisions_and_defaults_new_clauses(tmp_path: Path):
+    """Regeneration keeps recorded decisions; a new clause is planned with a guessed issue."""
+    markdown = tmp_path / "CLAUSES.md"
+    markdown.write_text(
+        "| ID | Clause | Scope | Expected control |\n|---|---|---|---|\n"
+        "| PP-UK | All servers are in the UK | A | residency setting |\n"
+        "| IS-WIFI-NEW | A new wireless rule | S | something |\n"
+        "| IS-AC-PHYS | Physical controls | O | physical rule |\n",
+        "utf-8",
+    )
+    text = catalog_gen.render(
+        catalog_gen.parse_markdown(markdown.read_text("utf-8")),
+        catalog_gen.read_decisions(catalog_gen.CATALOG_PATH),
+    )
+    catalog = parse_catalog(text, expected=3)
+    assert catalog.get("PP-UK").status == "implemented"
+    assert catalog.get("IS-WIFI-NEW").status == "planned"
+    assert catalog.get("IS-WIFI-NEW").issue == "guest-wireless"
+    assert catalog.get("IS-AC-PHYS").justification
+
+
+def test_generator_check_fails_on_a_stale_catalog(tmp_path: Path):
+    """``--check`` exits 1 when the catalog differs from what the Markdown gives."""
+    markdown = tmp_path / "CLAUSES.md"
+    markdown.write_text("| PP-UK | All servers are in the UK | A | residency setting |\n", "utf-8")
+    stale = tmp_path / "clauses.toml"
+    stale.write_text(catalog_gen.CATALOG_PATH.read_text("utf-8"), "utf-8")
+    with pytest.raises(PolicyFileError, match="1 clauses, expected 87"):
+        catalog_gen.main([str(markdown), "--catalog", str(stale), "--check"])
+
+
+def test_unknown_clause_id_raises():
+    """Asking for an ID the catalog does not hold raises UnknownClauseError (a NotFound)."""
+    catalog = load_catalog()
+    assert catalog.get("IS-PW-LOCK3").scope == "S"
+    assert "IS-PW-LOCK3" in catalog
+    assert "IS-PW-LOCK4" not in catalog
+    with pytest.raises(UnknownClauseError, match="IS-PW-LOCK4") as caught:
+        catalog.get("IS-PW-LOCK4")
+    assert isinstance(caught.value, NotFound)
+
+
+def test_only_foundation_clauses_are_implemented():
+    """Exactly the clauses the foundation delivers are marked implemented, each with controls."""
+    catalog = load_catalog()
+    implemented = catalog.with_status("implemented")
+    assert {clause.id for clause in implemented} == FOUNDATION
+    for clause in implemented:
+        assert clause.controls
+        assert clause.issue == "foundation"
+    assert catalog.get("IS-AC-LOGIN-LOG").status == "planned"
+
+
+def test_organisational_clauses_are_justified_and_others_have_an_issue():
+    """Scope O clauses say why no control exists; every other clause names its roadmap issue."""
+    for clause in load_catalog():
+        if clause.scope == "O":
+            assert clause.status == "organisational"
+            assert clause.justification
+            assert not clause.controls
+        else:
+            assert clause.status in {"implemented", "planned"}
+            assert clause.issue
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('scope = "O"', 'scope = "S"'), "status: 'organisational' exactly when scope is 'O'"),
+        (('id = "IS-USE-AV"', 'id = "DP-USE-AV"'), "id: must start with its document"),
+        (('controls = ["klaremont.clock:SystemClock"', 'controls = ["os.path"'), "module path"),
+        (('status = "implemented"', 'status = "done"'), "status: must be 'implemented'"),
+    ],
+)
+def test_invalid_catalog_entries_are_refused(change, message):
+    """A catalog entry that breaks a rule is refused with its clause and field."""
+    text = catalog_gen.CATALOG_PATH.read_text("utf-8").replace(*change, 1)
+    with pytest.raises(PolicyFileError, match="clause catalog is not valid") as caught:
+        parse_catalog(text)
+    assert message in caught.value.detail
