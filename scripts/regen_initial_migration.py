@@ -39,7 +39,7 @@ def main() -> None:
                 shutil.move(str(path), VERSIONS / path.name)
     generated = next(VERSIONS.glob("0001_*.py"))
     generated.rename(VERSIONS / "0001_initial.py")
-    print(f"wrote {VERSIONS / '0001_initial.py'}")  # noqa: T201 - developer tool output
+    print(f"wrote {VERSIONS / '0001_initial.py'}")
 
 
 if __name__ == "__main__":

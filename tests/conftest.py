@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
@@ -32,6 +34,12 @@ PG_ADMIN_URL = os.environ.get(
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday morning in the office
 _counter = itertools.count()
+
+# Property tests prove behaviour, not speed: no per-example deadline (CI machines are loaded).
+hypothesis_settings.register_profile(
+    "klaremont", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("klaremont")
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,9 @@ def db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabasePa
         pair = DatabasePair(_pg_url(names[0]), _pg_url(names[1]))
     else:
         root = tmp_path_factory.mktemp("template")
-        pair = DatabasePair(f"sqlite:///{root / 'klaremont.db'}", f"sqlite:///{root / 'keystore.db'}")
+        pair = DatabasePair(
+            f"sqlite:///{root / 'klaremont.db'}", f"sqlite:///{root / 'keystore.db'}"
+        )
     platform = Platform.build(_settings(tmp_path_factory.mktemp("template-var"), pair))
     platform.upgrade()
     platform.dispose()

@@ -70,9 +70,9 @@ class Settings(BaseSettings):
             "audit_signing_key_file": var / "keys" / "audit-signing.key",
             "audit_checkpoint_file": var / "audit" / "checkpoints.jsonl",
         }
-        for name, value in path_defaults.items():
+        for name, path in path_defaults.items():
             if getattr(self, name) is None:
-                object.__setattr__(self, name, value)
+                object.__setattr__(self, name, path)
         for net in self.office_networks:
             try:
                 ipaddress.ip_network(net, strict=False)
@@ -92,20 +92,22 @@ class Settings(BaseSettings):
         secret = self.secret_key.get_secret_value()
         if secret == DEV_SECRET or len(secret) < 32:  # noqa: PLR2004 - 256 bits of base64/hex text
             problems.append(
-                "KLAREMONT_SECRET_KEY: a default or missing secret; set at least 32 random characters"
+                "KLAREMONT_SECRET_KEY: a default or missing secret; "
+                "set at least 32 random characters"
             )
-        for name in ("database_url", "keystore_url"):
-            if str(getattr(self, name)).startswith("sqlite"):
-                problems.append(
-                    f"KLAREMONT_{name.upper()}: SQLite is the embedded default; "
-                    "production needs PostgreSQL"
-                )
+        problems.extend(
+            f"KLAREMONT_{name.upper()}: SQLite is the embedded default; production needs PostgreSQL"
+            for name in ("database_url", "keystore_url")
+            if str(getattr(self, name)).startswith("sqlite")
+        )
         if self.database_url == self.keystore_url:
             problems.append(
                 "KLAREMONT_KEYSTORE_URL: the keystore must be apart from the data store"
             )
         if not self.public_url.startswith("https://"):
-            problems.append("KLAREMONT_PUBLIC_URL: plaintext HTTP; production must be served over https")
+            problems.append(
+                "KLAREMONT_PUBLIC_URL: plaintext HTTP; production must be served over https"
+            )
         if not self.storage_region.startswith("uk-"):
             problems.append(
                 f"KLAREMONT_STORAGE_REGION: {self.storage_region!r} is outside the UK "

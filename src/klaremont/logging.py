@@ -80,8 +80,10 @@ def configure(*, json: bool = True, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # uvicorn's access log prints query strings, which may hold personal data: we log requests ourselves.
+    # uvicorn's access log prints query strings, which may hold personal data;
+    # the security middleware logs each request's path instead.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -90,7 +92,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         """The current standard error."""
         return sys.stderr

@@ -48,10 +48,15 @@ def test_unit_of_work_commits_on_success(platform) -> None:
 
 def test_unit_of_work_rolls_back_on_error(platform) -> None:
     """An error inside a unit of work leaves nothing half-written."""
-    with pytest.raises(RuntimeError), platform.unit_of_work() as uow:
-        uow.session.add(PlatformMeta(key="k", value="v"))
-        uow.session.flush()
-        raise RuntimeError("boom")
+
+    def half_written() -> None:
+        with platform.unit_of_work() as uow:
+            uow.session.add(PlatformMeta(key="k", value="v"))
+            uow.session.flush()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        half_written()
     with platform.unit_of_work() as uow:
         assert uow.session.get(PlatformMeta, "k") is None
 

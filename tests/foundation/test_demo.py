@@ -27,7 +27,7 @@ def test_seed_is_deterministic_and_runs_once(platform) -> None:
     """The same seed gives the same shop; a second seed is refused as already present."""
     report = demo.seed(platform, SMALL)
     assert report.seeded
-    assert "12 customers" in report.lines[0]
+    assert any(line.startswith("12 customers") for line in report.lines)
     again = demo.seed(platform, SMALL)
     assert not again.seeded
     assert demo.is_seeded(platform)
@@ -35,14 +35,14 @@ def test_seed_is_deterministic_and_runs_once(platform) -> None:
 
 @pytest.mark.policy("DP-SECURE", "IS-SENS-SAFE")
 def test_no_seeded_personal_value_is_stored_in_plaintext(platform) -> None:
-    """A scan of every table's text (and, on SQLite, the raw database files) finds no seeded value."""
+    """No seeded value appears in any table's text, nor (SQLite) in the raw database files."""
     demo.seed(platform, SMALL)
     values = _plaintexts(platform)
     assert len(values) >= 40
     with platform.engine.connect() as conn:
         dump = []
         for table in inspect(conn).get_table_names():
-            for row in conn.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608 - table names from the schema
+            for row in conn.execute(text(f'SELECT * FROM "{table}"')):
                 dump.extend(str(v) for v in row)
     haystack = "\n".join(dump)
     assert not [v for v in values if v in haystack]
@@ -59,7 +59,7 @@ def test_no_seeded_personal_value_is_stored_in_plaintext(platform) -> None:
 
 @pytest.mark.policy("IS-SENS-DISPOSE")
 def test_shredding_one_subject_leaves_the_others_readable(platform) -> None:
-    """After destroying one subject's data key its values raise a clear error; others still decrypt."""
+    """Once one subject's data key is destroyed its values raise a clear error; others decrypt."""
     demo.seed(platform, SMALL)
     with platform.unit_of_work() as uow:
         customers = list(uow.session.scalars(select(Customer).order_by(Customer.reference)))

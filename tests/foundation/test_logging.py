@@ -15,8 +15,14 @@ def test_sensitive_keys_and_card_numbers_are_redacted(capsys) -> None:
     """Values of sensitive keys are dropped and PAN-like digit runs masked in every field."""
     klog.configure(json=True, level=logging.INFO)
     log = klog.get_logger("test")
-    log.info("signup", email="ada@example.com", password="hunter2hunter2", cvv="123",
-             note="card 4111 1111 1111 1111 on file", count=3)
+    log.info(
+        "signup",
+        email="ada@example.com",
+        password="hunter2hunter2",
+        cvv="123",
+        note="card 4111 1111 1111 1111 on file",
+        count=3,
+    )
     line = capsys.readouterr().err.strip().splitlines()[-1]
     event = json.loads(line)
     assert event["email"] == "[redacted]"

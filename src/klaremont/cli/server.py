@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
 import typer
-from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from klaremont.cli.context import console, get_platform
 from klaremont.db import migrate
@@ -46,10 +45,9 @@ def _seed_with_progress(size: demo.DemoSize) -> demo.SeedReport:
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     ) as bar:
         task = bar.add_task("seeding demo data", total=None)
-        report = demo.seed(
+        return demo.seed(
             platform, size, progress=lambda name: bar.update(task, description=f"seeding {name}")
         )
-    return report
 
 
 @demo_app.command("seed")
@@ -66,7 +64,9 @@ def demo_seed(
 def serve(
     host: str | None = typer.Option(None, help="bind address (default from settings)"),
     port: int | None = typer.Option(None, help="port (default from settings)"),
-    seed_demo: bool = typer.Option(True, "--demo/--no-demo", help="seed demo data on first start"),
+    seed_demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="seed demo data on first start")
+    ] = True,
 ) -> None:
     """Start the platform: migrations, demo data on first start, then the web server."""
     import uvicorn  # noqa: PLC0415 - imported only by the command that serves
@@ -84,33 +84,24 @@ def serve(
     bind_host = host or settings.host
     bind_port = port or settings.port
     base = f"http://{bind_host}:{bind_port}"
-    table = Table(show_header=True, header_style="bold")
-    table.add_column("what")
-    table.add_column("where")
-    table.add_row("health", f"{base}/health")
-    table.add_row("API (OpenAPI)", f"{base}/openapi.json")
-    for label, path in _surfaces():
-        table.add_row(label, f"{base}{path}")
-    console.print(Panel.fit(table, title="Klaremont is starting", border_style="green"))
+    console.print("[bold green]Klaremont is starting[/]")
+    for label, path in (
+        ("staff console", "/staff/login"),
+        ("privacy centre", "/privacy/"),
+        ("health", "/health"),
+        ("API (OpenAPI)", "/openapi.json"),
+    ):
+        console.print(f"  {label:16} {base}{path}", soft_wrap=True)
     logins = demo.demo_logins()
     if logins and not settings.is_production:
-        creds = Table(title="demo logins (development only)", header_style="bold")
-        for column in ("surface", "username", "password", "note"):
-            creds.add_column(column)
+        console.print("[bold]demo logins[/] (development only; never in production)")
         for login in logins:
-            creds.add_row(login.surface, login.username, login.password, login.note)
-        console.print(creds)
+            console.print(
+                f"  {login.surface:16} {login.username:24} {login.password:32} {login.note}",
+                soft_wrap=True,
+            )
     console.print(f"ready in {time.perf_counter() - started:.2f}s; Ctrl+C stops")
     uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
-
-
-def _surfaces() -> list[tuple[str, str]]:
-    """Pages that exist in this build, by the routes the app serves."""
-    from klaremont.web.app import discover_routers  # noqa: PLC0415 - only when serving
-
-    paths = {route.path for router in discover_routers() for route in router.routes}  # type: ignore[attr-defined]
-    known = [("privacy centre", "/privacy"), ("staff console", "/staff/login"), ("wireless login", "/wifi")]
-    return [(label, path) for label, path in known if path in paths]
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""Engines for the data store and the keystore: SQLite (WAL, foreign keys) or PostgreSQL (psycopg 3)."""
+"""Engines for the data store and the keystore: SQLite (WAL, foreign keys) or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, Literal
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.runtime.environment import EnvironmentContext
@@ -44,7 +46,9 @@ class MigrationTarget:
         return metadata
 
 
-DATA = MigrationTarget("data", PACKAGE_ROOT / "db" / "migrations", "klaremont.db.base:Base.metadata")
+DATA = MigrationTarget(
+    "data", PACKAGE_ROOT / "db" / "migrations", "klaremont.db.base:Base.metadata"
+)
 KEYSTORE = MigrationTarget(
     "keystore",
     PACKAGE_ROOT / "crypto" / "keystore_migrations",
@@ -80,7 +84,7 @@ def drift(engine: Engine, target: MigrationTarget) -> list[Any]:
         return list(compare_metadata(context, metadata))
 
 
-def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
     """Render our portable types as plain SQLAlchemy types in migration scripts."""
     from klaremont.db.base import UTCDateTime  # noqa: PLC0415 - avoids importing models early
 
@@ -89,9 +93,10 @@ def _render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
     return False
 
 
-def run_env(context: EnvironmentContext) -> None:
+def run_env(context: EnvironmentContext | ModuleType) -> None:
     """Body of each script directory's ``env.py``."""
     cfg = context.config
+    assert cfg is not None  # noqa: S101 - alembic always passes its config to env.py
     engine: Engine = cfg.attributes["engine"]
     with engine.connect() as connection:
         context.configure(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 16:01:37.509914
+Create Date: 2026-11-24 16:19:47.422626
 """
 
 from __future__ import annotations
@@ -54,12 +54,39 @@ def upgrade() -> None:
     sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_activity_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_subjects'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_subjects')),
+    info={'data_category': 'identity'}
+    )
+    op.create_table('erasure_ledger',
+    sa.Column('subject_ref', sa.Uuid(), nullable=False),
+    sa.Column('request_ref', sa.Uuid(), nullable=True),
+    sa.Column('notice_ref', sa.Uuid(), nullable=True),
+    sa.Column('erased_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('retained', sa.Text(), nullable=False),
+    sa.Column('hold_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('shred_due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('key_destroyed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reapplied_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_erasure_ledger')),
+    sa.UniqueConstraint('subject_ref', name=op.f('uq_erasure_ledger_subject_ref')),
+    info={'rights': 'ignore'}
     )
     op.create_table('platform_meta',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('value', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_platform_meta'))
+    )
+    op.create_table('privacy_notices',
+    sa.Column('notice_key', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('text_sha256', sa.String(length=64), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('published_by', sa.String(length=128), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_privacy_notices')),
+    sa.UniqueConstraint('notice_key', 'version', name=op.f('uq_privacy_notices_notice_key'))
     )
     op.create_table('staff_accounts',
     sa.Column('subject_id', sa.Uuid(), nullable=False),
@@ -103,6 +130,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_staff_accounts_line_manager_id'), ['line_manager_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_staff_accounts_work_email_bidx'), ['work_email_bidx'], unique=False)
 
+    op.create_table('cookie_consents',
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('subject_id', sa.Uuid(), nullable=True),
+    sa.Column('browser_key_hash', sa.String(length=64), nullable=True),
+    sa.Column('category', sa.String(length=24), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('granted', sa.Boolean(), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('notice_id', sa.Uuid(), nullable=False),
+    sa.Column('recorded_by', sa.String(length=128), nullable=False),
+    sa.ForeignKeyConstraint(['notice_id'], ['privacy_notices.id'], name=op.f('fk_cookie_consents_notice_id_privacy_notices')),
+    sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_cookie_consents_subject_id_data_subjects')),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_cookie_consents')),
+    info={'rights': 'keep', 'data_category': 'consent_records'}
+    )
+    with op.batch_alter_table('cookie_consents', schema=None) as batch_op:
+        batch_op.create_index('ix_cookie_consents_browser', ['browser_key_hash', 'category', 'seq'], unique=False)
+        batch_op.create_index('ix_cookie_consents_subject', ['subject_id', 'category', 'seq'], unique=False)
+
     op.create_table('customers',
     sa.Column('subject_id', sa.Uuid(), nullable=False),
     sa.Column('reference', sa.String(length=16), nullable=False),
@@ -125,13 +172,53 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_customers_subject_id_data_subjects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customers')),
-    sa.UniqueConstraint('reference', name=op.f('uq_customers_reference'))
+    sa.UniqueConstraint('reference', name=op.f('uq_customers_reference')),
+    info={'data_category': 'identity'}
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customers_email_bidx'), ['email_bidx'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_mobile_bidx'), ['mobile_bidx'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_phone_bidx'), ['phone_bidx'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('mail_outbox',
+    sa.Column('subject_id', sa.Uuid(), nullable=False),
+    sa.Column('template', sa.String(length=32), nullable=False),
+    sa.Column('subject_line', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.String(length=200), nullable=True),
+    sa.Column('to_address', sa.LargeBinary(), nullable=True),
+    sa.Column('body', sa.LargeBinary(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_mail_outbox_subject_id_data_subjects')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_outbox')),
+    info={'rights': 'internal', 'data_category': 'data_subject_requests'}
+    )
+    with op.batch_alter_table('mail_outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_mail_outbox_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mail_outbox_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('marketing_consents',
+    sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('subject_id', sa.Uuid(), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('granted', sa.Boolean(), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('notice_id', sa.Uuid(), nullable=False),
+    sa.Column('recorded_by', sa.String(length=128), nullable=False),
+    sa.ForeignKeyConstraint(['notice_id'], ['privacy_notices.id'], name=op.f('fk_marketing_consents_notice_id_privacy_notices')),
+    sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_marketing_consents_subject_id_data_subjects')),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_marketing_consents')),
+    info={'rights': 'keep', 'data_category': 'consent_records'}
+    )
+    with op.batch_alter_table('marketing_consents', schema=None) as batch_op:
+        batch_op.create_index('ix_marketing_consents_latest', ['subject_id', 'channel', 'seq'], unique=False)
 
     op.create_table('staff_access_reviews',
     sa.Column('reviewer_id', sa.Uuid(), nullable=False),
@@ -175,11 +262,13 @@ def upgrade() -> None:
     )
     op.create_table('staff_password_history',
     sa.Column('account_id', sa.Uuid(), nullable=False),
+    sa.Column('generation', sa.Integer(), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('retired_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['staff_accounts.id'], name=op.f('fk_staff_password_history_account_id_staff_accounts'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_password_history'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_password_history')),
+    sa.UniqueConstraint('account_id', 'generation', name=op.f('uq_staff_password_history_account_id'))
     )
     with op.batch_alter_table('staff_password_history', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_password_history_account_id'), ['account_id'], unique=False)
@@ -264,7 +353,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_addresses_customer_id_customers')),
     sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_addresses_subject_id_data_subjects')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_addresses'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_addresses')),
+    info={'data_category': 'address'}
     )
     with op.batch_alter_table('addresses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_addresses_customer_id'), ['customer_id'], unique=False)
@@ -283,11 +373,72 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_contact_records_customer_id_customers')),
     sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_contact_records_subject_id_data_subjects')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_records'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_records')),
+    info={'data_category': 'support_contacts'}
     )
     with op.batch_alter_table('contact_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_records_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contact_records_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('customer_sessions',
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('customer_id', sa.Uuid(), nullable=False),
+    sa.Column('subject_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('end_reason', sa.String(length=32), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_sessions_customer_id_customers')),
+    sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_customer_sessions_subject_id_data_subjects')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_sessions')),
+    sa.UniqueConstraint('key_hash', name=op.f('uq_customer_sessions_key_hash')),
+    info={'rights': 'internal', 'data_category': 'account_password'}
+    )
+    with op.batch_alter_table('customer_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customer_sessions_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_sessions_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('dsr_requests',
+    sa.Column('subject_id', sa.Uuid(), nullable=False),
+    sa.Column('customer_id', sa.Uuid(), nullable=True),
+    sa.Column('reference', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.Enum('access', 'portability', 'erasure', 'rectification', 'restriction', 'objection', name='requestkind', native_enum=False, length=16), nullable=False),
+    sa.Column('scope', sa.Enum('marketing', 'processing', name='objectionscope', native_enum=False, length=16), nullable=True),
+    sa.Column('state', sa.Enum('received', 'identity_pending', 'verified', 'in_progress', 'extended', 'fulfilled', 'refused', name='requeststate', native_enum=False), nullable=False),
+    sa.Column('open_key', sa.String(length=32), nullable=True),
+    sa.Column('channel', sa.Enum('privacy_centre', 'email', 'phone', 'letter', name='intakechannel', native_enum=False, length=16), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('identity_method', sa.Enum('signed_in', 'email_code', 'staff_code', 'document', name='identitymethod', native_enum=False, length=16), nullable=True),
+    sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('pause_started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('paused_days', sa.Integer(), nullable=False),
+    sa.Column('original_due_on', sa.Date(), nullable=False),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('extension_months', sa.Integer(), nullable=False),
+    sa.Column('extension_reason', sa.String(length=500), nullable=True),
+    sa.Column('extension_notified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('refusal_reason', sa.String(length=500), nullable=True),
+    sa.Column('outcome', sa.Text(), nullable=True),
+    sa.Column('routed_to', sa.String(length=32), nullable=False),
+    sa.Column('created_by', sa.String(length=160), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('details', sa.LargeBinary(), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_dsr_requests_customer_id_customers')),
+    sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_dsr_requests_subject_id_data_subjects')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dsr_requests')),
+    sa.UniqueConstraint('reference', name=op.f('uq_dsr_requests_reference')),
+    sa.UniqueConstraint('subject_id', 'open_key', name=op.f('uq_dsr_requests_subject_id')),
+    info={'rights': 'keep', 'data_category': 'data_subject_requests'}
+    )
+    with op.batch_alter_table('dsr_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dsr_requests_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_dsr_requests_state_due', ['state', 'due_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dsr_requests_subject_id'), ['subject_id'], unique=False)
 
     op.create_table('payment_cards',
     sa.Column('subject_id', sa.Uuid(), nullable=False),
@@ -306,11 +457,89 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_payment_cards_customer_id_customers')),
     sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_payment_cards_subject_id_data_subjects')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_cards'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_cards')),
+    info={'data_category': 'payment_cards'}
     )
     with op.batch_alter_table('payment_cards', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_cards_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payment_cards_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('dsr_challenges',
+    sa.Column('request_id', sa.Uuid(), nullable=False),
+    sa.Column('subject_id', sa.Uuid(), nullable=False),
+    sa.Column('code_digest', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['request_id'], ['dsr_requests.id'], name=op.f('fk_dsr_challenges_request_id_dsr_requests')),
+    sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_dsr_challenges_subject_id_data_subjects')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dsr_challenges')),
+    info={'rights': 'internal', 'data_category': 'data_subject_requests'}
+    )
+    with op.batch_alter_table('dsr_challenges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dsr_challenges_request_id'), ['request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dsr_challenges_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('dsr_downloads',
+    sa.Column('request_id', sa.Uuid(), nullable=False),
+    sa.Column('subject_id', sa.Uuid(), nullable=False),
+    sa.Column('token_digest', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('uses', sa.Integer(), nullable=False),
+    sa.Column('max_uses', sa.Integer(), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['request_id'], ['dsr_requests.id'], name=op.f('fk_dsr_downloads_request_id_dsr_requests')),
+    sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_dsr_downloads_subject_id_data_subjects')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dsr_downloads')),
+    sa.UniqueConstraint('token_digest', name=op.f('uq_dsr_downloads_token_digest')),
+    info={'rights': 'internal', 'data_category': 'data_subject_requests'}
+    )
+    with op.batch_alter_table('dsr_downloads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dsr_downloads_request_id'), ['request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dsr_downloads_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('dsr_exports',
+    sa.Column('request_id', sa.Uuid(), nullable=False),
+    sa.Column('subject_id', sa.Uuid(), nullable=False),
+    sa.Column('fmt', sa.String(length=8), nullable=False),
+    sa.Column('media_type', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['request_id'], ['dsr_requests.id'], name=op.f('fk_dsr_exports_request_id_dsr_requests')),
+    sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_dsr_exports_subject_id_data_subjects')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dsr_exports')),
+    sa.UniqueConstraint('request_id', 'fmt', name=op.f('uq_dsr_exports_request_id')),
+    info={'rights': 'internal', 'data_category': 'data_subject_requests'}
+    )
+    with op.batch_alter_table('dsr_exports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dsr_exports_request_id'), ['request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dsr_exports_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('dsr_transmissions',
+    sa.Column('request_id', sa.Uuid(), nullable=False),
+    sa.Column('subject_id', sa.Uuid(), nullable=False),
+    sa.Column('recipient_host', sa.String(length=253), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('outcome', sa.String(length=32), nullable=False),
+    sa.Column('payload_sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['request_id'], ['dsr_requests.id'], name=op.f('fk_dsr_transmissions_request_id_dsr_requests')),
+    sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_dsr_transmissions_subject_id_data_subjects')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dsr_transmissions')),
+    info={'rights': 'keep', 'data_category': 'data_subject_requests'}
+    )
+    with op.batch_alter_table('dsr_transmissions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dsr_transmissions_request_id'), ['request_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dsr_transmissions_subject_id'), ['subject_id'], unique=False)
 
     op.create_table('orders',
     sa.Column('subject_id', sa.Uuid(), nullable=False),
@@ -329,7 +558,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['delivery_address_id'], ['addresses.id'], name=op.f('fk_orders_delivery_address_id_addresses')),
     sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_orders_subject_id_data_subjects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
-    sa.UniqueConstraint('number', name=op.f('uq_orders_number'))
+    sa.UniqueConstraint('number', name=op.f('uq_orders_number')),
+    info={'data_category': 'orders'}
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_customer_id'), ['customer_id'], unique=False)
@@ -351,7 +581,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_invoices_order_id_orders')),
     sa.ForeignKeyConstraint(['subject_id'], ['data_subjects.id'], name=op.f('fk_invoices_subject_id_data_subjects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invoices')),
-    sa.UniqueConstraint('number', name=op.f('uq_invoices_number'))
+    sa.UniqueConstraint('number', name=op.f('uq_invoices_number')),
+    info={'data_category': 'invoices'}
     )
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invoices_order_id'), ['order_id'], unique=False)
@@ -367,7 +598,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_order_lines_order_id_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_lines')),
-    sa.UniqueConstraint('order_id', 'position', name=op.f('uq_order_lines_order_id'))
+    sa.UniqueConstraint('order_id', 'position', name=op.f('uq_order_lines_order_id')),
+    info={'data_category': 'orders'}
     )
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_order_lines_order_id'), ['order_id'], unique=False)
@@ -391,11 +623,42 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_orders_customer_id'))
 
     op.drop_table('orders')
+    with op.batch_alter_table('dsr_transmissions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dsr_transmissions_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_dsr_transmissions_request_id'))
+
+    op.drop_table('dsr_transmissions')
+    with op.batch_alter_table('dsr_exports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dsr_exports_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_dsr_exports_request_id'))
+
+    op.drop_table('dsr_exports')
+    with op.batch_alter_table('dsr_downloads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dsr_downloads_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_dsr_downloads_request_id'))
+
+    op.drop_table('dsr_downloads')
+    with op.batch_alter_table('dsr_challenges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dsr_challenges_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_dsr_challenges_request_id'))
+
+    op.drop_table('dsr_challenges')
     with op.batch_alter_table('payment_cards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payment_cards_subject_id'))
         batch_op.drop_index(batch_op.f('ix_payment_cards_customer_id'))
 
     op.drop_table('payment_cards')
+    with op.batch_alter_table('dsr_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dsr_requests_subject_id'))
+        batch_op.drop_index('ix_dsr_requests_state_due')
+        batch_op.drop_index(batch_op.f('ix_dsr_requests_customer_id'))
+
+    op.drop_table('dsr_requests')
+    with op.batch_alter_table('customer_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customer_sessions_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_customer_sessions_customer_id'))
+
+    op.drop_table('customer_sessions')
     with op.batch_alter_table('contact_records', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_records_subject_id'))
         batch_op.drop_index(batch_op.f('ix_contact_records_customer_id'))
@@ -429,6 +692,15 @@ def downgrade() -> None:
 
     op.drop_table('staff_api_tokens')
     op.drop_table('staff_access_reviews')
+    with op.batch_alter_table('marketing_consents', schema=None) as batch_op:
+        batch_op.drop_index('ix_marketing_consents_latest')
+
+    op.drop_table('marketing_consents')
+    with op.batch_alter_table('mail_outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mail_outbox_subject_id'))
+        batch_op.drop_index('ix_mail_outbox_due')
+
+    op.drop_table('mail_outbox')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customers_subject_id'))
         batch_op.drop_index(batch_op.f('ix_customers_phone_bidx'))
@@ -436,12 +708,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_customers_email_bidx'))
 
     op.drop_table('customers')
+    with op.batch_alter_table('cookie_consents', schema=None) as batch_op:
+        batch_op.drop_index('ix_cookie_consents_subject')
+        batch_op.drop_index('ix_cookie_consents_browser')
+
+    op.drop_table('cookie_consents')
     with op.batch_alter_table('staff_accounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_accounts_work_email_bidx'))
         batch_op.drop_index(batch_op.f('ix_staff_accounts_line_manager_id'))
 
     op.drop_table('staff_accounts')
+    op.drop_table('privacy_notices')
     op.drop_table('platform_meta')
+    op.drop_table('erasure_ledger')
     op.drop_table('data_subjects')
     op.drop_table('audit_head')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
