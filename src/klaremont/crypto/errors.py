@@ -23,7 +23,7 @@ class CryptoError(KlaremontError):
     title = "Encryption error"
 
 
-class SubjectKeyDestroyed(CryptoError):  # noqa: N818 - named for what happened, like klaremont.errors
+class SubjectKeyDestroyed(CryptoError):
     """The subject's data key was destroyed (crypto-shredded): the data can never be read again."""
 
     code = "subject-erased"
@@ -57,14 +57,14 @@ class CiphertextIntegrityError(CryptoError):
         )
 
 
-class UnknownKey(CryptoError):  # noqa: N818 - named for what happened, like klaremont.errors
+class UnknownKey(CryptoError):
     """A ciphertext or wrapped key names a key this installation does not hold."""
 
     code = "unknown-key"
     title = "Unknown key"
 
 
-class KeyRetirementRefused(CryptoError):  # noqa: N818 - named for what happened, like klaremont.errors
+class KeyRetirementRefused(CryptoError):
     """A key-encryption key cannot be retired while it is active or still wraps data keys."""
 
     code = "key-retirement-refused"
@@ -72,7 +72,7 @@ class KeyRetirementRefused(CryptoError):  # noqa: N818 - named for what happened
     title = "Key cannot be retired"
 
 
-class CryptoContextMissing(CryptoError):  # noqa: N818 - named for what happened, like klaremont.errors
+class CryptoContextMissing(CryptoError):
     """A sealed field was read or flushed without a crypto context bound to its session."""
 
     code = "crypto-context-missing"

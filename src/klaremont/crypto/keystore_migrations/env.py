@@ -1,5 +1,4 @@
 """Alembic environment: delegates to klaremont.db.migrate.run_env."""
-# ruff: noqa: INP001 - an alembic script directory is not a package
 
 from __future__ import annotations
 

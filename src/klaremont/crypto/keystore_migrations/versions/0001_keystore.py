@@ -4,7 +4,6 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-24
 """
-# ruff: noqa: INP001 - an alembic script directory is not a package
 
 from __future__ import annotations
 
