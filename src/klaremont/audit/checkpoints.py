@@ -200,11 +200,19 @@ def _parse(number: int, raw: bytes) -> Checkpoint | MalformedLine:
 
 def read_checkpoints(path: Path) -> tuple[list[Checkpoint], list[MalformedLine]]:
     """Every checkpoint in the file (file order) and every line that is not one."""
-    if not path.exists():
-        return [], []
+    return parse_checkpoints(path.read_bytes() if path.exists() else b"")
+
+
+def parse_line(number: int, raw: bytes) -> Checkpoint | MalformedLine:
+    """Parse one line of the checkpoint file (``number`` is 1-based, for reports)."""
+    return _parse(number, raw)
+
+
+def parse_checkpoints(data: bytes) -> tuple[list[Checkpoint], list[MalformedLine]]:
+    """Every checkpoint in the file's bytes (file order) and every line that is not one."""
     checkpoints: list[Checkpoint] = []
     malformed: list[MalformedLine] = []
-    for number, raw in enumerate(path.read_bytes().splitlines(), start=1):
+    for number, raw in enumerate(data.splitlines(), start=1):
         if not raw.strip():
             continue
         parsed = _parse(number, raw)

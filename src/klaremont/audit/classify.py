@@ -9,6 +9,8 @@ predecessors ``P`` and ``P2``:
 * ``R`` links to ``P`` but its fields no longer give its hash -> **edited**.
 * ``R`` links to ``P2``, skipping ``P`` -> ``P`` was **inserted**.
 * ``R`` links to (or is linked from) an event somewhere else -> **reordered**.
+* ``R`` links nowhere, and its fields give its hash under another number -> events were
+  **deleted** (or **inserted**) and the rest renumbered to hide the gap.
 * ``R`` links nowhere and its fields do not give its hash -> **edited**.
 * ``R`` is self-consistent but links nowhere, so ``P`` was rewritten and re-hashed ->
   **edited** at ``P``.
@@ -44,6 +46,7 @@ _NAMES = (
     "hash",
 )
 _COLUMNS = ", ".join(_NAMES)
+RENUMBER_WINDOW = 1000  # how far a renumbered event is searched for
 
 
 class _Reader:
@@ -143,7 +146,7 @@ def _classify_row(db: _Reader, seq: int) -> Finding:
             f"event #{seq} belongs after {where}: events were moved",
         )
     if not self_ok:
-        return Finding(
+        return _renumbered(row, seq) or Finding(
             BreakKind.EDITED, seq, f"event #{seq}'s stored fields and link no longer match its hash"
         )
     return Finding(
@@ -151,6 +154,32 @@ def _classify_row(db: _Reader, seq: int) -> Finding:
         seq - 1,
         f"event #{seq - 1} was rewritten and re-hashed: event #{seq} links to a different hash",
     )
+
+
+def _renumbered(row: dict[str, Any], seq: int) -> Finding | None:
+    """Events removed or added with the later ones renumbered to hide the gap.
+
+    The event's hash still matches its fields under its original number, so try nearby
+    numbers: higher means events were deleted before it, lower means some were inserted.
+    """
+    later = range(seq + 1, seq + RENUMBER_WINDOW)
+    earlier = range(seq - 1, max(0, seq - RENUMBER_WINDOW), -1)
+    for original in (*later, *earlier):
+        if recompute_row_hash({**row, "seq": original}) == row["hash"]:
+            if original > seq:
+                return Finding(
+                    BreakKind.DELETED,
+                    seq,
+                    f"{original - seq} event(s) deleted before #{seq}, and later events "
+                    f"renumbered to hide it (#{seq} was #{original})",
+                )
+            return Finding(
+                BreakKind.INSERTED,
+                original + 1,
+                f"{seq - original} event(s) inserted after #{original}, and later events "
+                f"renumbered (#{seq} was #{original})",
+            )
+    return None
 
 
 def _deleted(db: _Reader, seq: int) -> Finding:

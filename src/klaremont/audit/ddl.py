@@ -21,14 +21,19 @@ def _unsupported(dialect_name: str) -> ValueError:
 
 
 def append_only_ddl(dialect_name: str) -> list[str]:
-    """Statements that make ``audit_events`` refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL)."""
+    """Statements that make ``audit_events`` refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL).
+
+    They contain no ``%`` or ``:name``, so they run unchanged through ``op.execute``,
+    ``text()`` or a driver's ``execute`` with any parameter style.
+    """
     if dialect_name == "postgresql":
         return [
             f"""CREATE OR REPLACE FUNCTION {_PG_FUNCTION}() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION '{MESSAGE}: % refused', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION USING
+        MESSAGE = '{MESSAGE}: ' || TG_OP || ' refused',
+        ERRCODE = 'insufficient_privilege';
 END;
 $$""",
             f"""CREATE TRIGGER {_PG_ROW_TRIGGER}

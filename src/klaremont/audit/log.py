@@ -147,10 +147,13 @@ class AuditLog:
         details: Mapping[str, Any] | None = None,
         request_id: str | None = None,
     ) -> AuditEvent:
-        """Append one event in ``session``'s transaction (added and flushed, not committed).
+        """Append one event in ``session``'s transaction: written at once, committed with it.
 
-        Raises ``ValueError`` for an unknown action, a malformed field, or details that
-        carry a secret or card data (the message names the key, never the value).
+        The row is inserted straight away on the session's connection (so it is in the
+        database before the caller's change commits) and the returned event is attached
+        to the session as persistent. Raises ``ValueError`` for an unknown action, a
+        malformed field, or details that carry a secret or card data (the message names
+        the key, never the value).
         """
         tag = AuditAction(action)
         result = Outcome(outcome)
@@ -247,8 +250,13 @@ class AuditLog:
         progress: Progress | None = None,
         workers: int | None = None,
         all_signatures: bool = False,
+        chunk_size: int | None = None,
     ) -> VerificationReport:
-        """Check the chain and the checkpoints; report the first broken event and its kind."""
+        """Check the chain and the checkpoints; report the first broken event and its kind.
+
+        ``progress(done, total)`` is called as ranges complete. ``workers`` defaults to one
+        process per core for large logs; see :func:`klaremont.audit.verify.verify_log`.
+        """
         return verify_log(
             engine,
             self.checkpoint_file,
@@ -256,6 +264,7 @@ class AuditLog:
             progress=progress,
             workers=workers,
             all_signatures=all_signatures,
+            chunk_size=chunk_size,
         )
 
     def read(

@@ -65,7 +65,7 @@ _DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
 _GROUP_SPLIT = re.compile(r"[ -]")
 
 
-class AuditDetailsRefused(ValueError):  # noqa: N818 - reads as a sentence at the raise site
+class AuditDetailsRefused(ValueError):
     """Audit details carried a secret or card data; the message names the key, never the value."""
 
 

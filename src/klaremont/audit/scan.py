@@ -11,11 +11,16 @@ classifies it. This module imports nothing heavy so workers start quickly.
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from dataclasses import dataclass
+import sys
+from dataclasses import asdict, dataclass
 from hashlib import sha256
 from operator import methodcaller
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 GENESIS_HASH = "0" * 64
 _HEX = methodcaller("hexdigest")
@@ -24,16 +29,77 @@ _NULLABLE = ("origin", "resource", "purpose", "request_id")
 _PLAIN = ("occurred_at", "actor_type", "actor_id", "action", "outcome")
 
 
-def _encoding_sql(dialect: str) -> str:
-    """SQL that yields ``prev_hash || encoding`` as bytes, matching ``encode_event``."""
+_SEP = "\x1e"  # between messages in a batch; JSON escapes it inside a value
+
+
+def _message_sql(dialect: str) -> str:
+    """SQL text of ``prev_hash || encoding``, matching ``encoding.encode_event``."""
     columns = ["'kaudit1'", "CAST(seq AS TEXT)", *_PLAIN, *_NULLABLE, "details"]
     if dialect == "sqlite":
-        return f"CAST(prev_hash || json_array({', '.join(columns)}) AS BLOB)"
+        return f"prev_hash || json_array({', '.join(columns)})"
     if dialect == "postgresql":
-        array = f"ARRAY[{', '.join(columns)}]::text[]"
-        return f"convert_to(prev_hash || array_to_json({array})::text, 'UTF8')"
+        return f"prev_hash || array_to_json(ARRAY[{', '.join(columns)}]::text[])::text"
     msg = f"unsupported dialect {dialect!r}"
     raise ValueError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchQuery:
+    """The whole-batch query: its SQL, how many ``(lo, hi)`` pairs it binds, who hashes."""
+
+    sql: str
+    ranges: int
+    hashed_in_db: bool
+
+
+def _batch_query(dialect: str, mark: str, *, seq_is_rowid: bool = True) -> _BatchQuery:
+    """One row per batch: count, bounds, the stored hashes joined, and what to compare them to.
+
+    SQLite returns the messages joined by ``\\x1e`` as UTF-8 bytes (Python hashes them,
+    never decoding); its ``group_concat`` follows the rowid range scan, which is ``seq``
+    order. PostgreSQL hashes each message itself (``pg_catalog.sha256``, C) and aggregates
+    over a subquery already in ``seq`` order, avoiding a sort per aggregate. A batch that
+    fails is re-read row by row with ``ORDER BY seq`` and checked in Python, so an
+    unexpected aggregation order could only cost time: rows in any other order would have
+    to form a valid chain themselves to pass.
+    """
+    bad_length = "length(prev_hash) <> 64 OR length(hash) <> 64"
+    message = _message_sql(dialect)
+    ranged = f"WHERE seq BETWEEN {mark} AND {mark}"
+    if dialect == "postgresql":
+        digest = "encode(pg_catalog.sha256(convert_to(m, 'UTF8')), 'hex')"
+        sql = (
+            "SELECT count(*), min(seq), max(seq), string_agg(prev_hash, ''), "  # noqa: S608 - constants
+            f"string_agg(hash, ''), string_agg({digest}, ''), "
+            f"count(*) FILTER (WHERE {bad_length}) FROM (SELECT seq, prev_hash, hash, "
+            f"{message} AS m FROM audit_events {ranged} ORDER BY seq) AS ordered"
+        )
+        return _BatchQuery(sql, 1, hashed_in_db=True)
+    joined = (
+        f"group_concat(prev_hash, ''), group_concat(hash, ''), "
+        f"CAST(group_concat({message}, char(30)) AS BLOB), total({bad_length})"
+    )
+    if seq_is_rowid:
+        sql = f"SELECT count(*), min(seq), max(seq), {joined} FROM audit_events {ranged}"  # noqa: S608 - constants
+        return _BatchQuery(sql, 1, hashed_in_db=False)
+    # seq is not the rowid, so a table scan would go in insertion order: sort first
+    sql = (
+        f"SELECT count(*), min(seq), max(seq), {joined} FROM "  # noqa: S608 - constants
+        f"(SELECT * FROM audit_events {ranged} ORDER BY seq) {ranged}"
+    )
+    return _BatchQuery(sql, 2, hashed_in_db=False)
+
+
+def _seq_is_rowid(connection: Any) -> bool:
+    """True when SQLite stores events in ``seq`` order (``seq INTEGER PRIMARY KEY``)."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute("PRAGMA table_info(audit_events)")
+        columns = list(cursor.fetchall())
+    finally:
+        cursor.close()
+    keys = [(name, str(kind).upper()) for _cid, name, kind, _nn, _dflt, pk in columns if pk]
+    return keys == [("seq", "INTEGER")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +136,10 @@ class RangeScanner:
         self._batch = batch
         self._errors: tuple[type[BaseException], ...] = (*errors, ValueError, UnicodeError)
         mark = "?" if dialect == "sqlite" else "%s"
+        rowid = dialect != "sqlite" or _seq_is_rowid(connection)
+        self._query = _batch_query(dialect, mark, seq_is_rowid=rowid)
         self._rows_sql = (
-            f"SELECT seq, prev_hash, hash, {_encoding_sql(dialect)} FROM audit_events "  # noqa: S608 - built from constants
+            f"SELECT seq, prev_hash, hash, {_message_sql(dialect)} FROM audit_events "  # noqa: S608 - built from constants
             f"WHERE seq BETWEEN {mark} AND {mark} ORDER BY seq"
         )
         self._hash_sql = f"SELECT hash FROM audit_events WHERE seq = {mark}"  # noqa: S608 - constant
@@ -90,46 +158,59 @@ class RangeScanner:
         if lo > 1:
             found = self._fetch(self._hash_sql, (lo - 1,))
             prev = found[0][0] if found else None  # a missing row is the range before's gap
-        rows_seen = 0
         start = lo
         while start <= hi:
             end = min(start + self._batch - 1, hi)
             try:
-                rows = self._fetch(self._rows_sql, (start, end))
+                anomaly, prev = self._check(start, end, prev)
             except self._errors:
-                return ChunkResult(lo, hi, rows_seen, start, "error")
-            rows_seen += len(rows)
-            anomaly = _check_batch(rows, start, end, prev)
+                return ChunkResult(lo, hi, start - lo, start, "error")
             if anomaly is not None:
-                return ChunkResult(lo, hi, rows_seen, anomaly[0], anomaly[1])
-            prev = rows[-1][2]
+                return ChunkResult(lo, hi, anomaly[0] - lo, anomaly[0], anomaly[1])
             start = end + 1
-        return ChunkResult(lo, hi, rows_seen)
+        return ChunkResult(lo, hi, hi - lo + 1)
+
+    def _check(
+        self, start: int, end: int, prev: str | None
+    ) -> tuple[tuple[int, str] | None, str | None]:
+        """Check one batch: ``(anomaly or None, the batch's last stored hash)``."""
+        batch = self._fetch(self._query.sql, (start, end) * self._query.ranges)[0]
+        if _batch_sound(end - start + 1, batch, start, prev, hashed=self._query.hashed_in_db):
+            return None, batch[4][-64:]
+        rows = self._fetch(self._rows_sql, (start, end))
+        anomaly = _first_anomaly(rows, start, end, prev)
+        return anomaly, rows[-1][2] if rows else prev
 
 
-def _check_batch(rows: list[Any], start: int, end: int, prev: str | None) -> tuple[int, str] | None:
-    """``None`` when the batch is sound, else ``(seq, hint)`` of its first anomaly."""
-    if not rows:
-        return start, "gap"
+def _batch_sound(
+    size: int, batch: tuple[Any, ...], start: int, prev: str | None, *, hashed: bool
+) -> bool:
+    """The whole-batch check: every link, every hash, no gap (see module docstring)."""
+    count, low, high, prevs, hashes, messages, bad = batch
+    if count != size or low != start or high != start + size - 1 or bad:
+        return False
     try:
-        seqs, prevs, hashes, messages = zip(*rows, strict=True)
-        sound = (
-            seqs[0] == start
-            and seqs[-1] == end
-            and len(rows) == end - start + 1
-            and (prev is None or prevs[0] == prev)
-            and prevs[1:] == hashes[:-1]
-            and "".join(map(_HEX, map(sha256, messages))) == "".join(hashes)
+        linked = (
+            len(prevs) == len(hashes) == 64 * size
+            and (prev is None or prevs[:64] == prev)
+            and prevs[64:] == hashes[:-64]  # every prev_hash is the hash before it
         )
-    except (TypeError, ValueError):
-        sound = False
-    if sound:
-        return None
-    return _first_anomaly(rows, start, end, prev)
+        if not linked:
+            return False
+        if hashed:  # the database recomputed every hash
+            return bool(messages == hashes)
+        if isinstance(messages, str):
+            messages = messages.encode("utf-8")
+        parts = bytes(messages).split(_SEP.encode())  # bytes: no decode, no re-encode
+        return len(parts) == size and "".join(map(_HEX, map(sha256, parts))) == hashes
+    except (TypeError, AttributeError, UnicodeError):
+        return False
 
 
-def _first_anomaly(rows: list[Any], start: int, end: int, prev: str | None) -> tuple[int, str]:
-    """The per-row pass over a batch known to be unsound."""
+def _first_anomaly(
+    rows: list[Any], start: int, end: int, prev: str | None
+) -> tuple[int, str] | None:
+    """The per-row pass over a batch that failed the whole-batch check."""
     expected = start
     for seq, prev_hash, stored, message in rows:
         if seq != expected:
@@ -137,8 +218,8 @@ def _first_anomaly(rows: list[Any], start: int, end: int, prev: str | None) -> t
         if prev is not None and prev_hash != prev:
             return seq, "link"
         try:
-            recomputed = sha256(message).hexdigest()
-        except TypeError:
+            recomputed = sha256(message.encode("utf-8")).hexdigest()
+        except (AttributeError, UnicodeError):
             return seq, "hash"
         if recomputed != stored:
             return seq, "hash"
@@ -146,7 +227,7 @@ def _first_anomaly(rows: list[Any], start: int, end: int, prev: str | None) -> t
         expected += 1
     if expected <= end:
         return expected, "gap"
-    return start, "error"  # the batch check failed on something the row pass accepts
+    return None  # sound after all: the aggregate saw the rows in another order
 
 
 def driver_cursor(pooled: Any) -> Any:
@@ -171,10 +252,32 @@ def open_connection(spec: DbSpec) -> tuple[Any, tuple[type[BaseException], ...]]
     return pg, (psycopg.Error,)
 
 
-def scan_chunk(spec: DbSpec, lo: int, hi: int, batch: int) -> ChunkResult:
-    """Worker-process entry point: open a connection and check one range."""
+def serve(lines: Iterator[str], write: Callable[[str], None]) -> None:
+    """Worker protocol: a JSON spec line, then ``lo hi`` lines; one JSON result line each."""
+    spec = DbSpec(**json.loads(next(lines)))
     connection, errors = open_connection(spec)
     try:
-        return RangeScanner(connection, spec.dialect, errors=errors, batch=batch).scan(lo, hi)
+        scanner = RangeScanner(connection, spec.dialect, errors=errors)
+        for line in lines:
+            lo, hi = (int(part) for part in line.split())
+            write(json.dumps(asdict(scanner.scan(lo, hi))) + "\n")
     finally:
         connection.close()
+
+
+def main() -> None:
+    """Entry point of ``python -m klaremont.audit.scan`` (started by the verifier)."""
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    try:
+        serve(iter(sys.stdin.readline, ""), write)
+    except Exception as exc:  # noqa: BLE001 - one line for the parent, never a stack trace
+        sys.stderr.write(f"audit verify worker: {type(exc).__name__}: {exc}\n")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Helpers for the audit tests (importable by name, like ``policyhelp``).
+
+The backend follows ``KLAREMONT_TEST_DATABASE`` (``sqlite`` by default, ``postgresql`` for
+a throwaway database on the local server). The tables come from the models and the
+append-only triggers from :mod:`klaremont.audit.ddl`, as the lead's migration will.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from klaremont.audit.ddl import append_only_ddl, drop_append_only_ddl
+from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
+from klaremont.audit.log import AuditLog
+from klaremont.audit.models import AuditEvent, AuditHead
+from klaremont.clock import ManualClock
+from klaremont.db.base import Base
+from klaremont.db.engine import make_engine
+
+BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
+PG_ADMIN_URL = os.environ.get(
+    "KLAREMONT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+ALICE = Actor(ActorType.STAFF, "alice", label="Alice Example")
+
+
+def _pg_admin(statement: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+def create_audit_tables(engine: Engine) -> None:
+    """Create the audit tables (if missing) and (re)install the append-only triggers."""
+    Base.metadata.create_all(engine, tables=[AuditEvent.__table__, AuditHead.__table__])
+    dialect = engine.dialect.name
+    with engine.begin() as conn:
+        for statement in [*drop_append_only_ddl(dialect), *append_only_ddl(dialect)]:
+            conn.exec_driver_sql(statement)
+
+
+def drop_triggers(engine: Engine) -> None:
+    """Remove the append-only triggers, as an attacker with database access would."""
+    with engine.begin() as conn:
+        for statement in drop_append_only_ddl(engine.dialect.name):
+            conn.exec_driver_sql(statement)
+
+
+def new_engine(tmp_path: Path, name: str = "audit") -> Iterator[Engine]:
+    """A fresh database on the configured backend with the audit tables."""
+    if BACKEND == "postgresql":
+        db_name = f"kt_audit_{uuid.uuid4().hex[:12]}"
+        _pg_admin(f'CREATE DATABASE "{db_name}"')
+        engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db_name, pool_size=5)
+        try:
+            create_audit_tables(engine)
+            yield engine
+        finally:
+            engine.dispose()
+            _pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        return
+    engine = make_engine(f"sqlite:///{tmp_path / f'{name}.db'}")
+    try:
+        create_audit_tables(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Writer:
+    """Appends events the way services do: one transaction each, clock moving on."""
+
+    audit: AuditLog
+    sessions: sessionmaker[Session]
+    clock: ManualClock
+
+    def one(self, **overrides: Any) -> AuditEvent:
+        """Append one event in its own committed transaction."""
+        fields: dict[str, Any] = {
+            "action": AuditAction.PERSONAL_DATA_READ,
+            "outcome": Outcome.SUCCESS,
+            "actor": ALICE,
+            "origin": "192.0.2.10",
+            "resource": "customer/42",
+            "purpose": "support",
+            "details": {"fields": ["email", "name"]},
+            "request_id": "req-1",
+        }
+        fields.update(overrides)
+        self.clock.advance(timedelta(seconds=1))
+        with self.sessions.begin() as session:
+            return self.audit.record(session, **fields)
+
+    def many(self, count: int, **overrides: Any) -> list[AuditEvent]:
+        """Append ``count`` events, each in its own transaction (so each is sealed)."""
+        return [self.one(**{"resource": f"customer/{i}", **overrides}) for i in range(count)]
+
+
+Tamper = Callable[..., None]
+
+requires_postgresql = pytest.mark.skipif(
+    BACKEND != "postgresql",
+    reason="needs PostgreSQL (run with KLAREMONT_TEST_DATABASE=postgresql)",
+)
+only_sqlite = pytest.mark.skipif(BACKEND != "sqlite", reason="exercises SQLite behaviour")
+
+
+def rows(engine: Engine) -> list[dict[str, Any]]:
+    """Every stored event, in order, as plain dicts."""
+    with engine.connect() as conn:
+        result = conn.execute(text("SELECT * FROM audit_events ORDER BY seq"))
+        return [dict(r._mapping) for r in result]

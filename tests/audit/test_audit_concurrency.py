@@ -1,0 +1,66 @@
+"""Concurrent appenders share one gapless chain."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from audithelp import ALICE, rows
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from klaremont.audit.checkpoints import read_checkpoints
+from klaremont.audit.events import Actor, ActorType, AuditAction
+from klaremont.audit.log import AuditLog
+
+THREADS = 4
+EACH = 25
+
+
+@pytest.mark.policy("IS-USE-MONITOR")
+def test_four_threads_append_one_gapless_valid_chain(
+    audit: AuditLog, sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    """Four threads, each with its own sessions, append 100 events: numbers 1-100, chain sound."""
+    start = threading.Barrier(THREADS)
+    failures: list[BaseException] = []
+
+    def append(worker: int) -> None:
+        actor = Actor(ActorType.STAFF, f"worker-{worker}")
+        try:
+            start.wait()
+            for i in range(EACH):
+                with sessions.begin() as session:
+                    audit.record(
+                        session,
+                        action=AuditAction.PERSONAL_DATA_READ,
+                        actor=actor,
+                        resource=f"customer/{worker}-{i}",
+                    )
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    stored = rows(engine)
+    assert [r["seq"] for r in stored] == list(range(1, THREADS * EACH + 1))
+    assert {r["actor_id"] for r in stored} == {f"worker-{n}" for n in range(THREADS)}
+    report = audit.verify(engine)
+    assert report.ok, report.findings
+    assert report.sealed_seq == THREADS * EACH
+    checkpoints, _ = read_checkpoints(audit.checkpoint_file)
+    assert max(c.seq for c in checkpoints) == THREADS * EACH
+
+
+def test_concurrent_commits_may_share_a_checkpoint(
+    audit: AuditLog, sessions: sessionmaker[Session]
+) -> None:
+    """A checkpoint already covering a later event makes an earlier commit's checkpoint needless."""
+    with sessions.begin() as session:
+        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+    audit._seal((1, "0" * 64))  # a late seal for an event already covered is skipped
+    assert len(read_checkpoints(audit.checkpoint_file)[0]) == 1
