@@ -31,7 +31,8 @@ BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
 PG_ADMIN_URL = os.environ.get(
     "KLAREMONT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Unique per test process, so concurrent runs against one PostgreSQL server never collide.
+WORKER = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday morning in the office
 _counter = itertools.count()
 

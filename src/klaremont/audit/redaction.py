@@ -60,8 +60,11 @@ PAN_MAX_DIGITS = 19
 
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-# A run of digit groups joined by single spaces or dashes.
-_DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
+# A run of digit groups joined by single spaces or dashes, not glued to letters or digits
+# (so the digits inside a hex digest or an identifier are not read as a card number).
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]+(?:[ -][0-9]+)*(?![0-9A-Za-z])")
+# Canonical UUIDs are identifiers, never card numbers, even when all their groups are digits.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _GROUP_SPLIT = re.compile(r"[ -]")
 
 
@@ -89,7 +92,7 @@ def contains_pan(text: str) -> bool:
     followed by a separated expiry or security code is still found; a digit string longer
     than 19 digits with no separators is an identifier, not a card number.
     """
-    for match in _DIGIT_RUN.finditer(text):
+    for match in _DIGIT_RUN.finditer(_UUID.sub(" ", text)):
         run = match.group()
         if sum(c.isdigit() for c in run) < PAN_MIN_DIGITS:
             continue

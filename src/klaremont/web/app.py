@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 import klaremont
 from klaremont.platform import Platform
-from klaremont.web import api, problems
+from klaremont.web import api, pages, problems
 from klaremont.web.middleware import SecurityMiddleware
+
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def discover_routers() -> list[APIRouter]:
-    """Every ``router`` in ``klaremont.web.api.*``: a new capability adds a module, nothing else."""
+    """Every ``router`` in ``klaremont.web.api.*`` and ``klaremont.web.pages.*``.
+
+    A new capability adds a module; nothing central changes.
+    """
     routers: list[APIRouter] = []
-    for info in sorted(pkgutil.iter_modules(api.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{api.__name__}.{info.name}")
-        router = getattr(module, "router", None)
-        if isinstance(router, APIRouter):
-            routers.append(router)
+    for package in (api, pages):
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            router = getattr(module, "router", None)
+            if isinstance(router, APIRouter):
+                routers.append(router)
     return routers
 
 
@@ -38,5 +46,6 @@ def create_app(platform: Platform) -> FastAPI:
     problems.install(app)
     for router in discover_routers():
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityMiddleware, hsts=platform.settings.public_url.startswith("https://"))
     return app

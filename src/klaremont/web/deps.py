@@ -20,7 +20,7 @@ def get_platform(request: Request) -> Platform:
 
 
 def client_origin(request: Request) -> str | None:
-    """The client's address (the load balancer's forwarded address is trusted only if configured)."""
+    """The client's address as the server sees it."""
     return request.client.host if request.client else None
 
 
@@ -44,4 +44,6 @@ def get_uow(
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
-UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+# scope="function": the transaction commits before the response is sent, so a client never
+# acts on an answer whose change is not yet saved (and a failed commit becomes a 500).
+UowDep = Annotated[UnitOfWork, Depends(get_uow, scope="function")]

@@ -34,7 +34,10 @@ class SecurityMiddleware:
             (b"x-frame-options", b"DENY"),
             (b"referrer-policy", b"no-referrer"),
             (b"cross-origin-opener-policy", b"same-origin"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+            (
+                b"permissions-policy",
+                b"camera=(), microphone=(), geolocation=(), interest-cohort=()",
+            ),
         ]
         if hsts:
             headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
