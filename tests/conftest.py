@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from klaremont.clock import ManualClock

@@ -1,17 +1,21 @@
-"""Staff test helpers: accounts with known passwords, clients inside or outside the office, logins."""
+"""Staff test helpers: accounts with known passwords, office and remote clients, logins."""
 
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
 from fastapi.testclient import TestClient
 
 from klaremont.audit.events import Actor, ActorType
+from klaremont.clock import ManualClock
 from klaremont.platform import Platform
 from klaremont.staff import service_accounts
+from klaremont.staff.hashing import hashing_for
 from klaremont.staff.permissions import Role
+from klaremont.staff.service_authn import Channel, Credentials, authenticate
 from klaremont.web.app import create_app
 
 # Demo-grade passwords that pass the policy's strength rules (length, zxcvbn 3, blocklist).
@@ -66,7 +70,9 @@ def new_client(platform: Platform, where: tuple[str, int] = OFFICE) -> TestClien
     return TestClient(create_app(platform), base_url="https://testserver", client=where)
 
 
-def login(client: TestClient, staff: Staff, *, password: str | None = None, code: str | None = None):
+def login(
+    client: TestClient, staff: Staff, *, password: str | None = None, code: str | None = None
+):
     """POST /api/auth/login; returns the response (the cookie stays in the client)."""
     body = {"username": staff.username, "password": password or staff.password}
     if code is not None:
@@ -79,3 +85,29 @@ def signed_in(client: TestClient, staff: Staff, **kwargs) -> dict[str, str]:
     response = login(client, staff, **kwargs)
     assert response.status_code == 200, response.text
     return {"X-CSRF-Token": response.json()["csrf_token"]}
+
+
+def wrong_login_worker(settings, username, attempts, start, sync) -> None:
+    """Child process: its own platform and engine; ``attempts`` wrong logins in parallel threads.
+
+    ``sync`` is ``(barrier, results)``; puts ``(password evaluations, successful logins)``
+    on ``results``.
+    """
+    barrier, results = sync
+    platform = Platform.build(settings, clock=ManualClock(start))
+    try:
+        hashing = hashing_for(platform)
+
+        def attempt(_: int) -> bool:
+            with platform.unit_of_work(origin="127.0.0.1") as uow:
+                return authenticate(uow, Credentials(username, WRONG_PASSWORD), Channel.API).ok
+
+        barrier.wait(timeout=120)
+        with ThreadPoolExecutor(attempts) as pool:
+            successes = sum(pool.map(attempt, range(attempts)))
+        results.put((hashing.evaluations, successes))
+    finally:
+        platform.dispose()
+
+
+WRONG_PASSWORD = "definitely-not-the-right-one"

@@ -178,7 +178,8 @@ def candidate_forms(password: str) -> set[str]:
 def common_passwords() -> frozenset[str]:
     """The shipped list, read once."""
     text = resources.files("klaremont.staff").joinpath(FILE_NAME).read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+    lines = (line.strip() for line in text.splitlines())
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 def is_common(password: str) -> bool:

@@ -29,6 +29,7 @@ UNSET = "!unset"  # an account being created, before its password is stored
 HASH_LENGTH = 32
 SALT_LENGTH = 16
 _EXTRAS_KEY = "staff.password_hashing"
+_BUILD_LOCK = threading.Lock()
 
 
 def normalise_password(password: str) -> str:
@@ -110,16 +111,21 @@ class PasswordHashing:
 
 
 def hashing_for(platform: Platform) -> PasswordHashing:
-    """The platform's password hashing, built once from its policy and kept in ``extras``."""
-    current = platform.extras.get(_EXTRAS_KEY)
+    """The platform's password hashing, built once from its policy and kept in ``extras``.
+
+    Rebuilt when the policy's parameters change (so hashes made before are re-hashed at
+    their next login).
+    """
     params = platform.policy.passwords.hash
-    if (
-        isinstance(current, PasswordHashing)
-        and current.time_cost == params.time_cost
-        and current.memory_kib == params.memory_kib
-        and current.parallelism == params.parallelism
-    ):
-        return current
-    built = PasswordHashing.from_policy(params)
-    platform.extras[_EXTRAS_KEY] = built
-    return built
+    with _BUILD_LOCK:
+        current = platform.extras.get(_EXTRAS_KEY)
+        if (
+            isinstance(current, PasswordHashing)
+            and current.time_cost == params.time_cost
+            and current.memory_kib == params.memory_kib
+            and current.parallelism == params.parallelism
+        ):
+            return current
+        built = PasswordHashing.from_policy(params)
+        platform.extras[_EXTRAS_KEY] = built
+        return built

@@ -12,8 +12,8 @@ recovery codes as SHA-256 digests, TOTP secrets sealed.
 
 from __future__ import annotations
 
-import uuid  # noqa: TC003 - SQLAlchemy resolves Mapped[...] annotations at runtime
-from datetime import date, datetime  # noqa: TC003 - same reason
+import uuid
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -115,13 +115,19 @@ class StaffRole(Base):
 
 
 class PasswordHistory(IdMixin, Base):
-    """A password hash the account used before (IS-PW-STRONG: not reused)."""
+    """A password hash the account used before (IS-PW-STRONG: not reused).
+
+    ``generation`` numbers an account's old passwords 1, 2, 3 ... so "the last N" does not
+    depend on timestamps, which can be equal.
+    """
 
     __tablename__ = "staff_password_history"
+    __table_args__ = (UniqueConstraint("account_id", "generation"),)
 
     account_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
     )
+    generation: Mapped[int] = mapped_column(Integer)
     password_hash: Mapped[str] = mapped_column(String(255))
     retired_at: Mapped[datetime]
 

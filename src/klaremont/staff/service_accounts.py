@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from klaremont.audit.redaction import contains_pan
 from klaremont.crypto.fields import blind_match
 from klaremont.db.base import new_id
 from klaremont.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -75,6 +76,8 @@ def check_username(username: str) -> str:
     text = username.strip()
     if not _USERNAME.fullmatch(username_key(text)) or not text.isascii():
         raise ValidationFailed.single("username", f"must be {USERNAME_RULE}")
+    if contains_pan(text):
+        raise ValidationFailed.single("username", "must not look like a card number")
     return text
 
 
@@ -109,6 +112,7 @@ def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> Crea
     ).first()
     if existing is not None:
         raise Conflict("An account with that work e-mail exists: one person, one account.")
+    manager = None
     if new.line_manager_id is not None:
         manager = get_account(uow, new.line_manager_id)
         if manager.status != AccountStatus.ACTIVE.value:
@@ -157,7 +161,7 @@ def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> Crea
             "job_role": new.job_role.value,
             "kind": new.kind.value,
             "expires_at": new.expires_at.isoformat() if new.expires_at else None,
-            "line_manager": str(new.line_manager_id) if new.line_manager_id else None,
+            "line_manager": manager.username if manager is not None else None,
         },
     )
     grant_role(uow, account.id, new.job_role, granted_by=created_by)
@@ -285,9 +289,8 @@ def set_line_manager(
             raise ValidationFailed.single("line_manager_id", "must be an active account")
     account.line_manager_id = manager_id
     uow.session.flush()
-    audit_staff(
-        uow, StaffEvent.UPDATED, account, details={"line_manager": str(manager_id), "by": by}
-    )
+    manager = get_account(uow, manager_id).username if manager_id is not None else None
+    audit_staff(uow, StaffEvent.UPDATED, account, details={"line_manager": manager, "by": by})
     return account
 
 

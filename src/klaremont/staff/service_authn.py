@@ -36,6 +36,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from klaremont.audit.events import Actor, ActorType, Outcome
 from klaremont.staff import service_mfa, service_remote
@@ -46,6 +47,7 @@ from klaremont.staff.models import AccountStatus, StaffAccount
 from klaremont.staff.service_lifecycle import disable_account
 from klaremont.staff.service_passwords import password_expired
 from klaremont.staff.service_sessions import end_all_sessions
+from klaremont.staff.text import safe_for_audit
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -229,9 +231,11 @@ def _succeeded(
         .returning(StaffAccount.id)
         .execution_options(synchronize_session=False)
     ).first()
-    uow.session.refresh(account)
     if reset is None:  # a racing request locked the account after our slot was taken
+        uow.session.refresh(account)
         return _failed(uow, account, credentials, channel, FailureReason.LOCKED)
+    set_committed_value(account, "failed_attempts", 0)
+    set_committed_value(account, "last_login_at", now)
     hashing = hashing_for(uow.platform)
     rehashed = hashing.needs_rehash(account.password_hash)
     if rehashed:
@@ -287,8 +291,10 @@ def _failed_after_claim(
         ).first()
         locked = row is not None
         if locked:
+            set_committed_value(account, "locked_at", now)
+            set_committed_value(account, "lock_expires_at", expires)
             end_all_sessions(uow, account.id, "locked")
-    uow.session.refresh(account)
+    set_committed_value(account, "failed_attempts", attempt)
     result = _failed(uow, account, credentials, channel, reason, attempt=attempt, evaluated=True)
     if locked:
         audit_staff(
@@ -324,6 +330,8 @@ def _failed(
     if attempt is not None:
         details["failures"] = attempt
     if account is None:
-        details["attempted_username"] = credentials.username.strip()[:ATTEMPTED_NAME_MAX]
+        details["attempted_username"] = safe_for_audit(
+            credentials.username, max_length=ATTEMPTED_NAME_MAX
+        )
     audit_staff(uow, StaffEvent.LOGIN, account, outcome=Outcome.FAILURE, details=details)
     return AuthResult(ok=False, reason=reason)

@@ -31,6 +31,7 @@ from klaremont.staff.service_accounts import (
     roles_of,
 )
 from klaremont.staff.service_sessions import end_all_sessions, revoke_all_api_tokens
+from klaremont.staff.text import plain_text
 
 if TYPE_CHECKING:
     import uuid
@@ -56,6 +57,7 @@ def disable_account(
     """Disable an active account and end its sessions and tokens' use; True when it changed."""
     if account.status != AccountStatus.ACTIVE.value:
         return False
+    reason = plain_text("reason", reason, max_length=64)
     account.status = AccountStatus.DISABLED.value
     account.status_reason = reason[:64]
     account.status_changed_at = uow.clock.now()

@@ -13,7 +13,7 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from klaremont.errors import FieldProblem, PermissionDenied, ValidationFailed
 from klaremont.staff.events import StaffEvent, audit_staff
@@ -75,7 +75,7 @@ def _reused(uow: UnitOfWork, account: StaffAccount, new_password: str) -> bool:
             uow.session.scalars(
                 select(PasswordHistory.password_hash)
                 .where(PasswordHistory.account_id == account.id)
-                .order_by(PasswordHistory.retired_at.desc())
+                .order_by(PasswordHistory.generation.desc())
                 .limit(depth)
             ).all()
         )
@@ -88,9 +88,17 @@ def store_password(
     """Hash and store a password (no checks), keeping the old hash in the history."""
     now = uow.clock.now()
     if account.password_hash and not account.password_hash.startswith("!"):
+        latest = uow.session.scalar(
+            select(func.max(PasswordHistory.generation)).where(
+                PasswordHistory.account_id == account.id
+            )
+        )
         uow.session.add(
             PasswordHistory(
-                account_id=account.id, password_hash=account.password_hash, retired_at=now
+                account_id=account.id,
+                generation=(latest or 0) + 1,
+                password_hash=account.password_hash,
+                retired_at=now,
             )
         )
     account.password_hash = hashing_for(uow.platform).hash(new_password)
@@ -105,7 +113,7 @@ def _trim_history(uow: UnitOfWork, account_id: uuid.UUID) -> None:
     keep = uow.session.scalars(
         select(PasswordHistory.id)
         .where(PasswordHistory.account_id == account_id)
-        .order_by(PasswordHistory.retired_at.desc())
+        .order_by(PasswordHistory.generation.desc())
         .limit(depth)
     ).all()
     uow.session.execute(

@@ -17,6 +17,7 @@ from klaremont.errors import Conflict, NotFound, PermissionDenied, ValidationFai
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.models import AccountStatus, RemoteGrant, StaffAccount
 from klaremont.staff.permissions import Permission
+from klaremont.staff.text import plain_text
 
 if TYPE_CHECKING:
     import uuid
@@ -30,11 +31,7 @@ REASON_MIN = 5
 
 def request_grant(uow: UnitOfWork, account: StaffAccount, *, reason: str, days: int) -> RemoteGrant:
     """Ask for remote access for ``days`` days; it is inactive until both approvals."""
-    text = reason.strip()
-    if len(text) < REASON_MIN:
-        raise ValidationFailed.single(
-            "reason", f"must say why, in at least {REASON_MIN} characters"
-        )
+    text = plain_text("reason", reason, min_length=REASON_MIN, max_length=200)
     if not 1 <= days <= GRANT_MAX_DAYS:
         raise ValidationFailed.single("days", f"must be from 1 to {GRANT_MAX_DAYS}")
     if account.line_manager_id is None:
@@ -49,7 +46,7 @@ def request_grant(uow: UnitOfWork, account: StaffAccount, *, reason: str, days: 
     uow.session.add(grant)
     uow.session.flush()
     audit_staff(
-        uow, StaffEvent.REMOTE_REQUESTED, account, details={"grant": str(grant.id), "days": days}
+        uow, StaffEvent.REMOTE_REQUESTED, account, resource=_resource(grant), details={"days": days}
     )
     return grant
 
@@ -95,9 +92,14 @@ def approve_grant(
         uow,
         StaffEvent.REMOTE_APPROVED,
         grantee,
-        details={"grant": str(grant.id), "as": slot, "active": is_active(grant, uow)},
+        resource=_resource(grant),
+        details={"as": slot, "active": is_active(grant, uow)},
     )
     return grant
+
+
+def _resource(grant: RemoteGrant) -> str:
+    return f"remote-grant:{grant.id}"
 
 
 def is_active(grant: RemoteGrant, uow: UnitOfWork) -> bool:
@@ -134,14 +136,15 @@ def revoke_grant(uow: UnitOfWork, grant_id: uuid.UUID, *, reason: str) -> Remote
         raise NotFound("No such remote-access grant.")
     if grant.revoked_at is None:
         grant.revoked_at = uow.clock.now()
-        grant.revoked_reason = reason[:64]
+        grant.revoked_reason = plain_text("reason", reason, max_length=64)
         uow.session.flush()
         grantee = uow.session.get(StaffAccount, grant.account_id)
         audit_staff(
             uow,
             StaffEvent.REMOTE_REVOKED,
             grantee,
-            details={"grant": str(grant.id), "reason": reason},
+            resource=_resource(grant),
+            details={"reason": grant.revoked_reason},
         )
     return grant
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
-from klaremont.errors import Conflict, ValidationFailed
+from klaremont.errors import Conflict
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.jobs import inactive_since
 from klaremont.staff.models import AccessReview, AccountKind, AccountStatus, StaffAccount
@@ -31,6 +31,7 @@ from klaremont.staff.permissions import Role, excessive_roles, is_data_role, per
 from klaremont.staff.service_accounts import list_accounts, roles_of, training_due
 from klaremont.staff.service_passwords import password_expires_at
 from klaremont.staff.service_sessions import live_sessions
+from klaremont.staff.text import plain_text
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
@@ -224,7 +225,7 @@ def record_export(uow: UnitOfWork, report: ReviewReport, fmt: str) -> None:
         StaffEvent.REVIEW_EXPORTED,
         None,
         resource="staff:access-review",
-        details={"format": fmt, "accounts": len(report.rows), "digest": report.digest},
+        details={"format": fmt, "accounts": len(report.rows)},
     )
 
 
@@ -232,8 +233,8 @@ def sign_off(
     uow: UnitOfWork, reviewer: StaffAccount, *, digest: str, notes: str | None
 ) -> AccessReview:
     """Record the reviewer's sign-off of the report with this digest (the one they saw)."""
-    if notes is not None and len(notes) > NOTES_MAX:
-        raise ValidationFailed.single("notes", f"must be at most {NOTES_MAX} characters")
+    if notes is not None:
+        notes = plain_text("notes", notes, max_length=NOTES_MAX, min_length=0) or None
     report = build_report(uow)
     if digest != report.digest:
         raise Conflict(
@@ -253,12 +254,7 @@ def sign_off(
         uow,
         StaffEvent.REVIEW_SIGNED,
         reviewer,
-        resource="staff:access-review",
-        details={
-            "review": str(review.id),
-            "digest": report.digest,
-            "accounts": len(report.rows),
-            "flagged": report.flagged,
-        },
+        resource=f"access-review:{review.id}",
+        details={"accounts": len(report.rows), "flagged": report.flagged},
     )
     return review

@@ -22,6 +22,7 @@ from klaremont.errors import NotFound, ValidationFailed
 from klaremont.staff.errors import SessionEnded
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.models import AccountStatus, ApiToken, StaffAccount, StaffSession
+from klaremont.staff.text import plain_text
 
 if TYPE_CHECKING:
     import uuid
@@ -186,6 +187,7 @@ def create_api_token(
     """Issue a token for scripts, expiring after ``days`` (at most :data:`API_TOKEN_MAX_DAYS`)."""
     if not 1 <= days <= API_TOKEN_MAX_DAYS:
         raise ValidationFailed.single("days", f"must be from 1 to {API_TOKEN_MAX_DAYS}")
+    name = plain_text("name", name, max_length=64)
     now = uow.clock.now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
@@ -202,7 +204,8 @@ def create_api_token(
         uow,
         StaffEvent.API_CREDENTIAL_CREATED,
         account,
-        details={"credential": str(row.id), "days": days},
+        resource=f"api-credential:{row.id}",
+        details={"days": days},
     )
     return IssuedToken(token=token, row=row)
 
@@ -235,7 +238,7 @@ def revoke_api_token(uow: UnitOfWork, account_id: uuid.UUID, token_id: uuid.UUID
             uow,
             StaffEvent.API_CREDENTIAL_REVOKED,
             uow.session.get(StaffAccount, account_id),
-            details={"credential": str(token_id)},
+            resource=f"api-credential:{token_id}",
         )
     return row
 

@@ -11,7 +11,7 @@ exists before its cookie is used and an ended one is gone before the answer arri
 from __future__ import annotations
 
 import json
-import uuid  # noqa: TC003 - FastAPI reads endpoint annotations at runtime
+import uuid
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response

@@ -4,14 +4,13 @@ Each route names its permission with ``require(Permission.X)``; the ISO holds mo
 them, technical operations unlock accounts and create maintenance accounts. Object rules
 live in the services: nobody changes their own roles, unlocks or offboards themselves.
 
-The console pages (``/staff/...``) and the ``/static`` mount are defined in
-:mod:`klaremont.web.pages.staff` and added to this module's ``router`` below, because
-the app factory discovers routers in ``klaremont.web.api`` only.
+The console pages (``/staff/...``) live in :mod:`klaremont.web.pages.staff`; the app
+factory discovers routers in both ``klaremont.web.api`` and ``klaremont.web.pages``.
 """
 
 from __future__ import annotations
 
-import uuid  # noqa: TC003 - FastAPI reads endpoint annotations at runtime
+import uuid
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,8 +39,7 @@ from klaremont.staff.schemas import (
     VettingIn,
 )
 from klaremont.web.api.auth import finish, grant_out
-from klaremont.web.deps import UowDep  # noqa: TC001 - FastAPI reads annotations at runtime
-from klaremont.web.pages.staff import router as pages_router
+from klaremont.web.deps import UowDep
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
@@ -287,4 +285,3 @@ def reset_mfa(account_id: uuid.UUID, who: Resetter, uow: UowDep) -> Response:
 
 
 # The staff console pages and /static, merged in (see the module docstring).
-router.routes.extend(pages_router.routes)

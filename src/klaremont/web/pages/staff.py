@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
 
 from klaremont.errors import KlaremontError
 from klaremont.staff import service_mfa, service_remote, service_sessions
@@ -29,9 +28,8 @@ from klaremont.web.api.auth import (
     open_session,
     set_session_cookie,
 )
-from klaremont.web.deps import UowDep  # noqa: TC001 - FastAPI reads annotations at runtime
-from klaremont.web.pages import staff_review
-from klaremont.web.pages.render import STATIC_DIR, render
+from klaremont.web.deps import UowDep
+from klaremont.web.pages.render import render
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
@@ -314,5 +312,3 @@ def mfa_confirm(
     return render("staff/mfa_codes.html", staff=staff, codes=codes)
 
 
-router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-router.routes.extend(staff_review.router.routes)

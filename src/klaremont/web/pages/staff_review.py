@@ -11,7 +11,7 @@ from klaremont.errors import KlaremontError
 from klaremont.staff import service_review as review
 from klaremont.staff.guard import StaffPrincipal, require
 from klaremont.staff.permissions import Permission
-from klaremont.web.deps import UowDep  # noqa: TC001 - FastAPI reads annotations at runtime
+from klaremont.web.deps import UowDep
 from klaremont.web.pages.render import render
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
