@@ -1,0 +1,204 @@
+"""The only mails Klaremont sends, and the guard that keeps personal data out of them.
+
+Each template is a small frozen dataclass whose fields are a verification code, a
+request reference or a link into the privacy centre, each checked against a strict
+pattern. :func:`check_body` is the second line of defence: it refuses any body that
+carries an e-mail address, a long digit run (phone or card number), a link other than
+the template's own, or any of the personal values it is given (IS-SENS-EMAIL).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from klaremont.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+_CODE = re.compile(r"[0-9]{6,10}")
+_REFERENCE = re.compile(r"[A-Za-z0-9-]{4,40}")
+_PATH = re.compile(r"/privacy/[A-Za-z0-9/_.?=&-]{0,200}")
+_EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+")
+_LONG_DIGITS = re.compile(r"(?:\d[ -]?){9,}")
+_URL = re.compile(r"https?://[^\s]+")
+MIN_PERSONAL_VALUE_CHARS = 3
+
+FOOTER = (
+    "\n\nThis message carries no personal details on purpose: sign in to the privacy "
+    "centre to see them.\nIf you did not ask for this, you can ignore this message.\n"
+    "Klaremont"
+)
+
+
+class PersonalDataInMail(ValidationFailed):
+    """A mail body would carry personal data (IS-SENS-EMAIL)."""
+
+    code = "personal-data-in-mail"
+    title = "Personal data may not be sent by e-mail"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered message: its template name, subject line and plain-text body."""
+
+    template: str
+    subject_line: str
+    body: str
+    safe_values: tuple[str, ...] = ()  # the checked code, reference and link it carries
+
+
+class Mail(Protocol):
+    """A template instance that renders to a message."""
+
+    name: ClassVar[str]
+
+    def render(self, public_url: str) -> Rendered:
+        """The message, with links made absolute under ``public_url``."""
+        ...
+
+
+def _code(value: str) -> str:
+    if not _CODE.fullmatch(value):
+        raise ValidationFailed.single("code", "must be 6 to 10 digits")
+    return value
+
+
+def _reference(value: str) -> str:
+    if not _REFERENCE.fullmatch(value):
+        raise ValidationFailed.single("reference", "must be 4 to 40 letters, digits or dashes")
+    return value
+
+
+def _link(public_url: str, path: str) -> str:
+    if not _PATH.fullmatch(path) or ".." in path or "//" in path:
+        raise ValidationFailed.single("link", "must be a path inside /privacy/")
+    return public_url.rstrip("/") + path
+
+
+@dataclass(frozen=True)
+class VerificationCode:
+    """A one-time code proving the person holds the address on file."""
+
+    name: ClassVar[str] = "verification_code"
+    code: str
+    valid_minutes: int
+
+    def render(self, public_url: str) -> Rendered:
+        """The message."""
+        body = (
+            "Hello,\n\nSomeone asked to make a privacy request with this address. "
+            f"Your verification code is:\n\n    {_code(self.code)}\n\n"
+            f"Enter it on the page that asked for it. It expires in {self.valid_minutes} "
+            f"minutes and works once.\n\n{_link(public_url, '/privacy/')}" + FOOTER
+        )
+        return Rendered(
+            self.name,
+            "Your Klaremont verification code",
+            body,
+            (self.code, _link(public_url, "/privacy/")),
+        )
+
+
+@dataclass(frozen=True)
+class RequestReceived:
+    """A privacy request was recorded; the link shows its status after signing in."""
+
+    name: ClassVar[str] = "request_received"
+    reference: str
+    path: str = "/privacy/requests"
+
+    def render(self, public_url: str) -> Rendered:
+        """The message."""
+        body = (
+            f"Hello,\n\nWe have recorded your privacy request {_reference(self.reference)}. "
+            "We answer within one month. You can follow it here after signing in:\n\n"
+            f"{_link(public_url, self.path)}" + FOOTER
+        )
+        safe = (self.reference, _link(public_url, self.path))
+        return Rendered(self.name, "We received your privacy request", body, safe)
+
+
+@dataclass(frozen=True)
+class DownloadReady:
+    """A copy of the person's data is ready to download after signing in."""
+
+    name: ClassVar[str] = "download_ready"
+    reference: str
+    path: str = "/privacy/my-data"
+
+    def render(self, public_url: str) -> Rendered:
+        """The message."""
+        body = (
+            f"Hello,\n\nThe copy of your data for request {_reference(self.reference)} "
+            "is ready. For your safety it is not attached: sign in and download it here:\n\n"
+            f"{_link(public_url, self.path)}" + FOOTER
+        )
+        safe = (self.reference, _link(public_url, self.path))
+        return Rendered(self.name, "Your data is ready to download", body, safe)
+
+
+@dataclass(frozen=True)
+class RequestUpdated:
+    """A privacy request changed state (done, refused, extended)."""
+
+    name: ClassVar[str] = "request_updated"
+    reference: str
+    path: str = "/privacy/requests"
+
+    def render(self, public_url: str) -> Rendered:
+        """The message."""
+        body = (
+            f"Hello,\n\nThere is news about your privacy request {_reference(self.reference)}. "
+            f"Sign in to read it:\n\n{_link(public_url, self.path)}" + FOOTER
+        )
+        safe = (self.reference, _link(public_url, self.path))
+        return Rendered(self.name, "An update on your privacy request", body, safe)
+
+
+def check_body(
+    body: str,
+    *,
+    recipient: str,
+    personal_values: Iterable[str] = (),
+    safe_values: Iterable[str] = (),
+) -> None:
+    """Refuse a body carrying personal data; raises :class:`PersonalDataInMail`.
+
+    ``safe_values`` (the template's own checked code, reference and links) are set aside
+    before the pattern checks, so a request reference with many digits is not taken for a
+    phone number. Personal values are looked for everywhere except inside those links
+    (whose random tokens could contain a short name by chance).
+    """
+    safe = sorted(safe_values, key=len, reverse=True)
+    links = [v for v in safe if v.startswith(("http://", "https://"))]
+    reasons = []
+    if _carries_value(_without(body, links), personal_values):
+        reasons.append("a personal value of the recipient")
+    rest = _without(body, safe)
+    checks = (
+        (bool(recipient) and recipient.casefold() in rest.casefold(), "the recipient's address"),
+        (_EMAIL_LIKE.search(rest) is not None, "an e-mail address"),
+        (_LONG_DIGITS.search(rest) is not None, "a long number (phone or card)"),
+        (_URL.search(rest) is not None, "a link that is not one of the template's own"),
+    )
+    reasons += [reason for failed, reason in checks if failed]
+    if reasons:
+        raise PersonalDataInMail("mail body refused: it would carry " + ", ".join(reasons))
+
+
+def _without(body: str, values: Iterable[str]) -> str:
+    for value in values:
+        body = body.replace(value, " ")
+    return body
+
+
+def _carries_value(body: str, personal_values: Iterable[str]) -> bool:
+    lowered = body.casefold()
+    for value in personal_values:
+        text = value.strip().casefold()
+        if len(text) >= MIN_PERSONAL_VALUE_CHARS and text in lowered:
+            return True
+    return False

@@ -1,0 +1,139 @@
+"""Rights through the privacy centre: requests with due dates, downloads, and nobody else's."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from privacy_support import TEST_ACTOR, make_customer, sign_in
+from sqlalchemy import select
+
+from klaremont.customers.models import Customer, Subject
+from klaremont.rights.models import RightsRequest
+from klaremont.rights.states import RequestKind, RequestState
+
+_REQUEST_LINK = re.compile(r'href="/privacy/requests/([0-9a-f-]{36})"')
+
+
+def _request(client, token, kind, **extra):
+    return client.post(
+        "/privacy/requests",
+        data={"csrf_token": token, "kind": kind, **extra},
+        follow_redirects=False,
+    )
+
+
+def _requests_of(platform, person):
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        return uow.session.scalars(
+            select(RightsRequest)
+            .where(RightsRequest.subject_id == person.subject_id)
+            .order_by(RightsRequest.received_at)
+        ).all()
+
+
+@pytest.mark.policy("PP-R-ERASE", "PP-R-RESTRICT", "PP-R-OBJECT")
+def test_signed_in_requests_are_listed_with_due_dates(platform, client):
+    """Signed-in erasure, restriction and objection are verified at once, listed with due dates."""
+    person = make_customer(platform)
+    token = sign_in(client, person)
+    for kind in ("erasure", "restriction", "objection-processing"):
+        response = _request(client, token, kind, message="please")
+        assert response.status_code == 303, response.text
+    rows = _requests_of(platform, person)
+    assert [(r.kind, r.state) for r in rows] == [
+        (RequestKind.ERASURE, RequestState.VERIFIED),
+        (RequestKind.RESTRICTION, RequestState.VERIFIED),
+        (RequestKind.OBJECTION, RequestState.VERIFIED),
+    ]
+    page = client.get("/privacy/requests").text
+    for row in rows:
+        assert row.reference in page
+        assert row.due_on.strftime("%d %B %Y") in page
+    assert "02 April 2026" in page  # received 2 March 2026: one calendar month
+    again = _request(client, token, "erasure")
+    assert again.status_code == 409
+    assert rows[0].reference in again.text
+
+
+@pytest.mark.policy("PP-R-RECTIFY")
+def test_rectification_request_names_the_field_and_new_value(platform, client):
+    """A correction request records which of the person's fields to change and the new value."""
+    person = make_customer(platform)
+    token = sign_in(client, person)
+    page = client.get("/privacy/requests").text
+    field = re.search(r'<option value="(customers:[0-9a-f-]{36}:name)"', page).group(1)
+    response = _request(client, token, "rectification", field=field, value="Ada King")
+    assert response.status_code == 303
+    (row,) = _requests_of(platform, person)
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        details = json.loads(uow.session.get(RightsRequest, row.id).details)
+    assert details["corrections"][0]["field"] == "name"
+    assert details["corrections"][0]["value"] == "Ada King"
+    refused = _request(client, token, "rectification")
+    assert refused.status_code == 422
+
+
+@pytest.mark.policy("PP-R-OBJECT", "PP-OPTOUT")
+def test_objection_to_marketing_takes_effect_at_once(platform, client):
+    """A signed-in objection to marketing switches marketing off immediately."""
+    person = make_customer(platform)
+    token = sign_in(client, person)
+    assert _request(client, token, "objection-marketing").status_code == 303
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        assert uow.session.get(Subject, person.subject_id).marketing_objection_at is not None
+    page = client.get("/privacy/marketing").text
+    assert "You have objected to marketing" in page
+
+
+@pytest.mark.policy("PP-R-ACCESS")
+def test_download_my_data_as_json_and_html(platform, client):
+    """The signed-in person sees their data and downloads a complete copy as JSON and HTML."""
+    person = make_customer(platform)
+    token = sign_in(client, person)
+    shown = client.get("/privacy/my-data").text
+    assert person.name in shown
+    assert person.street in shown
+    response = client.post("/privacy/my-data/export", data={"csrf_token": token})
+    assert response.status_code == 200
+    request_id = re.search(r"/privacy/requests/([0-9a-f-]{36})/download", response.text).group(1)
+    as_json = client.get(f"/privacy/requests/{request_id}/download?fmt=json")
+    assert as_json.status_code == 200
+    assert "attachment" in as_json.headers["content-disposition"]
+    document = json.loads(as_json.content)
+    names = [row["name"] for row in document["data"]["customers"]["rows"]]
+    assert names == [person.name]
+    as_html = client.get(f"/privacy/requests/{request_id}/download?fmt=html")
+    assert as_html.status_code == 200
+    assert person.street in as_html.text
+    assert "default-src 'none'" in as_html.headers["content-security-policy"]
+
+
+@pytest.mark.policy("PP-R-ACCESS", "PP-COOKIE")
+def test_second_customer_cannot_reach_the_first_ones_request_or_copy(platform, client):
+    """Changing the id in the address gets another person nothing but "not found"."""
+    first = make_customer(platform)
+    second = make_customer(platform, "grace.hopper@example.com", name="Grace Hopper")
+    token = sign_in(client, first)
+    client.post("/privacy/my-data/export", data={"csrf_token": token})
+    _request(client, token, "erasure")
+    first_ids = [str(r.id) for r in _requests_of(platform, first)]
+    client.cookies.clear()
+    sign_in(client, second)
+    for request_id in first_ids:
+        detail = client.get(f"/privacy/requests/{request_id}")
+        assert detail.status_code == 404
+        assert first.name not in detail.text
+        for fmt in ("json", "html"):
+            copy = client.get(f"/privacy/requests/{request_id}/download?fmt={fmt}")
+            assert copy.status_code == 404
+            assert first.name not in copy.text
+    assert not _REQUEST_LINK.findall(client.get("/privacy/requests").text)
+    client.cookies.clear()
+    anonymous = client.get(
+        f"/privacy/requests/{first_ids[0]}/download?fmt=json", follow_redirects=False
+    )
+    assert anonymous.status_code in {303, 307}
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        assert uow.session.scalars(select(Customer)).all()

@@ -1,0 +1,97 @@
+"""Customer sign-in: same answer for every failure, opaque session cookie, sign-out, timeouts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from privacy_support import TEST_ACTOR, csrf_of, make_customer, sign_in
+from sqlalchemy import select
+
+from klaremont.audit.events import AuditAction
+from klaremont.audit.models import AuditEvent
+from klaremont.customers.models import Subject
+from klaremont.privacy.models import CustomerSession
+from klaremont.privacy.signin import IDLE_TIMEOUT
+
+
+def _attempt(client, email, password):
+    token = csrf_of(client.get("/privacy/sign-in").text)
+    return client.post(
+        "/privacy/sign-in",
+        data={"email": email, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+
+
+@pytest.mark.policy("PP-COOKIE")
+def test_unknown_and_wrong_get_the_same_answer(platform, client):
+    """An unknown address, a malformed one and a wrong password all get one identical page."""
+    person = make_customer(platform)
+    answers = [
+        _attempt(client, "nobody@example.com", "whatever-password"),
+        _attempt(client, "not-an-address", "whatever-password"),
+        _attempt(client, person.email, "wrong-password-entirely"),
+    ]
+    assert {r.status_code for r in answers} == {401}
+    bodies = {r.text.replace(csrf_of(r.text), "") for r in answers}
+    assert len(bodies) == 1
+    assert all("set-cookie" not in r.headers for r in answers)
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        events = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.AUTH_LOGIN)
+        ).all()
+    assert [e.outcome for e in events] == ["failure"] * 3
+    assert all(person.email not in str(e.details) for e in events)
+
+
+@pytest.mark.policy("PP-COOKIE")
+def test_session_cookie_is_an_opaque_key(platform, client):
+    """The sign-in cookie is a random key: HttpOnly, Secure, SameSite=Lax; stored only as a hash."""
+    person = make_customer(platform)
+    token = csrf_of(client.get("/privacy/sign-in").text)
+    response = client.post(
+        "/privacy/sign-in",
+        data={"email": person.email, "password": person.password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    header = response.headers["set-cookie"]
+    name, _, rest = header.partition("=")
+    value = rest.split(";", 1)[0]
+    assert name == "klaremont_customer"
+    assert len(value) == 43
+    flags = {part.strip().lower() for part in header.split(";")[1:]}
+    assert {"httponly", "secure", "samesite=lax", "path=/privacy"} <= flags
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        row = uow.session.scalars(select(CustomerSession)).one()
+    assert value not in row.key_hash
+    assert row.subject_id == person.subject_id
+
+
+@pytest.mark.policy("PP-COOKIE")
+def test_sign_out_and_idle_timeout_end_the_session(platform, client, clock):
+    """Signing out ends the session server-side; so does half an hour without use."""
+    person = make_customer(platform)
+    token = sign_in(client, person)
+    assert "Sign out" in client.get("/privacy/").text
+    client.post("/privacy/sign-out", data={"csrf_token": token})
+    assert "Sign out" not in client.get("/privacy/").text
+    sign_in(client, person)
+    clock.advance(IDLE_TIMEOUT + timedelta(seconds=1))
+    assert "Sign out" not in client.get("/privacy/").text
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        ends = sorted(r.end_reason for r in uow.session.scalars(select(CustomerSession)))
+    assert ends == ["idle", "sign_out"]
+
+
+@pytest.mark.policy("PP-R-ERASE")
+def test_erased_person_cannot_sign_in(platform, client, clock):
+    """After erasure the account no longer signs in and its open sessions end."""
+    person = make_customer(platform)
+    sign_in(client, person)
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        subject = uow.session.get(Subject, person.subject_id)
+        subject.erased_at = clock.now()
+    assert "Sign out" not in client.get("/privacy/").text
+    assert _attempt(client, person.email, person.password).status_code == 401
