@@ -121,7 +121,7 @@ def test_sign_off_records_the_digest_and_is_audited(platform, office):
     with platform.unit_of_work() as uow:
         actions = uow.session.scalars(select(AuditEvent.action)).all()
     assert "staff.review.signoff" in actions
-    assert "personal.read" in actions
+    assert "staff.review.export" in actions
 
 
 @pytest.mark.policy("IS-AC-REVIEW")

@@ -79,6 +79,17 @@ class AuditAction(StrEnum):
     STAFF_OFFBOARD = "staff.offboard"
     REMOTE_GRANT = "staff.remote.grant"
     ACCESS_REVIEW_SIGNOFF = "staff.review.signoff"
+    ACCESS_REVIEW_EXPORT = "staff.review.export"
+    STAFF_ENABLE = "staff.enable"
+    STAFF_UPDATE = "staff.update"
+    MAINTENANCE_CREATE = "staff.maintenance.create"
+    MFA_RESET = "auth.mfa.reset"
+    MFA_RECOVERY_USE = "auth.mfa.recovery"
+    AUTH_REAUTH = "auth.reauth"
+    REMOTE_REQUEST = "staff.remote.request"
+    REMOTE_REVOKE = "staff.remote.revoke"
+    API_TOKEN_CREATE = "auth.token.create"
+    API_TOKEN_REVOKE = "auth.token.revoke"
 
     # personal data and cardholder data
     PERSONAL_DATA_READ = "personal.read"

@@ -1,7 +1,6 @@
 """Staff audit events: each staff event maps to one catalogued :class:`AuditAction`.
 
-Several staff events share a catalogue tag until the audit catalogue grows a tag of their
-own; the precise event is always in ``details["event"]``, so nothing is lost. Details
+The precise event is also in ``details["event"]`` (approval and grant share a tag). Details
 never carry a password, code, key or token (the audit log refuses such keys anyway), and
 the username typed at a failed login is recorded: it is a staff identifier, not customer
 personal data, and the ISO needs it to see guessing (IS-AC-LOGIN-LOG).
@@ -54,32 +53,32 @@ class StaffEvent(StrEnum):
     PERMISSION_DENIED = "permission-denied"
 
 
-#: The catalogue tag of each event (closest existing member where none is dedicated).
+#: The catalogue tag of each event.
 ACTION_OF: dict[StaffEvent, AuditAction] = {
     StaffEvent.LOGIN: AuditAction.AUTH_LOGIN,
     StaffEvent.LOGOUT: AuditAction.AUTH_LOGOUT,
-    StaffEvent.REAUTHENTICATED: AuditAction.AUTH_LOGIN,
+    StaffEvent.REAUTHENTICATED: AuditAction.AUTH_REAUTH,
     StaffEvent.LOCKED: AuditAction.AUTH_LOCKOUT,
     StaffEvent.UNLOCKED: AuditAction.AUTH_UNLOCK,
     StaffEvent.PASSWORD_CHANGED: AuditAction.PASSWORD_CHANGE,
     StaffEvent.PASSWORD_RESET: AuditAction.PASSWORD_RESET,
     StaffEvent.MFA_ENROLLED: AuditAction.MFA_ENROL,
-    StaffEvent.MFA_RESET: AuditAction.MFA_ENROL,
-    StaffEvent.MFA_RECOVERY_USED: AuditAction.AUTH_LOGIN,
+    StaffEvent.MFA_RESET: AuditAction.MFA_RESET,
+    StaffEvent.MFA_RECOVERY_USED: AuditAction.MFA_RECOVERY_USE,
     StaffEvent.CREATED: AuditAction.STAFF_CREATE,
-    StaffEvent.MAINTENANCE_CREATED: AuditAction.STAFF_CREATE,
-    StaffEvent.UPDATED: AuditAction.STAFF_CREATE,
+    StaffEvent.MAINTENANCE_CREATED: AuditAction.MAINTENANCE_CREATE,
+    StaffEvent.UPDATED: AuditAction.STAFF_UPDATE,
     StaffEvent.DISABLED: AuditAction.STAFF_DISABLE,
-    StaffEvent.ENABLED: AuditAction.STAFF_DISABLE,
+    StaffEvent.ENABLED: AuditAction.STAFF_ENABLE,
     StaffEvent.OFFBOARDED: AuditAction.STAFF_OFFBOARD,
     StaffEvent.ROLE_GRANTED: AuditAction.ROLE_GRANT,
     StaffEvent.ROLE_REVOKED: AuditAction.ROLE_REVOKE,
-    StaffEvent.REMOTE_REQUESTED: AuditAction.REMOTE_GRANT,
+    StaffEvent.REMOTE_REQUESTED: AuditAction.REMOTE_REQUEST,
     StaffEvent.REMOTE_APPROVED: AuditAction.REMOTE_GRANT,
-    StaffEvent.REMOTE_REVOKED: AuditAction.REMOTE_GRANT,
-    StaffEvent.API_CREDENTIAL_CREATED: AuditAction.AUTH_LOGIN,
-    StaffEvent.API_CREDENTIAL_REVOKED: AuditAction.AUTH_LOGOUT,
-    StaffEvent.REVIEW_EXPORTED: AuditAction.PERSONAL_DATA_READ,
+    StaffEvent.REMOTE_REVOKED: AuditAction.REMOTE_REVOKE,
+    StaffEvent.API_CREDENTIAL_CREATED: AuditAction.API_TOKEN_CREATE,
+    StaffEvent.API_CREDENTIAL_REVOKED: AuditAction.API_TOKEN_REVOKE,
+    StaffEvent.REVIEW_EXPORTED: AuditAction.ACCESS_REVIEW_EXPORT,
     StaffEvent.REVIEW_SIGNED: AuditAction.ACCESS_REVIEW_SIGNOFF,
     StaffEvent.PERMISSION_DENIED: AuditAction.PERMISSION_DENIED,
 }
