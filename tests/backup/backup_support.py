@@ -1,0 +1,35 @@
+"""Backup test helpers: the rights helpers (seeded people), raw bytes of the database files."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "rights"))
+
+from rights_support import TEST_ACTOR, Person, seed_person
+
+from klaremont.backup.service import database_file
+from klaremont.platform import Platform
+
+BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
+sqlite_only = __import__("pytest").mark.skipif(
+    BACKEND != "sqlite", reason="backup create/restore is for the embedded SQLite store"
+)
+postgres_only = __import__("pytest").mark.skipif(
+    BACKEND != "postgresql", reason="needs PostgreSQL (pg_dump, pg_restore)"
+)
+
+
+def raw_bytes(platform: Platform) -> bytes:
+    """Every byte of the live SQLite database: the file, its WAL and its shared memory."""
+    live = database_file(platform)
+    data = b""
+    for path in (live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm")):
+        if path.exists():
+            data += path.read_bytes()
+    return data
+
+
+__all__ = ["TEST_ACTOR", "Person", "postgres_only", "raw_bytes", "seed_person", "sqlite_only"]
