@@ -8,6 +8,8 @@ Run: .venv/bin/python scripts/regen_initial_migration.py
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -38,8 +40,13 @@ def main() -> None:
             for path in aside.glob("*.py"):
                 shutil.move(str(path), VERSIONS / path.name)
     generated = next(VERSIONS.glob("0001_*.py"))
-    generated.rename(VERSIONS / "0001_initial.py")
-    print(f"wrote {VERSIONS / '0001_initial.py'}")
+    target = VERSIONS / "0001_initial.py"
+    generated.rename(target)
+    target.write_text("\n".join(line.rstrip() for line in target.read_text().splitlines()) + "\n")
+    ruff = Path(sys.executable).parent / "ruff"
+    subprocess.run([str(ruff), "check", "--fix", "-q", str(target)], check=False)  # noqa: S603
+    subprocess.run([str(ruff), "format", "-q", str(target)], check=True)  # noqa: S603
+    print(f"wrote {target}")
 
 
 if __name__ == "__main__":

@@ -310,5 +310,3 @@ def mfa_confirm(
         return _mfa_error(staff, uow, "That code did not match. Start the enrolment again.", 422)
     finish(uow)
     return render("staff/mfa_codes.html", staff=staff, codes=codes)
-
-
