@@ -44,7 +44,7 @@ def record(name: str, data: dict[str, Any]) -> Path:
     data = {
         "benchmark": name,
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}",
+        "machine": f"{platform.machine()} Python {platform.python_version()}",
         **data,
     }
     path = RESULTS / f"{name}.json"
@@ -60,7 +60,7 @@ def wait_http(url: str, timeout: float = 30.0) -> float:
     while True:
         try:
             with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
-                if response.status == 200:  # noqa: PLR2004 - HTTP OK
+                if response.status == 200:
                     return time.perf_counter() - started
         except OSError:
             pass
