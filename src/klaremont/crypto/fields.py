@@ -250,8 +250,10 @@ def _seal_pending(session: Session, _flush_context: UOWTransaction, _instances: 
         state.pending.clear()
 
 
-def _discard_pending(target: SealedMixin, attrs: Iterable[str] | None) -> None:
+def _discard_pending(target: SealedMixin | None, attrs: Iterable[str] | None) -> None:
     """When the ORM expires attributes (rollback, ``expire()``), drop their unflushed values."""
+    if target is None:  # SQLAlchemy passes None for an object already garbage-collected
+        return
     state = _peek_state(target)
     if state is None or not state.pending:
         return

@@ -2,14 +2,20 @@
 
 Names and streets come from short built-in lists; e-mail addresses use the reserved
 ``example.com`` domain and phone numbers the Ofcom drama ranges, so no real person is named.
+Saved cards are tokenised by a throwaway :class:`~klaremont.cards.provider.LocalProvider`
+(tokens deterministic from the seed); only token, brand, expiry and last four are stored.
+The first customers (``customer1@example.com`` ...) have the password
+:data:`DEMO_CUSTOMER_PASSWORD`, so the privacy centre can be tried (:data:`LOGINS`).
 """
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from klaremont.cards.pan import luhn_complete
+from klaremont.cards.provider import LocalProvider
 from klaremont.customers.models import (
     Address,
     AddressKind,
@@ -23,31 +29,132 @@ from klaremont.customers.models import (
     PaymentCard,
     Subject,
 )
+from klaremont.demo.service import DemoLogin
 from klaremont.purposes import LawfulBasis
+from klaremont.staff.hashing import hashing_for
 
 if TYPE_CHECKING:
     from klaremont.demo.service import DemoSize
     from klaremont.platform import UnitOfWork
 
 ORDER = 20
+#: The demo customers' shared password (development only; printed at start-up).
+DEMO_CUSTOMER_PASSWORD = "harbour-lantern-demo-2026"  # noqa: S105 - a documented demo password
+LOGINS = [
+    DemoLogin(
+        surface="privacy centre",
+        username=f"customer{n}@example.com",
+        password=DEMO_CUSTOMER_PASSWORD,
+        note=f"demo customer C{n:07d}",
+    )
+    for n in (1, 2, 3)
+]
 FIRST = (
-    "Olivia Amelia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Willow Freya Florence "
-    "Oliver George Noah Arthur Muhammad Leo Harry Oscar Archie Henry Theodore Freddie Jack "
-    "Charlie Thomas Priya Aisha Zara Kwame Tomasz Siobhan Eilidh Rhys Cerys Niamh"
-).split()
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Ivy",
+    "Lily",
+    "Isabella",
+    "Rosie",
+    "Sophia",
+    "Grace",
+    "Willow",
+    "Freya",
+    "Florence",
+    "Oliver",
+    "George",
+    "Noah",
+    "Arthur",
+    "Muhammad",
+    "Leo",
+    "Harry",
+    "Oscar",
+    "Archie",
+    "Henry",
+    "Theodore",
+    "Freddie",
+    "Jack",
+    "Charlie",
+    "Thomas",
+    "Priya",
+    "Aisha",
+    "Zara",
+    "Kwame",
+    "Tomasz",
+    "Siobhan",
+    "Eilidh",
+    "Rhys",
+    "Cerys",
+    "Niamh",
+)
 LAST = (
-    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Wright Robinson Thompson "
-    "Evans Walker White Roberts Green Hall Wood Jackson Clarke Hughes Edwards Khan Lewis "
-    "Harris Martin Morris Cooper Ward Okafor Nowak Murphy MacLeod Pritchard"
-).split()
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Wright",
+    "Robinson",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Hughes",
+    "Edwards",
+    "Khan",
+    "Lewis",
+    "Harris",
+    "Martin",
+    "Morris",
+    "Cooper",
+    "Ward",
+    "Okafor",
+    "Nowak",
+    "Murphy",
+    "MacLeod",
+    "Pritchard",
+)
 STREETS = (
-    "High Street|Station Road|Church Lane|Victoria Road|Green Lane|Manor Road|Park Avenue|"
-    "Mill Lane|Kings Road|Queens Road|The Crescent|Orchard Close|Riverside Walk"
-).split("|")
+    "High Street",
+    "Station Road",
+    "Church Lane",
+    "Victoria Road",
+    "Green Lane",
+    "Manor Road",
+    "Park Avenue",
+    "Mill Lane",
+    "Kings Road",
+    "Queens Road",
+    "The Crescent",
+    "Orchard Close",
+    "Riverside Walk",
+)
 TOWNS = (
-    ("Leeds", "LS1"), ("Bristol", "BS1"), ("Manchester", "M1"), ("York", "YO1"),
-    ("Cardiff", "CF10"), ("Glasgow", "G1"), ("Norwich", "NR1"), ("Bath", "BA1"),
-    ("Exeter", "EX1"), ("Belfast", "BT1"), ("Oxford", "OX1"), ("Leicester", "LE1"),
+    ("Leeds", "LS1"),
+    ("Bristol", "BS1"),
+    ("Manchester", "M1"),
+    ("York", "YO1"),
+    ("Cardiff", "CF10"),
+    ("Glasgow", "G1"),
+    ("Norwich", "NR1"),
+    ("Bath", "BA1"),
+    ("Exeter", "EX1"),
+    ("Belfast", "BT1"),
+    ("Oxford", "OX1"),
+    ("Leicester", "LE1"),
 )
 PRODUCTS = (
     ("KL-TEA-01", "Loose-leaf breakfast tea 250g", 650),
@@ -64,16 +171,64 @@ CHANNELS = tuple(CollectionChannel)
 VAT_RATE = 0.2
 
 
+POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+def _postcode(rng: random.Random, district: str) -> str:
+    letters = rng.choice(POSTCODE_LETTERS) + rng.choice(POSTCODE_LETTERS)
+    return f"{district} {rng.randint(1, 9)}{letters}"
+
+
+def _login_email(index: int) -> str | None:
+    """The sign-in address of the demo customers with a password (the first few)."""
+    return LOGINS[index - 1].username if index <= len(LOGINS) else None
+
+
+def _card(
+    rng: random.Random,
+    provider: LocalProvider,
+    *,
+    customer: Customer,
+    now: datetime,
+    joined: datetime,
+    common: dict[str, Any],
+) -> PaymentCard:
+    """A saved card tokenised by the local provider: token, brand, expiry, last four only."""
+    brand = rng.choice(BRANDS)
+    prefix = {"visa": "4", "mastercard": f"5{rng.randint(1, 5)}", "amex": rng.choice(("34", "37"))}
+    length = 15 if brand == "amex" else 16
+    start = prefix[brand]
+    digits = start + "".join(str(rng.randint(0, 9)) for _ in range(length - len(start) - 1))
+    exp_month, exp_year = rng.randint(1, 12), now.year + rng.randint(1, 4)
+    result = provider.tokenise(luhn_complete(digits), exp_month, exp_year)
+    card = PaymentCard(
+        subject_id=customer.subject_id,
+        customer=customer,
+        provider=provider.name,
+        brand=result.brand,
+        exp_month=exp_month,
+        exp_year=exp_year,
+        last4=result.last4,
+        created_at=joined,
+        lawful_basis=LawfulBasis.CONTRACT,
+        **common,
+    )
+    card.token = result.token
+    return card
+
+
 def _person(rng: random.Random, index: int) -> tuple[str, str, str]:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     email = f"{first}.{last}.{index}@example.com".lower()
     return first, last, email
 
 
-def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
+def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:  # noqa: PLR0915 - one readable recipe for a whole demo customer
     """Add ``size.customers`` customers with their history; return summary lines."""
     now = uow.clock.now()
     counts = {"orders": 0, "lines": 0, "invoices": 0, "cards": 0, "contacts": 0}
+    provider = LocalProvider(token_source=rng)  # a throwaway vault: demo cards are never charged
+    hashing = hashing_for(uow.platform)
     for index in range(1, size.customers + 1):
         first, last, email = _person(rng, index)
         joined = now - timedelta(days=rng.randint(30, 2000))
@@ -91,9 +246,13 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
             **common,
         )
         customer.name = f"{first} {last}"
-        customer.date_of_birth = f"{rng.randint(1940, 2006)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        customer.date_of_birth = (
+            f"{rng.randint(1940, 2006)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        )
         customer.gender = rng.choice(("female", "male", "non-binary", "prefer not to say"))
-        customer.email = email
+        customer.email = _login_email(index) or email
+        if _login_email(index):
+            customer.password_hash = hashing.hash(DEMO_CUSTOMER_PASSWORD)
         customer.phone = f"0113 496 {rng.randint(0, 999):04d}"
         customer.mobile = f"07700 900{rng.randint(0, 999):03d}"
         uow.session.add(customer)
@@ -101,48 +260,68 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
         addresses = []
         for kind in (AddressKind.POSTAL, AddressKind.DELIVERY):
             address = Address(
-                subject_id=subject.id, customer=customer, kind=kind, country="GB",
-                lawful_basis=LawfulBasis.CONTRACT, **common,
+                subject_id=subject.id,
+                customer=customer,
+                kind=kind,
+                country="GB",
+                lawful_basis=LawfulBasis.CONTRACT,
+                **common,
             )
             address.line1 = f"{rng.randint(1, 220)} {rng.choice(STREETS)}"
             address.town = town
-            address.postcode = f"{district} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+            address.postcode = _postcode(rng, district)
             uow.session.add(address)
             addresses.append(address)
         if rng.random() < 0.6:  # noqa: PLR2004 - share of customers with a saved card
-            card = PaymentCard(
-                subject_id=subject.id, customer=customer, provider="localpay",
-                brand=rng.choice(BRANDS), exp_month=rng.randint(1, 12),
-                exp_year=now.year + rng.randint(0, 4), last4=f"{rng.randint(0, 9999):04d}",
-                created_at=joined, lawful_basis=LawfulBasis.CONTRACT, **common,
+            uow.session.add(
+                _card(rng, provider, customer=customer, now=now, joined=joined, common=common)
             )
-            card.token = f"tok_demo_{rng.getrandbits(64):016x}"
-            uow.session.add(card)
             counts["cards"] += 1
         for number in range(rng.randint(0, 5)):
             placed = joined + timedelta(days=rng.randint(0, max(1, (now - joined).days)))
             order = Order(
-                subject_id=subject.id, customer=customer, number=f"KL{index:06d}{number:02d}",
-                placed_at=placed, status=rng.choice(list(OrderStatus)), total_pence=0,
-                delivery_address_id=addresses[1].id, lawful_basis=LawfulBasis.CONTRACT,
-                channel=rng.choice((CollectionChannel.WEBSITE_PURCHASE, CollectionChannel.PHONE_ORDER)),
+                subject_id=subject.id,
+                customer=customer,
+                number=f"KL{index:06d}{number:02d}",
+                placed_at=placed,
+                status=rng.choice(list(OrderStatus)),
+                total_pence=0,
+                delivery_address_id=addresses[1].id,
+                lawful_basis=LawfulBasis.CONTRACT,
+                channel=rng.choice(
+                    (CollectionChannel.WEBSITE_PURCHASE, CollectionChannel.PHONE_ORDER)
+                ),
                 collected_at=placed,
             )
             total = 0
-            for position, (sku, description, price) in enumerate(rng.sample(PRODUCTS, rng.randint(1, 4)), 1):
+            for position, (sku, description, price) in enumerate(
+                rng.sample(PRODUCTS, rng.randint(1, 4)), 1
+            ):
                 quantity = rng.randint(1, 3)
                 total += quantity * price
-                order.lines.append(OrderLine(position=position, sku=sku, description=description,
-                                             quantity=quantity, unit_price_pence=price))
+                order.lines.append(
+                    OrderLine(
+                        position=position,
+                        sku=sku,
+                        description=description,
+                        quantity=quantity,
+                        unit_price_pence=price,
+                    )
+                )
                 counts["lines"] += 1
             order.total_pence = total
             uow.session.add(order)
             counts["orders"] += 1
             invoice = Invoice(
-                subject_id=subject.id, order=order, number=f"INV{index:06d}{number:02d}",
-                issued_at=placed, net_pence=round(total / (1 + VAT_RATE)),
+                subject_id=subject.id,
+                order=order,
+                number=f"INV{index:06d}{number:02d}",
+                issued_at=placed,
+                net_pence=round(total / (1 + VAT_RATE)),
                 vat_pence=total - round(total / (1 + VAT_RATE)),
-                lawful_basis=LawfulBasis.LEGAL_OBLIGATION, channel=order.channel, collected_at=placed,
+                lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+                channel=order.channel,
+                collected_at=placed,
             )
             invoice.billing_name = f"{first} {last}"
             invoice.billing_address = f"{addresses[0].line1}, {town}, {addresses[0].postcode}"
@@ -150,16 +329,24 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
             counts["invoices"] += 1
         if rng.random() < 0.15:  # noqa: PLR2004 - share of customers who contacted support
             contact = ContactRecord(
-                subject_id=subject.id, customer=customer, kind=rng.choice(("query", "complaint")),
-                received_at=now - timedelta(days=rng.randint(1, 300)), channel=CollectionChannel.CONTACT,
-                collected_at=now, lawful_basis=LawfulBasis.LEGITIMATE_INTEREST,
+                subject_id=subject.id,
+                customer=customer,
+                kind=rng.choice(("query", "complaint")),
+                received_at=now - timedelta(days=rng.randint(1, 300)),
+                channel=CollectionChannel.CONTACT,
+                collected_at=now,
+                lawful_basis=LawfulBasis.LEGITIMATE_INTEREST,
             )
-            contact.summary = rng.choice(("Where is my parcel?", "Item arrived damaged", "Change delivery address"))
+            contact.summary = rng.choice(
+                ("Where is my parcel?", "Item arrived damaged", "Change delivery address")
+            )
             uow.session.add(contact)
             counts["contacts"] += 1
         if index % 100 == 0:
             uow.session.flush()
-    return [
+    summary = (
         f"{size.customers} customers, {counts['orders']} orders ({counts['lines']} lines), "
-        f"{counts['invoices']} invoices, {counts['cards']} tokenised cards, {counts['contacts']} contacts"
-    ]
+        f"{counts['invoices']} invoices, {counts['cards']} tokenised cards, "
+        f"{counts['contacts']} contacts"
+    )
+    return [summary]

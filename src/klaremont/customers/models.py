@@ -121,10 +121,15 @@ class Order(Collected, IdMixin, Base):
     status: Mapped[OrderStatus] = mapped_column(String(16))
     total_pence: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="GBP")
-    delivery_address_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("addresses.id"))
+    # indexed: deleting an address (erasure) checks this foreign key across every order
+    delivery_address_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("addresses.id"), index=True
+    )
 
     customer: Mapped[Customer | None] = relationship(foreign_keys=[customer_id])
-    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.position")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.position"
+    )
 
 
 class OrderLine(IdMixin, Base):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import klaremont
+from klaremont.cards import asgi as cards_asgi
 from klaremont.platform import Platform
 from klaremont.web import api, pages, problems
 from klaremont.web.middleware import SecurityMiddleware
@@ -47,5 +48,7 @@ def create_app(platform: Platform) -> FastAPI:
     for router in discover_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Card data guard inside the security middleware, so its refusals carry the headers.
+    cards_asgi.install(app)
     app.add_middleware(SecurityMiddleware, hsts=platform.settings.public_url.startswith("https://"))
     return app

@@ -1,0 +1,124 @@
+"""The single customer view (PP-COMBINE): one person across accounts, orders and contacts.
+
+:func:`customer_view` combines everything held about one person -- every account with its
+addresses, orders with lines, invoices, saved cards (masked), queries and complaints, and
+marketing preferences -- but only the categories the stated purpose may touch and the
+reader's roles may read. It asks the purpose check first, so a restricted person's data,
+or an objector's for marketing, is refused (and the refusal audited). Reading the cards
+section is a ``card.read`` event of its own (IS-AC-CHD-LOG).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from klaremont.cards.schemas import CardOut
+from klaremont.cards.service import audit_card_read, card_out, subject_cards
+from klaremont.customers.access import Access, audit_read
+from klaremont.customers.models import ContactRecord, Customer
+from klaremont.customers.schemas import (
+    ContactOut,
+    CustomerOut,
+    InvoiceOut,
+    OrderOut,
+)
+from klaremont.customers.service_read import (
+    contact_out,
+    customer_out,
+    find_customer,
+    invoice_out,
+    order_out,
+    subject_invoices,
+    subject_orders,
+)
+from klaremont.policy.model import DataCategory
+from klaremont.purposes import Purpose
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from klaremont.platform import UnitOfWork
+
+C = DataCategory
+
+
+class Preferences(BaseModel):
+    """Communication and marketing preferences (from the consent module, when present)."""
+
+    marketing_objection: bool
+    channels: dict[str, bool] | None = None
+
+
+class CustomerView(BaseModel):
+    """Everything one purpose may see of one person; a withheld section is ``null``."""
+
+    subject_id: uuid.UUID
+    purpose: Purpose
+    shown: list[DataCategory]
+    restricted: bool
+    accounts: list[CustomerOut]
+    orders: list[OrderOut] | None = None
+    invoices: list[InvoiceOut] | None = None
+    cards: list[CardOut] | None = None
+    contacts: list[ContactOut] | None = None
+    preferences: Preferences | None = None
+
+
+def customer_view(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> CustomerView:
+    """The combined picture of the person behind account ``key``, for ``access.purpose``."""
+    access = access.resolved(uow)
+    subject = find_customer(uow, key).subject
+    shown = access.visible(uow) - {C.ACCOUNT_PASSWORD}
+    access.authorise(uow, subject, shown)
+    accounts = uow.session.scalars(
+        select(Customer)
+        .options(selectinload(Customer.addresses))
+        .where(Customer.subject_id == subject.id)
+        .order_by(Customer.created_at, Customer.reference)
+    ).all()
+    view = CustomerView(
+        subject_id=subject.id,
+        purpose=access.purpose,
+        shown=sorted(shown),
+        restricted=subject.restricted_at is not None,
+        accounts=[customer_out(uow, a, access, shown) for a in accounts],
+    )
+    if C.ORDERS in shown:
+        view.orders = [order_out(o) for o in subject_orders(uow, subject.id)]
+    if C.INVOICES in shown:
+        view.invoices = [invoice_out(i) for i in subject_invoices(uow, subject.id)]
+    if C.SUPPORT_CONTACTS in shown:
+        contacts = uow.session.scalars(
+            select(ContactRecord)
+            .where(ContactRecord.subject_id == subject.id)
+            .order_by(ContactRecord.received_at.desc())
+        )
+        view.contacts = [contact_out(c) for c in contacts]
+    if C.MARKETING_PREFERENCES in shown:
+        view.preferences = Preferences(
+            marketing_objection=subject.marketing_objection_at is not None,
+            channels=_channels(uow.session, subject.id),
+        )
+    resource = f"subject:{subject.id}"
+    if C.PAYMENT_CARDS in shown:
+        cards = subject_cards(uow, subject.id)
+        view.cards = [card_out(c) for c in cards]
+        audit_card_read(uow, access, resource, [c.id for c in cards], view=True)
+    audit_read(uow, access, resource, shown, view=True, accounts=len(accounts))
+    return view
+
+
+def _channels(session: Session, subject_id: uuid.UUID) -> dict[str, bool] | None:
+    """Marketing consent per channel, when the consent module is installed."""
+    try:
+        from klaremont.consent.service import marketing_state  # noqa: PLC0415 - optional module
+    except ImportError:
+        return None
+    return {
+        str(channel): granted for channel, granted in marketing_state(session, subject_id).items()
+    }

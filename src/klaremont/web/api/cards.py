@@ -1,0 +1,65 @@
+"""Card API: tokenise a card, list saved cards masked, remove one (IS-SENS-*, IS-AC-CHD-LOG).
+
+``POST /api/customers/{customer}/cards`` is the only route in the platform that accepts a
+card number (its ``pan`` field, see :data:`klaremont.cards.asgi.TOKENISE_ROUTES`); it goes
+straight to the payment provider. A CVV or track data is refused here as everywhere. Every
+response shows ``•••• 1234`` at most, and every read is a ``card.read`` audit event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from klaremont.cards import service
+from klaremont.cards.asgi import card_data_guard
+from klaremont.cards.schemas import CardIn, CardOut
+from klaremont.staff.guard import StaffPrincipal, require
+from klaremont.staff.permissions import Permission
+from klaremont.web.api.customers import REFUSED, PurposeQuery, access, done
+from klaremont.web.deps import UowDep
+
+router = APIRouter(tags=["cards"], dependencies=[Depends(card_data_guard)])
+
+CardReader = Annotated[StaffPrincipal, Depends(require(Permission.CARDS_READ))]
+CardManager = Annotated[StaffPrincipal, Depends(require(Permission.CARDS_MANAGE))]
+
+
+@router.post(
+    "/api/customers/{customer}/cards",
+    response_model=CardOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=REFUSED,
+)
+def add_card(
+    customer: str, body: CardIn, purpose: PurposeQuery, staff: CardManager, uow: UowDep
+) -> CardOut:
+    """Tokenise a card with the payment provider; keep token, brand, expiry, last four."""
+    return done(uow, service.add_card(uow, customer, body, access(staff, purpose)))
+
+
+@router.get("/api/customers/{customer}/cards", response_model=list[CardOut], responses=REFUSED)
+def list_cards(
+    customer: str,
+    purpose: PurposeQuery,
+    staff: CardReader,
+    uow: UowDep,
+    include_removed: bool = False,
+) -> list[CardOut]:
+    """The person's saved cards, masked; the read is audited as card.read."""
+    return done(
+        uow,
+        service.list_cards(uow, customer, access(staff, purpose), include_removed=include_removed),
+    )
+
+
+@router.delete(
+    "/api/customers/{customer}/cards/{card_id}", response_model=CardOut, responses=REFUSED
+)
+def remove_card(
+    customer: str, card_id: uuid.UUID, purpose: PurposeQuery, staff: CardManager, uow: UowDep
+) -> CardOut:
+    """Remove a saved card: the provider forgets it and its token is deleted."""
+    return done(uow, service.remove_card(uow, customer, card_id, access(staff, purpose)))
