@@ -112,6 +112,11 @@ class AuditAction(StrEnum):
     DSR_EXTEND = "dsr.extend"
     CONSENT_CHANGE = "consent.change"
 
+    # accuracy of customer records (DP-ACCURATE)
+    ACCURACY_REPORT = "accuracy.report"
+    ACCURACY_READ = "accuracy.read"
+    ACCURACY_CONFIRM = "accuracy.confirm"
+
     # operations
     DEMO_SEED = "demo.seed"
     SYSTEM_START = "system.start"

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from klaremont.accuracy.models import ReviewChannel
+from klaremont.accuracy.service import record_rectification
 from klaremont.audit.events import AuditAction
 from klaremont.cards.service import guard_input
 from klaremont.consent.models import ConsentMethod, ConsentSource
@@ -201,6 +203,10 @@ def rectify_customer(
     if changed:
         customer.updated_at = uow.clock.now()
         uow.session.flush()
+        # DP-ACCURATE: a correction counts as a review of the record
+        record_rectification(
+            uow, [customer.id], channel=ReviewChannel.STAFF_CORRECTION, fields=changed
+        )
     uow.audit(
         AuditAction.PERSONAL_DATA_UPDATE,
         resource=f"customer:{customer.id}",

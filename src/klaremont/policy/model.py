@@ -274,6 +274,19 @@ class DsrPolicy(Section):
         return self
 
 
+class AccuracyPolicy(Section):
+    """When a customer's details are due for review (DP-ACCURATE, UK GDPR Art. 5(1)(d))."""
+
+    review_after_days: Annotated[int, between(30, 1825, "at most five years")]
+    due_soon_days: Annotated[int, between(0, 365)]
+
+    @model_validator(mode="after")
+    def _soon_within_period(self) -> Self:
+        if self.due_soon_days >= self.review_after_days:
+            _raise_all(["due_soon_days: must be shorter than review_after_days"])
+        return self
+
+
 class BreachPolicy(Section):
     """Personal data breach notification (UK GDPR Art. 33)."""
 
@@ -351,6 +364,7 @@ class PolicyFile(Section):
     retention: RetentionSchedule
     legal_holds: list[LegalHold]
     dsr: DsrPolicy
+    accuracy: AccuracyPolicy
     breach: BreachPolicy
     wifi: WifiPolicy
     transfers: TransferPolicy

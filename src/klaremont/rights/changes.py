@@ -16,6 +16,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from klaremont.accuracy.models import ReviewChannel
+from klaremont.accuracy.service import record_rectification
 from klaremont.customers.models import Address, Customer, Subject
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.rights import service
@@ -82,6 +84,7 @@ def rectify(
 ) -> list[str]:
     """Apply the corrections to the person's own records; returns ``table.field`` names."""
     changed: list[str] = []
+    accounts: set[uuid.UUID] = set()
     for correction in corrections:
         model, _fields = RECTIFIABLE[correction.record]
         row = uow.session.get(model, correction.row_id)
@@ -90,8 +93,11 @@ def rectify(
         setattr(row, correction.field, correction.value)
         if isinstance(row, Customer):
             row.updated_at = uow.clock.now()
+        accounts.add(row.id if isinstance(row, Customer) else row.customer_id)
         changed.append(f"{correction.record}.{correction.field}")
     uow.session.flush()
+    # DP-ACCURATE: a correction counts as a review of each account it touched
+    record_rectification(uow, accounts, channel=ReviewChannel.RIGHTS_REQUEST, fields=changed)
     audit_rights(
         uow,
         RightsEvent.RECTIFIED,

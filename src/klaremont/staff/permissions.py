@@ -56,6 +56,7 @@ class Permission(StrEnum):
     MARKETING_SEND = "marketing:send"
     DISCLOSURE_APPROVE = "disclosure:approve"
     RETENTION_MANAGE = "retention:manage"
+    ACCURACY_REVIEW = "accuracy:review"
     PROCESSORS_READ = "processors:read"
     PROCESSORS_MANAGE = "processors:manage"
     # security operations
@@ -122,6 +123,7 @@ DATA_PERMISSIONS: Final[frozenset[Permission]] = frozenset(
         P.CONSENT_MANAGE,
         P.MARKETING_SEND,
         P.INCIDENTS_MANAGE,
+        P.ACCURACY_REVIEW,
     }
 )
 
@@ -192,6 +194,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.PROCESSORS_READ,
             P.PROCESSORS_MANAGE,
             P.RETENTION_MANAGE,
+            P.ACCURACY_REVIEW,
             P.AUDIT_READ,
             P.INCIDENTS_READ,
             P.INCIDENTS_REPORT,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 18:00:48.389647
+Create Date: 2026-11-24 18:43:33.850590
 """
 
 from __future__ import annotations
@@ -485,6 +485,56 @@ def upgrade() -> None:
     with op.batch_alter_table("staff_sessions", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_staff_sessions_account_id"), ["account_id"], unique=False
+        )
+
+    op.create_table(
+        "accuracy_reviews",
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
+        sa.Column("customer_id", sa.Uuid(), nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "outcome",
+            sa.Enum("confirmed", "rectified", name="reviewoutcome", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "channel",
+            sa.Enum(
+                "privacy_centre",
+                "phone",
+                "email",
+                "letter",
+                "in_person",
+                "staff_correction",
+                "rights_request",
+                name="reviewchannel",
+                native_enum=False,
+                length=24,
+            ),
+            nullable=False,
+        ),
+        sa.Column("actor_type", sa.String(length=16), nullable=False),
+        sa.Column("actor_id", sa.String(length=128), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_accuracy_reviews_customer_id_customers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["subject_id"],
+            ["data_subjects.id"],
+            name=op.f("fk_accuracy_reviews_subject_id_data_subjects"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_accuracy_reviews")),
+        info={"data_category": "identity"},
+    )
+    with op.batch_alter_table("accuracy_reviews", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_accuracy_reviews_customer_reviewed", ["customer_id", "reviewed_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_accuracy_reviews_subject_id"), ["subject_id"], unique=False
         )
 
     op.create_table(
@@ -992,6 +1042,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_addresses_customer_id"))
 
     op.drop_table("addresses")
+    with op.batch_alter_table("accuracy_reviews", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_accuracy_reviews_subject_id"))
+        batch_op.drop_index("ix_accuracy_reviews_customer_reviewed")
+
+    op.drop_table("accuracy_reviews")
     with op.batch_alter_table("staff_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_sessions_account_id"))
 
