@@ -206,6 +206,27 @@ class SessionPolicy(Section):
         return self
 
 
+class CustomerSignInPolicy(Section):
+    """Password guessing at the privacy centre's customer sign-in (DP-SECURE, IS-SENS-SAFE).
+
+    A customer's address pauses for ``cooldown_minutes`` after ``max_failures`` wrong
+    passwords within ``window_minutes``; a client address pauses after
+    ``origin_max_failures``. The pause always ends by itself: an attacker must not be able
+    to lock a customer out for good.
+    """
+
+    max_failures: Annotated[int, between(3, 20, "fewer would pause customers for a typo")]
+    window_minutes: Annotated[int, between(1, 1440)]
+    cooldown_minutes: Annotated[int, between(1, 1440, "a pause, never a permanent lock")]
+    origin_max_failures: Annotated[int, between(3, 10_000)]
+
+    @model_validator(mode="after")
+    def _origin_allows_one_address(self) -> Self:
+        if self.origin_max_failures < self.max_failures:
+            _raise_all(["origin_max_failures: must not be lower than max_failures"])
+        return self
+
+
 class RemoteAccessPolicy(Section):
     """Remote access grants (IS-RA-2FA)."""
 
@@ -361,6 +382,7 @@ class PolicyFile(Section):
     accounts: AccountPolicy
     sessions: SessionPolicy
     remote_access: RemoteAccessPolicy
+    customer_signin: CustomerSignInPolicy
     retention: RetentionSchedule
     legal_holds: list[LegalHold]
     dsr: DsrPolicy

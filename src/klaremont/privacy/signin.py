@@ -7,6 +7,11 @@
   account, the subject and the times. Sessions end after :data:`IDLE_TIMEOUT` without
   use, :data:`LIFETIME` after sign-in, at sign-out, or when the account closes.
 * Every attempt is audited (``auth.login``), with no e-mail address in the record.
+* Guessing is throttled (:mod:`klaremont.privacy.throttle`, policy ``[customer_signin]``):
+  each attempt claims a slot of its e-mail address first; while the address or the client
+  is paused the password is not checked at all (a right one does not sign in either), the
+  same dummy work is done and the same failure returned, and the audit reason is
+  ``throttled``. Known and unknown addresses are counted alike, so a pause reveals nobody.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
 from klaremont.crypto.fields import blind_match
 from klaremont.customers.models import Customer, Subject
 from klaremont.errors import ValidationFailed
+from klaremont.privacy import throttle
 from klaremont.privacy.models import CustomerSession
 from klaremont.privacy.tokens import digest, new_key, session_csrf
 from klaremont.staff.hashing import hashing_for
@@ -35,6 +41,7 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 LIFETIME = timedelta(hours=8)
 TOUCH_RESOLUTION = timedelta(seconds=30)
 MAX_PASSWORD_CHARS = 1024
+_ANONYMOUS = Actor(ActorType.ANONYMOUS, "privacy-centre")
 
 
 def customer_actor(customer_id: uuid.UUID) -> Actor:
@@ -78,24 +85,23 @@ def sign_in(uow: UnitOfWork, email: str, password: str) -> CustomerPrincipal | N
     hashing = hashing_for(uow.platform)
     password = password[:MAX_PASSWORD_CHARS]
     customer = find_customer(uow, email)
+    actor = customer_actor(customer.id) if customer is not None else _ANONYMOUS
+    held = throttle.claim(uow, email)
+    if held is None:
+        hashing.dummy_verify(password)
+        _refused(uow, "throttled", actor)
+        return None
     if customer is None or not customer.password_hash:
         hashing.dummy_verify(password)
-        uow.audit(
-            AuditAction.AUTH_LOGIN,
-            Outcome.FAILURE,
-            resource="privacy-centre",
-            details={"reason": "unknown"},
-            actor=Actor(ActorType.ANONYMOUS, "privacy-centre"),
-        )
+        throttle.record_failure(uow, held, actor)
+        _refused(uow, "unknown", _ANONYMOUS)
         return None
     if not hashing.verify(customer.password_hash, password):
-        uow.audit(
-            AuditAction.AUTH_LOGIN,
-            Outcome.FAILURE,
-            resource="privacy-centre",
-            details={"reason": "password"},
-            actor=customer_actor(customer.id),
-        )
+        throttle.record_failure(uow, held, actor)
+        _refused(uow, "password", actor)
+        return None
+    if not throttle.record_success(uow, held):  # paused by a racing request meanwhile
+        _refused(uow, "throttled", actor)
         return None
     now = uow.clock.now()
     key = new_key()
@@ -109,9 +115,20 @@ def sign_in(uow: UnitOfWork, email: str, password: str) -> CustomerPrincipal | N
     )
     uow.session.add(row)
     uow.session.flush()
-    uow.actor = customer_actor(customer.id)
+    uow.actor = actor
     uow.audit(AuditAction.AUTH_LOGIN, resource="privacy-centre", details={"via": "password"})
     return _principal(uow, row, key)
+
+
+def _refused(uow: UnitOfWork, reason: str, actor: Actor) -> None:
+    """Audit one failed sign-in (the reason stays in the log; the caller gets ``None``)."""
+    uow.audit(
+        AuditAction.AUTH_LOGIN,
+        Outcome.FAILURE,
+        resource="privacy-centre",
+        details={"reason": reason},
+        actor=actor,
+    )
 
 
 def resolve(uow: UnitOfWork, key: str | None) -> CustomerPrincipal | None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
 from klaremont.consent.notices import notice_in_force
-from klaremont.privacy import signin
+from klaremont.privacy import signin, throttle
 from klaremont.privacy.pages.common import (
     Customer,
     clear_session_cookie,
@@ -77,7 +77,9 @@ async def sign_in(
     password: Annotated[str, Form(max_length=1024)],
     next: Annotated[str, Form(max_length=320)] = "/privacy/my-data",  # noqa: A002 - field name
 ) -> Response:
-    """Check the e-mail address and password; one answer for every failure."""
+    """Check the e-mail address and password; one answer for every failure (a paused
+    address included: the page says how pauses work without saying whether one applies).
+    """
     target = safe_next(next)
     if customer is not None:
         return see_other(target)
@@ -86,9 +88,8 @@ async def sign_in(
     principal = signin.sign_in(uow, email, password)
     finish(uow)
     if principal is None:
-        return page(
-            request, uow, "sign_in.html", status_code=401, error=SIGN_IN_FAILED, next=target
-        )
+        error = f"{SIGN_IN_FAILED} {throttle.pause_notice(uow.policy.customer_signin)}"
+        return page(request, uow, "sign_in.html", status_code=401, error=error, next=target)
     response = see_other(target)
     set_session_cookie(response, principal.key)
     return response

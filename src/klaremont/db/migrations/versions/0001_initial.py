@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 18:43:33.850590
+Create Date: 2026-11-24 18:56:14.938087
 """
 
 from __future__ import annotations
@@ -51,6 +51,16 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
+    )
+    op.create_table(
+        "customer_signin_throttle",
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("scope", "key_hash", name=op.f("pk_customer_signin_throttle")),
+        info={"rights": "ignore"},
     )
     op.create_table(
         "data_subjects",
@@ -1100,6 +1110,7 @@ def downgrade() -> None:
     op.drop_table("platform_meta")
     op.drop_table("erasure_ledger")
     op.drop_table("data_subjects")
+    op.drop_table("customer_signin_throttle")
     op.drop_table("audit_head")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_events_occurred_at")
