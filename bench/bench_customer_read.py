@@ -37,7 +37,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 from sqlalchemy import create_engine, text
 
 from _common import free_port, record, summary, wait_http
@@ -45,7 +45,8 @@ from _common import free_port, record, summary, wait_http
 PG_ADMIN_URL = os.environ.get(
     "KLAREMONT_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-DATABASES = ("bench_customer_read", "bench_customer_read_ks")
+# per process, so two runs at once do not drop each other's databases
+DATABASES = (f"bench_customer_read_{os.getpid()}", f"bench_customer_read_{os.getpid()}_ks")
 PASSWORD = "violet-harbour-quietly-9-ferns"  # noqa: S105 - a throwaway benchmark account
 CUSTOMERS = 200
 MAX_CONNECTIONS = 256

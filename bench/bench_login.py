@@ -64,7 +64,7 @@ def _pg_available() -> bool:
 
 
 def _pg_databases(tag: str) -> tuple[str, str, Callable[[], None]]:
-    names = (f"bench_login_{tag}", f"bench_login_{tag}_ks")
+    names = (f"bench_login_{tag}_{os.getpid()}", f"bench_login_{tag}_{os.getpid()}_ks")
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         for name in names:

@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     )
     audit_signing_key_file: Path | None = None
     audit_checkpoint_file: Path | None = None
+    audit_seal_interval_ms: int = Field(
+        default=250,
+        ge=0,
+        le=60_000,
+        description=(
+            "write audit checkpoints in a background thread, at most one per this many ms "
+            "(after a crash, at most this much of the log is an unsealed tail); "
+            "0 seals every commit before it returns"
+        ),
+    )
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     public_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"

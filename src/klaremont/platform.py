@@ -77,6 +77,30 @@ class Platform:
         migrate.upgrade(self.keystore_engine, migrate.KEYSTORE)
         migrate.upgrade(self.engine, migrate.DATA)
 
+    def open_unit_of_work(
+        self,
+        *,
+        actor: Actor = SYSTEM_ACTOR,
+        origin: str | None = None,
+        request_id: str | None = None,
+    ) -> UnitOfWork:
+        """A new unit of work; no connection is taken until its first statement.
+
+        The caller must end it with :meth:`UnitOfWork.complete` or :meth:`UnitOfWork.abort`
+        (:meth:`unit_of_work` does that for a ``with`` block).
+        """
+        session = self.sessions()
+        crypto = CryptoContext(self.keystore)
+        session.info["crypto"] = crypto
+        return UnitOfWork(
+            session=session,
+            platform=self,
+            crypto=crypto,
+            actor=actor,
+            origin=origin,
+            request_id=request_id,
+        )
+
     @contextmanager
     def unit_of_work(
         self,
@@ -86,28 +110,17 @@ class Platform:
         request_id: str | None = None,
     ) -> Iterator[UnitOfWork]:
         """One transaction: commits when the block ends normally, rolls back when it raises."""
-        session = self.sessions()
-        crypto = CryptoContext(self.keystore)
-        session.info["crypto"] = crypto
-        uow = UnitOfWork(
-            session=session,
-            platform=self,
-            crypto=crypto,
-            actor=actor,
-            origin=origin,
-            request_id=request_id,
-        )
+        uow = self.open_unit_of_work(actor=actor, origin=origin, request_id=request_id)
         try:
             yield uow
-            session.commit()
         except BaseException:
-            session.rollback()
+            uow.abort()
             raise
-        finally:
-            session.close()
+        uow.complete()
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Seal the audit log's pending checkpoints and close every pooled connection."""
+        self.audit.close()
         self.engine.dispose()
         self.keystore_engine.dispose()
 
@@ -122,6 +135,28 @@ class UnitOfWork:
     actor: Actor
     origin: str | None = None
     request_id: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True while a transaction is open (a statement ran, or an object was added)."""
+        return self.session.in_transaction()
+
+    def complete(self) -> None:
+        """Commit what is pending and release the session."""
+        try:
+            self.session.commit()
+        except BaseException:
+            self.session.rollback()
+            raise
+        finally:
+            self.session.close()
+
+    def abort(self) -> None:
+        """Roll back what is pending and release the session."""
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
 
     @property
     def clock(self) -> Clock:

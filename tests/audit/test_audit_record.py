@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from audithelp import ALICE, Writer, rows
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from klaremont.audit.checkpoints import read_checkpoints
@@ -193,3 +193,81 @@ def test_returned_event_is_the_stored_row(writer: Writer, engine: Engine) -> Non
     assert json.dumps(as_dict)  # serialisable for `audit show --json`
     assert event.action_tag is AuditAction.PERSONAL_DATA_READ
     assert event.outcome_value is Outcome.SUCCESS
+
+
+def test_returned_event_is_detached_not_added_to_the_session(
+    audit: AuditLog, sessions: sessionmaker[Session]
+) -> None:
+    """record() leaves the session alone: the event is a detached copy of the stored row."""
+    with sessions.begin() as session:
+        event = audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        assert event not in session
+        assert inspect(event).detached
+        stored = session.get(AuditEvent, event.seq)
+        assert stored is not None
+        assert stored is not event
+        assert stored.as_dict() == event.as_dict()
+    with sessions.begin() as other:
+        other.add(event)  # attaching it makes it persistent: it is never inserted again
+        assert inspect(event).persistent
+
+
+def test_appends_after_savepoints_continue_one_chain(
+    audit: AuditLog, sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    """The head stays locked for the transaction; savepoints that roll back are re-read."""
+    with sessions.begin() as session:
+        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)  # 1
+        with session.begin_nested():
+            audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)  # 2, released
+        nested = session.begin_nested()
+        audit.record(session, action=AuditAction.AUTH_LOGOUT, actor=ALICE)  # rolled back
+        inner = session.begin_nested()
+        audit.record(session, action=AuditAction.AUTH_LOGOUT, actor=ALICE)  # rolled back
+        inner.rollback()
+        nested.rollback()
+        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)  # 3
+        nested = session.begin_nested()
+        nested.rollback()  # nothing appended inside: the locked head still holds
+        last = audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)  # 4
+    stored = rows(engine)
+    assert [r["seq"] for r in stored] == [1, 2, 3, 4]
+    assert last.hash == stored[-1]["hash"]
+    for before, after in itertools.pairwise(stored):
+        assert after["prev_hash"] == before["hash"]
+    report = audit.verify(engine)
+    assert report.ok, report.findings
+    assert report.sealed_seq == 4
+
+
+def test_a_session_reused_after_close_locks_the_head_again(audit: AuditLog, engine: Engine) -> None:
+    """An append closed without commit leaves nothing behind for the session's next transaction,
+    even on a factory the audit log is not installed on."""
+    installed = sessionmaker(engine)
+    audit.install(installed)
+    for factory in (sessionmaker(engine), installed):
+        session = factory()
+        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        session.close()  # rolls back without a rollback event
+        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        with session.begin_nested():
+            audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        session.commit()
+        session.close()
+    assert [r["seq"] for r in rows(engine)] == [1, 2, 3, 4]
+    report = audit.verify(engine)
+    assert report.ok, report.findings
+
+
+@pytest.mark.policy("IS-USE-MONITOR", "DP-SECURE")
+def test_an_append_closed_without_commit_is_never_sealed(
+    audit: AuditLog, sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    """close() rolls back without a rollback event; the session's next commit seals nothing."""
+    session = sessions()
+    audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+    session.close()
+    session.commit()  # a later transaction on the same session that appends nothing
+    session.close()
+    assert not audit.checkpoint_file.exists()
+    assert audit.verify(engine).ok

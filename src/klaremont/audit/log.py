@@ -1,22 +1,23 @@
 """The audit log service: append events in the caller's transaction, seal, verify, read.
 
-:meth:`AuditLog.record` adds and flushes an event inside the caller's transaction, so the
-event commits or rolls back with the change it records. Appenders serialise on the
-``audit_head`` row, which gives gapless ``seq`` numbers and a single chain. After a
-transaction that appended events commits, a signed checkpoint of the new head is written
-outside the database (:mod:`klaremont.audit.checkpoints`); a rollback writes nothing.
+:meth:`AuditLog.record` writes an event inside the caller's transaction, so the event
+commits or rolls back with the change it records. Appenders serialise on the
+``audit_head`` row (locked once per transaction), which gives gapless ``seq`` numbers and
+a single chain. After a transaction that appended events commits, a signed checkpoint of
+the new head is written outside the database (:mod:`klaremont.audit.checkpoints`) by a
+background thread, at most once per ``KLAREMONT_AUDIT_SEAL_INTERVAL_MS``
+(:mod:`klaremont.audit.sealer`), or before ``commit()`` returns when the interval is 0;
+:meth:`AuditLog.flush` seals everything committed so far. A rollback writes nothing.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import re
 import threading
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from klaremont.audit import appender, models
 from klaremont.audit.checkpoints import (
@@ -34,8 +35,10 @@ from klaremont.audit.encoding import (
     format_timestamp,
 )
 from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
+from klaremont.audit.fields import clean, normalise_origin
 from klaremont.audit.models import AuditEvent
 from klaremont.audit.redaction import check_details
+from klaremont.audit.sealer import Sealer
 from klaremont.audit.verify import Progress, verify_log
 from klaremont.errors import ConfigurationError
 
@@ -55,39 +58,17 @@ logger = logging.getLogger(__name__)
 
 _PENDING = "klaremont.audit.pending"  # session.info: this transaction appended events
 _HEAD = "klaremont.audit.head"  # session.info: the head to seal once it commits
+_LOCKED = "klaremont.audit.locked"  # session.info: (transaction, head it holds locked)
+_BIND: dict[str, Any] = {"mapper": AuditEvent.__mapper__}
 READ_LIMIT_MAX = 10_000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # C0, DEL, C1, surrogates
-
-
-def _clean(name: str, value: str | None, limit: int, *, required: bool = False) -> str | None:
-    """Refuse control characters (log injection) and over-long text, naming the field."""
-    if value is None or value == "":
-        if required:
-            msg = f"audit {name} is required"
-            raise ValueError(msg)
-        return None
-    if len(value) > limit:
-        msg = f"audit {name} is longer than {limit} characters"
-        raise ValueError(msg)
-    if _CONTROL.search(value):
-        msg = f"audit {name} contains a control character"
-        raise ValueError(msg)
-    return value
-
-
-def _origin(value: str | None) -> str | None:
-    """Normalise an IP address; other client labels (a proxy's name) are kept as given."""
-    cleaned = _clean("origin", value, models.ORIGIN_MAX)
-    if cleaned is None:
-        return None
-    try:
-        return str(ipaddress.ip_address(cleaned))
-    except ValueError:
-        return cleaned
 
 
 class AuditLog:
-    """The tamper-evident audit log: one per platform, shared by every session."""
+    """The tamper-evident audit log: one per platform, shared by every session.
+
+    ``seal_interval`` (seconds): above 0, seal in a background thread, at most once per
+    interval; 0 (the platform's setting defaults to 250 ms) seals before ``commit()`` returns.
+    """
 
     def __init__(
         self,
@@ -96,6 +77,7 @@ class AuditLog:
         signer: CheckpointSigner,
         checkpoint_file: Path,
         trusted_keys: Mapping[str, Ed25519PublicKey] | None = None,
+        seal_interval: float = 0.0,
     ) -> None:
         self.clock = clock
         self.signer = signer
@@ -105,8 +87,18 @@ class AuditLog:
         self._state_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._committed: tuple[int, str] = (0, GENESIS_HASH)
+        self._attempted = 0  # the newest head a checkpoint was tried for (written or failed)
         self._sealed = 0
         self.last_checkpoint: Checkpoint | None = None
+        self._sealer: Sealer | None = None
+        if seal_interval > 0:
+            self._sealer = Sealer(
+                self._seal,
+                interval=seal_interval,
+                behind=lambda: self._committed[0] > self._attempted,
+                flush=self.flush,
+                after_fork=self._after_fork,
+            )
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock) -> AuditLog:
@@ -122,6 +114,7 @@ class AuditLog:
             signer=signer,
             checkpoint_file=checkpoint_file,
             trusted_keys=load_trusted_keys(key_file),
+            seal_interval=settings.audit_seal_interval_ms / 1000,
         )
 
     # ------------------------------------------------------------------ appending
@@ -133,6 +126,7 @@ class AuditLog:
         event.listen(sessions, "before_commit", self._before_commit)
         event.listen(sessions, "after_commit", self._after_commit)
         event.listen(sessions, "after_rollback", self._after_rollback)
+        event.listen(sessions, "after_transaction_end", self._after_transaction_end)
 
     def record(
         self,
@@ -150,15 +144,15 @@ class AuditLog:
         """Append one event in ``session``'s transaction: written at once, committed with it.
 
         The row is inserted straight away on the session's connection (so it is in the
-        database before the caller's change commits) and the returned event is attached
-        to the session as persistent. Raises ``ValueError`` for an unknown action, a
-        malformed field, or details that carry a secret or card data (the message names
+        database before the caller's change commits); the returned event is a detached
+        copy of it, not added to the session. Raises ``ValueError`` for an unknown action,
+        a malformed field, or details that carry a secret or card data (the message names
         the key, never the value).
         """
         tag = AuditAction(action)
         result = Outcome(outcome)
         actor_type = ActorType(actor.type)
-        actor_id = _clean("actor id", actor.id, models.ACTOR_ID_MAX, required=True)
+        actor_id = clean("actor id", actor.id, models.ACTOR_ID_MAX, required=True)
         check_details(details)
         values: dict[str, Any] = {
             "occurred_at": format_timestamp(self.clock.now()),
@@ -166,31 +160,38 @@ class AuditLog:
             "actor_id": actor_id or "",
             "action": tag.value,
             "outcome": result.value,
-            "origin": _origin(origin),
-            "resource": _clean("resource", resource, models.RESOURCE_MAX),
-            "purpose": _clean("purpose", purpose, models.PURPOSE_MAX),
-            "request_id": _clean("request id", request_id, models.REQUEST_ID_MAX),
+            "origin": normalise_origin(origin),
+            "resource": clean("resource", resource, models.RESOURCE_MAX),
+            "purpose": clean("purpose", purpose, models.PURPOSE_MAX),
+            "request_id": clean("request id", request_id, models.REQUEST_ID_MAX),
             "details": canonical_json(details),
         }
-        conn = session.connection(bind_arguments={"mapper": AuditEvent.__mapper__})
-        head_seq, head_hash = appender.lock_head(conn)
+        conn = session.connection(bind_arguments=_BIND)
+        # The head stays locked until the transaction ends, so a later append in the same
+        # (innermost) transaction reuses it; a savepoint that ends is another transaction,
+        # so after a rolled-back savepoint the head is locked and read again.
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        info = session.info
+        locked = info.get(_LOCKED)
+        if locked is not None and locked[0] is transaction:
+            head_seq, head_hash = locked[1]
+        else:
+            head_seq, head_hash = appender.lock_head(conn)
         seq = head_seq + 1
         digest = chain_hash(head_hash, EventFields(seq=seq, **values))
         row = {**values, "seq": seq, "prev_hash": head_hash, "hash": digest}
         appender.append(conn, row)
-        session.info[_PENDING] = True
-        session.info[_HEAD] = (seq, digest)
-        event = AuditEvent(**row)
-        make_transient_to_detached(event)  # it is stored: attach it as persistent
-        session.add(event)
-        return event
+        info[_PENDING] = True
+        info[_HEAD] = (seq, digest)
+        info[_LOCKED] = (transaction, (seq, digest))
+        return AuditEvent.stored(row)
 
     # ------------------------------------------------------------------ sealing
 
     def _before_commit(self, session: Session) -> None:
         if session.info.get(_PENDING) and _HEAD not in session.info:
             # a savepoint rolled back after events were appended: ask the database
-            conn = session.connection(bind_arguments={"mapper": AuditEvent.__mapper__})
+            conn = session.connection(bind_arguments=_BIND)
             head = appender.read_head(conn)
             if head is not None:
                 session.info[_HEAD] = head
@@ -198,41 +199,99 @@ class AuditLog:
     def _after_commit(self, session: Session) -> None:
         if session.in_nested_transaction():
             return  # a savepoint was released; the outer transaction may still roll back
-        session.info.pop(_PENDING, None)
-        head = session.info.pop(_HEAD, None)
-        if head is not None:
+        info = session.info
+        info.pop(_PENDING, None)
+        info.pop(_LOCKED, None)
+        head = info.pop(_HEAD, None)
+        if head is None:
+            return
+        if self._sealer is None:
             self._seal(head)
+        else:
+            self._sealer.check_pid()
+            self._note(head)
+            self._sealer.request()
 
     def _after_rollback(self, session: Session) -> None:
         session.info.pop(_HEAD, None)  # after a savepoint rollback, re-read at commit
         if not session.in_nested_transaction():
             session.info.pop(_PENDING, None)
+            session.info.pop(_LOCKED, None)
 
-    def _seal(self, head: tuple[int, str]) -> None:
-        """Write a checkpoint for the newest committed head (concurrent commits share one)."""
+    @staticmethod
+    def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # also after close() without a rollback event
+            for key in (_PENDING, _HEAD, _LOCKED):
+                session.info.pop(key, None)
+
+    def _note(self, head: tuple[int, str]) -> None:
         with self._state_lock:
             if head[0] > self._committed[0]:
                 self._committed = head
+
+    def _seal(self, head: tuple[int, str] | None = None) -> None:
+        """Write a checkpoint for the newest committed head (concurrent commits share one)."""
+        if head is not None:
+            self._note(head)
         with self._write_lock:
-            with self._state_lock:
-                seq, digest = self._committed
-            if seq <= self._sealed:
-                return
-            try:
-                self._write(seq, digest)
-            except OSError as exc:
-                # The events are committed; verify will show them as an unsealed tail.
-                logger.error("audit checkpoint for event %d not written: %s", seq, exc)  # noqa: TRY400 - no stack traces in logs
+            self._seal_newest()
+
+    def _seal_newest(self) -> None:
+        """With the write lock held: seal the newest committed head unless already tried."""
+        with self._state_lock:
+            seq, digest = self._committed
+        if seq <= self._attempted:
+            return
+        self._attempted = seq
+        try:
+            self._write(seq, digest)
+        except OSError as exc:
+            # The events are committed; verify will show them as an unsealed tail.
+            logger.error("audit checkpoint for event %d not written: %s", seq, exc)  # noqa: TRY400 - no stack traces in logs
 
     def _write(self, seq: int, digest: str) -> Checkpoint:
         checkpoint = self.signer.sign(seq, digest, format_timestamp(self.clock.now()))
         append_checkpoint(self.checkpoint_file, checkpoint)
         self._sealed = max(self._sealed, seq)
+        self._attempted = max(self._attempted, seq)
         self.last_checkpoint = checkpoint
+        if self._sealer is not None:
+            self._sealer.mark_written()
         return checkpoint
 
+    def flush(self, timeout: float | None = None) -> bool:
+        """Seal every head committed so far, now; ``True`` when all of them are sealed.
+
+        Waits (up to ``timeout`` seconds) for a write in progress. A head whose checkpoint
+        failed (logged) is not retried: ``False``; verify shows an unsealed tail.
+        """
+        with self._state_lock:
+            target = self._committed[0]
+        if target <= self._sealed:
+            return True
+        if not self._write_lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False  # a write is still in progress
+        try:
+            self._seal_newest()  # or nothing, when the sealer wrote (or tried) it meanwhile
+        finally:
+            self._write_lock.release()
+        return self._sealed >= target
+
+    def close(self, timeout: float | None = 10.0) -> bool:
+        """Stop the background sealer and seal what is left (a later commit restarts it)."""
+        if self._sealer is None:
+            return self.flush(timeout)
+        return self._sealer.close(timeout)
+
+    def _after_fork(self) -> None:
+        """In a forked child: fresh locks; the parent seals what it committed."""
+        self._state_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._attempted = max(self._attempted, self._committed[0])
+
     def checkpoint(self, engine: Engine) -> Checkpoint | None:
-        """Sign the last stored event now (``None`` when the log is empty)."""
+        """Seal what is pending, then sign the last stored event now (``None``: empty log)."""
+        self.flush()
         with engine.connect() as conn:
             last = conn.exec_driver_sql(appender.statements(conn.dialect.name).last_event).first()
             conn.rollback()
@@ -256,7 +315,9 @@ class AuditLog:
 
         ``progress(done, total)`` is called as ranges complete. ``workers`` defaults to one
         process per core for large logs; see :func:`klaremont.audit.verify.verify_log`.
+        Everything committed in this process is sealed first (:meth:`flush`).
         """
+        self.flush()
         return verify_log(
             engine,
             self.checkpoint_file,

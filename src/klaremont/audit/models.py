@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, configure_mappers, make_transient_to_detached, mapped_column
 
 from klaremont.audit.encoding import EventFields, parse_timestamp
 from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
@@ -24,6 +24,7 @@ ACTION_MAX = 64
 RESOURCE_MAX = 255
 PURPOSE_MAX = 64
 REQUEST_ID_MAX = 64
+_CONFIGURED: list[bool] = []  # the ORM's mappers were configured (once, before first use)
 
 
 class AuditEvent(Base):
@@ -62,6 +63,19 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+    @classmethod
+    def stored(cls, row: dict[str, Any]) -> AuditEvent:
+        """The row just inserted, as a detached event (so adding it to a session never
+        inserts it again), built without the ORM's per-attribute events: a few microseconds
+        instead of the constructor's tens, on every audited request."""
+        if not _CONFIGURED:
+            configure_mappers()  # what the constructor does first; new_instance() does not
+            _CONFIGURED.append(True)
+        event: AuditEvent = cls.__mapper__.class_manager.new_instance()
+        event.__dict__.update(row)
+        make_transient_to_detached(event)
+        return event
 
     @property
     def occurred(self) -> datetime:

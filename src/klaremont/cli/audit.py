@@ -188,6 +188,7 @@ def checkpoint() -> None:
     platform = get_platform()
     with platform.unit_of_work(actor=cli_actor()) as uow:
         recorded = uow.audit(AuditAction.AUDIT_CHECKPOINT, resource="audit_events")
+    platform.audit.flush()  # the sealer may not have written the new head's checkpoint yet
     sealed = platform.audit.last_checkpoint
     if sealed is None or sealed.seq < recorded.seq:
         sealed = platform.audit.checkpoint(platform.engine)

@@ -18,9 +18,9 @@ data store's unit of work: a key created for a write that later rolls back is ha
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +40,7 @@ from klaremont.errors import ValidationFailed
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Callable, Sequence
+    from datetime import datetime
 
     from sqlalchemy import Engine
 
@@ -48,6 +49,36 @@ if TYPE_CHECKING:
 
 _CREATE_ATTEMPTS = 3
 REWRAP_BATCH = 500
+
+
+_KEYS = SubjectKey.__table__
+# A subject's key versions, oldest first, as plain rows (the hot read path of data_key).
+_KEY_ROWS = (
+    select(
+        _KEYS.c.subject_id,
+        _KEYS.c.version,
+        _KEYS.c.kek_id,
+        _KEYS.c.wrapped,
+        _KEYS.c.destroyed_at,
+    )
+    .where(_KEYS.c.subject_id == bindparam("subject_id"))
+    .order_by(_KEYS.c.version)
+)
+
+
+class _KeyRow(Protocol):
+    """What the key-picking code reads of a key version (an ORM row or a Core row)."""
+
+    @property
+    def subject_id(self) -> uuid.UUID: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def kek_id(self) -> str | None: ...
+    @property
+    def wrapped(self) -> bytes | None: ...
+    @property
+    def destroyed_at(self) -> datetime | None: ...
 
 
 class KeystoreStatus(TypedDict):
@@ -90,9 +121,14 @@ class Keystore:
         return self._add_version(subject_id, rotate=True).version
 
     def data_key(self, subject_id: uuid.UUID, version: int | None = None) -> DataKey:
-        """The unwrapped data key (the newest version unless ``version`` is given)."""
-        with self._sessions() as session:
-            rows = self._rows(session, subject_id)
+        """The unwrapped data key (the newest version unless ``version`` is given).
+
+        Every first read of a subject in a unit of work comes here, so it is one Core
+        query on a pooled connection (no ORM session), and the key is never cached across
+        units of work: a key destroyed by another process is refused from the next one on.
+        """
+        with self.engine.connect() as conn:
+            rows = conn.execute(_KEY_ROWS, {"subject_id": subject_id}).all()
         return self._pick(subject_id, rows, version)
 
     def ensure_subject_key(self, subject_id: uuid.UUID) -> DataKey:
@@ -259,9 +295,7 @@ class Keystore:
             .order_by(SubjectKey.version)
         ).all()
 
-    def _pick(
-        self, subject_id: uuid.UUID, rows: Sequence[SubjectKey], version: int | None
-    ) -> DataKey:
+    def _pick(self, subject_id: uuid.UUID, rows: Sequence[_KeyRow], version: int | None) -> DataKey:
         if not rows:
             raise UnknownKey(f"subject {subject_id} has no data key")
         for row in rows:
@@ -276,7 +310,7 @@ class Keystore:
             row = matches[0]
         return DataKey.from_bytes(subject_id, row.version, self._unwrap(row))
 
-    def _unwrap(self, row: SubjectKey) -> bytes:
+    def _unwrap(self, row: _KeyRow) -> bytes:
         if row.wrapped is None or row.kek_id is None:
             raise SubjectKeyDestroyed(row.subject_id, row.destroyed_at)
         try:
@@ -323,6 +357,6 @@ class Keystore:
             raw.close()
 
 
-def _wrap_aad(row: SubjectKey) -> bytes:
+def _wrap_aad(row: _KeyRow) -> bytes:
     """What a wrapped key is bound to: its subject and version (the key ring adds the KEK id)."""
     return f"klaremont/subject-key/v1\x00{row.subject_id}\x00{row.version}".encode()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from klaremont.customers.access import Access, audit_read
@@ -34,6 +35,8 @@ from klaremont.purposes.decide import refusal
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from sqlalchemy import Select
+
     from klaremont.platform import UnitOfWork
 
 C = DataCategory
@@ -43,19 +46,29 @@ PAGE_MAX = 200
 _PER_PERSON = frozenset({"subject-restricted", "subject-erased", "not-own-data"})
 
 
+@cache
+def _customer_query(*, by_id: bool, with_addresses: bool) -> Select[Customer]:
+    """The account by id or by reference (bind ``key``), with its person (and addresses).
+
+    Built once per shape: this runs on every customer read.
+    """
+    query = select(Customer).options(joinedload(Customer.subject))
+    if with_addresses:  # one round trip instead of a lazy load per account
+        query = query.options(joinedload(Customer.addresses))
+    column = Customer.id if by_id else Customer.reference
+    return query.where(column == bindparam("key"))
+
+
 def find_customer(
     uow: UnitOfWork, key: str | uuid.UUID, *, with_addresses: bool = False
 ) -> Customer:
     """The account with this id or reference (``C0000001``), with its person loaded."""
-    query = select(Customer).options(joinedload(Customer.subject))
-    if with_addresses:  # one round trip instead of a lazy load per account
-        query = query.options(joinedload(Customer.addresses))
     try:
-        ident = key if isinstance(key, uuid.UUID) else uuid.UUID(key)
-        query = query.where(Customer.id == ident)
+        ident: uuid.UUID | str = key if isinstance(key, uuid.UUID) else uuid.UUID(key)
     except ValueError:
-        query = query.where(Customer.reference == str(key).strip().upper())
-    customer = uow.session.scalars(query).unique().one_or_none()
+        ident = str(key).strip().upper()
+    query = _customer_query(by_id=isinstance(ident, uuid.UUID), with_addresses=with_addresses)
+    customer = uow.session.scalars(query, {"key": ident}).unique().one_or_none()
     if customer is None:
         raise NotFound("No such customer.")
     return customer

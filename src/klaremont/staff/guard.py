@@ -41,7 +41,6 @@ from klaremont.staff.errors import (
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.network import is_remote
 from klaremont.staff.permissions import SENSITIVE_PERMISSIONS, Permission, Role, permissions_of
-from klaremont.staff.service_accounts import roles_of
 from klaremont.staff.service_sessions import (
     csrf_matches,
     csrf_token_for,
@@ -126,8 +125,8 @@ def authenticate_request(request: Request, uow: UnitOfWork) -> StaffPrincipal:
     remote = is_remote(client_origin(request), uow.platform.settings.office_networks)
     token_text = _bearer(request)
     if token_text is not None:
-        token, account = resolve_api_token(uow, token_text)
-        principal = _principal(uow, account, remote)
+        token, account, roles = resolve_api_token(uow, token_text)
+        principal = _principal(account, roles, remote)
         principal.token = token
         if remote and not (token.mfa and _granted(uow, account, request)):
             raise RemoteAccessRefused(
@@ -138,10 +137,10 @@ def authenticate_request(request: Request, uow: UnitOfWork) -> StaffPrincipal:
     key = request.cookies.get(SESSION_COOKIE)
     if not key:
         raise AuthenticationRequired("Sign in to the staff console first.")
-    session, account = resolve_session(uow, key)
+    session, account, roles = resolve_session(uow, key)
     if remote and not (session.mfa and session.remote and _granted(uow, account, request)):
         raise SessionEnded("Remote access needs a sign-in with your authenticator code.")
-    principal = _principal(uow, account, remote)
+    principal = _principal(account, roles, remote)
     principal.session = session
     principal.session_key = key
     principal.csrf_token = csrf_token_for(uow, key)
@@ -154,8 +153,7 @@ def _granted(uow: UnitOfWork, account: StaffAccount, request: Request) -> bool:
     )
 
 
-def _principal(uow: UnitOfWork, account: StaffAccount, remote: bool) -> StaffPrincipal:
-    roles = roles_of(uow, account.id)
+def _principal(account: StaffAccount, roles: frozenset[Role], remote: bool) -> StaffPrincipal:
     return StaffPrincipal(
         account=account, roles=roles, permissions=permissions_of(roles), remote=remote
     )

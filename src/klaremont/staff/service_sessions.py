@@ -14,19 +14,23 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.staff.errors import SessionEnded
 from klaremont.staff.events import StaffEvent, audit_staff
-from klaremont.staff.models import AccountStatus, ApiToken, StaffAccount, StaffSession
+from klaremont.staff.models import AccountStatus, ApiToken, StaffAccount, StaffRole, StaffSession
+from klaremont.staff.permissions import Role
 from klaremont.staff.text import plain_text
 
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Sequence
+
+    from sqlalchemy import Select
 
     from klaremont.platform import UnitOfWork
 
@@ -102,23 +106,50 @@ def account_may_sign_in(account: StaffAccount, now: datetime) -> bool:
     return account.expires_at is None or account.expires_at > now
 
 
-def resolve_session(uow: UnitOfWork, key: str) -> tuple[StaffSession, StaffAccount]:
-    """The live session for ``key`` and its account; raises :class:`SessionEnded` otherwise."""
+@cache
+def _with_account_and_roles(credential: type[StaffSession | ApiToken]) -> Select[Any]:
+    """The credential with this digest, its account and the account's roles (comma-joined).
+
+    Every authenticated request runs this, so it is one round trip, not three, and the
+    statement is built once (bind ``digest`` at execution).
+    """
+    roles = (
+        select(func.aggregate_strings(StaffRole.role, ","))
+        .where(StaffRole.account_id == StaffAccount.id)
+        .scalar_subquery()
+    )
+    column = StaffSession.key_hash if credential is StaffSession else ApiToken.token_hash
+    return (
+        select(credential, StaffAccount, roles)
+        .join(StaffAccount, StaffAccount.id == credential.account_id)
+        .where(column == bindparam("digest"))
+    )
+
+
+def _roles(joined: str | None) -> frozenset[Role]:
+    known = Role.__members__.values()
+    return frozenset(Role(r) for r in (joined or "").split(",") if r in known)
+
+
+def resolve_session(
+    uow: UnitOfWork, key: str
+) -> tuple[StaffSession, StaffAccount, frozenset[Role]]:
+    """The live session for ``key``, its account and roles; raises :class:`SessionEnded`."""
     now = uow.clock.now()
-    row = uow.session.scalars(
-        select(StaffSession).where(StaffSession.key_hash == digest(key))
+    found = uow.session.execute(
+        _with_account_and_roles(StaffSession), {"digest": digest(key)}
     ).one_or_none()
-    if row is None or row.ended_at is not None:
+    if found is None or found[0].ended_at is not None:
         raise SessionEnded("Your session has ended; sign in again.")
+    row, account, roles = found
     idle = timedelta(minutes=uow.policy.sessions.idle_timeout_minutes)
     if now >= row.expires_at or now - row.last_seen_at >= idle:
         raise SessionEnded("Your session timed out; sign in again.")
-    account = uow.session.get(StaffAccount, row.account_id)
-    if account is None or not account_may_sign_in(account, now):
+    if not account_may_sign_in(account, now):
         raise SessionEnded("Your session has ended; sign in again.")
     if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
         row.last_seen_at = now
-    return row, account
+    return row, account, _roles(roles)
 
 
 def end_session(uow: UnitOfWork, session: StaffSession, reason: str) -> None:
@@ -210,20 +241,24 @@ def create_api_token(
     return IssuedToken(token=token, row=row)
 
 
-def resolve_api_token(uow: UnitOfWork, token: str) -> tuple[ApiToken, StaffAccount]:
-    """The live token and its account; raises :class:`SessionEnded` otherwise."""
+def resolve_api_token(
+    uow: UnitOfWork, token: str
+) -> tuple[ApiToken, StaffAccount, frozenset[Role]]:
+    """The live token, its account and roles; raises :class:`SessionEnded` otherwise."""
     now = uow.clock.now()
-    row = uow.session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == digest(token))
+    found = uow.session.execute(
+        _with_account_and_roles(ApiToken), {"digest": digest(token)}
     ).one_or_none()
-    if row is None or row.revoked_at is not None or now >= row.expires_at:
+    if found is None:
         raise SessionEnded("The API token is not valid.")
-    account = uow.session.get(StaffAccount, row.account_id)
-    if account is None or not account_may_sign_in(account, now):
+    row, account, roles = found
+    if row.revoked_at is not None or now >= row.expires_at:
+        raise SessionEnded("The API token is not valid.")
+    if not account_may_sign_in(account, now):
         raise SessionEnded("The API token is not valid.")
     if row.last_used_at is None or now - row.last_used_at >= LAST_SEEN_RESOLUTION:
         row.last_used_at = now
-    return row, account
+    return row, account, _roles(roles)
 
 
 def revoke_api_token(uow: UnitOfWork, account_id: uuid.UUID, token_id: uuid.UUID) -> ApiToken:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, ParamSpec, TypeVar
 
+import anyio
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from klaremont.audit.events import Actor, ActorType
 from klaremont.platform import Platform, UnitOfWork
 
 ANONYMOUS = Actor(ActorType.ANONYMOUS, "anonymous")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def get_platform(request: Request) -> Platform:
-    """The platform the app was built with."""
+async def get_platform(request: Request) -> Platform:
+    """The platform the app was built with (async: no I/O, so no thread-pool hop)."""
     platform: Platform = request.app.state.platform
     return platform
 
@@ -30,17 +34,53 @@ def request_actor(request: Request) -> Actor:
     return actor or ANONYMOUS
 
 
-def get_uow(
+async def get_uow(
     request: Request, platform: Annotated[Platform, Depends(get_platform)]
-) -> Iterator[UnitOfWork]:
-    """One transaction per request: committed when the endpoint returns, rolled back on error."""
-    with platform.unit_of_work(
+) -> AsyncIterator[UnitOfWork]:
+    """One transaction per request: committed when the endpoint returns, rolled back on error.
+
+    Opening a unit of work does no I/O, so it happens on the event loop; only an ending
+    that talks to the database (a commit or rollback of an open transaction) goes to the
+    thread pool, shielded from cancellation so a connection is never left mid-transaction.
+    Routes usually commit themselves before answering, leaving nothing to do here: each
+    request then makes two thread-pool hops (authentication, endpoint) instead of five.
+    """
+    uow = platform.open_unit_of_work(
         actor=request_actor(request),
         origin=client_origin(request),
         request_id=getattr(request.state, "request_id", None),
-    ) as uow:
-        request.state.uow = uow
+    )
+    request.state.uow = uow
+    try:
         yield uow
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(uow.abort)
+        raise
+    if uow.pending:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(uow.complete)
+    else:
+        uow.session.close()
+
+
+async def committed(
+    uow: UnitOfWork, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Run the service call ``work(*args, **kwargs)`` in the thread pool and commit there.
+
+    For ``async def`` routes: the audit event of a read or a change is durable before the
+    answer leaves, the audit chain's lock is released in the thread that took it, and the
+    response model is then checked on the event loop (a plain ``def`` route would pay one
+    more thread-pool hop for that check).
+    """
+
+    def run() -> T:
+        result = work(*args, **kwargs)
+        uow.session.commit()
+        return result
+
+    return await run_in_threadpool(run)
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]

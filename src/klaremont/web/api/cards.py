@@ -18,8 +18,8 @@ from klaremont.cards.asgi import card_data_guard
 from klaremont.cards.schemas import CardIn, CardOut
 from klaremont.staff.guard import StaffPrincipal, require
 from klaremont.staff.permissions import Permission
-from klaremont.web.api.customers import REFUSED, PurposeQuery, access, done
-from klaremont.web.deps import UowDep
+from klaremont.web.api.customers import REFUSED, PurposeQuery, access
+from klaremont.web.deps import UowDep, committed
 
 router = APIRouter(tags=["cards"], dependencies=[Depends(card_data_guard)])
 
@@ -33,15 +33,15 @@ CardManager = Annotated[StaffPrincipal, Depends(require(Permission.CARDS_MANAGE)
     status_code=status.HTTP_201_CREATED,
     responses=REFUSED,
 )
-def add_card(
+async def add_card(
     customer: str, body: CardIn, purpose: PurposeQuery, staff: CardManager, uow: UowDep
 ) -> CardOut:
     """Tokenise a card with the payment provider; keep token, brand, expiry, last four."""
-    return done(uow, service.add_card(uow, customer, body, access(staff, purpose)))
+    return await committed(uow, service.add_card, uow, customer, body, access(staff, purpose))
 
 
 @router.get("/api/customers/{customer}/cards", response_model=list[CardOut], responses=REFUSED)
-def list_cards(
+async def list_cards(
     customer: str,
     purpose: PurposeQuery,
     staff: CardReader,
@@ -49,17 +49,21 @@ def list_cards(
     include_removed: bool = False,
 ) -> list[CardOut]:
     """The person's saved cards, masked; the read is audited as card.read."""
-    return done(
+    return await committed(
         uow,
-        service.list_cards(uow, customer, access(staff, purpose), include_removed=include_removed),
+        service.list_cards,
+        uow,
+        customer,
+        access(staff, purpose),
+        include_removed=include_removed,
     )
 
 
 @router.delete(
     "/api/customers/{customer}/cards/{card_id}", response_model=CardOut, responses=REFUSED
 )
-def remove_card(
+async def remove_card(
     customer: str, card_id: uuid.UUID, purpose: PurposeQuery, staff: CardManager, uow: UowDep
 ) -> CardOut:
     """Remove a saved card: the provider forgets it and its token is deleted."""
-    return done(uow, service.remove_card(uow, customer, card_id, access(staff, purpose)))
+    return await committed(uow, service.remove_card, uow, customer, card_id, access(staff, purpose))

@@ -9,7 +9,7 @@ guard runs before every route here (and, installed as middleware, before every r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 
@@ -36,12 +36,8 @@ from klaremont.customers.view import CustomerView
 from klaremont.purposes import Purpose
 from klaremont.staff.guard import StaffPrincipal, require
 from klaremont.staff.permissions import Permission
-from klaremont.web.deps import UowDep
+from klaremont.web.deps import UowDep, committed
 
-if TYPE_CHECKING:
-    from klaremont.platform import UnitOfWork
-
-T = TypeVar("T")
 router = APIRouter(tags=["customers"], dependencies=[Depends(card_data_guard)])
 P = Permission
 
@@ -63,14 +59,6 @@ def access(staff: StaffPrincipal, purpose: Purpose) -> Access:
     return Access(purpose, staff.roles)
 
 
-def done(uow: UnitOfWork, result: T) -> T:
-    """Commit the request's unit of work now, then answer: the audit event of a read or a
-    change is durable before the data leaves, and the audit chain's lock is released in the
-    same thread that took it (no hop through the thread pool while holding it)."""
-    uow.session.commit()
-    return result
-
-
 @router.post(
     "/api/customers",
     response_model=CustomerCreated,
@@ -78,13 +66,13 @@ def done(uow: UnitOfWork, result: T) -> T:
     responses=REFUSED,
     dependencies=[Depends(require(P.CUSTOMERS_UPDATE))],
 )
-def create_customer(body: CustomerCreate, uow: UowDep) -> CustomerCreated:
+async def create_customer(body: CustomerCreate, uow: UowDep) -> CustomerCreated:
     """Create a customer account, recording channel, time and lawful basis."""
-    return done(uow, service.create_customer(uow, body))
+    return await committed(uow, service.create_customer, uow, body)
 
 
 @router.get("/api/customers", response_model=CustomerPage, responses=REFUSED)
-def list_customers(
+async def list_customers(
     purpose: PurposeQuery,
     staff: Reader,
     uow: UowDep,
@@ -92,40 +80,50 @@ def list_customers(
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
 ) -> CustomerPage:
     """A page of accounts by reference; restricted people show no name."""
-    return done(
-        uow, service.list_customers(uow, access(staff, purpose), cursor=cursor, limit=limit)
+    return await committed(
+        uow, service.list_customers, uow, access(staff, purpose), cursor=cursor, limit=limit
     )
 
 
 @router.post("/api/customers/search", response_model=list[CustomerSummary], responses=REFUSED)
-def search_customers(
+async def search_customers(
     body: SearchIn, purpose: PurposeQuery, staff: Reader, uow: UowDep
 ) -> list[CustomerSummary]:
     """Accounts with this e-mail, or phone or mobile number (blind index)."""
-    return done(
+    return await committed(
         uow,
-        service.search_customers(uow, access(staff, purpose), email=body.email, phone=body.phone),
+        service.search_customers,
+        uow,
+        access(staff, purpose),
+        email=body.email,
+        phone=body.phone,
     )
 
 
 @router.get("/api/customers/{customer}", response_model=CustomerOut, responses=REFUSED)
-def read_customer(customer: str, purpose: PurposeQuery, staff: Reader, uow: UowDep) -> CustomerOut:
+async def read_customer(
+    customer: str, purpose: PurposeQuery, staff: Reader, uow: UowDep
+) -> CustomerOut:
     """One account (by id or reference) with the categories the purpose may see."""
-    return done(uow, service.read_customer(uow, customer, access(staff, purpose)))
+    return await committed(uow, service.read_customer, uow, customer, access(staff, purpose))
 
 
 @router.patch("/api/customers/{customer}", response_model=CustomerOut, responses=REFUSED)
-def rectify_customer(
+async def rectify_customer(
     customer: str, body: CustomerUpdate, purpose: PurposeQuery, staff: Updater, uow: UowDep
 ) -> CustomerOut:
     """Correct account fields; the audit log records which fields changed, never values."""
-    return done(uow, service.rectify_customer(uow, customer, body, access(staff, purpose)))
+    return await committed(
+        uow, service.rectify_customer, uow, customer, body, access(staff, purpose)
+    )
 
 
 @router.get("/api/customers/{customer}/view", response_model=CustomerView, responses=REFUSED)
-def customer_view(customer: str, purpose: PurposeQuery, staff: Reader, uow: UowDep) -> CustomerView:
+async def customer_view(
+    customer: str, purpose: PurposeQuery, staff: Reader, uow: UowDep
+) -> CustomerView:
     """The single customer view of the person behind this account, for the purpose."""
-    return done(uow, service.customer_view(uow, customer, access(staff, purpose)))
+    return await committed(uow, service.customer_view, uow, customer, access(staff, purpose))
 
 
 @router.post(
@@ -134,11 +132,11 @@ def customer_view(customer: str, purpose: PurposeQuery, staff: Reader, uow: UowD
     status_code=status.HTTP_201_CREATED,
     responses=REFUSED,
 )
-def add_address(
+async def add_address(
     customer: str, body: AddressIn, purpose: PurposeQuery, staff: Updater, uow: UowDep
 ) -> AddressOut:
     """Add a postal, billing or delivery address."""
-    return done(uow, service.add_address(uow, customer, body, access(staff, purpose)))
+    return await committed(uow, service.add_address, uow, customer, body, access(staff, purpose))
 
 
 @router.post(
@@ -147,40 +145,40 @@ def add_address(
     status_code=status.HTTP_201_CREATED,
     responses=REFUSED,
 )
-def record_contact(
+async def record_contact(
     customer: str, body: ContactIn, purpose: PurposeQuery, staff: Updater, uow: UowDep
 ) -> ContactOut:
     """Record a query or complaint."""
-    return done(uow, service.record_contact(uow, customer, body, access(staff, purpose)))
+    return await committed(uow, service.record_contact, uow, customer, body, access(staff, purpose))
 
 
 @router.get("/api/customers/{customer}/orders", response_model=list[OrderOut], responses=REFUSED)
-def list_orders(
+async def list_orders(
     customer: str, purpose: PurposeQuery, staff: OrderReader, uow: UowDep
 ) -> list[OrderOut]:
     """The person's orders with their lines."""
-    return done(uow, service.list_orders(uow, customer, access(staff, purpose)))
+    return await committed(uow, service.list_orders, uow, customer, access(staff, purpose))
 
 
 @router.get("/api/orders/{order}", response_model=OrderOut, responses=REFUSED)
-def get_order(order: str, purpose: PurposeQuery, staff: OrderReader, uow: UowDep) -> OrderOut:
+async def get_order(order: str, purpose: PurposeQuery, staff: OrderReader, uow: UowDep) -> OrderOut:
     """One order by id or number."""
-    return done(uow, service.get_order(uow, order, access(staff, purpose)))
+    return await committed(uow, service.get_order, uow, order, access(staff, purpose))
 
 
 @router.get(
     "/api/customers/{customer}/invoices", response_model=list[InvoiceOut], responses=REFUSED
 )
-def list_invoices(
+async def list_invoices(
     customer: str, purpose: PurposeQuery, staff: InvoiceReader, uow: UowDep
 ) -> list[InvoiceOut]:
     """The person's invoices."""
-    return done(uow, service.list_invoices(uow, customer, access(staff, purpose)))
+    return await committed(uow, service.list_invoices, uow, customer, access(staff, purpose))
 
 
 @router.get("/api/invoices/{invoice}", response_model=InvoiceOut, responses=REFUSED)
-def get_invoice(
+async def get_invoice(
     invoice: str, purpose: PurposeQuery, staff: InvoiceReader, uow: UowDep
 ) -> InvoiceOut:
     """One invoice by id or number."""
-    return done(uow, service.get_invoice(uow, invoice, access(staff, purpose)))
+    return await committed(uow, service.get_invoice, uow, invoice, access(staff, purpose))
