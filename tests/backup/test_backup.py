@@ -12,6 +12,7 @@ from backup_support import TEST_ACTOR, postgres_only, seed_person, sqlite_only
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from klaremont.audit.ddl import drop_append_only_ddl
 from klaremont.audit.models import AuditEvent
 from klaremont.backup import service
 from klaremont.cli import main
@@ -137,3 +138,39 @@ def test_postgresql_points_to_its_own_tools(platform, run):
     result = run("backup", "create")
     assert isinstance(result.exception, service.BackupUnsupported)
     assert run("backup", "reapply-ledger").exit_code == 0
+
+
+@sqlite_only
+@pytest.mark.policy("IS-SENS-SAFE", "DP-SECURE")
+def test_audit_verify_accepts_a_restore_and_keeps_the_superseded_checkpoints(platform, run):
+    """Restoring an older backup shortens the chain; the checkpoints that sealed the longer
+    one are set aside (named and hashed in the restore event), so verify stays clean, and a
+    later truncation of the restored chain is still caught."""
+    seed_person(platform, "first")
+    path, _ = service.create(platform)
+    seed_person(platform, "later")  # events the restore takes away
+    platform.audit.flush()
+    before = platform.audit.checkpoint_file.read_bytes()
+    service.restore(platform, path)
+    superseded = list(platform.audit.checkpoint_file.parent.glob("*.superseded-*"))
+    assert len(superseded) == 1
+    assert superseded[0].read_bytes().startswith(before)  # plus the pre-restore copy's event
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        restored = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "backup.restore")
+        ).one()
+        details = json.loads(restored.details)
+    assert details["superseded_checkpoints"] == superseded[0].name
+    assert details["superseded_checkpoints_sha256_b64"] == service.audit_digest(
+        service.sha256_of(superseded[0])
+    )
+    report = platform.audit.verify(platform.engine)
+    assert report.ok, report
+    assert report.sealed_seq >= restored.seq  # the restore event itself is sealed
+    verified = run("audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    with platform.engine.begin() as conn:  # an attacker drops the triggers and truncates
+        for statement in drop_append_only_ddl(platform.engine.dialect.name):
+            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql("DELETE FROM audit_events WHERE seq >= ?", (restored.seq,))
+    assert not platform.audit.verify(platform.engine).ok

@@ -283,6 +283,13 @@ class AuditLog:
             return self.flush(timeout)
         return self._sealer.close(timeout)
 
+    def restart(self) -> None:
+        """Forget the chain state held in memory: the database was replaced (a restore)."""
+        self.close()
+        with self._write_lock, self._state_lock:
+            self._committed, self._attempted, self._sealed = (0, GENESIS_HASH), 0, 0
+            self.last_checkpoint = None
+
     def _after_fork(self) -> None:
         """In a forked child: fresh locks; the parent seals what it committed."""
         self._state_lock = threading.Lock()

@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from klaremont.audit import appender
 from klaremont.audit.events import SYSTEM_ACTOR, Actor, AuditAction
+from klaremont.audit.restore import supersede_checkpoints
 from klaremont.db import migrate
 from klaremont.errors import ConfigurationError, Conflict, NotFound
 from klaremont.rights.erasure import ReapplyReport, reapply
@@ -283,6 +284,7 @@ def restore(
     staging.replace(live)  # atomic rename over the live file
     _fsync(live.parent)
     migrate.upgrade(platform.engine, migrate.DATA)
+    superseded = supersede_checkpoints(platform.audit, platform.clock.now())
     with platform.unit_of_work(actor=actor) as uow:
         report = reapply(uow)
         uow.audit(
@@ -296,8 +298,13 @@ def restore(
                 "previous_head_hash_b64": audit_digest(head[1]) if head else None,
                 "ledger_entries": report.entries,
                 "ledger_rows_deleted": report.rows_deleted,
+                "superseded_checkpoints": superseded.path.name if superseded else None,
+                "superseded_checkpoints_sha256_b64": (
+                    audit_digest(superseded.sha256) if superseded else None
+                ),
             },
         )
+    platform.audit.flush()  # the restored chain is sealed in the new file before we return
     checkpoint_wal(platform)
     return RestoreReport(manifest=manifest, ledger=report, previous_copy=previous)
 
