@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from itertools import count
 
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from klaremont.audit.events import Actor, ActorType
@@ -25,13 +24,10 @@ from klaremont.customers.models import (
 from klaremont.platform import Platform
 from klaremont.purposes import LawfulBasis
 from klaremont.rights.ports import CustomerIdentity
-from klaremont.staff import service_accounts
 from klaremont.staff.hashing import hashing_for
-from klaremont.staff.permissions import Role
-from klaremont.web.app import create_app
+from klaremont.testing.staff import STAFF_PASSWORD, make_staff, staff_client  # noqa: F401 - re-exported for the tests
 
 TEST_ACTOR = Actor(ActorType.SYSTEM, "test")
-STAFF_PASSWORD = "violet-harbour-quietly-9-ferns"
 CUSTOMER_PASSWORD = "plum-orchard-whistle-58"
 _numbers = count(1)
 
@@ -110,37 +106,6 @@ def seed_customer(
         uow.session.flush()
         canaries = [customer.name, email, customer.phone, address.line1, address.town]
         return Person(subject.id, customer.id, customer.reference, email, address.id, canaries)
-
-
-def make_staff(platform: Platform, username: str, role: Role) -> str:
-    """A vetted staff account with a known password and one job role; returns the username."""
-    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
-        service_accounts.create_account(
-            uow,
-            service_accounts.NewAccount(
-                username=username,
-                full_name=f"{username.title()} Tester",
-                work_email=f"{username}@klaremont.example",
-                job_role=role,
-                password=STAFF_PASSWORD,
-                vetted_on=date(2025, 1, 6),
-            ),
-            created_by="test",
-        )
-    return username
-
-
-def staff_client(platform: Platform, username: str) -> TestClient:
-    """An office-network HTTPS client signed in as ``username``, with its CSRF header set."""
-    client = TestClient(
-        create_app(platform), base_url="https://testserver", client=("127.0.0.1", 50000)
-    )
-    response = client.post(
-        "/api/auth/login", json={"username": username, "password": STAFF_PASSWORD}
-    )
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
 
 
 def audit_details(platform: Platform, action: str) -> list[dict]:

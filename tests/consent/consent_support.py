@@ -7,6 +7,7 @@ import uuid
 from klaremont.audit.events import Actor, ActorType
 from klaremont.customers.models import Subject
 from klaremont.platform import Platform
+from klaremont.testing.staff import STAFF_PASSWORD, make_staff  # noqa: F401 - re-exported for the tests
 
 TEST_ACTOR = Actor(ActorType.SYSTEM, "test")
 
@@ -27,31 +28,6 @@ def set_state(platform: Platform, subject_id: uuid.UUID, **fields: object) -> No
         assert subject is not None
         for name, value in fields.items():
             setattr(subject, name, value)
-
-
-STAFF_PASSWORD = "violet-harbour-quietly-9-ferns"
-
-
-def make_staff(platform: Platform, username: str, role: object) -> str:
-    """A vetted staff account with a known password and one job role; returns the username."""
-    from datetime import date  # noqa: PLC0415 - only staff tests need these
-
-    from klaremont.staff import service_accounts  # noqa: PLC0415
-
-    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
-        service_accounts.create_account(
-            uow,
-            service_accounts.NewAccount(
-                username=username,
-                full_name=f"{username.title()} Tester",
-                work_email=f"{username}@klaremont.example",
-                job_role=role,  # type: ignore[arg-type]
-                password=STAFF_PASSWORD,
-                vetted_on=date(2025, 1, 6),
-            ),
-            created_by="test",
-        )
-    return username
 
 
 def staff_headers(client, username: str) -> dict[str, str]:

@@ -27,6 +27,7 @@ from klaremont.mail.models import OutboxMessage
 from klaremont.platform import Platform
 from klaremont.purposes import LawfulBasis
 from klaremont.rights.ports import CustomerIdentity
+from klaremont.testing.staff import STAFF_PASSWORD, make_staff, staff_client  # noqa: F401 - re-exported for the tests
 
 TEST_ACTOR = Actor(ActorType.SYSTEM, "test")
 _counter = iter(range(1, 1_000_000))
@@ -299,47 +300,3 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
         self._dir.cleanup()
-
-
-STAFF_PASSWORD = "violet-harbour-quietly-9-ferns"
-
-
-def make_staff(platform: Platform, username: str, role: object) -> str:
-    """A vetted staff account with a known password and one job role; returns the username."""
-    from datetime import date  # noqa: PLC0415 - staff helpers only
-
-    from klaremont.staff import service_accounts  # noqa: PLC0415
-    from klaremont.staff.permissions import Role  # noqa: PLC0415
-
-    assert isinstance(role, Role)
-    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
-        service_accounts.create_account(
-            uow,
-            service_accounts.NewAccount(
-                username=username,
-                full_name=f"{username.title()} Tester",
-                work_email=f"{username}@klaremont.example",
-                job_role=role,
-                password=STAFF_PASSWORD,
-                vetted_on=date(2025, 1, 6),
-            ),
-            created_by="test",
-        )
-    return username
-
-
-def staff_client(platform: Platform, username: str):
-    """An office-network HTTPS client signed in as ``username``, with its CSRF header set."""
-    from fastapi.testclient import TestClient  # noqa: PLC0415
-
-    from klaremont.web.app import create_app  # noqa: PLC0415
-
-    client = TestClient(
-        create_app(platform), base_url="https://testserver", client=("127.0.0.1", 50000)
-    )
-    response = client.post(
-        "/api/auth/login", json={"username": username, "password": STAFF_PASSWORD}
-    )
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-    return client
