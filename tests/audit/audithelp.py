@@ -117,7 +117,11 @@ requires_postgresql = pytest.mark.skipif(
     BACKEND != "postgresql",
     reason="needs PostgreSQL (run with KLAREMONT_TEST_DATABASE=postgresql)",
 )
-only_sqlite = pytest.mark.skipif(BACKEND != "sqlite", reason="exercises SQLite behaviour")
+
+
+def only_sqlite(why: str) -> pytest.MarkDecorator:
+    """Skip on PostgreSQL, saying which SQLite-only behaviour the test needs."""
+    return pytest.mark.skipif(BACKEND != "sqlite", reason=f"SQLite only: {why}")
 
 
 def rows(engine: Engine) -> list[dict[str, Any]]:

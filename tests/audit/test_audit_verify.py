@@ -91,7 +91,7 @@ def test_worker_connection_spec(engine: Engine) -> None:
         assert spec.target.startswith("postgresql://")
 
 
-@only_sqlite
+@only_sqlite("a TEXT column accepts a BLOB there; PostgreSQL refuses the edit itself")
 def test_value_the_database_cannot_encode_is_reported(
     writer: Writer, engine: Engine, tamper: Tamper
 ) -> None:
@@ -102,7 +102,7 @@ def test_value_the_database_cannot_encode_is_reported(
     assert (report.first_broken, report.kind) == (3, BreakKind.EDITED)
 
 
-@only_sqlite
+@only_sqlite("in-memory databases exist only on SQLite")
 def test_in_memory_database_is_checked_inline(audit: AuditLog) -> None:
     """An in-memory database cannot be reached by workers, so it is checked in-process."""
     from audithelp import create_audit_tables  # noqa: PLC0415
@@ -256,7 +256,7 @@ def test_failed_workers_fall_back_to_checking_in_process(
     assert "checking in-process" in caplog.text
 
 
-@only_sqlite
+@only_sqlite("PostgreSQL has no rowid; this checks the scan when seq is not the rowid")
 def test_swapped_numbers_are_found_when_seq_is_not_the_rowid(
     tmp_path: Path, audit: AuditLog
 ) -> None:

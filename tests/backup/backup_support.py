@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "rights"))
 
 from rights_support import TEST_ACTOR, Person, seed_person
@@ -14,11 +16,13 @@ from klaremont.backup.service import database_file
 from klaremont.platform import Platform
 
 BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
-sqlite_only = __import__("pytest").mark.skipif(
-    BACKEND != "sqlite", reason="backup create/restore is for the embedded SQLite store"
+sqlite_only = pytest.mark.skipif(
+    BACKEND != "sqlite",
+    reason="backup create/restore copies the embedded SQLite file; PostgreSQL uses pg_dump",
 )
-postgres_only = __import__("pytest").mark.skipif(
-    BACKEND != "postgresql", reason="needs PostgreSQL (pg_dump, pg_restore)"
+postgres_only = pytest.mark.skipif(
+    BACKEND != "postgresql",
+    reason="checks the PostgreSQL path (pg_dump advice, pg_restore + ledger re-apply)",
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -36,10 +37,8 @@ def get(uow: UnitOfWork, request_id: uuid.UUID) -> RightsRequest:
 def find(uow: UnitOfWork, text: str) -> RightsRequest:
     """A request by id or by reference (``DSR-...``), for staff and the command line."""
     cleaned = text.strip()
-    try:
+    with suppress(ValueError):  # not an id: look it up as a reference
         return get(uow, uuid.UUID(cleaned))
-    except ValueError:
-        pass
     found = uow.session.scalars(
         select(RightsRequest).where(RightsRequest.reference == cleaned.upper())
     ).first()
