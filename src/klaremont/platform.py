@@ -7,7 +7,7 @@ transaction, binds the crypto context and the acting party, and commits at the e
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -135,6 +135,14 @@ class UnitOfWork:
     actor: Actor
     origin: str | None = None
     request_id: str | None = None
+    # Checks that must pass before the unit does any work, run by :meth:`run_checks` in the
+    # thread that then does it (the web layer defers a route's access check here).
+    checks: list[Callable[[], None]] = field(default_factory=list)
+
+    def run_checks(self) -> None:
+        """Run (and forget) the deferred checks; the first failing one raises."""
+        while self.checks:
+            self.checks.pop(0)()
 
     @property
     def pending(self) -> bool:

@@ -86,3 +86,36 @@ def test_postgresql_urls_use_psycopg_3() -> None:
 class _Dialect:
     def __init__(self, name: str) -> None:
         self.name = name
+
+
+def test_idle_server_connection_is_checked_and_replaced(platform, monkeypatch) -> None:
+    """A pooled PostgreSQL connection that sat idle is pinged before use; a dead one is
+    replaced without the caller seeing an error. A busy one is handed out unpinged."""
+    if platform.engine.dialect.name == "sqlite":
+        pytest.skip("the idle ping is for server connections; SQLite has none to lose")
+    from klaremont.db import engine as engine_module  # noqa: PLC0415
+
+    engine = engine_module.make_engine(
+        str(platform.engine.url.render_as_string(hide_password=False)), pool_size=1
+    )
+    pings: list[object] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(
+        engine.dialect, "do_ping", lambda conn: pings.append(conn) or real_ping(conn)
+    )
+    try:
+        with engine.connect() as conn:
+            first_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with engine.connect() as conn:  # returned moments ago: no ping
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == first_pid
+        assert pings == []
+        with platform.engine.connect() as admin:  # the server drops the idle connection
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+            admin.commit()
+        monkeypatch.setattr(engine_module, "IDLE_PING_SECONDS", 0.0)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first_pid
+        assert len(pings) == 1
+    finally:
+        engine.dispose()

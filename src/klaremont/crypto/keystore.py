@@ -104,6 +104,12 @@ class Keystore:
         self.clock = clock
         self.indexer = BlindIndexer(keyring.index_key)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # One SELECT needs no transaction of its own: on a server database it runs in
+        # autocommit, one round trip instead of BEGIN, SELECT and ROLLBACK. (SQLite's
+        # transactions are in-process and cost no round trip.)
+        self._reader = (
+            engine if is_sqlite(engine) else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     def __repr__(self) -> str:
         return f"Keystore({self.engine.url!r}, {self.keyring!r})"
@@ -127,7 +133,7 @@ class Keystore:
         query on a pooled connection (no ORM session), and the key is never cached across
         units of work: a key destroyed by another process is refused from the next one on.
         """
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             rows = conn.execute(_KEY_ROWS, {"subject_id": subject_id}).all()
         return self._pick(subject_id, rows, version)
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A pooled server connection idle longer than this is pinged before it is handed out.
+IDLE_PING_SECONDS = 10.0
+_CHECKED_IN = "klaremont.checked_in"
 
 
 def normalise_url(url: str) -> str:
@@ -37,9 +41,38 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has sat idle for a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: two extra round trips per
+    request under load, when a connection returned milliseconds ago cannot have gone
+    stale unnoticed. A connection idle for longer than :data:`IDLE_PING_SECONDS` (a
+    database restart overnight, a firewall dropping idle sessions) is pinged, and a dead
+    one is replaced before the caller sees it. A connection that dies while busy fails
+    that statement; SQLAlchemy then discards every pooled connection made before it.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(
+        dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
+        returned = record.info.get(_CHECKED_IN)
+        if returned is None or time.monotonic() - returned < IDLE_PING_SECONDS:
+            return  # new, or returned moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # the pool discards this connection and checks out (or makes) another
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def _configure_sqlite(engine: Engine) -> None:

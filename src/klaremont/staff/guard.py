@@ -196,6 +196,10 @@ class Require:
         csrf: Annotated[str | None, Depends(presented_csrf)],
     ) -> StaffPrincipal:
         """Authenticate and authorise this request (see the module docstring)."""
+        return self.check(request, uow, csrf)
+
+    def check(self, request: Request, uow: UnitOfWork, csrf: str | None) -> StaffPrincipal:
+        """The check itself (blocking: it reads the credential from the database)."""
         try:
             principal = authenticate_request(request, uow)
         except AuthenticationRequired:
@@ -243,6 +247,61 @@ class Require:
         return principal
 
 
+class Caller:
+    """The staff member of a route whose access check runs in its unit of work.
+
+    Known once :meth:`RequireInUnit.__call__`'s deferred check has passed, that is inside
+    the ``work`` of :func:`klaremont.web.deps.committed`; reading it earlier is a
+    programming error and raises.
+    """
+
+    __slots__ = ("_principal",)
+
+    def __init__(self) -> None:
+        self._principal: StaffPrincipal | None = None
+
+    def __repr__(self) -> str:
+        return f"Caller({self._principal!r})"
+
+    @property
+    def principal(self) -> StaffPrincipal:
+        """The authenticated and authorised staff member."""
+        if self._principal is None:
+            raise RuntimeError("the access check has not run yet: read the caller in committed()")
+        return self._principal
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The staff member's roles."""
+        return self.principal.roles
+
+
+class RequireInUnit(Require):
+    """The same rule as :class:`Require`, checked in the route's unit of work.
+
+    For ``async def`` API routes that do their work with
+    :func:`klaremont.web.deps.committed`: the check (which reads the credential from the
+    database) then runs in the same thread-pool job as the service call and its commit,
+    one trip to the thread pool per request instead of two. The dependency itself does no
+    I/O. A route that never runs the check fails closed (:func:`klaremont.web.deps.get_uow`).
+    """
+
+    async def __call__(  # type: ignore[override] # async: the check runs later, in the unit of work
+        self,
+        request: Request,
+        uow: UowDep,
+        csrf: Annotated[str | None, Depends(presented_csrf)],
+    ) -> Caller:
+        """Queue the check on the unit of work; return the caller it will fill in."""
+        caller = Caller()
+
+        def run() -> None:
+            caller._principal = self.check(request, uow, csrf)  # noqa: SLF001 - filled in here only
+
+        uow.checks.append(run)
+        return caller
+
+
 def _return_path(request: Request) -> str:
     """Where to come back to: this page, or for a form post the page that showed the form."""
     path = request.url.path
@@ -274,6 +333,11 @@ def require(
     return Require(
         AccessRule(frozenset(permissions), allow_password_change=allow_password_change, page=page)
     )
+
+
+def require_in_unit(*permissions: Permission) -> RequireInUnit:
+    """Like :func:`require`, for routes that run the check in their unit of work."""
+    return RequireInUnit(AccessRule(frozenset(permissions)))
 
 
 def public() -> Public:

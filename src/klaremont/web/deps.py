@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, TypeVar
 
 import anyio
 from fastapi import Depends, Request
@@ -13,7 +13,6 @@ from klaremont.audit.events import Actor, ActorType
 from klaremont.platform import Platform, UnitOfWork
 
 ANONYMOUS = Actor(ActorType.ANONYMOUS, "anonymous")
-P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -34,17 +33,17 @@ def request_actor(request: Request) -> Actor:
     return actor or ANONYMOUS
 
 
-async def get_uow(
-    request: Request, platform: Annotated[Platform, Depends(get_platform)]
-) -> AsyncIterator[UnitOfWork]:
+async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """One transaction per request: committed when the endpoint returns, rolled back on error.
 
     Opening a unit of work does no I/O, so it happens on the event loop; only an ending
     that talks to the database (a commit or rollback of an open transaction) goes to the
     thread pool, shielded from cancellation so a connection is never left mid-transaction.
-    Routes usually commit themselves before answering, leaving nothing to do here: each
-    request then makes two thread-pool hops (authentication, endpoint) instead of five.
+    Routes usually commit themselves before answering (:func:`committed`), leaving nothing
+    to do here. A route that left a deferred access check unrun fails closed: its work is
+    rolled back and the client gets a 500, never the route's answer.
     """
+    platform: Platform = request.app.state.platform
     uow = platform.open_unit_of_work(
         actor=request_actor(request),
         origin=client_origin(request),
@@ -57,6 +56,10 @@ async def get_uow(
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(uow.abort)
         raise
+    if uow.checks:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(uow.abort)
+        raise UncheckedAccess(request.url.path)
     if uow.pending:
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(uow.complete)
@@ -64,19 +67,50 @@ async def get_uow(
         uow.session.close()
 
 
-async def committed(
-    uow: UnitOfWork, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
-) -> T:
-    """Run the service call ``work(*args, **kwargs)`` in the thread pool and commit there.
+async def settle_deferred_checks(request: Request) -> None:
+    """Run the access checks a request deferred but never reached, then end its unit of work.
 
-    For ``async def`` routes: the audit event of a read or a change is durable before the
-    answer leaves, the audit chain's lock is released in the thread that took it, and the
-    response model is then checked on the event loop (a plain ``def`` route would pay one
-    more thread-pool hop for that check).
+    For a request refused before its route ran (invalid input): an authentication or
+    permission refusal must still win over a validation error, exactly as when the check
+    runs first, so nobody learns a route's input rules without being allowed to call it.
+    A failing check raises its error (a denial is audited and committed by the check).
+    """
+    uow: UnitOfWork | None = getattr(request.state, "uow", None)
+    if uow is None or not uow.checks:
+        return
+
+    def run() -> None:
+        try:
+            uow.run_checks()
+        finally:
+            uow.abort()
+
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(run)
+
+
+class UncheckedAccess(RuntimeError):
+    """A route answered without running the access check it deferred (a programming error)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"route {path} did not run its deferred access check")
+
+
+async def committed(uow: UnitOfWork, work: Callable[[], T], /) -> T:
+    """Run the deferred access checks, then ``work()``, then commit: one thread-pool job.
+
+    For ``async def`` routes whose permission dependency defers its check to the unit of
+    work (:func:`klaremont.staff.guard.require_in_unit`): authentication, authorisation,
+    the service call and the commit share one trip to the thread pool instead of two. The
+    audit event of a read or a change is durable before the answer leaves, the audit
+    chain's lock is released in the thread that took it, and the response model is then
+    checked on the event loop. Build the service call inside ``work`` (a lambda), so
+    nothing about the caller is read before the check has run.
     """
 
     def run() -> T:
-        result = work(*args, **kwargs)
+        uow.run_checks()
+        result = work()
         uow.session.commit()
         return result
 

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
+from klaremont.web.deps import settle_deferred_checks
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://klaremont.example/problems/"
@@ -81,6 +82,10 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this class only
+    try:
+        await settle_deferred_checks(request)  # a refusal wins over a validation error
+    except KlaremontError as refused:
+        return await _on_domain_error(request, refused)
     problems = validation_problems(exc)
     return problem_response(
         request,

@@ -16,15 +16,15 @@ from fastapi import APIRouter, Depends, status
 from klaremont.cards import service
 from klaremont.cards.asgi import card_data_guard
 from klaremont.cards.schemas import CardIn, CardOut
-from klaremont.staff.guard import StaffPrincipal, require
+from klaremont.staff.guard import Caller, require_in_unit
 from klaremont.staff.permissions import Permission
 from klaremont.web.api.customers import REFUSED, PurposeQuery, access
 from klaremont.web.deps import UowDep, committed
 
 router = APIRouter(tags=["cards"], dependencies=[Depends(card_data_guard)])
 
-CardReader = Annotated[StaffPrincipal, Depends(require(Permission.CARDS_READ))]
-CardManager = Annotated[StaffPrincipal, Depends(require(Permission.CARDS_MANAGE))]
+CardReader = Annotated[Caller, Depends(require_in_unit(Permission.CARDS_READ))]
+CardManager = Annotated[Caller, Depends(require_in_unit(Permission.CARDS_MANAGE))]
 
 
 @router.post(
@@ -37,7 +37,9 @@ async def add_card(
     customer: str, body: CardIn, purpose: PurposeQuery, staff: CardManager, uow: UowDep
 ) -> CardOut:
     """Tokenise a card with the payment provider; keep token, brand, expiry, last four."""
-    return await committed(uow, service.add_card, uow, customer, body, access(staff, purpose))
+    return await committed(
+        uow, lambda: service.add_card(uow, customer, body, access(staff, purpose))
+    )
 
 
 @router.get("/api/customers/{customer}/cards", response_model=list[CardOut], responses=REFUSED)
@@ -51,11 +53,9 @@ async def list_cards(
     """The person's saved cards, masked; the read is audited as card.read."""
     return await committed(
         uow,
-        service.list_cards,
-        uow,
-        customer,
-        access(staff, purpose),
-        include_removed=include_removed,
+        lambda: service.list_cards(
+            uow, customer, access(staff, purpose), include_removed=include_removed
+        ),
     )
 
 
@@ -66,4 +66,6 @@ async def remove_card(
     customer: str, card_id: uuid.UUID, purpose: PurposeQuery, staff: CardManager, uow: UowDep
 ) -> CardOut:
     """Remove a saved card: the provider forgets it and its token is deleted."""
-    return await committed(uow, service.remove_card, uow, customer, card_id, access(staff, purpose))
+    return await committed(
+        uow, lambda: service.remove_card(uow, customer, card_id, access(staff, purpose))
+    )

@@ -1,8 +1,9 @@
 """Customer store API: accounts, rectification, search, the single view, orders, invoices.
 
-Every route names its permission with ``require(Permission.X)`` and every read names its
-purpose (``?purpose=``, required): the staff member's roles must allow both the purpose and
-the categories shown (:mod:`klaremont.purposes.decide`). Searches by e-mail or phone are
+Every route names its permission with ``require_in_unit(Permission.X)`` (checked in the
+route's unit of work, with the service call) and every read names its purpose
+(``?purpose=``, required): the staff member's roles must allow both the purpose and the
+categories shown (:mod:`klaremont.purposes.decide`). Searches by e-mail or phone are
 POSTed, so the address or number never sits in a URL or an access log. The card-data
 guard runs before every route here (and, installed as middleware, before every route).
 """
@@ -34,17 +35,19 @@ from klaremont.customers.schemas import (
 from klaremont.customers.service_read import PAGE_MAX
 from klaremont.customers.view import CustomerView
 from klaremont.purposes import Purpose
-from klaremont.staff.guard import StaffPrincipal, require
+from klaremont.staff.guard import Caller, StaffPrincipal, require_in_unit
 from klaremont.staff.permissions import Permission
 from klaremont.web.deps import UowDep, committed
 
 router = APIRouter(tags=["customers"], dependencies=[Depends(card_data_guard)])
 P = Permission
 
-Reader = Annotated[StaffPrincipal, Depends(require(P.CUSTOMERS_READ))]
-Updater = Annotated[StaffPrincipal, Depends(require(P.CUSTOMERS_UPDATE))]
-OrderReader = Annotated[StaffPrincipal, Depends(require(P.ORDERS_READ))]
-InvoiceReader = Annotated[StaffPrincipal, Depends(require(P.INVOICES_READ))]
+# The access checks run in each route's unit of work, with its service call (one thread-pool
+# job per request; see klaremont.staff.guard.RequireInUnit).
+Reader = Annotated[Caller, Depends(require_in_unit(P.CUSTOMERS_READ))]
+Updater = Annotated[Caller, Depends(require_in_unit(P.CUSTOMERS_UPDATE))]
+OrderReader = Annotated[Caller, Depends(require_in_unit(P.ORDERS_READ))]
+InvoiceReader = Annotated[Caller, Depends(require_in_unit(P.INVOICES_READ))]
 PurposeQuery = Annotated[
     Purpose,
     Query(description="why the data is processed; must be allowed for your roles (DP-PURPOSE)"),
@@ -54,8 +57,9 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def access(staff: StaffPrincipal, purpose: Purpose) -> Access:
-    """The purpose and the staff member's roles, for the services."""
+def access(staff: StaffPrincipal | Caller, purpose: Purpose) -> Access:
+    """The purpose and the staff member's roles, for the services (call it inside the work
+    given to ``committed``, after the access check)."""
     return Access(purpose, staff.roles)
 
 
@@ -64,11 +68,11 @@ def access(staff: StaffPrincipal, purpose: Purpose) -> Access:
     response_model=CustomerCreated,
     status_code=status.HTTP_201_CREATED,
     responses=REFUSED,
-    dependencies=[Depends(require(P.CUSTOMERS_UPDATE))],
+    dependencies=[Depends(require_in_unit(P.CUSTOMERS_UPDATE))],
 )
 async def create_customer(body: CustomerCreate, uow: UowDep) -> CustomerCreated:
     """Create a customer account, recording channel, time and lawful basis."""
-    return await committed(uow, service.create_customer, uow, body)
+    return await committed(uow, lambda: service.create_customer(uow, body))
 
 
 @router.get("/api/customers", response_model=CustomerPage, responses=REFUSED)
@@ -81,7 +85,7 @@ async def list_customers(
 ) -> CustomerPage:
     """A page of accounts by reference; restricted people show no name."""
     return await committed(
-        uow, service.list_customers, uow, access(staff, purpose), cursor=cursor, limit=limit
+        uow, lambda: service.list_customers(uow, access(staff, purpose), cursor=cursor, limit=limit)
     )
 
 
@@ -92,11 +96,9 @@ async def search_customers(
     """Accounts with this e-mail, or phone or mobile number (blind index)."""
     return await committed(
         uow,
-        service.search_customers,
-        uow,
-        access(staff, purpose),
-        email=body.email,
-        phone=body.phone,
+        lambda: service.search_customers(
+            uow, access(staff, purpose), email=body.email, phone=body.phone
+        ),
     )
 
 
@@ -105,7 +107,9 @@ async def read_customer(
     customer: str, purpose: PurposeQuery, staff: Reader, uow: UowDep
 ) -> CustomerOut:
     """One account (by id or reference) with the categories the purpose may see."""
-    return await committed(uow, service.read_customer, uow, customer, access(staff, purpose))
+    return await committed(
+        uow, lambda: service.read_customer(uow, customer, access(staff, purpose))
+    )
 
 
 @router.patch("/api/customers/{customer}", response_model=CustomerOut, responses=REFUSED)
@@ -114,7 +118,7 @@ async def rectify_customer(
 ) -> CustomerOut:
     """Correct account fields; the audit log records which fields changed, never values."""
     return await committed(
-        uow, service.rectify_customer, uow, customer, body, access(staff, purpose)
+        uow, lambda: service.rectify_customer(uow, customer, body, access(staff, purpose))
     )
 
 
@@ -123,7 +127,9 @@ async def customer_view(
     customer: str, purpose: PurposeQuery, staff: Reader, uow: UowDep
 ) -> CustomerView:
     """The single customer view of the person behind this account, for the purpose."""
-    return await committed(uow, service.customer_view, uow, customer, access(staff, purpose))
+    return await committed(
+        uow, lambda: service.customer_view(uow, customer, access(staff, purpose))
+    )
 
 
 @router.post(
@@ -136,7 +142,9 @@ async def add_address(
     customer: str, body: AddressIn, purpose: PurposeQuery, staff: Updater, uow: UowDep
 ) -> AddressOut:
     """Add a postal, billing or delivery address."""
-    return await committed(uow, service.add_address, uow, customer, body, access(staff, purpose))
+    return await committed(
+        uow, lambda: service.add_address(uow, customer, body, access(staff, purpose))
+    )
 
 
 @router.post(
@@ -149,7 +157,9 @@ async def record_contact(
     customer: str, body: ContactIn, purpose: PurposeQuery, staff: Updater, uow: UowDep
 ) -> ContactOut:
     """Record a query or complaint."""
-    return await committed(uow, service.record_contact, uow, customer, body, access(staff, purpose))
+    return await committed(
+        uow, lambda: service.record_contact(uow, customer, body, access(staff, purpose))
+    )
 
 
 @router.get("/api/customers/{customer}/orders", response_model=list[OrderOut], responses=REFUSED)
@@ -157,13 +167,13 @@ async def list_orders(
     customer: str, purpose: PurposeQuery, staff: OrderReader, uow: UowDep
 ) -> list[OrderOut]:
     """The person's orders with their lines."""
-    return await committed(uow, service.list_orders, uow, customer, access(staff, purpose))
+    return await committed(uow, lambda: service.list_orders(uow, customer, access(staff, purpose)))
 
 
 @router.get("/api/orders/{order}", response_model=OrderOut, responses=REFUSED)
 async def get_order(order: str, purpose: PurposeQuery, staff: OrderReader, uow: UowDep) -> OrderOut:
     """One order by id or number."""
-    return await committed(uow, service.get_order, uow, order, access(staff, purpose))
+    return await committed(uow, lambda: service.get_order(uow, order, access(staff, purpose)))
 
 
 @router.get(
@@ -173,7 +183,9 @@ async def list_invoices(
     customer: str, purpose: PurposeQuery, staff: InvoiceReader, uow: UowDep
 ) -> list[InvoiceOut]:
     """The person's invoices."""
-    return await committed(uow, service.list_invoices, uow, customer, access(staff, purpose))
+    return await committed(
+        uow, lambda: service.list_invoices(uow, customer, access(staff, purpose))
+    )
 
 
 @router.get("/api/invoices/{invoice}", response_model=InvoiceOut, responses=REFUSED)
@@ -181,4 +193,4 @@ async def get_invoice(
     invoice: str, purpose: PurposeQuery, staff: InvoiceReader, uow: UowDep
 ) -> InvoiceOut:
     """One invoice by id or number."""
-    return await committed(uow, service.get_invoice, uow, invoice, access(staff, purpose))
+    return await committed(uow, lambda: service.get_invoice(uow, invoice, access(staff, purpose)))
