@@ -2,8 +2,20 @@
 
 These run on every audited action, so they are plain driver SQL on the session's own
 connection (same transaction), which costs a fraction of building ORM statements each
-time. The head row is locked with ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the
-transaction already holds the write lock (``BEGIN IMMEDIATE``).
+time.
+
+On PostgreSQL one statement (:func:`append_sql`) does all of it: it locks the head row
+(``SELECT ... FOR UPDATE`` in a CTE), inserts the next event with its hash computed by the
+database -- the same ``prev_hash || encoding`` text the verifier hashes
+(:func:`klaremont.audit.scan.message_sql`), which is byte for byte what
+:func:`klaremont.audit.encoding.chain_hash` hashes -- and moves the head: one round trip.
+A concurrent appender's lock waits, and under READ COMMITTED then reads the head that
+transaction committed. Each statement reads the head as the transaction (or a rolled-back
+savepoint) left it, so nothing is cached between appends.
+
+On SQLite the transaction already holds the write lock (``BEGIN IMMEDIATE``) and round
+trips are in-process: the head is read once per transaction, the hash computed in Python,
+and the event inserted and the head moved with separate statements.
 """
 
 from __future__ import annotations
@@ -12,7 +24,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from klaremont.audit.encoding import GENESIS_HASH
+from klaremont.audit.encoding import GENESIS_HASH, EventFields, chain_hash
+from klaremont.audit.scan import message_sql
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -32,6 +45,8 @@ INSERT_COLUMNS = (
     "prev_hash",
     "hash",
 )
+# The caller's fields, in the order the one-statement append binds them.
+VALUE_COLUMNS = tuple(name for name in INSERT_COLUMNS if name not in {"seq", "prev_hash", "hash"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +80,26 @@ def statements(dialect: str) -> Statements:
     )
 
 
+@cache
+def append_sql() -> str:
+    """PostgreSQL: lock the head, insert the next event hashed in the database, move the head.
+
+    Binds :data:`VALUE_COLUMNS` (``%s``); returns ``(seq, prev_hash, hash)`` of the new
+    event, or no row when there is no head row yet. A constant, so psycopg can prepare it.
+    """
+    values = ", ".join(f"%s::text AS {name}" for name in VALUE_COLUMNS)
+    stored = ", ".join(INSERT_COLUMNS[:-1])
+    digest = f"encode(pg_catalog.sha256(convert_to({message_sql('postgresql')}, 'UTF8')), 'hex')"
+    return (
+        "WITH head AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE), "  # noqa: S608 - constants
+        f"ev AS (SELECT head.seq + 1 AS seq, {values}, head.hash AS prev_hash FROM head), "
+        f"ins AS (INSERT INTO audit_events ({', '.join(INSERT_COLUMNS)}) "
+        f"SELECT {stored}, {digest} FROM ev RETURNING seq, prev_hash, hash) "
+        "UPDATE audit_head SET seq = ins.seq, hash = ins.hash FROM ins WHERE audit_head.id = 1 "
+        "RETURNING ins.seq, ins.prev_hash, ins.hash"
+    )
+
+
 def lock_head(conn: Connection) -> tuple[int, str]:
     """Lock the chain head until the transaction ends; return ``(seq, hash)``.
 
@@ -92,3 +127,33 @@ def append(conn: Connection, row: dict[str, Any]) -> None:
     sql = statements(conn.dialect.name)
     conn.exec_driver_sql(sql.insert_event, tuple(row[name] for name in INSERT_COLUMNS))
     conn.exec_driver_sql(sql.update_head, (row["seq"], row["hash"]))
+
+
+def append_in_database(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
+    """PostgreSQL: append ``values`` (:data:`VALUE_COLUMNS`) in one statement; the stored row.
+
+    The first append to a database finds no head row: it is created (:func:`lock_head`)
+    and the statement run again.
+    """
+    sql = append_sql()
+    params = tuple(values[name] for name in VALUE_COLUMNS)
+    found = conn.exec_driver_sql(sql, params).first()
+    if found is None:
+        lock_head(conn)
+        found = conn.exec_driver_sql(sql, params).one()
+    return {**values, "seq": int(found[0]), "prev_hash": str(found[1]), "hash": str(found[2])}
+
+
+def append_locked(
+    conn: Connection, values: dict[str, Any], held: tuple[int, str] | None
+) -> dict[str, Any]:
+    """Append ``values`` after the head, hashed in Python; the stored row.
+
+    ``held`` is the head this transaction already holds locked (``None``: lock it now).
+    """
+    head_seq, head_hash = held if held is not None else lock_head(conn)
+    seq = head_seq + 1
+    digest = chain_hash(head_hash, EventFields(seq=seq, **values))
+    row = {**values, "seq": seq, "prev_hash": head_hash, "hash": digest}
+    append(conn, row)
+    return row

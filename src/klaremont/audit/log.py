@@ -2,7 +2,8 @@
 
 :meth:`AuditLog.record` writes an event inside the caller's transaction, so the event
 commits or rolls back with the change it records. Appenders serialise on the
-``audit_head`` row (locked once per transaction), which gives gapless ``seq`` numbers and
+``audit_head`` row (locked until the transaction ends; on PostgreSQL each append is one
+statement, see :mod:`klaremont.audit.appender`), which gives gapless ``seq`` numbers and
 a single chain. After a transaction that appended events commits, a signed checkpoint of
 the new head is written outside the database (:mod:`klaremont.audit.checkpoints`) by a
 background thread, at most once per ``KLAREMONT_AUDIT_SEAL_INTERVAL_MS``
@@ -27,13 +28,7 @@ from klaremont.audit.checkpoints import (
     load_or_create_signing_key,
     load_trusted_keys,
 )
-from klaremont.audit.encoding import (
-    GENESIS_HASH,
-    EventFields,
-    canonical_json,
-    chain_hash,
-    format_timestamp,
-)
+from klaremont.audit.encoding import GENESIS_HASH, canonical_json, format_timestamp
 from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
 from klaremont.audit.fields import clean, normalise_origin
 from klaremont.audit.models import AuditEvent
@@ -58,7 +53,7 @@ logger = logging.getLogger(__name__)
 
 _PENDING = "klaremont.audit.pending"  # session.info: this transaction appended events
 _HEAD = "klaremont.audit.head"  # session.info: the head to seal once it commits
-_LOCKED = "klaremont.audit.locked"  # session.info: (transaction, head it holds locked)
+_LOCKED = "klaremont.audit.locked"  # session.info, not PostgreSQL: (transaction, locked head)
 _BIND: dict[str, Any] = {"mapper": AuditEvent.__mapper__}
 READ_LIMIT_MAX = 10_000
 
@@ -167,23 +162,22 @@ class AuditLog:
             "details": canonical_json(details),
         }
         conn = session.connection(bind_arguments=_BIND)
-        # The head stays locked until the transaction ends, so a later append in the same
-        # (innermost) transaction reuses it; a savepoint that ends is another transaction,
-        # so after a rolled-back savepoint the head is locked and read again.
-        transaction = session.get_nested_transaction() or session.get_transaction()
         info = session.info
-        locked = info.get(_LOCKED)
-        if locked is not None and locked[0] is transaction:
-            head_seq, head_hash = locked[1]
+        if conn.dialect.name == "postgresql":
+            # One statement locks the head, inserts the event (hashed by the database) and
+            # moves the head; each append reads the head as it stands, nothing is cached.
+            row = appender.append_in_database(conn, values)
         else:
-            head_seq, head_hash = appender.lock_head(conn)
-        seq = head_seq + 1
-        digest = chain_hash(head_hash, EventFields(seq=seq, **values))
-        row = {**values, "seq": seq, "prev_hash": head_hash, "hash": digest}
-        appender.append(conn, row)
+            # The head stays locked until the transaction ends, so a later append in the
+            # same (innermost) transaction reuses it; a savepoint that ends is another
+            # transaction, so after a rolled-back savepoint the head is read again.
+            transaction = session.get_nested_transaction() or session.get_transaction()
+            locked = info.get(_LOCKED)
+            held = locked[1] if locked is not None and locked[0] is transaction else None
+            row = appender.append_locked(conn, values, held)
+            info[_LOCKED] = (transaction, (row["seq"], row["hash"]))
         info[_PENDING] = True
-        info[_HEAD] = (seq, digest)
-        info[_LOCKED] = (transaction, (seq, digest))
+        info[_HEAD] = (row["seq"], row["hash"])
         return AuditEvent.stored(row)
 
     # ------------------------------------------------------------------ sealing

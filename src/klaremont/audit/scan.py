@@ -32,7 +32,7 @@ _PLAIN = ("occurred_at", "actor_type", "actor_id", "action", "outcome")
 _SEP = "\x1e"  # between messages in a batch; JSON escapes it inside a value
 
 
-def _message_sql(dialect: str) -> str:
+def message_sql(dialect: str) -> str:
     """SQL text of ``prev_hash || encoding``, matching ``encoding.encode_event``."""
     columns = ["'kaudit1'", "CAST(seq AS TEXT)", *_PLAIN, *_NULLABLE, "details"]
     if dialect == "sqlite":
@@ -64,7 +64,7 @@ def _batch_query(dialect: str, mark: str, *, seq_is_rowid: bool = True) -> _Batc
     to form a valid chain themselves to pass.
     """
     bad_length = "length(prev_hash) <> 64 OR length(hash) <> 64"
-    message = _message_sql(dialect)
+    message = message_sql(dialect)
     ranged = f"WHERE seq BETWEEN {mark} AND {mark}"
     if dialect == "postgresql":
         digest = "encode(pg_catalog.sha256(convert_to(m, 'UTF8')), 'hex')"
@@ -139,7 +139,7 @@ class RangeScanner:
         rowid = dialect != "sqlite" or _seq_is_rowid(connection)
         self._query = _batch_query(dialect, mark, seq_is_rowid=rowid)
         self._rows_sql = (
-            f"SELECT seq, prev_hash, hash, {_message_sql(dialect)} FROM audit_events "  # noqa: S608 - built from constants
+            f"SELECT seq, prev_hash, hash, {message_sql(dialect)} FROM audit_events "  # noqa: S608 - built from constants
             f"WHERE seq BETWEEN {mark} AND {mark} ORDER BY seq"
         )
         self._hash_sql = f"SELECT hash FROM audit_events WHERE seq = {mark}"  # noqa: S608 - constant
