@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     import uuid
     from collections.abc import Iterable
 
-    from klaremont.customers.models import Subject
     from klaremont.platform import UnitOfWork
     from klaremont.policy.model import DataCategory
+    from klaremont.purposes.decide import Person
     from klaremont.staff.permissions import Role
 
 
@@ -52,7 +52,7 @@ class Access:
         return allowed if roles is None else allowed & role_categories(roles)
 
     def authorise(
-        self, uow: UnitOfWork, subject: Subject | uuid.UUID, categories: Iterable[DataCategory]
+        self, uow: UnitOfWork, subject: Person | uuid.UUID, categories: Iterable[DataCategory]
     ) -> None:
         """Refuse (audited) unless this access may process ``categories`` of ``subject``."""
         authorise(

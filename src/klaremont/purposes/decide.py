@@ -29,7 +29,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 from sqlalchemy import select
 
@@ -43,6 +43,8 @@ from klaremont.purposes.register import categories_for, role_categories
 from klaremont.staff.permissions import Role, purposes_of
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.orm import Session
 
     from klaremont.platform import UnitOfWork
@@ -70,6 +72,27 @@ _SYSTEM_ALLOWANCES: dict[str, frozenset[Purpose]] = {
     # an operator at the shell (``klaremont customers ...``); marketing needs a marketing role
     "cli:": frozenset(set(Purpose) - {Purpose.MARKETING}),
 }
+
+
+class Person(Protocol):
+    """What the purpose check reads of a data subject (a :class:`Subject` row, or the state
+    a Core read carries, :class:`klaremont.customers.account_read.PersonState`)."""
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The subject's id."""
+
+    @property
+    def restricted_at(self) -> datetime | None:
+        """When processing was restricted (storage only)."""
+
+    @property
+    def erased_at(self) -> datetime | None:
+        """When the person was erased."""
+
+    @property
+    def marketing_objection_at(self) -> datetime | None:
+        """When the person objected to marketing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +147,7 @@ def system_allowance(actor_id: str) -> frozenset[Purpose]:
 def refusal(  # noqa: PLR0911 - one return per rule reads top to bottom as the policy does
     uow: UnitOfWork,
     *,
-    subject: Subject | uuid.UUID,
+    subject: Person | uuid.UUID,
     purpose: Purpose,
     categories: Iterable[DataCategory],
     actor_roles: Iterable[Role] | None = None,
@@ -146,7 +169,9 @@ def refusal(  # noqa: PLR0911 - one return per rule reads top to bottom as the p
             "category-outside-purpose",
             f"{purpose.value} may not touch {', '.join(outside)} (purposes register)",
         )
-    person = subject if isinstance(subject, Subject) else uow.session.get(Subject, subject)
+    person: Person | None = (
+        uow.session.get(Subject, subject) if isinstance(subject, uuid.UUID) else subject
+    )
     if person is None:
         return Refusal("unknown-subject", "no such data subject")
     found = _actor_refusal(uow, person, purpose, wanted, actor_roles)
@@ -171,7 +196,7 @@ def refusal(  # noqa: PLR0911 - one return per rule reads top to bottom as the p
 def authorise(
     uow: UnitOfWork,
     *,
-    subject: Subject | uuid.UUID,
+    subject: Person | uuid.UUID,
     purpose: Purpose,
     categories: Iterable[DataCategory],
     actor_roles: Iterable[Role] | None = None,
@@ -193,7 +218,7 @@ def authorise(
     )
     if found is None:
         return
-    subject_id = subject.id if isinstance(subject, Subject) else subject
+    subject_id = subject if isinstance(subject, uuid.UUID) else subject.id
     try:
         known: Purpose | None = Purpose(purpose)
     except ValueError:
@@ -244,7 +269,7 @@ def keep_only_refusal(uow: UnitOfWork, record: Callable[[], object]) -> None:
 
 def _actor_refusal(
     uow: UnitOfWork,
-    subject: Subject,
+    subject: Person,
     purpose: Purpose,
     wanted: frozenset[DataCategory],
     actor_roles: Iterable[Role] | None,
@@ -275,7 +300,7 @@ def _role_refusal(
 
 
 def _self_refusal(
-    session: Session, actor_id: str, subject: Subject, purpose: Purpose
+    session: Session, actor_id: str, subject: Person, purpose: Purpose
 ) -> Refusal | None:
     """A customer may use only their own data, and only for self-service purposes."""
     if purpose not in SELF_SERVICE:
@@ -307,7 +332,7 @@ def _account_ids(session: Session, subject_id: uuid.UUID) -> set[str]:
     return {str(row) for row in rows}
 
 
-def _marketing_refusal(session: Session, subject: Subject, channel: str | None) -> Refusal | None:
+def _marketing_refusal(session: Session, subject: Person, channel: str | None) -> Refusal | None:
     if subject.marketing_objection_at is not None:
         return Refusal("marketing-objection", "the person objected to marketing")
     for veto in marketing_vetoes():
