@@ -140,3 +140,19 @@ def test_openapi_is_served(client) -> None:
     """The OpenAPI contract is served and lists the health route."""
     spec = client.get("/openapi.json").json()
     assert "/health" in spec["paths"]
+
+
+def test_routers_with_event_handlers_are_not_flattened(platform) -> None:
+    """A router whose start-up handler would be lost in the flat route table is refused."""
+    from fastapi import FastAPI  # noqa: PLC0415
+
+    from klaremont.web.app import include_flat  # noqa: PLC0415
+
+    router = APIRouter()
+
+    @router.get("/x")
+    def x() -> None: ...
+
+    router.on_startup.append(lambda: None)
+    with pytest.raises(ValueError, match="event handlers"):
+        include_flat(FastAPI(), router)
