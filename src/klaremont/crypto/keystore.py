@@ -18,7 +18,7 @@ data store's unit of work: a key created for a write that later rolls back is ha
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Protocol, TypedDict
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypedDict
 
 from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -81,6 +81,42 @@ class _KeyRow(Protocol):
     def destroyed_at(self) -> datetime | None: ...
 
 
+class _KeyTuple(NamedTuple):
+    subject_id: uuid.UUID
+    version: int
+    kek_id: str | None
+    wrapped: bytes | None
+    destroyed_at: datetime | None
+
+
+_SERVER_KEY_ROWS = (
+    "SELECT subject_id, version, kek_id, wrapped, destroyed_at FROM subject_keys "
+    "WHERE subject_id = %s ORDER BY version"
+)
+
+
+def _server_key_rows(engine: Engine, subject_id: uuid.UUID) -> list[_KeyTuple]:
+    """A subject's key versions from a server database: one autocommit round trip.
+
+    The hot path of :meth:`Keystore.data_key`, at the driver level: one SELECT needs no
+    transaction (BEGIN and ROLLBACK would be two more round trips), and going through a
+    SQLAlchemy connection and result cost more than the query itself. The pooled
+    connection's autocommit is switched on for the statement and off again before it
+    goes back to the pool.
+    """
+    pooled = engine.raw_connection()
+    try:
+        driver = pooled.driver_connection
+        driver.autocommit = True  # type: ignore[union-attr] # psycopg's connection
+        try:
+            rows = driver.execute(_SERVER_KEY_ROWS, (subject_id,)).fetchall()  # type: ignore[union-attr]
+        finally:
+            driver.autocommit = False  # type: ignore[union-attr]
+    finally:
+        pooled.close()
+    return [_KeyTuple(*row) for row in rows]
+
+
 class KeystoreStatus(TypedDict):
     """Counts for ``klaremont keys status``; ids and numbers only, never key material."""
 
@@ -104,12 +140,7 @@ class Keystore:
         self.clock = clock
         self.indexer = BlindIndexer(keyring.index_key)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        # One SELECT needs no transaction of its own: on a server database it runs in
-        # autocommit, one round trip instead of BEGIN, SELECT and ROLLBACK. (SQLite's
-        # transactions are in-process and cost no round trip.)
-        self._reader = (
-            engine if is_sqlite(engine) else engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
+        self._server = not is_sqlite(engine)
 
     def __repr__(self) -> str:
         return f"Keystore({self.engine.url!r}, {self.keyring!r})"
@@ -133,7 +164,9 @@ class Keystore:
         query on a pooled connection (no ORM session), and the key is never cached across
         units of work: a key destroyed by another process is refused from the next one on.
         """
-        with self._reader.connect() as conn:
+        if self._server:
+            return self._pick(subject_id, _server_key_rows(self.engine, subject_id), version)
+        with self.engine.connect() as conn:
             rows = conn.execute(_KEY_ROWS, {"subject_id": subject_id}).all()
         return self._pick(subject_id, rows, version)
 
