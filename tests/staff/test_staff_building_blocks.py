@@ -88,3 +88,23 @@ def test_unusable_and_malformed_hashes_never_match():
     stored = hashing.hash("\uff26\uff55\uff4c\uff4c\uff57\uff49\uff44\uff54\uff48-passphrase")
     assert hashing.verify(stored, "Fullwidth-passphrase")
     assert hashing.describe() == "argon2id m=19456 KiB t=2 p=1"
+
+
+def test_a_principal_whose_account_vanished_is_signed_out() -> None:
+    """A bearer principal loads its account row on first use; a row gone meanwhile ends it."""
+    import uuid  # noqa: PLC0415
+
+    from klaremont.staff.errors import SessionEnded  # noqa: PLC0415
+    from klaremont.staff.guard import StaffPrincipal  # noqa: PLC0415
+
+    principal = StaffPrincipal(
+        account_id=uuid.uuid4(),
+        username="gone",
+        roles=frozenset(),
+        permissions=frozenset(),
+        remote=False,
+        load_account=lambda: None,
+    )
+    assert principal.actor.id == str(principal.account_id)
+    with pytest.raises(SessionEnded):
+        _ = principal.account

@@ -180,3 +180,35 @@ def test_sensitive_actions_need_a_recent_password(platform, office, clock):
         == 204
     )
     assert office.post(f"/api/staff/{other.id}/unlock", headers=headers).status_code == 200
+
+
+@pytest.mark.policy("IS-AC-LEAVER")
+def test_token_use_is_recorded_and_ends_with_the_account(platform, office, clock):
+    """A token's last use is stored (at most every 30 s); once its account is locked the
+    token is refused, and a route needing the account row loads it only then."""
+    from klaremont.staff.models import ApiToken, StaffAccount  # noqa: PLC0415
+
+    make_staff(platform, "xan")
+    token = office.post(
+        "/api/auth/tokens", json={"username": "xan", "password": PASSWORD, "name": "sync"}
+    ).json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    def last_used():
+        with platform.unit_of_work() as uow:
+            return uow.session.scalars(select(ApiToken.last_used_at)).one()
+
+    assert last_used() is None
+    assert office.get("/api/auth/tokens", headers=bearer).status_code == 200  # loads the row
+    first = last_used()
+    assert first is not None
+    clock.advance(timedelta(seconds=10))
+    office.get("/api/auth/me", headers=bearer)
+    assert last_used() == first  # within the resolution: no write per request
+    clock.advance(timedelta(seconds=30))
+    office.get("/api/auth/me", headers=bearer)
+    assert last_used() > first
+    with platform.unit_of_work() as uow:
+        account = uow.session.scalars(select(StaffAccount).filter_by(username="xan")).one()
+        account.locked_at = clock.now()
+    assert office.get("/api/auth/me", headers=bearer).status_code == 401

@@ -22,6 +22,8 @@ how the permission-matrix test walks every route of the app.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
@@ -39,9 +41,11 @@ from klaremont.staff.errors import (
     SessionEnded,
 )
 from klaremont.staff.events import StaffEvent, audit_staff
+from klaremont.staff.models import StaffAccount
 from klaremont.staff.network import is_remote
 from klaremont.staff.permissions import SENSITIVE_PERMISSIONS, Permission, Role, permissions_of
 from klaremont.staff.service_sessions import (
+    TokenUse,
     csrf_matches,
     csrf_token_for,
     is_fresh,
@@ -54,7 +58,7 @@ if TYPE_CHECKING:
     from fastapi.routing import APIRoute
 
     from klaremont.platform import UnitOfWork
-    from klaremont.staff.models import ApiToken, StaffAccount, StaffSession
+    from klaremont.staff.models import StaffSession
 
 SESSION_COOKIE = "klaremont_staff"
 CSRF_HEADER = "x-csrf-token"
@@ -80,21 +84,39 @@ class AccessRule:
 
 @dataclass
 class StaffPrincipal:
-    """The signed-in staff member of this request."""
+    """The signed-in staff member of this request.
 
-    account: StaffAccount
+    ``account`` is the ORM row: a console session has it loaded already; for a bearer
+    token, which is checked from plain columns, it is loaded on first use (most API
+    routes never need it).
+    """
+
+    account_id: uuid.UUID
+    username: str
     roles: frozenset[Role]
     permissions: frozenset[Permission]
     remote: bool
     session: StaffSession | None = None
-    token: ApiToken | None = None
+    token: TokenUse | None = None
     session_key: str | None = field(default=None, repr=False)
     csrf_token: str | None = field(default=None, repr=False)
+    load_account: Callable[[], StaffAccount | None] | None = field(default=None, repr=False)
+    loaded: StaffAccount | None = field(default=None, repr=False)
+
+    @property
+    def account(self) -> StaffAccount:
+        """The staff member's account row."""
+        if self.loaded is None:
+            found = self.load_account() if self.load_account is not None else None
+            if found is None:
+                raise SessionEnded("Your account is no longer available.")
+            self.loaded = found
+        return self.loaded
 
     @property
     def actor(self) -> Actor:
         """The audit actor."""
-        return Actor(ActorType.STAFF, str(self.account.id), self.account.username)
+        return Actor(ActorType.STAFF, str(self.account_id), self.username)
 
     @property
     def must_change_password(self) -> bool:
@@ -125,10 +147,17 @@ def authenticate_request(request: Request, uow: UnitOfWork) -> StaffPrincipal:
     remote = is_remote(client_origin(request), uow.platform.settings.office_networks)
     token_text = _bearer(request)
     if token_text is not None:
-        token, account, roles = resolve_api_token(uow, token_text)
-        principal = _principal(account, roles, remote)
-        principal.token = token
-        if remote and not (token.mfa and _granted(uow, account, request)):
+        token, roles = resolve_api_token(uow, token_text)
+        principal = StaffPrincipal(
+            account_id=token.account_id,
+            username=token.username,
+            roles=roles,
+            permissions=permissions_of(roles),
+            remote=remote,
+            token=token,
+            load_account=lambda: uow.session.get(StaffAccount, token.account_id),
+        )
+        if remote and not (token.mfa and _granted(uow, token.account_id, request)):
             raise RemoteAccessRefused(
                 "Remote use of an API token needs an approved remote-access grant and a token "
                 "issued with a second factor."
@@ -138,7 +167,7 @@ def authenticate_request(request: Request, uow: UnitOfWork) -> StaffPrincipal:
     if not key:
         raise AuthenticationRequired("Sign in to the staff console first.")
     session, account, roles = resolve_session(uow, key)
-    if remote and not (session.mfa and session.remote and _granted(uow, account, request)):
+    if remote and not (session.mfa and session.remote and _granted(uow, account.id, request)):
         raise SessionEnded("Remote access needs a sign-in with your authenticator code.")
     principal = _principal(account, roles, remote)
     principal.session = session
@@ -147,15 +176,20 @@ def authenticate_request(request: Request, uow: UnitOfWork) -> StaffPrincipal:
     return principal
 
 
-def _granted(uow: UnitOfWork, account: StaffAccount, request: Request) -> bool:
+def _granted(uow: UnitOfWork, account_id: uuid.UUID, request: Request) -> bool:
     return (
-        request.url.scheme == "https" and service_remote.active_grant(uow, account.id) is not None
+        request.url.scheme == "https" and service_remote.active_grant(uow, account_id) is not None
     )
 
 
 def _principal(account: StaffAccount, roles: frozenset[Role], remote: bool) -> StaffPrincipal:
     return StaffPrincipal(
-        account=account, roles=roles, permissions=permissions_of(roles), remote=remote
+        account_id=account.id,
+        username=account.username,
+        roles=roles,
+        permissions=permissions_of(roles),
+        remote=remote,
+        loaded=account,
     )
 
 

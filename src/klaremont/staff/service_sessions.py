@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, func, select, update
 
@@ -27,7 +28,6 @@ from klaremont.staff.permissions import Role
 from klaremont.staff.text import plain_text
 
 if TYPE_CHECKING:
-    import uuid
     from collections.abc import Sequence
 
     from sqlalchemy import Select
@@ -95,7 +95,27 @@ def start_session(
     return IssuedSession(key=key, csrf_token=csrf_token_for(uow, key), session=row)
 
 
-def account_may_sign_in(account: StaffAccount, now: datetime) -> bool:
+class Standing(Protocol):
+    """What decides whether an account may sign in (a :class:`StaffAccount` has it all)."""
+
+    @property
+    def status(self) -> str:
+        """The account status."""
+
+    @property
+    def locked_at(self) -> datetime | None:
+        """When the account was locked."""
+
+    @property
+    def lock_expires_at(self) -> datetime | None:
+        """When a timed lock ends."""
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the account expires."""
+
+
+def account_may_sign_in(account: Standing, now: datetime) -> bool:
     """Active, not locked (or its timed lock ran out) and not past its expiry."""
     if account.status != AccountStatus.ACTIVE.value:
         return False
@@ -107,22 +127,21 @@ def account_may_sign_in(account: StaffAccount, now: datetime) -> bool:
 
 
 @cache
-def _with_account_and_roles(credential: type[StaffSession | ApiToken]) -> Select[Any]:
-    """The credential with this digest, its account and the account's roles (comma-joined).
+def _session_with_account_and_roles() -> Select[Any]:
+    """The session with this key digest, its account and the account's roles (comma-joined).
 
-    Every authenticated request runs this, so it is one round trip, not three, and the
-    statement is built once (bind ``digest`` at execution).
+    Every request of the staff console runs this, so it is one round trip, not three, and
+    the statement is built once (bind ``digest`` at execution).
     """
     roles = (
         select(func.aggregate_strings(StaffRole.role, ","))
         .where(StaffRole.account_id == StaffAccount.id)
         .scalar_subquery()
     )
-    column = StaffSession.key_hash if credential is StaffSession else ApiToken.token_hash
     return (
-        select(credential, StaffAccount, roles)
-        .join(StaffAccount, StaffAccount.id == credential.account_id)
-        .where(column == bindparam("digest"))
+        select(StaffSession, StaffAccount, roles)
+        .join(StaffAccount, StaffAccount.id == StaffSession.account_id)
+        .where(StaffSession.key_hash == bindparam("digest"))
     )
 
 
@@ -137,7 +156,7 @@ def resolve_session(
     """The live session for ``key``, its account and roles; raises :class:`SessionEnded`."""
     now = uow.clock.now()
     found = uow.session.execute(
-        _with_account_and_roles(StaffSession), {"digest": digest(key)}
+        _session_with_account_and_roles(), {"digest": digest(key)}
     ).one_or_none()
     if found is None or found[0].ended_at is not None:
         raise SessionEnded("Your session has ended; sign in again.")
@@ -241,24 +260,75 @@ def create_api_token(
     return IssuedToken(token=token, row=row)
 
 
-def resolve_api_token(
-    uow: UnitOfWork, token: str
-) -> tuple[ApiToken, StaffAccount, frozenset[Role]]:
-    """The live token, its account and roles; raises :class:`SessionEnded` otherwise."""
+@dataclass(frozen=True, slots=True)
+class TokenUse:
+    """A live API token as a request uses it: which one, whose, and how it was issued."""
+
+    id: uuid.UUID
+    mfa: bool
+    account_id: uuid.UUID
+    username: str
+
+
+@cache
+def _token_query() -> Select[Any]:
+    """The token with this digest (bind ``digest``), its account's standing and roles.
+
+    Every request with a bearer token runs this: plain columns in one Core statement (no
+    ORM objects); the account itself is loaded only by a route that needs it.
+    """
+    t, a, r = ApiToken.__table__, StaffAccount.__table__, StaffRole.__table__
+    roles = select(func.aggregate_strings(r.c.role, ",")).where(r.c.account_id == a.c.id)
+    return (
+        select(
+            t.c.id,
+            t.c.mfa,
+            t.c.expires_at,
+            t.c.revoked_at,
+            t.c.last_used_at,
+            a.c.id.label("account_id"),
+            a.c.username,
+            a.c.status,
+            a.c.locked_at,
+            a.c.lock_expires_at,
+            a.c.expires_at.label("account_expires_at"),
+            roles.scalar_subquery().label("roles"),
+        )
+        .join(a, a.c.id == t.c.account_id)
+        .where(t.c.token_hash == bindparam("digest"))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Standing:
+    status: str
+    locked_at: datetime | None
+    lock_expires_at: datetime | None
+    expires_at: datetime | None
+
+
+def resolve_api_token(uow: UnitOfWork, token: str) -> tuple[TokenUse, frozenset[Role]]:
+    """The live token and its account's roles; raises :class:`SessionEnded` otherwise."""
     now = uow.clock.now()
-    found = uow.session.execute(
-        _with_account_and_roles(ApiToken), {"digest": digest(token)}
-    ).one_or_none()
-    if found is None:
+    found = (
+        uow.session.connection().execute(_token_query(), {"digest": digest(token)}).one_or_none()
+    )
+    if found is None or found.revoked_at is not None or now >= found.expires_at:
         raise SessionEnded("The API token is not valid.")
-    row, account, roles = found
-    if row.revoked_at is not None or now >= row.expires_at:
+    standing = _Standing(
+        found.status, found.locked_at, found.lock_expires_at, found.account_expires_at
+    )
+    if not account_may_sign_in(standing, now):
         raise SessionEnded("The API token is not valid.")
-    if not account_may_sign_in(account, now):
-        raise SessionEnded("The API token is not valid.")
-    if row.last_used_at is None or now - row.last_used_at >= LAST_SEEN_RESOLUTION:
-        row.last_used_at = now
-    return row, account, _roles(roles)
+    if found.last_used_at is None or now - found.last_used_at >= LAST_SEEN_RESOLUTION:
+        uow.session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == found.id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    use = TokenUse(id=found.id, mfa=found.mfa, account_id=found.account_id, username=found.username)
+    return use, _roles(found.roles)
 
 
 def revoke_api_token(uow: UnitOfWork, account_id: uuid.UUID, token_id: uuid.UUID) -> ApiToken:
