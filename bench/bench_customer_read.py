@@ -114,11 +114,12 @@ def serve_klaremont(
     from klaremont import logging as klog  # noqa: PLC0415
     from klaremont.cards.asgi import install  # noqa: PLC0415
     from klaremont.platform import Platform  # noqa: PLC0415
-    from klaremont.web.app import create_app  # noqa: PLC0415
+    from klaremont.web.app import create_app, settle_for_serving  # noqa: PLC0415
 
     klog.configure(json=True)
     app = create_app(Platform.build(_settings(var_dir, database_url, keystore_url)))
     install(app)
+    settle_for_serving()  # as ``klaremont serve`` does before serving
     _run(app, port, in_flight)
 
 

@@ -156,3 +156,17 @@ def test_routers_with_event_handlers_are_not_flattened(platform) -> None:
     router.on_startup.append(lambda: None)
     with pytest.raises(ValueError, match="event handlers"):
         include_flat(FastAPI(), router)
+
+
+def test_settle_for_serving_freezes_start_up_objects(platform) -> None:
+    """Objects built at start-up leave the collector's rounds (no long pauses later)."""
+    import gc  # noqa: PLC0415
+
+    from klaremont.web.app import settle_for_serving  # noqa: PLC0415
+
+    create_app(platform)
+    try:
+        settle_for_serving()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -73,7 +73,7 @@ def serve(
     """Start the platform: migrations, demo data on first start, then the web server."""
     import uvicorn  # noqa: PLC0415 - imported only by the command that serves
 
-    from klaremont.web.app import create_app  # noqa: PLC0415 - keeps other commands fast
+    from klaremont.web.app import create_app, settle_for_serving  # noqa: PLC0415 - keeps other commands fast
 
     started = time.perf_counter()
     platform = get_platform()
@@ -104,6 +104,7 @@ def serve(
                 soft_wrap=True,
             )
     console.print(f"ready in {time.perf_counter() - started:.2f}s; Ctrl+C stops")
+    settle_for_serving()
     uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
 
 

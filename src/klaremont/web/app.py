@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import pkgutil
 from pathlib import Path
@@ -69,3 +70,17 @@ def create_app(platform: Platform) -> FastAPI:
     cards_asgi.install(app)
     app.add_middleware(SecurityMiddleware, hsts=platform.settings.public_url.startswith("https://"))
     return app
+
+
+def settle_for_serving() -> None:
+    """Take everything built at start-up out of the garbage collector's rounds.
+
+    The app, the platform and the imported modules live as long as the process. Left in
+    the collector's oldest generation, each full collection walks all of them again: about
+    90 ms with the whole app loaded, during which no request is answered -- the slowest
+    hundredth of requests in the customer-read benchmark. ``gc.freeze()`` moves them to a
+    permanent generation (CPython's documented practice for servers); objects made later
+    are collected as usual. Call it once, just before serving.
+    """
+    gc.collect()
+    gc.freeze()
