@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import socket
 import subprocess
@@ -34,6 +35,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -295,22 +298,32 @@ class Connections:
 
 
 async def open_loop(url: str, tokens: list[str], rate: float, seconds: float) -> dict[str, Any]:
-    """Send at a fixed rate regardless of answers; latency from each scheduled start."""
+    """Send at a fixed rate regardless of answers; latency from each scheduled start.
+
+    One dispatcher starts each request at its due time (creating every request up front
+    made the first ones late by the time that took, whichever server was measured).
+    """
     total = int(rate * seconds)
     latencies: list[float] = []
     errors = 0
     pool = Connections(url, tokens, MAX_CONNECTIONS)
-    started = time.perf_counter()
+    running: set[asyncio.Task[None]] = set()
 
-    async def one(i: int) -> None:
+    async def one(due: float) -> None:
         nonlocal errors
-        due = started + i / rate
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
         errors += await pool.get() != 200
         latencies.append(time.perf_counter() - due)
 
-    await asyncio.gather(*(one(i) for i in range(total)))
-    elapsed = time.perf_counter() - started
+    with generator_quiet():
+        started = time.perf_counter()
+        for i in range(total):
+            due = started + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            task = asyncio.create_task(one(due))
+            running.add(task)
+            task.add_done_callback(running.discard)
+        await asyncio.gather(*running)
+        elapsed = time.perf_counter() - started
     pool.close()
     return {
         "requests": total,
@@ -320,23 +333,39 @@ async def open_loop(url: str, tokens: list[str], rate: float, seconds: float) ->
     }
 
 
+@contextmanager
+def generator_quiet() -> Iterator[None]:
+    """No garbage collection in the load generator during a measured run.
+
+    Collected before the run instead: a collection of the previous runs' garbage landed at
+    the start of the next run, delaying its first requests by up to 100 ms -- a cost of the
+    generator, charged to whichever server happened to be measured second.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 async def closed_loop(url: str, tokens: list[str], workers: int, seconds: float) -> dict[str, Any]:
     """As fast as the server answers, ``workers`` requests in flight."""
     latencies: list[float] = []
     errors = 0
     pool = Connections(url, tokens, workers)
-    started = time.perf_counter()
-    stop = started + seconds
 
-    async def worker() -> None:
+    async def worker(stop: float) -> None:
         nonlocal errors
         while time.perf_counter() < stop:
             began = time.perf_counter()
             errors += await pool.get() != 200
             latencies.append(time.perf_counter() - began)
 
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    elapsed = time.perf_counter() - started
+    with generator_quiet():
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(started + seconds) for _ in range(workers)))
+        elapsed = time.perf_counter() - started
     pool.close()
     done = len(latencies)
     return {
