@@ -21,7 +21,7 @@ from klaremont.crypto.context import CryptoContext
 from klaremont.crypto.keyring import KeyRing
 from klaremont.crypto.keystore import Keystore
 from klaremont.db import migrate
-from klaremont.db.engine import make_engine
+from klaremont.db.engine import is_sqlite, make_engine
 from klaremont.policy.loader import load_policy
 
 if TYPE_CHECKING:
@@ -125,6 +125,13 @@ class Platform:
         self.keystore_engine.dispose()
 
 
+class ReadOnlyViolation(RuntimeError):
+    """A read-only unit of work changed ORM objects (a programming error; nothing is saved)."""
+
+    def __init__(self) -> None:
+        super().__init__("a read-only unit of work changed data; nothing was saved")
+
+
 @dataclass
 class UnitOfWork:
     """What a service needs for one piece of work: the session, who acts, and the shared parts."""
@@ -139,10 +146,33 @@ class UnitOfWork:
     # thread that then does it (the web layer defers a route's access check here).
     checks: list[Callable[[], None]] = field(default_factory=list)
 
+    read_only: bool = False
+
     def run_checks(self) -> None:
         """Run (and forget) the deferred checks; the first failing one raises."""
         while self.checks:
             self.checks.pop(0)()
+
+    def begin_read_only(self) -> None:
+        """Make this a read: each statement commits on its own, and data may not change.
+
+        For work whose only writes are single statements that stand alone -- audit events
+        (one statement each on a server database) and a credential's last-use time. On a
+        server database the statements then run in autocommit: no BEGIN and COMMIT, two of
+        the four or five round trips a read makes. ORM changes are not flushed and are
+        refused at :meth:`ensure_unchanged`, so a service that changes data cannot run
+        here by mistake and land half its change. Call it before the unit's first statement.
+        """
+        self.read_only = True
+        self.session.autoflush = False
+        if not is_sqlite(self.platform.engine):
+            self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+    def ensure_unchanged(self) -> None:
+        """In a read-only unit, refuse ORM changes before anything is flushed."""
+        session = self.session
+        if self.read_only and (session.new or session.dirty or session.deleted):
+            raise ReadOnlyViolation
 
     @property
     def pending(self) -> bool:

@@ -119,3 +119,33 @@ def test_idle_server_connection_is_checked_and_replaced(platform, monkeypatch) -
         assert len(pings) == 1
     finally:
         engine.dispose()
+
+
+def test_read_only_unit_refuses_changes_and_saves_nothing(platform) -> None:
+    """A read-only unit of work may append audit events but not change ORM objects; on a
+    server database each statement commits by itself, so its audit event outlives a
+    failure later in the unit."""
+    from klaremont.audit.events import AuditAction  # noqa: PLC0415
+    from klaremont.platform import ReadOnlyViolation  # noqa: PLC0415
+
+    with platform.unit_of_work() as uow:
+        uow.session.add(PlatformMeta(key="colour", value="blue"))
+    uow = platform.open_unit_of_work()
+    uow.begin_read_only()
+    uow.audit(AuditAction.PERSONAL_DATA_READ, resource="test:read-only", purpose="support")
+    uow.ensure_unchanged()  # an audit event is not an ORM change
+    row = uow.session.get(PlatformMeta, "colour")
+    assert row is not None
+    row.value = "red"
+    with pytest.raises(ReadOnlyViolation):
+        uow.ensure_unchanged()
+    uow.abort()
+    with platform.unit_of_work() as check:
+        assert check.session.get(PlatformMeta, "colour").value == "blue"
+        resources = check.session.scalars(
+            text("SELECT resource FROM audit_events WHERE resource = 'test:read-only'")
+        ).all()
+    if platform.engine.dialect.name == "sqlite":
+        assert resources == []  # SQLite keeps one in-process transaction: all rolled back
+    else:
+        assert resources == ["test:read-only"]  # autocommit: the read's event stands alone

@@ -93,6 +93,35 @@ def test_route_that_never_runs_its_check_fails_closed(platform) -> None:
     assert web.get("/api/careful").json() == {"roles": "support_agent"}
 
 
+def test_a_read_route_that_changes_data_fails_and_saves_nothing(platform) -> None:
+    """``committed(..., read=True)`` refuses ORM changes: 500, and the change is not saved."""
+    from klaremont.db.models import PlatformMeta  # noqa: PLC0415
+
+    router = APIRouter()
+
+    @router.get("/api/sneaky")
+    async def sneaky(
+        staff: Annotated[Caller, Depends(require_in_unit(Permission.CUSTOMERS_READ))],
+        uow: UowDep,
+    ) -> dict[str, str]:
+        def work() -> dict[str, str]:
+            uow.session.add(PlatformMeta(key="sneaky", value="written"))
+            return {"ok": "yes"}
+
+        return await committed(uow, work, read=True)
+
+    app = create_app(platform)
+    app.include_router(router)
+    make_staff(platform, "sid", Role.SUPPORT_AGENT)
+    web = TestClient(
+        app, base_url="https://testserver", client=OFFICE_CLIENT, raise_server_exceptions=False
+    )
+    web.headers["X-CSRF-Token"] = sign_in(web, "sid")
+    assert web.get("/api/sneaky").status_code == 500
+    with platform.unit_of_work() as uow:
+        assert uow.session.get(PlatformMeta, "sneaky") is None
+
+
 def test_caller_cannot_be_read_before_the_check() -> None:
     """Reading the caller on the event loop, before the check ran, is a programming error."""
     caller = Caller()

@@ -19,6 +19,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.staff.errors import SessionEnded
@@ -167,7 +168,14 @@ def resolve_session(
     if not account_may_sign_in(account, now):
         raise SessionEnded("Your session has ended; sign in again.")
     if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
-        row.last_seen_at = now
+        # one statement, not an ORM change: reads run as read-only units of work
+        uow.session.execute(
+            update(StaffSession)
+            .where(StaffSession.id == row.id)
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(row, "last_seen_at", now)
     return row, account, _roles(roles)
 
 

@@ -96,7 +96,7 @@ class UncheckedAccess(RuntimeError):
         super().__init__(f"route {path} did not run its deferred access check")
 
 
-async def committed(uow: UnitOfWork, work: Callable[[], T], /) -> T:
+async def committed(uow: UnitOfWork, work: Callable[[], T], /, *, read: bool = False) -> T:
     """Run the deferred access checks, then ``work()``, then commit: one thread-pool job.
 
     For ``async def`` routes whose permission dependency defers its check to the unit of
@@ -105,12 +105,16 @@ async def committed(uow: UnitOfWork, work: Callable[[], T], /) -> T:
     audit event of a read or a change is durable before the answer leaves, the audit
     chain's lock is released in the thread that took it, and the response model is then
     checked on the event loop. Build the service call inside ``work`` (a lambda), so
-    nothing about the caller is read before the check has run.
+    nothing about the caller is read before the check has run. ``read=True`` runs it as a
+    read (:meth:`UnitOfWork.begin_read_only`): no transaction round trips, no data changes.
     """
 
     def run() -> T:
+        if read:
+            uow.begin_read_only()
         uow.run_checks()
         result = work()
+        uow.ensure_unchanged()
         uow.session.commit()
         return result
 

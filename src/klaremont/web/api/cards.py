@@ -56,6 +56,7 @@ async def list_cards(
         lambda: service.list_cards(
             uow, customer, access(staff, purpose), include_removed=include_removed
         ),
+        read=True,
     )
 
 

@@ -85,7 +85,9 @@ async def list_customers(
 ) -> CustomerPage:
     """A page of accounts by reference; restricted people show no name."""
     return await committed(
-        uow, lambda: service.list_customers(uow, access(staff, purpose), cursor=cursor, limit=limit)
+        uow,
+        lambda: service.list_customers(uow, access(staff, purpose), cursor=cursor, limit=limit),
+        read=True,
     )
 
 
@@ -108,7 +110,7 @@ async def read_customer(
 ) -> CustomerOut:
     """One account (by id or reference) with the categories the purpose may see."""
     return await committed(
-        uow, lambda: service.read_customer(uow, customer, access(staff, purpose))
+        uow, lambda: service.read_customer(uow, customer, access(staff, purpose)), read=True
     )
 
 
@@ -128,7 +130,7 @@ async def customer_view(
 ) -> CustomerView:
     """The single customer view of the person behind this account, for the purpose."""
     return await committed(
-        uow, lambda: service.customer_view(uow, customer, access(staff, purpose))
+        uow, lambda: service.customer_view(uow, customer, access(staff, purpose)), read=True
     )
 
 
@@ -167,13 +169,17 @@ async def list_orders(
     customer: str, purpose: PurposeQuery, staff: OrderReader, uow: UowDep
 ) -> list[OrderOut]:
     """The person's orders with their lines."""
-    return await committed(uow, lambda: service.list_orders(uow, customer, access(staff, purpose)))
+    return await committed(
+        uow, lambda: service.list_orders(uow, customer, access(staff, purpose)), read=True
+    )
 
 
 @router.get("/api/orders/{order}", response_model=OrderOut, responses=REFUSED)
 async def get_order(order: str, purpose: PurposeQuery, staff: OrderReader, uow: UowDep) -> OrderOut:
     """One order by id or number."""
-    return await committed(uow, lambda: service.get_order(uow, order, access(staff, purpose)))
+    return await committed(
+        uow, lambda: service.get_order(uow, order, access(staff, purpose)), read=True
+    )
 
 
 @router.get(
@@ -184,7 +190,7 @@ async def list_invoices(
 ) -> list[InvoiceOut]:
     """The person's invoices."""
     return await committed(
-        uow, lambda: service.list_invoices(uow, customer, access(staff, purpose))
+        uow, lambda: service.list_invoices(uow, customer, access(staff, purpose)), read=True
     )
 
 
@@ -193,4 +199,6 @@ async def get_invoice(
     invoice: str, purpose: PurposeQuery, staff: InvoiceReader, uow: UowDep
 ) -> InvoiceOut:
     """One invoice by id or number."""
-    return await committed(uow, lambda: service.get_invoice(uow, invoice, access(staff, purpose)))
+    return await committed(
+        uow, lambda: service.get_invoice(uow, invoice, access(staff, purpose)), read=True
+    )
