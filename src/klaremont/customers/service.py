@@ -1,6 +1,7 @@
 """The customer store's service API in one place (the modules beside it hold the rules).
 
-Reads (:mod:`~klaremont.customers.service_read`) and the single customer view
+Reads (:mod:`~klaremont.customers.service_read`; the one-account read in
+:mod:`~klaremont.customers.account_read`) and the single customer view
 (:mod:`~klaremont.customers.view`) take an :class:`~klaremont.customers.access.Access`
 naming the purpose; writes (:mod:`~klaremont.customers.service_write`) record provenance
 and audit field names. None of them commits: the caller's unit of work does.
@@ -9,6 +10,7 @@ and audit field names. None of them commits: the caller's unit of work does.
 from __future__ import annotations
 
 from klaremont.customers.access import Access
+from klaremont.customers.account_read import read_customer
 from klaremont.customers.service_read import (
     find_customer,
     get_invoice,
@@ -16,7 +18,6 @@ from klaremont.customers.service_read import (
     list_customers,
     list_invoices,
     list_orders,
-    read_customer,
     search_customers,
 )
 from klaremont.customers.service_write import (

@@ -10,20 +10,13 @@ from __future__ import annotations
 
 import uuid
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from klaremont.customers.access import Access, audit_read
-from klaremont.customers.account_read import (
-    ADDRESS_SEALED,
-    ADDRESSES_TABLE,
-    CUSTOMERS_TABLE,
-    age_on,
-    load_account,
-    open_values,
-)
+from klaremont.customers.account_read import ACCOUNT_CATEGORIES, age_on
 from klaremont.customers.models import Address, ContactRecord, Customer, Invoice, Order, Subject
 from klaremont.customers.schemas import (
     AddressOut,
@@ -47,7 +40,6 @@ if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
 
 C = DataCategory
-ACCOUNT_CATEGORIES = frozenset({C.IDENTITY, C.CONTACT, C.ADDRESS})
 PAGE_MAX = 200
 # Refusals about the person (not about the reader) only withhold that person's row.
 _PER_PERSON = frozenset({"subject-restricted", "subject-erased", "not-own-data"})
@@ -126,68 +118,6 @@ def address_out(address: Address) -> AddressOut:
         channel=address.channel,
         collected_at=address.collected_at,
         lawful_basis=address.lawful_basis,
-    )
-
-
-def read_customer(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> CustomerOut:
-    """One account for ``access.purpose``: purpose-checked, decrypted, audited.
-
-    One statement reads the account, its person and (when shown) its addresses
-    (:mod:`klaremont.customers.account_read`); only the categories shown are decrypted.
-    """
-    access = access.resolved(uow)
-    visible = access.visible(uow) & ACCOUNT_CATEGORIES
-    account = load_account(uow, key, with_addresses=C.ADDRESS in visible)
-    access.authorise(uow, account.person, visible)
-    columns = account.columns
-    customer_id, subject_id = columns["id"], columns["subject_id"]
-    out = CustomerOut(
-        id=customer_id,
-        reference=columns["reference"],
-        subject_id=subject_id,
-        created_at=columns["created_at"],
-        updated_at=columns["updated_at"],
-        closed_at=columns["closed_at"],
-        has_password=columns["has_password"],
-        channel=columns["channel"],
-        collected_at=columns["collected_at"],
-        lawful_basis=columns["lawful_basis"],
-        purpose=access.purpose,
-        shown=sorted(visible),
-        withheld=sorted(ACCOUNT_CATEGORIES - visible),
-    )
-    wanted = (*_IDENTITY, *(_CONTACT if C.CONTACT in visible else ()))
-    opened = open_values(
-        uow, columns, wanted, table=CUSTOMERS_TABLE, row_id=customer_id, subject_id=subject_id
-    )
-    if C.IDENTITY in visible:
-        out.name, out.gender = opened["name"], opened["gender"]
-        out.date_of_birth = opened["date_of_birth"]
-        out.age = age_on(out.date_of_birth, uow.clock.now().date())
-    if C.CONTACT in visible:
-        out.email, out.phone, out.mobile = opened["email"], opened["phone"], opened["mobile"]
-    if C.ADDRESS in visible:
-        out.addresses = [_address_out(uow, subject_id, row) for row in account.addresses]
-    audit_read(uow, access, f"customer:{customer_id}", visible)
-    return out
-
-
-_IDENTITY = ("name", "date_of_birth", "gender")
-_CONTACT = ("email", "phone", "mobile")
-
-
-def _address_out(uow: UnitOfWork, subject_id: uuid.UUID, row: dict[str, Any]) -> AddressOut:
-    opened = open_values(
-        uow, row, ADDRESS_SEALED, table=ADDRESSES_TABLE, row_id=row["id"], subject_id=subject_id
-    )
-    return AddressOut(
-        id=row["id"],
-        kind=row["kind"],
-        country=row["country"],
-        channel=row["channel"],
-        collected_at=row["collected_at"],
-        lawful_basis=row["lawful_basis"],
-        **opened,
     )
 
 
