@@ -149,3 +149,7 @@ def test_read_only_unit_refuses_changes_and_saves_nothing(platform) -> None:
         assert resources == []  # SQLite keeps one in-process transaction: all rolled back
     else:
         assert resources == ["test:read-only"]  # autocommit: the read's event stands alone
+    platform.audit.flush()
+    report = platform.audit.verify(platform.engine)
+    assert report.ok
+    assert report.unsealed_tail == 0  # the stand-alone event was sealed like any other

@@ -1,14 +1,16 @@
 """The audit log service: append events in the caller's transaction, seal, verify, read.
 
 :meth:`AuditLog.record` writes an event inside the caller's transaction, so the event
-commits or rolls back with the change it records. Appenders serialise on the
-``audit_head`` row (locked until the transaction ends; on PostgreSQL each append is one
-statement, see :mod:`klaremont.audit.appender`), which gives gapless ``seq`` numbers and
-a single chain. After a transaction that appended events commits, a signed checkpoint of
-the new head is written outside the database (:mod:`klaremont.audit.checkpoints`) by a
-background thread, at most once per ``KLAREMONT_AUDIT_SEAL_INTERVAL_MS``
-(:mod:`klaremont.audit.sealer`), or before ``commit()`` returns when the interval is 0;
-:meth:`AuditLog.flush` seals everything committed so far. A rollback writes nothing.
+commits or rolls back with the change it records (a read-only unit of work on PostgreSQL
+has no transaction: its event commits at once and is sealed like any committed one).
+Appenders serialise on the ``audit_head`` row (locked until the transaction ends; on
+PostgreSQL each append is one statement, see :mod:`klaremont.audit.appender`), which
+gives gapless ``seq`` numbers and a single chain. After a transaction that appended
+events commits, a signed checkpoint of the new head is written outside the database
+(:mod:`klaremont.audit.checkpoints`) by a background thread, at most once per
+``KLAREMONT_AUDIT_SEAL_INTERVAL_MS`` (:mod:`klaremont.audit.sealer`), or before
+``commit()`` returns when the interval is 0; :meth:`AuditLog.flush` seals everything
+committed so far. A rollback writes nothing.
 """
 
 from __future__ import annotations
@@ -167,6 +169,9 @@ class AuditLog:
             # One statement locks the head, inserts the event (hashed by the database) and
             # moves the head; each append reads the head as it stands, nothing is cached.
             row = appender.append_in_database(conn, values)
+            if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+                self._head_committed((row["seq"], row["hash"]))  # a read-only unit: already durable
+                return AuditEvent.stored(row)
         else:
             # The head stays locked until the transaction ends, so a later append in the
             # same (innermost) transaction reuses it; a savepoint that ends is another
@@ -197,8 +202,11 @@ class AuditLog:
         info.pop(_PENDING, None)
         info.pop(_LOCKED, None)
         head = info.pop(_HEAD, None)
-        if head is None:
-            return
+        if head is not None:
+            self._head_committed(head)
+
+    def _head_committed(self, head: tuple[int, str]) -> None:
+        """``head`` is durable: seal it now, or let the sealer thread do so soon."""
         if self._sealer is None:
             self._seal(head)
         else:
