@@ -191,7 +191,9 @@ def test_clock_five_seconds_off_fails(tmp_path, time_server, monkeypatch):
     result = checks.clock_is_utc_and_synchronised(live_context(settings, clock=clock))
     assert not result.holds
     skew = float(re.search(r"\+(\d+\.\d+)", result.detail).group(1))
-    assert 5.0 <= skew < 15.0  # the frozen clock falls further behind while the test runs
+    # the frozen clock falls further behind while the test runs; the machine's own wall
+    # clock may be stepped back by a few milliseconds meanwhile (seen: 4.997 on a VM)
+    assert 4.9 <= skew < 15.0
     assert "limit 1 s" in result.detail
 
 
