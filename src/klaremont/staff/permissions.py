@@ -156,6 +156,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.ORDERS_READ,
             P.ORDERS_UPDATE,
             P.CARDS_READ,
+            P.CARDS_MANAGE,  # taking or removing a card on a phone order (tokenised at once)
             P.CONSENT_READ,
             P.DSR_READ,
             P.PROCESSORS_READ,
