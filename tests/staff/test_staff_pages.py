@@ -199,3 +199,31 @@ def test_next_parameter_cannot_leave_the_console(platform, office):
     office.cookies.clear()
     done = _sign_in(office, hal, next_path="//evil.example/staff/")
     assert done.headers["location"] == "/staff/"
+
+
+@pytest.mark.policy("IS-USE-SCAN")
+def test_browsers_get_readable_error_pages(platform, office):
+    """A refused or missing console page is an HTML page naming the refusal and the request
+    id (audited as before); scripts and the API keep problem+json."""
+    staff = make_staff(platform, "uma", Role.SUPPORT_AGENT)
+    _sign_in(office, staff)
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    refused = office.get("/staff/access-review", headers=browser)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "Permission denied" in refused.text
+    assert "staff:review" in refused.text
+    assert refused.headers["x-request-id"] in refused.text
+    assert "Sign out uma" in refused.text  # the console's own frame, still signed in
+    assert not _INLINE.search(refused.text)
+    missing = office.get("/staff/no-such-page", headers=browser)
+    assert missing.status_code == 404
+    assert "Back to the staff console" in missing.text
+    privacy = office.get("/privacy/no-such-page", headers=browser)
+    assert privacy.status_code == 404
+    assert "Back to the privacy centre" in privacy.text
+    script = office.get("/staff/access-review")
+    assert script.status_code == 403
+    assert script.headers["content-type"] == "application/problem+json"
+    api = office.get("/api/staff/accounts", headers=browser)
+    assert api.headers["content-type"] == "application/problem+json"

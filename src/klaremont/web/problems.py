@@ -10,16 +10,31 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
 from klaremont.web.deps import settle_deferred_checks
+from klaremont.web.pages.render import render
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://klaremont.example/problems/"
 log = get_logger(__name__)
+
+
+_PAGE_AREAS = {"/staff": "staff/error.html", "/privacy": "privacy/message.html"}
+
+
+def _page_template(request: Request) -> str | None:
+    """The error page for a browser asking for a staff or privacy-centre page, else ``None``."""
+    if "text/html" not in request.headers.get("accept", ""):
+        return None  # scripts and API clients get problem+json everywhere
+    path = request.url.path
+    for area, template in _PAGE_AREAS.items():
+        if path == area or path.startswith(area + "/"):
+            return template
+    return None
 
 
 def problem_response(
@@ -31,8 +46,26 @@ def problem_response(
     detail: str | None = None,
     problems: list[FieldProblem] | None = None,
     headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """Build one problem+json response."""
+) -> Response:
+    """Build one problem+json response, or for a browser on a console page an HTML page
+    saying the same (title, detail, status and request id; never a submitted value)."""
+    request_id = getattr(request.state, "request_id", None)
+    template = _page_template(request)
+    if template is not None:
+        if problems:
+            detail = "; ".join(f"{p.field}: {p.rule}" for p in problems)
+        return render(
+            template,
+            status_code=status,
+            headers=headers,
+            title=title,
+            detail=detail,
+            message=detail or title,
+            status=status,
+            request_id=request_id,
+            path=request.url.path,
+            staff=getattr(request.state, "staff", None),
+        )
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
         "title": title,
@@ -43,7 +76,6 @@ def problem_response(
         body["detail"] = detail
     if problems:
         body["errors"] = [{"field": p.field, "rule": p.rule} for p in problems]
-    request_id = getattr(request.state, "request_id", None)
     if request_id:
         body["request_id"] = request_id
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
@@ -66,7 +98,7 @@ def validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
     return [FieldProblem(_field_name(tuple(e.get("loc", ()))), _rule(e)) for e in exc.errors()]
 
 
-async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def _on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KlaremontError)  # noqa: S101 - registered for this class only
     headers = {"WWW-Authenticate": 'Cookie realm="klaremont"'} if exc.status == 401 else None  # noqa: PLR2004
     return problem_response(
@@ -80,7 +112,7 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this class only
     try:
         await settle_deferred_checks(request)  # a refusal wins over a validation error
@@ -97,7 +129,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     )
 
 
-async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this class only
     titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required"}
     return problem_response(
@@ -110,7 +142,7 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.error(
         "unhandled_error",
         error_type=type(exc).__name__,

@@ -18,6 +18,13 @@ _ENV = Environment(
 )
 
 
-def render(template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    template: str,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
     """Render ``template`` with ``context`` into an HTML response."""
-    return HTMLResponse(_ENV.get_template(template).render(**context), status_code=status_code)
+    body = _ENV.get_template(template).render(**context)
+    return HTMLResponse(body, status_code=status_code, headers=headers)
