@@ -8,6 +8,7 @@ append-only triggers from :mod:`klaremont.audit.ddl`, as the lead's migration wi
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -129,3 +130,26 @@ def rows(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         result = conn.execute(text("SELECT * FROM audit_events ORDER BY seq"))
         return [dict(r._mapping) for r in result]
+
+
+def run_workers(work: Callable[[int], None], count: int) -> None:
+    """Run ``work(n)`` for n in 0..count-1 in threads started together; re-raise any failure.
+
+    The threads wait at a barrier first, so their appends really contend.
+    """
+    start = threading.Barrier(count)
+    failures: list[BaseException] = []
+
+    def run(worker: int) -> None:
+        try:
+            start.wait()
+            work(worker)
+        except BaseException as exc:  # noqa: BLE001 - reported by the calling thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures

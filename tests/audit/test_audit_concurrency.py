@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from audithelp import ALICE, rows
+from audithelp import ALICE, rows, run_workers
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,30 +20,19 @@ def test_four_threads_append_one_gapless_valid_chain(
     audit: AuditLog, sessions: sessionmaker[Session], engine: Engine
 ) -> None:
     """Four threads, each with its own sessions, append 100 events: numbers 1-100, chain sound."""
-    start = threading.Barrier(THREADS)
-    failures: list[BaseException] = []
 
     def append(worker: int) -> None:
         actor = Actor(ActorType.STAFF, f"worker-{worker}")
-        try:
-            start.wait()
-            for i in range(EACH):
-                with sessions.begin() as session:
-                    audit.record(
-                        session,
-                        action=AuditAction.PERSONAL_DATA_READ,
-                        actor=actor,
-                        resource=f"customer/{worker}-{i}",
-                    )
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            failures.append(exc)
+        for i in range(EACH):
+            with sessions.begin() as session:
+                audit.record(
+                    session,
+                    action=AuditAction.PERSONAL_DATA_READ,
+                    actor=actor,
+                    resource=f"customer/{worker}-{i}",
+                )
 
-    threads = [threading.Thread(target=append, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures, failures
+    run_workers(append, THREADS)
     stored = rows(engine)
     assert [r["seq"] for r in stored] == list(range(1, THREADS * EACH + 1))
     assert {r["actor_id"] for r in stored} == {f"worker-{n}" for n in range(THREADS)}

@@ -89,13 +89,7 @@ class _KeyTuple(NamedTuple):
     destroyed_at: datetime | None
 
 
-_SERVER_KEY_ROWS = (
-    "SELECT subject_id, version, kek_id, wrapped, destroyed_at FROM subject_keys "
-    "WHERE subject_id = %s ORDER BY version"
-)
-
-
-def _server_key_rows(engine: Engine, subject_id: uuid.UUID) -> list[_KeyTuple]:
+def _server_key_rows(engine: Engine, sql: str, subject_id: uuid.UUID) -> list[_KeyTuple]:
     """A subject's key versions from a server database: one autocommit round trip.
 
     The hot path of :meth:`Keystore.data_key`, at the driver level: one SELECT needs no
@@ -109,7 +103,7 @@ def _server_key_rows(engine: Engine, subject_id: uuid.UUID) -> list[_KeyTuple]:
         driver = pooled.driver_connection
         driver.autocommit = True  # type: ignore[union-attr] # psycopg's connection
         try:
-            rows = driver.execute(_SERVER_KEY_ROWS, (subject_id,)).fetchall()  # type: ignore[union-attr]
+            rows = driver.execute(sql, {"subject_id": subject_id}).fetchall()  # type: ignore[union-attr]
         finally:
             driver.autocommit = False  # type: ignore[union-attr]
     finally:
@@ -141,6 +135,8 @@ class Keystore:
         self.indexer = BlindIndexer(keyring.index_key)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._server = not is_sqlite(engine)
+        # the data-key read as the server's driver SQL, compiled once (see _server_key_rows)
+        self._key_sql = str(_KEY_ROWS.compile(dialect=engine.dialect))
 
     def __repr__(self) -> str:
         return f"Keystore({self.engine.url!r}, {self.keyring!r})"
@@ -165,7 +161,8 @@ class Keystore:
         units of work: a key destroyed by another process is refused from the next one on.
         """
         if self._server:
-            return self._pick(subject_id, _server_key_rows(self.engine, subject_id), version)
+            found = _server_key_rows(self.engine, self._key_sql, subject_id)
+            return self._pick(subject_id, found, version)
         with self.engine.connect() as conn:
             rows = conn.execute(_KEY_ROWS, {"subject_id": subject_id}).all()
         return self._pick(subject_id, rows, version)

@@ -35,7 +35,7 @@ from klaremont.customers.schemas import (
 from klaremont.customers.service_read import PAGE_MAX
 from klaremont.customers.view import CustomerView
 from klaremont.purposes import Purpose
-from klaremont.staff.guard import Caller, StaffPrincipal, require_in_unit
+from klaremont.staff.guard import Caller, require_in_unit
 from klaremont.staff.permissions import Permission
 from klaremont.web.deps import UowDep, committed
 
@@ -57,7 +57,7 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 }
 
 
-def access(staff: StaffPrincipal | Caller, purpose: Purpose) -> Access:
+def access(staff: Caller, purpose: Purpose) -> Access:
     """The purpose and the staff member's roles, for the services (call it inside the work
     given to ``committed``, after the access check)."""
     return Access(purpose, staff.roles)
