@@ -121,6 +121,18 @@ def test_track_data_is_recognised_with_or_without_sentinels(partial, name):
         assert scan({"memo": track})[0].rule is Rule.TRACK
 
 
+@example(raw=bytes.fromhex("abc1234567890123d12345678ef0"))  # not Luhn: left alone
+@example(raw=bytes.fromhex("abc1234567890128d12345678ef0"))  # Luhn-valid: refused
+@given(st.binary(min_size=16, max_size=40))
+def test_hex_tokens_are_not_mistaken_for_track_data(raw):
+    """A hex anti-forgery token or digest holding "<digits>d<digits>" by chance is not track
+    data unless the digits before the separator form a Luhn-valid card number."""
+    token = raw.hex()
+    found = has_track_data(token)
+    runs = re.findall(r"(?<![0-9])([0-9]{12,19})[dD=][0-9]{7}", token)
+    assert found == any(luhn_valid(run) for run in runs)
+
+
 @pytest.mark.policy("IS-SENS-MASK")
 @given(st.sampled_from(BRANDS), st.data())
 def test_every_brand_validates_numbers_in_its_own_ranges(brand, data):

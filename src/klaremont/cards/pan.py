@@ -72,12 +72,23 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _DIGIT = re.compile(r"[0-9]")
 # Magnetic-stripe track 1 (%B<PAN>^NAME^YYMM...) and track 2 (;<PAN>=YYMM...), with or
 # without their sentinels; "D" is the separator of the chip's track-2 equivalent data.
+# The PAN group of each form must pass the Luhn check: a random hex token (an anti-forgery
+# token, a digest) can hold "<12+ digits>d<7 digits>" by chance and must not be refused.
 _TRACK = re.compile(
-    r"%[Bb][0-9]{12,19}\^"
-    r"|(?<![0-9A-Za-z])[Bb][0-9]{12,19}\^[^^]{2,26}\^[0-9]{4}"
-    r"|;[0-9]{12,19}="
-    r"|(?<![0-9])[0-9]{12,19}[=Dd][0-9]{7}"
+    r"%[Bb](?P<t1>[0-9]{12,19})\^"
+    r"|(?<![0-9A-Za-z])[Bb](?P<t1b>[0-9]{12,19})\^[^^]{2,26}\^[0-9]{4}"
+    r"|;(?P<t2>[0-9]{12,19})="
+    r"|(?<![0-9])(?P<t2b>[0-9]{12,19})[=Dd][0-9]{7}"
 )
+
+
+def _track_in(value: str) -> bool:
+    """True when ``value`` holds track data whose card number passes the Luhn check."""
+    for match in _TRACK.finditer(value):
+        pan = next(group for group in match.groups() if group is not None)
+        if luhn_valid(pan):
+            return True
+    return False
 
 
 def brand_of(digits: str) -> str | None:
@@ -176,7 +187,7 @@ def card_data_in(text: str) -> str | None:
     count = digit_count(value)
     if count < TRACK_MIN_DIGITS:
         return None
-    if _TRACK.search(value) is not None:
+    if _track_in(value):
         return "track"
     if count >= PAN_MIN_DIGITS and _pan_in(value):
         return "pan"
