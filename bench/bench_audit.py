@@ -50,11 +50,15 @@ from klaremont.audit.encoding import (
     chain_hash,
     format_timestamp,
 )
-from klaremont.audit.events import Actor, ActorType, AuditAction
+from klaremont.audit.events import Actor, ActorType
 from klaremont.audit.scan import driver_cursor
 from klaremont.audit.verify import BATCH
+from klaremont.cards.actions import CardAction
 from klaremont.config import Environment, Settings
+from klaremont.customers.actions import CustomerAction
 from klaremont.platform import Platform
+from klaremont.rights.actions import RightsAction
+from klaremont.staff.actions import StaffAction
 
 PG_ADMIN_URL = os.environ.get(
     "KLAREMONT_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -63,11 +67,11 @@ TARGET_VERIFY_RATE = 500_000
 COLUMNS = appender.INSERT_COLUMNS  # seq ... details, prev_hash, hash
 PLAIN_COLUMNS = COLUMNS[1:-2]  # the same row without seq (assigned by the table) and hashes
 ACTIONS = (
-    AuditAction.PERSONAL_DATA_READ,
-    AuditAction.AUTH_LOGIN,
-    AuditAction.PERSONAL_DATA_UPDATE,
-    AuditAction.CARD_READ,
-    AuditAction.DSR_CREATE,
+    CustomerAction.PERSONAL_DATA_READ,
+    StaffAction.AUTH_LOGIN,
+    CustomerAction.PERSONAL_DATA_UPDATE,
+    CardAction.CARD_READ,
+    RightsAction.DSR_CREATE,
 )
 STAFF = ("derek", "ivan", "dana", "tara", "erin", "felix", "maya", "sam")
 

@@ -36,8 +36,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
 from _common import record
-from klaremont.audit.events import Actor, ActorType, AuditAction
+from klaremont.audit.events import Actor, ActorType
 from klaremont.config import Environment, Settings
+from klaremont.customers.actions import CustomerAction
 from klaremont.platform import Platform
 
 PG_ADMIN_URL = os.environ.get(
@@ -116,7 +117,7 @@ def workload(platform: Platform, count: int) -> Callable[[], None]:
         for i in range(count):
             with platform.unit_of_work(actor=ACTOR, origin="10.0.0.7", request_id="r1") as uow:
                 uow.audit(
-                    AuditAction.PERSONAL_DATA_READ,
+                    CustomerAction.PERSONAL_DATA_READ,
                     resource=f"customer/{i}",
                     purpose="customer_service",
                     details={"fields": ["name", "email", "postcode"]},

@@ -115,9 +115,9 @@ def serve_klaremont(
 ) -> None:
     """The real app, as ``klaremont serve`` builds it, plus the card-data guard middleware."""
     from klaremont import logging as klog  # noqa: PLC0415
-    from klaremont.cards.asgi import install  # noqa: PLC0415
     from klaremont.platform import Platform  # noqa: PLC0415
     from klaremont.web.app import create_app, settle_for_serving  # noqa: PLC0415
+    from klaremont.web.card_guard import install  # noqa: PLC0415
 
     klog.configure(json=True)
     app = create_app(Platform.build(_settings(var_dir, database_url, keystore_url)))

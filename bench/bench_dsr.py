@@ -39,19 +39,20 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql
 
 from _common import record, summary
-from klaremont.audit.events import Actor, ActorType, AuditAction
+from klaremont.audit.events import Actor, ActorType
 from klaremont.clock import ManualClock
 from klaremont.config import Environment, Settings
 from klaremont.crypto.aead import DATA_KEY_BYTES, DataKey, seal_value
 from klaremont.crypto.keystore import _wrap_aad
 from klaremont.crypto.keystore_models import SubjectKey
+from klaremont.customers.actions import CustomerAction
+from klaremont.db.tags import Handling
 from klaremont.mail.models import MailStatus, OutboxMessage
 from klaremont.platform import Platform
 from klaremont.rights import access, erasure, intake
 from klaremont.rights.discovery import SUBJECT_COLUMN, subject_graph
 from klaremont.rights.ports import CustomerIdentity
 from klaremont.rights.states import RequestKind
-from klaremont.rights.tags import Handling
 
 ADMIN_URL = os.environ.get(
     "KLAREMONT_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -325,7 +326,7 @@ def time_access(platform: Platform, subject_id: uuid.UUID, runs: int) -> tuple[l
         with platform.unit_of_work(actor=ACTOR) as uow:
             copy = access.collect(uow, subject_id)
             copy.to_json()
-            uow.audit(AuditAction.PERSONAL_DATA_READ, resource=f"subject:{subject_id}",
+            uow.audit(CustomerAction.PERSONAL_DATA_READ, resource=f"subject:{subject_id}",
                       purpose="legal_obligation", details={"rows": copy.row_count()})  # fmt: skip
         samples_s.append(time.perf_counter() - started)
         rows = copy.row_count()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -56,3 +56,11 @@ def ensure_utc(value: datetime) -> datetime:
         msg = "naive datetime refused: every timestamp in Klaremont is timezone-aware UTC"
         raise ValueError(msg)
     return value.astimezone(UTC)
+
+
+def uk_date(when: datetime) -> date:
+    """The UK calendar date of an aware instant."""
+    if when.tzinfo is None:
+        msg = "naive datetime refused: deadlines need an aware instant"
+        raise ValueError(msg)
+    return when.astimezone(UK_TIME).date()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from klaremont.audit.events import SYSTEM_ACTOR, Actor, AuditAction, Outcome
+from klaremont.audit.events import SYSTEM_ACTOR, ActionTag, Actor, Outcome
 from klaremont.audit.log import AuditLog
 from klaremont.clock import Clock, SystemClock
 from klaremont.crypto.context import CryptoContext
@@ -174,6 +174,20 @@ class UnitOfWork:
         if self.read_only and (session.new or session.dirty or session.deleted):
             raise ReadOnlyViolation
 
+    def keep_only_refusal(self, record: Callable[[], object]) -> None:
+        """Discard this unit's changes, then write and commit the refusal ``record`` makes.
+
+        The one way to keep a refusal's audit event when the refused work is thrown away
+        (a purpose refused, card data refused, a route denied, a duplicate request): the
+        refused request's work must not land, but its refusal must outlive the error that
+        ends the request. The session's objects are detached first (the work is over), so
+        the rollback expires nothing; then the refusal is written in a transaction of its own.
+        """
+        self.session.expunge_all()
+        self.session.rollback()
+        record()
+        self.session.commit()
+
     @property
     def pending(self) -> bool:
         """True while a transaction is open (a statement ran, or an object was added)."""
@@ -208,7 +222,7 @@ class UnitOfWork:
 
     def audit(
         self,
-        action: AuditAction,
+        action: ActionTag,
         outcome: Outcome = Outcome.SUCCESS,
         *,
         resource: str | None = None,

@@ -19,10 +19,10 @@ from klaremont.customers.models import (
     Customer,
     Order,
     OrderStatus,
-    Subject,
 )
+from klaremont.db.subjects import Subject
 from klaremont.platform import Platform
-from klaremont.purposes import LawfulBasis
+from klaremont.policy.purposes import LawfulBasis
 from klaremont.rights.ports import CustomerIdentity
 from klaremont.staff.hashing import hashing_for
 from klaremont.testing.staff import STAFF_PASSWORD, make_staff, staff_client  # noqa: F401 - re-exported for the tests

@@ -16,9 +16,11 @@ from accuracy_support import (
 )
 from fastapi.routing import APIRoute
 
-from klaremont.staff.guard import access_rule_of
-from klaremont.staff.permissions import ROLE_PERMISSIONS, Permission, Role
-from klaremont.web.api import accuracy as accuracy_api
+from klaremont.accuracy.permissions import AccuracyPermission
+from klaremont.accuracy.web import api as accuracy_api
+from klaremont.customers.permissions import CustomerPermission
+from klaremont.staff.permissions import Role, role_permissions
+from klaremont.staff.web.guard import access_rule_of
 
 BASE = "/api/accuracy"
 DAY = timedelta(days=1)
@@ -39,12 +41,14 @@ def test_only_the_dpo_role_reads_the_report():
         for r in accuracy_api.router.routes
         if isinstance(r, APIRoute)
     }
-    assert rules["GET", f"{BASE}/stale"].permissions == {Permission.ACCURACY_REVIEW}
+    assert rules["GET", f"{BASE}/stale"].permissions == {AccuracyPermission.ACCURACY_REVIEW}
     assert rules["POST", f"{BASE}/customers/{{key}}/confirm"].permissions == {
-        Permission.CUSTOMERS_UPDATE
+        CustomerPermission.CUSTOMERS_UPDATE
     }
     holders = {
-        role for role, held in ROLE_PERMISSIONS.items() if Permission.ACCURACY_REVIEW in held
+        role
+        for role, held in role_permissions().items()
+        if AccuracyPermission.ACCURACY_REVIEW in held
     }
     assert holders == {Role.DPO}
 

@@ -16,7 +16,8 @@ from klaremont.accuracy.checks import no_record_overdue_for_review
 from klaremont.accuracy.models import AccuracyReview, ReviewChannel
 from klaremont.accuracy.render import to_csv, to_html
 from klaremont.audit.events import Actor, ActorType
-from klaremont.customers.models import Customer, Subject
+from klaremont.customers.models import Customer
+from klaremont.db.subjects import Subject
 from klaremont.errors import NotFound, PermissionDenied, ValidationFailed
 from klaremont.policy.live import StaticContext
 from klaremont.privacy.signin import customer_actor

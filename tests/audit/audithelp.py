@@ -21,10 +21,11 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from klaremont.audit.ddl import append_only_ddl, drop_append_only_ddl
-from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
+from klaremont.audit.events import Actor, ActorType, Outcome
 from klaremont.audit.log import AuditLog
 from klaremont.audit.models import AuditEvent, AuditHead
 from klaremont.clock import ManualClock
+from klaremont.customers.actions import CustomerAction
 from klaremont.db.base import Base
 from klaremont.db.engine import make_engine
 
@@ -93,7 +94,7 @@ class Writer:
     def one(self, **overrides: Any) -> AuditEvent:
         """Append one event in its own committed transaction."""
         fields: dict[str, Any] = {
-            "action": AuditAction.PERSONAL_DATA_READ,
+            "action": CustomerAction.PERSONAL_DATA_READ,
             "outcome": Outcome.SUCCESS,
             "actor": ALICE,
             "origin": "192.0.2.10",

@@ -25,9 +25,11 @@ from klaremont.audit.encoding import (
     chain_hash,
     format_timestamp,
 )
-from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
+from klaremont.audit.events import Actor, ActorType, Outcome
 from klaremont.audit.log import AuditLog
 from klaremont.audit.verify import verify_log
+from klaremont.customers.actions import CustomerAction
+from klaremont.staff.actions import StaffAction
 
 pytestmark = requires_postgresql
 
@@ -136,7 +138,7 @@ def test_an_append_is_one_statement(
 ) -> None:
     """Once the head row exists, record() costs one statement; the first one creates it."""
     with sessions.begin() as session:
-        first = audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        first = audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
     assert (first.seq, first.prev_hash) == (1, GENESIS_HASH)
     executed: list[str] = []
 
@@ -147,8 +149,8 @@ def test_an_append_is_one_statement(
         session.connection()
         event.listen(engine, "before_cursor_execute", count)
         try:
-            second = audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
-            third = audit.record(session, action=AuditAction.AUTH_LOGOUT, actor=ALICE)
+            second = audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
+            third = audit.record(session, action=StaffAction.AUTH_LOGOUT, actor=ALICE)
         finally:
             event.remove(engine, "before_cursor_execute", count)
     assert executed == [appender.append_sql()] * 2
@@ -179,11 +181,11 @@ def test_appends_in_one_transaction_and_savepoints_chain(
     """Each statement reads the head the one before it moved; a rolled-back savepoint's
     appends and head move are undone together."""
     with sessions.begin() as session:
-        kept = [audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE) for _ in range(3)]
+        kept = [audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE) for _ in range(3)]
         nested = session.begin_nested()
-        audit.record(session, action=AuditAction.AUTH_LOGOUT, actor=ALICE)
+        audit.record(session, action=StaffAction.AUTH_LOGOUT, actor=ALICE)
         nested.rollback()
-        kept.append(audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE))
+        kept.append(audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE))
     stored = _assert_chain(engine, 4)
     assert [e.hash for e in kept] == [r["hash"] for r in stored]
     _verify(audit, engine, 4)
@@ -205,16 +207,16 @@ def test_a_waiting_appender_continues_from_the_committed_head(
     """An append blocked on the head (its statement began before the holder committed) links
     to the event the holder committed, not to the head it could see when it started."""
     with sessions.begin() as session:  # the head row exists: the statement's lock waits
-        first = audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        first = audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
     done: list[Any] = []
     holder = sessions()
     try:
-        held = audit.record(holder, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        held = audit.record(holder, action=StaffAction.AUTH_LOGIN, actor=ALICE)
 
         def wait_then_append() -> None:
             try:
                 with sessions.begin() as session:
-                    done.append(audit.record(session, action=AuditAction.AUTH_LOGOUT, actor=ALICE))
+                    done.append(audit.record(session, action=StaffAction.AUTH_LOGOUT, actor=ALICE))
             except BaseException as exc:  # noqa: BLE001 - reported by the main thread
                 done.append(exc)
 
@@ -252,7 +254,7 @@ def test_many_threads_append_one_chain(
                 for j in range(i % 3 + 1):
                     audit.record(
                         session,
-                        action=AuditAction.PERSONAL_DATA_READ,
+                        action=CustomerAction.PERSONAL_DATA_READ,
                         outcome=Outcome.SUCCESS,
                         actor=actor,
                         resource=f"customer/{worker}-{i}-{j}",

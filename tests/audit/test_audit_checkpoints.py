@@ -23,6 +23,7 @@ from klaremont.audit.report import BreakKind
 from klaremont.clock import ManualClock
 from klaremont.config import Settings
 from klaremont.errors import ConfigurationError
+from klaremont.staff.actions import StaffAction
 
 
 @pytest.mark.policy("DP-SECURE")
@@ -173,8 +174,6 @@ def test_unwritable_checkpoint_file_does_not_undo_the_commit(
     from audithelp import ALICE  # noqa: PLC0415
     from sqlalchemy.orm import sessionmaker  # noqa: PLC0415
 
-    from klaremont.audit.events import AuditAction  # noqa: PLC0415
-
     blocked = tmp_path / "blocked"
     blocked.mkdir()
     signer = CheckpointSigner(load_or_create_signing_key(tmp_path / "k" / "audit.key"))
@@ -182,7 +181,7 @@ def test_unwritable_checkpoint_file_does_not_undo_the_commit(
     factory = sessionmaker(engine)
     audit.install(factory)
     with factory.begin() as session:
-        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
     assert "audit checkpoint for event 1 not written" in caplog.text
     audit.checkpoint_file = tmp_path / "checkpoints.jsonl"
     report = audit.verify(engine)

@@ -11,12 +11,14 @@ from click.testing import Result
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
+from klaremont.audit import cli as audit_cli
 from klaremont.audit.checkpoints import read_checkpoints
-from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
+from klaremont.audit.events import Actor, ActorType, Outcome
 from klaremont.audit.models import AuditEvent
-from klaremont.cli import audit as audit_cli
+from klaremont.cards.actions import CardAction
 from klaremont.cli.context import use_platform
 from klaremont.platform import Platform
+from klaremont.staff.actions import StaffAction
 
 Run = Callable[..., Result]
 BOB = Actor(ActorType.STAFF, "bob")
@@ -34,9 +36,9 @@ def run(platform: Platform) -> Iterator[Run]:
 @pytest.fixture
 def logged(platform: Platform) -> Platform:
     """A platform whose log holds three sealed events."""
-    for action in (AuditAction.AUTH_LOGIN, AuditAction.CARD_READ, AuditAction.AUTH_LOGOUT):
+    for action in (StaffAction.AUTH_LOGIN, CardAction.CARD_READ, StaffAction.AUTH_LOGOUT):
         with platform.unit_of_work(actor=BOB, origin="192.0.2.1") as uow:
-            uow.audit(action, resource="card/9" if action is AuditAction.CARD_READ else None)
+            uow.audit(action, resource="card/9" if action is CardAction.CARD_READ else None)
     return platform
 
 

@@ -8,8 +8,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from klaremont.audit.checkpoints import read_checkpoints
-from klaremont.audit.events import Actor, ActorType, AuditAction
+from klaremont.audit.events import Actor, ActorType
 from klaremont.audit.log import AuditLog
+from klaremont.customers.actions import CustomerAction
+from klaremont.staff.actions import StaffAction
 
 THREADS = 4
 EACH = 25
@@ -27,7 +29,7 @@ def test_four_threads_append_one_gapless_valid_chain(
             with sessions.begin() as session:
                 audit.record(
                     session,
-                    action=AuditAction.PERSONAL_DATA_READ,
+                    action=CustomerAction.PERSONAL_DATA_READ,
                     actor=actor,
                     resource=f"customer/{worker}-{i}",
                 )
@@ -48,6 +50,6 @@ def test_concurrent_commits_may_share_a_checkpoint(
 ) -> None:
     """A checkpoint already covering a later event makes an earlier commit's checkpoint needless."""
     with sessions.begin() as session:
-        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
     audit._seal((1, "0" * 64))  # a late seal for an event already covered is skipped
     assert len(read_checkpoints(audit.checkpoint_file)[0]) == 1

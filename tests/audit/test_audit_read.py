@@ -8,7 +8,9 @@ import pytest
 from audithelp import ALICE, START, Writer, rows
 from sqlalchemy import Engine
 
-from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
+from klaremont.audit.events import Actor, ActorType, Outcome
+from klaremont.cards.actions import CardAction
+from klaremont.staff.actions import StaffAction
 
 AUDITOR = Actor(ActorType.STAFF, "ivy-auditor")
 
@@ -16,10 +18,10 @@ AUDITOR = Actor(ActorType.STAFF, "ivy-auditor")
 @pytest.fixture
 def history(writer: Writer) -> Writer:
     """Logins and card reads by two people."""
-    writer.one(action=AuditAction.AUTH_LOGIN, outcome=Outcome.FAILURE, details={})
-    writer.one(action=AuditAction.AUTH_LOGIN, details={})
-    writer.one(action=AuditAction.CARD_READ, resource="card/1", details={})
-    writer.one(action=AuditAction.AUTH_LOGIN, actor=AUDITOR, details={})
+    writer.one(action=StaffAction.AUTH_LOGIN, outcome=Outcome.FAILURE, details={})
+    writer.one(action=StaffAction.AUTH_LOGIN, details={})
+    writer.one(action=CardAction.CARD_READ, resource="card/1", details={})
+    writer.one(action=StaffAction.AUTH_LOGIN, actor=AUDITOR, details={})
     return writer
 
 
@@ -32,7 +34,7 @@ def test_reading_the_log_records_an_audit_read_event(history: Writer, engine: En
             reader=AUDITOR,
             origin="198.51.100.4",
             request_id="r-77",
-            action=AuditAction.AUTH_LOGIN,
+            action=StaffAction.AUTH_LOGIN,
             actor=ALICE,
         )
         assert [e.seq for e in found] == [1, 2]
@@ -53,10 +55,10 @@ def test_failed_and_successful_logins_are_both_readable(history: Writer) -> None
     """Both failed and successful logins are in the log and can be filtered by outcome."""
     with history.sessions.begin() as session:
         failed = history.audit.read(
-            session, reader=AUDITOR, action=AuditAction.AUTH_LOGIN, outcome=Outcome.FAILURE
+            session, reader=AUDITOR, action=StaffAction.AUTH_LOGIN, outcome=Outcome.FAILURE
         )
         succeeded = history.audit.read(
-            session, reader=AUDITOR, action=AuditAction.AUTH_LOGIN, outcome=Outcome.SUCCESS
+            session, reader=AUDITOR, action=StaffAction.AUTH_LOGIN, outcome=Outcome.SUCCESS
         )
     assert [e.seq for e in failed] == [1]
     assert [e.seq for e in succeeded] == [2, 4]

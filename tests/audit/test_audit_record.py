@@ -17,12 +17,14 @@ from klaremont.audit.events import (
     SYSTEM_ACTOR,
     Actor,
     ActorType,
-    AuditAction,
     Outcome,
 )
 from klaremont.audit.log import AuditLog
 from klaremont.audit.models import AuditEvent
+from klaremont.cards.actions import CardAction
 from klaremont.clock import ManualClock
+from klaremont.customers.actions import CustomerAction
+from klaremont.staff.actions import StaffAction
 
 
 def _count(engine: Engine) -> int:
@@ -34,7 +36,7 @@ def _count(engine: Engine) -> int:
 def test_event_stores_every_pci_field(writer: Writer, engine: Engine) -> None:
     """An event stores seq, UTC time, actor and type, action, outcome, origin, resource, purpose."""
     writer.one(
-        action=AuditAction.CARD_READ,
+        action=CardAction.CARD_READ,
         outcome=Outcome.DENIED,
         origin="2001:db8::0001",
         resource="card/7",
@@ -74,7 +76,7 @@ def test_rollback_leaves_no_event_and_no_checkpoint(
 ) -> None:
     """An event recorded in a transaction that rolls back vanishes with it and is never sealed."""
     session = sessions()
-    audit.record(session, action=AuditAction.STAFF_CREATE, actor=ALICE, resource="staff/bob")
+    audit.record(session, action=StaffAction.STAFF_CREATE, actor=ALICE, resource="staff/bob")
     session.rollback()
     session.close()
     assert _count(engine) == 0
@@ -85,7 +87,7 @@ def test_rolled_back_event_does_not_consume_a_number(writer: Writer, engine: Eng
     """After a rolled-back append, the next committed event still takes the next number."""
     writer.one()
     session = writer.sessions()
-    writer.audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+    writer.audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
     session.rollback()
     session.close()
     writer.one()
@@ -98,7 +100,7 @@ def test_commit_writes_one_signed_checkpoint_per_transaction(
     """A committed transaction with three events is sealed by one checkpoint of its last event."""
     with sessions.begin() as session:
         for _ in range(3):
-            last = audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+            last = audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
     checkpoints, malformed = read_checkpoints(audit.checkpoint_file)
     assert not malformed
     [checkpoint] = checkpoints
@@ -111,9 +113,9 @@ def test_savepoint_rollback_keeps_chain_and_seals_committed_head(
 ) -> None:
     """An event inside a rolled-back savepoint disappears; the checkpoint seals what committed."""
     with sessions.begin() as session:
-        kept = audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        kept = audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
         nested = session.begin_nested()
-        audit.record(session, action=AuditAction.AUTH_LOGOUT, actor=ALICE)
+        audit.record(session, action=StaffAction.AUTH_LOGOUT, actor=ALICE)
         nested.rollback()
     assert [r["seq"] for r in rows(engine)] == [1]
     [checkpoint], _ = read_checkpoints(audit.checkpoint_file)
@@ -127,7 +129,7 @@ def test_released_savepoint_is_sealed_only_by_the_outer_commit(
     """Releasing a savepoint writes no checkpoint; the outer commit does."""
     with sessions.begin() as session:
         with session.begin_nested():
-            audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+            audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
         assert not audit.checkpoint_file.exists()
     assert len(read_checkpoints(audit.checkpoint_file)[0]) == 1
 
@@ -170,7 +172,7 @@ def test_malformed_fields_are_refused(
 ) -> None:
     """Control characters (log injection) and over-long values are refused, naming the field."""
     with pytest.raises(ValueError, match=message), sessions.begin() as session:
-        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE, **{field: value})
+        audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE, **{field: value})
 
 
 def test_unknown_action_and_empty_actor_are_refused(
@@ -178,10 +180,10 @@ def test_unknown_action_and_empty_actor_are_refused(
 ) -> None:
     """Only catalogued action tags and identified actors can be recorded."""
     with sessions.begin() as session:
-        with pytest.raises(ValueError, match="not a valid AuditAction"):
+        with pytest.raises(ValueError, match="not a valid audit action"):
             audit.record(session, action="made.up", actor=ALICE)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="actor id is required"):
-            audit.record(session, action=AuditAction.AUTH_LOGIN, actor=Actor(ActorType.STAFF, ""))
+            audit.record(session, action=StaffAction.AUTH_LOGIN, actor=Actor(ActorType.STAFF, ""))
 
 
 def test_returned_event_is_the_stored_row(writer: Writer, engine: Engine) -> None:
@@ -191,7 +193,7 @@ def test_returned_event_is_the_stored_row(writer: Writer, engine: Engine) -> Non
     as_dict = event.as_dict()
     assert as_dict["hash"] == rows(engine)[0]["hash"]
     assert json.dumps(as_dict)  # serialisable for `audit show --json`
-    assert event.action_tag is AuditAction.PERSONAL_DATA_READ
+    assert event.action_tag is CustomerAction.PERSONAL_DATA_READ
     assert event.outcome_value is Outcome.SUCCESS
 
 
@@ -200,7 +202,7 @@ def test_returned_event_is_detached_not_added_to_the_session(
 ) -> None:
     """record() leaves the session alone: the event is a detached copy of the stored row."""
     with sessions.begin() as session:
-        event = audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        event = audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
         assert event not in session
         assert inspect(event).detached
         stored = session.get(AuditEvent, event.seq)
@@ -217,19 +219,19 @@ def test_appends_after_savepoints_continue_one_chain(
 ) -> None:
     """The head stays locked for the transaction; savepoints that roll back are re-read."""
     with sessions.begin() as session:
-        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)  # 1
+        audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)  # 1
         with session.begin_nested():
-            audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)  # 2, released
+            audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)  # 2, released
         nested = session.begin_nested()
-        audit.record(session, action=AuditAction.AUTH_LOGOUT, actor=ALICE)  # rolled back
+        audit.record(session, action=StaffAction.AUTH_LOGOUT, actor=ALICE)  # rolled back
         inner = session.begin_nested()
-        audit.record(session, action=AuditAction.AUTH_LOGOUT, actor=ALICE)  # rolled back
+        audit.record(session, action=StaffAction.AUTH_LOGOUT, actor=ALICE)  # rolled back
         inner.rollback()
         nested.rollback()
-        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)  # 3
+        audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)  # 3
         nested = session.begin_nested()
         nested.rollback()  # nothing appended inside: the locked head still holds
-        last = audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)  # 4
+        last = audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)  # 4
     stored = rows(engine)
     assert [r["seq"] for r in stored] == [1, 2, 3, 4]
     assert last.hash == stored[-1]["hash"]
@@ -247,11 +249,11 @@ def test_a_session_reused_after_close_locks_the_head_again(audit: AuditLog, engi
     audit.install(installed)
     for factory in (sessionmaker(engine), installed):
         session = factory()
-        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
         session.close()  # rolls back without a rollback event
-        audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
         with session.begin_nested():
-            audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+            audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
         session.commit()
         session.close()
     assert [r["seq"] for r in rows(engine)] == [1, 2, 3, 4]
@@ -265,7 +267,7 @@ def test_an_append_closed_without_commit_is_never_sealed(
 ) -> None:
     """close() rolls back without a rollback event; the session's next commit seals nothing."""
     session = sessions()
-    audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+    audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
     session.close()
     session.commit()  # a later transaction on the same session that appends nothing
     session.close()

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from klaremont.audit import cli as audit_cli
 from klaremont.audit import sealer as sealer_module
 from klaremont.audit.checkpoints import (
     Checkpoint,
@@ -26,15 +27,15 @@ from klaremont.audit.checkpoints import (
     load_or_create_signing_key,
     read_checkpoints,
 )
-from klaremont.audit.events import AuditAction
 from klaremont.audit.log import AuditLog
 from klaremont.audit.sealer import Sealer
 from klaremont.audit.verify import verify_log
-from klaremont.cli import audit as audit_cli
+from klaremont.cards.actions import CardAction
 from klaremont.cli.context import use_platform
 from klaremont.clock import ManualClock
 from klaremont.config import Settings
 from klaremont.platform import Platform
+from klaremont.staff.actions import StaffAction
 
 MINUTE = 60.0  # every burst in these tests fits in one interval this long
 WAIT = 60.0  # the longest any wait_idle() may take before the test fails
@@ -211,7 +212,7 @@ def test_rolled_back_transactions_wake_nothing(
     factory = sessionmaker(engine)
     background.install(factory)
     session = factory()
-    background.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+    background.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
     session.rollback()
     session.close()
     assert background.flush()
@@ -331,7 +332,7 @@ def test_the_setting_is_read_and_bounded(monkeypatch: pytest.MonkeyPatch, tmp_pa
 def test_platform_seals_in_the_background_and_verify_passes(platform: Platform) -> None:
     """The platform runs the production default; after flush the CLI's verify reports all sealed."""
     assert _sealer(platform.audit).interval == 0.25
-    for action in (AuditAction.AUTH_LOGIN, AuditAction.CARD_READ, AuditAction.AUTH_LOGOUT):
+    for action in (StaffAction.AUTH_LOGIN, CardAction.CARD_READ, StaffAction.AUTH_LOGOUT):
         with platform.unit_of_work(actor=ALICE) as uow:
             last = uow.audit(action)
     assert platform.audit.flush()
@@ -353,7 +354,7 @@ def test_dispose_closes_the_audit_log(settings: Settings, clock: ManualClock) ->
     """Platform.dispose() seals what is pending and stops the sealer thread."""
     built = Platform.build(settings, clock=clock)
     with built.unit_of_work(actor=ALICE) as uow:
-        event = uow.audit(AuditAction.AUTH_LOGIN)
+        event = uow.audit(StaffAction.AUTH_LOGIN)
     built.dispose()
     assert not _sealer(built.audit).running
     assert built.audit.last_checkpoint is not None
@@ -365,7 +366,7 @@ def test_sync_sealing_still_needs_no_thread(
 ) -> None:
     """With no interval (the constructor's default) commit() seals before it returns."""
     with sessions.begin() as session:
-        event = audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+        event = audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
     assert audit._sealer is None
     [checkpoint] = _checkpoints(audit)
     assert checkpoint.seq == event.seq

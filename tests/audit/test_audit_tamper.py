@@ -14,9 +14,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import sessionmaker
 
 from klaremont.audit.encoding import GENESIS_HASH, EventFields, chain_hash
-from klaremont.audit.events import AuditAction
 from klaremont.audit.log import AuditLog
 from klaremont.audit.report import BreakKind
+from klaremont.staff.actions import StaffAction
 
 COLUMNS = (
     "occurred_at, actor_type, actor_id, action, outcome, origin, resource, purpose, "
@@ -172,7 +172,7 @@ def test_events_after_the_last_checkpoint_are_an_unsealed_tail(
     unsealed = sessionmaker(engine)  # the audit log was not installed on this factory
     with unsealed.begin() as session:
         for _ in range(2):
-            sealed.audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+            sealed.audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
     report = sealed.audit.verify(engine)
     assert report.ok
     assert (report.sealed_seq, report.unsealed_tail) == (10, 2)

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from klaremont.audit.events import AuditAction
 from klaremont.audit.log import AuditLog
 from klaremont.audit.report import BreakKind
 from klaremont.audit.scan import RangeScanner, driver_cursor
 from klaremont.audit.verify import db_spec
+from klaremont.staff.actions import StaffAction
 
 FIXTURES = [HealthCheck.function_scoped_fixture]
 TEXT_COLUMNS = (
@@ -115,7 +115,7 @@ def test_in_memory_database_is_checked_inline(audit: AuditLog) -> None:
         assert db_spec(memory) is None
         factory = sessionmaker(memory)
         with factory.begin() as session:
-            audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE)
+            audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE)
         assert audit.verify(memory, workers=2).ok
     finally:
         memory.dispose()
@@ -152,7 +152,7 @@ def test_database_builds_the_same_encoding_as_python(
         with sessions.begin() as session:
             event = audit.record(
                 session,
-                action=AuditAction.AUTH_LOGIN,
+                action=StaffAction.AUTH_LOGIN,
                 actor=ALICE,
                 resource=resource,
                 purpose=purpose,
@@ -280,7 +280,7 @@ def test_swapped_numbers_are_found_when_seq_is_not_the_rowid(
         factory = sessionmaker(odd)
         for n in range(6):
             with factory.begin() as session:
-                audit.record(session, action=AuditAction.AUTH_LOGIN, actor=ALICE, resource=str(n))
+                audit.record(session, action=StaffAction.AUTH_LOGIN, actor=ALICE, resource=str(n))
         assert audit.verify(odd).ok
         with odd.begin() as conn:
             conn.exec_driver_sql("UPDATE audit_events SET seq = 100 WHERE seq = 2")

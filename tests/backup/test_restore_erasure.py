@@ -15,18 +15,12 @@ from sqlalchemy.engine import make_url
 
 from klaremont.backup import service
 from klaremont.crypto.errors import SubjectKeyDestroyed
-from klaremont.customers.models import (
-    Address,
-    ContactRecord,
-    Customer,
-    Invoice,
-    PaymentCard,
-    Subject,
-)
+from klaremont.customers.models import Address, ContactRecord, Customer, Invoice, PaymentCard
+from klaremont.db.subjects import Subject
 from klaremont.errors import PurposeRefused
 from klaremont.mail.models import MailStatus, OutboxMessage
 from klaremont.policy.model import DataCategory
-from klaremont.purposes import Purpose
+from klaremont.policy.purposes import Purpose
 from klaremont.purposes.decide import authorise
 from klaremont.rights import erasure, intake
 from klaremont.rights.states import RequestKind

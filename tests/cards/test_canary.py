@@ -22,11 +22,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, text
 from store_support import OFFICE, audit_events, sign_in
 
-from klaremont.audit.events import AuditAction
 from klaremont.audit.redaction import luhn_valid
-from klaremont.cards.asgi import CardDataGuard, is_installed
-from klaremont.cards.pan import luhn_complete
+from klaremont.cards.actions import CardAction
+from klaremont.detectors.pan import luhn_complete
 from klaremont.web.app import create_app
+from klaremont.web.card_guard import CardDataGuard, is_installed
 
 VISA = "4111111111111111"
 VISA_LAYOUTS = (VISA, "4111 1111 1111 1111", "4111-1111-1111-1111")
@@ -136,7 +136,7 @@ def test_card_data_is_refused_and_leaves_no_trace(  # noqa: PLR0917 - pytest fix
         assert (field, rule) in {(e["field"], f) for e in problem["errors"] for f in [rule]}
         assert any(e["field"] == field and "IS-SENS-" in e["rule"] for e in problem["errors"])
         assert_no_canary(response.text, f"the response for {field}")
-    refused = audit_events(platform, AuditAction.CARD_REFUSED)
+    refused = audit_events(platform, CardAction.CARD_REFUSED)
     assert len(refused) == len(sent)
     assert all(e.actor_id == str(card_manager.id) for e in refused)
     kept = web.post(
@@ -208,7 +208,7 @@ def test_card_routes_are_guarded_even_without_the_middleware(platform, card_mana
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "security_code"
-    assert len(audit_events(platform, AuditAction.CARD_REFUSED)) == 1
+    assert len(audit_events(platform, CardAction.CARD_REFUSED)) == 1
 
 
 @pytest.mark.policy("IS-SENS-MASK", "IS-SENS-TRACK")

@@ -6,7 +6,10 @@ import pytest
 from pydantic import SecretStr
 
 from klaremont.cards.checks import card_data_columns, no_cvv_column, no_track_column
-from klaremont.cards.guard import (
+from klaremont.cards.provider import LocalProvider
+from klaremont.cards.schemas import CardIn
+from klaremont.customers.schemas import ContactIn
+from klaremont.detectors.card_fields import (
     CardDataRefused,
     Rule,
     check,
@@ -15,9 +18,6 @@ from klaremont.cards.guard import (
     safe_key,
     scan,
 )
-from klaremont.cards.provider import LocalProvider
-from klaremont.cards.schemas import CardIn
-from klaremont.customers.schemas import ContactIn
 from klaremont.errors import NotFound
 
 VISA = "4111111111111111"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from store_support import TEST_ACTOR, audit_events, make_staff, set_state, sign_in, subject_of
 
 from klaremont.audit.events import AuditAction
+from klaremont.cards.actions import CardAction
 from klaremont.cards.provider import LOCAL_PROVIDER, LocalProvider, provider_for, use_provider
 from klaremont.customers.models import PaymentCard
 from klaremont.errors import ConfigurationError
@@ -49,7 +50,7 @@ def test_a_card_is_tokenised_and_only_token_brand_expiry_and_last_four_are_kept(
         assert provider.holds(row.token)
         assert row.token.startswith("tok_local_")
         assert b"tok_local_" not in row._token_sealed
-    created = audit_events(platform, AuditAction.CARD_CREATE)[-1]
+    created = audit_events(platform, CardAction.CARD_CREATE)[-1]
     assert json.loads(created.details)["brand"] == "visa"
     assert created.purpose == "order_processing"
 
@@ -77,7 +78,7 @@ def test_every_card_read_is_audited_and_the_log_verifies(platform, web, card_man
     sign_in(web, make_staff(platform, "maya", Role.MARKETING))
     denied = web.get(f"/api/customers/{customer_id}/cards", params={"purpose": "marketing"})
     assert denied.status_code == 403
-    reads = audit_events(platform, AuditAction.CARD_READ)
+    reads = audit_events(platform, CardAction.CARD_READ)
     assert [(e.purpose, e.outcome) for e in reads] == [
         ("support", "success"),
         ("order_processing", "success"),
@@ -102,7 +103,7 @@ def test_a_refused_card_read_is_a_denied_card_read_event(
     sign_in(web, card_manager)
     response = web.get(f"/api/customers/{customer_id}/cards", params={"purpose": "support"})
     assert response.status_code == 403
-    event = audit_events(platform, AuditAction.CARD_READ)[-1]
+    event = audit_events(platform, CardAction.CARD_READ)[-1]
     assert (event.outcome, event.purpose) == ("denied", "support")
 
 

@@ -11,8 +11,8 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from klaremont.audit.redaction import luhn_valid
-from klaremont.cards.guard import Rule, scan
-from klaremont.cards.pan import (
+from klaremont.detectors.card_fields import Rule, scan
+from klaremont.detectors.pan import (
     BRANDS,
     brand_of,
     check_pan,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from klaremont.audit.events import Actor, ActorType
-from klaremont.customers.models import Subject
+from klaremont.db.subjects import Subject
 from klaremont.platform import Platform
 from klaremont.testing.staff import STAFF_PASSWORD, make_staff  # noqa: F401 - re-exported for the tests
 

@@ -7,8 +7,8 @@ from consent_support import TEST_ACTOR, make_staff, make_subject, staff_headers
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from klaremont.audit.events import AuditAction
 from klaremont.audit.models import AuditEvent
+from klaremont.customers.actions import CustomerAction
 from klaremont.staff.permissions import Role
 from klaremont.web.app import create_app
 
@@ -50,7 +50,7 @@ def test_dpo_records_a_phone_opt_out_and_reads_history(platform, office):
     assert {h["source"] for h in history} == {"staff_console"}
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
         reads = uow.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == AuditAction.PERSONAL_DATA_READ)
+            select(AuditEvent).where(AuditEvent.action == CustomerAction.PERSONAL_DATA_READ)
         ).all()
     assert any(e.resource == f"subject:{subject_id}" for e in reads)
 

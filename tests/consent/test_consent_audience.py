@@ -7,9 +7,9 @@ from consent_support import TEST_ACTOR, make_subject, set_state
 
 from klaremont.consent import service as consent
 from klaremont.consent.audience import marketing_audience, marketing_veto
-from klaremont.consent.models import ConsentMethod, ConsentSource, MarketingChannel
+from klaremont.consent.models import ConsentMethod, ConsentSource
 from klaremont.policy.model import DataCategory
-from klaremont.purposes import Purpose
+from klaremont.policy.purposes import MarketingChannel, Purpose
 from klaremont.purposes.decide import marketing_vetoes, refusal
 from klaremont.staff.permissions import Role
 

@@ -6,18 +6,19 @@ import pytest
 from consent_support import TEST_ACTOR, make_subject
 from sqlalchemy import update
 
+from klaremont import capabilities
 from klaremont.consent import checks as consent_checks
 from klaremont.consent import notices
 from klaremont.consent import service as consent
-from klaremont.consent.audience import marketing_veto
-from klaremont.consent.models import ConsentMethod, ConsentSource, MarketingChannel, PrivacyNotice
+from klaremont.consent.models import ConsentMethod, ConsentSource, PrivacyNotice
 from klaremont.mail import checks as mail_checks
 from klaremont.mail.models import MailStatus, OutboxMessage
 from klaremont.mail.service import enqueue
 from klaremont.mail.templates import RequestUpdated
 from klaremont.policy.live import REGISTRY, load_all_checks
+from klaremont.policy.purposes import MarketingChannel
 from klaremont.privacy import checks as privacy_checks
-from klaremont.purposes.decide import register_marketing_veto, unregister_marketing_veto
+from klaremont.purposes.decide import MARKETING_VETO
 
 WEB = consent.Proof(ConsentMethod.WEB_FORM, ConsentSource.PRIVACY_CENTRE)
 
@@ -36,14 +37,16 @@ def test_checks_are_registered_and_hold_on_a_clean_platform(platform):
 
 
 @pytest.mark.policy("PP-OPTOUT")
-def test_optout_check_fails_without_the_veto(platform):
-    """If the consent veto were not registered with the purpose check, PP-OPTOUT would fail."""
-    unregister_marketing_veto(marketing_veto)
-    try:
-        assert not consent_checks.opt_outs_are_honoured(platform).holds
-    finally:
-        register_marketing_veto(marketing_veto)
+def test_optout_check_fails_without_the_veto(platform, monkeypatch):
+    """If the consent veto were not plugged into the purpose check, PP-OPTOUT would fail."""
     assert consent_checks.opt_outs_are_honoured(platform).holds
+    real = capabilities.extensions
+    monkeypatch.setattr(
+        capabilities, "extensions", lambda point: () if point == MARKETING_VETO else real(point)
+    )
+    result = consent_checks.opt_outs_are_honoured(platform)
+    assert not result.holds
+    assert "not registered" in result.detail
 
 
 @pytest.mark.policy("IS-SENS-CONSENT")

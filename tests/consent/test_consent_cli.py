@@ -8,14 +8,15 @@ import pytest
 from consent_support import TEST_ACTOR, make_subject
 from typer.testing import CliRunner
 
-from klaremont.cli import consent as consent_cli
-from klaremont.cli import mail as mail_cli
 from klaremont.cli.context import use_platform
+from klaremont.consent import cli as consent_cli
 from klaremont.consent import service as consent
-from klaremont.consent.models import ConsentMethod, ConsentSource, MarketingChannel
+from klaremont.consent.models import ConsentMethod, ConsentSource
+from klaremont.mail import cli as mail_cli
 from klaremont.mail.service import enqueue
 from klaremont.mail.templates import RequestUpdated
 from klaremont.platform import Platform
+from klaremont.policy.purposes import MarketingChannel
 
 runner = CliRunner()
 WEB = consent.Proof(ConsentMethod.WEB_FORM, ConsentSource.PRIVACY_CENTRE)

@@ -8,18 +8,13 @@ import pytest
 from consent_support import TEST_ACTOR, make_subject
 from sqlalchemy import select
 
-from klaremont.audit.events import AuditAction
 from klaremont.audit.models import AuditEvent
 from klaremont.consent import notices
 from klaremont.consent import service as consent
-from klaremont.consent.models import (
-    ConsentMethod,
-    ConsentSource,
-    CookieCategory,
-    MarketingChannel,
-    MarketingConsent,
-)
+from klaremont.consent.actions import ConsentAction
+from klaremont.consent.models import ConsentMethod, ConsentSource, CookieCategory, MarketingConsent
 from klaremont.errors import Conflict, ValidationFailed
+from klaremont.policy.purposes import MarketingChannel
 
 WEB = consent.Proof(ConsentMethod.WEB_FORM, ConsentSource.PRIVACY_CENTRE)
 PHONE = consent.Proof(ConsentMethod.PHONE, ConsentSource.PHONE_ORDER)
@@ -110,7 +105,7 @@ def test_records_are_append_only_and_audited(platform):
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
         rows = uow.session.scalars(select(MarketingConsent).order_by(MarketingConsent.seq)).all()
         events = uow.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == AuditAction.CONSENT_CHANGE)
+            select(AuditEvent).where(AuditEvent.action == ConsentAction.CONSENT_CHANGE)
         ).all()
     assert [r.granted for r in rows] == [True, False, True]
     marketing_events = [e for e in events if e.resource == f"subject:{subject_id}"]

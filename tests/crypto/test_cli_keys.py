@@ -12,10 +12,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from klaremont.audit.models import AuditEvent
-from klaremont.cli import keys as keys_cli
 from klaremont.cli.context import use_platform
 from klaremont.clock import ManualClock
 from klaremont.config import Environment, Settings
+from klaremont.crypto import cli as keys_cli
 from klaremont.crypto.errors import KeyRetirementRefused
 from klaremont.platform import Platform
 

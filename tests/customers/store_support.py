@@ -9,11 +9,10 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from klaremont.audit.events import Actor, ActorType, AuditAction
+from klaremont.audit.events import ActionTag, Actor, ActorType
 from klaremont.audit.models import AuditEvent
-from klaremont.cards.asgi import install
 from klaremont.consent import service as consent
-from klaremont.consent.models import ConsentMethod, ConsentSource, MarketingChannel
+from klaremont.consent.models import ConsentMethod, ConsentSource
 from klaremont.customers import service
 from klaremont.customers.models import (
     AddressKind,
@@ -22,14 +21,15 @@ from klaremont.customers.models import (
     Order,
     OrderLine,
     OrderStatus,
-    Subject,
 )
 from klaremont.customers.schemas import AddressIn, CustomerCreate
+from klaremont.db.subjects import Subject
 from klaremont.platform import Platform
-from klaremont.purposes import LawfulBasis
+from klaremont.policy.purposes import LawfulBasis, MarketingChannel
 from klaremont.staff import service_accounts
 from klaremont.staff.permissions import Role
 from klaremont.web.app import create_app
+from klaremont.web.card_guard import install
 
 PASSWORD = "violet-harbour-quietly-9-ferns"
 TEST_ACTOR = Actor(ActorType.SYSTEM, "klaremont")
@@ -145,7 +145,7 @@ def consent_to_marketing(platform: Platform, subject_id: uuid.UUID) -> None:
         )
 
 
-def audit_events(platform: Platform, action: AuditAction) -> list[AuditEvent]:
+def audit_events(platform: Platform, action: ActionTag) -> list[AuditEvent]:
     """Every stored audit event with this action tag, oldest first (read without auditing)."""
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
         query = select(AuditEvent).where(AuditEvent.action == action.value)

@@ -10,7 +10,7 @@ from klaremont.crypto.errors import CiphertextIntegrityError
 from klaremont.customers import service
 from klaremont.customers.access import Access
 from klaremont.customers.models import Address, Customer
-from klaremont.purposes import Purpose
+from klaremont.policy.purposes import Purpose
 from klaremont.staff.permissions import Role
 
 SUPPORT = Access(Purpose.SUPPORT, frozenset({Role.SUPPORT_AGENT}))

@@ -19,6 +19,7 @@ from store_support import (
 
 from klaremont.audit.events import AuditAction
 from klaremont.consent.service import marketing_state
+from klaremont.customers.actions import CustomerAction
 from klaremont.staff.permissions import Role
 
 
@@ -61,7 +62,9 @@ def test_create_then_read_for_support(platform, web, staff):
         "phone": False,
         "sms": False,
     }
-    created_event = json.loads(audit_events(platform, AuditAction.PERSONAL_DATA_CREATE)[-1].details)
+    created_event = json.loads(
+        audit_events(platform, CustomerAction.PERSONAL_DATA_CREATE)[-1].details
+    )
     assert created_event["fields"] == [
         "channel",
         "date_of_birth",
@@ -70,7 +73,7 @@ def test_create_then_read_for_support(platform, web, staff):
         "name",
         "password",
     ]
-    read = audit_events(platform, AuditAction.PERSONAL_DATA_READ)[-1]
+    read = audit_events(platform, CustomerAction.PERSONAL_DATA_READ)[-1]
     assert read.purpose == "support"
     assert read.actor_id == str(staff[Role.SUPPORT_AGENT].id)
     assert "Grace" not in read.details
@@ -138,7 +141,7 @@ def test_rectification_changes_the_fields_sent_and_audits_their_names_only(
     )
     assert response.status_code == 200, response.text
     assert response.json()["email"] == "ada.king@example.com"
-    event = audit_events(platform, AuditAction.PERSONAL_DATA_UPDATE)[-1]
+    event = audit_events(platform, CustomerAction.PERSONAL_DATA_UPDATE)[-1]
     assert json.loads(event.details) == {"fields": ["email", "name"], "unchanged": ["gender"]}
     assert "ada" not in event.details.lower()
     search = "/api/customers/search"

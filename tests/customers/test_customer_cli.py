@@ -8,10 +8,11 @@ import pytest
 from store_support import add_order, audit_events, set_state, subject_of
 from typer.testing import CliRunner
 
-from klaremont.audit.events import AuditAction
-from klaremont.cards.guard import CardDataRefused
+from klaremont.cards.actions import CardAction
 from klaremont.cli.context import use_platform
 from klaremont.cli.main import app
+from klaremont.customers.actions import CustomerAction
+from klaremont.detectors.card_fields import CardDataRefused
 from klaremont.errors import PurposeRefused, ValidationFailed
 
 
@@ -60,7 +61,9 @@ def test_create_show_search_and_rectify_from_the_shell(platform, run):
     assert fixed["name"] == "Mary J. Seacole"
     listed = _json(run("list", "-p", "support", "--limit", "5"))
     assert listed["items"][0]["reference"] == created["reference"]
-    assert audit_events(platform, AuditAction.PERSONAL_DATA_UPDATE)[-1].actor_id.startswith("cli:")
+    assert audit_events(platform, CustomerAction.PERSONAL_DATA_UPDATE)[-1].actor_id.startswith(
+        "cli:"
+    )
 
 
 @pytest.mark.policy("IS-SENS-MASK", "IS-SENS-CVV")
@@ -83,7 +86,7 @@ def test_the_shell_refuses_card_numbers_in_free_text_and_never_echoes_them(
     assert result.exception.problems[0].field == "summary"
     assert "4929" not in result.output
     assert "4929" not in str(result.exception)
-    refused = audit_events(platform, AuditAction.CARD_REFUSED)[-1]
+    refused = audit_events(platform, CardAction.CARD_REFUSED)[-1]
     assert json.loads(refused.details) == {"fields": ["summary"], "rules": ["card-number"]}
     bad = run("rectify", str(customer_id), "-p", "support", "--set", "mobile=4929123456789015")
     assert isinstance(bad.exception, CardDataRefused)
@@ -117,7 +120,7 @@ def test_the_shell_is_purpose_bound_and_logs_card_reads(platform, run, clock, cu
     )
     assert added["masked"] == "•••• 5556"
     assert _json(run("cards", str(customer_id), "-p", "support"))[0]["masked"] == "•••• 5556"
-    assert audit_events(platform, AuditAction.CARD_READ)[-1].purpose == "support"
+    assert audit_events(platform, CardAction.CARD_READ)[-1].purpose == "support"
     removed = _json(run("remove-card", str(customer_id), added["id"], "-p", "order_processing"))
     assert removed["removed_at"] is not None
     view = _json(run("view", str(customer_id), "-p", "support"))

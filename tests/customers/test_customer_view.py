@@ -15,7 +15,8 @@ from store_support import (
     subject_of,
 )
 
-from klaremont.audit.events import Actor, ActorType, AuditAction
+from klaremont.audit.events import Actor, ActorType
+from klaremont.cards.actions import CardAction
 from klaremont.cards.provider import LocalProvider, use_provider
 from klaremont.cards.schemas import CardIn
 from klaremont.cards.service import add_card
@@ -23,7 +24,7 @@ from klaremont.customers.access import Access
 from klaremont.customers.schemas import ContactIn
 from klaremont.customers.service import customer_view, record_contact
 from klaremont.errors import PurposeRefused
-from klaremont.purposes import Purpose
+from klaremont.policy.purposes import Purpose
 from klaremont.staff.permissions import Role
 
 AGENT = Actor(ActorType.STAFF, "00000000-0000-4000-8000-000000000003", "agent")
@@ -64,7 +65,7 @@ def test_the_view_combines_every_account_order_card_and_contact_of_one_person(
     assert [c["summary"] for c in view["contacts"]] == ["Mug arrived chipped"]
     assert view["preferences"]["marketing_objection"] is False
     assert "5555 5555" not in json.dumps(view)
-    reads = audit_events(platform, AuditAction.CARD_READ)
+    reads = audit_events(platform, CardAction.CARD_READ)
     assert reads[-1].purpose == "support"
     assert json.loads(reads[-1].details)["view"] is True
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from store_support import TEST_ACTOR
 
+from klaremont.cards import demo_data as cards_demo
 from klaremont.cards.checks import cards_keep_last_four_only
 from klaremont.crypto.fields import blind_match
 from klaremont.customers import demo_data
@@ -46,7 +47,7 @@ def test_demo_cards_are_tokenised_and_the_live_checks_hold(platform):
             assert card.provider == "localpay"
             assert len(card.last4) == 4
             assert card.last4.isdigit()
-            assert card.brand in demo_data.BRANDS
+            assert card.brand in cards_demo.BRANDS
     for check in (provenance_recorded, lawful_basis_everywhere, cards_keep_last_four_only):
         result = check(platform)
         assert result.holds, result.detail

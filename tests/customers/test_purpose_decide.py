@@ -17,10 +17,12 @@ from store_support import (
 )
 
 from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
-from klaremont.customers.models import Customer, Subject
+from klaremont.cards.actions import CardAction
+from klaremont.customers.models import Customer
+from klaremont.db.subjects import Subject
 from klaremont.errors import PurposeRefused
 from klaremont.policy.model import DataCategory
-from klaremont.purposes import Purpose
+from klaremont.policy.purposes import Purpose
 from klaremont.purposes.decide import (
     allow_system_actor,
     authorise,
@@ -94,7 +96,7 @@ def test_need_to_know_keeps_invoices_from_support_and_cards_from_marketing(platf
         _authorise(platform, subject_id, Purpose.MARKETING, {C.ORDERS}, MARKETING)
     _authorise(platform, subject_id, Purpose.INVOICING, {C.INVOICES}, FINANCE)
     assert len(audit_events(platform, AuditAction.PURPOSE_REFUSED)) == 3
-    card_denials = audit_events(platform, AuditAction.CARD_READ)
+    card_denials = audit_events(platform, CardAction.CARD_READ)
     assert [e.outcome for e in card_denials] == ["denied"]
 
 

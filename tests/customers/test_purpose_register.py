@@ -15,8 +15,9 @@ from klaremont.customers.checks import (
     register_is_limited,
 )
 from klaremont.customers.models import Address, CollectionChannel, ContactRecord, Customer
+from klaremont.db.tags import DATA_CATEGORY
 from klaremont.policy.model import DataCategory
-from klaremont.purposes import LawfulBasis, Purpose
+from klaremont.policy.purposes import LawfulBasis, Purpose
 from klaremont.purposes.register import (
     CONTROLLER_ACTIVITIES,
     REGISTER,
@@ -24,7 +25,6 @@ from klaremont.purposes.register import (
     lawful_bases,
     parse_purpose,
 )
-from klaremont.rights.tags import DATA_CATEGORY
 from klaremont.staff.permissions import Role
 
 C = DataCategory

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
+from klaremont.customers.actions import CustomerAction
 from klaremont.db import migrate
 from klaremont.db.base import UTCDateTime
 from klaremont.db.engine import normalise_url
@@ -125,14 +126,13 @@ def test_read_only_unit_refuses_changes_and_saves_nothing(platform) -> None:
     """A read-only unit of work may append audit events but not change ORM objects; on a
     server database each statement commits by itself, so its audit event outlives a
     failure later in the unit."""
-    from klaremont.audit.events import AuditAction  # noqa: PLC0415
     from klaremont.platform import ReadOnlyViolation  # noqa: PLC0415
 
     with platform.unit_of_work() as uow:
         uow.session.add(PlatformMeta(key="colour", value="blue"))
     uow = platform.open_unit_of_work()
     uow.begin_read_only()
-    uow.audit(AuditAction.PERSONAL_DATA_READ, resource="test:read-only", purpose="support")
+    uow.audit(CustomerAction.PERSONAL_DATA_READ, resource="test:read-only", purpose="support")
     uow.ensure_unchanged()  # an audit event is not an ORM change
     row = uow.session.get(PlatformMeta, "colour")
     assert row is not None

@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from klaremont.audit.models import AuditEvent
-from klaremont.staff.guard import Caller, require_in_unit
-from klaremont.staff.permissions import Permission, Role
+from klaremont.customers.permissions import CustomerPermission
+from klaremont.staff.permissions import Role
+from klaremont.staff.web.guard import Caller, require_in_unit
 from klaremont.testing.staff import OFFICE_CLIENT, make_staff, sign_in, staff_client
 from klaremont.web.app import create_app
 from klaremont.web.deps import UowDep, committed
@@ -68,14 +69,14 @@ def test_route_that_never_runs_its_check_fails_closed(platform) -> None:
 
     @router.get("/api/leaky")
     async def leaky(
-        staff: Annotated[Caller, Depends(require_in_unit(Permission.CUSTOMERS_READ))],
+        staff: Annotated[Caller, Depends(require_in_unit(CustomerPermission.CUSTOMERS_READ))],
         uow: UowDep,
     ) -> dict[str, str]:
         return {"secret": "the answer"}
 
     @router.get("/api/careful")
     async def careful(
-        staff: Annotated[Caller, Depends(require_in_unit(Permission.CUSTOMERS_READ))],
+        staff: Annotated[Caller, Depends(require_in_unit(CustomerPermission.CUSTOMERS_READ))],
         uow: UowDep,
     ) -> dict[str, str]:
         return await committed(uow, lambda: {"roles": ",".join(sorted(staff.roles))})
@@ -101,7 +102,7 @@ def test_a_read_route_that_changes_data_fails_and_saves_nothing(platform) -> Non
 
     @router.get("/api/sneaky")
     async def sneaky(
-        staff: Annotated[Caller, Depends(require_in_unit(Permission.CUSTOMERS_READ))],
+        staff: Annotated[Caller, Depends(require_in_unit(CustomerPermission.CUSTOMERS_READ))],
         uow: UowDep,
     ) -> dict[str, str]:
         def work() -> dict[str, str]:

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 
 from klaremont.audit.events import Actor, ActorType
-from klaremont.customers.models import Subject
+from klaremont.db.subjects import Subject
 from klaremont.mail.config import MailSettings
 from klaremont.platform import Platform
 

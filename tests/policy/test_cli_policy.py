@@ -10,7 +10,7 @@ import pytest
 from policyhelp import shipped_text
 from typer.testing import CliRunner
 
-from klaremont.cli.policy import app
+from klaremont.policy.cli import app
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 

@@ -17,18 +17,13 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from klaremont.audit.events import Actor, ActorType
-from klaremont.customers.models import (
-    Address,
-    AddressKind,
-    CollectionChannel,
-    Customer,
-    Subject,
-)
+from klaremont.customers.models import Address, AddressKind, CollectionChannel, Customer
+from klaremont.db.subjects import Subject
 from klaremont.mail.config import MailSettings
 from klaremont.mail.runner import send_pending
 from klaremont.mail.smtp import SmtpTransport
 from klaremont.platform import Platform
-from klaremont.purposes import LawfulBasis
+from klaremont.policy.purposes import LawfulBasis
 from klaremont.staff.hashing import hashing_for
 
 TEST_ACTOR = Actor(ActorType.SYSTEM, "test")

@@ -21,8 +21,9 @@ from privacy_support import TEST_ACTOR, make_customer
 from sqlalchemy import select
 
 from klaremont.consent import service as consent
-from klaremont.consent.models import ConsentMethod, ConsentSource, MarketingChannel
+from klaremont.consent.models import ConsentMethod, ConsentSource
 from klaremont.platform import Platform
+from klaremont.policy.purposes import MarketingChannel
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import RequestKind
 from klaremont.web.app import create_app

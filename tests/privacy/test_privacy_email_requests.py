@@ -16,8 +16,8 @@ from privacy_support import (
 from sqlalchemy import select
 
 from klaremont.consent.audience import marketing_audience
-from klaremont.consent.models import MarketingChannel
-from klaremont.customers.models import Subject
+from klaremont.db.subjects import Subject
+from klaremont.policy.purposes import MarketingChannel
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import RequestState
 

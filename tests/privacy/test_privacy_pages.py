@@ -7,7 +7,8 @@ from privacy_support import TEST_ACTOR, csrf_of, make_customer, sign_in
 from sqlalchemy import func, select
 
 from klaremont.consent import service as consent
-from klaremont.consent.models import CookieConsent, MarketingChannel
+from klaremont.consent.models import CookieConsent
+from klaremont.policy.purposes import MarketingChannel
 
 PAGES = (
     "/privacy/",

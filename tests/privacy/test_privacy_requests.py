@@ -9,7 +9,8 @@ import pytest
 from privacy_support import TEST_ACTOR, make_customer, sign_in
 from sqlalchemy import select
 
-from klaremont.customers.models import Customer, Subject
+from klaremont.customers.models import Customer
+from klaremont.db.subjects import Subject
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import RequestKind, RequestState
 

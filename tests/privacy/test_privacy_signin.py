@@ -8,11 +8,11 @@ import pytest
 from privacy_support import TEST_ACTOR, csrf_of, make_customer, sign_in
 from sqlalchemy import select
 
-from klaremont.audit.events import AuditAction
 from klaremont.audit.models import AuditEvent
-from klaremont.customers.models import Subject
+from klaremont.db.subjects import Subject
 from klaremont.privacy.models import CustomerSession
 from klaremont.privacy.signin import IDLE_TIMEOUT
+from klaremont.staff.actions import StaffAction
 
 
 def _attempt(client, email, password):
@@ -39,7 +39,7 @@ def test_unknown_and_wrong_get_the_same_answer(platform, client):
     assert all("set-cookie" not in r.headers for r in answers)
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
         events = uow.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == AuditAction.AUTH_LOGIN)
+            select(AuditEvent).where(AuditEvent.action == StaffAction.AUTH_LOGIN)
         ).all()
     assert [e.outcome for e in events] == ["failure"] * 3
     assert all(person.email not in str(e.details) for e in events)

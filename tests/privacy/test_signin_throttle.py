@@ -10,10 +10,11 @@ import pytest
 from privacy_support import TEST_ACTOR, csrf_of, make_customer
 from sqlalchemy import select
 
-from klaremont.audit.events import AuditAction
+from klaremont.audit.events import ActionTag
 from klaremont.audit.models import AuditEvent
 from klaremont.privacy import signin, throttle
 from klaremont.privacy.models import SignInThrottle
+from klaremont.staff.actions import StaffAction
 from klaremont.staff.hashing import hashing_for
 
 WRONG = "not-the-password-at-all"
@@ -35,7 +36,7 @@ def _sign_in(platform, email, password, origin=ATTACKER) -> bool:
         return signin.sign_in(uow, email, password) is not None
 
 
-def _events(platform, action: AuditAction) -> list[AuditEvent]:
+def _events(platform, action: ActionTag) -> list[AuditEvent]:
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
         return list(
             uow.session.scalars(
@@ -45,7 +46,7 @@ def _events(platform, action: AuditAction) -> list[AuditEvent]:
 
 
 def _reasons(platform) -> list[str]:
-    return [e.details_dict().get("reason", "ok") for e in _events(platform, AuditAction.AUTH_LOGIN)]
+    return [e.details_dict().get("reason", "ok") for e in _events(platform, StaffAction.AUTH_LOGIN)]
 
 
 def _with_rules(platform, **changes) -> None:
@@ -79,9 +80,9 @@ def test_paused_address_answers_like_any_failure_and_checks_no_password(platform
     assert all("set-cookie" not in r.headers for r in answers)
     assert "pauses for 15 minutes" in paused.text
     assert _reasons(platform)[-3:] == ["throttled", "unknown", "password"]
-    [pause] = _events(platform, AuditAction.AUTH_LOCKOUT)
+    [pause] = _events(platform, StaffAction.AUTH_LOCKOUT)
     assert pause.details_dict() == {"scope": "address", "failures": 5, "cooldown_minutes": 15}
-    for event in _events(platform, AuditAction.AUTH_LOGIN):
+    for event in _events(platform, StaffAction.AUTH_LOGIN):
         assert ada.email not in event.details
         assert "example.com" not in event.actor_id
 
@@ -147,7 +148,7 @@ def test_parallel_wrong_guesses_evaluate_at_most_max_failures(platform):
     reasons = _reasons(platform)
     assert reasons.count("password") <= 5
     assert reasons.count("throttled") >= 25
-    assert len(_events(platform, AuditAction.AUTH_LOCKOUT)) == 1
+    assert len(_events(platform, StaffAction.AUTH_LOCKOUT)) == 1
     assert not _sign_in(platform, ada.email, ada.password)
 
 
@@ -160,7 +161,7 @@ def test_one_client_trying_many_addresses_pauses(platform, clock):
         assert not _sign_in(platform, f"guess{index}@example.com", WRONG)
     assert not _sign_in(platform, ada.email, ada.password)
     assert _reasons(platform)[-1] == "throttled"
-    [pause] = _events(platform, AuditAction.AUTH_LOCKOUT)
+    [pause] = _events(platform, StaffAction.AUTH_LOCKOUT)
     assert pause.details_dict()["scope"] == "origin"
     assert pause.origin == ATTACKER
     assert _sign_in(platform, ada.email, ada.password, origin=NEIGHBOUR)

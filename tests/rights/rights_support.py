@@ -21,11 +21,11 @@ from klaremont.customers.models import (
     OrderLine,
     OrderStatus,
     PaymentCard,
-    Subject,
 )
+from klaremont.db.subjects import Subject
 from klaremont.mail.models import OutboxMessage
 from klaremont.platform import Platform
-from klaremont.purposes import LawfulBasis
+from klaremont.policy.purposes import LawfulBasis
 from klaremont.rights.ports import CustomerIdentity
 from klaremont.testing.staff import STAFF_PASSWORD, make_staff, staff_client  # noqa: F401 - re-exported for the tests
 

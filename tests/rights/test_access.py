@@ -15,12 +15,12 @@ from sqlalchemy import select
 from klaremont.audit.models import AuditEvent
 from klaremont.db.base import Base
 from klaremont.db.registry import load_all_models
+from klaremont.db.tags import Handling
 from klaremont.rights import access, delivery, fulfil, intake
 from klaremont.rights.access import HTML_CSP, STYLE
 from klaremont.rights.discovery import subject_graph
 from klaremont.rights.models import ExportArtifact
 from klaremont.rights.states import RequestKind, RequestState
-from klaremont.rights.tags import Handling
 
 SEEDED_TABLES = {
     "customers", "addresses", "orders", "order_lines", "invoices", "payment_cards",

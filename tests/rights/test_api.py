@@ -13,13 +13,15 @@ from rights_support import TEST_ACTOR, latest_code, make_staff, staff_client
 from sqlalchemy import select
 
 from klaremont.audit.models import AuditEvent
+from klaremont.customers.permissions import CustomerPermission
 from klaremont.rights import intake
 from klaremont.rights.access import HTML_CSP
 from klaremont.rights.models import VerificationChallenge
+from klaremont.rights.permissions import RightsPermission
 from klaremont.rights.states import RequestKind
-from klaremont.staff.guard import access_rule_of
-from klaremont.staff.permissions import Permission, Role
-from klaremont.web.api import rights as rights_api
+from klaremont.rights.web import api as rights_api
+from klaremont.staff.permissions import Role
+from klaremont.staff.web.guard import access_rule_of
 from klaremont.web.app import create_app
 
 BASE = "/api/rights"
@@ -52,15 +54,15 @@ def test_every_route_names_a_dsr_permission(platform):
     for (method, path), rule in rules.items():
         assert rule is not None, path
         assert not rule.public, path
-        assert rule.permissions & {Permission.DSR_READ, Permission.DSR_MANAGE}, path
+        assert rule.permissions & {RightsPermission.DSR_READ, RightsPermission.DSR_MANAGE}, path
         if method == "POST":
-            assert Permission.DSR_MANAGE in rule.permissions, path
+            assert RightsPermission.DSR_MANAGE in rule.permissions, path
     assert (
-        Permission.CUSTOMERS_ERASE
+        CustomerPermission.CUSTOMERS_ERASE
         in rules["POST", f"{BASE}/requests/{{request_id}}/erase"].permissions
     )
     assert (
-        Permission.CUSTOMERS_EXPORT
+        CustomerPermission.CUSTOMERS_EXPORT
         in rules["GET", f"{BASE}/requests/{{request_id}}/export"].permissions
     )
 

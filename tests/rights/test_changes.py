@@ -10,10 +10,11 @@ from rights_support import TEST_ACTOR
 from sqlalchemy import select
 
 from klaremont.audit.models import AuditEvent
-from klaremont.customers.models import Address, Customer, Subject
+from klaremont.customers.models import Address, Customer
+from klaremont.db.subjects import Subject
 from klaremont.errors import NotFound, PurposeRefused, ValidationFailed
 from klaremont.policy.model import DataCategory
-from klaremont.purposes import Purpose
+from klaremont.policy.purposes import Purpose
 from klaremont.purposes.decide import authorise
 from klaremont.rights import changes, fulfil, intake, service
 from klaremont.rights.states import ObjectionScope, RequestKind, RequestState

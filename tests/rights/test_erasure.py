@@ -21,8 +21,8 @@ from klaremont.customers.models import (
     Order,
     OrderLine,
     PaymentCard,
-    Subject,
 )
+from klaremont.db.subjects import Subject
 from klaremont.errors import Conflict, ValidationFailed
 from klaremont.mail.models import MailStatus, OutboxMessage
 from klaremont.rights import erasure, fulfil, intake, ledger, service

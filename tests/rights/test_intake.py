@@ -11,7 +11,7 @@ from rights_support import TEST_ACTOR, latest_code, outbox_bodies, seed_person
 from sqlalchemy import select
 
 from klaremont.audit.models import AuditEvent
-from klaremont.customers.models import Subject
+from klaremont.db.subjects import Subject
 from klaremont.errors import ValidationFailed
 from klaremont.mail.models import OutboxMessage
 from klaremont.rights import intake, service

@@ -22,9 +22,9 @@ from starlette.routing import Mount
 
 from klaremont.audit.models import AuditEvent
 from klaremont.staff import service_accounts, service_sessions
-from klaremont.staff.guard import AccessRule, access_rule_of, require
 from klaremont.staff.models import AccountKind
-from klaremont.staff.permissions import ROLE_PERMISSIONS, Role
+from klaremont.staff.permissions import Role, role_permissions
+from klaremont.staff.web.guard import AccessRule, access_rule_of, require
 from klaremont.web.app import create_app
 
 #: Routes that may declare nothing: they are public by nature.
@@ -150,7 +150,7 @@ def test_every_route_times_every_role_matches_the_declaration(platform, office):
     denials = 0
     for role in Role:
         account_id = _account_for(platform, role)
-        held = ROLE_PERMISSIONS[role]
+        held = role_permissions()[role]
         for endpoint in guarded:
             response = _call(office, endpoint, _session(platform, account_id))
             code = _problem_code(response)

@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import select
 from staff_support import PASSWORD, login, make_staff, new_client, signed_in
 
+from klaremont import events
 from klaremont.audit.models import AuditEvent
-from klaremont.staff import hooks, jobs
+from klaremont.staff import jobs
+from klaremont.staff.announcements import StaffLeft
 from klaremont.staff.hashing import UNUSABLE
 from klaremont.staff.models import ApiToken, RemoteGrant, StaffAccount, StaffMfa, StaffRole
 from klaremont.staff.permissions import Role
@@ -19,28 +21,28 @@ from klaremont.staff.service_mfa import STEP_SECONDS, current_code
 
 @pytest.fixture
 def recorded_hook():
-    """A registered offboarding hook that records whom it was called for."""
+    """A subscriber to StaffLeft that records whom it was called for."""
     seen: list[str] = []
 
-    @hooks.register_offboarding_hook("test-recorder")
-    def record(uow, account):
-        seen.append(account.username)
+    def record(uow, event):
+        seen.append(event.username)
         return "recorded"
 
+    events.subscribe(StaffLeft, "test-recorder", record)
     yield seen
-    hooks.unregister_offboarding_hook("test-recorder")
+    events.unsubscribe(StaffLeft, "test-recorder")
 
 
 @pytest.fixture
 def broken_hook():
-    """A registered offboarding hook that fails."""
+    """A subscriber to StaffLeft that fails."""
 
-    @hooks.register_offboarding_hook("test-broken")
-    def broken(uow, account):
+    def broken(uow, event):
         raise RuntimeError("device service unavailable")
 
+    events.subscribe(StaffLeft, "test-broken", broken)
     yield
-    hooks.unregister_offboarding_hook("test-broken")
+    events.unsubscribe(StaffLeft, "test-broken")
 
 
 @pytest.mark.policy("IS-AC-LEAVER")

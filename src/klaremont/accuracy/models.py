@@ -17,9 +17,9 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from klaremont.db.base import Base, IdMixin
+from klaremont.db.columns import enum_column
+from klaremont.db.tags import DATA_CATEGORY
 from klaremont.policy.model import DataCategory
-from klaremont.rights.models import enum_column
-from klaremont.rights.tags import DATA_CATEGORY
 
 ACTOR_ID_MAX = 128
 

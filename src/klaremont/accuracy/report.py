@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, or_, select
 
+from klaremont.accuracy.actions import AccuracyAction
 from klaremont.accuracy.models import AccuracyReview
 from klaremont.accuracy.service import PURPOSE, last_reviews, review_clock
-from klaremont.audit.events import AuditAction
-from klaremont.clock import UK_TIME
-from klaremont.customers.models import Address, Customer, Order, PaymentCard, Subject
+from klaremont.clock import UK_TIME, uk_date
+from klaremont.customers.models import Address, Customer, Order, PaymentCard
+from klaremont.db.subjects import Subject
 from klaremont.errors import ValidationFailed
 from klaremont.policy.model import DataCategory
-from klaremont.rights.deadlines import uk_date
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -270,7 +270,7 @@ def stale_records(
         )
         (report.overdue if clock.overdue else report.due_soon).append(item)
     uow.audit(
-        AuditAction.ACCURACY_REPORT,
+        AccuracyAction.ACCURACY_REPORT,
         resource=REPORT_RESOURCE,
         purpose=PURPOSE.value,
         details={

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from klaremont.accuracy.actions import AccuracyAction
 from klaremont.accuracy.models import (
     RECTIFICATION_CHANNELS,
     STAFF_CHANNELS,
@@ -32,12 +33,13 @@ from klaremont.accuracy.models import (
     ReviewChannel,
     ReviewOutcome,
 )
-from klaremont.audit.events import Actor, ActorType, AuditAction
+from klaremont.audit.events import Actor, ActorType
+from klaremont.clock import uk_date
+from klaremont.customers.announcements import CustomerRectified
 from klaremont.customers.models import Customer
 from klaremont.customers.service_read import find_customer
 from klaremont.errors import NotFound, PermissionDenied, ValidationFailed
-from klaremont.purposes import Purpose
-from klaremont.rights.deadlines import uk_date
+from klaremont.policy.purposes import Purpose
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -172,7 +174,7 @@ def confirm_accurate(
     uow.session.flush()
     clock = review_clock(uow.policy.accuracy, now, ReviewOutcome.CONFIRMED.value, uk_date(now))
     uow.audit(
-        AuditAction.ACCURACY_CONFIRM,
+        AccuracyAction.ACCURACY_CONFIRM,
         resource=customer_resource(row.id),
         purpose=PURPOSE.value,
         details={
@@ -216,7 +218,7 @@ def record_rectification(
             )
         )
         uow.audit(
-            AuditAction.ACCURACY_CONFIRM,
+            AccuracyAction.ACCURACY_CONFIRM,
             resource=customer_resource(customer_id),
             purpose=PURPOSE.value,
             details={
@@ -271,7 +273,7 @@ def review_status(uow: UnitOfWork, key: str | uuid.UUID) -> ReviewStatus:
     clock = review_clock(policy, clock_from, basis, uk_date(uow.clock.now()))
     state = clock.state(policy.due_soon_days)
     uow.audit(
-        AuditAction.ACCURACY_READ,
+        AccuracyAction.ACCURACY_READ,
         resource=customer_resource(customer.id),
         purpose=PURPOSE.value,
         details={"state": state, "reviews": len(reviews)},
@@ -286,3 +288,11 @@ def review_status(uow: UnitOfWork, key: str | uuid.UUID) -> ReviewStatus:
         for r in reviews
     ]
     return ReviewStatus(customer.id, customer.reference, customer.subject_id, clock, state, history)
+
+
+def on_customer_rectified(uow: UnitOfWork, event: CustomerRectified) -> str:
+    """Subscriber: a correction (by staff or through a request) counts as a review."""
+    counted = record_rectification(
+        uow, event.customer_ids, channel=ReviewChannel(event.channel), fields=event.fields
+    )
+    return f"{counted} review(s) recorded"

@@ -31,7 +31,7 @@ from klaremont.audit.checkpoints import (
     load_trusted_keys,
 )
 from klaremont.audit.encoding import GENESIS_HASH, canonical_json, format_timestamp
-from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
+from klaremont.audit.events import ActionTag, Actor, ActorType, AuditAction, Outcome, action_tag
 from klaremont.audit.fields import clean, normalise_origin
 from klaremont.audit.models import AuditEvent
 from klaremont.audit.redaction import check_details
@@ -129,7 +129,7 @@ class AuditLog:
         self,
         session: Session,
         *,
-        action: AuditAction,
+        action: ActionTag,
         outcome: Outcome = Outcome.SUCCESS,
         actor: Actor,
         origin: str | None = None,
@@ -146,7 +146,7 @@ class AuditLog:
         a malformed field, or details that carry a secret or card data (the message names
         the key, never the value).
         """
-        tag = AuditAction(action)
+        tag = action_tag(action)
         result = Outcome(outcome)
         actor_type = ActorType(actor.type)
         actor_id = clean("actor id", actor.id, models.ACTOR_ID_MAX, required=True)
@@ -344,7 +344,7 @@ class AuditLog:
         reader: Actor,
         origin: str | None = None,
         request_id: str | None = None,
-        action: AuditAction | None = None,
+        action: ActionTag | None = None,
         actor: Actor | None = None,
         actor_id: str | None = None,
         outcome: Outcome | None = None,
@@ -362,8 +362,8 @@ class AuditLog:
         query = select(AuditEvent)
         filters: dict[str, Any] = {}
         if action is not None:
-            query = query.where(AuditEvent.action == AuditAction(action).value)
-            filters["action"] = AuditAction(action).value
+            query = query.where(AuditEvent.action == action_tag(action).value)
+            filters["action"] = action_tag(action).value
         if actor is not None:
             query = query.where(
                 AuditEvent.actor_type == actor.type.value, AuditEvent.actor_id == actor.id

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, configure_mappers, make_transient_to_detached, mapped_column
 
 from klaremont.audit.encoding import EventFields, parse_timestamp
-from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
+from klaremont.audit.events import ActionTag, Actor, ActorType, Outcome, action_tag
 from klaremont.db.base import Base
 
 if TYPE_CHECKING:
@@ -88,10 +88,10 @@ class AuditEvent(Base):
         return Actor(ActorType(self.actor_type), self.actor_id)
 
     @property
-    def action_tag(self) -> AuditAction | str:
+    def action_tag(self) -> ActionTag | str:
         """The action as a catalogue member (or the raw tag if it is no longer catalogued)."""
         try:
-            return AuditAction(self.action)
+            return action_tag(self.action)
         except ValueError:
             return self.action
 

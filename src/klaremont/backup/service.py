@@ -33,8 +33,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from klaremont.audit import appender
-from klaremont.audit.events import SYSTEM_ACTOR, Actor, AuditAction
+from klaremont.audit.events import SYSTEM_ACTOR, ActionTag, Actor
 from klaremont.audit.restore import supersede_checkpoints
+from klaremont.backup.actions import BackupAction
 from klaremont.db import migrate
 from klaremont.errors import ConfigurationError, Conflict, NotFound
 from klaremont.rights.erasure import ReapplyReport, reapply
@@ -147,9 +148,7 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _audit(
-    platform: Platform, actor: Actor, action: AuditAction, details: dict[str, object]
-) -> None:
+def _audit(platform: Platform, actor: Actor, action: ActionTag, details: dict[str, object]) -> None:
     with platform.unit_of_work(actor=actor) as uow:
         uow.audit(action, resource="database:data", details=details)
 
@@ -198,7 +197,7 @@ def create(
     _audit(
         platform,
         actor,
-        AuditAction.BACKUP_CREATE,
+        BackupAction.BACKUP_CREATE,
         {"file": manifest.file, "sha256_b64": audit_digest(manifest.sha256), "size": manifest.size,
          "schema_revision": revision, "keystore_included": False},
     )  # fmt: skip
@@ -288,7 +287,7 @@ def restore(
     with platform.unit_of_work(actor=actor) as uow:
         report = reapply(uow)
         uow.audit(
-            AuditAction.BACKUP_RESTORE,
+            BackupAction.BACKUP_RESTORE,
             resource="database:data",
             details={
                 "file": manifest.file,

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from klaremont.cards.guard import Rule, key_rule
 from klaremont.customers.models import PaymentCard
 from klaremont.db.base import Base
 from klaremont.db.registry import load_all_models
+from klaremont.detectors.card_fields import Rule, key_rule
 from klaremont.policy.live import CheckResult, LiveContext, live_check
 
 if TYPE_CHECKING:

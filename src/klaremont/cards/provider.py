@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
-from klaremont.cards.pan import check_pan, mask
+from klaremont.detectors.pan import check_pan, mask
 from klaremont.errors import ConfigurationError, NotFound
 
 if TYPE_CHECKING:

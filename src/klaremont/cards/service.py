@@ -17,18 +17,20 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from klaremont.audit.events import AuditAction, Outcome
-from klaremont.cards.guard import CardDataRefused, scan
-from klaremont.cards.pan import check_pan, mask
+from klaremont.cards.actions import CardAction
 from klaremont.cards.provider import provider_for
-from klaremont.cards.schemas import CardIn, CardOut
+from klaremont.cards.schemas import CardIn
 from klaremont.customers.access import Access, audit_read
+from klaremont.customers.actions import CustomerAction
 from klaremont.customers.models import PaymentCard
+from klaremont.customers.schemas import CardOut
 from klaremont.customers.service_read import find_customer
+from klaremont.detectors.card_fields import CardDataRefused
+from klaremont.detectors.pan import check_pan, mask
+from klaremont.detectors.refuse import guard_input
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.policy.model import DataCategory
-from klaremont.purposes import LawfulBasis
-from klaremont.purposes.decide import keep_only_refusal
+from klaremont.policy.purposes import LawfulBasis
 
 if TYPE_CHECKING:
     import uuid
@@ -54,29 +56,6 @@ def card_out(card: PaymentCard) -> CardOut:
         collected_at=card.collected_at,
         lawful_basis=card.lawful_basis,
     )
-
-
-def guard_input(
-    uow: UnitOfWork, value: Any, *, resource: str, allow_pan_fields: frozenset[str] = frozenset()
-) -> None:
-    """Refuse input holding card data: roll back, audit ``card.refused`` (field names and
-    rules only), commit the audit event, raise :class:`CardDataRefused`."""
-    findings = scan(value, allow_pan_fields=allow_pan_fields)
-    if not findings:
-        return
-    keep_only_refusal(
-        uow,
-        lambda: uow.audit(
-            AuditAction.CARD_REFUSED,
-            Outcome.DENIED,
-            resource=resource[:255],
-            details={
-                "fields": [f.field for f in findings],
-                "rules": [f.rule.value for f in findings],
-            },
-        ),
-    )
-    raise CardDataRefused(findings)
 
 
 def add_card(
@@ -108,7 +87,7 @@ def add_card(
     uow.session.add(row)
     uow.session.flush()
     uow.audit(
-        AuditAction.CARD_CREATE,
+        CardAction.CARD_CREATE,
         resource=f"card:{row.id}",
         purpose=access.purpose.value,
         details={"customer": str(customer.id), "brand": result.brand, "provider": row.provider},
@@ -147,7 +126,7 @@ def audit_card_read(
         access,
         resource,
         CARDS,
-        action=AuditAction.CARD_READ,
+        action=CardAction.CARD_READ,
         cards=[str(i) for i in card_ids],
         **details,
     )
@@ -173,7 +152,7 @@ def remove_card(
     card.removed_at = uow.clock.now()
     uow.session.flush()
     uow.audit(
-        AuditAction.PERSONAL_DATA_DELETE,
+        CustomerAction.PERSONAL_DATA_DELETE,
         resource=f"card:{card.id}",
         purpose=access.purpose.value,
         details={"customer": str(customer.id), "fields": ["token"]},

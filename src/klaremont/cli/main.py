@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
 
 import typer
 
-from klaremont import cli
+from klaremont import capabilities
+from klaremont.cli import server
 from klaremont.cli.context import err_console
 from klaremont.errors import KlaremontError
 
@@ -19,20 +18,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_CORE = {"main", "context", "__init__"}
-
 
 def _register_subcommands() -> None:
-    for info in sorted(pkgutil.iter_modules(cli.__path__), key=lambda i: i.name):
-        if info.name in _CORE:
+    """The platform's own commands (serve, db, demo), then each capability's group."""
+    server.register(app)
+    groups: dict[str, typer.Typer] = {}
+    for declared in capabilities.capabilities():
+        if declared.cli is None:
             continue
-        module = importlib.import_module(f"{cli.__name__}.{info.name}")
-        sub = getattr(module, "app", None)
-        if isinstance(sub, typer.Typer):
-            app.add_typer(sub)
-        register = getattr(module, "register", None)
-        if callable(register):
-            register(app)
+        group = capabilities.resolve(declared.cli)
+        if not isinstance(group, typer.Typer):
+            msg = f"capability {declared.name!r}: {declared.cli} is not a Typer app"
+            raise TypeError(msg)
+        app.add_typer(group)
+        groups[group.info.name or declared.name] = group
+    # A capability may add commands to another's group (extension point ``cli:<group>``).
+    for name, group in groups.items():
+        for register in capabilities.extensions(f"cli:{name}"):
+            register(group)
 
 
 _register_subcommands()

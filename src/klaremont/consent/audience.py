@@ -10,7 +10,7 @@ the audience for a channel only when all of these hold:
 
 :func:`marketing_veto` answers the same question for one subject, in the shape the
 purpose check (``klaremont.purposes.decide``) takes, so every marketing read honours an
-opt-out too. :func:`register_veto` hands it over; importing :mod:`klaremont.consent` does so.
+opt-out too. the capability's declaration plugs it into the purpose check.
 """
 
 from __future__ import annotations
@@ -20,12 +20,16 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, select
 
-from klaremont.consent.models import MarketingChannel, MarketingConsent
-from klaremont.customers.models import Subject
-from klaremont.purposes.decide import register_marketing_veto
+from klaremont.consent.models import MarketingConsent
+from klaremont.consent.service import marketing_state
+from klaremont.db.subjects import Subject
+from klaremont.policy.purposes import MarketingChannel
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from klaremont.customers.view import CustomerView, ViewRequest
+    from klaremont.platform import UnitOfWork
 
 
 def _latest_grants(channel: MarketingChannel | None) -> Select[uuid.UUID]:
@@ -99,6 +103,9 @@ def _state_veto(subject: Subject | None) -> str | None:
     return None
 
 
-def register_veto() -> None:
-    """Register :func:`marketing_veto` with the purpose check (registering twice has no effect)."""
-    register_marketing_veto(marketing_veto)
+def contribute_to_view(uow: UnitOfWork, request: ViewRequest, view: CustomerView) -> None:
+    """Add the marketing consent per channel to the single customer view's preferences."""
+    if view.preferences is None:
+        return
+    state = marketing_state(uow.session, request.subject_id)
+    view.preferences.channels = {str(channel): granted for channel, granted in state.items()}

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 
 from klaremont.consent.audience import marketing_audience, marketing_veto
-from klaremont.consent.models import CookieConsent, MarketingChannel, MarketingConsent
+from klaremont.consent.models import CookieConsent, MarketingConsent
 from klaremont.consent.notices import list_notices, text_hash
-from klaremont.customers.models import Subject
+from klaremont.db.subjects import Subject
 from klaremont.policy.live import CheckResult, LiveContext, live_check
+from klaremont.policy.purposes import MarketingChannel
 from klaremont.purposes.decide import marketing_vetoes
 
 if TYPE_CHECKING:

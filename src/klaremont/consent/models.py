@@ -25,22 +25,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from klaremont.db.base import Base, IdMixin
-from klaremont.rights.tags import DATA_CATEGORY, RIGHTS, Handling
+from klaremont.db.tags import DATA_CATEGORY, RIGHTS, Handling
+from klaremont.policy.purposes import MarketingChannel
 
 #: Consent records are proof: exported in an access copy, kept (pseudonymous) after erasure.
 _KEEP_AS_PROOF = {"info": {RIGHTS: Handling.KEEP.value, DATA_CATEGORY: "consent_records"}}
 
 # SQLite gives INTEGER PRIMARY KEY its rowid auto-increment only for the exact type INTEGER.
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class MarketingChannel(StrEnum):
-    """How special offers may reach a person (PP-OPTOUT)."""
-
-    EMAIL = "email"
-    POST = "post"
-    PHONE = "phone"
-    SMS = "sms"
 
 
 class CookieCategory(StrEnum):

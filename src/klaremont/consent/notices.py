@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from klaremont.audit.events import AuditAction
+from klaremont.consent.actions import ConsentAction
 from klaremont.consent.models import PrivacyNotice
 from klaremont.errors import Conflict, NotFound, ValidationFailed
 
@@ -100,7 +100,7 @@ def publish_notice(
     uow.session.add(row)
     uow.session.flush()
     uow.audit(
-        AuditAction.CONSENT_CHANGE,
+        ConsentAction.CONSENT_CHANGE,
         resource=f"notice:{notice_key}:{version}",
         details={"kind": "notice_published", "sha256_prefix": digest[:12]},
     )

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from klaremont.consent.models import ConsentMethod, ConsentSource, MarketingChannel
+from klaremont.consent.models import ConsentMethod, ConsentSource
+from klaremont.policy.purposes import MarketingChannel
 
 
 class NoticeIn(BaseModel):

@@ -13,20 +13,21 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from klaremont.audit.events import AuditAction
+from klaremont.consent.actions import ConsentAction
 from klaremont.consent.models import (
     OPTIONAL_COOKIE_CATEGORIES,
     ConsentMethod,
     ConsentSource,
     CookieCategory,
     CookieConsent,
-    MarketingChannel,
     MarketingConsent,
     PrivacyNotice,
 )
 from klaremont.consent.notices import notice_in_force
-from klaremont.customers.models import Subject
+from klaremont.customers.announcements import AccountOpened
+from klaremont.db.subjects import Subject
 from klaremont.errors import Conflict, NotFound, ValidationFailed
+from klaremont.policy.purposes import MarketingChannel
 
 if TYPE_CHECKING:
     import uuid
@@ -308,7 +309,7 @@ def _audit(
     notice: PrivacyNotice,
 ) -> None:
     uow.audit(
-        AuditAction.CONSENT_CHANGE,
+        ConsentAction.CONSENT_CHANGE,
         resource=resource,
         details={
             "kind": kind,
@@ -318,3 +319,14 @@ def _audit(
             "notice": f"{notice.notice_key}:{notice.version}",
         },
     )
+
+
+def on_account_opened(uow: UnitOfWork, event: AccountOpened) -> str | None:
+    """Subscriber: record the marketing choice offered when the details were given."""
+    if event.marketing is None:
+        return None
+    method = ConsentMethod.PHONE if event.channel == "phone_order" else ConsentMethod.WEB_FORM
+    records = capture_at_collection(
+        uow, event.subject_id, event.marketing, source=ConsentSource(event.channel), method=method
+    )
+    return f"{len(records)} marketing choice(s) recorded"

@@ -1,9 +1,6 @@
-"""The customer data store: people, accounts, addresses, orders, invoices, cards, contacts.
+"""The customer data store: people, accounts, addresses, orders, invoices, contacts.
 
-Importing the package tags every customer-store table with its data category
-(:mod:`klaremont.customers.categories`), which the rights and retention machinery read.
+:mod:`klaremont.customers.categories` tags every customer-store table with its data
+category, which the rights and retention machinery read; the capability's declaration
+lists it among its models, so it is loaded with the tables.
 """
-
-from __future__ import annotations
-
-from klaremont.customers import categories as _categories  # noqa: F401 - tags the tables

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from klaremont.audit.events import AuditAction
-from klaremont.purposes import Purpose
+from klaremont.audit.events import ActionTag
+from klaremont.customers.actions import CustomerAction
+from klaremont.policy.purposes import Purpose
 from klaremont.purposes.decide import actor_roles, authorise
 from klaremont.purposes.register import categories_for, role_categories
 
@@ -70,7 +71,7 @@ def audit_read(
     access: Access,
     resource: str,
     categories: Iterable[DataCategory],
-    action: AuditAction = AuditAction.PERSONAL_DATA_READ,
+    action: ActionTag = CustomerAction.PERSONAL_DATA_READ,
     **details: Any,
 ) -> None:
     """Record a successful read of personal data: actor, purpose, resource, categories."""

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select
 
 from klaremont.customers.access import Access, audit_read
-from klaremont.customers.models import Address, Customer, Subject
+from klaremont.customers.models import Address, Customer
 from klaremont.customers.schemas import AddressOut, CustomerOut
+from klaremont.db.subjects import Subject
 from klaremont.errors import NotFound
 from klaremont.policy.model import DataCategory
 

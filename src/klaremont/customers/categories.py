@@ -4,7 +4,7 @@ The purpose check filters by category, the access export and retention group by 
 table has a default category; :data:`FIELD_OVERRIDES` names the columns that differ (a
 customer row holds identity, contact details and the password hash). Importing this
 module also writes each table's default into ``Table.info["data_category"]``, the tag the
-rights and retention machinery reads (:mod:`klaremont.rights.tags`).
+rights and retention machinery reads (:mod:`klaremont.db.tags`).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from klaremont.customers.models import (
     Order,
     OrderLine,
     PaymentCard,
-    Subject,
 )
+from klaremont.db.subjects import Subject
+from klaremont.db.tags import DATA_CATEGORY
 from klaremont.policy.model import DataCategory
-from klaremont.rights.tags import DATA_CATEGORY
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -21,7 +21,7 @@ from klaremont.customers.models import (
     PaymentCard,
 )
 from klaremont.policy.live import CheckResult, LiveContext, live_check
-from klaremont.purposes import LawfulBasis, Purpose
+from klaremont.policy.purposes import LawfulBasis, Purpose
 from klaremont.purposes.register import CONTROLLER_ACTIVITIES, REGISTER
 
 if TYPE_CHECKING:

@@ -1,9 +1,8 @@
-"""Deterministic demo shop: customers with addresses, orders, invoices, cards and contacts.
+"""Deterministic demo shop: customers with addresses, orders, invoices and contacts.
 
 Names and streets come from short built-in lists; e-mail addresses use the reserved
 ``example.com`` domain and phone numbers the Ofcom drama ranges, so no real person is named.
-Saved cards are tokenised by a throwaway :class:`~klaremont.cards.provider.LocalProvider`
-(tokens deterministic from the seed); only token, brand, expiry and last four are stored.
+Saved cards are added by the cards capability's own demo data (after the customers).
 The first customers (``customer1@example.com`` ...) have the password
 :data:`DEMO_CUSTOMER_PASSWORD`, so the privacy centre can be tried (:data:`LOGINS`).
 """
@@ -11,11 +10,9 @@ The first customers (``customer1@example.com`` ...) have the password
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from klaremont.cards.pan import luhn_complete
-from klaremont.cards.provider import LocalProvider
 from klaremont.customers.models import (
     Address,
     AddressKind,
@@ -26,11 +23,10 @@ from klaremont.customers.models import (
     Order,
     OrderLine,
     OrderStatus,
-    PaymentCard,
-    Subject,
 )
+from klaremont.db.subjects import Subject
 from klaremont.demo.service import DemoLogin
-from klaremont.purposes import LawfulBasis
+from klaremont.policy.purposes import LawfulBasis
 from klaremont.staff.hashing import hashing_for
 
 if TYPE_CHECKING:
@@ -166,7 +162,6 @@ PRODUCTS = (
     ("KL-PLT-07", "Hand-thrown dinner plate", 1600),
     ("KL-JAM-08", "Seville orange marmalade", 550),
 )
-BRANDS = ("visa", "mastercard", "amex")
 CHANNELS = tuple(CollectionChannel)
 VAT_RATE = 0.2
 
@@ -184,39 +179,6 @@ def _login_email(index: int) -> str | None:
     return LOGINS[index - 1].username if index <= len(LOGINS) else None
 
 
-def _card(
-    rng: random.Random,
-    provider: LocalProvider,
-    *,
-    customer: Customer,
-    now: datetime,
-    joined: datetime,
-    common: dict[str, Any],
-) -> PaymentCard:
-    """A saved card tokenised by the local provider: token, brand, expiry, last four only."""
-    brand = rng.choice(BRANDS)
-    prefix = {"visa": "4", "mastercard": f"5{rng.randint(1, 5)}", "amex": rng.choice(("34", "37"))}
-    length = 15 if brand == "amex" else 16
-    start = prefix[brand]
-    digits = start + "".join(str(rng.randint(0, 9)) for _ in range(length - len(start) - 1))
-    exp_month, exp_year = rng.randint(1, 12), now.year + rng.randint(1, 4)
-    result = provider.tokenise(luhn_complete(digits), exp_month, exp_year)
-    card = PaymentCard(
-        subject_id=customer.subject_id,
-        customer=customer,
-        provider=provider.name,
-        brand=result.brand,
-        exp_month=exp_month,
-        exp_year=exp_year,
-        last4=result.last4,
-        created_at=joined,
-        lawful_basis=LawfulBasis.CONTRACT,
-        **common,
-    )
-    card.token = result.token
-    return card
-
-
 def _person(rng: random.Random, index: int) -> tuple[str, str, str]:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     email = f"{first}.{last}.{index}@example.com".lower()
@@ -226,8 +188,7 @@ def _person(rng: random.Random, index: int) -> tuple[str, str, str]:
 def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:  # noqa: PLR0915 - one readable recipe for a whole demo customer
     """Add ``size.customers`` customers with their history; return summary lines."""
     now = uow.clock.now()
-    counts = {"orders": 0, "lines": 0, "invoices": 0, "cards": 0, "contacts": 0}
-    provider = LocalProvider(token_source=rng)  # a throwaway vault: demo cards are never charged
+    counts = {"orders": 0, "lines": 0, "invoices": 0, "contacts": 0}
     hashing = hashing_for(uow.platform)
     for index in range(1, size.customers + 1):
         first, last, email = _person(rng, index)
@@ -272,11 +233,6 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:  # n
             address.postcode = _postcode(rng, district)
             uow.session.add(address)
             addresses.append(address)
-        if rng.random() < 0.6:  # noqa: PLR2004 - share of customers with a saved card
-            uow.session.add(
-                _card(rng, provider, customer=customer, now=now, joined=joined, common=common)
-            )
-            counts["cards"] += 1
         for number in range(rng.randint(0, 5)):
             placed = joined + timedelta(days=rng.randint(0, max(1, (now - joined).days)))
             order = Order(
@@ -346,7 +302,6 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:  # n
             uow.session.flush()
     summary = (
         f"{size.customers} customers, {counts['orders']} orders ({counts['lines']} lines), "
-        f"{counts['invoices']} invoices, {counts['cards']} tokenised cards, "
-        f"{counts['contacts']} contacts"
+        f"{counts['invoices']} invoices, {counts['contacts']} contacts"
     )
     return [summary]

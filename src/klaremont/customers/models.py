@@ -16,7 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from klaremont.crypto.fields import SealedMixin, sealed
 from klaremont.db.base import Base, IdMixin
-from klaremont.purposes import LawfulBasis
+from klaremont.db.subjects import Subject
+from klaremont.policy.purposes import LawfulBasis
 
 
 class CollectionChannel(StrEnum):
@@ -55,21 +56,6 @@ class Collected:
     lawful_basis: Mapped[LawfulBasis] = mapped_column(String(32))
 
 
-class Subject(IdMixin, Base):
-    """A person whose data Klaremont holds. No personal values live here."""
-
-    __tablename__ = "data_subjects"
-
-    created_at: Mapped[datetime]
-    restricted_at: Mapped[datetime | None]
-    restriction_reason: Mapped[str | None] = mapped_column(String(200))
-    marketing_objection_at: Mapped[datetime | None]
-    erased_at: Mapped[datetime | None]
-    last_activity_at: Mapped[datetime | None]
-
-    accounts: Mapped[list[Customer]] = relationship(back_populates="subject")
-
-
 class Customer(SealedMixin, Collected, IdMixin, Base):
     """A customer account on the shop (one person may hold several)."""
 
@@ -88,7 +74,7 @@ class Customer(SealedMixin, Collected, IdMixin, Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
 
-    subject: Mapped[Subject] = relationship(back_populates="accounts")
+    subject: Mapped[Subject] = relationship()
     addresses: Mapped[list[Address]] = relationship(back_populates="customer")
 
 

@@ -14,10 +14,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
-from klaremont.consent.models import MarketingChannel
 from klaremont.customers.models import AddressKind, CollectionChannel, OrderStatus
 from klaremont.policy.model import DataCategory
-from klaremont.purposes import LawfulBasis, Purpose
+from klaremont.policy.purposes import LawfulBasis, MarketingChannel, Purpose
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -226,3 +225,20 @@ class ContactOut(Provenance):
     received_at: datetime
     resolved_at: datetime | None
     summary: str | None
+
+
+class CardOut(BaseModel):
+    """A saved card as anyone may see it: brand, masked number, expiry."""
+
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    brand: str
+    masked: str = Field(description="the last four digits only, e.g. '•••• 1234'")
+    exp_month: int
+    exp_year: int
+    provider: str
+    created_at: datetime
+    removed_at: datetime | None
+    channel: CollectionChannel
+    collected_at: datetime
+    lawful_basis: LawfulBasis

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from klaremont.customers.access import Access, audit_read
 from klaremont.customers.account_read import ACCOUNT_CATEGORIES, age_on
-from klaremont.customers.models import Address, ContactRecord, Customer, Invoice, Order, Subject
+from klaremont.customers.models import Address, ContactRecord, Customer, Invoice, Order
 from klaremont.customers.schemas import (
     AddressOut,
     ContactOut,
@@ -28,6 +28,7 @@ from klaremont.customers.schemas import (
     OrderLineOut,
     OrderOut,
 )
+from klaremont.db.subjects import Subject
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.policy.model import DataCategory
 from klaremont.purposes.decide import refusal

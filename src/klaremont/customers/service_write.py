@@ -13,15 +13,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from klaremont.accuracy.models import ReviewChannel
-from klaremont.accuracy.service import record_rectification
-from klaremont.audit.events import AuditAction
-from klaremont.cards.service import guard_input
-from klaremont.consent.models import ConsentMethod, ConsentSource
-from klaremont.consent.service import capture_at_collection
 from klaremont.crypto.blind_index import NORMALISERS
+from klaremont.customers.actions import CustomerAction
+from klaremont.customers.announcements import AccountOpened, CustomerRectified
 from klaremont.customers.categories import category_of
-from klaremont.customers.models import Address, CollectionChannel, ContactRecord, Customer, Subject
+from klaremont.customers.models import Address, ContactRecord, Customer
 from klaremont.customers.schemas import (
     PASSWORD_MIN,
     AddressIn,
@@ -39,9 +35,13 @@ from klaremont.customers.service_read import (
     customer_out,
     find_customer,
 )
+from klaremont.db.subjects import Subject
+from klaremont.detectors.refuse import guard_input
 from klaremont.errors import ValidationFailed
+from klaremont.events import publish
 from klaremont.policy.model import DataCategory
-from klaremont.purposes import LawfulBasis
+from klaremont.policy.purposes import LawfulBasis
+from klaremont.staff.actions import StaffAction
 from klaremont.staff.blocklist import is_common
 from klaremont.staff.hashing import hashing_for
 
@@ -130,26 +130,24 @@ def create_customer(uow: UnitOfWork, body: CustomerCreate) -> CustomerCreated:
     for address in body.addresses:
         uow.session.add(_address(customer, address, provenance))
     uow.session.flush()
-    if body.marketing is not None or not linked:
-        method = (
-            ConsentMethod.PHONE
-            if body.channel is CollectionChannel.PHONE_ORDER
-            else ConsentMethod.WEB_FORM
-        )
-        capture_at_collection(
-            uow,
-            subject.id,
-            body.marketing or {},
-            source=ConsentSource(body.channel.value),
-            method=method,
-        )
+    # PP-OPTOUT: a new person is always offered the marketing choice (consent records it)
+    offered = body.marketing is not None or not linked
+    publish(
+        uow,
+        AccountOpened(
+            subject_id=subject.id,
+            customer_id=customer.id,
+            channel=body.channel.value,
+            marketing=(body.marketing or {}) if offered else None,
+        ),
+    )
     fields = sorted(
         f
         for f in body.model_fields_set
         if f not in {"addresses", "marketing"} and getattr(body, f) is not None
     )
     uow.audit(
-        AuditAction.PERSONAL_DATA_CREATE,
+        CustomerAction.PERSONAL_DATA_CREATE,
         resource=f"customer:{customer.id}",
         details={
             "fields": fields,
@@ -203,12 +201,15 @@ def rectify_customer(
     if changed:
         customer.updated_at = uow.clock.now()
         uow.session.flush()
-        # DP-ACCURATE: a correction counts as a review of the record
-        record_rectification(
-            uow, [customer.id], channel=ReviewChannel.STAFF_CORRECTION, fields=changed
+        # DP-ACCURATE: a correction counts as a review of the record (accuracy subscribes)
+        publish(
+            uow,
+            CustomerRectified(
+                customer_ids=(customer.id,), channel="staff_correction", fields=tuple(changed)
+            ),
         )
     uow.audit(
-        AuditAction.PERSONAL_DATA_UPDATE,
+        CustomerAction.PERSONAL_DATA_UPDATE,
         resource=f"customer:{customer.id}",
         purpose=access.purpose.value,
         details={"fields": changed, "unchanged": sorted(set(sent) - set(changed))},
@@ -234,7 +235,7 @@ def add_address(
     uow.session.add(address)
     uow.session.flush()
     uow.audit(
-        AuditAction.PERSONAL_DATA_CREATE,
+        CustomerAction.PERSONAL_DATA_CREATE,
         resource=f"address:{address.id}",
         purpose=access.purpose.value,
         details={"customer": str(customer.id), "kind": body.kind.value},
@@ -265,7 +266,7 @@ def record_contact(
     customer.subject.last_activity_at = now
     uow.session.flush()
     uow.audit(
-        AuditAction.PERSONAL_DATA_CREATE,
+        CustomerAction.PERSONAL_DATA_CREATE,
         resource=f"contact:{contact.id}",
         purpose=access.purpose.value,
         details={"customer": str(customer.id), "kind": body.kind, "fields": ["summary"]},
@@ -280,4 +281,4 @@ def set_password(uow: UnitOfWork, key: str | uuid.UUID, password: str) -> None:
     customer.password_hash = hashing_for(uow.platform).hash(password)
     customer.updated_at = uow.clock.now()
     uow.session.flush()
-    uow.audit(AuditAction.PASSWORD_CHANGE, resource=f"customer:{customer.id}")
+    uow.audit(StaffAction.PASSWORD_CHANGE, resource=f"customer:{customer.id}")

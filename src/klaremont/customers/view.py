@@ -11,17 +11,18 @@ section is a ``card.read`` event of its own (IS-AC-CHD-LOG).
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from klaremont.cards.schemas import CardOut
-from klaremont.cards.service import audit_card_read, card_out, subject_cards
+from klaremont import capabilities
 from klaremont.customers.access import Access, audit_read
 from klaremont.customers.models import ContactRecord, Customer
 from klaremont.customers.schemas import (
+    CardOut,
     ContactOut,
     CustomerOut,
     InvoiceOut,
@@ -37,14 +38,27 @@ from klaremont.customers.service_read import (
     subject_orders,
 )
 from klaremont.policy.model import DataCategory
-from klaremont.purposes import Purpose
+from klaremont.policy.purposes import Purpose
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from klaremont.platform import UnitOfWork
 
 C = DataCategory
+
+
+#: The extension point other capabilities plug a section of the single customer view into:
+#: ``contribute(uow, request, view)``, called after the person's own sections are read.
+VIEW_SECTIONS: Final = "customer_view"
+
+
+@dataclass(frozen=True, slots=True)
+class ViewRequest:
+    """What a section contributor is told: whose view, for which access, which categories."""
+
+    subject_id: uuid.UUID
+    access: Access
+    shown: frozenset[DataCategory]
+    resource: str
 
 
 class Preferences(BaseModel):
@@ -101,24 +115,12 @@ def customer_view(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> Cust
         view.contacts = [contact_out(c) for c in contacts]
     if C.MARKETING_PREFERENCES in shown:
         view.preferences = Preferences(
-            marketing_objection=subject.marketing_objection_at is not None,
-            channels=_channels(uow.session, subject.id),
+            marketing_objection=subject.marketing_objection_at is not None
         )
     resource = f"subject:{subject.id}"
-    if C.PAYMENT_CARDS in shown:
-        cards = subject_cards(uow, subject.id)
-        view.cards = [card_out(c) for c in cards]
-        audit_card_read(uow, access, resource, [c.id for c in cards], view=True)
+    # Sections other capabilities own (saved cards, marketing channels) are gathered from
+    # what they plug into the view; each audits its own reads.
+    for contribute in capabilities.extensions(VIEW_SECTIONS):
+        contribute(uow, ViewRequest(subject.id, access, frozenset(shown), resource), view)
     audit_read(uow, access, resource, shown, view=True, accounts=len(accounts))
     return view
-
-
-def _channels(session: Session, subject_id: uuid.UUID) -> dict[str, bool] | None:
-    """Marketing consent per channel, when the consent module is installed."""
-    try:
-        from klaremont.consent.service import marketing_state  # noqa: PLC0415 - optional module
-    except ImportError:
-        return None
-    return {
-        str(channel): granted for channel, granted in marketing_state(session, subject_id).items()
-    }

@@ -7,6 +7,7 @@ There are two migration targets because the keystore lives apart from the data s
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +21,7 @@ from alembic.migration import MigrationContext
 from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy import Engine, MetaData
 
+from klaremont import capabilities
 from klaremont.db.registry import load_all_models
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -56,16 +58,30 @@ KEYSTORE = MigrationTarget(
 )
 
 
+def version_locations(target: MigrationTarget) -> list[Path]:
+    """Where the target's revisions live: its own ``versions`` folder and, for the data
+    store, each capability's ``migrations`` folder (named in its declaration), so
+    capabilities added side by side keep their revisions apart."""
+    locations = [target.script_location / "versions"]
+    if target is DATA:
+        locations.extend(capabilities.migration_dirs())
+    return locations
+
+
 def _config(target: MigrationTarget, engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(target.script_location))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option(
+        "version_locations", os.pathsep.join(str(p) for p in version_locations(target))
+    )
     cfg.attributes["engine"] = engine
     cfg.attributes["target_metadata"] = target.metadata()
     return cfg
 
 
-def upgrade(engine: Engine, target: MigrationTarget, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``."""
+def upgrade(engine: Engine, target: MigrationTarget, revision: str = "heads") -> None:
+    """Apply migrations up to ``revision`` (every head: capabilities' branches included)."""
     command.upgrade(_config(target, engine), revision)
 
 

@@ -1,6 +1,6 @@
 """Seeds demo data once, by asking every capability's ``demo_data`` module in order.
 
-A capability that has demo data adds ``klaremont/<capability>/demo_data.py`` with
+A capability that has demo data names a module in its declaration (``demo``) with
 ``ORDER: int``, ``seed(uow, rng, size) -> list[str]`` (summary lines) and optionally
 ``LOGINS: list[DemoLogin]``. Seeding is deterministic for a given seed number.
 """
@@ -8,14 +8,12 @@ A capability that has demo data adds ``klaremont/<capability>/demo_data.py`` wit
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import pkgutil
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 
-import klaremont
+from klaremont import capabilities
 from klaremont.audit.events import AuditAction
 from klaremont.db.models import PlatformMeta
 from klaremont.platform import Platform
@@ -50,11 +48,11 @@ class SeedReport:
 
 
 def _seeders() -> list[ModuleType]:
-    modules = []
-    for info in pkgutil.iter_modules(klaremont.__path__):
-        name = f"klaremont.{info.name}.demo_data"
-        if info.ispkg and importlib.util.find_spec(name) is not None:
-            modules.append(importlib.import_module(name))
+    modules = [
+        importlib.import_module(declared.demo)
+        for declared in capabilities.capabilities()
+        if declared.demo is not None
+    ]
     return sorted(modules, key=lambda m: int(getattr(m, "ORDER", 100)))
 
 

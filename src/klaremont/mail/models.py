@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from klaremont.crypto.fields import SealedMixin, sealed
 from klaremont.db.base import Base, IdMixin
-from klaremont.rights.tags import DATA_CATEGORY, RIGHTS, Handling
+from klaremont.db.tags import DATA_CATEGORY, RIGHTS, Handling
 
 
 class MailStatus(StrEnum):

@@ -1,29 +1,26 @@
 """Live checks: functions that say whether a clause holds right now on this deployment.
 
-Each capability keeps its checks in ``klaremont/<capability>/checks.py``::
+Each capability keeps its checks in modules it declares (``checks``, usually
+``klaremont/<capability>/checks.py``)::
 
     @live_check("IS-PW-LOCK3")
     def lockout_threshold(ctx: LiveContext) -> CheckResult:
         ...
 
-:func:`load_all_checks` imports every such module (the way
-:func:`klaremont.db.registry.load_all_models` finds models), so a new check is a new
-function and nothing else. A check gets a :class:`LiveContext`: the platform, or any
-object with the same settings, policy and clock.
+:func:`load_all_checks` imports every such module from the capability declarations, so a
+new check is a new function and nothing else. A check gets a :class:`LiveContext`: the
+platform, or any object with the same settings, policy and clock.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
-import klaremont
+from klaremont import capabilities
 from klaremont.policy.catalog import load_catalog
 
 if TYPE_CHECKING:
@@ -159,21 +156,17 @@ class LoadReport:
     errors: tuple[str, ...]
 
 
-@cache
+@capabilities.derived
 def load_all_checks() -> LoadReport:
-    """Import ``klaremont.<capability>.checks`` for every capability folder that has one."""
+    """Import every live-check module the capabilities declare under ``checks``."""
     loaded: list[str] = []
     errors: list[str] = []
-    for info in pkgutil.iter_modules(klaremont.__path__):
-        if not info.ispkg:
-            continue
-        name = f"klaremont.{info.name}.checks"
-        try:
-            if importlib.util.find_spec(name) is None:
+    for declared in capabilities.capabilities():
+        for name in declared.checks:
+            try:
+                importlib.import_module(name)
+            except Exception as exc:  # noqa: BLE001 - one broken capability must not hide others
+                errors.append(f"{name}: does not import ({type(exc).__name__}: {exc})")
                 continue
-            importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - one broken capability must not hide the others
-            errors.append(f"{name}: does not import ({type(exc).__name__}: {exc})")
-            continue
-        loaded.append(name)
+            loaded.append(name)
     return LoadReport(tuple(loaded), tuple(errors))

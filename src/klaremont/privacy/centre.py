@@ -1,6 +1,6 @@
 """What the privacy-centre pages show and ask for, over the rights and customer services.
 
-No FastAPI here: the pages in :mod:`klaremont.privacy.pages` call these functions. Each
+No FastAPI here: the pages in :mod:`klaremont.privacy.web` call these functions. Each
 read of a person's data is audited as theirs (``personal.read``, purpose
 ``legal_obligation``: the person exercising their own right of access).
 """
@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from klaremont.audit.events import AuditAction
+from klaremont.customers.actions import CustomerAction
 from klaremont.customers.models import Address, Customer
 from klaremont.errors import NotFound, ValidationFailed
-from klaremont.purposes import Purpose
+from klaremont.policy.purposes import Purpose
 from klaremont.rights import access, delivery, intake, service
 from klaremont.rights.changes import parse_corrections
 from klaremont.rights.fulfil import fulfil
@@ -144,7 +144,7 @@ def my_data(uow: UnitOfWork, who: CustomerPrincipal) -> access.AccessCopy:
     """Everything held about the person, decrypted, for the "my data" page (audited)."""
     copy = access.collect(uow, who.subject_id)
     uow.audit(
-        AuditAction.PERSONAL_DATA_READ,
+        CustomerAction.PERSONAL_DATA_READ,
         resource=f"subject:{who.subject_id}",
         purpose=Purpose.LEGAL_OBLIGATION,
         details={"what": "privacy_centre_view", "rows": copy.row_count()},

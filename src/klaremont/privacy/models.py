@@ -18,7 +18,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from klaremont.db.base import Base, IdMixin
-from klaremont.rights.tags import DATA_CATEGORY, RIGHTS, Handling
+from klaremont.db.tags import DATA_CATEGORY, RIGHTS, Handling
 
 
 class CustomerSession(IdMixin, Base):

@@ -22,13 +22,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
+from klaremont.audit.events import Actor, ActorType, Outcome
 from klaremont.crypto.fields import blind_match
-from klaremont.customers.models import Customer, Subject
+from klaremont.customers.models import Customer
+from klaremont.db.subjects import Subject
 from klaremont.errors import ValidationFailed
 from klaremont.privacy import throttle
 from klaremont.privacy.models import CustomerSession
 from klaremont.privacy.tokens import digest, new_key, session_csrf
+from klaremont.staff.actions import StaffAction
 from klaremont.staff.hashing import hashing_for
 
 if TYPE_CHECKING:
@@ -116,14 +118,14 @@ def sign_in(uow: UnitOfWork, email: str, password: str) -> CustomerPrincipal | N
     uow.session.add(row)
     uow.session.flush()
     uow.actor = actor
-    uow.audit(AuditAction.AUTH_LOGIN, resource="privacy-centre", details={"via": "password"})
+    uow.audit(StaffAction.AUTH_LOGIN, resource="privacy-centre", details={"via": "password"})
     return _principal(uow, row, key)
 
 
 def _refused(uow: UnitOfWork, reason: str, actor: Actor) -> None:
     """Audit one failed sign-in (the reason stays in the log; the caller gets ``None``)."""
     uow.audit(
-        AuditAction.AUTH_LOGIN,
+        StaffAction.AUTH_LOGIN,
         Outcome.FAILURE,
         resource="privacy-centre",
         details={"reason": reason},
@@ -168,7 +170,7 @@ def sign_out(uow: UnitOfWork, principal: CustomerPrincipal) -> None:
     row = uow.session.get(CustomerSession, principal.session_id)
     if row is not None and row.ended_at is None:
         _end(row, uow.clock.now(), "sign_out")
-        uow.audit(AuditAction.AUTH_LOGOUT, resource="privacy-centre")
+        uow.audit(StaffAction.AUTH_LOGOUT, resource="privacy-centre")
 
 
 def end_sessions_of(uow: UnitOfWork, subject_id: uuid.UUID, reason: str) -> int:

@@ -46,11 +46,12 @@ from sqlalchemy import and_, case, delete, literal, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from klaremont.audit.events import Actor, ActorType, AuditAction
+from klaremont.audit.events import Actor, ActorType
 from klaremont.db.base import UTCDateTime
 from klaremont.errors import ValidationFailed
 from klaremont.privacy.models import SignInThrottle
 from klaremont.privacy.tokens import keyed_digest
+from klaremont.staff.actions import StaffAction
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -231,7 +232,7 @@ def _pause(
     ).first()
     if paused is not None:
         uow.audit(
-            AuditAction.AUTH_LOCKOUT,
+            StaffAction.AUTH_LOCKOUT,
             resource="privacy-centre",
             details={"scope": scope, "failures": int(paused[0]), "cooldown_minutes": minutes},
             actor=actor,

@@ -17,9 +17,9 @@ the :class:`~klaremont.policy.model.DataCategory` values it touches, and calls
 
 A refusal is audited as ``purpose.refused`` (with ``card.read``/denied as well when
 cardholder data was asked for) naming actor, purpose, the subject's pseudonymous id and the
-categories. Because the refusal must outlive the request it ends, :func:`authorise` rolls
-the unit of work back, records the refusal and commits it before raising (as the staff
-guard does for ``authz.denied``): the refused work is discarded, the refusal is kept.
+categories. Because the refusal must outlive the request it ends, :func:`authorise` keeps only the
+refusal (:meth:`~klaremont.platform.UnitOfWork.keep_only_refusal`, as the staff guard does
+for ``authz.denied``): the refused work is discarded, the refusal is kept.
 Callers that only want to *filter* (lists) use :func:`refusal`, which decides without
 auditing or raising.
 """
@@ -33,12 +33,13 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from sqlalchemy import select
 
-from klaremont.audit.events import ActorType, AuditAction, Outcome
-from klaremont.customers.models import Customer, Subject
-from klaremont.db.registry import load_all_models
+from klaremont import capabilities
+from klaremont.audit.events import ActorType, AuditAction, Outcome, action_tag
+from klaremont.db.base import Base
+from klaremont.db.subjects import Subject
 from klaremont.errors import PurposeRefused
 from klaremont.policy.model import DataCategory
-from klaremont.purposes import Purpose
+from klaremont.policy.purposes import Purpose
 from klaremont.purposes.register import categories_for, role_categories
 from klaremont.staff.permissions import Role, purposes_of
 
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 #: channel ("email", "post", ...) or ``None`` for marketing in general.
 MarketingVeto = Callable[["Session", uuid.UUID, str | None], str | None]
 
-_VETOES: list[MarketingVeto] = []
 
 #: Purposes a customer may use on their own data (their orders, their queries, their rights).
 SELF_SERVICE: Final = frozenset(
@@ -106,23 +106,15 @@ class Refusal:
 # ------------------------------------------------------------------ registries
 
 
-def register_marketing_veto(veto: MarketingVeto) -> MarketingVeto:
-    """Add a veto every marketing decision consults (registering twice has no effect)."""
-    if veto not in _VETOES:
-        _VETOES.append(veto)
-    return veto
-
-
-def unregister_marketing_veto(veto: MarketingVeto) -> None:
-    """Remove a veto (tests use this to clean up)."""
-    if veto in _VETOES:
-        _VETOES.remove(veto)
+#: The extension point a capability plugs a marketing veto into (its declaration's
+#: ``extensions``): ``veto(session, subject_id, channel) -> reason or None``.
+MARKETING_VETO: Final = "marketing_veto"
 
 
 def marketing_vetoes() -> tuple[MarketingVeto, ...]:
-    """Every registered veto; capabilities register theirs when their package is imported."""
-    load_all_models()  # imports every capability package, so their registrations have run
-    return tuple(_VETOES)
+    """Every veto the capabilities plug into ``marketing_veto`` (their declarations)."""
+    declared: tuple[MarketingVeto, ...] = capabilities.extensions(MARKETING_VETO)
+    return declared
 
 
 def allow_system_actor(actor_id: str, purposes: Iterable[Purpose]) -> None:
@@ -243,28 +235,15 @@ def authorise(
         )
         if DataCategory.PAYMENT_CARDS in wanted:
             uow.audit(
-                AuditAction.CARD_READ,
+                action_tag("card.read"),
                 Outcome.DENIED,
                 resource=resource,
                 purpose=known,
                 details={"reason": found.code},
             )
 
-    keep_only_refusal(uow, record)
+    uow.keep_only_refusal(record)
     raise PurposeRefused(f"Refused for {known or 'an unknown purpose'}: {found.reason}.")
-
-
-def keep_only_refusal(uow: UnitOfWork, record: Callable[[], object]) -> None:
-    """Discard the unit of work's changes, then write and commit the refusal ``record`` makes.
-
-    The refused request's work must not land, but its refusal must outlive the error that
-    ends the request. The session's objects are detached first (the work is over), so the
-    rollback expires nothing; then the refusal is written in a transaction of its own.
-    """
-    uow.session.expunge_all()
-    uow.session.rollback()
-    record()
-    uow.session.commit()
 
 
 def _actor_refusal(
@@ -328,7 +307,10 @@ def _staff_roles(uow: UnitOfWork) -> frozenset[Role]:
 
 
 def _account_ids(session: Session, subject_id: uuid.UUID) -> set[str]:
-    rows = session.scalars(select(Customer.id).where(Customer.subject_id == subject_id))
+    # The customer store's table by name: the purpose check sits below the capabilities
+    # that ask it, so it imports none of their models.
+    customers = Base.metadata.tables["customers"]
+    rows = session.scalars(select(customers.c.id).where(customers.c.subject_id == subject_id))
     return {str(row) for row in rows}
 
 

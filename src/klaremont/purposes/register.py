@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Final
 
 from klaremont.errors import ValidationFailed
 from klaremont.policy.model import DataCategory
-from klaremont.purposes import LawfulBasis, Purpose
-from klaremont.staff.permissions import Permission, permissions_of
+from klaremont.policy.purposes import LawfulBasis, Purpose
+from klaremont.staff.permissions import permissions_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -124,25 +124,27 @@ _SPECS = (
 #: The register itself: every purpose Klaremont processes personal data for.
 REGISTER: Final[Mapping[Purpose, PurposeSpec]] = MappingProxyType({s.purpose: s for s in _SPECS})
 
-#: The permission a role needs to read a category (``None``: no staff role reads it, e.g.
-#: password hashes, which only the sign-in check ever touches).
-CATEGORY_PERMISSION: Final[Mapping[DataCategory, Permission | None]] = MappingProxyType(
+#: The permission (``resource:action``) a role needs to read a category (``None``: no staff
+#: role reads it, e.g. password hashes, which only the sign-in check ever touches). Named by
+#: value, so the register depends on no capability; a permission no capability declares yet
+#: (incidents, wireless) is held by no role until its capability arrives.
+CATEGORY_PERMISSION: Final[Mapping[DataCategory, str | None]] = MappingProxyType(
     {
-        C.IDENTITY: Permission.CUSTOMERS_READ,
-        C.CONTACT: Permission.CUSTOMERS_READ,
-        C.ADDRESS: Permission.CUSTOMERS_READ,
-        C.ORDERS: Permission.ORDERS_READ,
-        C.INVOICES: Permission.INVOICES_READ,
-        C.PAYMENT_CARDS: Permission.CARDS_READ,
-        C.MARKETING_PREFERENCES: Permission.CONSENT_READ,
+        C.IDENTITY: "customers:read",
+        C.CONTACT: "customers:read",
+        C.ADDRESS: "customers:read",
+        C.ORDERS: "orders:read",
+        C.INVOICES: "invoices:read",
+        C.PAYMENT_CARDS: "cards:read",
+        C.MARKETING_PREFERENCES: "consent:read",
         C.ACCOUNT_PASSWORD: None,
-        C.SUPPORT_CONTACTS: Permission.CUSTOMERS_READ,
-        C.CONSENT_RECORDS: Permission.CONSENT_READ,
-        C.DATA_SUBJECT_REQUESTS: Permission.DSR_READ,
-        C.AUDIT_LOG: Permission.AUDIT_READ,
-        C.INCIDENT_RECORDS: Permission.INCIDENTS_READ,
-        C.STAFF_ACCOUNTS: Permission.STAFF_READ,
-        C.WIFI_CREDENTIALS: Permission.WIFI_MANAGE,
+        C.SUPPORT_CONTACTS: "customers:read",
+        C.CONSENT_RECORDS: "consent:read",
+        C.DATA_SUBJECT_REQUESTS: "dsr:read",
+        C.AUDIT_LOG: "audit:read",
+        C.INCIDENT_RECORDS: "incidents:read",
+        C.STAFF_ACCOUNTS: "staff:read",
+        C.WIFI_CREDENTIALS: "wifi:manage",
     }
 )
 

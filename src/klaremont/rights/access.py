@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
-from klaremont.customers.models import Subject
+from klaremont.db.subjects import Subject
+from klaremont.db.tags import Handling
 from klaremont.rights import art15
 from klaremont.rights.discovery import SubjectTable, subject_graph
-from klaremont.rights.tags import Handling
 
 if TYPE_CHECKING:
     from collections.abc import Callable

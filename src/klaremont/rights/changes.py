@@ -16,10 +16,11 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from klaremont.accuracy.models import ReviewChannel
-from klaremont.accuracy.service import record_rectification
-from klaremont.customers.models import Address, Customer, Subject
+from klaremont.customers.announcements import CustomerRectified
+from klaremont.customers.models import Address, Customer
+from klaremont.db.subjects import Subject
 from klaremont.errors import NotFound, ValidationFailed
+from klaremont.events import publish
 from klaremont.rights import service
 from klaremont.rights.events import RightsEvent, audit_rights, subject_resource
 from klaremont.rights.states import ObjectionScope, RequestKind
@@ -97,7 +98,12 @@ def rectify(
         changed.append(f"{correction.record}.{correction.field}")
     uow.session.flush()
     # DP-ACCURATE: a correction counts as a review of each account it touched
-    record_rectification(uow, accounts, channel=ReviewChannel.RIGHTS_REQUEST, fields=changed)
+    publish(
+        uow,
+        CustomerRectified(
+            customer_ids=tuple(sorted(accounts)), channel="rights_request", fields=tuple(changed)
+        ),
+    )
     audit_rights(
         uow,
         RightsEvent.RECTIFIED,

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from klaremont.clock import UK_TIME
 from klaremont.policy.period import Period
 
 if TYPE_CHECKING:
@@ -62,14 +61,6 @@ class Deadline:
     def is_overdue(self, today: date) -> bool:
         """True from the day after the deadline."""
         return today > self.due
-
-
-def uk_date(when: datetime) -> date:
-    """The UK calendar date of an aware instant."""
-    if when.tzinfo is None:
-        msg = "naive datetime refused: deadlines need an aware instant"
-        raise ValueError(msg)
-    return when.astimezone(UK_TIME).date()
 
 
 def add_months(day: date, months: int) -> date:

@@ -4,7 +4,7 @@ Every table whose ``subject_id`` column is a foreign key to ``data_subjects`` ho
 subject's rows directly (staff accounts carry a ``subject_id`` of their own, with no such
 key, and are not customers' data); every table
 with a foreign key to one of those (``order_lines`` -> ``orders``) holds them indirectly,
-and so on down. Tables tag themselves through ``Table.info`` (:mod:`klaremont.rights.tags`).
+and so on down. Tables tag themselves through ``Table.info`` (:mod:`klaremont.db.tags`).
 The deletion order is a topological sort of the foreign keys among these tables, children
 first, so one transaction can delete them all without breaking a constraint.
 """
@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 
 from klaremont.audit.redaction import key_is_forbidden
-from klaremont.customers.models import Subject
 from klaremont.db.base import Base
 from klaremont.db.registry import load_all_models
+from klaremont.db.subjects import Subject
+from klaremont.db.tags import DATA_CATEGORY, RIGHTS, Handling
 from klaremont.errors import ConfigurationError
-from klaremont.rights.tags import DATA_CATEGORY, RIGHTS, Handling
 
 if TYPE_CHECKING:
     import uuid

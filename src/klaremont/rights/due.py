@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from klaremont.clock import uk_date
 from klaremont.errors import ValidationFailed
-from klaremont.rights import deadlines, service
+from klaremont.rights import service
 from klaremont.rights.events import RightsEvent, audit_rights
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import OPEN, RequestState
@@ -59,7 +60,7 @@ def due_report(uow: UnitOfWork, within_days: int = DUE_SOON_DAYS) -> DueReport:
     """Overdue and due-soon requests, soonest first (paused ones listed apart)."""
     if not 0 <= within_days <= 366:  # noqa: PLR2004 - a year
         raise ValidationFailed.single("within_days", "0 to 366 days")
-    today = deadlines.uk_date(uow.clock.now())
+    today = uk_date(uow.clock.now())
     horizon = today + timedelta(days=within_days)
     rows = uow.session.scalars(
         select(RightsRequest)

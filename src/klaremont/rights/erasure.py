@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from klaremont.audit.events import Outcome
-from klaremont.customers.models import Subject
+from klaremont.db.subjects import Subject
 from klaremont.errors import Conflict, ValidationFailed
 from klaremont.mail.models import MailStatus, OutboxMessage
 from klaremont.rights import ledger, service

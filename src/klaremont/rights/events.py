@@ -10,7 +10,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from klaremont.audit.events import AuditAction, Outcome
+from klaremont.audit.events import ActionTag, AuditAction, Outcome
+from klaremont.consent.actions import ConsentAction
+from klaremont.crypto.actions import KeyAction
+from klaremont.customers.actions import CustomerAction
+from klaremont.rights.actions import RightsAction
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -46,26 +50,26 @@ class RightsEvent(StrEnum):
 
 
 #: The catalogue tag of each event (closest existing member where none is dedicated).
-ACTION_OF: dict[RightsEvent, AuditAction] = {
-    RightsEvent.CREATED: AuditAction.DSR_CREATE,
-    RightsEvent.DUPLICATE_REFUSED: AuditAction.DSR_REFUSE,
-    RightsEvent.CHALLENGE_SENT: AuditAction.DSR_VERIFY,
-    RightsEvent.VERIFIED: AuditAction.DSR_VERIFY,
-    RightsEvent.VERIFY_FAILED: AuditAction.DSR_VERIFY,
-    RightsEvent.STARTED: AuditAction.DSR_FULFIL,
-    RightsEvent.FULFILLED: AuditAction.DSR_FULFIL,
-    RightsEvent.REFUSED: AuditAction.DSR_REFUSE,
-    RightsEvent.EXTENDED: AuditAction.DSR_EXTEND,
-    RightsEvent.EXPORT_READ: AuditAction.PERSONAL_DATA_READ,
-    RightsEvent.TRANSMITTED: AuditAction.DSR_FULFIL,
-    RightsEvent.RECTIFIED: AuditAction.PERSONAL_DATA_UPDATE,
-    RightsEvent.RESTRICTED: AuditAction.PERSONAL_DATA_UPDATE,
-    RightsEvent.RESTRICTION_LIFTED: AuditAction.PERSONAL_DATA_UPDATE,
-    RightsEvent.MARKETING_OBJECTION: AuditAction.CONSENT_CHANGE,
-    RightsEvent.ERASED: AuditAction.PERSONAL_DATA_DELETE,
-    RightsEvent.ERASURE_REFUSED: AuditAction.DSR_REFUSE,
-    RightsEvent.KEY_SHREDDED: AuditAction.SUBJECT_SHRED,
-    RightsEvent.LEDGER_REAPPLIED: AuditAction.PERSONAL_DATA_DELETE,
+ACTION_OF: dict[RightsEvent, ActionTag] = {
+    RightsEvent.CREATED: RightsAction.DSR_CREATE,
+    RightsEvent.DUPLICATE_REFUSED: RightsAction.DSR_REFUSE,
+    RightsEvent.CHALLENGE_SENT: RightsAction.DSR_VERIFY,
+    RightsEvent.VERIFIED: RightsAction.DSR_VERIFY,
+    RightsEvent.VERIFY_FAILED: RightsAction.DSR_VERIFY,
+    RightsEvent.STARTED: RightsAction.DSR_FULFIL,
+    RightsEvent.FULFILLED: RightsAction.DSR_FULFIL,
+    RightsEvent.REFUSED: RightsAction.DSR_REFUSE,
+    RightsEvent.EXTENDED: RightsAction.DSR_EXTEND,
+    RightsEvent.EXPORT_READ: CustomerAction.PERSONAL_DATA_READ,
+    RightsEvent.TRANSMITTED: RightsAction.DSR_FULFIL,
+    RightsEvent.RECTIFIED: CustomerAction.PERSONAL_DATA_UPDATE,
+    RightsEvent.RESTRICTED: CustomerAction.PERSONAL_DATA_UPDATE,
+    RightsEvent.RESTRICTION_LIFTED: CustomerAction.PERSONAL_DATA_UPDATE,
+    RightsEvent.MARKETING_OBJECTION: ConsentAction.CONSENT_CHANGE,
+    RightsEvent.ERASED: CustomerAction.PERSONAL_DATA_DELETE,
+    RightsEvent.ERASURE_REFUSED: RightsAction.DSR_REFUSE,
+    RightsEvent.KEY_SHREDDED: KeyAction.SUBJECT_SHRED,
+    RightsEvent.LEDGER_REAPPLIED: CustomerAction.PERSONAL_DATA_DELETE,
     RightsEvent.DUE_ALERT: AuditAction.POLICY_CHECK,
 }
 

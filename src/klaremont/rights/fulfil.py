@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from klaremont.errors import ValidationFailed
 from klaremont.rights import access, changes, delivery, portability, service
 from klaremont.rights.events import RightsEvent, audit_rights, request_resource
-from klaremont.rights.intake import object_to_marketing
 from klaremont.rights.models import Transmission
+from klaremont.rights.objection import object_to_marketing
 from klaremont.rights.states import ObjectionScope, RequestKind
 from klaremont.rights.transmit import transmitter_for
 

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from klaremont.customers.models import Customer, Subject
+from klaremont.customers.models import Customer
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.rights import service
-from klaremont.rights.events import RightsEvent, audit_rights, subject_resource
+from klaremont.rights.fulfil import fulfil
 from klaremont.rights.identity import account_address, check_code
 from klaremont.rights.models import RightsRequest
+from klaremont.rights.objection import object_to_marketing
 from klaremont.rights.ports import outbox_for, received_mail
 from klaremont.rights.states import (
     IdentityMethod,
@@ -65,24 +66,6 @@ def _own_customer(uow: UnitOfWork, who: CustomerIdentity) -> Customer:
     return customer
 
 
-def object_to_marketing(uow: UnitOfWork, subject_id: uuid.UUID) -> bool:
-    """Switch marketing and profiling off for the person now; False if it already was."""
-    subject = uow.session.get(Subject, subject_id)
-    if subject is None:
-        raise NotFound("no such person")
-    if subject.marketing_objection_at is not None:
-        return False
-    subject.marketing_objection_at = uow.clock.now()
-    uow.session.flush()
-    audit_rights(
-        uow,
-        RightsEvent.MARKETING_OBJECTION,
-        resource=subject_resource(subject_id),
-        details={"marketing": "off", "profiling": "off"},
-    )
-    return True
-
-
 def _acknowledge(uow: UnitOfWork, request: RightsRequest) -> None:
     try:
         address = account_address(uow, request)
@@ -118,8 +101,6 @@ def submit_signed_in(
     service.mark_verified(uow, request, IdentityMethod.SIGNED_IN)
     _acknowledge(uow, request)
     if kind is RequestKind.OBJECTION and scope is ObjectionScope.MARKETING:
-        from klaremont.rights.fulfil import fulfil  # noqa: PLC0415 - fulfil imports intake
-
         fulfil(uow, request.id)
     return request
 

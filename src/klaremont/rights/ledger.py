@@ -25,7 +25,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import sessionmaker
 
 from klaremont.crypto.keystore_models import SubjectKey
-from klaremont.customers.models import Subject
+from klaremont.db.subjects import Subject
 from klaremont.rights.models import ErasureLedger
 
 if TYPE_CHECKING:

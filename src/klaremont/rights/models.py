@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import (
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -25,10 +22,12 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from klaremont.crypto.fields import SealedMixin, sealed
 from klaremont.db.base import Base, IdMixin
+from klaremont.db.columns import enum_column
+from klaremont.db.tags import DATA_CATEGORY, RIGHTS, Handling
 from klaremont.rights.states import (
     IdentityMethod,
     IntakeChannel,
@@ -36,21 +35,8 @@ from klaremont.rights.states import (
     RequestKind,
     RequestState,
 )
-from klaremont.rights.tags import DATA_CATEGORY, RIGHTS, Handling
 
 REASON_MAX = 500
-
-
-def _values(enum: type[StrEnum]) -> list[str]:
-    return [member.value for member in enum]
-
-
-def enum_column(enum: type[StrEnum], length: int, *, nullable: bool = False) -> MappedColumn[Any]:
-    """A VARCHAR holding the member's value, read back as the enum member."""
-    kind = Enum(
-        enum, native_enum=False, length=length, values_callable=_values, validate_strings=True
-    )
-    return mapped_column(kind, nullable=nullable)
 
 
 DSR_CATEGORY = "data_subject_requests"

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from klaremont.audit.events import Outcome
-from klaremont.customers.models import Subject
+from klaremont.clock import uk_date
+from klaremont.db.subjects import Subject
 from klaremont.errors import Conflict, NotFound, ValidationFailed
 from klaremont.rights import deadlines
 from klaremont.rights.events import RightsEvent, audit_rights, request_resource
@@ -133,10 +134,10 @@ def deadline_of(
     uow: UnitOfWork, request: RightsRequest, today: date | None = None
 ) -> deadlines.Deadline:
     """The request's deadline as of ``today`` (an open identity pause counts up to today)."""
-    today = today or deadlines.uk_date(uow.clock.now())
+    today = today or uk_date(uow.clock.now())
     paused = request.paused_days
     if request.pause_started_at is not None:
-        paused += deadlines.Pause(deadlines.uk_date(request.pause_started_at)).days(today)
+        paused += deadlines.Pause(uk_date(request.pause_started_at)).days(today)
     return deadlines.for_policy(
         uow.policy.dsr,
         request.received_on,
@@ -212,7 +213,7 @@ def create(
     if len(text) > DETAILS_MAX:
         raise ValidationFailed.single("details", f"at most {DETAILS_MAX} characters in all")
     now = uow.clock.now()
-    received_on = deadlines.uk_date(now)
+    received_on = uk_date(now)
     deadline = deadlines.for_policy(uow.policy.dsr, received_on)
     request = RightsRequest(
         subject_id=subject_id,
@@ -299,8 +300,8 @@ def mark_verified(uow: UnitOfWork, request: RightsRequest, method: IdentityMetho
     """Identity confirmed: end the pause, move the deadline by the paused days, and verify."""
     now = uow.clock.now()
     if request.pause_started_at is not None:
-        pause = deadlines.Pause(deadlines.uk_date(request.pause_started_at), deadlines.uk_date(now))
-        request.paused_days += pause.days(deadlines.uk_date(now))
+        pause = deadlines.Pause(uk_date(request.pause_started_at), uk_date(now))
+        request.paused_days += pause.days(uk_date(now))
         request.pause_started_at = None
     request.verified_at = now
     request.identity_method = method
@@ -357,7 +358,7 @@ def extend(uow: UnitOfWork, request: RightsRequest, months: int, reason: str) ->
         raise ValidationFailed.single("months", f"an extension is 1 to {limit} months")
     if request.state not in {RequestState.VERIFIED, RequestState.IN_PROGRESS}:
         check_transition(request.state, RequestState.EXTENDED)
-    today = deadlines.uk_date(uow.clock.now())
+    today = uk_date(uow.clock.now())
     deadline = deadline_of(uow, request, today)
     if today > deadline.extension_notice_by:
         raise Conflict(

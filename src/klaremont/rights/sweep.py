@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import delete, or_, select, text, update
 
 from klaremont.db.engine import is_sqlite
+from klaremont.db.tags import Handling
 from klaremont.policy.model import DataCategory
 from klaremont.rights.discovery import SUBJECT_COLUMN, SubjectGraph, subject_graph
-from klaremont.rights.tags import Handling
 
 if TYPE_CHECKING:
     import uuid

@@ -4,5 +4,5 @@ Services (no FastAPI or Typer): ``service_accounts``, ``service_passwords``,
 ``service_authn`` (the one password check), ``service_sessions``, ``service_mfa``,
 ``service_remote``, ``service_lifecycle``, ``service_review``; the scheduled sweep in
 ``jobs``; offboarding hooks in ``hooks``. The web gate every router uses is
-``klaremont.staff.guard.require``.
+``klaremont.staff.web.guard.require``.
 """

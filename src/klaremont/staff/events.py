@@ -11,7 +11,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from klaremont.audit.events import Actor, AuditAction, Outcome
+from klaremont.audit.events import ActionTag, Actor, AuditAction, Outcome
+from klaremont.staff.actions import StaffAction
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -54,32 +55,32 @@ class StaffEvent(StrEnum):
 
 
 #: The catalogue tag of each event.
-ACTION_OF: dict[StaffEvent, AuditAction] = {
-    StaffEvent.LOGIN: AuditAction.AUTH_LOGIN,
-    StaffEvent.LOGOUT: AuditAction.AUTH_LOGOUT,
-    StaffEvent.REAUTHENTICATED: AuditAction.AUTH_REAUTH,
-    StaffEvent.LOCKED: AuditAction.AUTH_LOCKOUT,
-    StaffEvent.UNLOCKED: AuditAction.AUTH_UNLOCK,
-    StaffEvent.PASSWORD_CHANGED: AuditAction.PASSWORD_CHANGE,
-    StaffEvent.PASSWORD_RESET: AuditAction.PASSWORD_RESET,
-    StaffEvent.MFA_ENROLLED: AuditAction.MFA_ENROL,
-    StaffEvent.MFA_RESET: AuditAction.MFA_RESET,
-    StaffEvent.MFA_RECOVERY_USED: AuditAction.MFA_RECOVERY_USE,
-    StaffEvent.CREATED: AuditAction.STAFF_CREATE,
-    StaffEvent.MAINTENANCE_CREATED: AuditAction.MAINTENANCE_CREATE,
-    StaffEvent.UPDATED: AuditAction.STAFF_UPDATE,
-    StaffEvent.DISABLED: AuditAction.STAFF_DISABLE,
-    StaffEvent.ENABLED: AuditAction.STAFF_ENABLE,
-    StaffEvent.OFFBOARDED: AuditAction.STAFF_OFFBOARD,
-    StaffEvent.ROLE_GRANTED: AuditAction.ROLE_GRANT,
-    StaffEvent.ROLE_REVOKED: AuditAction.ROLE_REVOKE,
-    StaffEvent.REMOTE_REQUESTED: AuditAction.REMOTE_REQUEST,
-    StaffEvent.REMOTE_APPROVED: AuditAction.REMOTE_GRANT,
-    StaffEvent.REMOTE_REVOKED: AuditAction.REMOTE_REVOKE,
-    StaffEvent.API_CREDENTIAL_CREATED: AuditAction.API_TOKEN_CREATE,
-    StaffEvent.API_CREDENTIAL_REVOKED: AuditAction.API_TOKEN_REVOKE,
-    StaffEvent.REVIEW_EXPORTED: AuditAction.ACCESS_REVIEW_EXPORT,
-    StaffEvent.REVIEW_SIGNED: AuditAction.ACCESS_REVIEW_SIGNOFF,
+ACTION_OF: dict[StaffEvent, ActionTag] = {
+    StaffEvent.LOGIN: StaffAction.AUTH_LOGIN,
+    StaffEvent.LOGOUT: StaffAction.AUTH_LOGOUT,
+    StaffEvent.REAUTHENTICATED: StaffAction.AUTH_REAUTH,
+    StaffEvent.LOCKED: StaffAction.AUTH_LOCKOUT,
+    StaffEvent.UNLOCKED: StaffAction.AUTH_UNLOCK,
+    StaffEvent.PASSWORD_CHANGED: StaffAction.PASSWORD_CHANGE,
+    StaffEvent.PASSWORD_RESET: StaffAction.PASSWORD_RESET,
+    StaffEvent.MFA_ENROLLED: StaffAction.MFA_ENROL,
+    StaffEvent.MFA_RESET: StaffAction.MFA_RESET,
+    StaffEvent.MFA_RECOVERY_USED: StaffAction.MFA_RECOVERY_USE,
+    StaffEvent.CREATED: StaffAction.STAFF_CREATE,
+    StaffEvent.MAINTENANCE_CREATED: StaffAction.MAINTENANCE_CREATE,
+    StaffEvent.UPDATED: StaffAction.STAFF_UPDATE,
+    StaffEvent.DISABLED: StaffAction.STAFF_DISABLE,
+    StaffEvent.ENABLED: StaffAction.STAFF_ENABLE,
+    StaffEvent.OFFBOARDED: StaffAction.STAFF_OFFBOARD,
+    StaffEvent.ROLE_GRANTED: StaffAction.ROLE_GRANT,
+    StaffEvent.ROLE_REVOKED: StaffAction.ROLE_REVOKE,
+    StaffEvent.REMOTE_REQUESTED: StaffAction.REMOTE_REQUEST,
+    StaffEvent.REMOTE_APPROVED: StaffAction.REMOTE_GRANT,
+    StaffEvent.REMOTE_REVOKED: StaffAction.REMOTE_REVOKE,
+    StaffEvent.API_CREDENTIAL_CREATED: StaffAction.API_TOKEN_CREATE,
+    StaffEvent.API_CREDENTIAL_REVOKED: StaffAction.API_TOKEN_REVOKE,
+    StaffEvent.REVIEW_EXPORTED: StaffAction.ACCESS_REVIEW_EXPORT,
+    StaffEvent.REVIEW_SIGNED: StaffAction.ACCESS_REVIEW_SIGNOFF,
     StaffEvent.PERMISSION_DENIED: AuditAction.PERMISSION_DENIED,
 }
 

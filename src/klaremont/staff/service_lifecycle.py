@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete
 
 from klaremont.errors import Conflict, PermissionDenied, ValidationFailed
+from klaremont.events import publish
 from klaremont.staff import service_mfa, service_remote
+from klaremont.staff.announcements import StaffLeft
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.hashing import UNUSABLE
-from klaremont.staff.hooks import run_offboarding_hooks
 from klaremont.staff.models import AccountKind, AccountStatus, StaffAccount, StaffRole
 from klaremont.staff.permissions import Role
 from klaremont.staff.service_accounts import (
@@ -132,7 +133,7 @@ def offboard(
         .where(StaffRole.account_id == account.id)
         .execution_options(synchronize_session="fetch")
     )
-    hooks = run_offboarding_hooks(uow, account)
+    hooks = publish(uow, StaffLeft(account_id=account.id, username=account.username))
     report = OffboardReport(sessions, tokens, grants, mfa, roles, hooks)
     audit_staff(
         uow,

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from klaremont.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.models import AccountStatus, RemoteGrant, StaffAccount
-from klaremont.staff.permissions import Permission
+from klaremont.staff.permissions import Permission, StaffPermission
 from klaremont.staff.text import plain_text
 
 if TYPE_CHECKING:
@@ -79,7 +79,9 @@ def approve_grant(
         grant.manager_approved_by = approver.id
         grant.manager_approved_at = now
         slot = "line_manager"
-    elif Permission.REMOTE_APPROVE in approver_permissions and grant.techops_approved_by is None:
+    elif (
+        StaffPermission.REMOTE_APPROVE in approver_permissions and grant.techops_approved_by is None
+    ):
         grant.techops_approved_by = approver.id
         grant.techops_approved_at = now
         slot = "technical_operations"
@@ -187,7 +189,8 @@ def pending_for(
         grantee = uow.session.get(StaffAccount, grant.account_id)
         as_manager = grantee is not None and grantee.line_manager_id == approver.id
         if (as_manager and grant.manager_approved_by is None) or (
-            Permission.REMOTE_APPROVE in approver_permissions and grant.techops_approved_by is None
+            StaffPermission.REMOTE_APPROVE in approver_permissions
+            and grant.techops_approved_by is None
         ):
             waiting.append(grant)
     return waiting

@@ -3,34 +3,33 @@
 from __future__ import annotations
 
 import gc
-import importlib
-import pkgutil
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import klaremont
-from klaremont.cards import asgi as cards_asgi
+from klaremont import capabilities
 from klaremont.platform import Platform
-from klaremont.web import api, pages, problems
+from klaremont.web import card_guard, health, problems
 from klaremont.web.middleware import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 def discover_routers() -> list[APIRouter]:
-    """Every ``router`` in ``klaremont.web.api.*`` and ``klaremont.web.pages.*``.
+    """The platform's own routes (health), then every router the capabilities declare.
 
-    A new capability adds a module; nothing central changes.
+    A new capability names its routers in its declaration; nothing central changes.
     """
-    routers: list[APIRouter] = []
-    for package in (api, pages):
-        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-            module = importlib.import_module(f"{package.__name__}.{info.name}")
-            router = getattr(module, "router", None)
-            if isinstance(router, APIRouter):
-                routers.append(router)
+    routers: list[APIRouter] = [health.router]
+    for declared in capabilities.capabilities():
+        for reference in declared.routers:
+            router = capabilities.resolve(reference)
+            if not isinstance(router, APIRouter):
+                msg = f"capability {declared.name!r}: {reference} is not an APIRouter"
+                raise TypeError(msg)
+            routers.append(router)
     return routers
 
 
@@ -67,7 +66,7 @@ def create_app(platform: Platform) -> FastAPI:
         include_flat(app, router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Card data guard inside the security middleware, so its refusals carry the headers.
-    cards_asgi.install(app)
+    card_guard.install(app)
     app.add_middleware(SecurityMiddleware, hsts=platform.settings.public_url.startswith("https://"))
     return app
 

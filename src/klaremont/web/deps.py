@@ -100,7 +100,7 @@ async def committed(uow: UnitOfWork, work: Callable[[], T], /, *, read: bool = F
     """Run the deferred access checks, then ``work()``, then commit: one thread-pool job.
 
     For ``async def`` routes whose permission dependency defers its check to the unit of
-    work (:func:`klaremont.staff.guard.require_in_unit`): authentication, authorisation,
+    work (:func:`klaremont.staff.web.guard.require_in_unit`): authentication, authorisation,
     the service call and the commit share one trip to the thread pool instead of two. The
     audit event of a read or a change is durable before the answer leaves, the audit
     chain's lock is released in the thread that took it, and the response model is then
@@ -125,3 +125,9 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 # scope="function": the transaction commits before the response is sent, so a client never
 # acts on an answer whose change is not yet saved (and a failed commit becomes a 500).
 UowDep = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+
+
+def finish(uow: UnitOfWork) -> None:
+    """Commit now, in a synchronous route: the answer must not go out before the change it
+    reports is durable (``async def`` routes use :func:`committed`)."""
+    uow.session.commit()

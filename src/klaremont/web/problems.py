@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
 from klaremont.web.deps import settle_deferred_checks
-from klaremont.web.pages.render import render
+from klaremont.web.render import render
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://klaremont.example/problems/"

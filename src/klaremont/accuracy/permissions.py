@@ -1,0 +1,15 @@
+"""Accuracy review permissions.
+
+Declared in the capability's front door (``permissions``), with the roles that hold them
+(``grants``); a permission is named ``resource:action``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AccuracyPermission(StrEnum):
+    """Accuracy review permissions."""
+
+    ACCURACY_REVIEW = "accuracy:review"

@@ -1,0 +1,1 @@
+"""Web adapters of the accuracy capability (routers and pages; thin)."""

@@ -1,0 +1,26 @@
+"""The audit capability's front door: everything it contributes to the platform."""
+
+from __future__ import annotations
+
+from klaremont.audit.events import AuditAction
+from klaremont.audit.permissions import AuditPermission
+from klaremont.capabilities import Capability
+from klaremont.staff.permissions import Role
+
+CAPABILITY = Capability(
+    name="audit",
+    summary=(
+        "The tamper-evident audit log: hash chain, signed checkpoints, verification and reading."
+    ),
+    models=("klaremont.audit.models",),
+    routers=("klaremont.audit.web.api:router",),
+    cli="klaremont.audit.cli:app",
+    audit_actions=AuditAction,
+    permissions=AuditPermission,
+    grants={
+        Role.DPO: frozenset({AuditPermission.AUDIT_READ}),
+        Role.ISO: frozenset({AuditPermission.AUDIT_READ, AuditPermission.AUDIT_VERIFY}),
+        Role.DIRECTOR: frozenset({AuditPermission.AUDIT_READ}),
+    },
+    data=frozenset({AuditPermission.AUDIT_READ}),
+)

@@ -1,0 +1,1 @@
+"""Web adapters of the audit capability (routers and pages; thin)."""

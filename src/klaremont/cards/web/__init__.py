@@ -1,0 +1,1 @@
+"""Web adapters of the cards capability (routers and pages; thin)."""

@@ -1,0 +1,1 @@
+"""Web adapters of the consent capability (routers and pages; thin)."""

@@ -1,0 +1,1 @@
+"""Web adapters of the customers capability (routers and pages; thin)."""

@@ -1,0 +1,14 @@
+"""The privacy capability's front door: everything it contributes to the platform."""
+
+from __future__ import annotations
+
+from klaremont.capabilities import Capability
+
+CAPABILITY = Capability(
+    name="privacy",
+    summary="The customers' privacy centre: sign-in, my data, requests, marketing and cookies.",
+    models=("klaremont.privacy.models",),
+    routers=("klaremont.privacy.web:router", "klaremont.privacy.web.details:router"),
+    cli="klaremont.privacy.cli:app",
+    checks=("klaremont.privacy.checks",),
+)

@@ -1,0 +1,1 @@
+"""Web adapters of the rights capability (routers and pages; thin)."""

@@ -1,0 +1,27 @@
+"""What the staff capability announces to the others (``klaremont.events``).
+
+:class:`StaffLeft` is published inside the offboarding transaction (IS-AC-LEAVER): a
+capability that gives staff something outside this package (the wireless network's MAC
+allow-list, for instance) subscribes in its declaration and revokes it there, so the
+leaver loses everything at once or nothing at all. One subscriber that fails is rolled back
+to its savepoint and reported as ``failed: <error type>`` in the offboarding audit event
+(for the ISO to follow up) while everything else is still revoked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import ClassVar
+
+from klaremont.events import DomainEvent
+
+
+@dataclass(frozen=True, slots=True)
+class StaffLeft(DomainEvent):
+    """A staff member was offboarded: sessions, credentials, grants and roles are gone."""
+
+    tolerate_failures: ClassVar[bool] = True
+
+    account_id: uuid.UUID
+    username: str

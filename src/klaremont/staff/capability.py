@@ -1,0 +1,80 @@
+"""The staff capability's front door: everything it contributes to the platform."""
+
+from __future__ import annotations
+
+from klaremont.capabilities import Capability, NavEntry
+from klaremont.staff.actions import StaffAction
+from klaremont.staff.permissions import Role, StaffPermission
+
+CAPABILITY = Capability(
+    name="staff",
+    summary=(
+        "Staff identity and access: accounts, passwords, lockout, MFA, roles, sessions, "
+        "remote access, leavers, reviews."
+    ),
+    models=("klaremont.staff.models",),
+    routers=(
+        "klaremont.staff.web.auth_api:router",
+        "klaremont.staff.web.api:router",
+        "klaremont.staff.web.pages:router",
+        "klaremont.staff.web.review_pages:router",
+    ),
+    cli="klaremont.staff.cli:app",
+    audit_actions=StaffAction,
+    permissions=StaffPermission,
+    grants={
+        Role.DPO: frozenset({StaffPermission.STAFF_READ}),
+        Role.ISO: frozenset(
+            {
+                StaffPermission.STAFF_READ,
+                StaffPermission.STAFF_CREATE,
+                StaffPermission.STAFF_UPDATE,
+                StaffPermission.STAFF_ROLES,
+                StaffPermission.STAFF_VETTING,
+                StaffPermission.STAFF_OFFBOARD,
+                StaffPermission.STAFF_UNLOCK,
+                StaffPermission.STAFF_RESET_PASSWORD,
+                StaffPermission.STAFF_MAINTENANCE,
+                StaffPermission.STAFF_REVIEW,
+                StaffPermission.STAFF_REVIEW_SIGNOFF,
+                StaffPermission.REMOTE_REVOKE,
+            }
+        ),
+        Role.DIRECTOR: frozenset({StaffPermission.STAFF_READ, StaffPermission.STAFF_REVIEW}),
+        Role.TECHNICAL_OPERATIONS: frozenset(
+            {
+                StaffPermission.STAFF_READ,
+                StaffPermission.STAFF_UNLOCK,
+                StaffPermission.STAFF_MAINTENANCE,
+                StaffPermission.REMOTE_APPROVE,
+                StaffPermission.REMOTE_REVOKE,
+            }
+        ),
+        Role.MAINTENANCE: frozenset({StaffPermission.MAINTENANCE_PERFORM}),
+    },
+    data=frozenset({StaffPermission.STAFF_READ}),
+    sensitive=frozenset(
+        {
+            StaffPermission.STAFF_CREATE,
+            StaffPermission.STAFF_UPDATE,
+            StaffPermission.STAFF_ROLES,
+            StaffPermission.STAFF_OFFBOARD,
+            StaffPermission.STAFF_UNLOCK,
+            StaffPermission.STAFF_RESET_PASSWORD,
+            StaffPermission.STAFF_MAINTENANCE,
+            StaffPermission.STAFF_REVIEW_SIGNOFF,
+            StaffPermission.REMOTE_APPROVE,
+            StaffPermission.REMOTE_REVOKE,
+        }
+    ),
+    checks=("klaremont.staff.checks",),
+    demo="klaremont.staff.demo_data",
+    nav=(
+        NavEntry("Home", "/staff/", None, order=0),
+        NavEntry("Password", "/staff/password", None, order=90),
+        NavEntry("Authenticator", "/staff/mfa", None, order=91),
+        NavEntry("Access review", "/staff/access-review", StaffPermission.STAFF_REVIEW, order=30),
+    ),
+    extensions=(("request_actor", "klaremont.staff.web.guard:request_actor"),),
+    templates="templates",
+)

@@ -1,0 +1,1 @@
+"""Web adapters of the staff capability (routers and pages; thin)."""

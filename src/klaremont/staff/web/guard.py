@@ -1,0 +1,401 @@
+"""The one authorisation gate for API routes and pages: ``Depends(require(Permission.X))``.
+
+This is the web adapter of staff access control (it imports FastAPI; services do not).
+``require(...)`` authenticates the request -- the ``klaremont_staff`` session cookie or a
+bearer API token -- then, in order:
+
+* remote requests (outside ``settings.office_networks``) need TLS, a session or token
+  made with a second factor, and a remote-access grant that is active right now
+  (IS-RA-2FA, IS-RA-CRYPTO);
+* cookie-authenticated unsafe requests need the session's anti-forgery token, in the
+  ``X-CSRF-Token`` header or a ``csrf_token`` form field;
+* a session that must change its password reaches only routes that allow it
+  (every other route: 403 ``password-change-required``, IS-PW-60);
+* every named permission must be held; a refusal is audited as ``authz.denied``
+  (IS-USE-SCAN) and committed before the 403 goes out;
+* sensitive permissions need a password entered in the last few minutes.
+
+It sets ``uow.actor`` and ``request.state.actor`` to the staff member. Each route's
+:class:`AccessRule` is readable from its dependencies (:func:`access_rule_of`), which is
+how the permission-matrix test walks every route of the app.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+
+from klaremont.audit.events import Actor, ActorType, Outcome
+from klaremont.errors import AuthenticationRequired, KlaremontError, PermissionDenied
+from klaremont.staff import service_remote
+from klaremont.staff.errors import (
+    CsrfRejected,
+    PasswordChangeRequired,
+    ReauthenticationRequired,
+    RemoteAccessRefused,
+    SessionEnded,
+)
+from klaremont.staff.events import StaffEvent, audit_staff
+from klaremont.staff.models import StaffAccount
+from klaremont.staff.network import is_remote
+from klaremont.staff.permissions import Permission, Role, permissions_of, sensitive_permissions
+from klaremont.staff.service_sessions import (
+    TokenUse,
+    csrf_matches,
+    csrf_token_for,
+    is_fresh,
+    resolve_api_token,
+    resolve_session,
+)
+from klaremont.web.deps import UowDep, client_origin
+
+if TYPE_CHECKING:
+    from fastapi.routing import APIRoute
+
+    from klaremont.platform import UnitOfWork
+    from klaremont.staff.models import StaffSession
+
+SESSION_COOKIE = "klaremont_staff"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """What a route demands: public, or a signed-in staff member with these permissions."""
+
+    permissions: frozenset[Permission] = frozenset()
+    public: bool = False
+    allow_password_change: bool = False
+    page: bool = False
+
+    @property
+    def sensitive(self) -> bool:
+        """True when a recent password entry is needed."""
+        return bool(self.permissions & sensitive_permissions())
+
+
+@dataclass
+class StaffPrincipal:
+    """The signed-in staff member of this request.
+
+    ``account`` is the ORM row: a console session has it loaded already; for a bearer
+    token, which is checked from plain columns, it is loaded on first use (most API
+    routes never need it).
+    """
+
+    account_id: uuid.UUID
+    username: str
+    roles: frozenset[Role]
+    permissions: frozenset[Permission]
+    remote: bool
+    session: StaffSession | None = None
+    token: TokenUse | None = None
+    session_key: str | None = field(default=None, repr=False)
+    csrf_token: str | None = field(default=None, repr=False)
+    load_account: Callable[[], StaffAccount | None] | None = field(default=None, repr=False)
+    loaded: StaffAccount | None = field(default=None, repr=False)
+
+    @property
+    def account(self) -> StaffAccount:
+        """The staff member's account row."""
+        if self.loaded is None:
+            found = self.load_account() if self.load_account is not None else None
+            if found is None:
+                raise SessionEnded("Your account is no longer available.")
+            self.loaded = found
+        return self.loaded
+
+    @property
+    def actor(self) -> Actor:
+        """The audit actor."""
+        return Actor(ActorType.STAFF, str(self.account_id), self.username)
+
+    @property
+    def must_change_password(self) -> bool:
+        """True when the session may do nothing but change its password."""
+        return self.session is not None and self.session.must_change_password
+
+
+async def presented_csrf(request: Request) -> str | None:
+    """The anti-forgery token sent with an unsafe request (header, or form field)."""
+    if request.method in SAFE_METHODS:
+        return None
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    if request.headers.get("content-type", "").startswith(_FORM_TYPES):
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def authenticate_request(request: Request, uow: UnitOfWork) -> StaffPrincipal:
+    """Who is calling; raises :class:`AuthenticationRequired` or :class:`RemoteAccessRefused`."""
+    remote = is_remote(client_origin(request), uow.platform.settings.office_networks)
+    token_text = _bearer(request)
+    if token_text is not None:
+        token, roles = resolve_api_token(uow, token_text)
+        principal = StaffPrincipal(
+            account_id=token.account_id,
+            username=token.username,
+            roles=roles,
+            permissions=permissions_of(roles),
+            remote=remote,
+            token=token,
+            load_account=lambda: uow.session.get(StaffAccount, token.account_id),
+        )
+        if remote and not (token.mfa and _granted(uow, token.account_id, request)):
+            raise RemoteAccessRefused(
+                "Remote use of an API token needs an approved remote-access grant and a token "
+                "issued with a second factor."
+            )
+        return principal
+    key = request.cookies.get(SESSION_COOKIE)
+    if not key:
+        raise AuthenticationRequired("Sign in to the staff console first.")
+    session, account, roles = resolve_session(uow, key)
+    if remote and not (session.mfa and session.remote and _granted(uow, account.id, request)):
+        raise SessionEnded("Remote access needs a sign-in with your authenticator code.")
+    principal = _principal(account, roles, remote)
+    principal.session = session
+    principal.session_key = key
+    principal.csrf_token = csrf_token_for(uow, key)
+    return principal
+
+
+def _granted(uow: UnitOfWork, account_id: uuid.UUID, request: Request) -> bool:
+    return (
+        request.url.scheme == "https" and service_remote.active_grant(uow, account_id) is not None
+    )
+
+
+def _principal(account: StaffAccount, roles: frozenset[Role], remote: bool) -> StaffPrincipal:
+    return StaffPrincipal(
+        account_id=account.id,
+        username=account.username,
+        roles=roles,
+        permissions=permissions_of(roles),
+        remote=remote,
+        loaded=account,
+    )
+
+
+def deny(
+    uow: UnitOfWork,
+    request: Request,
+    principal: StaffPrincipal,
+    error: KlaremontError,
+    **details: Any,
+) -> None:
+    """Audit a refusal as ``authz.denied`` and commit it, so the 403 cannot roll it back."""
+    account = principal.account
+    uow.keep_only_refusal(
+        lambda: audit_staff(
+            uow,
+            StaffEvent.PERMISSION_DENIED,
+            account,
+            outcome=Outcome.DENIED,
+            resource=f"route:{request.method} {request.url.path}"[:255],
+            details={"code": error.code, **details},
+        )
+    )
+    raise error
+
+
+class Require:
+    """A FastAPI dependency enforcing one :class:`AccessRule`; build it with :func:`require`."""
+
+    def __init__(self, rule: AccessRule) -> None:
+        self.rule = rule
+
+    def __repr__(self) -> str:
+        names = ", ".join(sorted(p.value for p in self.rule.permissions)) or "signed-in"
+        return f"require({names})"
+
+    def __call__(
+        self,
+        request: Request,
+        uow: UowDep,
+        csrf: Annotated[str | None, Depends(presented_csrf)],
+    ) -> StaffPrincipal:
+        """Authenticate and authorise this request (see the module docstring)."""
+        return self.check(request, uow, csrf)
+
+    def check(self, request: Request, uow: UnitOfWork, csrf: str | None) -> StaffPrincipal:
+        """The check itself (blocking: it reads the credential from the database)."""
+        try:
+            principal = authenticate_request(request, uow)
+        except AuthenticationRequired:
+            if self.rule.page:
+                raise _see_other("/staff/login?next=", _return_path(request)) from None
+            raise
+        uow.actor = principal.actor
+        request.state.actor = principal.actor
+        request.state.staff = principal
+        if (
+            principal.session_key is not None
+            and request.method not in SAFE_METHODS
+            and not csrf_matches(uow, principal.session_key, csrf)
+        ):
+            deny(
+                uow,
+                request,
+                principal,
+                CsrfRejected("The form expired; reload the page and try again."),
+            )
+        if principal.must_change_password and not self.rule.allow_password_change:
+            raise PasswordChangeRequired(
+                "Your password has expired or was reset: change it before doing anything else."
+            )
+        missing = sorted(p.value for p in self.rule.permissions - principal.permissions)
+        if missing:
+            deny(
+                uow,
+                request,
+                principal,
+                PermissionDenied(f"Your roles do not allow this (needs {', '.join(missing)})."),
+                required=missing,
+                roles=sorted(r.value for r in principal.roles),
+            )
+        if (
+            self.rule.sensitive
+            and principal.session is not None
+            and not is_fresh(uow, principal.session)
+        ):
+            if self.rule.page:
+                raise _see_other("/staff/reauth?next=", _return_path(request))
+            raise ReauthenticationRequired(
+                "Enter your password again to confirm this action (POST /api/auth/reauth)."
+            )
+        return principal
+
+
+class Caller:
+    """The staff member of a route whose access check runs in its unit of work.
+
+    Known once :meth:`RequireInUnit.__call__`'s deferred check has passed, that is inside
+    the ``work`` of :func:`klaremont.web.deps.committed`; reading it earlier is a
+    programming error and raises.
+    """
+
+    __slots__ = ("_principal",)
+
+    def __init__(self) -> None:
+        self._principal: StaffPrincipal | None = None
+
+    def __repr__(self) -> str:
+        return f"Caller({self._principal!r})"
+
+    @property
+    def principal(self) -> StaffPrincipal:
+        """The authenticated and authorised staff member."""
+        if self._principal is None:
+            raise RuntimeError("the access check has not run yet: read the caller in committed()")
+        return self._principal
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The staff member's roles."""
+        return self.principal.roles
+
+
+class RequireInUnit(Require):
+    """The same rule as :class:`Require`, checked in the route's unit of work.
+
+    For ``async def`` API routes that do their work with
+    :func:`klaremont.web.deps.committed`: the check (which reads the credential from the
+    database) then runs in the same thread-pool job as the service call and its commit,
+    one trip to the thread pool per request instead of two. The dependency itself does no
+    I/O. A route that never runs the check fails closed (:func:`klaremont.web.deps.get_uow`).
+    """
+
+    async def __call__(  # type: ignore[override] # async: the check runs later, in the unit of work
+        self,
+        request: Request,
+        uow: UowDep,
+        csrf: Annotated[str | None, Depends(presented_csrf)],
+    ) -> Caller:
+        """Queue the check on the unit of work; return the caller it will fill in."""
+        caller = Caller()
+
+        def run() -> None:
+            caller._principal = self.check(request, uow, csrf)  # noqa: SLF001 - filled in here only
+
+        uow.checks.append(run)
+        return caller
+
+
+def _return_path(request: Request) -> str:
+    """Where to come back to: this page, or for a form post the page that showed the form."""
+    path = request.url.path
+    if request.method not in SAFE_METHODS:
+        path = path.rsplit("/", 1)[0] or "/staff/"
+    return path
+
+
+def _see_other(prefix: str, path: str) -> HTTPException:
+    return HTTPException(status_code=303, headers={"Location": prefix + quote(path, safe="/")})
+
+
+class Public:
+    """A marker dependency for routes anyone may call (login pages and endpoints)."""
+
+    rule = AccessRule(public=True)
+
+    def __repr__(self) -> str:
+        return "public()"
+
+    def __call__(self) -> None:
+        """Nothing to check."""
+
+
+def require(
+    *permissions: Permission, allow_password_change: bool = False, page: bool = False
+) -> Require:
+    """The dependency for a route needing ``permissions`` (none: any signed-in staff member)."""
+    return Require(
+        AccessRule(frozenset(permissions), allow_password_change=allow_password_change, page=page)
+    )
+
+
+def require_in_unit(*permissions: Permission) -> RequireInUnit:
+    """Like :func:`require`, for routes that run the check in their unit of work."""
+    return RequireInUnit(AccessRule(frozenset(permissions)))
+
+
+def public() -> Public:
+    """The dependency declaring a route public."""
+    return Public()
+
+
+def access_rule_of(route: APIRoute) -> AccessRule | None:
+    """The access rule a route declared through its dependencies, if any."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        call = dependant.call
+        if isinstance(call, Require | Public):
+            return call.rule
+        stack.extend(dependant.dependencies)
+    return None
+
+
+StaffDep = Annotated[StaffPrincipal, Depends(require())]
+
+
+def request_actor(request: Request, uow: UnitOfWork) -> Actor | None:
+    """The staff member a request's credentials name (for the card guard's audit), if any."""
+    return authenticate_request(request, uow).actor

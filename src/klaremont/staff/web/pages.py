@@ -1,0 +1,311 @@
+"""The staff console pages under ``/staff``: login, logout, home, password, re-authentication, MFA.
+
+Forms post back with a ``csrf_token`` field: the login form uses a double-submit cookie
+(there is no session yet), every other form the session's token, checked by ``require``.
+Pages are plain HTML with the stylesheet under ``/static``: no inline script or style.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from klaremont.errors import KlaremontError
+from klaremont.staff import service_mfa, service_remote, service_sessions
+from klaremont.staff.permissions import StaffPermission, purposes_of
+from klaremont.staff.service_authn import Channel, authenticate
+from klaremont.staff.service_passwords import change_password, password_expires_at
+from klaremont.staff.web.auth_api import (
+    clear_session_cookie,
+    credentials,
+    open_session,
+    set_session_cookie,
+)
+from klaremont.staff.web.guard import StaffPrincipal, public, require
+from klaremont.web.deps import UowDep, finish
+from klaremont.web.render import render
+
+if TYPE_CHECKING:
+    from klaremont.platform import UnitOfWork
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+LOGIN_CSRF_COOKIE = "klaremont_login_csrf"
+LOGIN_FAILED_MESSAGE = (
+    "Sign-in failed. Check your username, password and (outside the office) your "
+    "authenticator code. Repeated failures lock the account."
+)
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+_NEXT = re.compile(r"/staff/[A-Za-z0-9/_.-]*")
+
+Page = Annotated[StaffPrincipal, Depends(require(page=True))]
+PasswordPage = Annotated[StaffPrincipal, Depends(require(page=True, allow_password_change=True))]
+
+
+def safe_next(value: str | None) -> str:
+    """A local console path to go to after sign-in (anything else goes home)."""
+    if value and _NEXT.fullmatch(value) and "//" not in value and ".." not in value:
+        return value
+    return "/staff/"
+
+
+def redirect(path: str) -> RedirectResponse:
+    """A 303 See Other to ``path``."""
+    return RedirectResponse(path, status_code=303)
+
+
+def _login_form(
+    request: Request,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    next_path: str = "/staff/",
+) -> HTMLResponse:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not _TOKEN.fullmatch(token):
+        token = secrets.token_urlsafe(32)
+    response = render(
+        "staff/login.html", status_code=status_code, csrf_token=token, next=next_path, error=error
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        path="/staff/login",
+        secure=True,
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.get("/login", dependencies=[Depends(public())])
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002 - the query name
+    """The sign-in form."""
+    return _login_form(request, next_path=safe_next(next))
+
+
+@router.post("/login", dependencies=[Depends(public())])
+def login_submit(
+    *,
+    request: Request,
+    uow: UowDep,
+    username: Annotated[str, Form(max_length=128)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form(max_length=64)],
+    code: Annotated[str, Form(max_length=64)] = "",
+    next: Annotated[str, Form(max_length=200)] = "/staff/",  # noqa: A002 - the form field name
+) -> Response:
+    """Check the credentials; on success open a session and go on."""
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie, csrf_token):
+        return _login_form(
+            request, status_code=400, error="The form expired; please sign in again."
+        )
+    creds = credentials(request, uow, username, password, code.strip() or None)
+    result = authenticate(uow, creds, Channel.CONSOLE)
+    if not result.ok:
+        finish(uow)
+        return _login_form(
+            request, status_code=401, error=LOGIN_FAILED_MESSAGE, next_path=safe_next(next)
+        )
+    issued = open_session(uow, result, creds.remote)
+    finish(uow)
+    response = redirect("/staff/password" if result.must_change_password else safe_next(next))
+    set_session_cookie(response, uow, issued.key)
+    response.delete_cookie(
+        LOGIN_CSRF_COOKIE, path="/staff/login", secure=True, httponly=True, samesite="strict"
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(staff: PasswordPage, uow: UowDep) -> Response:
+    """End this session and go back to the sign-in form."""
+    if staff.session is not None:
+        service_sessions.logout(uow, staff.session, staff.account)
+    finish(uow)
+    response = redirect("/staff/login")
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/")
+def home(staff: Page, uow: UowDep) -> HTMLResponse:
+    """Who am I: roles, purposes, password expiry, authenticator and remote access."""
+    account = staff.account
+    grant = service_remote.active_grant(uow, account.id)
+    return render(
+        "staff/home.html",
+        staff=staff,
+        account=account,
+        roles=sorted(r.value for r in staff.roles),
+        purposes=sorted(p.value for p in purposes_of(staff.roles)),
+        permissions=sorted(p.value for p in staff.permissions),
+        password_expires=password_expires_at(uow, account),
+        mfa=service_mfa.has_confirmed_mfa(uow, account.id),
+        grant=grant,
+        sessions=len(service_sessions.live_sessions(uow, account.id)),
+        can_review=StaffPermission.STAFF_REVIEW in staff.permissions,
+    )
+
+
+@router.get("/password")
+def password_page(staff: PasswordPage) -> HTMLResponse:
+    """The password change form."""
+    return render("staff/password.html", staff=staff, errors=[], error=None)
+
+
+@router.post("/password")
+def password_submit(
+    *,
+    request: Request,
+    staff: PasswordPage,
+    uow: UowDep,
+    current_password: Annotated[str, Form(max_length=1024)],
+    new_password: Annotated[str, Form(max_length=1024)],
+    confirm_password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Change the password, then continue with a new session."""
+    if not hmac.compare_digest(new_password.encode(), confirm_password.encode()):
+        return render(
+            "staff/password.html",
+            status_code=422,
+            staff=staff,
+            errors=[],
+            error="The new passwords do not match.",
+        )
+    creds = credentials(request, uow, staff.account.username, current_password, None)
+    result = authenticate(uow, creds, Channel.PASSWORD_CHANGE)
+    finish(uow)
+    if not result.ok:
+        return render(
+            "staff/password.html",
+            status_code=401,
+            staff=staff,
+            errors=[],
+            error=LOGIN_FAILED_MESSAGE,
+        )
+    try:
+        change_password(uow, staff.account, new_password, keep_session=None)
+    except KlaremontError as exc:
+        uow.session.rollback()
+        rules = [p.rule for p in exc.problems] or [exc.detail]
+        return render(
+            "staff/password.html", status_code=exc.status, staff=staff, errors=rules, error=None
+        )
+    session = staff.session
+    issued = service_sessions.start_session(
+        uow,
+        staff.account,
+        mfa=bool(session and session.mfa),
+        remote=bool(session and session.remote),
+        must_change_password=False,
+    )
+    finish(uow)
+    response = redirect("/staff/")
+    set_session_cookie(response, uow, issued.key)
+    return response
+
+
+@router.get("/reauth")
+def reauth_page(staff: Page, next: str | None = None) -> HTMLResponse:  # noqa: A002 - the query name
+    """Confirm the password before a sensitive action."""
+    return render("staff/reauth.html", staff=staff, next=safe_next(next), error=None)
+
+
+@router.post("/reauth")
+def reauth_submit(
+    request: Request,
+    staff: Page,
+    uow: UowDep,
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form(max_length=200)] = "/staff/",  # noqa: A002 - the form field name
+) -> Response:
+    """Check the password and go back to where the action was."""
+    result = authenticate(
+        uow, credentials(request, uow, staff.account.username, password, None), Channel.REAUTH
+    )
+    if result.ok and staff.session is not None:
+        service_sessions.mark_reauthenticated(uow, staff.session)
+    finish(uow)
+    if not result.ok:
+        return render(
+            "staff/reauth.html",
+            status_code=401,
+            staff=staff,
+            next=safe_next(next),
+            error=LOGIN_FAILED_MESSAGE,
+        )
+    return redirect(safe_next(next))
+
+
+@router.get("/mfa")
+def mfa_page(staff: Page, uow: UowDep) -> HTMLResponse:
+    """Authenticator status, and the form to start enrolment."""
+    enrolled = service_mfa.has_confirmed_mfa(uow, staff.account.id)
+    remaining = service_mfa.remaining_recovery_codes(uow, staff.account.id) if enrolled else 0
+    return render(
+        "staff/mfa.html",
+        staff=staff,
+        enrolled=enrolled,
+        remaining=remaining,
+        enrolment=None,
+        error=None,
+    )
+
+
+def _mfa_error(
+    staff: StaffPrincipal, uow: UnitOfWork, error: str, status_code: int
+) -> HTMLResponse:
+    enrolled = service_mfa.has_confirmed_mfa(uow, staff.account.id)
+    return render(
+        "staff/mfa.html",
+        status_code=status_code,
+        staff=staff,
+        enrolled=enrolled,
+        remaining=0,
+        enrolment=None,
+        error=error,
+    )
+
+
+@router.post("/mfa")
+def mfa_enrol(
+    request: Request, staff: Page, uow: UowDep, password: Annotated[str, Form(max_length=1024)]
+) -> HTMLResponse:
+    """Start enrolment: show the key (and its otpauth URI) once."""
+    result = authenticate(
+        uow, credentials(request, uow, staff.account.username, password, None), Channel.MFA_ENROL
+    )
+    finish(uow)
+    if not result.ok:
+        return _mfa_error(staff, uow, LOGIN_FAILED_MESSAGE, 401)
+    try:
+        enrolment = service_mfa.begin_enrolment(uow, staff.account)
+    except KlaremontError as exc:
+        uow.session.rollback()
+        return _mfa_error(staff, uow, exc.detail, exc.status)
+    finish(uow)
+    return render(
+        "staff/mfa.html", staff=staff, enrolled=False, remaining=0, enrolment=enrolment, error=None
+    )
+
+
+@router.post("/mfa/confirm")
+def mfa_confirm(
+    staff: Page, uow: UowDep, code: Annotated[str, Form(max_length=16)]
+) -> HTMLResponse:
+    """Confirm with a first code; show the recovery codes once."""
+    try:
+        codes = service_mfa.confirm_enrolment(uow, staff.account, code)
+    except KlaremontError:
+        uow.session.rollback()
+        return _mfa_error(staff, uow, "That code did not match. Start the enrolment again.", 422)
+    finish(uow)
+    return render("staff/mfa_codes.html", staff=staff, codes=codes)

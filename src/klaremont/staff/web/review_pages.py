@@ -1,0 +1,76 @@
+"""Access review pages: the report as HTML and CSV, and the reviewer's sign-off (IS-AC-REVIEW)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from klaremont.errors import KlaremontError
+from klaremont.staff import service_review as review
+from klaremont.staff.permissions import StaffPermission
+from klaremont.staff.web.guard import StaffPrincipal, require
+from klaremont.web.deps import UowDep
+from klaremont.web.render import render
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+ReviewPage = Annotated[StaffPrincipal, Depends(require(StaffPermission.STAFF_REVIEW, page=True))]
+SignOffPage = Annotated[
+    StaffPrincipal, Depends(require(StaffPermission.STAFF_REVIEW_SIGNOFF, page=True))
+]
+
+
+@router.get("/access-review")
+def access_review_page(staff: ReviewPage, uow: UowDep) -> HTMLResponse:
+    """Every account with its roles, dates and flags; sign-off for those who may."""
+    report = review.build_report(uow)
+    review.record_export(uow, report, "html")
+    return render(
+        "staff/access_review.html",
+        staff=staff,
+        report=report,
+        flags=list(review.Flag),
+        can_sign=StaffPermission.STAFF_REVIEW_SIGNOFF in staff.permissions,
+        error=None,
+    )
+
+
+@router.get("/access-review.csv")
+def access_review_csv(_: ReviewPage, uow: UowDep) -> Response:
+    """The report as CSV, for a spreadsheet or an auditor."""
+    report = review.build_report(uow)
+    review.record_export(uow, report, "csv")
+    name = f"access-review-{report.generated_at:%Y%m%d}.csv"
+    return Response(
+        review.to_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post("/access-review/sign-off")
+def access_review_sign_off(
+    staff: SignOffPage,
+    uow: UowDep,
+    digest: Annotated[str, Form(min_length=64, max_length=64)],
+    notes: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Sign off the report shown (refused if the accounts changed since)."""
+    try:
+        review.sign_off(uow, staff.account, digest=digest, notes=notes.strip() or None)
+    except KlaremontError as exc:
+        uow.session.rollback()
+        report = review.build_report(uow)
+        return render(
+            "staff/access_review.html",
+            status_code=exc.status,
+            staff=staff,
+            report=report,
+            flags=list(review.Flag),
+            can_sign=True,
+            error=exc.detail,
+        )
+    uow.session.commit()
+    return RedirectResponse("/staff/access-review", status_code=303)

@@ -1,1 +1,0 @@
-"""API routers, one module per capability; each module exposes ``router``."""

@@ -1,1 +1,0 @@
-"""Server-rendered HTML pages (Jinja2, no inline scripts or styles: the CSP forbids them)."""
