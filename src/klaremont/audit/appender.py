@@ -24,27 +24,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from klaremont.audit.encoding import GENESIS_HASH, EventFields, chain_hash
+from klaremont.audit.encoding import GENESIS_HASH, STORED_COLUMNS, EventFields, chain_hash
 from klaremont.audit.scan import message_sql
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-INSERT_COLUMNS = (
-    "seq",
-    "occurred_at",
-    "actor_type",
-    "actor_id",
-    "action",
-    "outcome",
-    "origin",
-    "resource",
-    "purpose",
-    "request_id",
-    "details",
-    "prev_hash",
-    "hash",
-)
+INSERT_COLUMNS = STORED_COLUMNS
 # The caller's fields, in the order the one-statement append binds them.
 VALUE_COLUMNS = tuple(name for name in INSERT_COLUMNS if name not in {"seq", "prev_hash", "hash"})
 

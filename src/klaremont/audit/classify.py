@@ -21,7 +21,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from klaremont.audit.encoding import GENESIS_HASH, recompute_row_hash
+from klaremont.audit.encoding import GENESIS_HASH, STORED_COLUMNS, recompute_row_hash
 from klaremont.audit.report import BreakKind, Finding
 from klaremont.audit.scan import driver_cursor
 
@@ -30,21 +30,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Engine
 
-_NAMES = (
-    "seq",
-    "occurred_at",
-    "actor_type",
-    "actor_id",
-    "action",
-    "outcome",
-    "origin",
-    "resource",
-    "purpose",
-    "request_id",
-    "details",
-    "prev_hash",
-    "hash",
-)
+_NAMES = STORED_COLUMNS
 _COLUMNS = ", ".join(_NAMES)
 RENUMBER_WINDOW = 1000  # how far a renumbered event is searched for
 

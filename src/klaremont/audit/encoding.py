@@ -39,7 +39,8 @@ GENESIS_HASH = "0" * 64
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 TIMESTAMP_LENGTH = 27
 
-# Column order of the encoding; scan.py builds the same list in SQL.
+# Column order of the encoding, the one definition the hash chain depends on; the
+# appender, the scanner (SQL) and the classifier derive theirs from it.
 ENCODED_COLUMNS = (
     "seq",
     "occurred_at",
@@ -53,6 +54,8 @@ ENCODED_COLUMNS = (
     "request_id",
     "details",
 )
+#: Every stored column of an event, in the same order: the encoded ones and the chain links.
+STORED_COLUMNS = (*ENCODED_COLUMNS, "prev_hash", "hash")
 
 
 def format_timestamp(when: datetime) -> str:

@@ -14,10 +14,10 @@ from rich.table import Table
 from klaremont.cli.context import cli_actor, console, get_platform
 from klaremont.consent.audience import audience_size
 from klaremont.consent.notices import PRIVACY_NOTICE, list_notices, publish_notice
-from klaremont.consent.service import consent_history, marketing_state
-from klaremont.customers.actions import CustomerAction
+from klaremont.consent.reads import read_subject_consent
+from klaremont.customers.access import Access
 from klaremont.errors import NotFound, ValidationFailed
-from klaremont.policy.purposes import MarketingChannel
+from klaremont.policy.purposes import MarketingChannel, Purpose
 
 app = typer.Typer(
     name="consent",
@@ -58,21 +58,20 @@ def notice_list(key: str | None = typer.Option(None, help="only this notice")) -
 
 
 @app.command("history")
-def history(subject_id: str = typer.Argument(..., help="the data subject's id (a UUID)")) -> None:
+def history(
+    subject_id: str = typer.Argument(..., help="the data subject's id (a UUID)"),
+    purpose: Purpose = typer.Option(
+        Purpose.LEGAL_OBLIGATION, "--purpose", "-p", help="why the data is read"
+    ),
+) -> None:
     """A person's current marketing choices and full consent history, newest first."""
     try:
         subject = uuid.UUID(subject_id)
     except ValueError:
         raise ValidationFailed.single("subject_id", "must be a UUID") from None
     with get_platform().unit_of_work(actor=cli_actor()) as uow:
-        entries = consent_history(uow.session, subject)
-        state = marketing_state(uow.session, subject)
-        uow.audit(
-            CustomerAction.PERSONAL_DATA_READ,
-            resource=f"subject:{subject}",
-            purpose="legal_obligation",
-            details={"what": "consent_history", "records": len(entries)},
-        )
+        read = read_subject_consent(uow, subject, Access(purpose))
+    entries, state = read.history or [], read.marketing
     if not entries and not any(state.values()):
         raise NotFound("no consent records for that subject")
     now = ", ".join(f"{ch.value}={'yes' if on else 'no'}" for ch, on in state.items())

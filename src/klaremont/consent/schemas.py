@@ -47,12 +47,13 @@ class HistoryOut(BaseModel):
 
 
 class SubjectConsentOut(BaseModel):
-    """A person's current marketing and cookie choices and full history."""
+    """A person's current marketing and cookie choices, and the full history when the
+    purpose may read consent records (``null`` otherwise)."""
 
     subject_id: uuid.UUID
     marketing: dict[str, bool]
     cookies: dict[str, bool]
-    history: list[HistoryOut]
+    history: list[HistoryOut] | None
 
 
 class MarketingIn(BaseModel):

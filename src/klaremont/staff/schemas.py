@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from klaremont.staff.permissions import Permission, Role
+from klaremont.staff.service_review import ReviewRow
 
 
 class Schema(BaseModel):
@@ -245,26 +246,6 @@ class OneTimePasswordOut(Schema):
     one_time_password: str
 
 
-class ReviewRowOut(Schema):
-    """One account in the access review."""
-
-    account_id: uuid.UUID
-    username: str
-    full_name: str
-    status: str
-    kind: str
-    job_role: str
-    roles: list[str]
-    permissions: int
-    line_manager: str | None
-    last_login: str | None
-    vetted_on: str | None
-    training_completed: str | None
-    password_expires: str
-    expires_at: str | None
-    flags: list[str]
-
-
 class ReviewOut(Schema):
     """The access review report."""
 
@@ -275,7 +256,7 @@ class ReviewOut(Schema):
     last_signed_by: str | None
     next_due: datetime | None
     flag_counts: dict[str, int]
-    rows: list[ReviewRowOut]
+    rows: list[ReviewRow]  # the service's own row: one definition of the columns
 
 
 class SignOffIn(Schema):

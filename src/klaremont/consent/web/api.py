@@ -11,12 +11,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from klaremont.consent import service
-from klaremont.consent.audience import marketing_audience
 from klaremont.consent.notices import list_notices, publish_notice
 from klaremont.consent.permissions import ConsentPermission
+from klaremont.consent.reads import SubjectConsent, read_audience, read_subject_consent
 from klaremont.consent.schemas import (
     AudienceOut,
     HistoryOut,
@@ -26,15 +26,14 @@ from klaremont.consent.schemas import (
     SubjectConsentOut,
     WithdrawIn,
 )
-from klaremont.customers.actions import CustomerAction
-from klaremont.db.subjects import Subject
-from klaremont.errors import NotFound
+from klaremont.customers.access import Access
 from klaremont.platform import UnitOfWork
 from klaremont.policy.purposes import MarketingChannel, Purpose
 from klaremont.staff.web.guard import StaffPrincipal, require
 from klaremont.web.deps import UowDep, finish
 
 router = APIRouter(prefix="/api/consent", tags=["consent"])
+PurposeQuery = Annotated[Purpose, Query(description="why the data is read (required)")]
 
 Reader = Annotated[StaffPrincipal, Depends(require(ConsentPermission.CONSENT_READ))]
 Manager = Annotated[StaffPrincipal, Depends(require(ConsentPermission.CONSENT_MANAGE))]
@@ -45,18 +44,20 @@ def _notice_out(row: object) -> NoticeOut:
     return NoticeOut.model_validate(row, from_attributes=True)
 
 
-def _subject_consent(uow: UnitOfWork, subject_id: uuid.UUID) -> SubjectConsentOut:
-    if uow.session.get(Subject, subject_id) is None:
-        raise NotFound("no such data subject")
-    history = service.consent_history(uow.session, subject_id)
+def _subject_consent(read: SubjectConsent) -> SubjectConsentOut:
     return SubjectConsentOut(
-        subject_id=subject_id,
-        marketing={str(k): v for k, v in service.marketing_state(uow.session, subject_id).items()},
-        cookies={
-            str(k): v for k, v in service.cookie_state(uow.session, subject_id=subject_id).items()
-        },
-        history=[HistoryOut.model_validate(e, from_attributes=True) for e in history],
+        subject_id=read.subject_id,
+        marketing={str(k): v for k, v in read.marketing.items()},
+        cookies={str(k): v for k, v in read.cookies.items()},
+        history=None
+        if read.history is None
+        else [HistoryOut.model_validate(e, from_attributes=True) for e in read.history],
     )
+
+
+def _after_change(uow: UnitOfWork, subject_id: uuid.UUID) -> SubjectConsentOut:
+    """The choices just recorded, read back (audited) for the change's own purpose."""
+    return _subject_consent(read_subject_consent(uow, subject_id, Access(Purpose.LEGAL_OBLIGATION)))
 
 
 @router.get("/notices")
@@ -77,16 +78,13 @@ def publish(body: NoticeIn, staff: Manager, uow: UowDep) -> NoticeOut:
 
 
 @router.get("/subjects/{subject_id}")
-def subject_consent(subject_id: uuid.UUID, staff: Reader, uow: UowDep) -> SubjectConsentOut:
-    """A person's current choices and full consent history (audited)."""
+def subject_consent(
+    subject_id: uuid.UUID, purpose: PurposeQuery, staff: Reader, uow: UowDep
+) -> SubjectConsentOut:
+    """A person's current choices, and their consent history when the purpose may read
+    consent records (legal obligation); purpose-checked and audited by the service."""
     del staff
-    out = _subject_consent(uow, subject_id)
-    uow.audit(
-        CustomerAction.PERSONAL_DATA_READ,
-        resource=f"subject:{subject_id}",
-        purpose=Purpose.SUPPORT,
-        details={"what": "consent", "records": len(out.history)},
-    )
+    out = _subject_consent(read_subject_consent(uow, subject_id, Access(purpose)))
     finish(uow)
     return out
 
@@ -99,7 +97,7 @@ def record_marketing(
     del staff
     proof = service.Proof(body.method, body.source)
     service.record_marketing(uow, subject_id, dict(body.choices), proof)
-    out = _subject_consent(uow, subject_id)
+    out = _after_change(uow, subject_id)
     finish(uow)
     return out
 
@@ -112,7 +110,7 @@ def withdraw(
     del staff
     proof = service.Proof(body.method, body.source)
     service.withdraw_marketing(uow, subject_id, proof, body.channels)
-    out = _subject_consent(uow, subject_id)
+    out = _after_change(uow, subject_id)
     finish(uow)
     return out
 
@@ -121,12 +119,6 @@ def withdraw(
 def audience(channel: MarketingChannel, staff: Sender, uow: UowDep) -> AudienceOut:
     """The subject ids a marketing send on ``channel`` may use now (audited)."""
     del staff
-    ids = marketing_audience(uow.session, channel)
-    uow.audit(
-        CustomerAction.PERSONAL_DATA_READ,
-        resource=f"audience:{channel.value}",
-        purpose=Purpose.MARKETING,
-        details={"what": "marketing_audience", "count": len(ids)},
-    )
+    ids = read_audience(uow, channel, Access(Purpose.MARKETING))
     finish(uow)
     return AudienceOut(channel=channel, count=len(ids), subject_ids=ids)
