@@ -2,11 +2,17 @@
 
 There are two migration targets because the keystore lives apart from the data store:
 ``data`` (every capability's tables) and ``keystore`` (wrapped data keys only).
+
+The initial revisions are frozen; every later change is its own dated revision
+(``scripts/new-migration``). A capability may keep its revisions in its own folder,
+``klaremont/<capability>/migrations/``: capabilities added side by side then never edit
+the same folder, and two revisions on one parent are simply two heads, all applied.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +24,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData
 
 from klaremont.db.registry import load_all_models
@@ -32,6 +39,17 @@ class MigrationTarget:
     name: str
     script_location: Path
     metadata_path: str  # "module:attribute" of the MetaData
+    capability_revisions: bool = False  # also read each capability's migrations/ folder
+
+    @property
+    def versions(self) -> Path:
+        """The folder of the target's own revisions."""
+        return self.script_location / "versions"
+
+    def version_locations(self) -> list[Path]:
+        """Every folder Alembic reads revisions from for this target."""
+        extra = capability_migration_dirs() if self.capability_revisions else []
+        return [self.versions, *extra]
 
     def metadata(self) -> MetaData:
         """Import the models and return their MetaData."""
@@ -47,7 +65,10 @@ class MigrationTarget:
 
 
 DATA = MigrationTarget(
-    "data", PACKAGE_ROOT / "db" / "migrations", "klaremont.db.base:Base.metadata"
+    "data",
+    PACKAGE_ROOT / "db" / "migrations",
+    "klaremont.db.base:Base.metadata",
+    capability_revisions=True,
 )
 KEYSTORE = MigrationTarget(
     "keystore",
@@ -56,27 +77,54 @@ KEYSTORE = MigrationTarget(
 )
 
 
-def _config(target: MigrationTarget, engine: Engine) -> Config:
+def capability_migration_dirs() -> list[Path]:
+    """Every ``klaremont/<capability>/migrations/`` folder that exists, in name order."""
+    return sorted(
+        path
+        for path in PACKAGE_ROOT.glob("*/migrations")
+        if path.is_dir() and path != DATA.script_location
+    )
+
+
+def _scripts_config(target: MigrationTarget) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(target.script_location))
-    cfg.attributes["engine"] = engine
-    cfg.attributes["target_metadata"] = target.metadata()
+    cfg.set_main_option("path_separator", "os")  # os.pathsep: paths may hold spaces
+    locations = os.pathsep.join(str(path) for path in target.version_locations())
+    cfg.set_main_option("version_locations", locations.replace("%", "%%"))
     return cfg
 
 
-def upgrade(engine: Engine, target: MigrationTarget, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``."""
+def _config(target: MigrationTarget, engine: Engine, metadata: MetaData | None = None) -> Config:
+    cfg = _scripts_config(target)
+    cfg.attributes["engine"] = engine
+    cfg.attributes["target_metadata"] = metadata if metadata is not None else target.metadata()
+    return cfg
+
+
+def script_directory(target: MigrationTarget) -> ScriptDirectory:
+    """The target's revisions from every version location (no database needed)."""
+    return ScriptDirectory.from_config(_scripts_config(target))
+
+
+def upgrade(engine: Engine, target: MigrationTarget, revision: str = "heads") -> None:
+    """Apply migrations up to ``revision`` (every head by default: capabilities may branch)."""
     command.upgrade(_config(target, engine), revision)
 
 
-def revision(engine: Engine, target: MigrationTarget, message: str) -> None:
-    """Autogenerate a new migration from the models (a developer command)."""
-    command.revision(_config(target, engine), message=message, autogenerate=True)
+def current_revisions(engine: Engine) -> tuple[str, ...]:
+    """The revisions the database is at (one per head), sorted."""
+    with engine.connect() as connection:
+        heads = MigrationContext.configure(connection).get_current_heads()
+        connection.rollback()
+    return tuple(sorted(heads))
 
 
-def drift(engine: Engine, target: MigrationTarget) -> list[Any]:
-    """Differences between the models and a database at head; empty when they agree."""
-    metadata = target.metadata()
+def drift(engine: Engine, target: MigrationTarget, metadata: MetaData | None = None) -> list[Any]:
+    """Differences between ``metadata`` (default: the models) and a database at its heads;
+    empty when they agree.
+    """
+    metadata = metadata if metadata is not None else target.metadata()
     with engine.connect() as connection:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "compare_server_default": False}
