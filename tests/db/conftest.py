@@ -1,4 +1,4 @@
-"""Fixtures for migration tests: an empty database pair (no template: these tests choose the
+"""Fixtures for migration tests: an empty data store (no template: these tests choose the
 revision a database starts at), and extra capability revision folders."""
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ import pytest
 from migration_support import BACKEND, PG_ADMIN_URL
 from sqlalchemy import create_engine, text
 
-from klaremont.clock import ManualClock
-from klaremont.config import Environment, Settings
 from klaremont.db import migrate
-from klaremont.platform import Platform
 
 _counter = itertools.count()
 _WORKER = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
@@ -32,29 +29,15 @@ def _pg_admin(statements: list[str]) -> None:
 
 
 @pytest.fixture
-def empty_platform(tmp_path: Path, clock: ManualClock) -> Iterator[Platform]:
-    """A platform on a brand-new, empty data store and keystore (nothing migrated)."""
-    if BACKEND == "postgresql":
-        n = next(_counter)
-        names = (f"kt_mig_{_WORKER}_{n}", f"kt_mig_{_WORKER}_{n}_ks")
-        _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names])
-        _pg_admin([f'CREATE DATABASE "{name}"' for name in names])
-        base = PG_ADMIN_URL.rsplit("/", 1)[0]
-        urls = (f"{base}/{names[0]}", f"{base}/{names[1]}")
-    else:
-        names = ()
-        urls = (f"sqlite:///{tmp_path / 'klaremont.db'}", f"sqlite:///{tmp_path / 'keystore.db'}")
-    settings = Settings(
-        environment=Environment.TEST,
-        var_dir=tmp_path / "var",
-        database_url=urls[0],
-        keystore_url=urls[1],
-    )
-    platform = Platform.build(settings, clock=clock)
-    yield platform
-    platform.dispose()
-    if names:
-        _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names])
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """The URL of a brand-new, empty data store (nothing migrated) on the test backend."""
+    if BACKEND != "postgresql":
+        yield f"sqlite:///{tmp_path / 'wave-1' / 'klaremont.db'}"
+        return
+    name = f"kt_mig_{_WORKER}_{next(_counter)}"
+    _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
+    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
 
 
 @pytest.fixture

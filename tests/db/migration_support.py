@@ -9,7 +9,18 @@ import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlalchemy import Column, Engine, ForeignKey, Integer, MetaData, String, Table, Uuid, inspect
+from sqlalchemy import (
+    Column,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    inspect,
+    select,
+)
 from sqlalchemy import text as sql
 
 from klaremont.db import migrate
@@ -114,3 +125,22 @@ def rows_of(engine: Engine, columns: dict[str, list[str]]) -> dict[str, list[tup
             found = connection.execute(sql(f'SELECT {listed} FROM "{table}"'))
             rows[table] = sorted((tuple(row) for row in found), key=repr)
     return rows
+
+
+def copy_rows(source: Engine, target: Engine) -> None:
+    """Copy every row of the target's tables from ``source``, only the columns the target
+    has (parents before children). Fills a database at an older schema with data made by
+    the current code.
+    """
+    have, want = MetaData(), MetaData()
+    have.reflect(source)
+    want.reflect(target)
+    with source.connect() as read, target.begin() as write:
+        for table in want.sorted_tables:
+            if table.name == "alembic_version":
+                continue
+            origin = have.tables[table.name]
+            found = read.execute(select(*(origin.c[c.name] for c in table.columns)))
+            rows = [dict(row) for row in found.mappings()]
+            if rows:
+                write.execute(table.insert(), rows)

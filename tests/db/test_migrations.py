@@ -9,6 +9,7 @@ import pytest
 from migration_support import (
     WAVE_1,
     columns_of,
+    copy_rows,
     parcel_revision_body,
     parcel_table,
     platform_models,
@@ -18,7 +19,7 @@ from migration_support import (
     write_revision,
 )
 from sqlalchemy import Column, String, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from typer.testing import CliRunner
 
 from klaremont.audit.events import AuditAction
@@ -27,6 +28,7 @@ from klaremont.cli.context import use_platform
 from klaremont.customers.models import Customer
 from klaremont.db import migrate
 from klaremont.demo import service as demo
+from klaremont.platform import Platform
 
 # Recorded when the initial revisions were frozen. They are never regenerated or edited:
 # every schema change is a new dated revision (scripts/new-migration).
@@ -60,26 +62,40 @@ def _customer_emails(platform) -> list[str]:
         return sorted(c.email for c in uow.session.scalars(select(Customer)))
 
 
+@pytest.fixture
+def wave_1(platform, empty_database, clock):
+    """A data store built by the landed wave-1 revisions (frozen 0001 and 0002) and filled
+    with the demo shop: seeded through the platform, then every row of the wave-1 tables
+    copied in (only the wave-1 columns), so it keeps working as the schema grows. It
+    shares the seeded platform's keystore, keys and audit checkpoints.
+    """
+    demo.seed(platform, SMALL)
+    platform.audit.flush()
+    settings = platform.settings.model_copy(update={"database_url": empty_database})
+    old = Platform.build(settings, clock=clock)
+    migrate.upgrade(old.engine, migrate.DATA, WAVE_1)
+    copy_rows(platform.engine, old.engine)
+    yield old
+    old.dispose()
+
+
 def test_a_wave_1_database_with_data_upgrades_in_place(
-    empty_platform, capability_folders, tmp_path
+    wave_1, platform, capability_folders, tmp_path
 ) -> None:
     """A database built and filled at the wave-1 schema takes a capability's dated revision
-    (a new table, a new column on a table with data): every row survives, personal data
-    still decrypts, the audit chain still verifies and stays append-only, no drift.
+    (a new table; a new column on a table with data, the table rebuilt as SQLite must for
+    most changes): every row survives, personal data still decrypts, the audit chain still
+    verifies and stays append-only, and the models agree with the database.
     """
-    platform = empty_platform
-    migrate.upgrade(platform.keystore_engine, migrate.KEYSTORE)
-    migrate.upgrade(platform.engine, migrate.DATA, WAVE_1)
-    assert migrate.current_revisions(platform.engine) == (WAVE_1,)
-    demo.seed(platform, SMALL)
-    columns = columns_of(platform.engine)
-    before = rows_of(platform.engine, columns)
+    assert migrate.current_revisions(wave_1.engine) == (WAVE_1,)
+    columns = columns_of(wave_1.engine)
+    before = rows_of(wave_1.engine, columns)
     emails = _customer_emails(platform)
-    audited = platform.audit.verify(platform.engine)
+    audited = wave_1.audit.verify(wave_1.engine)
     assert audited.ok
+    assert audited.sealed_seq == audited.last_seq > 12
     assert len(before["customers"]) == 12
     assert before["staff_accounts"]
-    assert audited.events > 12
 
     folder = tmp_path / "parcels" / "migrations"
     write_revision(
@@ -88,7 +104,8 @@ def test_a_wave_1_database_with_data_upgrades_in_place(
         repository_heads(),
         parcel_revision_body()
         + """
-        with op.batch_alter_table("customers") as batch_op:
+        rebuild = "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+        with op.batch_alter_table("customers", recreate=rebuild) as batch_op:
             batch_op.add_column(sa.Column("test_loyalty_tier", sa.String(length=16)))
         """,
         """
@@ -98,28 +115,28 @@ def test_a_wave_1_database_with_data_upgrades_in_place(
         """,
     )
     capability_folders(folder)
-    platform.upgrade()
+    wave_1.upgrade()
 
     models = platform_models()
     parcel_table(models)
     models.tables["customers"].append_column(Column("test_loyalty_tier", String(16)))
-    assert migrate.drift(platform.engine, migrate.DATA, models) == []
-    assert migrate.current_revisions(platform.engine) == ("20261206_1200_parcels",)
-    assert rows_of(platform.engine, columns) == before
-    assert _customer_emails(platform) == emails
-    with platform.engine.begin() as connection:
+    assert migrate.drift(wave_1.engine, migrate.DATA, models) == []
+    assert migrate.current_revisions(wave_1.engine) == ("20261206_1200_parcels",)
+    assert rows_of(wave_1.engine, columns) == before
+    assert _customer_emails(wave_1) == emails
+    with wave_1.engine.begin() as connection:
         connection.execute(text("UPDATE customers SET test_loyalty_tier = 'gold'"))
         customer_id = connection.execute(text("SELECT id FROM customers")).scalars().first()
         connection.execute(
             text("INSERT INTO test_parcels (id, customer_id, label) VALUES (1, :c, 'box')"),
             {"c": customer_id},
         )
-    with platform.unit_of_work() as uow:
+    with wave_1.unit_of_work() as uow:
         uow.audit(AuditAction.AUDIT_CHECKPOINT, resource="database:data")
-    after = platform.audit.verify(platform.engine)
+    after = wave_1.audit.verify(wave_1.engine)
     assert after.ok
     assert after.events == audited.events + 1
-    with pytest.raises(DBAPIError), platform.engine.begin() as connection:
+    with pytest.raises(DBAPIError), wave_1.engine.begin() as connection:
         connection.execute(text("UPDATE audit_events SET actor_id = 'someone else'"))
 
 
@@ -158,3 +175,40 @@ def test_two_capabilities_revising_the_same_parent_are_both_applied(
     parcel_table(models, "test_alpha")
     parcel_table(models, "test_beta")
     assert migrate.drift(platform.engine, migrate.DATA, models) == []
+
+
+def test_a_revision_leaving_rows_referring_to_nothing_is_rolled_back(
+    platform, capability_folders, tmp_path
+) -> None:
+    """Foreign keys still hold across a migration (on SQLite they are checked as a whole
+    before the commit): a revision that leaves a dangling reference is refused, nothing of
+    it stays, and foreign keys are enforced again afterwards.
+    """
+    heads = repository_heads()
+    folder = tmp_path / "orphans" / "migrations"
+    write_revision(
+        folder,
+        "20261206_1400_orphans",
+        heads,
+        """
+        op.create_table(
+            "test_orphans",
+            sa.Column("id", sa.Integer(), primary_key=True),
+            sa.Column("customer_id", sa.Uuid(), sa.ForeignKey("customers.id"), nullable=False),
+        )
+        op.execute(
+            "INSERT INTO test_orphans (id, customer_id) "
+            "VALUES (1, '00000000-0000-0000-0000-0000000000ff')"
+        )
+        """,
+    )
+    capability_folders(folder)
+    with pytest.raises((migrate.MigrationFailed, IntegrityError)) as refused:
+        platform.upgrade()
+    if isinstance(refused.value, migrate.MigrationFailed):
+        assert "test_orphans: 1 row(s)" in str(refused.value)
+    assert migrate.current_revisions(platform.engine) == heads
+    assert "test_orphans" not in table_names(platform.engine)
+    if platform.engine.dialect.name == "sqlite":
+        with platform.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -25,7 +25,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Connection, Engine, MetaData
 
 from klaremont.db.registry import load_all_models
 
@@ -141,19 +141,61 @@ def _render_item(type_: str, obj: Any, _autogen_context: AutogenContext) -> str 
     return False
 
 
+class MigrationFailed(RuntimeError):
+    """A migration would leave the database inconsistent; nothing was committed."""
+
+
+def _foreign_key_problems(connection: Connection) -> list[str]:
+    """SQLite: rows whose foreign keys point nowhere, one line per table."""
+    found: dict[str, int] = {}
+    for row in connection.exec_driver_sql("PRAGMA foreign_key_check"):
+        found[str(row[0])] = found.get(str(row[0]), 0) + 1
+    return [f"{table}: {count} row(s)" for table, count in sorted(found.items())]
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    # A PRAGMA on foreign keys is ignored inside a transaction, so it goes straight to the
+    # driver connection, which runs in autocommit between our transactions.
+    driver = connection.connection.driver_connection
+    if driver is not None:  # None only once the connection is closed
+        driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def run_env(context: EnvironmentContext | ModuleType) -> None:
-    """Body of each script directory's ``env.py``."""
+    """Body of each script directory's ``env.py``.
+
+    All pending revisions run in one transaction, on SQLite too, so a failed upgrade leaves
+    the database as it was. On SQLite most schema changes rebuild the table (copy, drop,
+    rename); with foreign keys enforced, dropping a table that other rows refer to fails,
+    so they are off while migrations run and checked as a whole before the commit: any
+    row left referring to nothing rolls the upgrade back.
+    """
     cfg = context.config
     assert cfg is not None  # noqa: S101 - alembic always passes its config to env.py
     engine: Engine = cfg.attributes["engine"]
+    sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=cfg.attributes["target_metadata"],
-            compare_type=True,
-            render_item=_render_item,
-            render_as_batch=engine.dialect.name == "sqlite",
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=cfg.attributes["target_metadata"],
+                compare_type=True,
+                render_item=_render_item,
+                render_as_batch=sqlite,
+                transactional_ddl=True,  # SQLite too: every pending revision, or none
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+                problems = _foreign_key_problems(connection) if sqlite else []
+                if problems:
+                    msg = "the migration would leave rows referring to nothing: " + "; ".join(
+                        problems
+                    )
+                    raise MigrationFailed(msg)
+            connection.commit()
+        finally:
+            if sqlite:
+                connection.rollback()
+                _sqlite_foreign_keys(connection, on=True)
