@@ -4,6 +4,7 @@ and a wave-1 database with data upgraded in place."""
 from __future__ import annotations
 
 import hashlib
+import sys
 
 import pytest
 from migration_support import (
@@ -212,3 +213,28 @@ def test_a_revision_leaving_rows_referring_to_nothing_is_rolled_back(
     if platform.engine.dialect.name == "sqlite":
         with platform.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_database_at_an_unknown_revision_is_refused_with_a_readable_line(
+    platform, monkeypatch, capsys
+) -> None:
+    """``klaremont db upgrade`` on a database from a newer version (or missing a
+    capability's revisions) says so in one line and exits 2; nothing changes.
+    """
+    with platform.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE alembic_version SET version_num = '20991231_0000_from_the_future'")
+        )
+    monkeypatch.setattr(sys, "argv", ["klaremont", "db", "upgrade"])
+    use_platform(platform)
+    try:
+        with pytest.raises(SystemExit) as ended:
+            main.main()
+    finally:
+        use_platform(None)
+    assert ended.value.code == 2
+    err = capsys.readouterr().err
+    assert "the data migrations cannot be applied" in err
+    assert "20991231_0000_from_the_future" in err
+    assert "Traceback" not in err
+    assert migrate.current_revisions(platform.engine) == ("20991231_0000_from_the_future",)

@@ -25,9 +25,11 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, MetaData
 
 from klaremont.db.registry import load_all_models
+from klaremont.errors import KlaremontError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,6 +79,13 @@ KEYSTORE = MigrationTarget(
 )
 
 
+class MigrationFailed(KlaremontError):
+    """The database could not be upgraded; nothing of the upgrade was committed."""
+
+    code = "migration-failed"
+    title = "Migration failed"
+
+
 def capability_migration_dirs() -> list[Path]:
     """Every ``klaremont/<capability>/migrations/`` folder that exists, in name order."""
     return sorted(
@@ -108,8 +117,16 @@ def script_directory(target: MigrationTarget) -> ScriptDirectory:
 
 
 def upgrade(engine: Engine, target: MigrationTarget, revision: str = "heads") -> None:
-    """Apply migrations up to ``revision`` (every head by default: capabilities may branch)."""
-    command.upgrade(_config(target, engine), revision)
+    """Apply migrations up to ``revision`` (every head by default: capabilities may branch).
+
+    Alembic's refusals (a database at a revision this code does not have, say) become
+    :class:`MigrationFailed` with Alembic's reason.
+    """
+    try:
+        command.upgrade(_config(target, engine), revision)
+    except CommandError as error:
+        msg = f"the {target.name} migrations cannot be applied: {error}"
+        raise MigrationFailed(msg) from error
 
 
 def current_revisions(engine: Engine) -> tuple[str, ...]:
@@ -139,10 +156,6 @@ def _render_item(type_: str, obj: Any, _autogen_context: AutogenContext) -> str 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
-
-
-class MigrationFailed(RuntimeError):
-    """A migration would leave the database inconsistent; nothing was committed."""
 
 
 def _foreign_key_problems(connection: Connection) -> list[str]:
