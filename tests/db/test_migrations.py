@@ -238,3 +238,20 @@ def test_a_database_at_an_unknown_revision_is_refused_with_a_readable_line(
     assert "20991231_0000_from_the_future" in err
     assert "Traceback" not in err
     assert migrate.current_revisions(platform.engine) == ("20991231_0000_from_the_future",)
+
+
+def test_every_capability_migrations_folder_is_a_version_location(monkeypatch, tmp_path) -> None:
+    """Each ``<capability>/migrations/`` folder that exists is read, in name order; the
+    shared script directory and anything that is not a folder are not.
+    """
+    for folder in ("payments/migrations", "alpha/migrations", "db/migrations", "loyalty"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "migrations").write_text("not a folder")
+    monkeypatch.setattr(migrate, "PACKAGE_ROOT", tmp_path)
+    assert migrate.capability_migration_dirs() == [
+        tmp_path / "alpha" / "migrations",
+        tmp_path / "payments" / "migrations",
+    ]
+    assert migrate.DATA.version_locations()[1:] == migrate.capability_migration_dirs()
+    assert migrate.KEYSTORE.version_locations() == [migrate.KEYSTORE.versions]

@@ -88,10 +88,9 @@ class MigrationFailed(KlaremontError):
 
 def capability_migration_dirs() -> list[Path]:
     """Every ``klaremont/<capability>/migrations/`` folder that exists, in name order."""
+    shared = PACKAGE_ROOT / "db" / "migrations"  # the script directory, not a capability's
     return sorted(
-        path
-        for path in PACKAGE_ROOT.glob("*/migrations")
-        if path.is_dir() and path != DATA.script_location
+        path for path in PACKAGE_ROOT.glob("*/migrations") if path.is_dir() and path != shared
     )
 
 
