@@ -125,3 +125,27 @@ def test_a_folder_that_is_not_a_revision_folder_is_refused(tmp_path: Path) -> No
     with pytest.raises(revisions.RevisionRefused, match="not one of"):
         revisions.create("stray", tmp_path / "elsewhere", now=AT, empty=True)
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_the_script_says_what_it_wrote_or_why_not(
+    capability_folders, monkeypatch, tmp_path: Path, capsys
+) -> None:
+    """``scripts/new-migration`` prints the file and its parents, or one line saying why
+    nothing was written (exit status 2).
+    """
+    assert revisions.main(["Add-Parcels"]) == 2
+    assert "lower-case letters" in capsys.readouterr().err
+    assert revisions.main(["add_parcels", "--capability", "nonesuch"]) == 2
+    assert "no such capability" in capsys.readouterr().err
+    assert revisions.main(["add_parcels"]) == 2
+    assert "nothing to generate" in capsys.readouterr().err
+
+    parent = repository_heads()
+    folder = tmp_path / "parcels" / "migrations"
+    capability_folders(folder)
+    monkeypatch.setattr(revisions, "version_dir", lambda _capability: folder)
+    assert revisions.main(["by_hand", "--capability", "parcels", "--empty"]) == 0
+    written = next(folder.glob("*_by_hand.py"))
+    out = capsys.readouterr().out
+    assert f"wrote {written}" in out
+    assert f"after {', '.join(parent)}" in out
