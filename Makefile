@@ -16,5 +16,6 @@ types:
 bench:
 	scripts/bootstrap dev && for b in bench/bench_*.py; do .venv/bin/python "$$b" || exit 1; done
 
+# A new dated revision: make migration SLUG=add_parcels [CAPABILITY=parcels]
 migration:
-	scripts/bootstrap dev && .venv/bin/python scripts/regen_initial_migration.py
+	scripts/new-migration "$(SLUG)" $(if $(CAPABILITY),--capability "$(CAPABILITY)")

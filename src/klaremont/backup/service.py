@@ -29,7 +29,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from klaremont.audit import appender
@@ -133,11 +132,12 @@ def audit_digest(hex_digest: str) -> str:
 
 
 def _revision(connection: sqlite3.Connection) -> str | None:
+    """The schema revision: one per head, space-separated, when capabilities have branched."""
     try:
-        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
     except sqlite3.DatabaseError:
         return None
-    return str(row[0]) if row else None
+    return " ".join(sorted(str(row[0]) for row in rows)) or None
 
 
 def _fsync(path: Path) -> None:
@@ -232,12 +232,12 @@ def verify(path: Path) -> Manifest:
     return manifest
 
 
-def _check_revision(platform: Platform, manifest: Manifest) -> None:
-    config = migrate._config(migrate.DATA, platform.engine)  # noqa: SLF001 - same package family
-    known = {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
-    if manifest.schema_revision is not None and manifest.schema_revision not in known:
+def _check_revision(manifest: Manifest) -> None:
+    known = {rev.revision for rev in migrate.script_directory(migrate.DATA).walk_revisions()}
+    unknown = sorted(set((manifest.schema_revision or "").split()) - known)
+    if unknown:
         raise BackupInvalid(
-            f"{manifest.file}: schema revision {manifest.schema_revision} is unknown to this "
+            f"{manifest.file}: schema revision {' '.join(unknown)} is unknown to this "
             "version of Klaremont (a backup from a newer version?)"
         )
 
@@ -260,7 +260,7 @@ def restore(
     """Replace the live database with a verified backup, then re-apply the erasure ledger."""
     live = database_file(platform)
     manifest = verify(path)
-    _check_revision(platform, manifest)
+    _check_revision(manifest)
     previous: Path | None = None
     head = _head(platform) if live.exists() else None
     if keep_current and live.exists():
