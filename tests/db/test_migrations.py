@@ -23,7 +23,9 @@ from sqlalchemy import Column, String, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from typer.testing import CliRunner
 
+from klaremont import capabilities
 from klaremont.audit.events import AuditAction
+from klaremont.capabilities import Capability
 from klaremont.cli import main
 from klaremont.cli.context import use_platform
 from klaremont.customers.models import Customer
@@ -242,17 +244,37 @@ def test_a_database_at_an_unknown_revision_is_refused_with_a_readable_line(
 
 
 def test_every_capability_migrations_folder_is_a_version_location(monkeypatch, tmp_path) -> None:
-    """Each ``<capability>/migrations/`` folder that exists is read, in name order; the
-    shared script directory and anything that is not a folder are not.
-    """
-    for folder in ("payments/migrations", "alpha/migrations", "db/migrations", "loyalty"):
+    """Each folder a capability declares (``migrations=...``) that exists is read, in name
+    order; a declared folder that is missing or not a folder is not."""
+    for folder in ("payments/migrations", "alpha/migrations"):
         (tmp_path / folder).mkdir(parents=True)
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "migrations").write_text("not a folder")
-    monkeypatch.setattr(migrate, "PACKAGE_ROOT", tmp_path)
+    declared = [
+        tmp_path / "payments" / "migrations",
+        tmp_path / "notes" / "migrations",
+        tmp_path / "loyalty" / "migrations",
+        tmp_path / "alpha" / "migrations",
+    ]
+    monkeypatch.setattr(capabilities, "migration_dirs", lambda: tuple(declared))
     assert migrate.capability_migration_dirs() == [
         tmp_path / "alpha" / "migrations",
         tmp_path / "payments" / "migrations",
     ]
     assert migrate.DATA.version_locations()[1:] == migrate.capability_migration_dirs()
     assert migrate.KEYSTORE.version_locations() == [migrate.KEYSTORE.versions]
+
+
+def test_the_declaration_names_the_migrations_folder() -> None:
+    """``capabilities.migration_dirs`` is built from the declarations, folder by folder."""
+    probe = Capability(name="probe", summary="x", migrations="migrations", package="klaremont.mail")
+    capabilities.register(probe)
+    try:
+        assert (
+            capabilities.capability("mail").folder / "migrations" in capabilities.migration_dirs()
+        )
+    finally:
+        capabilities.unregister("probe")
+    assert capabilities.capability("mail").folder / "migrations" not in (
+        capabilities.migration_dirs()
+    )
