@@ -16,6 +16,7 @@ from store_support import (
     subject_of,
 )
 
+from klaremont import capabilities
 from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
 from klaremont.cards.actions import CardAction
 from klaremont.customers.models import Customer
@@ -24,12 +25,11 @@ from klaremont.errors import PurposeRefused
 from klaremont.policy.model import DataCategory
 from klaremont.policy.purposes import Purpose
 from klaremont.purposes.decide import (
+    MARKETING_VETO,
     allow_system_actor,
     authorise,
     marketing_vetoes,
     refusal,
-    register_marketing_veto,
-    unregister_marketing_veto,
 )
 from klaremont.staff.permissions import Role
 
@@ -148,8 +148,8 @@ def test_an_opt_out_vetoes_marketing_through_the_consent_module(platform, custom
 
 
 @pytest.mark.policy("DP-PURPOSE")
-def test_registered_vetoes_are_consulted_for_marketing_only(platform, customer_id):
-    """A veto registered with the purpose check gets the session, the subject id and the channel,
+def test_registered_vetoes_are_consulted_for_marketing_only(platform, customer_id, monkeypatch):
+    """A veto plugged into the purpose check gets the session, the subject id and the channel,
     and is asked for marketing decisions only."""
     subject_id = subject_of(platform, customer_id)
     consent_to_marketing(platform, subject_id)
@@ -160,14 +160,15 @@ def test_registered_vetoes_are_consulted_for_marketing_only(platform, customer_i
         assert session.get(Subject, subject) is not None
         return "the person is on the do-not-mail list"
 
-    register_marketing_veto(veto)
-    register_marketing_veto(veto)
-    try:
-        with pytest.raises(PurposeRefused, match="do-not-mail"):
-            _authorise(platform, subject_id, Purpose.MARKETING, CONTACT, MARKETING, channel="email")
-        _authorise(platform, subject_id, Purpose.SUPPORT, CONTACT, SUPPORT)
-    finally:
-        unregister_marketing_veto(veto)
+    declared = capabilities.extensions
+
+    def with_veto(point):
+        return (*declared(point), veto) if point == MARKETING_VETO else declared(point)
+
+    monkeypatch.setattr(capabilities, "extensions", with_veto)
+    with pytest.raises(PurposeRefused, match="do-not-mail"):
+        _authorise(platform, subject_id, Purpose.MARKETING, CONTACT, MARKETING, channel="email")
+    _authorise(platform, subject_id, Purpose.SUPPORT, CONTACT, SUPPORT)
     assert calls == [(subject_id, "email")]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from klaremont.capabilities import Capability
+from datetime import timedelta
+
+from klaremont.capabilities import Capability, Job
 
 CAPABILITY = Capability(
     name="mail",
@@ -10,4 +12,12 @@ CAPABILITY = Capability(
     models=("klaremont.mail.models",),
     cli="klaremont.mail.cli:app",
     checks=("klaremont.mail.checks",),
+    jobs=(
+        Job(
+            "send-pending",
+            "klaremont.mail.jobs:send_due",
+            timedelta(minutes=1),
+            "deliver the outbox over SMTP",
+        ),
+    ),
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from klaremont.capabilities import Capability
+from datetime import timedelta
+
+from klaremont.capabilities import Capability, Job
 
 CAPABILITY = Capability(
     name="privacy",
@@ -11,4 +13,12 @@ CAPABILITY = Capability(
     routers=("klaremont.privacy.web:router", "klaremont.privacy.web.details:router"),
     cli="klaremont.privacy.cli:app",
     checks=("klaremont.privacy.checks",),
+    jobs=(
+        Job(
+            "prune-throttle",
+            "klaremont.privacy.throttle:prune_job",
+            timedelta(days=1),
+            "delete sign-in throttle rows whose window and pause are over",
+        ),
+    ),
 )

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import ColumnElement, Table
 
-    from klaremont.platform import UnitOfWork
+    from klaremont.platform import Platform, UnitOfWork
     from klaremont.policy.model import CustomerSignInPolicy
 
 ADDRESS = "address"
@@ -237,3 +237,10 @@ def _pause(
             details={"scope": scope, "failures": int(paused[0]), "cooldown_minutes": minutes},
             actor=actor,
         )
+
+
+def prune_job(platform: Platform) -> str:
+    """The scheduled form of :func:`prune` (daily)."""
+    with platform.unit_of_work() as uow:
+        removed = prune(uow)
+    return f"{removed} expired sign-in throttle rows removed"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from klaremont.capabilities import Capability
+from datetime import timedelta
+
+from klaremont.capabilities import Capability, Job
 from klaremont.rights.actions import RightsAction
 from klaremont.rights.permissions import RightsPermission
 from klaremont.staff.permissions import Role
@@ -25,4 +27,18 @@ CAPABILITY = Capability(
     data=frozenset({RightsPermission.DSR_READ, RightsPermission.DSR_MANAGE}),
     checks=("klaremont.rights.checks",),
     templates="templates",
+    jobs=(
+        Job(
+            "dsr-due-alert",
+            "klaremont.rights.jobs:alert_due",
+            timedelta(days=1),
+            "overdue and due-soon requests recorded for the DPO",
+        ),
+        Job(
+            "shred-due",
+            "klaremont.rights.jobs:shred_due",
+            timedelta(days=1),
+            "destroy erased people's keys once holds end; delete expired copies",
+        ),
+    ),
 )

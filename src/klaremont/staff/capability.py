@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from klaremont.capabilities import Capability, NavEntry
+from datetime import timedelta
+
+from klaremont.capabilities import Capability, Job, NavEntry
 from klaremont.staff.actions import StaffAction
 from klaremont.staff.permissions import Role, StaffPermission
 
@@ -77,4 +79,12 @@ CAPABILITY = Capability(
     ),
     extensions=(("request_actor", "klaremont.staff.web.guard:request_actor"),),
     templates="templates",
+    jobs=(
+        Job(
+            "inactivity-sweep",
+            "klaremont.staff.jobs:sweep_job",
+            timedelta(days=1),
+            "disable accounts idle past the policy period and expired maintenance accounts",
+        ),
+    ),
 )

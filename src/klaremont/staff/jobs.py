@@ -19,7 +19,7 @@ from klaremont.staff.service_lifecycle import disable_account
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from klaremont.platform import UnitOfWork
+    from klaremont.platform import Platform, UnitOfWork
 
 
 @dataclass
@@ -75,3 +75,11 @@ def inactivity_sweep(
         if progress is not None:
             progress(index, len(accounts))
     return report
+
+
+def sweep_job(platform: Platform) -> str:
+    """The scheduled form of :func:`inactivity_sweep` (daily), as the system."""
+    with platform.unit_of_work() as uow:
+        report = inactivity_sweep(uow)
+    inactive, expired = len(report.inactive), len(report.expired)
+    return f"checked {report.checked}: disabled {inactive} inactive and {expired} expired"
