@@ -88,3 +88,17 @@ def test_the_gate_allows_frameworks_in_adapters(path, module, name):
     """...and lets the web and command-line adapters import them."""
     allowed = _gate(path, module, name)
     assert allowed.returncode == 0, allowed.stdout
+
+
+def test_no_core_imports_an_adapter_or_a_shell():
+    """Services own the rules: no capability core or foundation module imports a web or CLI
+    adapter, a declaration, demo data, or the web, CLI and demo shells."""
+    upper = ("web", "cli", "demo", "testing")
+    wrong = [
+        f"{source} -> {target}: {min(files)}"
+        for source, targets in folder_graph().items()
+        if not source.endswith(":adapters") and source not in upper
+        for target, files in targets.items()
+        if target.endswith(":adapters") or target in upper
+    ]
+    assert not wrong, "\n".join(wrong)
