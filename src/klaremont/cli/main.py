@@ -9,17 +9,19 @@ import sys
 import typer
 
 from klaremont import cli
+from klaremont.cli.card_guard import CardGuardedGroup
 from klaremont.cli.context import err_console
 from klaremont.errors import KlaremontError
 
 app = typer.Typer(
     name="klaremont",
+    cls=CardGuardedGroup,  # no argument may carry card data (IS-SENS-MASK)
     help="Klaremont privacy, data-protection and security platform.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 
-_CORE = {"main", "context", "__init__"}
+_CORE = {"main", "context", "card_guard", "__init__"}
 
 
 def _register_subcommands() -> None:
