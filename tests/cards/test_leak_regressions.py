@@ -172,8 +172,15 @@ def test_command_line_arguments_holding_card_data_are_refused(platform, caplog):
     finally:
         use_platform(None)
     assert result.exit_code == 2
-    assert "argument 8 (--summary)" in result.output
+    assert "error: --summary holds card data" in result.output
     assert "4111" not in result.output
     (event,) = audit_events(platform, AuditAction.CARD_REFUSED)
     assert event.resource == "cli"
-    assert "4111" not in event.details
+    assert event.details_dict() == {"fields": ["--summary"], "rules": ["card-number"]}
+    use_platform(platform)
+    try:
+        positional = CliRunner().invoke(cli_main.app, ["customers", "orders", f"x{PAN}"])
+    finally:
+        use_platform(None)
+    assert positional.exit_code == 2
+    assert "error: argument 3 holds card data" in positional.output

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 
 def argument_findings(args: Sequence[str]) -> list[Finding]:
-    """Each argument holding card data, named by position and option (never its value)."""
+    """Each argument holding card data, named by its option (``--summary``) or, for a
+    positional argument, its position (never its value)."""
     findings = []
     for index, arg in enumerate(args):
         name, _, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
@@ -31,13 +32,13 @@ def argument_findings(args: Sequence[str]) -> list[Finding]:
             continue
         previous = args[index - 1] if index else ""
         option = name or (previous if previous.startswith("-") and "=" not in previous else "")
-        label = f"argument {index + 1}" + (f" ({_safe(option)})" if option else "")
+        label = _safe(option) if option else f"argument {index + 1}"
         findings.append(Finding(label, rule))
     return findings
 
 
 def _safe(option: str) -> str:
-    return option if value_rule(option) is None else "option"
+    return option if value_rule(option) is None else "an option"
 
 
 class CardGuardedGroup(TyperGroup):
