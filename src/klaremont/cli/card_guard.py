@@ -3,8 +3,8 @@
 A card number is prompted for (hidden) by the one command that takes one, never passed
 as an argument (shell history, ``ps``); so every argument of every command is checked
 with the one card detector before any command runs, in the form a service would store
-it. A refusal names the argument (its position and option), never the value, exits with
-status 2 and is audited as ``card.refused`` like a refusal on the web.
+it. A refusal names the argument (its option, or its position), never the value, exits
+with status 2 and is audited as ``card.refused`` like a refusal on the web.
 """
 
 from __future__ import annotations
@@ -65,16 +65,16 @@ class CardGuardedGroup(TyperGroup):
 
 
 def _audit_refusal(findings: list[Finding]) -> None:
-    """Record ``card.refused`` (argument names and rules only), if the platform is reachable."""
+    """Record ``card.refused`` (argument names and rules only) when the platform is reachable;
+    the command is refused either way."""
     from klaremont.cli.context import cli_actor, get_platform  # noqa: PLC0415 - loads the platform
 
-    try:
-        platform = get_platform()
-    except Exception:  # noqa: BLE001 - refusing matters more than recording the refusal
-        return
     details: dict[str, Any] = {
         "fields": [f.field for f in findings],
         "rules": [f.rule.value for f in findings],
     }
-    with platform.unit_of_work(actor=cli_actor()) as uow:
-        uow.audit(AuditAction.CARD_REFUSED, Outcome.DENIED, resource="cli", details=details)
+    try:
+        with get_platform().unit_of_work(actor=cli_actor()) as uow:
+            uow.audit(AuditAction.CARD_REFUSED, Outcome.DENIED, resource="cli", details=details)
+    except Exception:  # noqa: BLE001 - refusing matters more than recording the refusal
+        return
