@@ -249,7 +249,7 @@ def _set_aside(text: str) -> str:
             spans.append((match.start(), rest.end()))
     if not spans:
         return text
-    parts = []
+    parts: list[str] = []
     cursor = 0
     for start, end in sorted(spans):
         start = max(start, cursor)  # noqa: PLW2901 - clipped to what is not blanked yet
