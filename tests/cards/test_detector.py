@@ -150,3 +150,12 @@ def test_text_with_few_digits_is_answered_without_reading_it_further():
     value, hits = find(text)
     assert hits == []
     assert value is text
+
+
+@pytest.mark.policy("IS-SENS-MASK")
+@given(brand_numbers(), st.sampled_from([0x0660, 0x06F0, 0x0966, 0xFF10, 0x1D7CE]))
+def test_digits_of_other_scripts_are_read_as_digits(number, zero):
+    """Arabic-Indic, Devanagari, full-width and mathematical digits spell a card number too."""
+    text = "".join(chr(zero + int(d)) for d in number)
+    assert card_data_in(text) == "pan"
+    assert only_last_four_shown(number, text)
