@@ -1,19 +1,21 @@
 """Structured JSON logs (structlog) that never carry personal data values or secrets.
 
 Every event passes through :func:`redact`, which drops values of sensitive keys and masks
-anything shaped like a card number, so a careless ``log.info(..., body=...)`` cannot leak.
+card data (the one card detector, :mod:`klaremont.detectors.cards`: every spelling the input
+guard refuses) in every string, so a careless ``log.info(..., body=...)`` cannot leak.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 from structlog.typing import FilteringBoundLogger
+
+from klaremont.detectors.cards import redact as mask_card_data
 
 SENSITIVE_KEYS = frozenset(
     {
@@ -40,19 +42,34 @@ SENSITIVE_KEYS = frozenset(
         "code",
     }
 )
-_PAN_LIKE = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 REDACTED = "[redacted]"
+_MAX_DEPTH = 8
 
 
 def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Drop sensitive values and mask card-number-like digit runs in every string."""
+    """Drop sensitive values and mask card data in every string (values and nested ones)."""
     for key in list(event):
         value = event[key]
         if key.lower() in SENSITIVE_KEYS:
             event[key] = REDACTED
-        elif isinstance(value, str) and _PAN_LIKE.search(value):
-            event[key] = _PAN_LIKE.sub("[digits]", value)
+        else:
+            event[key] = _masked(value, 0)
     return event
+
+
+def _masked(value: Any, depth: int) -> Any:
+    if isinstance(value, str):
+        return mask_card_data(value)
+    if depth > _MAX_DEPTH:
+        return value
+    if isinstance(value, dict):
+        return {mask_card_data(str(k)): _masked(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item, depth + 1) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        return value if mask_card_data(text) == text else mask_card_data(text)
+    return value
 
 
 def configure(*, json: bool = True, level: int = logging.INFO) -> None:

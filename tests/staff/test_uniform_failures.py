@@ -13,6 +13,7 @@ from klaremont.audit.models import AuditEvent
 from klaremont.staff import service_lifecycle
 from klaremont.staff.models import StaffAccount
 from klaremont.staff.permissions import Role
+from klaremont.staff.text import unknown_name_digest
 
 WRONG = "wrong-horse-battery-staple"
 
@@ -117,7 +118,9 @@ def test_every_failure_costs_one_argon2_verification(platform, office, clock, mo
 
 @pytest.mark.policy("IS-AC-LOGIN-LOG")
 def test_failure_reasons_go_to_the_audit_log_only(platform, office, clock):
-    """The audit log keeps each failure's real reason and the typed username, never a password."""
+    """The audit log keeps each failure's real reason and, for a name matching no account, a
+    keyed digest of it: never the name as typed (a password or card number typed in the wrong
+    box), never a password."""
     cases = _prepare(platform, office, clock)
     for username, password in cases.values():
         office.post("/api/auth/login", json={"username": username, "password": password})
@@ -137,6 +140,8 @@ def test_failure_reasons_go_to_the_audit_log_only(platform, office, clock):
         "offboarded",
         "expired",
     } <= reasons
-    assert "nobody-here" in raw
+    secret = platform.settings.secret_key.get_secret_value()
+    assert unknown_name_digest(secret, "Nobody-Here ") in raw
+    assert "nobody-here" not in raw
     assert PASSWORD not in raw
     assert WRONG not in raw

@@ -34,9 +34,10 @@ from klaremont.audit.encoding import GENESIS_HASH, canonical_json, format_timest
 from klaremont.audit.events import ActionTag, Actor, ActorType, AuditAction, Outcome, action_tag
 from klaremont.audit.fields import clean, normalise_origin
 from klaremont.audit.models import AuditEvent
-from klaremont.audit.redaction import check_details
+from klaremont.audit.redaction import check_details, redact_details
 from klaremont.audit.sealer import Sealer
 from klaremont.audit.verify import Progress, verify_log
+from klaremont.detectors.cards import redact
 from klaremont.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -142,14 +143,17 @@ class AuditLog:
 
         The row is inserted straight away on the session's connection (so it is in the
         database before the caller's change commits); the returned event is a detached
-        copy of it, not added to the session. Raises ``ValueError`` for an unknown action,
-        a malformed field, or details that carry a secret or card data (the message names
-        the key, never the value).
+        copy of it, not added to the session. Card data in the details and the text
+        fields is masked first (the one card detector), so it is never hashed or stored.
+        Raises ``ValueError`` for an unknown action, a malformed field, or details keyed
+        by the name of a secret (the message names the key, never the value).
         """
         tag = action_tag(action)
         result = Outcome(outcome)
         actor_type = ActorType(actor.type)
         actor_id = clean("actor id", actor.id, models.ACTOR_ID_MAX, required=True)
+        if details:
+            details = redact_details(details)
         check_details(details)
         values: dict[str, Any] = {
             "occurred_at": format_timestamp(self.clock.now()),
@@ -158,9 +162,9 @@ class AuditLog:
             "action": tag.value,
             "outcome": result.value,
             "origin": normalise_origin(origin),
-            "resource": clean("resource", resource, models.RESOURCE_MAX),
-            "purpose": clean("purpose", purpose, models.PURPOSE_MAX),
-            "request_id": clean("request id", request_id, models.REQUEST_ID_MAX),
+            "resource": clean("resource", _masked(resource), models.RESOURCE_MAX),
+            "purpose": clean("purpose", _masked(purpose), models.PURPOSE_MAX),
+            "request_id": clean("request id", _masked(request_id), models.REQUEST_ID_MAX),
             "details": canonical_json(details),
         }
         conn = session.connection(bind_arguments=_BIND)
@@ -405,3 +409,8 @@ class AuditLog:
             },
         )
         return events
+
+
+def _masked(text: str | None) -> str | None:
+    """``text`` with card data masked (the one card detector); ``None`` stays ``None``."""
+    return None if text is None else redact(text)

@@ -5,10 +5,14 @@ neither a secret nor cardholder data. :func:`check_details` refuses, naming the 
 
 * a key that names a secret or card data (``password``, ``token``, ``cvv``, ``pan``,
   ``card_number``, ``track1`` ...), at any depth;
-* any text (a value, or a key) holding a Luhn-valid run of 13-19 digits, written plain
-  or grouped with spaces or dashes -- the shape of a primary account number.
+* any text (a value, or a key) holding card data, in any spelling the card detector
+  (:mod:`klaremont.detectors.cards`) recognises.
 
-The error names where the problem is and never repeats the value.
+The error names where the problem is and never repeats the value. :func:`redact_details`
+runs first when an event is recorded: it masks card numbers in values to their last four
+digits and withholds track data, so text a person typed (a username at a failed sign-in,
+a reason) is stored masked instead of failing the request; keys naming a secret are still
+refused, since they are chosen by code.
 """
 
 from __future__ import annotations
@@ -16,6 +20,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from klaremont.detectors.cards import (
+    PAN_MAX_DIGITS,
+    PAN_MIN_DIGITS,
+    contains_card_data,
+    luhn_valid,
+    redact,
+)
+
+__all__ = [
+    "PAN_MAX_DIGITS",
+    "PAN_MIN_DIGITS",
+    "AuditDetailsRefused",
+    "check_details",
+    "contains_pan",
+    "key_is_forbidden",
+    "luhn_valid",
+    "redact_details",
+]
 
 # Whole words (after splitting snake_case, kebab-case and camelCase) that name a secret.
 FORBIDDEN_WORDS = frozenset(
@@ -55,57 +78,18 @@ FORBIDDEN_FRAGMENTS = (
     "securitycode",
     "cardverification",
 )
-PAN_MIN_DIGITS = 13
-PAN_MAX_DIGITS = 19
-
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-# A run of digit groups joined by single spaces or dashes, not glued to letters or digits
-# (so the digits inside a hex digest or an identifier are not read as a card number).
-_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]+(?:[ -][0-9]+)*(?![0-9A-Za-z])")
-# Canonical UUIDs are identifiers, never card numbers, even when all their groups are digits.
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_GROUP_SPLIT = re.compile(r"[ -]")
+KEY_WITHHELD = "[key holding card data]"
 
 
 class AuditDetailsRefused(ValueError):
     """Audit details carried a secret or card data; the message names the key, never the value."""
 
 
-def luhn_valid(digits: str) -> bool:
-    """True when ``digits`` (ASCII digits only) passes the Luhn check."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if index % 2:
-            value *= 2
-            if value > 9:  # noqa: PLR2004 - the Luhn rule
-                value -= 9
-        total += value
-    return total % 10 == 0
-
-
 def contains_pan(text: str) -> bool:
-    """True when ``text`` holds a Luhn-valid 13-19 digit sequence (plain, spaced or dashed).
-
-    Within a run of digit groups every span of whole groups is tried, so a card number
-    followed by a separated expiry or security code is still found; a digit string longer
-    than 19 digits with no separators is an identifier, not a card number.
-    """
-    for match in _DIGIT_RUN.finditer(_UUID.sub(" ", text)):
-        run = match.group()
-        if sum(c.isdigit() for c in run) < PAN_MIN_DIGITS:
-            continue
-        groups = _GROUP_SPLIT.split(run)
-        for start in range(len(groups)):
-            digits = ""
-            for group in groups[start:]:
-                digits += group
-                if len(digits) > PAN_MAX_DIGITS:
-                    break
-                if len(digits) >= PAN_MIN_DIGITS and digits.isascii() and luhn_valid(digits):
-                    return True
-    return False
+    """True when ``text`` holds a card number or track data in any spelling (the one detector)."""
+    return contains_card_data(text)
 
 
 def key_is_forbidden(key: str) -> bool:
@@ -147,3 +131,24 @@ def check_details(details: Mapping[str, Any] | None) -> None:
     for path, problem in _walk(details, ""):
         msg = f"audit details refused: {path!r} {problem}"
         raise AuditDetailsRefused(msg)
+
+
+def redact_details(value: Any) -> Any:
+    """``value`` with card data in every string (values and keys) masked, at any depth."""
+    if isinstance(value, Mapping):
+        return {_redact_key(k): redact_details(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_details(item) for item in value]
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        masked = redact(text)
+        return value if masked == text else masked
+    return value
+
+
+def _redact_key(key: Any) -> Any:
+    if isinstance(key, str | int) and not isinstance(key, bool) and contains_card_data(str(key)):
+        return KEY_WITHHELD
+    return key

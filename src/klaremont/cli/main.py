@@ -8,11 +8,13 @@ import typer
 
 from klaremont import capabilities
 from klaremont.cli import server
+from klaremont.cli.card_guard import CardGuardedGroup
 from klaremont.cli.context import err_console
 from klaremont.errors import KlaremontError
 
 app = typer.Typer(
     name="klaremont",
+    cls=CardGuardedGroup,  # no argument may carry card data (IS-SENS-MASK)
     help="Klaremont privacy, data-protection and security platform.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

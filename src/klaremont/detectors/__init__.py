@@ -1,6 +1,6 @@
-"""Detectors of sensitive data (card numbers, track data, CVVs), shared by the whole platform.
+"""Detectors shared by every layer: one definition of what counts as card data.
 
-One PAN detector serves the card guard on every input, the audit log's and the logs'
-redaction, and (later) the discovery scanner. This package is foundation: it imports no
-capability.
+:mod:`klaremont.detectors.cards` finds card numbers and magnetic-stripe track data in any
+text. The input guard, the audit-details redaction, the log redaction and the CLI all ask
+it, so a spelling one of them recognises is recognised by all.
 """

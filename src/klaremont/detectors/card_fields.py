@@ -7,8 +7,11 @@ reports, for each offending field, the rule it broke:
 * a **key** naming a card validation code (``cvv``, ``cvc``, ``cvv2``, ``cid``,
   ``security_code`` ...), track data (``track1``, ``track2``, ``magstripe`` ...) or a card
   number (``pan``, ``card_number`` ...) with a non-empty value;
-* a **value** holding track-1 or track-2 data, or a Luhn-valid 13-19 digit card number
-  (plain, spaced or dashed) -- in any string, in any field.
+* a **value** holding track-1 or track-2 data, or a card number, in any spelling the one
+  card detector (:mod:`klaremont.detectors.cards`) recognises -- in any string, in any
+  field. The detector reads text as it will be stored (NFKC, invisible characters
+  dropped, whitespace collapsed, any separator between digit groups), so a value cannot
+  pass the guard and then be normalised into card data by a schema or a service.
 
 The card tokenise endpoint names the fields where a card number belongs
 (``allow_pan_fields``); nowhere else may one appear. Findings carry the field path and
@@ -27,7 +30,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel
 
-from klaremont.detectors.pan import card_data_in
+from klaremont.detectors.cards import card_data_in
 from klaremont.errors import FieldProblem, ValidationFailed
 
 MAX_DEPTH: Final = 32

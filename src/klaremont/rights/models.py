@@ -1,8 +1,9 @@
 """Tables of data subject requests: the requests, identity codes, exports, download links,
 transmissions to other organisations, and the erasure ledger.
 
-Personal values (free text, requested corrections, a recipient address) are sealed under the
-subject's data key like every other personal field, so crypto-shredding reaches them too.
+Personal values (free text, the refusal and extension reasons, requested corrections, a
+recipient address) are sealed under the subject's data key like every other personal
+field, so crypto-shredding reaches them too.
 Codes and link tokens are stored as keyed digests only, never in the clear.
 """
 
@@ -71,10 +72,10 @@ class RightsRequest(SealedMixin, IdMixin, Base):
     original_due_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     extension_months: Mapped[int] = mapped_column(Integer, default=0)
-    extension_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    extension_reason = sealed()  # free text about the person: sealed like their other data
     extension_notified_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    refusal_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    refusal_reason = sealed()  # read with queries.sealed_reason (gone once the key is shredded)
     outcome: Mapped[str | None] = mapped_column(Text)  # JSON: counts and names, no values
     routed_to: Mapped[str] = mapped_column(String(32), default="dpo")
     created_by: Mapped[str] = mapped_column(String(160))

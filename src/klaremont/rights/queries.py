@@ -88,6 +88,16 @@ def open_requests_of(
     ).all()
 
 
+def sealed_reason(request: RightsRequest, field: str) -> str | None:
+    """A sealed reason of the request (``refusal_reason``, ``extension_reason``); ``None``
+    once the person's data key is destroyed."""
+    try:
+        value: str | None = getattr(request, field)
+    except SubjectKeyDestroyed:
+        return None
+    return value
+
+
 def details_of(request: RightsRequest) -> dict[str, Any]:
     """The request's sealed details (the requester's words, corrections, recipient).
 

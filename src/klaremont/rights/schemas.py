@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from klaremont.rights.queries import sealed_reason
 from klaremont.rights.states import (
     IdentityMethod,
     IntakeChannel,
@@ -126,9 +127,9 @@ class RequestOut(BaseModel):
             identity_method=request.identity_method,
             verified_at=request.verified_at,
             extension_months=request.extension_months,
-            extension_reason=request.extension_reason,
+            extension_reason=sealed_reason(request, "extension_reason"),
             closed_at=request.closed_at,
-            refusal_reason=request.refusal_reason,
+            refusal_reason=sealed_reason(request, "refusal_reason"),
             outcome=json.loads(request.outcome) if request.outcome else None,
             routed_to=request.routed_to,
             details=details,

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from klaremont.audit.events import Outcome
 from klaremont.clock import uk_date
 from klaremont.db.subjects import Subject
+from klaremont.detectors.cards import contains_card_data
 from klaremont.errors import Conflict, NotFound, ValidationFailed
 from klaremont.rights import deadlines
 from klaremont.rights.events import RightsEvent, audit_rights, request_resource
@@ -111,10 +112,16 @@ class DuplicateRequest(Conflict):
 
 
 def clean_reason(reason: str, field: str = "reason") -> str:
-    """A reason recorded with a decision: 3 to 500 printable characters."""
+    """A reason recorded with a decision: 3 to 500 printable characters, no card data.
+
+    Card data is checked in the form stored (whitespace collapsed) with the one detector,
+    whatever surface the reason came from (API, page or command line).
+    """
     text = " ".join(reason.split())
     if not 3 <= len(text) <= REASON_MAX or not text.isprintable():  # noqa: PLR2004 - a short word
         raise ValidationFailed.single(field, f"3 to {REASON_MAX} printable characters")
+    if contains_card_data(text):
+        raise ValidationFailed.single(field, "must not contain a card number or card data")
     return text
 
 

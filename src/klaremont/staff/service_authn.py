@@ -47,14 +47,12 @@ from klaremont.staff.models import AccountStatus, StaffAccount
 from klaremont.staff.service_lifecycle import disable_account
 from klaremont.staff.service_passwords import password_expired
 from klaremont.staff.service_sessions import end_all_sessions
-from klaremont.staff.text import safe_for_audit
+from klaremont.staff.text import unknown_name_digest
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from klaremont.platform import UnitOfWork
-
-ATTEMPTED_NAME_MAX = 64
 
 
 class Channel(StrEnum):
@@ -329,9 +327,8 @@ def _failed(
     }
     if attempt is not None:
         details["failures"] = attempt
-    if account is None:
-        details["attempted_username"] = safe_for_audit(
-            credentials.username, max_length=ATTEMPTED_NAME_MAX
-        )
+    if account is None:  # never the name as typed (a password or card number typed by mistake)
+        secret = uow.platform.settings.secret_key.get_secret_value()
+        details["unknown_username_digest"] = unknown_name_digest(secret, credentials.username)
     audit_staff(uow, StaffEvent.LOGIN, account, outcome=Outcome.FAILURE, details=details)
     return AuthResult(ok=False, reason=reason)

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from klaremont.detectors.cards import contains_card_data
+from klaremont.detectors.cards import redact as mask_card_data
 from klaremont.logging import get_logger
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
@@ -74,15 +76,27 @@ class SecurityMiddleware:
                 log.info(
                     "request",
                     method=scope["method"],
-                    path=path,  # the path only: query strings may carry personal data
+                    # the path only (query strings may carry personal data), card data masked
+                    path=mask_card_data(path),
                     status=status_holder[0],
                     ms=round((time.perf_counter() - started) * 1000, 2),
                 )
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
+    """The client's ``X-Request-ID`` if it is safe to keep, else ``None`` (a fresh one is made)."""
     for key, value in scope.get("headers", []):
         if key == b"x-request-id":
-            text = value.decode("latin-1")
-            return text if _SAFE_REQUEST_ID.match(text) else None
+            return safe_request_id(value.decode("latin-1"))
+    return None
+
+
+def safe_request_id(text: str) -> str | None:
+    """``text`` when it is 8-64 characters of ``[A-Za-z0-9._-]`` and holds no card number.
+
+    A request id is stored in every audit event of the request (append only) and echoed in
+    the response, so anything else is replaced, never kept, echoed or logged.
+    """
+    if _SAFE_REQUEST_ID.fullmatch(text) and not contains_card_data(text):
+        return text
     return None

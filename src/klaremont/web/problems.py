@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from klaremont.detectors.cards import redact as mask_card_data
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
 from klaremont.web.deps import settle_deferred_checks
@@ -63,14 +64,14 @@ def problem_response(
             message=detail or title,
             status=status,
             request_id=request_id,
-            path=request.url.path,
+            path=mask_card_data(request.url.path),
             staff=getattr(request.state, "staff", None),
         )
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
         "title": title,
         "status": status,
-        "instance": request.url.path,
+        "instance": mask_card_data(request.url.path),  # never echo card data in a path
     }
     if detail:
         body["detail"] = detail
