@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from klaremont.card_refusal import guard_input
 from klaremont.cards.actions import CardAction
 from klaremont.cards.provider import provider_for
 from klaremont.cards.schemas import CardIn
@@ -27,7 +28,6 @@ from klaremont.customers.schemas import CardOut
 from klaremont.customers.service_read import find_customer
 from klaremont.detectors.card_fields import CardDataRefused
 from klaremont.detectors.pan import check_pan, mask
-from klaremont.detectors.refuse import guard_input
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.policy.model import DataCategory
 from klaremont.policy.purposes import LawfulBasis

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from klaremont.card_refusal import guard_input
 from klaremont.crypto.blind_index import NORMALISERS
 from klaremont.customers.actions import CustomerAction
 from klaremont.customers.announcements import AccountOpened, CustomerRectified
@@ -36,7 +37,6 @@ from klaremont.customers.service_read import (
     find_customer,
 )
 from klaremont.db.subjects import Subject
-from klaremont.detectors.refuse import guard_input
 from klaremont.errors import ValidationFailed
 from klaremont.events import publish
 from klaremont.policy.model import DataCategory
