@@ -86,8 +86,6 @@ def test_the_shell_refuses_card_numbers_in_free_text_and_never_echoes_them(
     assert "4929" not in result.output
     assert "4929" not in str(result.exception)
     refused = audit_events(platform, CardAction.CARD_REFUSED)[-1]
-    assert json.loads(refused.details) == {"fields": ["summary"], "rules": ["card-number"]}
-    refused = audit_events(platform, CardAction.CARD_REFUSED)[-1]
     assert json.loads(refused.details) == {"fields": ["--summary"], "rules": ["card-number"]}
     bad = run("rectify", str(customer_id), "-p", "support", "--set", "mobile=4929123456789015")
     assert bad.exit_code == 2
