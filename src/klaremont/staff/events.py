@@ -30,6 +30,7 @@ class StaffEvent(StrEnum):
     REAUTHENTICATED = "reauthenticated"
     LOCKED = "locked"
     UNLOCKED = "unlocked"
+    LOCKOUT_BURST = "lockout-burst"
     PASSWORD_CHANGED = "password-changed"  # noqa: S105 - an event name
     PASSWORD_RESET = "password-reset"  # noqa: S105 - an event name
     MFA_ENROLLED = "mfa-enrolled"
@@ -60,6 +61,7 @@ ACTION_OF: dict[StaffEvent, AuditAction] = {
     StaffEvent.REAUTHENTICATED: AuditAction.AUTH_REAUTH,
     StaffEvent.LOCKED: AuditAction.AUTH_LOCKOUT,
     StaffEvent.UNLOCKED: AuditAction.AUTH_UNLOCK,
+    StaffEvent.LOCKOUT_BURST: AuditAction.AUTH_LOCKOUT,
     StaffEvent.PASSWORD_CHANGED: AuditAction.PASSWORD_CHANGE,
     StaffEvent.PASSWORD_RESET: AuditAction.PASSWORD_RESET,
     StaffEvent.MFA_ENROLLED: AuditAction.MFA_ENROL,
