@@ -117,13 +117,17 @@ def record_refusal(platform: Platform, request: Request, findings: list[Finding]
 
 
 def _caller(request: Request, uow: Any) -> Actor:
-    """The signed-in staff member, if the request carries valid credentials."""
+    """The signed-in staff member or customer, if the request carries a valid session."""
+    from klaremont.privacy.pages.common import SESSION_COOKIE  # noqa: PLC0415 - loads late
+    from klaremont.privacy.signin import resolve  # noqa: PLC0415 - the privacy centre loads late
     from klaremont.staff.guard import authenticate_request  # noqa: PLC0415 - staff loads late
 
     try:
         return authenticate_request(request, uow).actor
     except KlaremontError:
-        return ANONYMOUS
+        pass
+    customer = resolve(uow, request.cookies.get(SESSION_COOKIE))
+    return customer.actor if customer is not None else ANONYMOUS
 
 
 class CardDataGuard:
