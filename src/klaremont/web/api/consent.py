@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from klaremont.audit.events import AuditAction
-from klaremont.consent import service
+from klaremont.consent import objection, service
 from klaremont.consent.audience import marketing_audience
 from klaremont.consent.models import MarketingChannel
 from klaremont.consent.notices import list_notices, publish_notice
@@ -51,9 +51,15 @@ def _subject_consent(uow: UnitOfWork, subject_id: uuid.UUID) -> SubjectConsentOu
     if uow.session.get(Subject, subject_id) is None:
         raise NotFound("no such data subject")
     history = service.consent_history(uow.session, subject_id)
+    recorded = service.marketing_state(uow.session, subject_id)
+    person = objection.standing(uow.session, subject_id)
     return SubjectConsentOut(
         subject_id=subject_id,
-        marketing={str(k): v for k, v in service.marketing_state(uow.session, subject_id).items()},
+        marketing={str(k): v for k, v in objection.effective(recorded, person).items()},
+        marketing_recorded={str(k): v for k, v in recorded.items()},
+        marketing_objection=person.objected_at is not None,
+        marketing_objected_at=person.objected_at,
+        restricted=person.restricted,
         cookies={
             str(k): v for k, v in service.cookie_state(uow.session, subject_id=subject_id).items()
         },
@@ -97,7 +103,11 @@ def subject_consent(subject_id: uuid.UUID, staff: Reader, uow: UowDep) -> Subjec
 def record_marketing(
     subject_id: uuid.UUID, body: MarketingIn, staff: Manager, uow: UowDep
 ) -> SubjectConsentOut:
-    """Record marketing choices a person gave by phone or on paper (changes only)."""
+    """Record marketing choices a person gave by phone or on paper (changes only).
+
+    Switching a channel on is refused (403 ``marketing-opt-in-refused``, audited) for a
+    person who objected to marketing or whose processing is restricted.
+    """
     del staff
     proof = service.Proof(body.method, body.source)
     service.record_marketing(uow, subject_id, dict(body.choices), proof)
