@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
+from klaremont.privacy.wording import customer_text
 from klaremont.web.deps import settle_deferred_checks
 from klaremont.web.pages.render import render
 
@@ -23,7 +24,8 @@ PROBLEM_BASE = "https://klaremont.example/problems/"
 log = get_logger(__name__)
 
 
-_PAGE_AREAS = {"/staff": "staff/error.html", "/privacy": "privacy/message.html"}
+_PRIVACY_TEMPLATE = "privacy/message.html"
+_PAGE_AREAS = {"/staff": "staff/error.html", "/privacy": _PRIVACY_TEMPLATE}
 
 
 def _page_template(request: Request) -> str | None:
@@ -54,6 +56,11 @@ def problem_response(
     if template is not None:
         if problems:
             detail = "; ".join(f"{p.field}: {p.rule}" for p in problems)
+        if template == _PRIVACY_TEMPLATE:  # a customer reads it: plain English only
+            said = customer_text(
+                status=status, code=code, title=title, detail=detail, problems=problems or ()
+            )
+            title, detail = said.title, said.message
         return render(
             template,
             status_code=status,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
 from klaremont.errors import KlaremontError
-from klaremont.privacy import centre
+from klaremont.privacy import centre, wording
 from klaremont.privacy.pages.common import Customer, form_ok, page, refused_page
 from klaremont.staff.guard import public
 from klaremont.web.api.auth import finish
@@ -27,12 +27,10 @@ CODE_FAILED = "That code is not valid: it may be mistyped, used already or expir
 
 
 @router.get("/verify")
-def verify_page(
-    request: Request, uow: UowDep, customer: Customer, kind: str = "erasure"
-) -> HTMLResponse:
-    """The form: which request, and the e-mail address on the account."""
+def verify_page(request: Request, uow: UowDep, customer: Customer, kind: str = "") -> HTMLResponse:
+    """The form: which request (none chosen unless a link named one), and the address."""
     del customer
-    selected = kind if kind in centre.REQUEST_CHOICES else "erasure"
+    selected = kind if kind in centre.REQUEST_CHOICES else ""
     if kind == "objection":
         selected = "objection-marketing"
     return page(request, uow, "verify.html", choices=CHOICES, selected=selected)
@@ -45,7 +43,7 @@ async def verify_start(
     uow: UowDep,
     customer: Customer,
     email: Annotated[str, Form(max_length=254)],
-    kind: Annotated[str, Form(max_length=32)],
+    kind: Annotated[str, Form(max_length=32)] = "",
     message: Annotated[str, Form(max_length=centre.MESSAGE_MAX)] = "",
 ) -> Response:
     """Record the request and mail a code to the address on file (the same answer either way)."""
@@ -62,7 +60,7 @@ async def verify_start(
             status_code=exc.status,
             choices=CHOICES,
             selected=kind,
-            error=exc.detail,
+            error=wording.of_error(exc),
         )
     finish(uow)
     return page(request, uow, "verify_code.html", handle=handle)
