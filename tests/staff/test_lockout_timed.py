@@ -10,7 +10,7 @@ from staff_support import PASSWORD, login, make_staff
 
 from klaremont.audit.models import AuditEvent
 from klaremont.mail.models import OutboxMessage
-from klaremont.staff import lockout
+from klaremont.staff import jobs, lockout
 from klaremont.staff.models import LockoutAlert, LoginNameThrottle
 from klaremont.staff.permissions import Role
 from klaremont.web.display import uk_time
@@ -166,3 +166,18 @@ def test_locks_spread_over_time_raise_no_alert(platform, office, clock):
             _attempt(office, f"spread-{n}")
         clock.advance(timedelta(hours=1))
     assert _lockout_alerts(platform) == ([], [], [])
+
+
+@pytest.mark.policy("IS-PW-LOCK3")
+def test_the_daily_sweep_prunes_spent_lockout_rows_only(platform, office, clock):
+    """Counters whose lock ran out go; a counter below the threshold stays (no tell)."""
+    for _ in range(3):
+        _attempt(office, "spent-name")
+    _attempt(office, "one-failure")
+    clock.advance(timedelta(days=2))
+    with platform.unit_of_work() as uow:
+        report = jobs.inactivity_sweep(uow)
+    assert report.lockout_rows_pruned == 2  # the spent counter and its day-old lock record
+    with platform.unit_of_work() as uow:
+        kept = uow.session.scalars(select(LoginNameThrottle.key_hash)).all()
+        assert kept == [lockout.name_key(uow, "one-failure")]

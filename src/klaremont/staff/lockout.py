@@ -236,11 +236,18 @@ def _ensure_subject(uow: UnitOfWork, account: StaffAccount) -> None:
 
 
 def prune(uow: UnitOfWork) -> int:
-    """Delete name counters whose lock ran out (they would start afresh anyway).
+    """Delete spent rows: name counters whose lock ran out (they would start afresh anyway)
+    and lock log rows older than a day (the burst check looks back at most a day; each
+    lock stays in the audit log). Returns how many rows went.
 
-    Counters below the threshold are kept, like a real account's: dropping them after a
-    quiet spell would let a patient caller tell an unknown name from a real one.
+    Name counters below the threshold are kept, like a real account's: dropping them after
+    a quiet spell would let a patient caller tell an unknown name from a real one.
     """
     now = uow.clock.now()
-    result = uow.session.execute(delete(_T).where(_T.c.locked_until <= now))
-    return int(getattr(result, "rowcount", 0) or 0)
+    counters = uow.session.execute(delete(_T).where(_T.c.locked_until <= now))
+    old_locks = uow.session.execute(
+        delete(LockoutRecord)
+        .where(LockoutRecord.locked_at < now - timedelta(days=1))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(counters, "rowcount", 0) or 0) + int(getattr(old_locks, "rowcount", 0) or 0)
