@@ -58,7 +58,7 @@ def test_a_success_resets_the_count(platform, office):
 
 @pytest.mark.policy("IS-PW-LOCK3", "IS-AC-LOGIN-LOG")
 def test_iso_unlocks_and_it_is_audited(platform, office):
-    """A locked account stays locked until the ISO unlocks it; lock and unlock are audited."""
+    """The ISO can unlock a locked account early; lock and unlock are audited."""
     iso = make_staff(platform, "irene", Role.ISO)
     dave = make_staff(platform, "dave")
     for _ in range(3):

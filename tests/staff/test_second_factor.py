@@ -109,7 +109,9 @@ def test_the_console_sends_an_unenrolled_administrator_to_enrolment(required, of
     home = office.get("/staff/", follow_redirects=False)
     assert home.status_code == 303
     assert home.headers["location"] == "/staff/mfa"
-    assert office.get("/staff/mfa").status_code == 200
+    enrol_page = office.get("/staff/mfa")
+    assert enrol_page.status_code == 200
+    assert 'id="mfa-required"' in enrol_page.text
 
 
 def test_with_the_policy_key_off_a_password_is_enough(platform, office):

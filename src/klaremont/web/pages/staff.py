@@ -274,6 +274,7 @@ def mfa_page(staff: EnrolPage, uow: UowDep) -> HTMLResponse:
         remaining=remaining,
         enrolment=None,
         error=None,
+        must_enrol=not enrolled and staff.lacks_second_factor(uow),
     )
 
 
