@@ -26,6 +26,7 @@ from klaremont.platform import Platform
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import RequestKind
 from klaremont.web.app import create_app
+from klaremont.web.display import uk_date
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -173,5 +174,5 @@ def test_privacy_centre_walkthrough(platform, server, browser_page, tmp_path):
         ).all()
     assert {r.kind for r in rows} == {RequestKind.ACCESS, RequestKind.ERASURE}
     erasure = next(r for r in rows if r.kind is RequestKind.ERASURE)
-    assert erasure.due_on.strftime("%d %B %Y") == due
+    assert uk_date(erasure.due_on) == due
     assert problems == []

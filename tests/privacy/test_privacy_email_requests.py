@@ -20,6 +20,7 @@ from klaremont.consent.models import MarketingChannel
 from klaremont.customers.models import Subject
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import RequestState
+from klaremont.web.display import uk_date
 
 _CODE = re.compile(r"^\s+(\d{6,10})\s*$", re.MULTILINE)
 _HANDLE = re.compile(r'name="handle" value="([0-9a-f-]{36})"')
@@ -83,7 +84,7 @@ def test_erasure_request_by_e_mail_code_with_cookies_refused(platform, client):
         request = uow.session.scalars(select(RightsRequest)).one()
         assert request.state is RequestState.VERIFIED
         assert request.reference in done.text
-        assert request.due_on.strftime("%d %B %Y") in done.text
+        assert uk_date(request.due_on) in done.text
 
 
 @pytest.mark.policy("PP-COOKIE", "IS-SENS-EMAIL")

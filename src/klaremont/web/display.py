@@ -38,6 +38,11 @@ def money(pence: int, currency: str = "GBP") -> str:
     return f"{sign}{amount} {currency.upper()}"
 
 
+def plain_words(code: object) -> str:
+    """``web_form`` -> ``web form`` (a stored code read as words)."""
+    return str(code).replace("_", " ").replace("-", " ")
+
+
 def login_retry_notice(retry_after: datetime, lock_minutes: int) -> str:
     """The sentence every failed staff login carries (same shape for every name)."""
     return (

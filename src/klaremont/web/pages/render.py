@@ -8,6 +8,8 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from klaremont.web.display import money, plain_words, uk_date, uk_datetime
+
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 _ENV = Environment(
@@ -16,6 +18,8 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# How pages show dates, times and money to people (``{{ when | uk_datetime }}``).
+_ENV.filters.update(uk_date=uk_date, uk_datetime=uk_datetime, money=money, words=plain_words)
 
 
 def render(
