@@ -82,7 +82,7 @@ def account_retry_after(uow: UnitOfWork, account: StaffAccount) -> datetime:
     """The retry time of a real account after a failed attempt."""
     if account.locked_at is None:
         return retry_after(uow, None)
-    if account.lock_expires_at is None:  # locked before locks were timed: an administrator unlocks
+    if account.lock_expires_at is None:  # cannot happen after the migration that timed locks
         return retry_after(uow, None)
     return retry_after(uow, account.lock_expires_at)
 

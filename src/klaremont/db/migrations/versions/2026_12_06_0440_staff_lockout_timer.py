@@ -1,10 +1,15 @@
 """Timed staff lockout: failures of unknown names, the lock log and burst alerts.
 
+Locks taken before locks were timed (no end time) get one: 30 minutes after they began,
+the shortest lock the policy file allows, so they too end by themselves.
+
 Revision ID: 2026_12_06_0440
 Revises: 0002
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -15,8 +20,11 @@ branch_labels = None
 depends_on = None
 
 
+LEGACY_LOCK = timedelta(minutes=30)
+
+
 def upgrade() -> None:
-    """Create the three tables."""
+    """Create the three tables; give untimed locks an end."""
     op.create_table(
         "staff_login_name_throttle",
         sa.Column("key_hash", sa.String(length=64), nullable=False),
@@ -56,6 +64,24 @@ def upgrade() -> None:
         ["raised_at"],
         unique=False,
     )
+    accounts = sa.table(
+        "staff_accounts",
+        sa.column("id", sa.Uuid()),
+        sa.column("locked_at", sa.DateTime(timezone=True)),
+        sa.column("lock_expires_at", sa.DateTime(timezone=True)),
+    )
+    bind = op.get_bind()
+    untimed = bind.execute(
+        sa.select(accounts.c.id, accounts.c.locked_at).where(
+            accounts.c.locked_at.is_not(None), accounts.c.lock_expires_at.is_(None)
+        )
+    ).all()
+    for account_id, locked_at in untimed:
+        bind.execute(
+            sa.update(accounts)
+            .where(accounts.c.id == account_id)
+            .values(lock_expires_at=locked_at + LEGACY_LOCK)
+        )
 
 
 def downgrade() -> None:
