@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from klaremont.clock import ManualClock
 from klaremont.config import Environment, Settings
 from klaremont.platform import Platform
+from klaremont.policy.model import SecondFactorPolicy
 from klaremont.web.app import create_app
 
 BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
@@ -142,8 +143,16 @@ def settings(database: DatabasePair, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def platform(settings: Settings, clock: ManualClock) -> Iterator[Platform]:
-    """A platform on this test's own databases."""
+    """A platform on this test's own databases.
+
+    Most tests sign staff in with a password alone, so the policy's second factor for
+    privileged roles (on by default) is off here; tests/staff/test_second_factor.py and
+    the demo tests turn it back on.
+    """
     built = Platform.build(settings, clock=clock)
+    built.policy = built.policy.model_copy(
+        update={"second_factor": SecondFactorPolicy(required_for_privileged=False)}
+    )
     yield built
     built.dispose()
 

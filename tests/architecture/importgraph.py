@@ -80,5 +80,5 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     try:
         tuple(TopologicalSorter(graph).static_order())
     except CycleError as error:
-        return list(error.args[1])
+        return list(reversed(error.args[1]))  # graphlib lists predecessors first
     return None

@@ -29,7 +29,8 @@ def test_shipped_policy_carries_the_policy_numbers():
     assert policy.passwords.history_depth == 12
     assert policy.passwords.hash.memory_kib >= 19456
     assert policy.lockout.threshold == 3
-    assert policy.lockout.unlock == "administrator"
+    assert policy.lockout.lockout_minutes == 30
+    assert policy.second_factor.required_for_privileged is True
     assert policy.accounts.inactivity_days == 90
     assert policy.sessions.idle_timeout_minutes == 15
     assert policy.remote_access.mfa_required is True
@@ -115,13 +116,16 @@ def test_policy_round_trips_through_json():
         ("lockout.threshold", 0, "lockout.threshold: must be an integer from 1 to 10"),
         ("lockout.threshold", 11, "lockout.threshold: must be an integer from 1 to 10, not 11"),
         ("lockout.threshold", "3", "lockout.threshold: must be an integer, not '3'"),
-        ("lockout.unlock", "never", "lockout.unlock: must be 'administrator' or 'timed'"),
+        ("lockout.lockout_minutes", 29, "lockout.lockout_minutes: must be an integer from 30"),
+        ("lockout.lockout_minutes", 29, "PCI DSS 8.3.4"),
+        ("lockout.lockout_minutes", 1441, "lockout.lockout_minutes: must be an integer from 30"),
+        ("lockout.alert_lockouts", 1, "lockout.alert_lockouts: must be an integer from 2"),
+        ("lockout.alert_window_minutes", 0, "lockout.alert_window_minutes: must be an integer"),
         (
-            "lockout.unlock",
-            "timed",
-            "lockout.timed_unlock_minutes: required when unlock is 'timed'",
+            "second_factor.required_for_privileged",
+            "yes",
+            "second_factor.required_for_privileged: must be true or false",
         ),
-        ("lockout.timed_unlock_minutes", 30, "lockout.timed_unlock_minutes: only allowed when"),
         ("accounts.inactivity_days", 0, "accounts.inactivity_days: must be an integer from 1"),
         ("accounts.maintenance_max_hours", 100, "accounts.maintenance_max_hours: must be an"),
         ("sessions.idle_timeout_minutes", 0, "sessions.idle_timeout_minutes: must be an integer"),
@@ -213,11 +217,10 @@ def test_every_problem_is_listed_at_once(document):
     assert "validation error" not in message.lower()
 
 
-def test_timed_unlock_with_minutes_is_accepted(document):
-    """``unlock = "timed"`` with at least 30 minutes is a valid choice."""
-    set_key(document, "lockout.unlock", "timed")
-    set_key(document, "lockout.timed_unlock_minutes", 30)
-    assert validate_policy(document).lockout.timed_unlock_minutes == 30
+def test_a_longer_lock_is_accepted(document):
+    """Any lock period from 30 minutes to a day is a valid choice."""
+    set_key(document, "lockout.lockout_minutes", 120)
+    assert validate_policy(document).lockout.lockout_minutes == 120
 
 
 def test_file_override_is_read_from_disk(tmp_path):

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from klaremont.consent import service as consent
 from klaremont.consent.models import ConsentMethod, ConsentSource
+from klaremont.display import uk_date
 from klaremont.platform import Platform
 from klaremont.policy.purposes import MarketingChannel
 from klaremont.rights.models import RightsRequest
@@ -174,5 +175,5 @@ def test_privacy_centre_walkthrough(platform, server, browser_page, tmp_path):
         ).all()
     assert {r.kind for r in rows} == {RequestKind.ACCESS, RequestKind.ERASURE}
     erasure = next(r for r in rows if r.kind is RequestKind.ERASURE)
-    assert erasure.due_on.strftime("%d %B %Y") == due
+    assert uk_date(erasure.due_on) == due
     assert problems == []

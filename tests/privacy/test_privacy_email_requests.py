@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from klaremont.consent.audience import marketing_audience
 from klaremont.db.subjects import Subject
+from klaremont.display import uk_date
 from klaremont.policy.purposes import MarketingChannel
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import RequestState
@@ -83,7 +84,7 @@ def test_erasure_request_by_e_mail_code_with_cookies_refused(platform, client):
         request = uow.session.scalars(select(RightsRequest)).one()
         assert request.state is RequestState.VERIFIED
         assert request.reference in done.text
-        assert request.due_on.strftime("%d %B %Y") in done.text
+        assert uk_date(request.due_on) in done.text
 
 
 @pytest.mark.policy("PP-COOKIE", "IS-SENS-EMAIL")

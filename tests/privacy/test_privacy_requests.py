@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from klaremont.customers.models import Customer
 from klaremont.db.subjects import Subject
+from klaremont.display import uk_date
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import RequestKind, RequestState
 
@@ -51,8 +52,8 @@ def test_signed_in_requests_are_listed_with_due_dates(platform, client):
     page = client.get("/privacy/requests").text
     for row in rows:
         assert row.reference in page
-        assert row.due_on.strftime("%d %B %Y") in page
-    assert "02 April 2026" in page  # received 2 March 2026: one calendar month
+        assert uk_date(row.due_on) in page
+    assert "2 April 2026" in page  # received 2 March 2026: one calendar month
     again = _request(client, token, "erasure")
     assert again.status_code == 409
     assert rows[0].reference in again.text

@@ -16,9 +16,12 @@ from klaremont.audit.models import AuditEvent
 from klaremont.clock import ManualClock
 from klaremont.demo import service as demo
 from klaremont.platform import Platform
+from klaremont.policy.model import SecondFactorPolicy
 from klaremont.policy.sntp import to_ntp
 from klaremont.staff.clock_check import check_clock
 from klaremont.staff.demo_data import DEMO_STAFF, LOGINS
+from klaremont.staff.second_factor import required_for
+from klaremont.staff.service_mfa import STEP_SECONDS, current_code
 
 
 def _serve_once_per_request(sock: socket.socket, offset: float, stop: threading.Event) -> None:
@@ -86,8 +89,21 @@ def test_login_events_carry_utc_time_and_origin(platform, office):
 
 
 @pytest.mark.policy("DP-AWARE", "IS-PW-STRONG")
+def _demo_code(platform, login, ahead: int = 0) -> str:
+    key = login.second_factor.removeprefix("TOTP key ")
+    return current_code(key, int(platform.clock.now().timestamp()) // STEP_SECONDS + ahead)
+
+
+@pytest.mark.policy("DP-AWARE", "IS-PW-STRONG", "IS-RA-2FA")
 def test_demo_staff_can_sign_in(platform, office):
-    """Seeding creates the documented demo staff, trained and vetted, and each demo login works."""
+    """Seeding creates the documented demo staff, trained and vetted, and each demo login works.
+
+    With the policy's default (a second factor for privileged roles), the printed TOTP key
+    of each such demo account signs it in; the others need none.
+    """
+    platform.policy = platform.policy.model_copy(
+        update={"second_factor": SecondFactorPolicy(required_for_privileged=True)}
+    )
     report = demo.seed(platform, demo.DemoSize(customers=1))
     assert any(line.startswith("staff:") for line in report.lines)
     usernames = {login.username for login in LOGINS}
@@ -103,14 +119,28 @@ def test_demo_staff_can_sign_in(platform, office):
     }
     for login in LOGINS:
         office.cookies.clear()
-        response = office.post(
-            "/api/auth/login", json={"username": login.username, "password": login.password}
+        body = {"username": login.username, "password": login.password}
+        needs = required_for(
+            platform.policy, [s.role for s in DEMO_STAFF if s.username == login.username]
         )
+        assert bool(login.second_factor) == needs, login.username
+        if needs:
+            body["code"] = _demo_code(platform, login)
+        response = office.post("/api/auth/login", json=body)
         assert response.status_code == 200, login.username
+        assert office.get("/api/auth/me").status_code == 200, login.username
         assert "demo only" in login.note
     iso = next(s for s in DEMO_STAFF if s.role.value == "iso")
+    iso_login = next(login for login in LOGINS if login.username == iso.username)
     office.cookies.clear()
-    office.post("/api/auth/login", json={"username": iso.username, "password": iso.password})
+    office.post(
+        "/api/auth/login",
+        json={
+            "username": iso.username,
+            "password": iso.password,
+            "code": _demo_code(platform, iso_login, ahead=1),
+        },
+    )
     review = office.get("/api/staff/access-review").json()
     assert review["flag_counts"]["training-overdue"] == 0
     assert review["flag_counts"]["unvetted-data-role"] == 0

@@ -58,7 +58,7 @@ def test_a_success_resets_the_count(platform, office):
 
 @pytest.mark.policy("IS-PW-LOCK3", "IS-AC-LOGIN-LOG")
 def test_iso_unlocks_and_it_is_audited(platform, office):
-    """A locked account stays locked until the ISO unlocks it; lock and unlock are audited."""
+    """The ISO can unlock a locked account early; lock and unlock are audited."""
     iso = make_staff(platform, "irene", Role.ISO)
     dave = make_staff(platform, "dave")
     for _ in range(3):
@@ -75,15 +75,8 @@ def test_iso_unlocks_and_it_is_audited(platform, office):
 
 
 @pytest.mark.policy("IS-PW-LOCK3")
-def test_timed_unlock_when_the_policy_says_so(platform, office, clock):
-    """With lockout.unlock = "timed", the lock lifts by itself after the policy's minutes."""
-    platform.policy = platform.policy.model_copy(
-        update={
-            "lockout": platform.policy.lockout.model_copy(
-                update={"unlock": "timed", "timed_unlock_minutes": 30}
-            )
-        }
-    )
+def test_the_lock_ends_by_itself_after_the_policy_period(platform, office, clock):
+    """The lock lasts lockout.lockout_minutes (30) and then lifts by itself (PCI DSS 8.3.4)."""
     erin = make_staff(platform, "erin")
     for _ in range(3):
         login(office, erin, password=WRONG)
@@ -91,6 +84,22 @@ def test_timed_unlock_when_the_policy_says_so(platform, office, clock):
     assert login(office, erin).status_code == 401
     clock.advance(timedelta(minutes=2))
     assert login(office, erin).status_code == 200
+    assert _events(platform, "auth.unlock")[0][1]["by"] == "timer"
+
+
+@pytest.mark.policy("IS-PW-LOCK3")
+def test_the_policy_lock_period_is_used(platform, office, clock):
+    """A longer period in the policy file keeps the lock for that long."""
+    platform.policy = platform.policy.model_copy(
+        update={"lockout": platform.policy.lockout.model_copy(update={"lockout_minutes": 120})}
+    )
+    gail = make_staff(platform, "gail")
+    for _ in range(3):
+        login(office, gail, password=WRONG)
+    clock.advance(timedelta(minutes=119))
+    assert login(office, gail).status_code == 401
+    clock.advance(timedelta(minutes=2))
+    assert login(office, gail).status_code == 200
 
 
 @pytest.mark.policy("IS-PW-LOCK3", "IS-AC-LEAVER")

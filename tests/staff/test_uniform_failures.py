@@ -44,9 +44,9 @@ def _prepare(platform, office, clock):
             select(StaffAccount).where(StaffAccount.username == "ollie")
         ).one()
         service_lifecycle.offboard(uow, ollie.id, by="test")
-    for _ in range(3):
-        office.post("/api/auth/login", json={"username": "lars", "password": WRONG})
     clock.advance(timedelta(hours=2))
+    for _ in range(3):  # locked now: the lock (30 minutes) is still on when the cases run
+        office.post("/api/auth/login", json={"username": "lars", "password": WRONG})
     return {
         "unknown": ("nobody-here", PASSWORD),
         "wrong password": ("wanda", WRONG),

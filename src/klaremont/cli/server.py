@@ -100,7 +100,8 @@ def serve(
         console.print("[bold]demo logins[/] (development only; never in production)")
         for login in logins:
             console.print(
-                f"  {login.surface:16} {login.username:24} {login.password:32} {login.note}",
+                f"  {login.surface:16} {login.username:24} {login.password:32} {login.note}"
+                + (f"  {login.second_factor}" if login.second_factor else ""),
                 soft_wrap=True,
             )
     console.print(f"ready in {time.perf_counter() - started:.2f}s; Ctrl+C stops")

@@ -12,7 +12,9 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from klaremont.consent import objection
 from klaremont.consent.audience import marketing_audience
+from klaremont.consent.objection import MarketingStanding
 from klaremont.consent.service import (
     HistoryEntry,
     consent_history,
@@ -37,7 +39,8 @@ class SubjectConsent:
     """What a purpose may see of a person's consent; ``history`` is ``None`` when withheld."""
 
     subject_id: uuid.UUID
-    marketing: dict[MarketingChannel, bool]
+    marketing: dict[MarketingChannel, bool]  # the latest recorded choice per channel
+    standing: MarketingStanding  # objection, restriction, erasure: what marketing may use
     cookies: dict[CookieCategory, bool]
     history: list[HistoryEntry] | None
 
@@ -54,6 +57,7 @@ def read_subject_consent(uow: UnitOfWork, subject_id: uuid.UUID, access: Access)
     read = SubjectConsent(
         subject_id=subject_id,
         marketing=marketing_state(uow.session, subject_id),
+        standing=objection.standing(uow.session, subject_id),
         cookies=cookie_state(uow.session, subject_id=subject_id),
         history=history,
     )

@@ -48,10 +48,19 @@ class HistoryOut(BaseModel):
 
 class SubjectConsentOut(BaseModel):
     """A person's current marketing and cookie choices, and the full history when the
-    purpose may read consent records (``null`` otherwise)."""
+    purpose may read consent records (``null`` otherwise).
+
+    ``marketing`` is what marketing may use now: every channel is false while the person
+    objects to marketing, is restricted or erased; ``marketing_recorded`` is the latest
+    recorded choice per channel.
+    """
 
     subject_id: uuid.UUID
     marketing: dict[str, bool]
+    marketing_recorded: dict[str, bool]
+    marketing_objection: bool
+    marketing_objected_at: datetime | None
+    restricted: bool
     cookies: dict[str, bool]
     history: list[HistoryOut] | None
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from klaremont.consent import objection
 from klaremont.consent.actions import ConsentAction
 from klaremont.consent.models import (
     OPTIONAL_COOKIE_CATEGORIES,
@@ -103,6 +104,7 @@ def record_marketing(
     subject = _subject(uow.session, subject_id)
     if subject.erased_at is not None and any(choices.values()):
         raise Conflict("an erased person cannot be opted in to marketing")
+    objection.refuse_opt_in(uow, subject_id, choices)
     current = marketing_state(uow.session, subject_id) if only_changes else {}
     changed = {
         MarketingChannel(ch): granted
@@ -173,6 +175,10 @@ def capture_at_collection(
     the option was offered and an opt-out is honoured from the first moment.
     """
     choices = {ch: bool(preferences.get(ch, False)) for ch in MarketingChannel}
+    if objection.standing(uow.session, subject_id).blocked:
+        # an objection or restriction on file wins over a ticked box; only the person can
+        # lift an objection, in the privacy centre
+        choices = dict.fromkeys(MarketingChannel, False)
     return record_marketing(uow, subject_id, choices, Proof(method, source), only_changes=False)
 
 

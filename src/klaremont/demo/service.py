@@ -37,6 +37,7 @@ class DemoLogin:
     username: str
     password: str
     note: str = ""
+    second_factor: str = ""  # e.g. a demo authenticator key, printed beside the password
 
 
 @dataclass

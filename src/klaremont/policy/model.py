@@ -169,19 +169,24 @@ class PasswordPolicy(Section):
 
 
 class LockoutPolicy(Section):
-    """Account lockout after consecutive login failures (IS-PW-LOCK3)."""
+    """Account lockout after consecutive login failures (IS-PW-LOCK3).
+
+    The lock lasts ``lockout_minutes`` and then ends by itself (PCI DSS 8.3.4: at least 30
+    minutes, or until an administrator confirms the person's identity and unlocks it
+    early), so nobody who merely knows a username can keep an administrator out. A burst
+    of ``alert_lockouts`` locks within ``alert_window_minutes`` alerts technical operations.
+    """
 
     threshold: Annotated[int, between(1, 10)]
-    unlock: Literal["administrator", "timed"]
-    timed_unlock_minutes: Annotated[int, between(30, 1440, "PCI DSS 8.3.4")] | None = None
+    lockout_minutes: Annotated[int, between(30, 1440, "PCI DSS 8.3.4")]
+    alert_lockouts: Annotated[int, between(2, 1000)]
+    alert_window_minutes: Annotated[int, between(1, 1440)]
 
-    @model_validator(mode="after")
-    def _unlock_minutes(self) -> Self:
-        if self.unlock == "timed" and self.timed_unlock_minutes is None:
-            _raise_all(["timed_unlock_minutes: required when unlock is 'timed'"])
-        if self.unlock == "administrator" and self.timed_unlock_minutes is not None:
-            _raise_all(["timed_unlock_minutes: only allowed when unlock is 'timed'"])
-        return self
+
+class SecondFactorPolicy(Section):
+    """Who must use a second factor at every sign-in (PCI DSS 8.4.1, IS-RA-2FA)."""
+
+    required_for_privileged: bool = True
 
 
 class AccountPolicy(Section):
@@ -382,6 +387,7 @@ class PolicyFile(Section):
     accounts: AccountPolicy
     sessions: SessionPolicy
     remote_access: RemoteAccessPolicy
+    second_factor: SecondFactorPolicy = SecondFactorPolicy()
     customer_signin: CustomerSignInPolicy
     retention: RetentionSchedule
     legal_holds: list[LegalHold]

@@ -13,6 +13,7 @@ CAPABILITY = Capability(
     routers=("klaremont.privacy.web:router", "klaremont.privacy.web.details:router"),
     cli="klaremont.privacy.cli:app",
     checks=("klaremont.privacy.checks",),
+    extensions=(("request_actor", "klaremont.privacy.web.common:request_actor"),),
     jobs=(
         Job(
             "prune-throttle",

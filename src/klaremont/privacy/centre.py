@@ -104,8 +104,10 @@ class Correctable:
 
 def choice(value: str) -> tuple[RequestKind, ObjectionScope | None]:
     """The kind and scope of a request-form choice."""
+    if not value:
+        raise ValidationFailed.single("kind", "choose one of the requests in the list")
     if value not in REQUEST_CHOICES:
-        raise ValidationFailed.single("kind", f"one of {', '.join(REQUEST_CHOICES)}")
+        raise ValidationFailed.single("kind", "choose one of the requests in the list")
     kind, scope, _label = REQUEST_CHOICES[value]
     return kind, scope
 

@@ -47,10 +47,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from klaremont.audit.events import Actor, ActorType
+from klaremont.crypto.keyed import keyed_digest
 from klaremont.db.base import UTCDateTime
 from klaremont.errors import ValidationFailed
 from klaremont.privacy.models import SignInThrottle
-from klaremont.privacy.tokens import keyed_digest
 from klaremont.staff.actions import StaffAction
 
 if TYPE_CHECKING:

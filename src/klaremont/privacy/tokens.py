@@ -29,12 +29,6 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def keyed_digest(platform_secret: str, label: str, value: str) -> str:
-    """HMAC-SHA256 hex of a low-entropy secret (a six-digit code) under the platform secret."""
-    message = label.encode() + b"\x00" + value.encode()
-    return hmac.new(platform_secret.encode(), message, "sha256").hexdigest()
-
-
 def session_csrf(platform_secret: str, session_key: str) -> str:
     """The anti-forgery token of one customer session."""
     mac = hmac.new(platform_secret.encode(), _SESSION_LABEL + session_key.encode(), "sha256")

@@ -44,8 +44,8 @@ def lockout_after_three(ctx: LiveContext) -> CheckResult:
     threshold = ctx.policy.lockout.threshold
     return CheckResult(
         holds=threshold <= 3,  # noqa: PLR2004 - the policy's own number
-        detail=f"accounts lock after {threshold} consecutive failures (unlock: "
-        f"{ctx.policy.lockout.unlock})",
+        detail=f"accounts lock after {threshold} consecutive failures for "
+        f"{ctx.policy.lockout.lockout_minutes} minutes",
     )
 
 

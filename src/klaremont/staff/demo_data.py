@@ -4,6 +4,8 @@ One account per main job, with fixed passwords printed at start-up so a reviewer
 in at once. The passwords pass the policy's strength rules (length, zxcvbn, blocklist,
 no own words) and are published here, so they protect nothing: they exist only in
 development databases, and ``klaremont serve`` seeds demo data only outside production.
+Accounts whose roles need a second factor (PCI DSS 8.4.1) are enrolled with a fixed TOTP
+key, printed beside the password: add it to an authenticator app to sign in.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 from klaremont.demo.service import DemoLogin
 from klaremont.staff.permissions import Role
 from klaremont.staff.service_accounts import NewAccount, create_account
+from klaremont.staff.service_mfa import enrol_known_key
 
 if TYPE_CHECKING:
     import random
@@ -36,21 +39,72 @@ class DemoStaff:
     role: Role
     password: str
     manager: str | None
+    totp_key: str = ""  # a published demo key: protects nothing, exists only in demo data
 
 
+# The passwords and TOTP keys below are published demo values (see the module docstring).
 DEMO_STAFF: tuple[DemoStaff, ...] = (
-    DemoStaff("derek", "Derek Dunmore", Role.DIRECTOR, "saffron-harbour-echoes-35", None),
-    DemoStaff("ivan", "Ivan Osei", Role.ISO, "granite-orchard-whistle-27", "derek"),
-    DemoStaff("dana", "Dana Pryce", Role.DPO, "amber-lighthouse-drifts-41", "derek"),
-    DemoStaff("tara", "Tara Tolley", Role.TECHNICAL_OPERATIONS, "pebble-aurora-lantern-84", "ivan"),
+    DemoStaff(
+        "derek",
+        "Derek Dunmore",
+        Role.DIRECTOR,
+        "saffron-harbour-echoes-35",
+        None,
+        "DUJAZ76CUCRKXJSOKZHDAENPT66QRCVW",
+    ),
+    DemoStaff(
+        "ivan",
+        "Ivan Osei",
+        Role.ISO,
+        "granite-orchard-whistle-27",
+        "derek",
+        "62SUHKQPP4RAYNUFKDN5GJ5UGCB47R7R",
+    ),
+    DemoStaff(
+        "dana",
+        "Dana Pryce",
+        Role.DPO,
+        "amber-lighthouse-drifts-41",
+        "derek",
+        "CWU5L3SDKWFLYNYUYULEATL3RNAFUFTY",
+    ),
+    DemoStaff(
+        "tara",
+        "Tara Tolley",
+        Role.TECHNICAL_OPERATIONS,
+        "pebble-aurora-lantern-84",
+        "ivan",
+        "MS6DCNYOPOA74P7DSRHAH5VAZ2TEL24J",
+    ),
     DemoStaff("erin", "Erin Ellery", Role.ENGINEER, "marble-falcon-drizzle-72", "ivan"),
-    DemoStaff("felix", "Felix Fenwick", Role.FINANCE, "juniper-tide-compass-19", "derek"),
+    DemoStaff(
+        "felix",
+        "Felix Fenwick",
+        Role.FINANCE,
+        "juniper-tide-compass-19",
+        "derek",
+        "R5QPM5VI2UX3QEQGAFDBG5DGOD5SBMIJ",
+    ),
     DemoStaff("maya", "Maya Mercer", Role.MARKETING, "cobalt-prairie-sings-58", "derek"),
-    DemoStaff("sam", "Sam Sutter", Role.SUPPORT_AGENT, "velvet-canyon-ripples-63", "dana"),
+    DemoStaff(
+        "sam",
+        "Sam Sutter",
+        Role.SUPPORT_AGENT,
+        "velvet-canyon-ripples-63",
+        "dana",
+        "5ASMYGRRPAQOSPEO2H2WBINQYY53AQM3",
+    ),
 )
 
 LOGINS = [
-    DemoLogin(SURFACE, s.username, s.password, f"{s.role.value} (demo only)") for s in DEMO_STAFF
+    DemoLogin(
+        SURFACE,
+        s.username,
+        s.password,
+        f"{s.role.value} (demo only)",
+        second_factor=f"TOTP key {s.totp_key}" if s.totp_key else "",
+    )
+    for s in DEMO_STAFF
 ]
 
 
@@ -75,5 +129,7 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
             created_by="demo-seed",
         )
         ids[person.username] = created.account.id
+        if person.totp_key:
+            enrol_known_key(uow, created.account, person.totp_key)
     names = ", ".join(f"{s.username} ({s.role.value})" for s in DEMO_STAFF)
     return [f"staff: {len(DEMO_STAFF)} demo accounts: {names}"]

@@ -31,6 +31,7 @@ class StaffEvent(StrEnum):
     REAUTHENTICATED = "reauthenticated"
     LOCKED = "locked"
     UNLOCKED = "unlocked"
+    LOCKOUT_BURST = "lockout-burst"
     PASSWORD_CHANGED = "password-changed"  # noqa: S105 - an event name
     PASSWORD_RESET = "password-reset"  # noqa: S105 - an event name
     MFA_ENROLLED = "mfa-enrolled"
@@ -60,6 +61,7 @@ ACTION_OF: dict[StaffEvent, ActionTag] = {
     StaffEvent.LOGOUT: StaffAction.AUTH_LOGOUT,
     StaffEvent.REAUTHENTICATED: StaffAction.AUTH_REAUTH,
     StaffEvent.LOCKED: StaffAction.AUTH_LOCKOUT,
+    StaffEvent.LOCKOUT_BURST: StaffAction.AUTH_LOCKOUT,
     StaffEvent.UNLOCKED: StaffAction.AUTH_UNLOCK,
     StaffEvent.PASSWORD_CHANGED: StaffAction.PASSWORD_CHANGE,
     StaffEvent.PASSWORD_RESET: StaffAction.PASSWORD_RESET,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from klaremont.staff import lockout
 from klaremont.staff.models import AccountStatus, StaffAccount
 from klaremont.staff.service_lifecycle import disable_account
 
@@ -29,6 +30,7 @@ class SweepReport:
     checked: int = 0
     inactive: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
+    lockout_rows_pruned: int = 0
 
     @property
     def disabled(self) -> int:
@@ -56,7 +58,7 @@ def inactivity_sweep(
     uow: UnitOfWork, *, progress: Callable[[int, int], None] | None = None
 ) -> SweepReport:
     """Disable active accounts idle for ``accounts.inactivity_days`` and maintenance
-    accounts past their window (IS-AC-INACTIVE, IS-AC-MAINT).
+    accounts past their window (IS-AC-INACTIVE, IS-AC-MAINT); prune spent lockout rows.
     """
     now = uow.clock.now()
     accounts = uow.session.scalars(
@@ -74,6 +76,7 @@ def inactivity_sweep(
             report.inactive.append(account.username)
         if progress is not None:
             progress(index, len(accounts))
+    report.lockout_rows_pruned = lockout.prune(uow)
     return report
 
 

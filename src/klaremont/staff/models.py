@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from klaremont.crypto.fields import SealedMixin, sealed
 from klaremont.db.base import Base, IdMixin, new_id
+from klaremont.db.tags import RIGHTS, Handling
 
 USERNAME_MAX = 64
 DIGEST_HEX = 64
@@ -247,3 +248,42 @@ class AccessReview(IdMixin, Base):
     accounts_flagged: Mapped[int] = mapped_column(Integer)
     report_sha256: Mapped[str] = mapped_column(String(DIGEST_HEX))
     notes: Mapped[str | None] = mapped_column(Text)
+
+
+class LoginNameThrottle(Base):
+    """Failed logins of a name that is no active account, counted like a real account's.
+
+    ``key_hash`` is an HMAC of the lower-cased name under the platform secret (the name
+    itself is not stored). A name that is not an active account locks after the same
+    number of failures for the same time as a real one, so the retry time a failed login
+    shows cannot tell an unknown name from a real one (IS-PW-LOCK3).
+    """
+
+    __tablename__ = "staff_login_name_throttle"
+    __table_args__ = ({"info": {RIGHTS: Handling.IGNORE.value}},)
+
+    key_hash: Mapped[str] = mapped_column(String(DIGEST_HEX), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
+class LockoutRecord(IdMixin, Base):
+    """One lock, of a real account or of an unknown name: what a burst alert counts."""
+
+    __tablename__ = "staff_lockouts"
+
+    locked_at: Mapped[datetime] = mapped_column(index=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE")
+    )
+
+
+class LockoutAlert(IdMixin, Base):
+    """A burst-of-lockouts alert raised to technical operations (one per alert window)."""
+
+    __tablename__ = "staff_lockout_alerts"
+
+    raised_at: Mapped[datetime] = mapped_column(index=True)
+    lockouts: Mapped[int] = mapped_column(Integer)
+    window_minutes: Mapped[int] = mapped_column(Integer)

@@ -19,9 +19,16 @@ re-authentication before sensitive actions, password change and MFA enrolment --
    ``threshold`` passwords are ever evaluated between two successes; a request that
    gets no slot is refused without touching the real hash;
 4. verifies the password, then the second factor and remote-access grant when needed;
-5. on failure, the request that holds the last slot locks the account (and ends its
-   sessions); on success, the counter goes back to 0 -- unless a racing request locked
-   the account meanwhile, in which case this login is refused too.
+5. on failure, the request that holds the last slot locks the account for the policy's
+   ``lockout_minutes`` (and ends its sessions); on success, the counter goes back to 0 --
+   unless a racing request locked the account meanwhile, in which case this login is
+   refused too. A lock whose time ran out is lifted by the next attempt.
+
+A name that is no active account is counted by :mod:`klaremont.staff.lockout` exactly like
+a real account, so the retry time every failure carries (``AuthResult.retry_after``)
+never tells an unknown name from a real one. Accounts whose roles need a second factor
+(:mod:`klaremont.staff.second_factor`) sign in with their authenticator code; one not
+enrolled yet gets a session limited to enrolment.
 
 Every failure returns the same :class:`AuthResult` shape to the caller, which answers
 with one fixed response; the reason goes only to the audit log. Failures never raise,
@@ -31,19 +38,19 @@ so the counter and the audit event commit with the request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from klaremont.audit.events import Actor, ActorType, Outcome
-from klaremont.staff import service_mfa, service_remote
+from klaremont.staff import lockout, second_factor, service_mfa, service_remote
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.hashing import hashing_for
 from klaremont.staff.lookup import find_account
-from klaremont.staff.models import AccountStatus, StaffAccount
+from klaremont.staff.models import AccountStatus, StaffAccount, StaffRole
+from klaremont.staff.permissions import Role
 from klaremont.staff.service_lifecycle import disable_account
 from klaremont.staff.service_passwords import password_expired
 from klaremont.staff.service_sessions import end_all_sessions
@@ -102,13 +109,20 @@ class Credentials:
 
 @dataclass(frozen=True)
 class AuthResult:
-    """The outcome; ``account`` is set only on success."""
+    """The outcome; ``account`` is set only on success, ``retry_after`` only on failure.
+
+    ``retry_after`` is when the caller may try again if the name is locked: the lock's end
+    for a locked name, now plus the lock period for any other (see
+    :func:`klaremont.staff.lockout.retry_after`).
+    """
 
     ok: bool
     account: StaffAccount | None = None
     reason: FailureReason | None = None
     mfa: bool = False
     must_change_password: bool = False
+    enrolment_only: bool = False
+    retry_after: datetime | None = None
 
 
 def authenticate(uow: UnitOfWork, credentials: Credentials, channel: Channel) -> AuthResult:
@@ -118,28 +132,55 @@ def authenticate(uow: UnitOfWork, credentials: Credentials, channel: Channel) ->
     account = find_account(uow, credentials.username)
     if account is None:
         hashing.dummy_verify(credentials.password)
-        return _failed(uow, None, credentials, channel, FailureReason.UNKNOWN_USER)
+        retry = lockout.count_name_failure(uow, credentials.username)
+        return _failed(uow, None, credentials, channel, FailureReason.UNKNOWN_USER, retry=retry)
     _release_timed_lock(uow, account, now)
     refusal = _refusal(uow, account, credentials, now)
     if refusal is not None:
         hashing.dummy_verify(credentials.password)
-        return _failed(uow, account, credentials, channel, refusal)
+        retry = (
+            lockout.account_retry_after(uow, account)
+            if refusal is FailureReason.INSECURE_TRANSPORT
+            else lockout.count_name_failure(uow, credentials.username)  # no active account
+        )
+        return _failed(uow, account, credentials, channel, refusal, retry=retry)
     attempt = _claim_slot(uow, account, now)
     if attempt is None:
         hashing.dummy_verify(credentials.password)
-        return _failed(uow, account, credentials, channel, FailureReason.LOCKED)
+        retry = lockout.account_retry_after(uow, account)
+        return _failed(uow, account, credentials, channel, FailureReason.LOCKED, retry=retry)
     if not hashing.verify(account.password_hash, credentials.password):
         return _failed_after_claim(
             uow, account, credentials, channel, reason=FailureReason.BAD_PASSWORD, attempt=attempt
         )
     mfa_used = False
+    enrolment_only = False
     if channel in SIGN_IN_CHANNELS:
         problem, mfa_used = _second_factor_and_grant(uow, account, credentials)
+        if problem is None and not mfa_used:
+            problem, enrolment_only = _privileged_second_factor(uow, account, channel)
         if problem is not None:
             return _failed_after_claim(
                 uow, account, credentials, channel, reason=problem, attempt=attempt
             )
-    return _succeeded(uow, account, credentials, channel, mfa=mfa_used)
+    return _succeeded(
+        uow, account, credentials, channel, mfa=mfa_used, enrolment_only=enrolment_only
+    )
+
+
+def _privileged_second_factor(
+    uow: UnitOfWork, account: StaffAccount, channel: Channel
+) -> tuple[FailureReason | None, bool]:
+    """PCI DSS 8.4.1: ``(refusal, enrolment_only)`` for a sign-in without a second factor."""
+    roles = uow.session.scalars(
+        select(StaffRole.role).where(StaffRole.account_id == account.id)
+    ).all()
+    known = Role.__members__.values()
+    if not second_factor.required_for(uow.policy, (Role(r) for r in roles if r in known)):
+        return None, False
+    if service_mfa.has_confirmed_mfa(uow, account.id) or channel is Channel.API_TOKEN:
+        return FailureReason.SECOND_FACTOR_MISSING, False
+    return None, True  # not enrolled yet: a session that can only enrol
 
 
 def _refusal(
@@ -158,7 +199,7 @@ def _refusal(
 
 
 def _release_timed_lock(uow: UnitOfWork, account: StaffAccount, now: datetime) -> None:
-    """With ``lockout.unlock = "timed"``, a lock whose time ran out is lifted here."""
+    """A lock whose time ran out (``lockout.lockout_minutes``) is lifted here."""
     if (
         account.locked_at is None
         or account.lock_expires_at is None
@@ -215,7 +256,13 @@ def _second_factor_and_grant(
 
 
 def _succeeded(
-    uow: UnitOfWork, account: StaffAccount, credentials: Credentials, channel: Channel, *, mfa: bool
+    uow: UnitOfWork,
+    account: StaffAccount,
+    credentials: Credentials,
+    channel: Channel,
+    *,
+    mfa: bool,
+    enrolment_only: bool = False,
 ) -> AuthResult:
     now = uow.clock.now()
     reset = uow.session.execute(
@@ -231,7 +278,8 @@ def _succeeded(
     ).first()
     if reset is None:  # a racing request locked the account after our slot was taken
         uow.session.refresh(account)
-        return _failed(uow, account, credentials, channel, FailureReason.LOCKED)
+        retry = lockout.account_retry_after(uow, account)
+        return _failed(uow, account, credentials, channel, FailureReason.LOCKED, retry=retry)
     set_committed_value(account, "failed_attempts", 0)
     set_committed_value(account, "last_login_at", now)
     hashing = hashing_for(uow.platform)
@@ -250,11 +298,18 @@ def _succeeded(
             "channel": channel.value,
             "remote": credentials.remote,
             "mfa": mfa,
+            "enrolment_only": enrolment_only,
             "must_change": must_change,
             "rehashed": rehashed,
         },
     )
-    return AuthResult(ok=True, account=account, mfa=mfa, must_change_password=must_change)
+    return AuthResult(
+        ok=True,
+        account=account,
+        mfa=mfa,
+        must_change_password=must_change,
+        enrolment_only=enrolment_only,
+    )
 
 
 def _failed_after_claim(
@@ -270,12 +325,7 @@ def _failed_after_claim(
     locked = False
     if attempt >= threshold:
         now = uow.clock.now()
-        lockout = uow.policy.lockout
-        expires = (
-            now + timedelta(minutes=lockout.timed_unlock_minutes)
-            if lockout.unlock == "timed" and lockout.timed_unlock_minutes
-            else None
-        )
+        expires = now + lockout.lock_period(uow)
         row = uow.session.execute(
             update(StaffAccount)
             .where(
@@ -293,7 +343,16 @@ def _failed_after_claim(
             set_committed_value(account, "lock_expires_at", expires)
             end_all_sessions(uow, account.id, "locked")
     set_committed_value(account, "failed_attempts", attempt)
-    result = _failed(uow, account, credentials, channel, reason, attempt=attempt, evaluated=True)
+    result = _failed(
+        uow,
+        account,
+        credentials,
+        channel,
+        reason,
+        attempt=attempt,
+        evaluated=True,
+        retry=lockout.account_retry_after(uow, account),
+    )
     if locked:
         audit_staff(
             uow,
@@ -303,9 +362,10 @@ def _failed_after_claim(
             details={
                 "failures": attempt,
                 "threshold": threshold,
-                "unlock": uow.policy.lockout.unlock,
+                "lockout_minutes": uow.policy.lockout.lockout_minutes,
             },
         )
+        lockout.record_lock(uow, account.id)
     return result
 
 
@@ -318,6 +378,7 @@ def _failed(
     *,
     attempt: int | None = None,
     evaluated: bool = False,
+    retry: datetime | None = None,
 ) -> AuthResult:
     details: dict[str, Any] = {
         "channel": channel.value,
@@ -331,4 +392,4 @@ def _failed(
         secret = uow.platform.settings.secret_key.get_secret_value()
         details["unknown_username_digest"] = unknown_name_digest(secret, credentials.username)
     audit_staff(uow, StaffEvent.LOGIN, account, outcome=Outcome.FAILURE, details=details)
-    return AuthResult(ok=False, reason=reason)
+    return AuthResult(ok=False, reason=reason, retry_after=retry)

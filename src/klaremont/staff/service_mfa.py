@@ -20,7 +20,7 @@ from sqlalchemy import delete, or_, select, update
 
 from klaremont.errors import Conflict, ValidationFailed
 from klaremont.staff.events import StaffEvent, audit_staff
-from klaremont.staff.models import RecoveryCode, StaffAccount, StaffMfa
+from klaremont.staff.models import RecoveryCode, StaffAccount, StaffMfa, StaffSession
 from klaremont.staff.service_sessions import digest
 
 if TYPE_CHECKING:
@@ -97,17 +97,43 @@ def begin_enrolment(uow: UnitOfWork, account: StaffAccount) -> Enrolment:
     return Enrolment(secret=secret, otpauth_uri=uri)
 
 
-def confirm_enrolment(uow: UnitOfWork, account: StaffAccount, code: str) -> list[str]:
-    """Activate the enrolment with a first code; returns the recovery codes (shown once)."""
+def confirm_enrolment(
+    uow: UnitOfWork, account: StaffAccount, code: str, *, session: StaffSession | None = None
+) -> list[str]:
+    """Activate the enrolment with a first code; returns the recovery codes (shown once).
+
+    The code just proved the second factor, so the ``session`` that confirmed it (if any)
+    counts as signed in with it from now on.
+    """
     row = enrolment_of(uow, account.id)
     if row is None or row.confirmed_at is not None:
         raise Conflict("There is no enrolment waiting for confirmation; start one first.")
     if not _consume_totp(uow, row, code):
         raise ValidationFailed.single("code", "is not the current code of the authenticator")
     row.confirmed_at = uow.clock.now()
+    if session is not None:
+        session.mfa = True
     codes = _replace_recovery_codes(uow, account.id)
     audit_staff(uow, StaffEvent.MFA_ENROLLED, account, details={"recovery_codes": len(codes)})
     return codes
+
+
+def enrol_known_key(uow: UnitOfWork, account: StaffAccount, secret: str) -> None:
+    """Enrol ``secret`` as a confirmed authenticator (demo seeding only, never in production).
+
+    The demo prints its keys beside its passwords; a real enrolment always goes through
+    :func:`begin_enrolment` and :func:`confirm_enrolment`.
+    """
+    if uow.platform.settings.is_production:
+        raise Conflict("Known authenticator keys are for demo data only.")
+    now = uow.clock.now()
+    row = StaffMfa(
+        account_id=account.id, subject_id=account.subject_id, created_at=now, confirmed_at=now
+    )
+    row.totp_secret = secret
+    uow.session.add(row)
+    uow.session.flush()
+    audit_staff(uow, StaffEvent.MFA_ENROLLED, account, details={"demo": True})
 
 
 def verify_second_factor(uow: UnitOfWork, account_id: uuid.UUID, code: str | None) -> bool:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from klaremont.detectors.cards import redact as mask_card_data
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
+from klaremont.web.customer_wording import customer_text
 from klaremont.web.deps import settle_deferred_checks
 from klaremont.web.render import render
 
@@ -24,7 +25,8 @@ PROBLEM_BASE = "https://klaremont.example/problems/"
 log = get_logger(__name__)
 
 
-_PAGE_AREAS = {"/staff": "staff/error.html", "/privacy": "privacy/message.html"}
+_PRIVACY_TEMPLATE = "privacy/message.html"
+_PAGE_AREAS = {"/staff": "staff/error.html", "/privacy": _PRIVACY_TEMPLATE}
 
 
 def _page_template(request: Request) -> str | None:
@@ -55,6 +57,11 @@ def problem_response(
     if template is not None:
         if problems:
             detail = "; ".join(f"{p.field}: {p.rule}" for p in problems)
+        if template == _PRIVACY_TEMPLATE:  # a customer reads it: plain English only
+            said = customer_text(
+                status=status, code=code, title=title, detail=detail, problems=problems or ()
+            )
+            title, detail = said.title, said.message
         return render(
             template,
             status_code=status,

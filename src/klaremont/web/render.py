@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from klaremont import capabilities
 from klaremont.capabilities import NavEntry
+from klaremont.display import money, plain_words, uk_date, uk_datetime
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -20,6 +21,8 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# How pages show dates, times and money to people (``{{ when | uk_datetime }}``).
+_ENV.filters.update(uk_date=uk_date, uk_datetime=uk_datetime, money=money, words=plain_words)
 
 
 def console_nav(permissions: Iterable[str] | None) -> list[NavEntry]:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from klaremont.consent import service
+from klaremont.consent import objection, service
 from klaremont.consent.notices import list_notices, publish_notice
 from klaremont.consent.permissions import ConsentPermission
 from klaremont.consent.reads import SubjectConsent, read_audience, read_subject_consent
@@ -45,9 +45,14 @@ def _notice_out(row: object) -> NoticeOut:
 
 
 def _subject_consent(read: SubjectConsent) -> SubjectConsentOut:
+    person = read.standing
     return SubjectConsentOut(
         subject_id=read.subject_id,
-        marketing={str(k): v for k, v in read.marketing.items()},
+        marketing={str(k): v for k, v in objection.effective(read.marketing, person).items()},
+        marketing_recorded={str(k): v for k, v in read.marketing.items()},
+        marketing_objection=person.objected_at is not None,
+        marketing_objected_at=person.objected_at,
+        restricted=person.restricted,
         cookies={str(k): v for k, v in read.cookies.items()},
         history=None
         if read.history is None
@@ -93,7 +98,11 @@ def subject_consent(
 def record_marketing(
     subject_id: uuid.UUID, body: MarketingIn, staff: Manager, uow: UowDep
 ) -> SubjectConsentOut:
-    """Record marketing choices a person gave by phone or on paper (changes only)."""
+    """Record marketing choices a person gave by phone or on paper (changes only).
+
+    Switching a channel on is refused (403 ``marketing-opt-in-refused``, audited) for a
+    person who objected to marketing or whose processing is restricted.
+    """
     del staff
     proof = service.Proof(body.method, body.source)
     service.record_marketing(uow, subject_id, dict(body.choices), proof)

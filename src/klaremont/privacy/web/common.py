@@ -29,6 +29,7 @@ from klaremont.web.render import render
 if TYPE_CHECKING:
     from fastapi import Response
 
+    from klaremont.audit.events import Actor
     from klaremont.platform import UnitOfWork
 
 SESSION_COOKIE = "klaremont_customer"
@@ -157,3 +158,9 @@ def clear_choice_cookie(response: Response) -> None:
     response.delete_cookie(
         COOKIE_CHOICE_COOKIE, path="/", secure=True, httponly=True, samesite="lax"
     )
+
+
+def request_actor(request: Request, uow: UnitOfWork) -> Actor | None:
+    """The customer a request's privacy-centre session names (for the card guard's audit)."""
+    customer = signin.resolve(uow, request.cookies.get(SESSION_COOKIE))
+    return customer.actor if customer is not None else None

@@ -21,6 +21,7 @@ from klaremont.consent.models import (
     ConsentSource,
     CookieCategory,
 )
+from klaremont.consent.objection import lift_objection
 from klaremont.db.subjects import Subject
 from klaremont.policy.purposes import MarketingChannel
 from klaremont.privacy.tokens import new_key
@@ -88,6 +89,7 @@ def marketing_page(
         state={str(k): v for k, v in state.items()},
         history=history,
         objected=subject is not None and subject.marketing_objection_at is not None,
+        restricted=subject is not None and subject.restricted_at is not None,
         notice="Your marketing choices are saved." if saved else None,
     )
 
@@ -114,6 +116,18 @@ async def marketing_withdraw(request: Request, uow: UowDep, customer: Customer) 
     if not await form_ok(request, uow, customer):
         return refused_page(request, uow)
     consent.withdraw_marketing(uow, customer.subject_id, WEB)
+    finish(uow)
+    return see_other("/privacy/marketing?saved=1")
+
+
+@router.post("/marketing/lift-objection")
+async def marketing_lift_objection(request: Request, uow: UowDep, customer: Customer) -> Response:
+    """The person lifts their own objection to marketing (channels stay off until chosen)."""
+    if customer is None:
+        return see_other("/privacy/marketing")
+    if not await form_ok(request, uow, customer):
+        return refused_page(request, uow)
+    lift_objection(uow, customer.subject_id)
     finish(uow)
     return see_other("/privacy/marketing?saved=1")
 

@@ -16,11 +16,12 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
 from klaremont.errors import KlaremontError, NotFound
-from klaremont.privacy import centre
+from klaremont.privacy import centre, reading
 from klaremont.privacy.web.common import Customer, form_ok, page, refused_page, see_other
 from klaremont.rights.access import HTML_CSP
 from klaremont.rights.service import DuplicateRequest
 from klaremont.staff.web.guard import public
+from klaremont.web import customer_wording as wording
 from klaremont.web.deps import UowDep, finish
 
 router = APIRouter(prefix="/privacy", include_in_schema=False, dependencies=[Depends(public())])
@@ -40,7 +41,7 @@ def my_data(request: Request, uow: UowDep, customer: Customer) -> HTMLResponse:
         return page(request, uow, "my_data.html", copy=None)
     copy = centre.my_data(uow, customer)
     finish(uow)
-    return page(request, uow, "my_data.html", copy=copy)
+    return page(request, uow, "my_data.html", copy=copy, sections=reading.present(copy))
 
 
 @router.post("/my-data/export")
@@ -93,7 +94,7 @@ async def make_request(
     request: Request,
     uow: UowDep,
     customer: Customer,
-    kind: Annotated[str, Form(max_length=32)],
+    kind: Annotated[str, Form(max_length=32)] = "",
     message: Annotated[str, Form(max_length=centre.MESSAGE_MAX)] = "",
     field: Annotated[str, Form(max_length=120)] = "",
     value: Annotated[str, Form(max_length=200)] = "",
@@ -108,11 +109,13 @@ async def make_request(
         made = centre.submit(uow, customer, kind, message=message, correction=correction)
     except DuplicateRequest as duplicate:
         finish(uow)
-        error = f"{duplicate.detail}. You can follow it below."
+        error = f"{wording.scrub(duplicate.detail)}. You can follow it below."
         return _requests_page(request, uow, customer, status_code=409, error=error)
     except KlaremontError as exc:
         uow.session.rollback()
-        return _requests_page(request, uow, customer, status_code=exc.status, error=exc.detail)
+        return _requests_page(
+            request, uow, customer, status_code=exc.status, error=wording.of_error(exc)
+        )
     finish(uow)
     return see_other(f"/privacy/requests/{made.id}?new=1")
 

@@ -17,6 +17,7 @@ from klaremont.errors import KlaremontError
 from klaremont.privacy import centre
 from klaremont.privacy.web.common import Customer, form_ok, page, refused_page
 from klaremont.staff.web.guard import public
+from klaremont.web import customer_wording as wording
 from klaremont.web.deps import UowDep, finish
 
 router = APIRouter(prefix="/privacy", include_in_schema=False, dependencies=[Depends(public())])
@@ -26,12 +27,10 @@ CODE_FAILED = "That code is not valid: it may be mistyped, used already or expir
 
 
 @router.get("/verify")
-def verify_page(
-    request: Request, uow: UowDep, customer: Customer, kind: str = "erasure"
-) -> HTMLResponse:
-    """The form: which request, and the e-mail address on the account."""
+def verify_page(request: Request, uow: UowDep, customer: Customer, kind: str = "") -> HTMLResponse:
+    """The form: which request (none chosen unless a link named one), and the address."""
     del customer
-    selected = kind if kind in centre.REQUEST_CHOICES else "erasure"
+    selected = kind if kind in centre.REQUEST_CHOICES else ""
     if kind == "objection":
         selected = "objection-marketing"
     return page(request, uow, "verify.html", choices=CHOICES, selected=selected)
@@ -44,7 +43,7 @@ async def verify_start(
     uow: UowDep,
     customer: Customer,
     email: Annotated[str, Form(max_length=254)],
-    kind: Annotated[str, Form(max_length=32)],
+    kind: Annotated[str, Form(max_length=32)] = "",
     message: Annotated[str, Form(max_length=centre.MESSAGE_MAX)] = "",
 ) -> Response:
     """Record the request and mail a code to the address on file (the same answer either way)."""
@@ -61,7 +60,7 @@ async def verify_start(
             status_code=exc.status,
             choices=CHOICES,
             selected=kind,
-            error=exc.detail,
+            error=wording.of_error(exc),
         )
     finish(uow)
     return page(request, uow, "verify_code.html", handle=handle)

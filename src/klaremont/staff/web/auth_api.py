@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from klaremont.staff import service_mfa, service_remote, service_sessions
+from klaremont.display import login_retry_notice
+from klaremont.staff import lockout, service_mfa, service_remote, service_sessions
 from klaremont.staff.errors import LOGIN_FAILED_DETAIL, LOGIN_FAILED_TITLE
 from klaremont.staff.network import is_remote
 from klaremont.staff.permissions import Role, purposes_of
@@ -57,25 +59,31 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
-LOGIN_FAILED_BODY = json.dumps(
-    {
-        "type": PROBLEM_BASE + "login-failed",
-        "title": LOGIN_FAILED_TITLE,
-        "status": 401,
-        "detail": LOGIN_FAILED_DETAIL,
-    },
-    separators=(",", ":"),
-).encode()
 FAILED: dict[int | str, dict[str, Any]] = {
     401: {"model": ProblemOut, "description": "login failed (one answer for every reason)"}
 }
 PasswordChangeAllowed = Annotated[StaffPrincipal, Depends(require(allow_password_change=True))]
+EnrolAllowed = Annotated[StaffPrincipal, Depends(require(allow_mfa_enrolment=True))]
 
 
-def login_failed() -> Response:
-    """The one answer to every failed password check."""
+def login_failed(uow: UnitOfWork, result: AuthResult | None = None) -> Response:
+    """The one answer to every failed password check: same shape whatever the reason.
+
+    It carries when the caller may try again if the name is locked (see
+    :mod:`klaremont.staff.lockout`); that time never tells a real name from an unknown one.
+    """
+    retry = result.retry_after if result is not None else None
+    retry = retry or lockout.retry_after(uow, None)
+    minutes = uow.policy.lockout.lockout_minutes
+    body = {
+        "type": PROBLEM_BASE + "login-failed",
+        "title": LOGIN_FAILED_TITLE,
+        "status": 401,
+        "detail": f"{LOGIN_FAILED_DETAIL} {login_retry_notice(retry, minutes)}",
+        "retry_after": retry.astimezone(UTC).isoformat(timespec="minutes"),
+    }
     return Response(
-        content=LOGIN_FAILED_BODY,
+        content=json.dumps(body, separators=(",", ":")).encode(),
         status_code=401,
         media_type=PROBLEM_MEDIA_TYPE,
         headers={"WWW-Authenticate": 'Cookie realm="klaremont"'},
@@ -142,7 +150,7 @@ def login(body: LoginRequest, request: Request, uow: UowDep) -> Response:
     result = authenticate(uow, creds, Channel.API)
     if not result.ok or result.account is None:
         finish(uow)
-        return login_failed()
+        return login_failed(uow, result)
     issued = open_session(uow, result, creds.remote)
     finish(uow)
     out = LoginResponse(
@@ -199,7 +207,7 @@ def change_password(
     result = authenticate(uow, creds, Channel.PASSWORD_CHANGE)
     finish(uow)
     if not result.ok:
-        return login_failed()
+        return login_failed(uow, result)
     change_password_service(
         uow, staff.account, body.new_password.get_secret_value(), keep_session=None
     )
@@ -229,11 +237,11 @@ def reauthenticate(body: PasswordCheck, request: Request, staff: StaffDep, uow: 
     if result.ok and staff.session is not None:
         service_sessions.mark_reauthenticated(uow, staff.session)
     finish(uow)
-    return Response(status_code=204) if result.ok else login_failed()
+    return Response(status_code=204) if result.ok else login_failed(uow, result)
 
 
 @router.post("/mfa/enrol", response_model=EnrolmentOut, responses=FAILED)
-def mfa_enrol(body: PasswordCheck, request: Request, staff: StaffDep, uow: UowDep) -> Response:
+def mfa_enrol(body: PasswordCheck, request: Request, staff: EnrolAllowed, uow: UowDep) -> Response:
     """Start TOTP enrolment (password required); the secret is shown once."""
     creds = credentials(
         request, uow, staff.account.username, body.password.get_secret_value(), None
@@ -241,7 +249,7 @@ def mfa_enrol(body: PasswordCheck, request: Request, staff: StaffDep, uow: UowDe
     result = authenticate(uow, creds, Channel.MFA_ENROL)
     finish(uow)
     if not result.ok:
-        return login_failed()
+        return login_failed(uow, result)
     enrolment = service_mfa.begin_enrolment(uow, staff.account)
     finish(uow)
     return JSONResponse(
@@ -250,9 +258,11 @@ def mfa_enrol(body: PasswordCheck, request: Request, staff: StaffDep, uow: UowDe
 
 
 @router.post("/mfa/confirm", response_model=RecoveryCodesOut)
-def mfa_confirm(body: CodeIn, staff: StaffDep, uow: UowDep) -> RecoveryCodesOut:
+def mfa_confirm(body: CodeIn, staff: EnrolAllowed, uow: UowDep) -> RecoveryCodesOut:
     """Confirm enrolment with a first code; returns recovery codes (shown once)."""
-    codes = service_mfa.confirm_enrolment(uow, staff.account, body.code.get_secret_value())
+    codes = service_mfa.confirm_enrolment(
+        uow, staff.account, body.code.get_secret_value(), session=staff.session
+    )
     finish(uow)
     return RecoveryCodesOut(recovery_codes=codes)
 
@@ -280,7 +290,7 @@ def create_token(body: TokenRequest, request: Request, uow: UowDep) -> Response:
     result = authenticate(uow, creds, Channel.API_TOKEN)
     if not result.ok or result.account is None or result.must_change_password:
         finish(uow)
-        return login_failed()
+        return login_failed(uow, result)
     issued = service_sessions.create_api_token(
         uow, result.account, name=body.name, days=body.days, mfa=result.mfa
     )

@@ -32,7 +32,7 @@ from fastapi import Depends, HTTPException, Request
 
 from klaremont.audit.events import Actor, ActorType, Outcome
 from klaremont.errors import AuthenticationRequired, KlaremontError, PermissionDenied
-from klaremont.staff import service_remote
+from klaremont.staff import second_factor, service_remote
 from klaremont.staff.errors import (
     CsrfRejected,
     PasswordChangeRequired,
@@ -43,7 +43,13 @@ from klaremont.staff.errors import (
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.models import StaffAccount
 from klaremont.staff.network import is_remote
-from klaremont.staff.permissions import Permission, Role, permissions_of, sensitive_permissions
+from klaremont.staff.permissions import (
+    Permission,
+    Role,
+    permissions_of,
+    sensitive_permissions,
+)
+from klaremont.staff.second_factor import SecondFactorRequired
 from klaremont.staff.service_sessions import (
     TokenUse,
     csrf_matches,
@@ -74,6 +80,7 @@ class AccessRule:
     permissions: frozenset[Permission] = frozenset()
     public: bool = False
     allow_password_change: bool = False
+    allow_mfa_enrolment: bool = False
     page: bool = False
 
     @property
@@ -122,6 +129,14 @@ class StaffPrincipal:
     def must_change_password(self) -> bool:
         """True when the session may do nothing but change its password."""
         return self.session is not None and self.session.must_change_password
+
+    def lacks_second_factor(self, uow: UnitOfWork) -> bool:
+        """True when the roles need a second factor this sign-in did not use (PCI DSS 8.4.1)."""
+        if not second_factor.required_for(uow.policy, self.roles):
+            return False
+        if self.session is not None:
+            return not self.session.mfa
+        return self.token is not None and not self.token.mfa
 
 
 async def presented_csrf(request: Request) -> str | None:
@@ -260,6 +275,15 @@ class Require:
             raise PasswordChangeRequired(
                 "Your password has expired or was reset: change it before doing anything else."
             )
+        if not (
+            self.rule.allow_mfa_enrolment or self.rule.allow_password_change
+        ) and principal.lacks_second_factor(uow):
+            if self.rule.page:
+                raise _see_other("/staff/mfa", "")
+            raise SecondFactorRequired(
+                "Your roles need an authenticator: enrol one (POST /api/auth/mfa/enrol), "
+                "then sign in again with its code."
+            )
         missing = sorted(p.value for p in self.rule.permissions - principal.permissions)
         if missing:
             deny(
@@ -363,11 +387,19 @@ class Public:
 
 
 def require(
-    *permissions: Permission, allow_password_change: bool = False, page: bool = False
+    *permissions: Permission,
+    allow_password_change: bool = False,
+    allow_mfa_enrolment: bool = False,
+    page: bool = False,
 ) -> Require:
     """The dependency for a route needing ``permissions`` (none: any signed-in staff member)."""
     return Require(
-        AccessRule(frozenset(permissions), allow_password_change=allow_password_change, page=page)
+        AccessRule(
+            frozenset(permissions),
+            allow_password_change=allow_password_change,
+            allow_mfa_enrolment=allow_mfa_enrolment,
+            page=page,
+        )
     )
 
 

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from klaremont.display import login_retry_notice
 from klaremont.errors import KlaremontError
-from klaremont.staff import service_mfa, service_remote, service_sessions
+from klaremont.staff import lockout, service_mfa, service_remote, service_sessions
 from klaremont.staff.permissions import StaffPermission, purposes_of
-from klaremont.staff.service_authn import Channel, authenticate
+from klaremont.staff.service_authn import AuthResult, Channel, authenticate
 from klaremont.staff.service_passwords import change_password, password_expires_at
 from klaremont.staff.web.auth_api import (
     clear_session_cookie,
@@ -37,14 +38,21 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 
 LOGIN_CSRF_COOKIE = "klaremont_login_csrf"
 LOGIN_FAILED_MESSAGE = (
-    "Sign-in failed. Check your username, password and (outside the office) your "
-    "authenticator code. Repeated failures lock the account."
+    "Sign-in failed. Check your username, password and authenticator code (needed for "
+    "administrative and card-handling roles, and outside the office)."
 )
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 _NEXT = re.compile(r"/staff/[A-Za-z0-9/_.-]*")
 
 Page = Annotated[StaffPrincipal, Depends(require(page=True))]
 PasswordPage = Annotated[StaffPrincipal, Depends(require(page=True, allow_password_change=True))]
+EnrolPage = Annotated[StaffPrincipal, Depends(require(page=True, allow_mfa_enrolment=True))]
+
+
+def login_failed_message(uow: UnitOfWork, result: AuthResult) -> str:
+    """The one message of every failed password check, with the same retry sentence."""
+    retry = result.retry_after or lockout.retry_after(uow, None)
+    return f"{LOGIN_FAILED_MESSAGE} {login_retry_notice(retry, uow.policy.lockout.lockout_minutes)}"
 
 
 def safe_next(value: str | None) -> str:
@@ -112,11 +120,19 @@ def login_submit(
     if not result.ok:
         finish(uow)
         return _login_form(
-            request, status_code=401, error=LOGIN_FAILED_MESSAGE, next_path=safe_next(next)
+            request,
+            status_code=401,
+            error=login_failed_message(uow, result),
+            next_path=safe_next(next),
         )
     issued = open_session(uow, result, creds.remote)
     finish(uow)
-    response = redirect("/staff/password" if result.must_change_password else safe_next(next))
+    target = safe_next(next)
+    if result.must_change_password:
+        target = "/staff/password"
+    elif result.enrolment_only:
+        target = "/staff/mfa"
+    response = redirect(target)
     set_session_cookie(response, uow, issued.key)
     response.delete_cookie(
         LOGIN_CSRF_COOKIE, path="/staff/login", secure=True, httponly=True, samesite="strict"
@@ -189,7 +205,7 @@ def password_submit(
             status_code=401,
             staff=staff,
             errors=[],
-            error=LOGIN_FAILED_MESSAGE,
+            error=login_failed_message(uow, result),
         )
     try:
         change_password(uow, staff.account, new_password, keep_session=None)
@@ -240,13 +256,13 @@ def reauth_submit(
             status_code=401,
             staff=staff,
             next=safe_next(next),
-            error=LOGIN_FAILED_MESSAGE,
+            error=login_failed_message(uow, result),
         )
     return redirect(safe_next(next))
 
 
 @router.get("/mfa")
-def mfa_page(staff: Page, uow: UowDep) -> HTMLResponse:
+def mfa_page(staff: EnrolPage, uow: UowDep) -> HTMLResponse:
     """Authenticator status, and the form to start enrolment."""
     enrolled = service_mfa.has_confirmed_mfa(uow, staff.account.id)
     remaining = service_mfa.remaining_recovery_codes(uow, staff.account.id) if enrolled else 0
@@ -257,6 +273,7 @@ def mfa_page(staff: Page, uow: UowDep) -> HTMLResponse:
         remaining=remaining,
         enrolment=None,
         error=None,
+        must_enrol=not enrolled and staff.lacks_second_factor(uow),
     )
 
 
@@ -277,7 +294,7 @@ def _mfa_error(
 
 @router.post("/mfa")
 def mfa_enrol(
-    request: Request, staff: Page, uow: UowDep, password: Annotated[str, Form(max_length=1024)]
+    request: Request, staff: EnrolPage, uow: UowDep, password: Annotated[str, Form(max_length=1024)]
 ) -> HTMLResponse:
     """Start enrolment: show the key (and its otpauth URI) once."""
     result = authenticate(
@@ -285,7 +302,7 @@ def mfa_enrol(
     )
     finish(uow)
     if not result.ok:
-        return _mfa_error(staff, uow, LOGIN_FAILED_MESSAGE, 401)
+        return _mfa_error(staff, uow, login_failed_message(uow, result), 401)
     try:
         enrolment = service_mfa.begin_enrolment(uow, staff.account)
     except KlaremontError as exc:
@@ -299,11 +316,11 @@ def mfa_enrol(
 
 @router.post("/mfa/confirm")
 def mfa_confirm(
-    staff: Page, uow: UowDep, code: Annotated[str, Form(max_length=16)]
+    staff: EnrolPage, uow: UowDep, code: Annotated[str, Form(max_length=16)]
 ) -> HTMLResponse:
-    """Confirm with a first code; show the recovery codes once."""
+    """Confirm with a first code; show the recovery codes once (the session now has MFA)."""
     try:
-        codes = service_mfa.confirm_enrolment(uow, staff.account, code)
+        codes = service_mfa.confirm_enrolment(uow, staff.account, code, session=staff.session)
     except KlaremontError:
         uow.session.rollback()
         return _mfa_error(staff, uow, "That code did not match. Start the enrolment again.", 422)

@@ -1,0 +1,243 @@
+"""The "my data" page as a person reads it (PP-R-ACCESS, DP-FAIR).
+
+The access copy (:mod:`klaremont.rights.access`) is complete and machine-shaped: table and
+column names, internal ids, pence, ISO timestamps. The person gets that complete copy in
+the download; the page shows the same records in plain English: sections with readable
+titles, field labels instead of column names, money as ``£94.00``, dates and times in UK
+form ("6 December 2026, 14:05"), and no internal ids (they link records to each other
+and mean nothing to a person; an order line is titled with its order's number instead).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from klaremont.display import money, uk_date, uk_datetime
+
+if TYPE_CHECKING:
+    from klaremont.rights.access import AccessCopy, TableCopy
+
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+)
+
+SECTION_TITLES = {
+    "customers": "Your account",
+    "addresses": "Addresses",
+    "orders": "Orders",
+    "order_lines": "Items you ordered",
+    "invoices": "Invoices",
+    "payment_cards": "Saved payment cards",
+    "accuracy_reviews": "When your details were checked",
+    "contacts": "Your messages to us",
+    "support_contacts": "Your messages to us",
+    "marketing_consents": "Your marketing choices",
+    "cookie_consents": "Your cookie choices",
+    "rights_requests": "Your privacy requests",
+}
+
+LABELS = {
+    "reference": "Customer number",
+    "created_at": "Created",
+    "updated_at": "Last changed",
+    "name": "Name",
+    "date_of_birth": "Date of birth",
+    "gender": "Gender",
+    "email": "E-mail address",
+    "phone": "Telephone",
+    "mobile": "Mobile",
+    "channel": "How we received it",
+    "collected_at": "Received on",
+    "lawful_basis": "Why we may hold it",
+    "kind": "Type",
+    "country": "Country",
+    "line1": "Address",
+    "line2": "Address (continued)",
+    "town": "Town",
+    "county": "County",
+    "postcode": "Postcode",
+    "number": "Number",
+    "placed_at": "Placed on",
+    "status": "Status",
+    "total_pence": "Total",
+    "net_pence": "Before VAT",
+    "vat_pence": "VAT",
+    "unit_price_pence": "Price each",
+    "issued_at": "Issued on",
+    "billing_name": "Billing name",
+    "billing_address": "Billing address",
+    "sku": "Product code",
+    "description": "Item",
+    "quantity": "Quantity",
+    "provider": "Card provider",
+    "brand": "Card type",
+    "last4": "Card number ends in",
+    "expires": "Expires",
+    "reviewed_at": "Checked on",
+    "outcome": "Result",
+    "actor_type": "Checked by",
+    "subject_line": "Subject",
+    "message": "Message",
+    "resolved_at": "Resolved on",
+    "granted": "Your choice",
+    "recorded_at": "Recorded on",
+    "method": "How you told us",
+    "source": "Where",
+}
+
+VALUE_LABELS = {
+    "account_creation": "When you opened your account",
+    "website_purchase": "When you bought on our website",
+    "phone_order": "When you ordered by phone",
+    "contact": "When you contacted us",
+    "privacy_centre": "In the privacy centre",
+    "staff_console": "Through our customer service team",
+    "contract": "To carry out our contract with you",
+    "consent": "Your consent",
+    "legal_obligation": "A legal obligation",
+    "legitimate_interests": "Our legitimate interests",
+    "customer": "You",
+    "staff": "Our customer service team",
+    "system": "Automatically",
+    "GB": "United Kingdom",
+}
+
+#: Columns that only link records to each other, or are shown merged into another field.
+_HIDDEN = frozenset({"id", "position", "currency", "exp_month", "exp_year", "actor_id"})
+#: Columns whose values are codes to translate (free text is shown as it is).
+_CODED = frozenset(
+    {
+        "channel",
+        "lawful_basis",
+        "kind",
+        "status",
+        "outcome",
+        "actor_type",
+        "method",
+        "source",
+        "brand",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One labelled value."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record: an optional title and its fields."""
+
+    title: str | None
+    fields: list[Field]
+
+
+@dataclass
+class Section:
+    """One kind of record."""
+
+    title: str
+    records: list[Record] = field(default_factory=list)
+    left_out: str | None = None
+
+
+def present(copy: AccessCopy) -> list[Section]:
+    """The copy's records as sections a person reads (the download keeps everything)."""
+    orders = copy.table("orders")
+    order_numbers = {
+        str(row.get("id")): str(row.get("number")) for row in (orders.rows if orders else [])
+    }
+    return [_section(table, order_numbers) for table in copy.tables if table.rows]
+
+
+def _section(table: TableCopy, order_numbers: dict[str, str]) -> Section:
+    section = Section(SECTION_TITLES.get(table.name, _words(table.name)))
+    for row in table.rows:
+        section.records.append(Record(_title(table.name, row, order_numbers), _fields(row)))
+    if table.withheld:
+        section.left_out = (
+            "Passwords and payment tokens are never shown: we keep them only in a protected "
+            "form that cannot be read back."
+        )
+    return section
+
+
+def _title(table: str, row: dict[str, Any], order_numbers: dict[str, str]) -> str | None:
+    if table == "orders" and row.get("number"):
+        return f"Order {row['number']}"
+    if table == "invoices" and row.get("number"):
+        return f"Invoice {row['number']}"
+    if table == "order_lines":
+        number = order_numbers.get(str(row.get("order_id")))
+        return f"From order {number}" if number else None
+    if table == "addresses" and row.get("kind"):
+        return f"{_words(str(row['kind']))} address"
+    if table == "payment_cards" and row.get("last4"):
+        return f"Card ending {row['last4']}"
+    return None
+
+
+def _fields(row: dict[str, Any]) -> list[Field]:
+    fields: list[Field] = []
+    for column, value in row.items():
+        if value is None or value == "" or column in _HIDDEN or column.endswith("_id"):
+            continue
+        shown = _value(column, value, row)
+        if shown is None:
+            continue
+        fields.append(Field(LABELS.get(column, _words(column)), shown))
+    if row.get("exp_month") and row.get("exp_year"):
+        fields.append(Field(LABELS["expires"], f"{int(row['exp_month']):02d}/{row['exp_year']}"))
+    return fields
+
+
+def _value(column: str, value: Any, row: dict[str, Any]) -> str | None:  # noqa: PLR0911 - one answer per kind of value
+    """The value as a person reads it; ``None`` for an internal id."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if column.endswith("_pence") and isinstance(value, int):
+        return money(value, str(row.get("currency") or "GBP"))
+    when = _as_datetime(value) if column.endswith("_at") else None
+    if when is not None:
+        return uk_datetime(when)
+    day = _as_date(value)
+    if day is not None:
+        return uk_date(day)
+    text = str(value)
+    if _UUID.match(text):
+        return None
+    if column in _CODED or text in VALUE_LABELS:
+        return VALUE_LABELS.get(text, _words(text))
+    return text
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo is not None else None
+    return None
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return date.fromisoformat(value)
+    return None
+
+
+def _words(name: str) -> str:
+    """``delivery_address`` -> ``Delivery address`` (a fallback label, never a column name)."""
+    return name.replace("_", " ").strip().capitalize()
