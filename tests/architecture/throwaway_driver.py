@@ -37,7 +37,7 @@ platform = Platform.build(Settings())
 report["drift_before"] = [str(d) for d in migrate.drift(platform.engine, migrate.DATA)]
 # The capability's first revision, in its own migrations folder, on the current head.
 cfg = migrate._config(migrate.DATA, platform.engine)
-parent = ScriptDirectory.from_config(cfg).get_current_head()
+parent = tuple(sorted(ScriptDirectory.from_config(cfg).get_heads()))  # every head: a merge point
 template = (Path(__file__).parent / "throwaway" / "revision.py.txt").read_text()
 folder = Path(sys.argv[1]) / "throwaway" / "migrations"
 (folder / "throwaway_0001.py").write_text(template.format(parent=parent))

@@ -66,7 +66,9 @@ def test_the_consent_state_shows_the_objection_not_the_old_yeses(platform, offic
     """After an objection every channel reads false; the recorded choices stay visible apart."""
     subject_id = _consented_objector(platform)
     headers = staff_headers(office, make_staff(platform, "dora", Role.DPO))
-    state = office.get(f"/api/consent/subjects/{subject_id}", headers=headers).json()
+    state = office.get(
+        f"/api/consent/subjects/{subject_id}?purpose=legal_obligation", headers=headers
+    ).json()
     assert state["marketing"] == ALL_OFF
     assert state["marketing_objection"] is True
     assert state["marketing_objected_at"] is not None
@@ -117,7 +119,9 @@ def test_staff_cannot_opt_a_restricted_person_in(platform, office, clock):
     assert "restricted" in response.json()["detail"]
     assert _records(platform, subject_id) == 0
     assert _denials(platform, subject_id)[0]["reason"] == "restricted"
-    state = office.get(f"/api/consent/subjects/{subject_id}", headers=headers).json()
+    state = office.get(
+        f"/api/consent/subjects/{subject_id}?purpose=legal_obligation", headers=headers
+    ).json()
     assert state["restricted"] is True
     assert state["marketing"] == ALL_OFF
 
