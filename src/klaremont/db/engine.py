@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,23 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A pooled server connection idle longer than this is pinged before it is handed out.
 IDLE_PING_SECONDS = 10.0
 _CHECKED_IN = "klaremont.checked_in"
+# Execution option: this connection only reads, so SQLite may begin it DEFERRED (a read
+# snapshot in WAL mode) instead of taking the write lock with BEGIN IMMEDIATE.
+READ_ONLY = "klaremont_read_only"
+
+
+class BlockingOnEventLoop(RuntimeError):
+    """A transaction began on the event loop's thread (a programming error).
+
+    A statement there blocks every request of the process while it waits, and a wait for
+    a lock another request holds never ends: that request needs the event loop to finish.
+    Database work belongs in the thread pool (``run_in_threadpool``, ``committed``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a database transaction began on the event loop; run it in the thread pool"
+        )
 
 
 def normalise_url(url: str) -> str:
@@ -43,6 +61,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         return engine
     engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
     _ping_when_idle(engine)
+    event.listen(engine, "begin", lambda _connection: refuse_event_loop())
     return engine
 
 
@@ -89,7 +108,20 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        refuse_event_loop()
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # deferred: a snapshot, no write lock
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def refuse_event_loop() -> None:
+    """Raise :class:`BlockingOnEventLoop` when called on a running event loop's thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return  # a worker thread or a plain program: blocking is fine here
+    raise BlockingOnEventLoop
 
 
 def is_sqlite(engine: Engine) -> bool:
