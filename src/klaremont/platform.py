@@ -186,6 +186,16 @@ class UnitOfWork:
         if not is_sqlite(self.platform.engine):
             self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
+    def commit_step(self) -> None:
+        """Commit what the unit did so far, as a step complete on its own.
+
+        For a request's authentication (a dependency) before its route runs in another
+        thread-pool job: no lock (on SQLite, the one write lock) is held while the request
+        waits for that job. The route's own statements then open a new transaction.
+        """
+        if self.session.in_transaction():
+            self.session.commit()
+
     def unlocked(self, work: Callable[[], T]) -> T:
         """Run slow work -- Argon2, key generation and wrapping, mail rendering -- holding
         no database lock, and return its result.

@@ -11,7 +11,9 @@ assert every answer (no 5xx, each request answered with its proper status).
 
 from __future__ import annotations
 
+import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +27,10 @@ import pytest
 import uvicorn
 
 from klaremont.audit.events import Actor, ActorType
+from klaremont.clock import ManualClock
+from klaremont.config import Settings
 from klaremont.customers.models import CollectionChannel, Customer, Subject
+from klaremont.db import engine as engine_module
 from klaremont.platform import Platform
 from klaremont.purposes import LawfulBasis
 from klaremont.staff import service_accounts
@@ -36,6 +41,7 @@ from klaremont.web.app import create_app
 
 CUSTOMER_PASSWORD = "plum-orchard-whistle-58"
 ROUNDS = 4
+BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
 _CSRF = 'name="csrf_token" value="'
 
 
@@ -195,3 +201,47 @@ def test_health_answers_while_staff_writes_and_sign_ins_are_in_flight(
                 lambda: health.get("/health").status_code,
             )
             assert statuses == [201, 303, 200], f"round {n}"
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="the embedded database's write lock")
+def test_a_lock_wait_that_times_out_answers_503_and_writes_nothing(
+    settings: Settings, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds the write lock past the busy timeout: the staff write gets 503
+    problem+json with Retry-After (never 500), nothing of it is saved, and ``/health``
+    still answers 200 meanwhile (it takes no write lock)."""
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    platform = Platform.build(settings, clock=clock)
+    try:
+        _make_iso(platform)
+        with live_server(platform) as base:
+            staff = _staff_client(base)
+            path = settings.database_url.removeprefix("sqlite:///")
+            holder = sqlite3.connect(path, isolation_level=None)
+            try:
+                holder.execute("BEGIN IMMEDIATE")
+                response = _create_staff(staff, 1)()
+                body = staff.post(
+                    "/api/staff",
+                    json={
+                        "username": "newhire2",
+                        "full_name": "New Hire",
+                        "work_email": "newhire2@klaremont.example",
+                        "job_role": "support_agent",
+                    },
+                )
+                health = httpx.get(f"{base}/health", timeout=30)
+            finally:
+                holder.execute("ROLLBACK")
+                holder.close()
+            assert response == 503
+            assert body.status_code == 503
+            assert body.headers["retry-after"] == "1"
+            assert body.headers["content-type"].startswith("application/problem+json")
+            assert body.json()["type"].endswith("/busy")
+            assert health.status_code == 200
+            listed = staff.get("/api/staff").json()
+            assert not {"newhire1", "newhire2"} & {row["username"] for row in listed}
+            staff.close()
+    finally:
+        platform.dispose()

@@ -229,8 +229,10 @@ class Require:
         uow: UowDep,
         csrf: Annotated[str | None, Depends(presented_csrf)],
     ) -> StaffPrincipal:
-        """Authenticate and authorise this request (see the module docstring)."""
-        return self.check(request, uow, csrf)
+        """Authenticate and authorise; the route runs in another job: end the transaction."""
+        principal = self.check(request, uow, csrf)
+        uow.commit_step()
+        return principal
 
     def check(self, request: Request, uow: UnitOfWork, csrf: str | None) -> StaffPrincipal:
         """The check itself (blocking: it reads the credential from the database)."""

@@ -176,14 +176,20 @@ def busy_response(request: Request) -> Response:
     )
 
 
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    """Busy: 503 with Retry-After (handled here, inside the app, so the answer is sent
+    like any other); any other database error is an internal error."""
+    if not is_busy(exc):
+        return await _on_unexpected(request, exc)
+    log.warning(
+        "database_busy",
+        path=request.url.path,
+        request_id=getattr(request.state, "request_id", None),
+    )
+    return busy_response(request)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
-    if is_busy(exc):
-        log.warning(
-            "database_busy",
-            path=request.url.path,
-            request_id=getattr(request.state, "request_id", None),
-        )
-        return busy_response(request)
     log.error(
         "unhandled_error",
         error_type=type(exc).__name__,
@@ -204,4 +210,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(KlaremontError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(OperationalError, _on_database_error)
+    app.add_exception_handler(PoolTimeout, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
