@@ -233,7 +233,7 @@ def prepare(var_dir: str, database_url: str, keystore_url: str) -> tuple[str, li
         )
         tokens = [
             service_sessions.create_api_token(
-                uow, created.account, name=f"bench-{n}", days=1, mfa=False
+                uow, created.account, name=f"bench-{n}", scopes=["read"], days=1, mfa=False
             ).token
             for n in range(MAX_CONNECTIONS)
         ]

@@ -13,7 +13,8 @@ bearer API token -- then, in order:
   (every other route: 403 ``password-change-required``, IS-PW-60);
 * every named permission must be held; a refusal is audited as ``authz.denied``
   (IS-USE-SCAN) and committed before the 403 goes out;
-* sensitive permissions need a password entered in the last few minutes.
+* sensitive permissions need a password entered in the last few minutes; an API token
+  needs the request's scope, admin being a fresh login (:mod:`~klaremont.staff.token_scopes`).
 
 It sets ``uow.actor`` and ``request.state.actor`` to the staff member. Each route's
 :class:`AccessRule` is readable from its dependencies (:func:`access_rule_of`), which is
@@ -32,7 +33,7 @@ from fastapi import Depends, HTTPException, Request
 
 from klaremont.audit.events import Actor, ActorType, Outcome
 from klaremont.errors import AuthenticationRequired, KlaremontError, PermissionDenied
-from klaremont.staff import service_remote
+from klaremont.staff import service_remote, token_scopes
 from klaremont.staff.errors import (
     CsrfRejected,
     PasswordChangeRequired,
@@ -270,6 +271,10 @@ class Require:
                 required=missing,
                 roles=sorted(r.value for r in principal.roles),
             )
+        if principal.token is not None:  # scopes, and a fresh login for admin
+            refusal = token_scopes.refusal(uow, principal.token, self.rule.permissions, request)
+            if refusal is not None:
+                deny(uow, request, principal, refusal, via="api-token")
         if (
             self.rule.sensitive
             and principal.session is not None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from klaremont.staff import service_mfa, service_remote, service_sessions
+from klaremont.staff import service_mfa, service_remote, service_sessions, token_scopes
 from klaremont.staff.errors import LOGIN_FAILED_DETAIL, LOGIN_FAILED_TITLE
 from klaremont.staff.guard import (
     SESSION_COOKIE,
@@ -274,7 +274,11 @@ def _token_out(row: ApiToken) -> TokenOut:
     dependencies=[Depends(public())],
 )
 def create_token(body: TokenRequest, request: Request, uow: UowDep) -> Response:
-    """Issue an API token for scripts (a password login of its own); shown once."""
+    """Issue an API token for scripts (a password login of its own); shown once.
+
+    It may do what its ``scopes`` say (read, write, admin; see ``staff.token_scopes``).
+    """
+    token_scopes.lifetime(uow.policy.sessions, frozenset(body.scopes), body.days)
     creds = credentials(
         request,
         uow,
@@ -283,11 +287,11 @@ def create_token(body: TokenRequest, request: Request, uow: UowDep) -> Response:
         body.code.get_secret_value() if body.code else None,
     )
     result = authenticate(uow, creds, Channel.API_TOKEN)
+    finish(uow)  # the login is recorded whatever becomes of the token
     if not result.ok or result.account is None or result.must_change_password:
-        finish(uow)
         return login_failed()
     issued = service_sessions.create_api_token(
-        uow, result.account, name=body.name, days=body.days, mfa=result.mfa
+        uow, result.account, name=body.name, scopes=body.scopes, days=body.days, mfa=result.mfa
     )
     finish(uow)
     out = NewTokenOut(**_token_out(issued.row).model_dump(), token=issued.token)
