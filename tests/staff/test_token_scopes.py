@@ -15,7 +15,7 @@ from importlib import resources
 
 import pytest
 from sqlalchemy import select
-from staff_support import PASSWORD, make_staff
+from staff_support import PASSWORD, make_staff, signed_in
 
 from klaremont.audit.models import AuditEvent
 from klaremont.errors import PolicyFileError
@@ -180,3 +180,25 @@ def test_the_policy_keeps_admin_tokens_within_the_reauthentication_window():
 
 def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+@pytest.mark.policy("IS-RA-2FA", "IS-USE-CRED")
+def test_approving_remote_access_is_administrative(platform, office, clock):
+    """A line manager's approval needs a fresh login too: a read-and-write token is
+    refused (403, audited), a fresh admin token may approve."""
+    boss = make_staff(platform, "bea", Role.ISO)
+    worker = make_staff(platform, "wil", manager=boss.id)
+    headers = signed_in(office, worker)
+    grant = office.post(
+        "/api/auth/remote-grants", json={"reason": "on call this week", "days": 3}, headers=headers
+    ).json()
+    office.cookies.clear()
+    approve = f"/api/auth/remote-grants/{grant['id']}/approve"
+    everyday = _bearer(_token(office, "bea", ["read", "write"]))
+    refused = office.post(approve, headers=everyday)
+    assert refused.status_code == 403
+    assert refused.json()["type"].endswith("/token-scope-required")
+    admin = _bearer(_token(office, "bea", ["admin"]))
+    approved = office.post(approve, headers=admin)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["manager_approved_by"] == str(boss.id)

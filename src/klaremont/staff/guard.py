@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
@@ -76,11 +76,12 @@ class AccessRule:
     public: bool = False
     allow_password_change: bool = False
     page: bool = False
+    fresh: bool = False  # administrative whatever the permissions (remote-access approval)
 
     @property
     def sensitive(self) -> bool:
         """True when a recent password entry is needed."""
-        return bool(self.permissions & SENSITIVE_PERMISSIONS)
+        return self.fresh or bool(self.permissions & SENSITIVE_PERMISSIONS)
 
 
 @dataclass
@@ -272,7 +273,7 @@ class Require:
                 roles=sorted(r.value for r in principal.roles),
             )
         if principal.token is not None:  # scopes, and a fresh login for admin
-            refusal = token_scopes.refusal(uow, principal.token, self.rule.permissions, request)
+            refusal = token_scopes.refusal(uow, principal.token, self.rule.sensitive, request)
             if refusal is not None:
                 deny(uow, request, principal, refusal, via="api-token")
         if (
@@ -368,12 +369,15 @@ class Public:
 
 
 def require(
-    *permissions: Permission, allow_password_change: bool = False, page: bool = False
+    *permissions: Permission,
+    allow_password_change: bool = False,
+    page: bool = False,
+    fresh: bool = False,
 ) -> Require:
-    """The dependency for a route needing ``permissions`` (none: any signed-in staff member)."""
-    return Require(
-        AccessRule(frozenset(permissions), allow_password_change=allow_password_change, page=page)
-    )
+    """The dependency for a route needing ``permissions`` (none: any signed-in staff member);
+    ``fresh``: an administrative action needing a recent password entry whatever they are."""
+    rule = AccessRule(frozenset(permissions), allow_password_change=allow_password_change)
+    return Require(replace(rule, page=page, fresh=fresh))
 
 
 def require_in_unit(*permissions: Permission) -> RequireInUnit:

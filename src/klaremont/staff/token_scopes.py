@@ -75,9 +75,9 @@ def decode(stored: str | None) -> frozenset[Scope]:
     return frozenset(Scope(n) for n in names if n in Scope.__members__.values())
 
 
-def needed(permissions: frozenset[Permission], method: str) -> Scope:
-    """The scope a request needs: admin for administrative permissions, else by method."""
-    if permissions & SENSITIVE_PERMISSIONS:
+def needed(administrative: bool, method: str) -> Scope:
+    """The scope a request needs: admin for an administrative route, else by method."""
+    if administrative:
         return Scope.ADMIN
     return Scope.READ if method.upper() in SAFE_METHODS else Scope.WRITE
 
@@ -127,10 +127,14 @@ def check_request(
 
 
 def refusal(
-    uow: UnitOfWork, token: TokenUse, permissions: frozenset[Permission], request: Request
+    uow: UnitOfWork,
+    token: TokenUse,
+    administrative: bool,
+    request: Request,
 ) -> PermissionDenied | None:
-    """Why ``token`` may not make this request (a route needing ``permissions``), if so."""
-    scope = needed(permissions, request.method)
+    """Why ``token`` may not make this request, if so (``administrative``: the route needs
+    a fresh password entry, see ``AccessRule.sensitive``)."""
+    scope = needed(administrative, request.method)
     return check_request(uow.policy.sessions, token.scopes, token.issued_at, uow.clock.now(), scope)
 
 

@@ -70,6 +70,7 @@ FAILED: dict[int | str, dict[str, Any]] = {
     401: {"model": ProblemOut, "description": "login failed (one answer for every reason)"}
 }
 PasswordChangeAllowed = Annotated[StaffPrincipal, Depends(require(allow_password_change=True))]
+Approver = Annotated[StaffPrincipal, Depends(require(fresh=True))]
 
 
 def login_failed() -> Response:
@@ -343,8 +344,9 @@ def my_remote_grants(staff: StaffDep, uow: UowDep) -> list[GrantOut]:
 
 
 @router.post("/remote-grants/{grant_id}/approve", response_model=GrantOut)
-def approve_remote_access(grant_id: uuid.UUID, staff: StaffDep, uow: UowDep) -> GrantOut:
-    """Approve as the grantee's line manager, or as technical operations."""
+def approve_remote_access(grant_id: uuid.UUID, staff: Approver, uow: UowDep) -> GrantOut:
+    """Approve as the grantee's line manager, or as technical operations (administrative:
+    a recent password entry, or an admin API token)."""
     grant = service_remote.approve_grant(uow, grant_id, staff.account, staff.permissions)
     finish(uow)
     return grant_out(uow, grant)
