@@ -25,12 +25,15 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from klaremont.audit.events import Actor, ActorType
 from klaremont.clock import ManualClock
 from klaremont.config import Settings
 from klaremont.customers.models import CollectionChannel, Customer, Subject
 from klaremont.db import engine as engine_module
+from klaremont.db.engine import BlockingOnEventLoop
 from klaremont.platform import Platform
 from klaremont.purposes import LawfulBasis
 from klaremont.staff import service_accounts
@@ -38,6 +41,7 @@ from klaremont.staff.hashing import hashing_for
 from klaremont.staff.permissions import Role
 from klaremont.testing.staff import STAFF_PASSWORD
 from klaremont.web.app import create_app
+from klaremont.web.deps import UowDep, committed
 
 CUSTOMER_PASSWORD = "plum-orchard-whistle-58"
 ROUNDS = 4
@@ -245,3 +249,25 @@ def test_a_lock_wait_that_times_out_answers_503_and_writes_nothing(
             staff.close()
     finally:
         platform.dispose()
+
+
+def test_database_work_on_the_event_loop_is_refused(platform: Platform) -> None:
+    """The class of the freeze: an ``async def`` route running a statement on the event
+    loop fails at once (``BlockingOnEventLoop``) instead of blocking the server; the same
+    statement in the thread pool runs."""
+    app = create_app(platform)
+
+    @app.get("/test/on-the-loop")
+    async def on_the_loop(uow: UowDep) -> dict[str, int]:
+        return {"one": uow.session.execute(text("SELECT 1")).scalar_one()}
+
+    @app.get("/test/in-the-pool")
+    async def in_the_pool(uow: UowDep) -> dict[str, int]:
+        return {
+            "one": await committed(uow, lambda: uow.session.execute(text("SELECT 1")).scalar_one())
+        }
+
+    with TestClient(app, base_url="https://testserver") as client:
+        assert client.get("/test/in-the-pool").json() == {"one": 1}
+        with pytest.raises(BlockingOnEventLoop):
+            client.get("/test/on-the-loop")
