@@ -101,7 +101,10 @@ def account_by_username(uow: UnitOfWork, username: str) -> StaffAccount:
 def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> CreatedAccount:
     """Create an account with its job role (granted now, vetting permitting)."""
     one_time = generate_one_time_password() if new.password is None else None
-    # Argon2 first, before this unit changes anything: it then holds no write lock.
+    # Argon2 and the new person's data key first, before this unit changes anything:
+    # neither then holds the write lock.
+    subject_id = new_id()
+    uow.unlocked(lambda: uow.crypto.prepare(subject_id))
     hashed = hash_password(uow, one_time or new.password or "")
     username = check_username(new.username)
     full_name = new.full_name.strip()
@@ -123,7 +126,7 @@ def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> Crea
             raise ValidationFailed.single("line_manager_id", "must be an active account")
     now = uow.clock.now()
     account = StaffAccount(
-        subject_id=new_id(),
+        subject_id=subject_id,
         username=username,
         username_key=username_key(username),
         job_role=new.job_role.value,
