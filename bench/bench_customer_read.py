@@ -238,6 +238,7 @@ def prepare(var_dir: str, database_url: str, keystore_url: str) -> tuple[str, li
                 uow,
                 created.account,
                 name=f"bench-{n}",
+                scopes=["read"],
                 days=1,
                 mfa=True,
             ).token

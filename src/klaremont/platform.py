@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from klaremont.audit.events import SYSTEM_ACTOR, ActionTag, Actor, Outcome
 from klaremont.audit.log import AuditLog
@@ -23,6 +24,9 @@ from klaremont.crypto.keystore import Keystore
 from klaremont.db import migrate
 from klaremont.db.engine import is_sqlite, make_engine
 from klaremont.policy.loader import load_policy
+
+T = TypeVar("T")
+_FLUSHED = "klaremont.flushed"  # session.info: this transaction flushed ORM changes
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -59,6 +63,7 @@ class Platform:
         keystore = Keystore(keystore_engine, keyring, clock)
         audit = AuditLog.from_settings(settings, clock)
         sessions = sessionmaker(engine, expire_on_commit=False)
+        _track_flushes(sessions)
         audit.install(sessions)
         return cls(
             settings=settings,
@@ -125,6 +130,19 @@ class Platform:
         self.keystore_engine.dispose()
 
 
+def _track_flushes(sessions: sessionmaker[Session]) -> None:
+    """Mark a session whose open transaction flushed ORM changes (see ``unlocked``)."""
+
+    @event.listens_for(sessions, "after_flush")
+    def _flushed(session: Session, _context: Any) -> None:
+        session.info[_FLUSHED] = True
+
+    @event.listens_for(sessions, "after_transaction_end")
+    def _ended(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            session.info.pop(_FLUSHED, None)
+
+
 class ReadOnlyViolation(RuntimeError):
     """A read-only unit of work changed ORM objects (a programming error; nothing is saved)."""
 
@@ -167,6 +185,38 @@ class UnitOfWork:
         self.session.autoflush = False
         if not is_sqlite(self.platform.engine):
             self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+    def commit_step(self) -> None:
+        """Commit what the unit did so far, as a step complete on its own.
+
+        For a request's authentication (a dependency) before its route runs in another
+        thread-pool job: no lock (on SQLite, the one write lock) is held while the request
+        waits for that job. The route's own statements then open a new transaction.
+        """
+        if self.session.in_transaction():
+            self.session.commit()
+
+    def unlocked(self, work: Callable[[], T]) -> T:
+        """Run slow work -- Argon2, key generation and wrapping, mail rendering -- holding
+        no database lock, and return its result.
+
+        The open transaction ends first: what the unit did so far is committed. On SQLite
+        every transaction holds the one write lock (``BEGIN IMMEDIATE``), so work done
+        inside it would queue every other request of every process behind it; on
+        PostgreSQL it would hold the row locks taken so far. The next statement opens a
+        new transaction. What was done before must therefore stand on its own (reads, a
+        claimed attempt, a credential's last use): compute first, then change. A unit
+        that already changed ORM objects (flushed or not) would be saved half-done, so it
+        keeps its transaction and the work runs in it.
+        """
+        session = self.session
+        if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
+            # The unit has changed data already: committing now would save half of it, so
+            # the work runs inside its transaction (correct, but it holds the lock).
+            return work()
+        if session.in_transaction():
+            session.commit()
+        return work()
 
     def ensure_unchanged(self) -> None:
         """In a read-only unit, refuse ORM changes before anything is flushed."""

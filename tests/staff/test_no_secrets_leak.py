@@ -30,6 +30,7 @@ def test_secrets_stay_out_of_audit_and_logs(platform, office, clock, capsys, cap
             "username": "pat",
             "password": PASSWORD,
             "name": "t",
+            "scopes": ["read"],
             "code": recovery["recovery_codes"][0],
         },
     ).json()["token"]

@@ -60,7 +60,8 @@ def test_offboarding_revokes_everything_within_the_request(
         code = current_code(secret, int(clock.now().timestamp()) // STEP_SECONDS)
         leaver_client.post("/api/auth/mfa/confirm", json={"code": code}, headers=headers)
         token = leaver_client.post(
-            "/api/auth/tokens", json={"username": "leo", "password": PASSWORD, "name": "cron"}
+            "/api/auth/tokens",
+            json={"username": "leo", "password": PASSWORD, "name": "cron", "scopes": ["read"]},
         ).json()["token"]
         leaver_client.post(
             "/api/auth/remote-grants", json={"reason": "on call", "days": 5}, headers=headers

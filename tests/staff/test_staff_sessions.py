@@ -132,7 +132,13 @@ def test_api_tokens_are_hashed_revocable_and_expiring(platform, office, clock):
     make_staff(platform, "val")
     issued = office.post(
         "/api/auth/tokens",
-        json={"username": "val", "password": PASSWORD, "name": "report", "days": 1},
+        json={
+            "username": "val",
+            "password": PASSWORD,
+            "name": "report",
+            "scopes": ["read"],
+            "days": 1,
+        },
     )
     assert issued.status_code == 201, issued.text
     token = issued.json()["token"]
@@ -146,7 +152,8 @@ def test_api_tokens_are_hashed_revocable_and_expiring(platform, office, clock):
     clock.advance(timedelta(days=1))
     assert office.get("/api/auth/me", headers=bearer).status_code == 401
     second = office.post(
-        "/api/auth/tokens", json={"username": "val", "password": PASSWORD, "name": "report2"}
+        "/api/auth/tokens",
+        json={"username": "val", "password": PASSWORD, "name": "report2", "scopes": ["write"]},
     ).json()
     bearer = {"Authorization": f"Bearer {second['token']}"}
     assert office.delete(f"/api/auth/tokens/{second['id']}", headers=bearer).status_code == 204
@@ -158,7 +165,8 @@ def test_a_token_from_outside_the_office_needs_a_grant(platform, office, remote)
     """A token issued in the office is refused when used from outside without remote access."""
     make_staff(platform, "wes")
     token = office.post(
-        "/api/auth/tokens", json={"username": "wes", "password": PASSWORD, "name": "cron"}
+        "/api/auth/tokens",
+        json={"username": "wes", "password": PASSWORD, "name": "cron", "scopes": ["read"]},
     ).json()["token"]
     response = remote.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 403
@@ -190,7 +198,8 @@ def test_token_use_is_recorded_and_ends_with_the_account(platform, office, clock
 
     make_staff(platform, "xan")
     token = office.post(
-        "/api/auth/tokens", json={"username": "xan", "password": PASSWORD, "name": "sync"}
+        "/api/auth/tokens",
+        json={"username": "xan", "password": PASSWORD, "name": "sync", "scopes": ["read"]},
     ).json()["token"]
     bearer = {"Authorization": f"Bearer {token}"}
 

@@ -72,7 +72,8 @@ def test_failures_are_byte_identical_over_the_api(platform, office, clock):
     assert b"login-failed" in body
     tokens = {
         case: office.post(
-            "/api/auth/tokens", json={"username": u, "password": p, "name": "script"}
+            "/api/auth/tokens",
+            json={"username": u, "password": p, "name": "script", "scopes": ["read"]},
         ).content
         for case, (u, p) in cases.items()
     }

@@ -55,6 +55,18 @@ class CryptoContext:
         data = plaintext.encode() if isinstance(plaintext, str) else plaintext
         return seal_value(key, table, column, row_id, data)
 
+    def prepare(self, subject_id: uuid.UUID) -> None:
+        """Load (or create) the subject's newest data key now, before a write begins.
+
+        Key creation is a keystore transaction of its own; done here, ahead of the data
+        store's write transaction, the later :meth:`seal` needs no keystore work while
+        the data store's write lock is held. A key made for a write that then fails is
+        harmless (see :mod:`klaremont.crypto.keystore`).
+        """
+        key = self.keystore.ensure_subject_key(subject_id)
+        self._current[subject_id] = key
+        self._keys[subject_id, key.version] = key
+
     def open_bytes(
         self, subject_id: uuid.UUID, table: str, column: str, row_id: object, ciphertext: bytes
     ) -> bytes:

@@ -33,7 +33,7 @@ from klaremont.crypto.errors import (
     UnknownKey,
 )
 from klaremont.crypto.keystore_models import REASON_LENGTH, SubjectKey
-from klaremont.db.engine import is_sqlite
+from klaremont.db.engine import READ_ONLY, is_sqlite
 from klaremont.db.uow import transaction
 from klaremont.errors import ValidationFailed
 
@@ -163,7 +163,7 @@ class Keystore:
         if self._server:
             found = _server_key_rows(self.engine, self._key_sql, subject_id)
             return self._pick(subject_id, found, version)
-        with self.engine.connect() as conn:
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
             rows = conn.execute(_KEY_ROWS, {"subject_id": subject_id}).all()
         return self._pick(subject_id, rows, version)
 

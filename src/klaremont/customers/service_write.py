@@ -103,8 +103,12 @@ def create_customer(uow: UnitOfWork, body: CustomerCreate) -> CustomerCreated:
     for field in ("email", "phone", "mobile"):
         _checked(field, getattr(body, field))
     password = body.password.get_secret_value() if body.password is not None else None
+    hashed = None
     if password is not None:
         check_password(password, body.email)
+        hashing = hashing_for(uow.platform)
+        secret = password
+        hashed = uow.unlocked(lambda: hashing.hash(secret))  # Argon2 before the write lock
     now = uow.clock.now()
     subject = _existing_subject(uow, body.email)
     linked = subject is not None
@@ -124,8 +128,8 @@ def create_customer(uow: UnitOfWork, body: CustomerCreate) -> CustomerCreated:
     customer.email = body.email
     customer.date_of_birth = body.date_of_birth.isoformat() if body.date_of_birth else None
     customer.gender, customer.phone, customer.mobile = body.gender, body.phone, body.mobile
-    if password is not None:
-        customer.password_hash = hashing_for(uow.platform).hash(password)
+    if hashed is not None:
+        customer.password_hash = hashed
     uow.session.add(customer)
     for address in body.addresses:
         uow.session.add(_address(customer, address, provenance))
@@ -278,7 +282,9 @@ def set_password(uow: UnitOfWork, key: str | uuid.UUID, password: str) -> None:
     """Set a customer account's password (Argon2id with the policy's parameters)."""
     customer = find_customer(uow, key)
     check_password(password, customer.email)
-    customer.password_hash = hashing_for(uow.platform).hash(password)
+    hashing = hashing_for(uow.platform)
+    hashed = uow.unlocked(lambda: hashing.hash(password))  # Argon2 before the write lock
+    customer.password_hash = hashed
     customer.updated_at = uow.clock.now()
     uow.session.flush()
     uow.audit(StaffAction.PASSWORD_CHANGE, resource=f"customer:{customer.id}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,23 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A pooled server connection idle longer than this is pinged before it is handed out.
 IDLE_PING_SECONDS = 10.0
 _CHECKED_IN = "klaremont.checked_in"
+# Execution option: this connection only reads, so SQLite may begin it DEFERRED (a read
+# snapshot in WAL mode) instead of taking the write lock with BEGIN IMMEDIATE.
+READ_ONLY = "klaremont_read_only"
+
+
+class BlockingOnEventLoop(RuntimeError):
+    """A transaction began on the event loop's thread (a programming error).
+
+    A statement there blocks every request of the process while it waits, and a wait for
+    a lock another request holds never ends: that request needs the event loop to finish.
+    Database work belongs in the thread pool (``run_in_threadpool``, ``committed``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a database transaction began on the event loop; run it in the thread pool"
+        )
 
 
 def normalise_url(url: str) -> str:
@@ -43,6 +63,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         return engine
     engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
     _ping_when_idle(engine)
+    event.listen(engine, "begin", lambda _connection: refuse_event_loop())
     return engine
 
 
@@ -87,9 +108,76 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    gate = WriteGate()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        refuse_event_loop()
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")  # deferred: a snapshot, no write lock
+            return
+        holder = connection.connection.dbapi_connection
+        gate.enter(holder)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.leave(holder)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        if not (connection.closed or connection.invalidated):  # else checkin/invalidate opens it
+            gate.leave(connection.connection.dbapi_connection)
+
+    # However a connection leaves its transaction (returned to the pool, closed, found
+    # broken), the gate opens: a lost release must never stop every later request.
+    @event.listens_for(engine, "checkin")
+    @event.listens_for(engine, "close")
+    @event.listens_for(engine, "invalidate")
+    def _on_release(dbapi_connection: Any, *_args: Any) -> None:
+        gate.leave(dbapi_connection)
+
+
+class WriteGate:
+    """The write lock's queue inside one process, in front of SQLite's own lock.
+
+    SQLite's busy handler polls: a waiting connection sleeps 1, 2, 5 ... up to 100 ms
+    between tries, so under load a waiter can miss many hand-overs in a row (a few
+    requests took seconds while the median was milliseconds). The threads of one process
+    therefore queue here, where a release wakes the next waiter at once, and only one of
+    them at a time meets SQLite's lock (other processes still queue there). A wait longer
+    than the busy timeout fails like SQLite's own ("database is locked", answered 503).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder: object | None = None
+
+    def enter(self, connection: object) -> None:
+        """Wait for the gate (at most the busy timeout) on behalf of ``connection``."""
+        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise exc.OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        self._holder = connection
+
+    def leave(self, connection: object) -> None:
+        """Open the gate if ``connection`` holds it (its transaction ended)."""
+        if self._holder is connection:
+            self._holder = None
+            self._lock.release()
+
+
+# The thread whose event loop serves the current request (set by the web middleware for
+# each request; worker threads inherit the value, and are not that thread).
+SERVING_THREAD: ContextVar[int | None] = ContextVar("klaremont_serving_thread", default=None)
+
+
+def refuse_event_loop() -> None:
+    """Raise :class:`BlockingOnEventLoop` on the event loop thread serving a request."""
+    if SERVING_THREAD.get() == threading.get_ident():
+        raise BlockingOnEventLoop
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -116,13 +116,18 @@ def deliver(
     if to is None or body is None:
         return _finish(row, MailStatus.CANCELLED, "nothing to send")
     row.attempts += 1
+    # Claim the attempt and commit it before talking to the mail server, so no database
+    # lock (on SQLite, the one write lock) is held for the network: the next attempt time
+    # is a lease, so no other worker takes the message while this one sends it.
+    row.next_attempt_at = now + backoff(settings, row.attempts)
+    subject_line = row.subject_line
+    uow.commit_step()
     try:
-        transport.send(to=to, subject=row.subject_line, body=body)
+        transport.send(to=to, subject=subject_line, body=body)
     except DeliveryError as exc:
         if exc.permanent or row.attempts >= settings.max_attempts:
             return _finish(row, MailStatus.FAILED, exc.summary)
         row.last_error = exc.summary[:200]
-        row.next_attempt_at = now + backoff(settings, row.attempts)
         uow.session.flush()
         return Delivery(row.id, MailStatus.PENDING, row.attempts, row.last_error)
     row.sent_at = now

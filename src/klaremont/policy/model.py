@@ -203,11 +203,20 @@ class SessionPolicy(Section):
     idle_timeout_minutes: Annotated[int, between(1, 60)]
     absolute_timeout_hours: Annotated[int, between(1, 24)]
     reauth_for_sensitive_minutes: Annotated[int, between(1, 60)]
+    api_token_max_days: Annotated[int, between(1, 365)]
+    api_token_admin_minutes: Annotated[int, between(1, 60)]
 
     @model_validator(mode="after")
     def _idle_within_absolute(self) -> Self:
+        problems = []
         if self.idle_timeout_minutes > self.absolute_timeout_hours * 60:
-            _raise_all(["idle_timeout_minutes: must not exceed absolute_timeout_hours"])
+            problems.append("idle_timeout_minutes: must not exceed absolute_timeout_hours")
+        if self.api_token_admin_minutes > self.reauth_for_sensitive_minutes:
+            problems.append(
+                "api_token_admin_minutes: must not exceed reauth_for_sensitive_minutes "
+                "(an admin token is a fresh login)"
+            )
+        _raise_all(problems)
         return self
 
 

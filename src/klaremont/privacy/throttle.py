@@ -25,10 +25,11 @@ written as an upsert because the row may not exist yet::
 or update of the row and re-checks the condition on its latest version; SQLite runs every
 transaction ``BEGIN IMMEDIATE``. However many requests race, at most ``max_failures``
 passwords are evaluated per window, and a request that gets no slot is refused without
-touching the real hash. The claiming transaction keeps the row until it commits, so its
-outcome (cleared on success, paused at the last failure) is in place before the next
-claim is judged (during a pause a plain read refuses first, so refused attempts do not
-queue for the row). A pause always ends by itself after ``cooldown_minutes``.
+touching the real hash. The claim is committed before the password is checked (the
+Argon2 work holds no database lock, see ``UnitOfWork.unlocked``): it already counts as a
+failure, so a claim judged meanwhile sees it, and the outcome (cleared on success, paused
+at the last failure) follows in a second short transaction (during a pause a plain read
+refuses first). A pause always ends by itself after ``cooldown_minutes``.
 
 The client counter is only read before an attempt and counted after a failure, so
 sign-ins from one busy client address (a mobile network's NAT) are not queued behind each

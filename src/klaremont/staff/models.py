@@ -169,6 +169,8 @@ class ApiToken(IdMixin, Base):
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     mfa: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the token's scopes (klaremont.staff.token_scopes), comma-separated names
+    scopes: Mapped[str] = mapped_column(String(32), server_default="read,write")
 
 
 class StaffMfa(SealedMixin, IdMixin, Base):

@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from klaremont.staff.permissions import Permission, Role
 from klaremont.staff.service_review import ReviewRow
+from klaremont.staff.token_scopes import Scope, decode
 
 
 class Schema(BaseModel):
@@ -110,7 +111,14 @@ class TokenRequest(LoginRequest):
     """Credentials plus the token's name and lifetime."""
 
     name: str = Field(min_length=1, max_length=64)
-    days: int = Field(default=30, ge=1, le=90)
+    scopes: list[Scope] = Field(
+        min_length=1,
+        max_length=3,
+        description="what the token may do: read, write, admin (admin tokens last minutes)",
+    )
+    days: int | None = Field(
+        default=None, ge=1, le=365, description="lifetime of a read or write token (30 if left out)"
+    )
 
 
 class TokenOut(Schema):
@@ -122,6 +130,12 @@ class TokenOut(Schema):
     expires_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    scopes: list[str]
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return sorted(decode(value)) if isinstance(value, str) else value
 
 
 class NewTokenOut(TokenOut):

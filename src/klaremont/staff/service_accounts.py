@@ -29,6 +29,7 @@ from klaremont.staff.permissions import Permission, Role, is_data_role, permissi
 from klaremont.staff.service_passwords import (
     check_new_password,
     generate_one_time_password,
+    hash_password,
     store_password,
 )
 
@@ -99,6 +100,12 @@ def account_by_username(uow: UnitOfWork, username: str) -> StaffAccount:
 
 def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> CreatedAccount:
     """Create an account with its job role (granted now, vetting permitting)."""
+    one_time = generate_one_time_password() if new.password is None else None
+    # Argon2 and the new person's data key first, before this unit changes anything:
+    # neither then holds the write lock.
+    subject_id = new_id()
+    uow.unlocked(lambda: uow.crypto.prepare(subject_id))
+    hashed = hash_password(uow, one_time or new.password or "")
     username = check_username(new.username)
     full_name = new.full_name.strip()
     if not full_name or len(full_name) > NAME_MAX:
@@ -119,7 +126,7 @@ def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> Crea
             raise ValidationFailed.single("line_manager_id", "must be an active account")
     now = uow.clock.now()
     account = StaffAccount(
-        subject_id=new_id(),
+        subject_id=subject_id,
         username=username,
         username_key=username_key(username),
         job_role=new.job_role.value,
@@ -137,13 +144,12 @@ def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> Crea
     account.full_name = full_name
     account.work_email = new.work_email.strip()
     uow.session.add(account)
-    one_time = None
-    if new.password is None:
-        one_time = generate_one_time_password()
-        store_password(uow, account, one_time, one_time=True)
+    if one_time is not None:
+        store_password(uow, account, one_time, one_time=True, hashed=hashed)
     else:
-        check_new_password(uow, account, new.password)
-        store_password(uow, account, new.password, one_time=False)
+        password = new.password or ""
+        check_new_password(uow, account, password)
+        store_password(uow, account, password, one_time=False, hashed=hashed)
     try:
         uow.session.flush()
     except IntegrityError:

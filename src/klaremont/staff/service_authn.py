@@ -129,15 +129,19 @@ def authenticate(uow: UnitOfWork, credentials: Credentials, channel: Channel) ->
     """Check a password (and second factor where needed); see the module docstring."""
     hashing = hashing_for(uow.platform)
     now = uow.clock.now()
+
+    def dummy_work() -> None:  # the same Argon2 work as a real check, outside the lock
+        uow.unlocked(lambda: hashing.dummy_verify(credentials.password))
+
     account = find_account(uow, credentials.username)
     if account is None:
-        hashing.dummy_verify(credentials.password)
+        dummy_work()
         retry = lockout.count_name_failure(uow, credentials.username)
         return _failed(uow, None, credentials, channel, FailureReason.UNKNOWN_USER, retry=retry)
     _release_timed_lock(uow, account, now)
     refusal = _refusal(uow, account, credentials, now)
     if refusal is not None:
-        hashing.dummy_verify(credentials.password)
+        dummy_work()
         retry = (
             lockout.account_retry_after(uow, account)
             if refusal is FailureReason.INSECURE_TRANSPORT
@@ -146,10 +150,13 @@ def authenticate(uow: UnitOfWork, credentials: Credentials, channel: Channel) ->
         return _failed(uow, account, credentials, channel, refusal, retry=retry)
     attempt = _claim_slot(uow, account, now)
     if attempt is None:
-        hashing.dummy_verify(credentials.password)
+        dummy_work()
         retry = lockout.account_retry_after(uow, account)
         return _failed(uow, account, credentials, channel, FailureReason.LOCKED, retry=retry)
-    if not hashing.verify(account.password_hash, credentials.password):
+    # The slot is claimed and committed before the hash is checked, so the check holds
+    # no lock and the limit still holds (every racing claim sees this one counted).
+    stored = account.password_hash
+    if not uow.unlocked(lambda: hashing.verify(stored, credentials.password)):
         return _failed_after_claim(
             uow, account, credentials, channel, reason=FailureReason.BAD_PASSWORD, attempt=attempt
         )

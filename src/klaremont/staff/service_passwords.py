@@ -82,10 +82,29 @@ def _reused(uow: UnitOfWork, account: StaffAccount, new_password: str) -> bool:
     return any(hashing.verify(stored, new_password) for stored in hashes)
 
 
+def hash_password(uow: UnitOfWork, password: str) -> str:
+    """The Argon2id hash of a new password, computed holding no database lock.
+
+    Call it before the unit of work changes anything (``UnitOfWork.unlocked``): hashing
+    inside the write transaction would queue every other request behind it.
+    """
+    hashing = hashing_for(uow.platform)
+    return uow.unlocked(lambda: hashing.hash(password))
+
+
 def store_password(
-    uow: UnitOfWork, account: StaffAccount, new_password: str, *, one_time: bool
+    uow: UnitOfWork,
+    account: StaffAccount,
+    new_password: str,
+    *,
+    one_time: bool,
+    hashed: str | None = None,
 ) -> None:
-    """Hash and store a password (no checks), keeping the old hash in the history."""
+    """Store a password (no checks), keeping the old hash in the history.
+
+    ``hashed`` is its hash from :func:`hash_password`, made before the change began;
+    without it the password is hashed here, inside the transaction.
+    """
     now = uow.clock.now()
     if account.password_hash and not account.password_hash.startswith("!"):
         latest = uow.session.scalar(
@@ -101,7 +120,7 @@ def store_password(
                 retired_at=now,
             )
         )
-    account.password_hash = hashing_for(uow.platform).hash(new_password)
+    account.password_hash = hashed or hashing_for(uow.platform).hash(new_password)
     account.password_changed_at = now
     account.password_must_change = one_time
     uow.session.flush()
@@ -131,8 +150,9 @@ def change_password(
     Every other session ends; ``keep_session`` (the one making the change) is kept only
     when the caller replaces its key right after.
     """
+    hashed = hash_password(uow, new_password)
     check_new_password(uow, account, new_password)
-    store_password(uow, account, new_password, one_time=False)
+    store_password(uow, account, new_password, one_time=False, hashed=hashed)
     ended = end_all_sessions(uow, account.id, "password-changed", keep=keep_session)
     audit_staff(uow, StaffEvent.PASSWORD_CHANGED, account, details={"sessions_ended": ended})
 
@@ -148,7 +168,7 @@ def admin_reset(
     if resetter_id is not None and resetter_id == account.id:
         raise PermissionDenied("Change your own password with your current one instead.")
     one_time = generate_one_time_password()
-    store_password(uow, account, one_time, one_time=True)
+    store_password(uow, account, one_time, one_time=True, hashed=hash_password(uow, one_time))
     account.failed_attempts = 0
     account.locked_at = None
     account.lock_expires_at = None

@@ -21,23 +21,22 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from klaremont.errors import NotFound, ValidationFailed
+from klaremont.errors import NotFound
+from klaremont.staff import token_scopes
 from klaremont.staff.errors import SessionEnded
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.models import AccountStatus, ApiToken, StaffAccount, StaffRole, StaffSession
-from klaremont.staff.permissions import Role
+from klaremont.staff.permissions import Role, permissions_of
 from klaremont.staff.text import plain_text
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from sqlalchemy import Select
 
     from klaremont.platform import UnitOfWork
 
 TOKEN_PREFIX = "kst_"  # noqa: S105 - the visible prefix of API tokens, not a secret
-API_TOKEN_MAX_DAYS = 90
-API_TOKEN_DEFAULT_DAYS = 30
 LAST_SEEN_RESOLUTION = timedelta(seconds=30)
 
 
@@ -240,11 +239,20 @@ class IssuedToken:
 
 
 def create_api_token(
-    uow: UnitOfWork, account: StaffAccount, *, name: str, days: int, mfa: bool
+    uow: UnitOfWork,
+    account: StaffAccount,
+    *,
+    name: str,
+    scopes: Iterable[token_scopes.Scope],
+    days: int | None = None,
+    mfa: bool,
 ) -> IssuedToken:
-    """Issue a token for scripts, expiring after ``days`` (at most :data:`API_TOKEN_MAX_DAYS`)."""
-    if not 1 <= days <= API_TOKEN_MAX_DAYS:
-        raise ValidationFailed.single("days", f"must be from 1 to {API_TOKEN_MAX_DAYS}")
+    """Issue a token for scripts with the stated scopes, as far as the roles allow them
+    (lifetimes and rules: :mod:`klaremont.staff.token_scopes`)."""
+    wanted = frozenset(token_scopes.Scope(s) for s in scopes)
+    roles = uow.session.scalars(select(StaffRole.role).where(StaffRole.account_id == account.id))
+    token_scopes.check_allowed(wanted, permissions_of(_roles(",".join(roles))))
+    lasts = token_scopes.lifetime(uow.policy.sessions, wanted, days)
     name = plain_text("name", name, max_length=64)
     now = uow.clock.now()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -253,8 +261,9 @@ def create_api_token(
         name=name,
         token_hash=digest(token),
         created_at=now,
-        expires_at=now + timedelta(days=days),
+        expires_at=now + lasts,
         mfa=mfa,
+        scopes=token_scopes.encode(wanted),
     )
     uow.session.add(row)
     uow.session.flush()
@@ -263,7 +272,7 @@ def create_api_token(
         StaffEvent.API_CREDENTIAL_CREATED,
         account,
         resource=f"api-credential:{row.id}",
-        details={"days": days},
+        details={"minutes": int(lasts.total_seconds() // 60), "scopes": sorted(wanted)},
     )
     return IssuedToken(token=token, row=row)
 
@@ -276,6 +285,8 @@ class TokenUse:
     mfa: bool
     account_id: uuid.UUID
     username: str
+    scopes: frozenset[token_scopes.Scope]
+    issued_at: datetime  # the password entry that made the token
 
 
 @cache
@@ -291,6 +302,8 @@ def _token_query() -> Select[Any]:
         select(
             t.c.id,
             t.c.mfa,
+            t.c.scopes,
+            t.c.created_at,
             t.c.expires_at,
             t.c.revoked_at,
             t.c.last_used_at,
@@ -335,7 +348,14 @@ def resolve_api_token(uow: UnitOfWork, token: str) -> tuple[TokenUse, frozenset[
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
-    use = TokenUse(id=found.id, mfa=found.mfa, account_id=found.account_id, username=found.username)
+    use = TokenUse(
+        id=found.id,
+        mfa=found.mfa,
+        account_id=found.account_id,
+        username=found.username,
+        scopes=token_scopes.decode(found.scopes),
+        issued_at=found.created_at,
+    )
     return use, _roles(found.roles)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import time
 from typing import TYPE_CHECKING
 
 import structlog
 
+from klaremont.db.engine import SERVING_THREAD
 from klaremont.detectors.cards import contains_card_data
 from klaremont.detectors.cards import redact as mask_card_data
 from klaremont.logging import get_logger
@@ -50,6 +52,7 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        SERVING_THREAD.set(threading.get_ident())  # no database work on this thread
         request_id = _incoming_request_id(scope) or secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
         path: str = scope["path"]

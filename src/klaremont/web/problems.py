@@ -11,6 +11,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from klaremont.detectors.cards import redact as mask_card_data
@@ -150,6 +152,51 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+# SQLite's "database is locked"/"busy", PostgreSQL's lock_not_available (lock_timeout),
+# deadlock_detected and serialization_failure: the work was rolled back and may be retried.
+_BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
+RETRY_AFTER_SECONDS = "1"
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True when a database error means "busy, try again", not a fault."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _BUSY_SQLSTATES:
+        return True
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+def busy_response(request: Request) -> Response:
+    """503 with Retry-After: the database was busy; nothing of the request was saved."""
+    return problem_response(
+        request,
+        status=503,
+        code="busy",
+        title="Busy, try again",
+        detail="The service was too busy to finish this request; nothing was changed. "
+        "Try again in a moment.",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    """Busy: 503 with Retry-After (handled here, inside the app, so the answer is sent
+    like any other); any other database error is an internal error."""
+    if not is_busy(exc):
+        return await _on_unexpected(request, exc)
+    log.warning(
+        "database_busy",
+        path=request.url.path,
+        request_id=getattr(request.state, "request_id", None),
+    )
+    return busy_response(request)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.error(
         "unhandled_error",
@@ -171,4 +218,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(KlaremontError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(OperationalError, _on_database_error)
+    app.add_exception_handler(PoolTimeout, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)

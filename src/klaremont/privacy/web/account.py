@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from klaremont.consent.notices import notice_in_force
 from klaremont.privacy import signin, throttle
@@ -84,14 +85,18 @@ async def sign_in(
         return see_other(target)
     if not await form_ok(request, uow, None):
         return refused_page(request, uow)
-    principal = signin.sign_in(uow, email, password)
-    finish(uow)
-    if principal is None:
-        error = f"{SIGN_IN_FAILED} {throttle.pause_notice(uow.policy.customer_signin)}"
-        return page(request, uow, "sign_in.html", status_code=401, error=error, next=target)
-    response = see_other(target)
-    set_session_cookie(response, principal.key)
-    return response
+
+    def check() -> Response:  # database and Argon2 work: in the thread pool, never the loop
+        principal = signin.sign_in(uow, email, password)
+        finish(uow)
+        if principal is None:
+            error = f"{SIGN_IN_FAILED} {throttle.pause_notice(uow.policy.customer_signin)}"
+            return page(request, uow, "sign_in.html", status_code=401, error=error, next=target)
+        response = see_other(target)
+        set_session_cookie(response, principal.key)
+        return response
+
+    return await run_in_threadpool(check)
 
 
 @router.post("/sign-out")
@@ -100,7 +105,7 @@ async def sign_out(request: Request, uow: UowDep, customer: Customer) -> Respons
     if customer is not None:
         if not await form_ok(request, uow, customer):
             return refused_page(request, uow)
-        signin.sign_out(uow, customer)
+        await run_in_threadpool(signin.sign_out, uow, customer)
     response = see_other("/privacy/")
     clear_session_cookie(response)
     return response

@@ -47,6 +47,7 @@ def current_customer(request: Request, uow: UowDep) -> CustomerPrincipal | None:
         uow.actor = principal.actor
         request.state.actor = principal.actor
     request.state.customer = principal
+    uow.commit_step()  # the route runs in another job: hold no lock meanwhile
     return principal
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from klaremont.accuracy import service
 from klaremont.accuracy.models import ReviewChannel
@@ -38,6 +39,11 @@ async def confirm(request: Request, uow: UowDep, customer: Customer) -> Response
         return see_other("/privacy/sign-in?next=/privacy/my-details")
     if not await form_ok(request, uow, customer):
         return refused_page(request, uow)
-    service.confirm_accurate(uow, customer.customer_id, channel=ReviewChannel.PRIVACY_CENTRE)
-    finish(uow)
+    customer_id = customer.customer_id
+
+    def record() -> None:  # database work: in the thread pool, never the loop
+        service.confirm_accurate(uow, customer_id, channel=ReviewChannel.PRIVACY_CENTRE)
+        finish(uow)
+
+    await run_in_threadpool(record)
     return see_other("/privacy/my-details?done=1")

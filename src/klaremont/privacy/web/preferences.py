@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from klaremont.consent import service as consent
 from klaremont.consent.models import (
@@ -39,7 +40,11 @@ from klaremont.staff.web.guard import public
 from klaremont.web.deps import UowDep, finish
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from starlette.datastructures import FormData
+
+    from klaremont.platform import UnitOfWork
 
 router = APIRouter(prefix="/privacy", include_in_schema=False, dependencies=[Depends(public())])
 
@@ -103,8 +108,9 @@ async def marketing_save(request: Request, uow: UowDep, customer: Customer) -> R
         return refused_page(request, uow)
     form = await request.form()
     choices = {ch: _checked(form, ch.value) for ch in MarketingChannel}
-    consent.record_marketing(uow, customer.subject_id, choices, WEB)
-    finish(uow)
+    await run_in_threadpool(
+        _save, lambda: consent.record_marketing(uow, customer.subject_id, choices, WEB), uow
+    )
     return see_other("/privacy/marketing?saved=1")
 
 
@@ -115,8 +121,9 @@ async def marketing_withdraw(request: Request, uow: UowDep, customer: Customer) 
         return see_other("/privacy/marketing")
     if not await form_ok(request, uow, customer):
         return refused_page(request, uow)
-    consent.withdraw_marketing(uow, customer.subject_id, WEB)
-    finish(uow)
+    await run_in_threadpool(
+        _save, lambda: consent.withdraw_marketing(uow, customer.subject_id, WEB), uow
+    )
     return see_other("/privacy/marketing?saved=1")
 
 
@@ -169,16 +176,28 @@ async def cookies_save(request: Request, uow: UowDep, customer: Customer) -> Res
     }
     response = see_other("/privacy/cookies?saved=1")
     if customer is not None:
-        consent.record_cookie_choices(uow, choices, WEB, subject_id=customer.subject_id)
-        finish(uow)
+        subject_id = customer.subject_id
+        await run_in_threadpool(
+            _save,
+            lambda: consent.record_cookie_choices(uow, choices, WEB, subject_id=subject_id),
+            uow,
+        )
         return response
     browser_key = _browser_key(request)
     if any(choices.values()):
         browser_key = browser_key or new_key()
-        consent.record_cookie_choices(uow, choices, WEB, browser_key=browser_key)
         set_choice_cookie(response, browser_key)
     elif browser_key:
-        consent.record_cookie_choices(uow, choices, WEB, browser_key=browser_key)
         clear_choice_cookie(response)
-    finish(uow)
+    if browser_key:
+        key = browser_key
+        await run_in_threadpool(
+            _save, lambda: consent.record_cookie_choices(uow, choices, WEB, browser_key=key), uow
+        )
     return response
+
+
+def _save(change: Callable[[], object], uow: UnitOfWork) -> None:
+    """Make a change and commit it, in the thread pool (database work never runs on the loop)."""
+    change()
+    finish(uow)

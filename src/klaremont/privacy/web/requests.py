@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from klaremont.errors import KlaremontError, NotFound
 from klaremont.privacy import centre, reading
@@ -51,13 +52,17 @@ async def export(request: Request, uow: UowDep, customer: Customer) -> Response:
         return see_other("/privacy/sign-in?next=/privacy/my-data")
     if not await form_ok(request, uow, customer):
         return refused_page(request, uow)
-    try:
-        made = centre.submit(uow, customer, "access")
-    except DuplicateRequest as duplicate:
+
+    def prepare() -> Response:  # database and crypto work: in the thread pool, never the loop
+        try:
+            made = centre.submit(uow, customer, "access")
+        except DuplicateRequest as duplicate:
+            finish(uow)
+            return see_other(f"/privacy/requests/{duplicate.existing_id}")
         finish(uow)
-        return see_other(f"/privacy/requests/{duplicate.existing_id}")
-    finish(uow)
-    return see_other(f"/privacy/requests/{made.id}")
+        return see_other(f"/privacy/requests/{made.id}")
+
+    return await run_in_threadpool(prepare)
 
 
 def _requests_page(
@@ -105,19 +110,23 @@ async def make_request(
     if not await form_ok(request, uow, customer):
         return refused_page(request, uow)
     correction = (field, value) if field else None
-    try:
-        made = centre.submit(uow, customer, kind, message=message, correction=correction)
-    except DuplicateRequest as duplicate:
+
+    def record() -> Response:  # database work: in the thread pool, never the loop
+        try:
+            made = centre.submit(uow, customer, kind, message=message, correction=correction)
+        except DuplicateRequest as duplicate:
+            finish(uow)
+            error = f"{wording.scrub(duplicate.detail)}. You can follow it below."
+            return _requests_page(request, uow, customer, status_code=409, error=error)
+        except KlaremontError as exc:
+            uow.session.rollback()
+            return _requests_page(
+                request, uow, customer, status_code=exc.status, error=wording.of_error(exc)
+            )
         finish(uow)
-        error = f"{wording.scrub(duplicate.detail)}. You can follow it below."
-        return _requests_page(request, uow, customer, status_code=409, error=error)
-    except KlaremontError as exc:
-        uow.session.rollback()
-        return _requests_page(
-            request, uow, customer, status_code=exc.status, error=wording.of_error(exc)
-        )
-    finish(uow)
-    return see_other(f"/privacy/requests/{made.id}?new=1")
+        return see_other(f"/privacy/requests/{made.id}?new=1")
+
+    return await run_in_threadpool(record)
 
 
 @router.get("/requests/{request_id}")

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from klaremont.errors import KlaremontError
 from klaremont.privacy import centre
@@ -49,21 +50,25 @@ async def verify_start(
     """Record the request and mail a code to the address on file (the same answer either way)."""
     if not await form_ok(request, uow, customer):
         return refused_page(request, uow)
-    try:
-        handle = centre.request_by_email(uow, email, kind, message=message)
-    except KlaremontError as exc:
-        uow.session.rollback()
-        return page(
-            request,
-            uow,
-            "verify.html",
-            status_code=exc.status,
-            choices=CHOICES,
-            selected=kind,
-            error=wording.of_error(exc),
-        )
-    finish(uow)
-    return page(request, uow, "verify_code.html", handle=handle)
+
+    def record() -> Response:  # database and mail work: in the thread pool, never the loop
+        try:
+            handle = centre.request_by_email(uow, email, kind, message=message)
+        except KlaremontError as exc:
+            uow.session.rollback()
+            return page(
+                request,
+                uow,
+                "verify.html",
+                status_code=exc.status,
+                choices=CHOICES,
+                selected=kind,
+                error=wording.of_error(exc),
+            )
+        finish(uow)
+        return page(request, uow, "verify_code.html", handle=handle)
+
+    return await run_in_threadpool(record)
 
 
 @router.post("/verify/confirm")
@@ -77,10 +82,14 @@ async def verify_confirm(
     """Check the code; the request is then verified and its deadline shown."""
     if not await form_ok(request, uow, customer):
         return refused_page(request, uow)
-    confirmed = centre.confirm_code(uow, handle, code)
-    finish(uow)
-    if confirmed is None:
-        return page(
-            request, uow, "verify_code.html", status_code=422, handle=handle, error=CODE_FAILED
-        )
-    return page(request, uow, "verify_done.html", item=confirmed)
+
+    def check() -> Response:  # database work: in the thread pool, never the loop
+        confirmed = centre.confirm_code(uow, handle, code)
+        finish(uow)
+        if confirmed is None:
+            return page(
+                request, uow, "verify_code.html", status_code=422, handle=handle, error=CODE_FAILED
+            )
+        return page(request, uow, "verify_done.html", item=confirmed)
+
+    return await run_in_threadpool(check)

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from klaremont.display import login_retry_notice
-from klaremont.staff import lockout, service_mfa, service_remote, service_sessions
+from klaremont.staff import lockout, service_mfa, service_remote, service_sessions, token_scopes
 from klaremont.staff.errors import LOGIN_FAILED_DETAIL, LOGIN_FAILED_TITLE
 from klaremont.staff.network import is_remote
 from klaremont.staff.permissions import Role, purposes_of
@@ -64,6 +64,7 @@ FAILED: dict[int | str, dict[str, Any]] = {
 }
 PasswordChangeAllowed = Annotated[StaffPrincipal, Depends(require(allow_password_change=True))]
 EnrolAllowed = Annotated[StaffPrincipal, Depends(require(allow_mfa_enrolment=True))]
+Approver = Annotated[StaffPrincipal, Depends(require(fresh=True))]
 
 
 def login_failed(uow: UnitOfWork, result: AuthResult | None = None) -> Response:
@@ -279,7 +280,11 @@ def _token_out(row: ApiToken) -> TokenOut:
     dependencies=[Depends(public())],
 )
 def create_token(body: TokenRequest, request: Request, uow: UowDep) -> Response:
-    """Issue an API token for scripts (a password login of its own); shown once."""
+    """Issue an API token for scripts (a password login of its own); shown once.
+
+    It may do what its ``scopes`` say (read, write, admin; see ``staff.token_scopes``).
+    """
+    token_scopes.lifetime(uow.policy.sessions, frozenset(body.scopes), body.days)
     creds = credentials(
         request,
         uow,
@@ -288,11 +293,11 @@ def create_token(body: TokenRequest, request: Request, uow: UowDep) -> Response:
         body.code.get_secret_value() if body.code else None,
     )
     result = authenticate(uow, creds, Channel.API_TOKEN)
+    finish(uow)  # the login is recorded whatever becomes of the token
     if not result.ok or result.account is None or result.must_change_password:
-        finish(uow)
         return login_failed(uow, result)
     issued = service_sessions.create_api_token(
-        uow, result.account, name=body.name, days=body.days, mfa=result.mfa
+        uow, result.account, name=body.name, scopes=body.scopes, days=body.days, mfa=result.mfa
     )
     finish(uow)
     out = NewTokenOut(**_token_out(issued.row).model_dump(), token=issued.token)
@@ -344,8 +349,9 @@ def my_remote_grants(staff: StaffDep, uow: UowDep) -> list[GrantOut]:
 
 
 @router.post("/remote-grants/{grant_id}/approve", response_model=GrantOut)
-def approve_remote_access(grant_id: uuid.UUID, staff: StaffDep, uow: UowDep) -> GrantOut:
-    """Approve as the grantee's line manager, or as technical operations."""
+def approve_remote_access(grant_id: uuid.UUID, staff: Approver, uow: UowDep) -> GrantOut:
+    """Approve as the grantee's line manager, or as technical operations (administrative:
+    a recent password entry, or an admin API token)."""
     grant = service_remote.approve_grant(uow, grant_id, staff.account, staff.permissions)
     finish(uow)
     return grant_out(uow, grant)

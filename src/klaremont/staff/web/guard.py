@@ -13,7 +13,8 @@ bearer API token -- then, in order:
   (every other route: 403 ``password-change-required``, IS-PW-60);
 * every named permission must be held; a refusal is audited as ``authz.denied``
   (IS-USE-SCAN) and committed before the 403 goes out;
-* sensitive permissions need a password entered in the last few minutes.
+* sensitive permissions need a password entered in the last few minutes; an API token
+  needs the request's scope, admin being a fresh login (:mod:`~klaremont.staff.token_scopes`).
 
 It sets ``uow.actor`` and ``request.state.actor`` to the staff member. Each route's
 :class:`AccessRule` is readable from its dependencies (:func:`access_rule_of`), which is
@@ -32,7 +33,7 @@ from fastapi import Depends, HTTPException, Request
 
 from klaremont.audit.events import Actor, ActorType, Outcome
 from klaremont.errors import AuthenticationRequired, KlaremontError, PermissionDenied
-from klaremont.staff import second_factor, service_remote
+from klaremont.staff import second_factor, service_remote, token_scopes
 from klaremont.staff.errors import (
     CsrfRejected,
     PasswordChangeRequired,
@@ -82,11 +83,12 @@ class AccessRule:
     allow_password_change: bool = False
     allow_mfa_enrolment: bool = False
     page: bool = False
+    fresh: bool = False  # administrative whatever the permissions (remote-access approval)
 
     @property
     def sensitive(self) -> bool:
         """True when a recent password entry is needed."""
-        return bool(self.permissions & sensitive_permissions())
+        return self.fresh or bool(self.permissions & sensitive_permissions())
 
 
 @dataclass
@@ -246,8 +248,10 @@ class Require:
         uow: UowDep,
         csrf: Annotated[str | None, Depends(presented_csrf)],
     ) -> StaffPrincipal:
-        """Authenticate and authorise this request (see the module docstring)."""
-        return self.check(request, uow, csrf)
+        """Authenticate and authorise; the route runs in another job: end the transaction."""
+        principal = self.check(request, uow, csrf)
+        uow.commit_step()
+        return principal
 
     def check(self, request: Request, uow: UnitOfWork, csrf: str | None) -> StaffPrincipal:
         """The check itself (blocking: it reads the credential from the database)."""
@@ -294,6 +298,17 @@ class Require:
                 required=missing,
                 roles=sorted(r.value for r in principal.roles),
             )
+        self._check_fresh(request, uow, principal)
+        return principal
+
+    def _check_fresh(self, request: Request, uow: UnitOfWork, principal: StaffPrincipal) -> None:
+        """Administrative actions need a fresh authentication whatever the credential: a
+        token's scope and age, a console session's recent password entry."""
+        if principal.token is not None:  # scopes, and a fresh login for admin
+            method = request.method
+            refusal = token_scopes.refusal(uow, principal.token, self.rule.sensitive, method)
+            if refusal is not None:
+                deny(uow, request, principal, refusal, via="api-token")
         if (
             self.rule.sensitive
             and principal.session is not None
@@ -304,7 +319,6 @@ class Require:
             raise ReauthenticationRequired(
                 "Enter your password again to confirm this action (POST /api/auth/reauth)."
             )
-        return principal
 
 
 class Caller:
@@ -391,14 +405,17 @@ def require(
     allow_password_change: bool = False,
     allow_mfa_enrolment: bool = False,
     page: bool = False,
+    fresh: bool = False,
 ) -> Require:
-    """The dependency for a route needing ``permissions`` (none: any signed-in staff member)."""
+    """The dependency for a route needing ``permissions`` (none: any signed-in staff member);
+    ``fresh``: an administrative action needing a recent password entry whatever they are."""
     return Require(
         AccessRule(
             frozenset(permissions),
             allow_password_change=allow_password_change,
             allow_mfa_enrolment=allow_mfa_enrolment,
             page=page,
+            fresh=fresh,
         )
     )
 
