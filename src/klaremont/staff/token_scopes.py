@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
     from klaremont.platform import UnitOfWork
     from klaremont.policy.model import SessionPolicy
-    from klaremont.staff.service_sessions import TokenUse
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_DAYS = 30
@@ -126,14 +125,16 @@ def check_request(
 
 def refusal(
     uow: UnitOfWork,
-    token: TokenUse,
+    token: tuple[frozenset[Scope], datetime],
     administrative: bool,
     method: str,
 ) -> PermissionDenied | None:
-    """Why ``token`` may not make this request, if so (``administrative``: the route needs
+    """Why a token (its scopes and when it was issued) may not make this request, if so
+    (``administrative``: the route needs
     a fresh password entry, see ``AccessRule.sensitive``)."""
     scope = needed(administrative, method)
-    return check_request(uow.policy.sessions, token.scopes, token.issued_at, uow.clock.now(), scope)
+    scopes, issued_at = token
+    return check_request(uow.policy.sessions, scopes, issued_at, uow.clock.now(), scope)
 
 
 def check_allowed(scopes: frozenset[Scope], permissions: frozenset[Permission]) -> None:

@@ -306,7 +306,8 @@ class Require:
         token's scope and age, a console session's recent password entry."""
         if principal.token is not None:  # scopes, and a fresh login for admin
             method = request.method
-            refusal = token_scopes.refusal(uow, principal.token, self.rule.sensitive, method)
+            token = (principal.token.scopes, principal.token.issued_at)
+            refusal = token_scopes.refusal(uow, token, self.rule.sensitive, method)
             if refusal is not None:
                 deny(uow, request, principal, refusal, via="api-token")
         if (
