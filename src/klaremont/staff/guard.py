@@ -31,6 +31,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 
 from klaremont.audit.events import Actor, ActorType, Outcome
+from klaremont.audit.fields import route_resource
 from klaremont.errors import AuthenticationRequired, KlaremontError, PermissionDenied
 from klaremont.staff import service_remote
 from klaremont.staff.errors import (
@@ -132,7 +133,11 @@ async def presented_csrf(request: Request) -> str | None:
     if header:
         return header
     if request.headers.get("content-type", "").startswith(_FORM_TYPES):
-        value = (await request.form()).get(CSRF_FIELD)
+        try:
+            form = await request.form()
+        except Exception:  # noqa: BLE001 - a malformed form presents no token; the route refuses the body
+            return None
+        value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else None
     return None
 
@@ -206,7 +211,7 @@ def deny(
         StaffEvent.PERMISSION_DENIED,
         principal.account,
         outcome=Outcome.DENIED,
-        resource=f"route:{request.method} {request.url.path}"[:255],
+        resource=route_resource(request.method, request.url.path),
         details={"code": error.code, **details},
     )
     uow.session.commit()

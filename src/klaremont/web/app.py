@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 import klaremont
 from klaremont.cards import asgi as cards_asgi
 from klaremont.platform import Platform
-from klaremont.web import api, pages, problems
+from klaremont.web import api, input_text, pages, problems
 from klaremont.web.middleware import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -65,9 +65,14 @@ def create_app(platform: Platform) -> FastAPI:
     problems.install(app)
     for router in discover_routers():
         include_flat(app, router)
+    # Text input with control characters: refused after each route's access check.
+    input_text.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Card data guard inside the security middleware, so its refusals carry the headers.
     cards_asgi.install(app)
+    # Any exception raised inside (a middleware, body parsing, a route) becomes a problem
+    # response here, inside the security middleware, so it carries the security headers.
+    app.add_middleware(problems.ProblemMiddleware)
     app.add_middleware(SecurityMiddleware, hsts=platform.settings.public_url.startswith("https://"))
     return app
 

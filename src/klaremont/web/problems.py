@@ -6,7 +6,10 @@ field and the rule, never the input.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,11 +18,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
-from klaremont.web.deps import settle_deferred_checks
 from klaremont.web.pages.render import render
+from klaremont.web.refusal_first import settle_access
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://klaremont.example/problems/"
+_PATH_SAFE = "/:@!$&'()*+,;=-._~{}[]"  # the path as sent, with anything else percent-encoded
 log = get_logger(__name__)
 
 
@@ -35,6 +42,27 @@ def _page_template(request: Request) -> str | None:
         if path == area or path.startswith(area + "/"):
             return template
     return None
+
+
+@dataclass(frozen=True)
+class _PageStaff:
+    """What the console frame shows of the signed-in staff member: plain values only, so an
+    error page never reads the database (the request's unit of work may be over)."""
+
+    username: str
+    permissions: frozenset[str]
+    csrf_token: str | None
+
+
+def _page_staff(request: Request) -> _PageStaff | None:
+    staff = getattr(request.state, "staff", None)
+    if staff is None:
+        return None
+    return _PageStaff(
+        username=str(staff.username),
+        permissions=frozenset(str(p) for p in staff.permissions),
+        csrf_token=staff.csrf_token,
+    )
 
 
 def problem_response(
@@ -64,13 +92,13 @@ def problem_response(
             status=status,
             request_id=request_id,
             path=request.url.path,
-            staff=getattr(request.state, "staff", None),
+            staff=_page_staff(request),
         )
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
         "title": title,
         "status": status,
-        "instance": request.url.path,
+        "instance": quote(request.url.path, safe=_PATH_SAFE),
     }
     if detail:
         body["detail"] = detail
@@ -115,9 +143,9 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this class only
     try:
-        await settle_deferred_checks(request)  # a refusal wins over a validation error
-    except KlaremontError as refused:
-        return await _on_domain_error(request, refused)
+        await settle_access(request)  # a refusal wins over a validation error
+    except (KlaremontError, StarletteHTTPException) as refused:
+        return await answer(request, refused)
     problems = validation_problems(exc)
     return problem_response(
         request,
@@ -131,6 +159,12 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this class only
+    if exc.status_code == 400:  # noqa: PLR2004 - a body that could not be parsed at all
+        try:
+            await settle_access(request)  # a refusal wins over a malformed body
+        except (KlaremontError, StarletteHTTPException) as refused:
+            if refused is not exc:
+                return await answer(request, refused)
     titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required"}
     return problem_response(
         request,
@@ -148,6 +182,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
         error_type=type(exc).__name__,
         path=request.url.path,
         request_id=getattr(request.state, "request_id", None),
+        exc_info=exc,  # rendered without local variables, its message redacted (klaremont.logging)
     )
     return problem_response(
         request,
@@ -158,9 +193,67 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+_HANDLERS: tuple[tuple[type[Exception], Handler], ...] = (
+    (KlaremontError, _on_domain_error),
+    (RequestValidationError, _on_validation_error),
+    (StarletteHTTPException, _on_http_error),
+)
+
+
+async def answer(request: Request, exc: Exception) -> Response:
+    """The problem response for any exception (the handler of its class, else a 500)."""
+    for kind, handler in _HANDLERS:
+        if isinstance(exc, kind):
+            return await handler(request, exc)
+    return await _on_unexpected(request, exc)
+
+
+class ProblemMiddleware:
+    """Answers an exception raised anywhere inside it (a middleware, body parsing, a route)
+    with a problem response, so the error still passes out through the security middleware
+    (headers, request id, the request's log line).
+
+    Starlette's own last-resort handler sits outside every user middleware: without this, an
+    error raised in a middleware would leave as a bare 500 without the security headers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; turn an exception into a problem response if nothing was sent yet."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            if started:
+                raise  # the answer is on its way: nothing can replace it now
+            try:
+                response = await answer(Request(scope), exc)
+            except Exception:  # the answer of last resort must not fail
+                log.exception("error_response_failed")
+                response = JSONResponse(
+                    {"type": f"{PROBLEM_BASE}internal-error", "title": "Internal error"},
+                    status_code=500,
+                    media_type=PROBLEM_MEDIA_TYPE,
+                )
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
-    """Register every handler on the app."""
-    app.add_exception_handler(KlaremontError, _on_domain_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    """Register every handler on the app (add :class:`ProblemMiddleware` inside the security
+    middleware as well)."""
+    for kind, handler in _HANDLERS:
+        app.add_exception_handler(kind, handler)
     app.add_exception_handler(Exception, _on_unexpected)
