@@ -32,7 +32,7 @@ from klaremont.audit.checkpoints import (
 )
 from klaremont.audit.encoding import GENESIS_HASH, canonical_json, format_timestamp
 from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
-from klaremont.audit.fields import clean, filter_text, filter_time, normalise_origin
+from klaremont.audit.fields import clean, filter_text, normalise_origin, time_window
 from klaremont.audit.models import AuditEvent
 from klaremont.audit.redaction import check_details
 from klaremont.audit.sealer import Sealer
@@ -361,9 +361,8 @@ class AuditLog:
             raise ValueError(msg)
         actor_id = filter_text("actor_id", actor_id)
         resource = filter_text("resource", resource)
-        since_text = filter_time("since", since)
-        until_text = filter_time("until", until)
-        query = select(AuditEvent)
+        conditions, window = time_window(since, until)
+        query = select(AuditEvent).where(*conditions)
         filters: dict[str, Any] = {}
         if action is not None:
             query = query.where(AuditEvent.action == AuditAction(action).value)
@@ -382,12 +381,7 @@ class AuditLog:
         if resource is not None:
             query = query.where(AuditEvent.resource == resource)
             filters["resource"] = resource
-        if since_text is not None:
-            filters["since"] = since_text
-            query = query.where(AuditEvent.occurred_at >= since_text)
-        if until_text is not None:
-            filters["until"] = until_text
-            query = query.where(AuditEvent.occurred_at < until_text)
+        filters.update(window)
         if after_seq is not None:
             cmp = AuditEvent.seq < after_seq if newest_first else AuditEvent.seq > after_seq
             query = query.where(cmp)
