@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 import klaremont
 from klaremont.cards import asgi as cards_asgi
 from klaremont.platform import Platform
-from klaremont.web import api, input_text, pages, problems
+from klaremont.web import api, input_text, openapi_problems, pages, problems
 from klaremont.web.middleware import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -67,6 +67,7 @@ def create_app(platform: Platform) -> FastAPI:
         include_flat(app, router)
     # Text input with control characters: refused after each route's access check.
     input_text.install(app)
+    openapi_problems.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Card data guard inside the security middleware, so its refusals carry the headers.
     cards_asgi.install(app)

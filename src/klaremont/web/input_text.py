@@ -18,7 +18,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.utils import get_dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -104,9 +104,72 @@ def _printable(loc: Loc) -> Loc:
 
 
 def install(app: FastAPI) -> None:
-    """Add the check as the last dependency of every route (after the access dependency)."""
+    """Make the check the last dependency of every route, after its access dependency.
+
+    Routes are module-level objects shared by every app built, so this is idempotent. A
+    route in the app's own table runs its ``dependant``; one in an included router gets
+    its dependant rebuilt from its ``dependencies`` by FastAPI, so it gets the check there.
+    """
     for route in app.router.routes:
         if isinstance(route, APIRoute):
-            route.dependant.dependencies.append(
-                get_dependant(path=route.path_format, call=refuse_control_characters)
-            )
+            deps = route.dependant.dependencies
+            if not any(d.call is refuse_control_characters for d in deps):
+                deps.append(get_dependant(path=route.path_format, call=refuse_control_characters))
+        else:
+            _install_nested(getattr(route, "original_router", None))
+
+
+def _install_nested(router: APIRouter | None) -> None:
+    if router is None:
+        return
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            if not any(d.dependency is refuse_control_characters for d in route.dependencies):
+                route.dependencies.append(Depends(refuse_control_characters))
+        else:
+            _install_nested(getattr(route, "original_router", None))
+
+
+# The same rules in the OpenAPI document (JSON Schema patterns, ECMA-262 syntax).
+URL_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\ud800-\udfff]*$"
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff]*$"
+_COMPOSITES = ("anyOf", "allOf", "oneOf")
+
+
+def _constrain(schema: Any, pattern: str, components: dict[str, Any], seen: set[str]) -> None:
+    """Give every free-text string in ``schema`` (following references) ``pattern``."""
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen:
+            seen.add(name)
+            _constrain(components.get(name), pattern, components, seen)
+        return
+    free_text = schema.get("format") in {None, "password"} and not (
+        {"pattern", "enum", "const"} & schema.keys()
+    )
+    if schema.get("type") == "string" and free_text:
+        schema["pattern"] = pattern
+    children = [*schema.get("properties", {}).values(), schema.get("items")]
+    children.append(schema.get("additionalProperties"))
+    for key in _COMPOSITES:
+        children.extend(schema.get(key, []))
+    for child in children:
+        _constrain(child, pattern, components, seen)
+
+
+def declare(document: dict[str, Any]) -> dict[str, Any]:
+    """State the rule in ``document``: a pattern on every free-text parameter and body string."""
+    components = document.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                _constrain(parameter.get("schema"), URL_PATTERN, components, set())
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _constrain(media.get("schema"), TEXT_PATTERN, components, seen)
+    return document
