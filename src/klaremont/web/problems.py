@@ -65,6 +65,10 @@ def _page_staff(request: Request) -> _PageStaff | None:
     )
 
 
+def _label(field: str) -> str:
+    return field.replace("_", " ").replace(".", " ").capitalize()
+
+
 def problem_response(
     request: Request,
     *,
@@ -80,8 +84,8 @@ def problem_response(
     request_id = getattr(request.state, "request_id", None)
     template = _page_template(request)
     if template is not None:
-        if problems:
-            detail = "; ".join(f"{p.field}: {p.rule}" for p in problems)
+        if problems:  # a person reads this: the field as a label ("Current password")
+            detail = "; ".join(f"{_label(p.field)}: {p.rule}" for p in problems)
         return render(
             template,
             status_code=status,
