@@ -10,6 +10,7 @@ accepted and invalid input refused. It runs on SQLite and PostgreSQL like every 
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 EXAMPLES = 3  # per operation, caller and generation mode: ~1,300 requests in all
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+WORKFLOWS = 4  # stateful scenarios ...
+WORKFLOW_STEPS = 8  # ... of at most this many calls each
 
 
 def _in_the_office(app: ASGIApp) -> ASGIApp:
@@ -78,10 +81,8 @@ def _fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> list
         except AssertionError as failure:
             found.append(str(failure).splitlines()[0])
 
-    try:
+    with contextlib.suppress(Unsatisfiable):  # nothing to make invalid: no parameters or body
         run()
-    except Unsatisfiable:
-        pass  # nothing to make invalid: an operation without parameters or body
     return found
 
 
@@ -100,5 +101,29 @@ def test_fuzzed_api_has_no_server_errors_and_conforms(platform) -> None:
                 for failure in _fuzz(operation, mode, headers):
                     key = f"{operation.label} [{caller}, {mode.value}]: {failure}"
                     failures[key] = failures.get(key, 0) + 1
-    assert operations > 50  # noqa: PLR2004 - the whole API was walked
+    assert operations > 50  # the whole API was walked
     assert not failures, "\n".join(f"{n}x {key}" for key, n in sorted(failures.items()))
+
+
+def test_fuzzed_workflows_have_no_server_errors_and_conform(platform) -> None:
+    """Stateful: operations chained through the links schemathesis infers (a created or
+    listed resource's id fed to the operations that take it), as a support agent."""
+    app = create_app(platform)
+    headers = _callers(platform, app)[Role.SUPPORT_AGENT.value]
+    schema = schemathesis.openapi.from_asgi("/openapi.json", _in_the_office(app))
+
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:  # noqa: ARG002 - every call alike
+            return {"headers": headers}
+
+    Workflow.run(
+        settings=settings(
+            max_examples=WORKFLOWS,
+            stateful_step_count=WORKFLOW_STEPS,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -13,8 +13,8 @@ from klaremont.testing.staff import OFFICE_CLIENT
 from klaremont.web import problems
 from klaremont.web.app import create_app
 
-CSRF_TOKEN = "Zq3vN8-kR2tY7wP1xL5cH9mB4sD6fG0jA_eU"  # noqa: S105 - a made-up token to look for
-PASSWORD = "violet-harbour-quietly-9-ferns"  # noqa: S105 - a made-up password to look for
+CSRF_TOKEN = "Zq3vN8-kR2tY7wP1xL5cH9mB4sD6fG0jA_eU"  # a made-up token to look for
+PASSWORD = "violet-harbour-quietly-9-ferns"  # a made-up password to look for
 
 
 def _exploding_route() -> None:
