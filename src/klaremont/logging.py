@@ -103,15 +103,32 @@ def safe_exception(
     return event
 
 
+def _console_renderer() -> Any:
+    return structlog.dev.ConsoleRenderer(
+        colors=False, exception_formatter=structlog.dev.plain_traceback
+    )
+
+
+def _safe_defaults() -> None:
+    """Until :func:`configure` runs (a test, a script importing Klaremont), structlog's own
+    default would print a rich traceback with every frame's local variables: replace it
+    with the same redacting chain, rendered for the console."""
+    if not structlog.is_configured():
+        structlog.configure(
+            processors=[
+                structlog.contextvars.merge_contextvars,
+                structlog.processors.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                safe_exception,
+                redact,
+                _console_renderer(),
+            ]
+        )
+
+
 def configure(*, json: bool = True, level: int = logging.INFO) -> None:
     """Route stdlib and structlog logs through one JSON (or console) renderer on stderr."""
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if json
-        else structlog.dev.ConsoleRenderer(
-            colors=False, exception_formatter=structlog.dev.plain_traceback
-        )
-    )
+    renderer: Any = structlog.processors.JSONRenderer() if json else _console_renderer()
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -183,3 +200,6 @@ def get_logger(name: str) -> FilteringBoundLogger:
     """A named structured logger."""
     logger: FilteringBoundLogger = structlog.get_logger(name)
     return logger
+
+
+_safe_defaults()
