@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
@@ -170,14 +171,33 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
             if refused is not exc:
                 return await answer(request, refused)
     titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required"}
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:  # noqa: PLR2004 - every method of the path, not of one route
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     return problem_response(
         request,
         status=exc.status_code,
         code={404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error"),
         title=titles.get(exc.status_code, "Request failed"),
         detail=str(exc.detail) if exc.status_code < 500 else None,  # noqa: PLR2004
-        headers=getattr(exc, "headers", None),
+        headers=headers,
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods of the resource at this path: of the routes matching it (one per method
+    here), those with the most specific template (``/api/customers/search`` is not
+    ``/api/customers/{customer}``, though the latter matches it too)."""
+    by_template: dict[str, set[str]] = {}
+    for route in request.app.router.routes:
+        if isinstance(route, BaseRoute) and getattr(route, "methods", None):
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                by_template.setdefault(getattr(route, "path", ""), set()).update(route.methods)
+    if not by_template:
+        return ""
+    specific = min(by_template, key=lambda template: template.count("{"))
+    return ", ".join(sorted(by_template[specific]))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
