@@ -190,10 +190,11 @@ def _allowed_methods(request: Request) -> str:
     ``/api/customers/{customer}``, though the latter matches it too)."""
     by_template: dict[str, set[str]] = {}
     for route in request.app.router.routes:
-        if isinstance(route, BaseRoute) and getattr(route, "methods", None):
+        methods: set[str] | None = getattr(route, "methods", None)
+        if isinstance(route, BaseRoute) and methods:
             match, _ = route.matches(request.scope)
             if match is not Match.NONE:
-                by_template.setdefault(getattr(route, "path", ""), set()).update(route.methods)
+                by_template.setdefault(getattr(route, "path", ""), set()).update(methods)
     if not by_template:
         return ""
     specific = min(by_template, key=lambda template: template.count("{"))
