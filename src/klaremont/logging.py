@@ -8,7 +8,9 @@ guard refuses) in every string, so a careless ``log.info(..., body=...)`` cannot
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import traceback
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -72,15 +74,84 @@ def _masked(value: Any, depth: int) -> Any:
     return value
 
 
+# Runs of 16+ token characters (anti-forgery tokens, API tokens, keys, hashes) in exception
+# text: an exception message may quote a value it was given.
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9_+/=-]{16,}")
+_MESSAGE_MAX = 500
+
+
+def redact_text(text: str) -> str:
+    """Free text (an exception's message) with card-number-like and token-like runs masked."""
+    masked = _TOKEN_LIKE.sub(REDACTED, mask_card_data(text))
+    return masked if len(masked) <= _MESSAGE_MAX else masked[:_MESSAGE_MAX] + "..."
+
+
+def format_exception(exc: BaseException) -> str:
+    """A traceback that shows where, never what: file, line and function of each frame, the
+    exception type and its redacted message; never a local variable, in any mode."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    parts: list[str] = []
+    for error in reversed(chain):
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        kind = type(error)
+        parts.append(f"{kind.__module__}.{kind.__qualname__}: {redact_text(str(error))}\n")
+    return "".join(parts)
+
+
+def safe_exception(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Replace ``exc_info`` by :func:`format_exception`'s text, before any renderer sees it
+    (structlog's console renderer would otherwise print a rich traceback with locals)."""
+    exc_info = event.pop("exc_info", None)
+    if exc_info is None or exc_info is False:
+        return event
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    error = exc_info if isinstance(exc_info, BaseException) else exc_info[1]
+    if isinstance(error, BaseException):
+        event["exception"] = format_exception(error)
+    return event
+
+
+def _console_renderer() -> Any:
+    return structlog.dev.ConsoleRenderer(
+        colors=False, exception_formatter=structlog.dev.plain_traceback
+    )
+
+
+def _safe_defaults() -> None:
+    """Until :func:`configure` runs (a test, a script importing Klaremont), structlog's own
+    default would print a rich traceback with every frame's local variables: replace it
+    with the same redacting chain, rendered for the console."""
+    if not structlog.is_configured():
+        structlog.configure(
+            processors=[
+                structlog.contextvars.merge_contextvars,
+                structlog.processors.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                safe_exception,
+                redact,
+                _console_renderer(),
+            ]
+        )
+
+
 def configure(*, json: bool = True, level: int = logging.INFO) -> None:
     """Route stdlib and structlog logs through one JSON (or console) renderer on stderr."""
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    renderer: Any = structlog.processors.JSONRenderer() if json else _console_renderer()
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        safe_exception,
         redact,
     ]
     # Klaremont's own events render straight to standard error: the stdlib logging chain
@@ -147,3 +218,6 @@ def get_logger(name: str) -> FilteringBoundLogger:
     """A named structured logger."""
     logger: FilteringBoundLogger = structlog.get_logger(name)
     return logger
+
+
+_safe_defaults()

@@ -32,7 +32,7 @@ from klaremont.audit.checkpoints import (
 )
 from klaremont.audit.encoding import GENESIS_HASH, canonical_json, format_timestamp
 from klaremont.audit.events import ActionTag, Actor, ActorType, AuditAction, Outcome, action_tag
-from klaremont.audit.fields import clean, normalise_origin
+from klaremont.audit.fields import clean, filter_text, normalise_origin, time_window
 from klaremont.audit.models import AuditEvent
 from klaremont.audit.redaction import check_details, redact_details
 from klaremont.audit.sealer import Sealer
@@ -363,7 +363,10 @@ class AuditLog:
         if not 1 <= limit <= READ_LIMIT_MAX:
             msg = f"limit must be between 1 and {READ_LIMIT_MAX}"
             raise ValueError(msg)
-        query = select(AuditEvent)
+        actor_id = filter_text("actor_id", actor_id)
+        resource = filter_text("resource", resource)
+        conditions, window = time_window(since, until)
+        query = select(AuditEvent).where(*conditions)
         filters: dict[str, Any] = {}
         if action is not None:
             query = query.where(AuditEvent.action == action_tag(action).value)
@@ -382,12 +385,7 @@ class AuditLog:
         if resource is not None:
             query = query.where(AuditEvent.resource == resource)
             filters["resource"] = resource
-        if since is not None:
-            filters["since"] = format_timestamp(since)
-            query = query.where(AuditEvent.occurred_at >= filters["since"])
-        if until is not None:
-            filters["until"] = format_timestamp(until)
-            query = query.where(AuditEvent.occurred_at < filters["until"])
+        filters.update(window)
         if after_seq is not None:
             cmp = AuditEvent.seq < after_seq if newest_first else AuditEvent.seq > after_seq
             query = query.where(cmp)

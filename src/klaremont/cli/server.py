@@ -106,7 +106,14 @@ def serve(
             )
     console.print(f"ready in {time.perf_counter() - started:.2f}s; Ctrl+C stops")
     settle_for_serving()
-    uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+        access_log=False,
+        server_header=False,  # no "server: uvicorn" in answers
+    )
 
 
 def _release_memory() -> None:

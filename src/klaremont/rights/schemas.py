@@ -33,7 +33,10 @@ class _In(BaseModel):
 class StaffIntakeIn(_In):
     """A request taken by phone or letter on the customer's behalf."""
 
-    customer_reference: str = Field(min_length=1, max_length=16)
+    # A customer reference (a letter, then letters or digits), never a digit run.
+    customer_reference: str = Field(
+        min_length=1, max_length=16, pattern=r"^[A-Za-z][A-Za-z0-9]{0,15}$"
+    )
     kind: RequestKind
     channel: IntakeChannel
     scope: ObjectionScope | None = None

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 import klaremont
 from klaremont import capabilities
 from klaremont.platform import Platform
-from klaremont.web import card_guard, health, problems
+from klaremont.web import card_guard, health, input_text, openapi_problems, problems
 from klaremont.web.middleware import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -64,9 +64,15 @@ def create_app(platform: Platform) -> FastAPI:
     problems.install(app)
     for router in discover_routers():
         include_flat(app, router)
+    # Text input with control characters: refused after each route's access check.
+    input_text.install(app)
+    openapi_problems.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Card data guard inside the security middleware, so its refusals carry the headers.
     card_guard.install(app)
+    # Any exception raised inside (a middleware, body parsing, a route) becomes a problem
+    # response here, inside the security middleware, so it carries the security headers.
+    app.add_middleware(problems.ProblemMiddleware)
     app.add_middleware(SecurityMiddleware, hsts=platform.settings.public_url.startswith("https://"))
     return app
 

@@ -26,6 +26,7 @@ from starlette.requests import Request
 
 from klaremont import capabilities
 from klaremont.audit.events import Actor, ActorType, Outcome, action_tag
+from klaremont.audit.fields import route_resource
 from klaremont.detectors.card_fields import CardDataRefused, Finding, Rule, scan, value_rule
 from klaremont.errors import KlaremontError
 from klaremont.web.problems import problem_response
@@ -69,10 +70,14 @@ async def scan_request(request: Request, body: bytes) -> list[Finding]:
     allowed = allowed_pan_fields(scope["method"], scope["path"])
     content_type = _header(scope, b"content-type").lower()
     if content_type.startswith(_FORMS):
-        form = await request.form()
-        fields = [(k, v) for k, v in form.multi_items() if not isinstance(v, UploadFile)]
-        await form.close()
-        return findings + scan(_grouped(fields), allow_pan_fields=allowed)
+        try:
+            form = await request.form()
+        except Exception:  # noqa: BLE001 - malformed form (no boundary, bad parts): scanned as text below
+            form = None
+        if form is not None:
+            fields = [(k, v) for k, v in form.multi_items() if not isinstance(v, UploadFile)]
+            await form.close()
+            return findings + scan(_grouped(fields), allow_pan_fields=allowed)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -110,7 +115,7 @@ def record_refusal(platform: Platform, request: Request, findings: list[Finding]
         uow.audit(
             action_tag("card.refused"),
             Outcome.DENIED,
-            resource=f"route:{request.method} {path}"[:255],
+            resource=route_resource(request.method, path),
             details={
                 "fields": [f.field for f in findings],
                 "rules": [f.rule.value for f in findings],

@@ -63,7 +63,8 @@ class SecurityMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
-                headers = list(message.get("headers", []))
+                # No "server" header: the software behind the answer is nobody's business.
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"server"]
                 present = {k.lower() for k, _ in headers}
                 headers.extend(h for h in self._headers if h[0] not in present)
                 headers.append((b"x-request-id", request_id.encode()))

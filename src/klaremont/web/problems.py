@@ -6,7 +6,10 @@ field and the rule, never the input.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,16 +17,21 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from klaremont.detectors.cards import redact as mask_card_data
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
 from klaremont.web.customer_wording import customer_text
-from klaremont.web.deps import settle_deferred_checks
+from klaremont.web.refusal_first import settle_access
 from klaremont.web.render import render
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://klaremont.example/problems/"
+_PATH_SAFE = "/:@!$&'()*+,;=-._~{}[]"  # the path as sent, with anything else percent-encoded
 log = get_logger(__name__)
 
 
@@ -42,6 +50,31 @@ def _page_template(request: Request) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _PageStaff:
+    """What the console frame shows of the signed-in staff member: plain values only, so an
+    error page never reads the database (the request's unit of work may be over)."""
+
+    username: str
+    permissions: frozenset[str]
+    csrf_token: str | None
+
+
+def _page_staff(request: Request) -> _PageStaff | None:
+    staff = getattr(request.state, "staff", None)
+    if staff is None:
+        return None
+    return _PageStaff(
+        username=str(staff.username),
+        permissions=frozenset(str(p) for p in staff.permissions),
+        csrf_token=staff.csrf_token,
+    )
+
+
+def _label(field: str) -> str:
+    return field.replace("_", " ").replace(".", " ").capitalize()
+
+
 def problem_response(
     request: Request,
     *,
@@ -57,8 +90,8 @@ def problem_response(
     request_id = getattr(request.state, "request_id", None)
     template = _page_template(request)
     if template is not None:
-        if problems:
-            detail = "; ".join(f"{p.field}: {p.rule}" for p in problems)
+        if problems:  # a person reads this: the field as a label ("Current password")
+            detail = "; ".join(f"{_label(p.field)}: {p.rule}" for p in problems)
         if template == _PRIVACY_TEMPLATE:  # a customer reads it: plain English only
             said = customer_text(
                 status=status, code=code, title=title, detail=detail, problems=problems or ()
@@ -74,13 +107,13 @@ def problem_response(
             status=status,
             request_id=request_id,
             path=mask_card_data(request.url.path),
-            staff=getattr(request.state, "staff", None),
+            staff=_page_staff(request),
         )
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
         "title": title,
         "status": status,
-        "instance": mask_card_data(request.url.path),  # never echo card data in a path
+        "instance": quote(mask_card_data(request.url.path), safe=_PATH_SAFE),  # never card data
     }
     if detail:
         body["detail"] = detail
@@ -125,9 +158,9 @@ async def _on_domain_error(request: Request, exc: Exception) -> Response:
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this class only
     try:
-        await settle_deferred_checks(request)  # a refusal wins over a validation error
-    except KlaremontError as refused:
-        return await _on_domain_error(request, refused)
+        await settle_access(request)  # a refusal wins over a validation error
+    except (KlaremontError, StarletteHTTPException) as refused:
+        return await answer(request, refused)
     problems = validation_problems(exc)
     return problem_response(
         request,
@@ -141,14 +174,23 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this class only
+    if exc.status_code == 400:  # noqa: PLR2004 - a body that could not be parsed at all
+        try:
+            await settle_access(request)  # a refusal wins over a malformed body
+        except (KlaremontError, StarletteHTTPException) as refused:
+            if refused is not exc:
+                return await answer(request, refused)
     titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required"}
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:  # noqa: PLR2004 - every method of the path, not of one route
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     return problem_response(
         request,
         status=exc.status_code,
         code={404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error"),
         title=titles.get(exc.status_code, "Request failed"),
         detail=str(exc.detail) if exc.status_code < 500 else None,  # noqa: PLR2004
-        headers=getattr(exc, "headers", None),
+        headers=headers,
     )
 
 
@@ -197,12 +239,30 @@ async def _on_database_error(request: Request, exc: Exception) -> Response:
     return busy_response(request)
 
 
+def _allowed_methods(request: Request) -> str:
+    """The methods of the resource at this path: of the routes matching it (one per method
+    here), those with the most specific template (``/api/customers/search`` is not
+    ``/api/customers/{customer}``, though the latter matches it too)."""
+    by_template: dict[str, set[str]] = {}
+    for route in request.app.router.routes:
+        methods: set[str] | None = getattr(route, "methods", None)
+        if isinstance(route, BaseRoute) and methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                by_template.setdefault(getattr(route, "path", ""), set()).update(methods)
+    if not by_template:
+        return ""
+    specific = min(by_template, key=lambda template: template.count("{"))
+    return ", ".join(sorted(by_template[specific]))
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.error(
         "unhandled_error",
         error_type=type(exc).__name__,
         path=request.url.path,
         request_id=getattr(request.state, "request_id", None),
+        exc_info=exc,  # rendered without local variables, its message redacted (klaremont.logging)
     )
     return problem_response(
         request,
@@ -213,11 +273,69 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+_HANDLERS: tuple[tuple[type[Exception], Handler], ...] = (
+    (KlaremontError, _on_domain_error),
+    (RequestValidationError, _on_validation_error),
+    (StarletteHTTPException, _on_http_error),
+    (OperationalError, _on_database_error),
+    (PoolTimeout, _on_database_error),
+)
+
+
+async def answer(request: Request, exc: Exception) -> Response:
+    """The problem response for any exception (the handler of its class, else a 500)."""
+    for kind, handler in _HANDLERS:
+        if isinstance(exc, kind):
+            return await handler(request, exc)
+    return await _on_unexpected(request, exc)
+
+
+class ProblemMiddleware:
+    """Answers an exception raised anywhere inside it (a middleware, body parsing, a route)
+    with a problem response, so the error still passes out through the security middleware
+    (headers, request id, the request's log line).
+
+    Starlette's own last-resort handler sits outside every user middleware: without this, an
+    error raised in a middleware would leave as a bare 500 without the security headers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; turn an exception into a problem response if nothing was sent yet."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            if started:
+                raise  # the answer is on its way: nothing can replace it now
+            try:
+                response = await answer(Request(scope), exc)
+            except Exception:  # the answer of last resort must not fail
+                log.exception("error_response_failed")
+                response = JSONResponse(
+                    {"type": f"{PROBLEM_BASE}internal-error", "title": "Internal error"},
+                    status_code=500,
+                    media_type=PROBLEM_MEDIA_TYPE,
+                )
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
-    """Register every handler on the app."""
-    app.add_exception_handler(KlaremontError, _on_domain_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(OperationalError, _on_database_error)
-    app.add_exception_handler(PoolTimeout, _on_database_error)
+    """Register every handler on the app (add :class:`ProblemMiddleware` inside the security
+    middleware as well)."""
+    for kind, handler in _HANDLERS:
+        app.add_exception_handler(kind, handler)
     app.add_exception_handler(Exception, _on_unexpected)

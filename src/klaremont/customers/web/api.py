@@ -53,6 +53,9 @@ PurposeQuery = Annotated[
     Purpose,
     Query(description="why the data is processed; must be allowed for your roles (DP-PURPOSE)"),
 ]
+# A cursor is a customer reference (a letter, then letters or digits): never a digit run a
+# card-data guard would take for a card number.
+CURSOR = r"^[A-Za-z][A-Za-z0-9]{0,15}$"
 REFUSED: dict[int | str, dict[str, Any]] = {
     403: {"description": "permission or purpose refused (audited)"}
 }
@@ -81,7 +84,7 @@ async def list_customers(
     purpose: PurposeQuery,
     staff: Reader,
     uow: UowDep,
-    cursor: Annotated[str | None, Query(max_length=16)] = None,
+    cursor: Annotated[str | None, Query(max_length=16, pattern=CURSOR)] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 50,
 ) -> CustomerPage:
     """A page of accounts by reference; restricted people show no name."""

@@ -180,13 +180,15 @@ def revoke_remote_grant(
     return grant_out(uow, grant)
 
 
-@router.get("/{account_id}", response_model=StaffOut)
+# "/{account_id:uuid}": only an id matches, so "/maintenance" and the other named routes
+# above are never taken for an account (a GET there is a 405, not a lookup of "maintenance").
+@router.get("/{account_id:uuid}", response_model=StaffOut)
 def get_staff(account_id: uuid.UUID, _: Reader, uow: UowDep) -> StaffOut:
     """One staff account."""
     return staff_out(uow, service_accounts.get_account(uow, account_id))
 
 
-@router.post("/{account_id}/roles", response_model=StaffOut)
+@router.post("/{account_id:uuid}/roles", response_model=StaffOut)
 def grant_role(account_id: uuid.UUID, body: RoleIn, who: RoleAdmin, uow: UowDep) -> StaffOut:
     """Grant a role (vetting first for roles that read personal or card data)."""
     service_accounts.grant_role(
@@ -196,7 +198,7 @@ def grant_role(account_id: uuid.UUID, body: RoleIn, who: RoleAdmin, uow: UowDep)
     return staff_out(uow, service_accounts.get_account(uow, account_id))
 
 
-@router.delete("/{account_id}/roles/{role}", response_model=StaffOut)
+@router.delete("/{account_id:uuid}/roles/{role}", response_model=StaffOut)
 def revoke_role(account_id: uuid.UUID, role: Role, who: RoleAdmin, uow: UowDep) -> StaffOut:
     """Revoke a role."""
     service_accounts.revoke_role(
@@ -206,7 +208,7 @@ def revoke_role(account_id: uuid.UUID, role: Role, who: RoleAdmin, uow: UowDep) 
     return staff_out(uow, service_accounts.get_account(uow, account_id))
 
 
-@router.post("/{account_id}/vetting", response_model=StaffOut)
+@router.post("/{account_id:uuid}/vetting", response_model=StaffOut)
 def record_vetting(
     account_id: uuid.UUID, body: VettingIn, who: VettingAdmin, uow: UowDep
 ) -> StaffOut:
@@ -215,7 +217,7 @@ def record_vetting(
     return staff_out(uow, account)
 
 
-@router.post("/{account_id}/training", response_model=StaffOut)
+@router.post("/{account_id:uuid}/training", response_model=StaffOut)
 def record_training(
     account_id: uuid.UUID, body: TrainingIn, who: VettingAdmin, uow: UowDep
 ) -> StaffOut:
@@ -224,7 +226,7 @@ def record_training(
     return staff_out(uow, account)
 
 
-@router.put("/{account_id}/line-manager", response_model=StaffOut)
+@router.put("/{account_id:uuid}/line-manager", response_model=StaffOut)
 def set_line_manager(
     account_id: uuid.UUID, body: LineManagerIn, who: Updater, uow: UowDep
 ) -> StaffOut:
@@ -233,7 +235,7 @@ def set_line_manager(
     return staff_out(uow, account)
 
 
-@router.post("/{account_id}/disable", response_model=StaffOut)
+@router.post("/{account_id:uuid}/disable", response_model=StaffOut)
 def disable(account_id: uuid.UUID, body: ReasonIn, who: Updater, uow: UowDep) -> StaffOut:
     """Disable an account now; its sessions end at once."""
     account = service_accounts.get_account(uow, account_id)
@@ -242,7 +244,7 @@ def disable(account_id: uuid.UUID, body: ReasonIn, who: Updater, uow: UowDep) ->
     return staff_out(uow, account)
 
 
-@router.post("/{account_id}/enable", response_model=StaffOut)
+@router.post("/{account_id:uuid}/enable", response_model=StaffOut)
 def enable(account_id: uuid.UUID, who: Updater, uow: UowDep) -> StaffOut:
     """Enable a disabled account again."""
     account = service_lifecycle.enable_account(uow, account_id, by=_by(who))
@@ -250,7 +252,7 @@ def enable(account_id: uuid.UUID, who: Updater, uow: UowDep) -> StaffOut:
     return staff_out(uow, account)
 
 
-@router.post("/{account_id}/offboard", response_model=OffboardOut)
+@router.post("/{account_id:uuid}/offboard", response_model=OffboardOut)
 def offboard(account_id: uuid.UUID, who: Offboarder, uow: UowDep) -> OffboardOut:
     """A leaver: revoke sessions, password, tokens, remote access, MFA and roles at once."""
     report = service_lifecycle.offboard(uow, account_id, by=_by(who), offboarder_id=who.account.id)
@@ -258,7 +260,7 @@ def offboard(account_id: uuid.UUID, who: Offboarder, uow: UowDep) -> OffboardOut
     return OffboardOut(**asdict(report))
 
 
-@router.post("/{account_id}/unlock", response_model=StaffOut)
+@router.post("/{account_id:uuid}/unlock", response_model=StaffOut)
 def unlock(account_id: uuid.UUID, who: Unlocker, uow: UowDep) -> StaffOut:
     """Lift a lockout."""
     service_lifecycle.unlock_account(uow, account_id, by=_by(who), unlocker_id=who.account.id)
@@ -266,7 +268,7 @@ def unlock(account_id: uuid.UUID, who: Unlocker, uow: UowDep) -> StaffOut:
     return staff_out(uow, service_accounts.get_account(uow, account_id))
 
 
-@router.post("/{account_id}/reset-password", response_model=OneTimePasswordOut)
+@router.post("/{account_id:uuid}/reset-password", response_model=OneTimePasswordOut)
 def reset_password(account_id: uuid.UUID, who: Resetter, uow: UowDep) -> OneTimePasswordOut:
     """Set a one-time password (shown once), unlock, and end every session."""
     account = service_accounts.get_account(uow, account_id)
@@ -275,7 +277,7 @@ def reset_password(account_id: uuid.UUID, who: Resetter, uow: UowDep) -> OneTime
     return OneTimePasswordOut(one_time_password=one_time)
 
 
-@router.post("/{account_id}/mfa-reset", status_code=204)
+@router.post("/{account_id:uuid}/mfa-reset", status_code=204)
 def reset_mfa(account_id: uuid.UUID, who: Resetter, uow: UowDep) -> Response:
     """Remove an account's authenticator (lost device); its sessions end."""
     service_lifecycle.reset_mfa(uow, account_id, by=_by(who))

@@ -32,6 +32,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 
 from klaremont.audit.events import Actor, ActorType, Outcome
+from klaremont.audit.fields import route_resource
 from klaremont.errors import AuthenticationRequired, KlaremontError, PermissionDenied
 from klaremont.staff import second_factor, service_remote, token_scopes
 from klaremont.staff.errors import (
@@ -60,6 +61,7 @@ from klaremont.staff.service_sessions import (
     resolve_session,
 )
 from klaremont.web.deps import UowDep, client_origin
+from klaremont.web.refusal_first import CSRF_HEADER
 
 if TYPE_CHECKING:
     from fastapi.routing import APIRoute
@@ -68,7 +70,6 @@ if TYPE_CHECKING:
     from klaremont.staff.models import StaffSession
 
 SESSION_COOKIE = "klaremont_staff"
-CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -149,7 +150,11 @@ async def presented_csrf(request: Request) -> str | None:
     if header:
         return header
     if request.headers.get("content-type", "").startswith(_FORM_TYPES):
-        value = (await request.form()).get(CSRF_FIELD)
+        try:
+            form = await request.form()
+        except Exception:  # noqa: BLE001 - a malformed form presents no token; the route refuses the body
+            return None
+        value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else None
     return None
 
@@ -225,7 +230,7 @@ def deny(
             StaffEvent.PERMISSION_DENIED,
             account,
             outcome=Outcome.DENIED,
-            resource=f"route:{request.method} {request.url.path}"[:255],
+            resource=route_resource(request.method, request.url.path),
             details={"code": error.code, **details},
         )
     )

@@ -1,0 +1,119 @@
+"""Odd input never gets a 500: control characters, malformed bodies, times at the edges.
+
+A caller who may not use a route is refused (401, or 403 with an ``authz.denied`` audit
+event) before their input is judged; one who may gets a 4xx naming the field and the rule.
+Every answer carries the security headers and no ``server`` header.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from klaremont.audit.models import AuditEvent
+from klaremont.staff.permissions import Role
+from klaremont.testing.staff import OFFICE_CLIENT, make_staff, staff_client
+from klaremont.web.app import create_app
+
+
+def _denials(platform) -> list[str | None]:
+    with platform.unit_of_work() as uow:
+        query = select(AuditEvent.resource).where(AuditEvent.action == "authz.denied")
+        return list(uow.session.scalars(query.order_by(AuditEvent.seq)))
+
+
+def _secure(response) -> None:
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    assert response.headers["x-request-id"]
+    assert "server" not in response.headers
+
+
+def _anonymous(platform) -> TestClient:
+    return TestClient(create_app(platform), base_url="https://testserver", client=OFFICE_CLIENT)
+
+
+@pytest.mark.policy("IS-USE-SCAN")
+@pytest.mark.parametrize("character", ["%17", "%00", "%7F", "%C2%9B"])
+def test_a_refused_caller_with_a_control_character_in_a_path_id_is_refused_and_audited(
+    platform, character
+) -> None:
+    """A director (no customer data) asking for ``/api/customers/<control>`` gets a 403, and
+    the refusal is in the audit log with the path percent-encoded; a support agent gets a
+    422 naming the field."""
+    director = staff_client(platform, make_staff(platform, "dina", Role.DIRECTOR))
+    refused = director.get(f"/api/customers/{character}", params={"purpose": "security"})
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["type"].endswith("/permission-denied")
+    _secure(refused)
+    assert _denials(platform)[-1] == f"route:GET /api/customers/{character}"
+    agent = staff_client(platform, make_staff(platform, "sam", Role.SUPPORT_AGENT))
+    invalid = agent.get(f"/api/customers/{character}", params={"purpose": "support"})
+    assert invalid.status_code == 422, invalid.text
+    assert invalid.json()["errors"] == [
+        {"field": "customer", "rule": "must not contain control characters"}
+    ]
+    _secure(invalid)
+
+
+def test_control_characters_in_query_and_json_text_name_the_field(platform) -> None:
+    """NUL (which PostgreSQL refuses in text) and other controls in a query value or a JSON
+    string: 422 naming the field, on every database."""
+    iso = staff_client(platform, make_staff(platform, "ivy", Role.ISO))
+    for field in ("resource", "actor_id"):
+        response = iso.get("/api/audit/events", params={field: "a\x00b"})
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+    agent = staff_client(platform, make_staff(platform, "sam", Role.SUPPORT_AGENT))
+    response = agent.post(
+        "/api/customers/search", params={"purpose": "support"}, json={"email": "a\x00@b.example"}
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["email"]
+    assert "\x00" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/api/customers", "/api/auth/login", "/staff/password"])
+def test_a_form_body_without_boundary_is_refused_with_the_headers(platform, path) -> None:
+    """``multipart/form-data`` without a boundary: never a 500; the refusal of a caller
+    who may not use the route first (401), else 400; the security headers either way."""
+    headers = {"content-type": "multipart/form-data"}
+    anonymous = _anonymous(platform).post(
+        path, content=b"x=1", headers=headers, follow_redirects=False
+    )
+    if path == "/api/auth/login":  # public: nothing to refuse, the body is bad
+        assert anonymous.status_code in {400, 422}, anonymous.text
+    else:  # sign in first (the console sends a browser to its sign-in page)
+        assert anonymous.status_code in {401, 303}, anonymous.text
+    _secure(anonymous)
+    agent = staff_client(platform, make_staff(platform, "sam", Role.SUPPORT_AGENT))
+    signed_in = agent.post(path, content=b"x=1", headers=headers, params={"purpose": "support"})
+    assert 400 <= signed_in.status_code < 500, signed_in.text
+    _secure(signed_in)
+
+
+@pytest.mark.parametrize(
+    ("params", "found"),
+    [
+        ({"since": "0001-01-01T00:00:00+01:00"}, True),
+        ({"until": "9999-12-31T23:59:59-01:00"}, True),
+        ({"since": "9999-12-31T23:59:59-01:00"}, False),
+        ({"until": "0001-01-01T00:00:00+01:00"}, False),
+        ({"since": "0645-12-11T04:13:23+21:54"}, True),
+    ],
+)
+def test_audit_time_filters_at_the_edges_answer_correctly(platform, params, found) -> None:
+    """Times beyond the years the log can store answer as the window says, never a 500."""
+    iso = staff_client(platform, make_staff(platform, "ivy", Role.ISO))
+    response = iso.get("/api/audit/events", params=params)
+    assert response.status_code == 200, response.text
+    assert bool(response.json()["events"]) is found
+
+
+def test_a_time_filter_without_offset_names_the_field(platform) -> None:
+    """A time without a time zone is ambiguous: 422 naming the field."""
+    iso = staff_client(platform, make_staff(platform, "ivy", Role.ISO))
+    response = iso.get("/api/audit/events", params={"since": "2026-03-02T09:00:00"})
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["since"]
