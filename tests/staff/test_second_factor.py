@@ -88,7 +88,8 @@ def test_no_api_token_for_a_privileged_account_without_the_code(required, office
     """A script token is a sign-in too: refused to an unenrolled ISO."""
     iso = make_staff(required, "iris", Role.ISO)
     response = office.post(
-        "/api/auth/tokens", json={"username": "iris", "password": iso.password, "name": "script"}
+        "/api/auth/tokens",
+        json={"username": "iris", "password": iso.password, "name": "script", "scopes": ["read"]},
     )
     assert response.status_code == 401
 

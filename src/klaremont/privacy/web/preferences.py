@@ -134,8 +134,7 @@ async def marketing_lift_objection(request: Request, uow: UowDep, customer: Cust
         return see_other("/privacy/marketing")
     if not await form_ok(request, uow, customer):
         return refused_page(request, uow)
-    lift_objection(uow, customer.subject_id)
-    finish(uow)
+    await run_in_threadpool(_save, lambda: lift_objection(uow, customer.subject_id), uow)
     return see_other("/privacy/marketing?saved=1")
 
 
