@@ -95,7 +95,7 @@ def test_a_principal_whose_account_vanished_is_signed_out() -> None:
     import uuid  # noqa: PLC0415
 
     from klaremont.staff.errors import SessionEnded  # noqa: PLC0415
-    from klaremont.staff.web.guard import StaffPrincipal  # noqa: PLC0415
+    from klaremont.staff.web.principal import StaffPrincipal  # noqa: PLC0415
 
     principal = StaffPrincipal(
         account_id=uuid.uuid4(),

@@ -77,7 +77,7 @@ CAPABILITY = Capability(
         NavEntry("Authenticator", "/staff/mfa", None, order=91),
         NavEntry("Access review", "/staff/access-review", StaffPermission.STAFF_REVIEW, order=30),
     ),
-    extensions=(("request_actor", "klaremont.staff.web.guard:request_actor"),),
+    extensions=(("request_actor", "klaremont.staff.web.principal:request_actor"),),
     templates="templates",
     jobs=(
         Job(

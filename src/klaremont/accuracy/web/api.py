@@ -23,7 +23,8 @@ from klaremont.accuracy.schemas import (
     StaleReportOut,
 )
 from klaremont.customers.permissions import CustomerPermission
-from klaremont.staff.web.guard import StaffPrincipal, require
+from klaremont.staff.web.guard import require
+from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, finish
 
 router = APIRouter(prefix="/api/accuracy", tags=["accuracy"])

@@ -15,7 +15,8 @@ from klaremont.accuracy.permissions import AccuracyPermission
 from klaremont.accuracy.render import to_csv
 from klaremont.customers.permissions import CustomerPermission
 from klaremont.errors import KlaremontError, ValidationFailed
-from klaremont.staff.web.guard import StaffPrincipal, require
+from klaremont.staff.web.guard import require
+from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep
 from klaremont.web.render import render
 

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from klaremont.audit.events import AuditAction, Outcome, action_tag
 from klaremont.audit.permissions import AuditPermission
 from klaremont.errors import ValidationFailed
-from klaremont.staff.web.guard import StaffPrincipal, require
+from klaremont.staff.web.guard import require
+from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])

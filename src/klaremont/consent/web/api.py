@@ -29,7 +29,8 @@ from klaremont.consent.schemas import (
 from klaremont.customers.access import Access
 from klaremont.platform import UnitOfWork
 from klaremont.policy.purposes import MarketingChannel, Purpose
-from klaremont.staff.web.guard import StaffPrincipal, require
+from klaremont.staff.web.guard import require
+from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, finish
 
 router = APIRouter(prefix="/api/consent", tags=["consent"])

@@ -38,7 +38,8 @@ from klaremont.rights.schemas import (
 )
 from klaremont.rights.states import RequestKind, RequestState
 from klaremont.staff.permissions import Permission
-from klaremont.staff.web.guard import StaffPrincipal, require
+from klaremont.staff.web.guard import require
+from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, finish
 
 router = APIRouter(prefix="/api/rights", tags=["rights"])

@@ -37,7 +37,8 @@ from klaremont.staff.schemas import (
     VettingIn,
 )
 from klaremont.staff.web.auth_api import grant_out
-from klaremont.staff.web.guard import StaffPrincipal, require
+from klaremont.staff.web.guard import require
+from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, finish
 
 if TYPE_CHECKING:

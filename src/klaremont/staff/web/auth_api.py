@@ -43,13 +43,8 @@ from klaremont.staff.schemas import (
 from klaremont.staff.service_authn import AuthResult, Channel, Credentials, authenticate
 from klaremont.staff.service_passwords import change_password as change_password_service
 from klaremont.staff.service_passwords import password_expires_at
-from klaremont.staff.web.guard import (
-    SESSION_COOKIE,
-    StaffDep,
-    StaffPrincipal,
-    public,
-    require,
-)
+from klaremont.staff.web.guard import StaffDep, public, require
+from klaremont.staff.web.principal import SESSION_COOKIE, StaffPrincipal
 from klaremont.web.deps import UowDep, client_origin, finish
 from klaremont.web.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 

@@ -23,56 +23,44 @@ how the permission-matrix test walks every route of the app.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 
-from klaremont.audit.events import Actor, ActorType, Outcome
+from klaremont.audit.events import Outcome
 from klaremont.audit.fields import route_resource
 from klaremont.errors import AuthenticationRequired, KlaremontError, PermissionDenied
-from klaremont.staff import second_factor, service_remote, token_scopes
+from klaremont.staff import token_scopes
 from klaremont.staff.errors import (
     CsrfRejected,
     PasswordChangeRequired,
     ReauthenticationRequired,
-    RemoteAccessRefused,
-    SessionEnded,
 )
 from klaremont.staff.events import StaffEvent, audit_staff
-from klaremont.staff.models import StaffAccount
-from klaremont.staff.network import is_remote
 from klaremont.staff.permissions import (
     Permission,
     Role,
-    permissions_of,
     sensitive_permissions,
 )
 from klaremont.staff.second_factor import SecondFactorRequired
 from klaremont.staff.service_sessions import (
-    TokenUse,
     csrf_matches,
-    csrf_token_for,
     is_fresh,
-    resolve_api_token,
-    resolve_session,
 )
-from klaremont.web.deps import UowDep, client_origin
-from klaremont.web.refusal_first import CSRF_HEADER
+from klaremont.staff.web.principal import (
+    SAFE_METHODS,
+    StaffPrincipal,
+    authenticate_request,
+    presented_csrf,
+)
+from klaremont.web.deps import UowDep
 
 if TYPE_CHECKING:
     from fastapi.routing import APIRoute
 
     from klaremont.platform import UnitOfWork
-    from klaremont.staff.models import StaffSession
-
-SESSION_COOKIE = "klaremont_staff"
-CSRF_FIELD = "csrf_token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @dataclass(frozen=True)
@@ -90,129 +78,6 @@ class AccessRule:
     def sensitive(self) -> bool:
         """True when a recent password entry is needed."""
         return self.fresh or bool(self.permissions & sensitive_permissions())
-
-
-@dataclass
-class StaffPrincipal:
-    """The signed-in staff member of this request.
-
-    ``account`` is the ORM row: a console session has it loaded already; for a bearer
-    token, which is checked from plain columns, it is loaded on first use (most API
-    routes never need it).
-    """
-
-    account_id: uuid.UUID
-    username: str
-    roles: frozenset[Role]
-    permissions: frozenset[Permission]
-    remote: bool
-    session: StaffSession | None = None
-    token: TokenUse | None = None
-    session_key: str | None = field(default=None, repr=False)
-    csrf_token: str | None = field(default=None, repr=False)
-    load_account: Callable[[], StaffAccount | None] | None = field(default=None, repr=False)
-    loaded: StaffAccount | None = field(default=None, repr=False)
-
-    @property
-    def account(self) -> StaffAccount:
-        """The staff member's account row."""
-        if self.loaded is None:
-            found = self.load_account() if self.load_account is not None else None
-            if found is None:
-                raise SessionEnded("Your account is no longer available.")
-            self.loaded = found
-        return self.loaded
-
-    @property
-    def actor(self) -> Actor:
-        """The audit actor."""
-        return Actor(ActorType.STAFF, str(self.account_id), self.username)
-
-    @property
-    def must_change_password(self) -> bool:
-        """True when the session may do nothing but change its password."""
-        return self.session is not None and self.session.must_change_password
-
-    def lacks_second_factor(self, uow: UnitOfWork) -> bool:
-        """True when the roles need a second factor this sign-in did not use (PCI DSS 8.4.1)."""
-        if not second_factor.required_for(uow.policy, self.roles):
-            return False
-        if self.session is not None:
-            return not self.session.mfa
-        return self.token is not None and not self.token.mfa
-
-
-async def presented_csrf(request: Request) -> str | None:
-    """The anti-forgery token sent with an unsafe request (header, or form field)."""
-    if request.method in SAFE_METHODS:
-        return None
-    header = request.headers.get(CSRF_HEADER)
-    if header:
-        return header
-    if request.headers.get("content-type", "").startswith(_FORM_TYPES):
-        try:
-            form = await request.form()
-        except Exception:  # noqa: BLE001 - a malformed form presents no token; the route refuses the body
-            return None
-        value = form.get(CSRF_FIELD)
-        return value if isinstance(value, str) else None
-    return None
-
-
-def _bearer(request: Request) -> str | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
-
-
-def authenticate_request(request: Request, uow: UnitOfWork) -> StaffPrincipal:
-    """Who is calling; raises :class:`AuthenticationRequired` or :class:`RemoteAccessRefused`."""
-    remote = is_remote(client_origin(request), uow.platform.settings.office_networks)
-    token_text = _bearer(request)
-    if token_text is not None:
-        token, roles = resolve_api_token(uow, token_text)
-        principal = StaffPrincipal(
-            account_id=token.account_id,
-            username=token.username,
-            roles=roles,
-            permissions=permissions_of(roles),
-            remote=remote,
-            token=token,
-            load_account=lambda: uow.session.get(StaffAccount, token.account_id),
-        )
-        if remote and not (token.mfa and _granted(uow, token.account_id, request)):
-            raise RemoteAccessRefused(
-                "Remote use of an API token needs an approved remote-access grant and a token "
-                "issued with a second factor."
-            )
-        return principal
-    key = request.cookies.get(SESSION_COOKIE)
-    if not key:
-        raise AuthenticationRequired("Sign in to the staff console first.")
-    session, account, roles = resolve_session(uow, key)
-    if remote and not (session.mfa and session.remote and _granted(uow, account.id, request)):
-        raise SessionEnded("Remote access needs a sign-in with your authenticator code.")
-    principal = _principal(account, roles, remote)
-    principal.session = session
-    principal.session_key = key
-    principal.csrf_token = csrf_token_for(uow, key)
-    return principal
-
-
-def _granted(uow: UnitOfWork, account_id: uuid.UUID, request: Request) -> bool:
-    return (
-        request.url.scheme == "https" and service_remote.active_grant(uow, account_id) is not None
-    )
-
-
-def _principal(account: StaffAccount, roles: frozenset[Role], remote: bool) -> StaffPrincipal:
-    return StaffPrincipal(
-        account_id=account.id,
-        username=account.username,
-        roles=roles,
-        permissions=permissions_of(roles),
-        remote=remote,
-        loaded=account,
-    )
 
 
 def deny(
@@ -449,8 +314,3 @@ def access_rule_of(route: APIRoute) -> AccessRule | None:
 
 
 StaffDep = Annotated[StaffPrincipal, Depends(require())]
-
-
-def request_actor(request: Request, uow: UnitOfWork) -> Actor | None:
-    """The staff member a request's credentials name (for the card guard's audit), if any."""
-    return authenticate_request(request, uow).actor

@@ -27,7 +27,8 @@ from klaremont.staff.web.auth_api import (
     open_session,
     set_session_cookie,
 )
-from klaremont.staff.web.guard import StaffPrincipal, public, require
+from klaremont.staff.web.guard import public, require
+from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, finish
 from klaremont.web.render import render
 

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from klaremont.errors import KlaremontError
 from klaremont.staff import service_review as review
 from klaremont.staff.permissions import StaffPermission
-from klaremont.staff.web.guard import StaffPrincipal, require
+from klaremont.staff.web.guard import require
+from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep
 from klaremont.web.render import render
 
