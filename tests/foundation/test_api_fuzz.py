@@ -59,7 +59,13 @@ def _bearer(platform: Platform, app: ASGIApp, role: Role) -> dict[str, str]:
     name = make_staff(platform, f"fuzz-{role.value}".replace("_", "-"), role)
     with TestClient(app, base_url="https://testserver", client=OFFICE_CLIENT) as client:
         issued = client.post(
-            "/api/auth/tokens", json={"username": name, "password": STAFF_PASSWORD, "name": "fuzz"}
+            "/api/auth/tokens",
+            json={
+                "username": name,
+                "password": STAFF_PASSWORD,
+                "name": "fuzz",
+                "scopes": ["read", "write"],
+            },
         )
     assert issued.status_code == 201, issued.text
     return {"Authorization": f"Bearer {issued.json()['token']}"}

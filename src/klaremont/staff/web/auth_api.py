@@ -279,7 +279,6 @@ def create_token(body: TokenRequest, request: Request, uow: UowDep) -> Response:
 
     It may do what its ``scopes`` say (read, write, admin; see ``staff.token_scopes``).
     """
-    token_scopes.lifetime(uow.policy.sessions, frozenset(body.scopes), body.days)
     creds = credentials(
         request,
         uow,
@@ -291,6 +290,8 @@ def create_token(body: TokenRequest, request: Request, uow: UowDep) -> Response:
     finish(uow)  # the login is recorded whatever becomes of the token
     if not result.ok or result.account is None or result.must_change_password:
         return login_failed(uow, result)
+    # Checked once the caller is known: nobody learns the token rules without a login.
+    token_scopes.lifetime(uow.policy.sessions, frozenset(body.scopes), body.days)
     issued = service_sessions.create_api_token(
         uow, result.account, name=body.name, scopes=body.scopes, days=body.days, mfa=result.mfa
     )
