@@ -222,6 +222,7 @@ def import_all(kind: str) -> tuple[str, ...]:
     return tuple(loaded)
 
 
+@derived
 def action_catalogue() -> dict[str, StrEnum]:
     """Every audit action tag any capability declares, by its stored value."""
     catalogue: dict[str, StrEnum] = {}
@@ -237,6 +238,7 @@ def action_catalogue() -> dict[str, StrEnum]:
     return catalogue
 
 
+@derived
 def permission_catalogue() -> dict[str, StrEnum]:
     """Every permission any capability declares, by its value (``resource:action``)."""
     catalogue: dict[str, StrEnum] = {}
@@ -276,6 +278,7 @@ def flagged(kind: str) -> frozenset[StrEnum]:
     return frozenset(union)
 
 
+@derived
 def navigation() -> tuple[NavEntry, ...]:
     """Every console navigation entry, in order."""
     entries = [entry for declared in capabilities() for entry in declared.nav]
