@@ -208,7 +208,10 @@ def test_health_answers_while_staff_writes_and_sign_ins_are_in_flight(
             assert statuses == [201, 303, 200], f"round {n}"
 
 
-@pytest.mark.skipif(BACKEND != "sqlite", reason="the embedded database's write lock")
+@pytest.mark.skipif(
+    BACKEND != "sqlite",
+    reason="holds SQLite's database-wide write lock from another connection; PostgreSQL locks rows",
+)
 def test_a_lock_wait_that_times_out_answers_503_and_writes_nothing(
     settings: Settings, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
