@@ -22,11 +22,12 @@ from klaremont.crypto.context import CryptoContext
 from klaremont.crypto.keyring import KeyRing
 from klaremont.crypto.keystore import Keystore
 from klaremont.db import migrate
-from klaremont.db.engine import is_sqlite, make_engine
+from klaremont.db.engine import READ_ONLY, is_sqlite, make_engine
 from klaremont.policy.loader import load_policy
 
 T = TypeVar("T")
 _FLUSHED = "klaremont.flushed"  # session.info: this transaction flushed ORM changes
+_FINISHED = "klaremont.finished"  # session.info: the unit committed its change (finish)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -137,6 +138,11 @@ def _track_flushes(sessions: sessionmaker[Session]) -> None:
     def _flushed(session: Session, _context: Any) -> None:
         session.info[_FLUSHED] = True
 
+    @event.listens_for(sessions, "before_flush")
+    def _not_after_finish(session: Session, _context: Any, _instances: Any) -> None:
+        if session.info.get(_FINISHED) and (session.new or session.dirty or session.deleted):
+            raise ReadOnlyViolation  # a change after UnitOfWork.finish: see there
+
     @event.listens_for(sessions, "after_transaction_end")
     def _ended(session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:
@@ -185,6 +191,27 @@ class UnitOfWork:
         self.session.autoflush = False
         if not is_sqlite(self.platform.engine):
             self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+    def finish(self) -> None:
+        """Commit the unit's change now; what follows only reads what was saved.
+
+        For a synchronous route that answers after its change is durable: building the
+        answer may still read (a name to unseal, a role to list), and on SQLite those reads
+        take a snapshot (``BEGIN`` deferred) instead of queueing for the write lock a second
+        time. An ORM change after this point is a programming error
+        (:class:`ReadOnlyViolation`; commit with :meth:`commit_step` to go on changing).
+        An audit event (a read that is itself audited) takes the write lock again.
+        """
+        self.session.commit()
+        self.session.info[_FINISHED] = True
+        if is_sqlite(self.platform.engine):
+            self.session.bind = self.platform.engine.execution_options(**{READ_ONLY: True})
+
+    def _resume_writing(self) -> None:
+        """After :meth:`finish`: end the snapshot and write again (an audited read)."""
+        if self.session.info.pop(_FINISHED, None):
+            self.session.commit()
+            self.session.bind = self.platform.engine
 
     def commit_step(self) -> None:
         """Commit what the unit did so far, as a step complete on its own.
@@ -281,6 +308,7 @@ class UnitOfWork:
         actor: Actor | None = None,
     ) -> AuditEvent:
         """Append an audit event inside this unit of work's transaction."""
+        self._resume_writing()
         return self.platform.audit.record(
             self.session,
             action=action,

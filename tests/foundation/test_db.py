@@ -153,3 +153,43 @@ def test_read_only_unit_refuses_changes_and_saves_nothing(platform) -> None:
     report = platform.audit.verify(platform.engine)
     assert report.ok
     assert report.unsealed_tail == 0  # the stand-alone event was sealed like any other
+
+
+def test_after_finish_a_unit_reads_without_the_write_lock_and_changes_nothing(platform) -> None:
+    """``finish`` commits the change; the answer's reads then take no write lock (on SQLite
+    a snapshot, so a request does not queue a second time), an ORM change is refused, and
+    an audited read still lands (it takes the lock again)."""
+    import sqlite3  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from klaremont.platform import ReadOnlyViolation  # noqa: PLC0415
+
+    uow = platform.open_unit_of_work()
+    uow.session.add(PlatformMeta(key="shade", value="green"))
+    uow.finish()
+    holder = None
+    if platform.engine.dialect.name == "sqlite":
+        # another process holds the write lock while the answer is built
+        holder = sqlite3.connect(platform.engine.url.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+    read: list[str] = []
+    reader = threading.Thread(
+        target=lambda: read.append(uow.session.get(PlatformMeta, "shade").value)
+    )
+    reader.start()
+    reader.join(10)
+    if holder is not None:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert read == ["green"]
+    uow.session.get(PlatformMeta, "shade").value = "grey"
+    with pytest.raises(ReadOnlyViolation):
+        uow.session.flush()
+    uow.session.rollback()
+    uow.audit(CustomerAction.PERSONAL_DATA_READ, resource="test:after-finish", purpose="support")
+    uow.complete()
+    with platform.unit_of_work() as check:
+        assert check.session.get(PlatformMeta, "shade").value == "green"
+        assert check.session.scalars(
+            text("SELECT resource FROM audit_events WHERE resource = 'test:after-finish'")
+        ).all() == ["test:after-finish"]

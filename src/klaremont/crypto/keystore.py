@@ -134,6 +134,10 @@ class Keystore:
         self.clock = clock
         self.indexer = BlindIndexer(keyring.index_key)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # reads: on SQLite a snapshot (BEGIN deferred), never a queue for the write lock
+        self._reads = sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
         self._server = not is_sqlite(engine)
         # the data-key read as the server's driver SQL, compiled once (see _server_key_rows)
         self._key_sql = str(_KEY_ROWS.compile(dialect=engine.dialect))
@@ -169,7 +173,7 @@ class Keystore:
 
     def ensure_subject_key(self, subject_id: uuid.UUID) -> DataKey:
         """The subject's newest data key, created on first use."""
-        with self._sessions() as session:
+        with self._reads() as session:
             rows = self._rows(session, subject_id)
         if rows:
             return self._pick(subject_id, rows, None)
@@ -177,7 +181,7 @@ class Keystore:
 
     def is_destroyed(self, subject_id: uuid.UUID) -> bool:
         """True once the subject's data key has been destroyed."""
-        with self._sessions() as session:
+        with self._reads() as session:
             found = session.scalar(
                 select(SubjectKey.version)
                 .where(SubjectKey.subject_id == subject_id, SubjectKey.destroyed_at.is_not(None))
@@ -234,7 +238,7 @@ class Keystore:
         self.keyring.refresh()
         active = self.keyring.active_id
         stale = and_(SubjectKey.wrapped.is_not(None), SubjectKey.kek_id != active)
-        with self._sessions() as session:
+        with self._reads() as session:
             total = session.scalar(select(func.count()).select_from(SubjectKey).where(stale)) or 0
         done = 0
         if progress:
@@ -279,7 +283,7 @@ class Keystore:
             raise KeyRetirementRefused(
                 f"{kek_id!r} is the active key-encryption key; rotate first, then retire it"
             )
-        with self._sessions() as session:
+        with self._reads() as session:
             live = session.scalar(
                 select(func.count())
                 .select_from(SubjectKey)
@@ -297,7 +301,7 @@ class Keystore:
         live = SubjectKey.wrapped.is_not(None)
         destroyed = SubjectKey.destroyed_at.is_not(None)
         distinct_subjects = func.count(SubjectKey.subject_id.distinct())
-        with self._sessions() as session:
+        with self._reads() as session:
             per_kek = {
                 str(kek): int(count)
                 for kek, count in session.execute(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import sqlite3
 import threading
 import time
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -139,34 +142,80 @@ def _configure_sqlite(engine: Engine) -> None:
         gate.leave(dbapi_connection)
 
 
+@dataclass(eq=False)
+class _Waiter:
+    """One thread waiting at the gate for ``connection``."""
+
+    connection: object
+    woken: threading.Event = field(default_factory=threading.Event)
+    granted: bool = False
+    gave_up: bool = False
+
+
 class WriteGate:
     """The write lock's queue inside one process, in front of SQLite's own lock.
 
     SQLite's busy handler polls: a waiting connection sleeps 1, 2, 5 ... up to 100 ms
     between tries, so under load a waiter can miss many hand-overs in a row (a few
     requests took seconds while the median was milliseconds). The threads of one process
-    therefore queue here, where a release wakes the next waiter at once, and only one of
-    them at a time meets SQLite's lock (other processes still queue there). A wait longer
-    than the busy timeout fails like SQLite's own ("database is locked", answered 503).
+    therefore queue here, where a release hands the lock straight to the next waiter, and
+    only one of them at a time meets SQLite's lock (other processes still queue there).
+
+    The next waiter is the one whose request **arrived first** (:data:`ARRIVED`, set by
+    the web middleware; work outside a request counts from when it asks). A request that
+    needs the lock twice -- a sign-in claims its attempt, verifies the password with no
+    lock held, then records the outcome -- therefore waits behind the requests older than
+    itself only, not a second time behind everything that arrived while it hashed; and no
+    waiter can be overtaken for ever, as with a plain lock's arbitrary wake-ups. A wait
+    longer than the busy timeout fails like SQLite's own ("database is locked", answered
+    503).
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, timeout: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
+        self._timeout = timeout
+        self._mutex = threading.Lock()
         self._holder: object | None = None
+        self._queue: list[tuple[float, int, _Waiter]] = []
+        self._order = itertools.count()
 
     def enter(self, connection: object) -> None:
         """Wait for the gate (at most the busy timeout) on behalf of ``connection``."""
-        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise exc.OperationalError(
-                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
-            )
-        self._holder = connection
+        arrived = ARRIVED.get()
+        priority = time.monotonic() if arrived is None else arrived
+        with self._mutex:
+            if self._holder is None and not self._queue:
+                self._holder = connection
+                return
+            waiter = _Waiter(connection)
+            heapq.heappush(self._queue, (priority, next(self._order), waiter))
+        if waiter.woken.wait(timeout=self._timeout):
+            return
+        with self._mutex:
+            if waiter.granted:  # handed over just as the wait ran out
+                return
+            waiter.gave_up = True
+        raise exc.OperationalError(
+            "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+        )
 
     def leave(self, connection: object) -> None:
-        """Open the gate if ``connection`` holds it (its transaction ended)."""
-        if self._holder is connection:
+        """Hand the gate on if ``connection`` holds it (its transaction ended)."""
+        with self._mutex:
+            if self._holder is not connection:
+                return
             self._holder = None
-            self._lock.release()
+            while self._queue:
+                waiter = heapq.heappop(self._queue)[2]
+                if not waiter.gave_up:
+                    self._holder = waiter.connection
+                    waiter.granted = True
+                    waiter.woken.set()
+                    return
+
+
+# When the current request arrived (``time.monotonic()``; set by the web middleware, and
+# inherited by the worker threads that serve it): the write gate serves the oldest first.
+ARRIVED: ContextVar[float | None] = ContextVar("klaremont_arrived", default=None)
 
 
 # The thread whose event loop serves the current request (set by the web middleware for

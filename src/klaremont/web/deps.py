@@ -127,7 +127,13 @@ PlatformDep = Annotated[Platform, Depends(get_platform)]
 UowDep = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
 
 
+def commit_now(uow: UnitOfWork) -> None:
+    """Commit what the route did so far (a sign-in recorded whatever follows) and go on."""
+    uow.commit_step()
+
+
 def finish(uow: UnitOfWork) -> None:
     """Commit now, in a synchronous route: the answer must not go out before the change it
-    reports is durable (``async def`` routes use :func:`committed`)."""
-    uow.session.commit()
+    reports is durable (``async def`` routes use :func:`committed`). What the route reads
+    afterwards to build its answer needs no write lock (:meth:`UnitOfWork.finish`)."""
+    uow.finish()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from klaremont.db.engine import SERVING_THREAD
+from klaremont.db.engine import ARRIVED, SERVING_THREAD
 from klaremont.detectors.cards import contains_card_data
 from klaremont.detectors.cards import redact as mask_card_data
 from klaremont.logging import get_logger
@@ -53,6 +53,7 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         SERVING_THREAD.set(threading.get_ident())  # no database work on this thread
+        ARRIVED.set(time.monotonic())  # the write gate serves the oldest request first
         request_id = _incoming_request_id(scope) or secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
         path: str = scope["path"]

@@ -45,7 +45,7 @@ from klaremont.staff.service_passwords import change_password as change_password
 from klaremont.staff.service_passwords import password_expires_at
 from klaremont.staff.web.guard import StaffDep, public, require
 from klaremont.staff.web.principal import SESSION_COOKIE, StaffPrincipal
-from klaremont.web.deps import UowDep, client_origin, finish
+from klaremont.web.deps import UowDep, client_origin, commit_now, finish
 from klaremont.web.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def change_password(
         request, uow, staff.account.username, body.current_password.get_secret_value(), None
     )
     result = authenticate(uow, creds, Channel.PASSWORD_CHANGE)
-    finish(uow)
+    commit_now(uow)
     if not result.ok:
         return login_failed(uow, result)
     change_password_service(
@@ -243,7 +243,7 @@ def mfa_enrol(body: PasswordCheck, request: Request, staff: EnrolAllowed, uow: U
         request, uow, staff.account.username, body.password.get_secret_value(), None
     )
     result = authenticate(uow, creds, Channel.MFA_ENROL)
-    finish(uow)
+    commit_now(uow)
     if not result.ok:
         return login_failed(uow, result)
     enrolment = service_mfa.begin_enrolment(uow, staff.account)
@@ -287,7 +287,7 @@ def create_token(body: TokenRequest, request: Request, uow: UowDep) -> Response:
         body.code.get_secret_value() if body.code else None,
     )
     result = authenticate(uow, creds, Channel.API_TOKEN)
-    finish(uow)  # the login is recorded whatever becomes of the token
+    commit_now(uow)  # the login is recorded whatever becomes of the token
     if not result.ok or result.account is None or result.must_change_password:
         return login_failed(uow, result)
     # Checked once the caller is known: nobody learns the token rules without a login.

@@ -29,7 +29,7 @@ from klaremont.staff.web.auth_api import (
 )
 from klaremont.staff.web.guard import public, require
 from klaremont.staff.web.principal import StaffPrincipal
-from klaremont.web.deps import UowDep, finish
+from klaremont.web.deps import UowDep, commit_now, finish
 from klaremont.web.render import render
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def password_submit(
         )
     creds = credentials(request, uow, staff.account.username, current_password, None)
     result = authenticate(uow, creds, Channel.PASSWORD_CHANGE)
-    finish(uow)
+    commit_now(uow)
     if not result.ok:
         return render(
             "staff/password.html",
@@ -301,7 +301,7 @@ def mfa_enrol(
     result = authenticate(
         uow, credentials(request, uow, staff.account.username, password, None), Channel.MFA_ENROL
     )
-    finish(uow)
+    commit_now(uow)
     if not result.ok:
         return _mfa_error(staff, uow, login_failed_message(uow, result), 401)
     try:
