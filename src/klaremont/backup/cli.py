@@ -70,13 +70,16 @@ def create() -> None:
 def list_command() -> None:
     """Every backup, and whether its key still exists."""
     table = Table(title="Backups")
-    for column in ("id", "created", "database", "bytes", "key"):
-        table.add_column(column, no_wrap=True)
+    table.add_column("id", overflow="fold")
+    table.add_column("created (UTC)", overflow="fold")
+    table.add_column("database", min_width=10)
+    table.add_column("bytes", justify="right", min_width=9)
+    table.add_column("key", min_width=9, overflow="fold")
     for item in service.listing(get_platform()):
         manifest = item.manifest
         table.add_row(
             manifest.backup_id or item.path.name,
-            manifest.created_at[:19],
+            manifest.created_at[:16].replace("T", " "),
             manifest.database,
             str(manifest.size),
             item.key,
