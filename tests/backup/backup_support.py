@@ -104,7 +104,7 @@ def rewrite(
         for tag, data in parts.items():
             for start in range(0, len(data), archive.CHUNK):
                 chunk = data[start : start + archive.CHUNK]
-                writer._frame(tag, chunk, last=False)  # noqa: SLF001 - forging needs the raw frame
+                writer._frame(tag, chunk, last=False)
         writer.finish(json.dumps(manifest).encode())
     scratch.replace(path)
 

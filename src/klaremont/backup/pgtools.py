@@ -139,7 +139,7 @@ def libpq_env(url: URL | str) -> dict[str, str]:
     parsed = make_url(str(url)) if isinstance(url, str) else url
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["PGCONNECT_TIMEOUT"] = "30"
-    values = {
+    values: dict[str, object] = {
         "PGHOST": parsed.host,
         "PGPORT": parsed.port,
         "PGUSER": parsed.username,
@@ -149,9 +149,9 @@ def libpq_env(url: URL | str) -> dict[str, str]:
     for key, value in values.items():
         if value is not None:
             env[key] = str(value)
-    for key, value in parsed.query.items():
+    for key, given in parsed.query.items():
         if key in _QUERY_ENV:
-            env[_QUERY_ENV[key]] = value if isinstance(value, str) else value[-1]
+            env[_QUERY_ENV[key]] = given if isinstance(given, str) else given[-1]
     return env
 
 
