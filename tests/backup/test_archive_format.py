@@ -28,7 +28,7 @@ def _sealed(frames: list[tuple[bytes, bytes, bool]]) -> bytes:
     out = io.BytesIO()
     writer = archive.Writer(out, KEY, "test-backup")
     for tag, data, last in frames:
-        writer._frame(tag, data, last=last)  # noqa: SLF001 - building malformed files
+        writer._frame(tag, data, last=last)
     return out.getvalue()
 
 
