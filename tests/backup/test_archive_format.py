@@ -57,7 +57,7 @@ def test_a_well_formed_file_reads_back_part_by_part():
         (
             _with_header(b'{"format": 9, "backup_id": "x", "nonce_prefix": "AAAAAAAAAA=="}'),
             "format this version does not read",
-        ),  # fmt: skip
+        ),
         (_sealed([(b"D", b"data", False)]), "cut short"),
         (_sealed([(b"M", b"{}", False)]), "out of place"),
         (_sealed([(b"D", b"data", True)]), "out of place"),
