@@ -173,6 +173,10 @@ def test_a_backup_from_a_newer_version_or_the_other_database_is_refused(platform
     rewrite(platform, path, {"schema_revision": None, "database": other})
     with pytest.raises(service.BackupUnsupported, match=f"a {other} backup cannot be restored"):
         service.restore(platform, path)
+    if BACKEND == "postgresql":
+        rewrite(platform, path, {"database": BACKEND, "tool": "pg_dump 99"})
+        with pytest.raises(service.BackupUnsupported, match="pg_restore 99 or newer"):
+            service.restore(platform, path)
     rewrite(platform, path, {"database": BACKEND, "parts": {}})
     with pytest.raises(service.BackupInvalid, match="does not match its manifest"):
         service.restore(platform, path)

@@ -14,7 +14,7 @@ import pytest
 from backup_support import TEST_ACTOR, postgres_only, seed_person
 from sqlalchemy import create_engine, text
 
-from klaremont.backup import pgtools, service
+from klaremont.backup import keys, pgtools, service
 from klaremont.backup.common import pg_tools
 from klaremont.backup.stores import DatabaseBusy
 from klaremont.customers.models import Customer
@@ -148,3 +148,27 @@ def test_a_restore_while_others_are_connected_changes_nothing(platform):
             {"p": f"{platform.engine.url.database}_restore_%"},
         ).scalar_one()
     assert left == 0
+
+
+@postgres_only
+@pytest.mark.policy("IS-SENS-SAFE")
+def test_a_failing_pg_dump_leaves_no_file_and_no_key(platform, tmp_path, monkeypatch):
+    """pg_dump ends in error half way: one line with its message, no partial backup file,
+    and the key made for that backup is destroyed again."""
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    fake = folder / "pg_dump"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = "--version" ]; then echo "pg_dump (PostgreSQL) 99.0"; exit 0; fi\n'
+        "printf 'PGDMP partial output'\n"
+        'echo "pg_dump: error: query failed: server closed the connection" >&2\n'
+        "exit 1\n"
+    )
+    fake.chmod(0o700)
+    monkeypatch.setenv(pgtools.BIN_DIR_ENV, str(folder))
+    with pytest.raises(pgtools.ToolFailed, match="pg_dump failed: pg_dump: error: query failed"):
+        service.create(platform)
+    backups = service.backup_dir(platform)
+    assert not list(backups.iterdir())
+    assert not list(keys.key_dir(platform.settings).iterdir())

@@ -254,6 +254,12 @@ def restore(
         )
     # a missing or too old tool is refused before any change
     tool = pg_tools(platform, "pg_restore")["pg_restore"] if kind == "postgresql" else None
+    made_by = manifest.tool.removeprefix("pg_dump ")
+    if tool is not None and made_by.isdigit() and int(made_by) > tool.major:
+        raise BackupUnsupported(
+            f"{path.name} was made by pg_dump {made_by}: restore it with pg_restore {made_by} "
+            f"or newer (found {tool.major} at {tool.path})"
+        )
     with platform.engine.connect() as connection:
         head = appender.read_head(connection)
         connection.rollback()
