@@ -135,9 +135,11 @@ def test_a_restore_while_others_are_connected_changes_nothing(platform):
     try:
         with other.connect() as held:
             held.execute(text("SELECT 1"))
+            before = sorted(service.backup_dir(platform).iterdir())
             with pytest.raises(DatabaseBusy, match="stop the web processes") as busy:
-                service.restore(platform, path, keep_current=False)
+                service.restore(platform, path)
             assert "nothing was changed" in busy.value.detail
+            assert sorted(service.backup_dir(platform).iterdir()) == before  # no pre-restore
     finally:
         other.dispose()
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:

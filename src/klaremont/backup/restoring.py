@@ -263,6 +263,9 @@ def restore(
     with platform.engine.connect() as connection:
         head = appender.read_head(connection)
         connection.rollback()
+    if tool is not None:  # other sessions: refused before even the pre-restore backup
+        platform.dispose()
+        stores.refuse_if_busy([platform.engine.url, platform.keystore_engine.url])
     previous = create(platform, actor=actor, label="pre-restore")[0] if keep_current else None
     platform.dispose()
     checkpoint_file = platform.audit.checkpoint_file

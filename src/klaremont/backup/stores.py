@@ -221,8 +221,7 @@ def swap_postgres(targets: list[PostgresTarget]) -> None:
     for target in targets:
         server = target.url.set(database=MAINTENANCE_DB).render_as_string(hide_password=True)
         servers.setdefault(server, []).append(target)
-    for group in servers.values():
-        _refuse_if_busy(group)
+    refuse_if_busy([target.url for target in targets])
     for group in servers.values():
         _rename(group)
     for target in targets:
@@ -234,19 +233,24 @@ def swap_postgres(targets: list[PostgresTarget]) -> None:
             admin.dispose()
 
 
-def _refuse_if_busy(group: list[PostgresTarget]) -> None:
-    admin = _admin(group[0].url)
-    try:
-        with admin.connect() as conn:
-            busy = conn.execute(
-                text(
-                    "SELECT datname, count(*) FROM pg_stat_activity WHERE datname = ANY(:names)"
-                    " AND pid <> pg_backend_pid() GROUP BY datname ORDER BY datname"
-                ),
-                {"names": [t.live for t in group]},
-            ).all()
-    finally:
-        admin.dispose()
+def refuse_if_busy(urls: list[URL]) -> None:
+    """Refuse, in one line, when any other session is connected to one of these databases."""
+    busy: list[tuple[str, int]] = []
+    for url in urls:
+        admin = _admin(url)
+        try:
+            with admin.connect() as conn:
+                count = conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = :name"
+                        " AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": url.database},
+                ).scalar_one()
+        finally:
+            admin.dispose()
+        if count:
+            busy.append((str(url.database), int(count)))
     if busy:
         in_use = ", ".join(f"{name} ({count})" for name, count in busy)
         raise DatabaseBusy(
