@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from migration_support import BACKEND, parcel_revision_body, repository_heads, write_revision
+from migration_support import parcel_revision_body, repository_heads, write_revision
 
 from klaremont.backup import service
 from klaremont.db import migrate
@@ -11,7 +11,6 @@ from klaremont.db import migrate
 BOTH = ("20261206_1300_alpha", "20261206_1300_beta")
 
 
-@pytest.mark.skipif(BACKEND != "sqlite", reason="backups copy the embedded SQLite file")
 def test_a_backup_records_every_head_and_restores_only_where_all_are_known(
     platform, capability_folders, tmp_path
 ) -> None:

@@ -1,1 +1,1 @@
-"""Backups of the embedded database and restores that re-apply the erasure ledger."""
+"""Encrypted backups of both databases and restores that re-apply the erasure ledger."""

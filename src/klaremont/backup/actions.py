@@ -14,3 +14,4 @@ class BackupAction(StrEnum):
 
     BACKUP_CREATE = "backup.create"
     BACKUP_RESTORE = "backup.restore"
+    BACKUP_KEY_DESTROY = "backup.key-destroy"

@@ -7,7 +7,10 @@ from klaremont.capabilities import Capability
 
 CAPABILITY = Capability(
     name="backup",
-    summary="Online backup and restore of the embedded database, re-applying the erasure ledger.",
+    summary=(
+        "Encrypted backups of both databases (SQLite or PostgreSQL), restores that keep "
+        "every erasure, and crypto-shredding of a backup by destroying its key."
+    ),
     cli="klaremont.backup.cli:app",
     audit_actions=BackupAction,
 )
