@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import socket
-import struct
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Self
 
+import ntplib
 import pytest
 from policyhelp import live_context, make_settings, production_settings
 
@@ -19,15 +19,23 @@ from klaremont.policy import checks
 from klaremont.policy.live import REGISTRY, load_all_checks
 from klaremont.policy.loader import load_policy
 from klaremont.policy.model import PolicyFile
-from klaremont.policy.sntp import SntpError, from_ntp, query_offset, split_server, to_ntp
+from klaremont.policy.sntp import SntpError, query_offset, split_server
 
 
 class FakeTimeServer:
-    """A one-socket SNTP server on loopback that answers with its clock plus ``offset``."""
+    """A one-socket SNTP server on loopback that answers with its clock plus ``offset``.
 
-    def __init__(self, *, offset: float = 0.0, stratum: int = 2) -> None:
+    ``mode`` and ``echo`` let it misbehave: answer as a client, or not echo the request's
+    transmit time (an answer to somebody else's request).
+    """
+
+    def __init__(
+        self, *, offset: float = 0.0, stratum: int = 2, mode: int = 4, echo: bool = True
+    ) -> None:
         self.offset = offset
         self.stratum = stratum
+        self.mode = mode
+        self.echo = echo
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.2)
@@ -45,9 +53,14 @@ class FakeTimeServer:
                 request, client = self.sock.recvfrom(512)
             except TimeoutError:
                 continue
-            now = to_ntp(time.time() + self.offset)
-            header = struct.pack("!BBbb", 0x24, self.stratum, 6, -20) + bytes(20)
-            self.sock.sendto(header + request[40:48] + now + now, client)
+            query = ntplib.NTPPacket()
+            query.from_data(request)
+            now = ntplib.system_to_ntp_time(time.time() + self.offset)
+            answer = ntplib.NTPPacket(version=4, mode=self.mode, tx_timestamp=now)
+            answer.stratum = self.stratum
+            answer.recv_timestamp = now
+            answer.orig_timestamp = query.tx_timestamp if self.echo else now - 3600
+            self.sock.sendto(answer.to_data(), client)
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -246,9 +259,33 @@ def test_sntp_bad_addresses_are_refused():
         split_server("ntp.example:abc")
 
 
-def test_ntp_timestamps_round_trip():
-    """Unix time survives conversion to and from the 64-bit NTP format."""
-    assert from_ntp(to_ntp(1_700_000_000.25)) == pytest.approx(1_700_000_000.25, abs=1e-6)
+def test_sntp_refuses_an_answer_from_a_client():
+    """A packet in client mode is not a time server's answer."""
+    with FakeTimeServer(mode=3) as server, pytest.raises(SntpError, match="not from a server"):
+        query_offset(server.address)
+
+
+def test_sntp_refuses_an_answer_to_another_request():
+    """An answer that does not echo our transmit time is not an answer to us."""
+    with FakeTimeServer(echo=False) as server, pytest.raises(SntpError, match="echo"):
+        query_offset(server.address)
+
+
+def test_sntp_silent_server_times_out_with_a_clear_error():
+    """A server that never answers is an error naming it, after the timeout."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        with pytest.raises(SntpError, match=rf"127\.0\.0\.1:{port}: No response"):
+            query_offset(f"127.0.0.1:{port}", timeout=0.2)
+
+
+def test_sntp_unresolvable_and_unreachable_servers_are_errors():
+    """A name that does not resolve, or an address we may not send to, is a clear error."""
+    with pytest.raises(SntpError, match=r"klaremont\.invalid: cannot resolve"):
+        query_offset("klaremont.invalid")  # RFC 6761: never resolves
+    with pytest.raises(SntpError, match=r"255\.255\.255\.255:123: "):
+        query_offset("255.255.255.255")  # broadcast without SO_BROADCAST: refused locally
 
 
 def _real_clock() -> ManualClock:

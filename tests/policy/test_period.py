@@ -33,7 +33,11 @@ def test_period_parses(text, expected):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "6", "y", "6 years", "6Y", "-1y", "1.5y", "6y6y", "3d2m", "P", "PT6H", "0y0m"]
+    "text",
+    [
+        *("", "6", "y", "6 years", "6Y", "-1y", "1.5y", "6y6y", "3d2m", "P", "PT6H", "0y0m"),
+        *("P0.5Y", "P1DT1H", "-P1Y", "P1Y6", "1y 6m", "P1M-2D"),
+    ],
 )
 def test_bad_period_text_is_refused(text):
     """Anything that is not a whole number of years, months and days is refused."""
@@ -45,6 +49,21 @@ def test_period_prints_in_short_form():
     """A period prints the way the policy file writes it."""
     assert str(Period.parse("P1Y6M")) == "1y6m"
     assert str(Period(days=30)) == "30d"
+
+
+@pytest.mark.parametrize(
+    ("period", "iso"),
+    [(Period(years=6), "P6Y"), (Period(years=1, months=6), "P1Y6M"), (Period(days=30), "P30D")],
+)
+def test_period_formats_and_reads_back_as_iso_8601(period, iso):
+    """The ISO 8601 form is what isodate writes, and reads back as the same period."""
+    assert period.isoformat() == iso
+    assert Period.parse(iso) == period
+
+
+def test_iso_weeks_are_days():
+    """An ISO 8601 week count is seven days each."""
+    assert Period.parse("P2W") == Period(days=14)
 
 
 @pytest.mark.parametrize(

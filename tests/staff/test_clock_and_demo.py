@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import socket
-import struct
 import threading
 import time
 from datetime import UTC, datetime
 
+import ntplib
 import pytest
 from sqlalchemy import select
 from staff_support import make_staff, signed_in
@@ -17,7 +17,6 @@ from klaremont.clock import ManualClock
 from klaremont.demo import service as demo
 from klaremont.platform import Platform
 from klaremont.policy.model import SecondFactorPolicy
-from klaremont.policy.sntp import to_ntp
 from klaremont.staff.clock_check import check_clock
 from klaremont.staff.demo_data import DEMO_STAFF, LOGINS
 from klaremont.staff.second_factor import required_for
@@ -30,9 +29,14 @@ def _serve_once_per_request(sock: socket.socket, offset: float, stop: threading.
             request, client = sock.recvfrom(512)
         except TimeoutError:
             continue
-        now = to_ntp(time.time() + offset)
-        header = struct.pack("!BBbb", 0x24, 2, 6, -20) + bytes(20)
-        sock.sendto(header + request[40:48] + now + now, client)
+        query = ntplib.NTPPacket()
+        query.from_data(request)
+        now = ntplib.system_to_ntp_time(time.time() + offset)
+        answer = ntplib.NTPPacket(version=4, mode=4, tx_timestamp=now)
+        answer.stratum = 2
+        answer.recv_timestamp = now
+        answer.orig_timestamp = query.tx_timestamp
+        sock.sendto(answer.to_data(), client)
 
 
 @pytest.fixture

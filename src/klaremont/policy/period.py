@@ -2,24 +2,27 @@
 
 A :class:`Period` is calendar arithmetic, not a fixed number of seconds: one month after
 31 January is the last day of February, and one year after 29 February is 28 February.
+The short form is the ISO 8601 duration without its ``P`` (``1y6m`` is ``P1Y6M``): both are
+read by ``isodate``, and the arithmetic is ``dateutil.relativedelta``'s.
 """
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any, Self
 
+import isodate
+from dateutil.relativedelta import relativedelta
 from pydantic_core import core_schema
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
 
-_SHORT = re.compile(r"(?:(?P<y>\d+)y)?(?:(?P<m>\d+)m)?(?:(?P<d>\d+)d)?")
-_ISO = re.compile(r"P(?:(?P<y>\d+)Y)?(?:(?P<m>\d+)M)?(?:(?P<d>\d+)D)?")
+_SHORT = re.compile(r"[0-9ymd]+")  # the ISO form's letters, in lower case, without the P
 MAX_YEARS = 100
 MAX_YEAR = 9999  # datetime.MAXYEAR
 _MAX = {"years": MAX_YEARS, "months": MAX_YEARS * 12, "days": MAX_YEARS * 366}
@@ -50,11 +53,26 @@ class Period:
     def parse(cls, text: str) -> Self:
         """Read ``"6y"``, ``"24m"``, ``"30d"``, ``"1y6m"`` or ISO 8601 ``"P1Y6M"``."""
         cleaned = text.strip()
-        match = _ISO.fullmatch(cleaned) if cleaned.startswith("P") else _SHORT.fullmatch(cleaned)
-        if match is None or not any(match.groupdict().values()):
+        if cleaned.startswith("P"):
+            iso = cleaned
+        elif _SHORT.fullmatch(cleaned):
+            iso = "P" + cleaned.upper()
+        else:
             raise ValueError(FORMAT_RULE)
-        parts = {key: int(value) if value else 0 for key, value in match.groupdict().items()}
-        return cls(years=parts["y"], months=parts["m"], days=parts["d"])
+        try:
+            duration = isodate.parse_duration(iso)
+        except (isodate.ISO8601Error, ValueError, ArithmeticError):
+            raise ValueError(FORMAT_RULE) from None
+        years, months, days = _whole_parts(duration)
+        return cls(years=years, months=months, days=days)
+
+    def isoformat(self) -> str:
+        """The ISO 8601 duration (``P1Y6M``)."""
+        return str(
+            isodate.duration_isoformat(
+                isodate.Duration(years=self.years, months=self.months, days=self.days)
+            )
+        )
 
     def add_to(self, when: datetime) -> datetime:
         """Return ``when`` moved on by this period, clamping month ends (31 Jan + 1m = 28/29 Feb).
@@ -62,13 +80,12 @@ class Period:
         Years and months move first, on the calendar, then days are added. The time of day and
         the time zone are kept. Raises :class:`OverflowError` past year 9999.
         """
-        total = when.year * 12 + (when.month - 1) + self.years * 12 + self.months
-        year, month0 = divmod(total, 12)
-        if year > MAX_YEAR:
-            raise OverflowError(f"{self} after {when.isoformat()} is past year {MAX_YEAR}")
-        month = month0 + 1
-        day = min(when.day, calendar.monthrange(year, month)[1])
-        return when.replace(year=year, month=month, day=day) + timedelta(days=self.days)
+        try:
+            moved = when + relativedelta(years=self.years, months=self.months)
+        except ValueError:  # relativedelta's replace(): the year is out of range
+            msg = f"{self} after {when.isoformat()} is past year {MAX_YEAR}"
+            raise OverflowError(msg) from None
+        return moved + timedelta(days=self.days)
 
     def at_least(self, other: Period) -> bool:
         """True when this period never ends before ``other``, whatever day it starts on."""
@@ -101,13 +118,32 @@ class Period:
         return cls.parse(value)
 
 
+def _whole(value: object) -> int:
+    """A whole, non-negative count of a unit, else the format rule."""
+    number = Decimal(str(value))
+    if number != number.to_integral_value() or number < 0:
+        raise ValueError(FORMAT_RULE)
+    return int(number)
+
+
+def _whole_parts(duration: timedelta | isodate.Duration) -> tuple[int, int, int]:
+    """Years, months and days of a parsed duration; a time part or a fraction is refused."""
+    if isinstance(duration, isodate.Duration):
+        years, months, rest = duration.years, duration.months, duration.tdelta
+    else:
+        years, months, rest = 0, 0, duration
+    if rest.seconds or rest.microseconds:
+        raise ValueError(FORMAT_RULE)
+    return _whole(years), _whole(months), _whole(rest.days)
+
+
 @cache
 def _reference_starts() -> tuple[datetime, ...]:
     """The first and last day of every month over a whole leap-year cycle."""
     starts: list[datetime] = []
     for year in range(2024, 2028):
         for month in range(1, 13):
-            last = calendar.monthrange(year, month)[1]
-            starts.append(datetime(year, month, 1, tzinfo=UTC))
-            starts.append(datetime(year, month, last, tzinfo=UTC))
+            first = datetime(year, month, 1, tzinfo=UTC)
+            starts.append(first)
+            starts.append(first + relativedelta(day=31))  # clamps to the month's last day
     return tuple(starts)

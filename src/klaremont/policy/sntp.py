@@ -1,26 +1,29 @@
-"""A minimal SNTP client (RFC 4330) to measure how far a clock is from a time server.
+"""How far a clock is from a time server: one NTP request with ``ntplib``.
 
-One request, one answer, the standard offset formula: no dependency, no daemon, a short
-timeout. Used by the IS-AC-CLOCK live check; it measures, it never sets the clock.
+``ntplib`` sends the request, waits (with a timeout) and decodes the answer; this module
+adds what the IS-AC-CLOCK live check needs on top: the ``host[:port]`` address format of
+``KLAREMONT_TIME_SOURCE``, the offset against the platform's own clock (which tests can
+move), and a refusal of answers that are not a synchronised server's reply to our request.
+It measures, it never sets the clock.
 """
 
 from __future__ import annotations
 
 import socket
-import struct
 import time
 from typing import TYPE_CHECKING
+
+import ntplib
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 NTP_PORT = 123
-NTP_UNIX_OFFSET = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
-PACKET_SIZE = 48
-_CLIENT_MODE_V4 = 0x23  # leap indicator 0, version 4, mode 3 (client)
+NTP_VERSION = 4
 _SERVER_MODE = 4
 _MAX_STRATUM = 15
 _LEAP_ALARM = 3  # leap indicator 3: the server clock is not synchronised
+_ORIGIN_SLACK = 0.001  # the 64-bit NTP timestamps round our send time by under a nanosecond
 
 
 class SntpError(Exception):
@@ -44,59 +47,34 @@ def split_server(server: str) -> tuple[str, int]:
         raise SntpError(f"{server!r}: port must be a number") from None
 
 
-def to_ntp(seconds: float) -> bytes:
-    """A Unix time as a 64-bit NTP timestamp."""
-    value = seconds + NTP_UNIX_OFFSET
-    whole = int(value)
-    return struct.pack("!II", whole & 0xFFFFFFFF, int((value - whole) * 2**32) & 0xFFFFFFFF)
-
-
-def from_ntp(data: bytes) -> float:
-    """A 64-bit NTP timestamp as a Unix time."""
-    whole, fraction = struct.unpack("!II", data)
-    return float(whole - NTP_UNIX_OFFSET + fraction / 2**32)
-
-
 def query_offset(
     server: str, *, now: Callable[[], float] = time.time, timeout: float = 1.0
 ) -> float:
     """Seconds to add to ``now()`` to match ``server`` (positive: the local clock is behind)."""
     host, port = split_server(server)
+    sent_after = time.time()
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
-    except OSError as exc:
+        stats = ntplib.NTPClient().request(host, version=NTP_VERSION, port=port, timeout=timeout)
+    except socket.gaierror as exc:
         raise SntpError(f"{host}: cannot resolve ({exc})") from exc
-    request = bytearray(PACKET_SIZE)
-    request[0] = _CLIENT_MODE_V4
-    with socket.socket(family, kind, proto) as sock:
-        sock.settimeout(timeout)
-        sent_at = now()
-        started = time.monotonic()
-        request[40:48] = to_ntp(sent_at)
-        try:
-            sock.sendto(bytes(request), address)
-            answer = _receive(sock, bytes(request[40:48]), started + timeout)
-        except OSError as exc:
-            raise SntpError(f"{host}:{port}: {str(exc) or type(exc).__name__}") from exc
-        received_at = sent_at + (time.monotonic() - started)
-    server_received = from_ntp(answer[32:40])
-    server_sent = from_ntp(answer[40:48])
-    return ((server_received - sent_at) + (server_sent - received_at)) / 2
+    except ntplib.NTPException as exc:  # no answer within the timeout, or not an NTP packet
+        raise SntpError(f"{host}:{port}: {exc}") from exc
+    except OSError as exc:  # refused (ICMP port unreachable), network down
+        raise SntpError(f"{host}:{port}: {str(exc) or type(exc).__name__}") from exc
+    received_by = time.time()
+    _refuse_unusable(stats, sent_after, received_by)
+    # ntplib measures against the system clock; the platform's clock may differ from it
+    system_offset = float(stats.offset)
+    return system_offset + (time.time() - now())
 
 
-def _receive(sock: socket.socket, origin: bytes, deadline: float) -> bytes:
-    """The first well-formed answer to our request; stray packets are ignored."""
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("no answer in time")
-        sock.settimeout(remaining)
-        data, _ = sock.recvfrom(512)
-        if len(data) < PACKET_SIZE or data[24:32] != origin:
-            continue
-        if data[0] & 0x07 != _SERVER_MODE:
-            continue
-        stratum = data[1]
-        if data[0] >> 6 == _LEAP_ALARM or stratum == 0 or stratum > _MAX_STRATUM:
-            raise SntpError(f"server is unsynchronised or refused us (stratum {stratum})")
-        return data
+def _refuse_unusable(stats: ntplib.NTPStats, sent_after: float, received_by: float) -> None:
+    """Refuse an answer that is not a server's reply to this request, or not synchronised."""
+    if stats.mode != _SERVER_MODE:
+        raise SntpError(f"the answer is not from a server (mode {stats.mode})")
+    origin = float(stats.orig_time)
+    if not sent_after - _ORIGIN_SLACK <= origin <= received_by + _ORIGIN_SLACK:
+        raise SntpError("the answer does not echo our request")
+    stratum = int(stats.stratum)
+    if stats.leap == _LEAP_ALARM or stratum == 0 or stratum > _MAX_STRATUM:
+        raise SntpError(f"server is unsynchronised or refused us (stratum {stratum})")

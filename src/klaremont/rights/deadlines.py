@@ -13,16 +13,16 @@ The rules, as the ICO reads them:
   within the first month -- by the original (pause-adjusted) deadline.
 
 Dates are UK calendar dates: a request arriving at 23:30 UTC in summer was received on the
-next UK day. The month arithmetic is :meth:`klaremont.policy.period.Period.add_to`.
+next UK day. The month arithmetic is ``dateutil.relativedelta`` (as in policy periods).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from klaremont.policy.period import Period
+from dateutil.relativedelta import relativedelta
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -65,10 +65,7 @@ class Deadline:
 
 def add_months(day: date, months: int) -> date:
     """The corresponding day ``months`` later, or that month's last day when it has none."""
-    if months == 0:
-        return day
-    moved = Period(months=months).add_to(datetime(day.year, day.month, day.day, tzinfo=UTC))
-    return moved.date()
+    return day + relativedelta(months=months)
 
 
 def paused_days(pauses: Iterable[Pause], today: date) -> int:

@@ -3,14 +3,14 @@
 A session key is ``secrets.token_urlsafe(32)`` handed to the browser once, in a cookie;
 the server keeps only its SHA-256. Every request re-checks the idle timeout and lifetime
 from the policy file and that the account may still sign in. The anti-forgery token of a
-session is an HMAC of its key under the platform secret, so it needs no storage and dies
-with the session. API tokens are the same idea for scripts, with an expiry and revocation.
+session is its key's signature under the platform secret (itsdangerous), so it needs no
+storage and dies with the session. API tokens are the same idea for scripts, with an
+expiry and revocation.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from klaremont.crypto import form_tokens
 from klaremont.errors import NotFound
 from klaremont.staff import token_scopes
 from klaremont.staff.errors import SessionEnded
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 TOKEN_PREFIX = "kst_"  # noqa: S105 - the visible prefix of API tokens, not a secret
 LAST_SEEN_RESOLUTION = timedelta(seconds=30)
+CSRF_SALT = "klaremont.staff.session-form"
 
 
 def digest(secret: str) -> str:
@@ -46,16 +48,15 @@ def digest(secret: str) -> str:
 
 
 def csrf_token_for(uow: UnitOfWork, session_key: str) -> str:
-    """The anti-forgery token bound to one session key."""
-    secret = uow.platform.settings.secret_key.get_secret_value().encode()
-    return hmac.new(secret, b"klaremont csrf\x00" + session_key.encode(), "sha256").hexdigest()
+    """The anti-forgery token bound to one session key (its signature, itsdangerous)."""
+    secret = uow.platform.settings.secret_key.get_secret_value()
+    return form_tokens.bound_token(secret, CSRF_SALT, session_key)
 
 
 def csrf_matches(uow: UnitOfWork, session_key: str, presented: str | None) -> bool:
     """Constant-time check of a presented anti-forgery token."""
-    if not presented:
-        return False
-    return hmac.compare_digest(csrf_token_for(uow, session_key), presented)
+    secret = uow.platform.settings.secret_key.get_secret_value()
+    return form_tokens.bound_token_valid(secret, CSRF_SALT, session_key, presented)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 import klaremont
 from klaremont import capabilities
 from klaremont.platform import Platform
-from klaremont.web import card_guard, health, input_text, openapi_problems, problems
+from klaremont.web import card_guard, docs, health, input_text, openapi_problems, problems
 from klaremont.web.middleware import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -56,7 +56,7 @@ def create_app(platform: Platform) -> FastAPI:
         title="Klaremont",
         version=klaremont.__version__,
         description="Klaremont's privacy, data-protection and security controls.",
-        docs_url=None,  # the interactive docs need external scripts, which the CSP forbids
+        docs_url=None,  # FastAPI's pages load scripts from a CDN; klaremont.web.docs serves /docs
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -67,6 +67,7 @@ def create_app(platform: Platform) -> FastAPI:
     # Text input with control characters: refused after each route's access check.
     input_text.install(app)
     openapi_problems.install(app)
+    docs.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Card data guard inside the security middleware, so its refusals carry the headers.
     card_guard.install(app)

@@ -13,7 +13,6 @@ development server on localhost keeps the ``Secure`` flag too.
 
 from __future__ import annotations
 
-import hmac
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
@@ -22,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from klaremont.privacy import signin
 from klaremont.privacy.signin import CustomerPrincipal
-from klaremont.privacy.tokens import form_token, form_token_valid, session_csrf
+from klaremont.privacy.tokens import form_token, form_token_valid, session_csrf_valid
 from klaremont.web.deps import UowDep
 from klaremont.web.render import render
 
@@ -85,7 +84,7 @@ async def form_ok(request: Request, uow: UnitOfWork, principal: CustomerPrincipa
     token = value if isinstance(value, str) else None
     secret = settings.secret_key.get_secret_value()
     if principal is not None:
-        return bool(token) and hmac.compare_digest(session_csrf(secret, principal.key), token or "")
+        return session_csrf_valid(secret, principal.key, token)
     return form_token_valid(secret, token, uow.clock.now())
 
 
