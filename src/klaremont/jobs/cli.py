@@ -94,9 +94,7 @@ def run(
     with platform.unit_of_work(actor=cli_actor()) as uow:
         uow.audit(JobsAction.JOB_RUN_NOW, resource=f"job:{name}", details={"worker": worker})
     with console.status(f"running {name}"):
-        outcome = run_job(
-            platform, job, trigger=Trigger.MANUAL, worker=worker, slot=platform.clock.now()
-        )
+        outcome = run_job(platform, job, trigger=Trigger.MANUAL, worker=worker)
     if outcome.status is None:
         console.print(f"{name}: another worker holds this run; nothing done")
         return

@@ -37,7 +37,7 @@ _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^\s/@]+@", re.IGNORECAS
 _SECRET_PAIR = re.compile(
     r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|key)(\s*[=:]\s*)[^\s,;&]+"
 )
-_EMAIL = re.compile(r"[^\s@<>()\"']+@[^\s@<>()\"']+\.[^\s@<>()\"']+")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
 
 def worker_identity() -> str:
@@ -55,11 +55,19 @@ def slot_of(moment: datetime, every: timedelta) -> datetime:
     return EPOCH + ((moment - EPOCH) // every) * every
 
 
+def manual_slot(moment: datetime, every: timedelta) -> datetime:
+    """The slot of a run asked for by hand: the moment itself, never a scheduled boundary
+    (so it neither takes nor blocks the timetable's slot)."""
+    if slot_of(moment, every) == moment:
+        return moment + timedelta(microseconds=1)
+    return moment
+
+
 def describe_error(exc: BaseException) -> str:
     """The exception's type and its message with secrets, addresses and tokens masked."""
-    text = _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", str(exc))
+    text = _EMAIL.sub(REDACTED, str(exc))
+    text = _URL_CREDENTIALS.sub(rf"\1{REDACTED}@", text)
     text = _SECRET_PAIR.sub(rf"\1\2{REDACTED}", text)
-    text = _EMAIL.sub(REDACTED, text)
     described = f"{type(exc).__name__}: {redact_text(text)}" if text else type(exc).__name__
     return described[:ERROR_MAX]
 

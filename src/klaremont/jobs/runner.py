@@ -79,11 +79,15 @@ def run_job(
     settings: JobSettings | None = None,
     stopping: threading.Event | None = None,
 ) -> RunOutcome:
-    """Claim ``job``'s slot (the current one unless given), run it, record the outcome."""
+    """Claim ``job``'s slot (the current one unless given; a manual run's own moment), run
+    it, record the outcome."""
     settings = settings or JobSettings()
     worker = worker or lease.worker_identity()
     lease_for = timedelta(seconds=settings.lease_seconds)
-    slot = slot or lease.slot_of(platform.clock.now(), job.every)
+    if slot is None:
+        now = platform.clock.now()
+        manual = trigger is Trigger.MANUAL
+        slot = lease.manual_slot(now, job.every) if manual else lease.slot_of(now, job.every)
     held = lease.claim(platform, job.name, slot, worker=worker, trigger=trigger, lease=lease_for)
     if held is None:
         return RunOutcome(job.name, slot, None)
