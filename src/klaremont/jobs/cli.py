@@ -40,6 +40,10 @@ def _jobs() -> list[ScheduledJob]:
         raise typer.Exit(EXIT_UNKNOWN) from exc
 
 
+def _widest(jobs: list[ScheduledJob]) -> int:
+    return max((len(job.name) for job in jobs), default=3)
+
+
 def _outcome(status: str) -> str:
     return f"[{_STYLE.get(status, '')}]{status}[/]"
 
@@ -51,16 +55,10 @@ def list_jobs() -> None:
     platform = get_platform()
     with platform.unit_of_work() as uow:
         states = job_states(uow.session, jobs, uow.clock.now())
-    table = Table(
-        "job",
-        "what it does",
-        "how often",
-        "last run",
-        "outcome",
-        "next due",
-        "attention",
-        title="Scheduled jobs",
-    )
+    table = Table(title="Scheduled jobs")
+    table.add_column("job", no_wrap=True, min_width=_widest(jobs))
+    for column in ("what it does", "how often", "last run", "outcome", "next due", "attention"):
+        table.add_column(column, no_wrap=column == "outcome")
     for state in states:
         last = state.last
         attention = {"failed": "[bold red]last run failed[/]", "overdue": "[bold red]overdue[/]"}
@@ -127,16 +125,10 @@ def show_history(
         runs = history(uow.session, job=job, limit=limit)
         now = uow.clock.now()
         states = job_states(uow.session, [j for j in jobs if job in {None, j.name}], now)
-    table = Table(
-        "job",
-        "started",
-        "took",
-        "outcome",
-        "by",
-        "worker",
-        "result",
-        title="Run history" + (f" of {job}" if job else ""),
-    )
+    table = Table(title="Run history" + (f" of {job}" if job else ""))
+    table.add_column("job", no_wrap=True, min_width=_widest(jobs))
+    for column in ("started", "took", "outcome", "by", "worker", "result"):
+        table.add_column(column, no_wrap=column == "outcome")
     for item in runs:
         took = f"{item.seconds:.1f} s" if item.seconds is not None else "running"
         outcome = _outcome(item.status) + (f" (try {item.attempts})" if item.attempts > 1 else "")

@@ -201,11 +201,13 @@ _UNITS = (("week", 7 * 86_400), ("day", 86_400), ("hour", 3_600), ("minute", 60)
 def every_words(every: timedelta) -> str:
     """``every day``, ``every 5 minutes``, ``every 90 seconds``: an interval as people say it."""
     seconds = int(every.total_seconds())
+    if seconds != every.total_seconds():
+        return f"every {every.total_seconds():g} seconds"
     for unit, size in _UNITS:
         if seconds >= size and seconds % size == 0:
             count = seconds // size
             return f"every {unit}" if count == 1 else f"every {count} {unit}s"
-    return f"every {every.total_seconds():g} seconds"
+    return "continuously"  # below a second: the setting refuses it
 
 
 OUTCOME_WORDS = {
