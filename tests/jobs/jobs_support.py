@@ -143,9 +143,11 @@ def workers(env: dict[str, str], n: int, log_dir: Path) -> Iterator[list[subproc
     """``n`` real ``klaremont worker`` processes; stopped (then killed) when the block ends."""
     klaremont = Path(sys.executable).parent / "klaremont"
     started: list[subprocess.Popen[bytes]] = []
+    logs = []
     try:
         for index in range(n):
             log = (log_dir / f"worker-{index}.log").open("wb")
+            logs.append(log)
             started.append(
                 subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
                     [str(klaremont), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -162,6 +164,8 @@ def workers(env: dict[str, str], n: int, log_dir: Path) -> Iterator[list[subproc
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        for log in logs:
+            log.close()
 
 
 def customer(platform: Platform, reference: str = "T0000001") -> CustomerIdentity:

@@ -12,6 +12,7 @@ for the running jobs to finish and record their outcome.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 CATCH_UP_ID = "catch-up"
+# APScheduler logs every execution at INFO; the run records and our own log lines say it.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 class Worker:
