@@ -55,9 +55,9 @@ def test_a_failed_job_alerts_technical_operations_once_then_clears(platform, clo
         job = find_job("flaky")
         assert job is not None
         assert run_job(platform, job, worker="w:1").status is RunStatus.FAILED
-        assert watchdog.watch(platform).endswith("1 alerts raised, 0 cleared")
+        assert watchdog.watch(platform).endswith("alerts raised: 1, cleared: 0")
         clock.advance(timedelta(seconds=30))
-        assert watchdog.watch(platform).endswith("0 alerts raised, 0 cleared")  # once only
+        assert watchdog.watch(platform).endswith("alerts raised: 0, cleared: 0")  # once only
 
         raised, cleared, mails, rows = _alerts(platform)
         assert [(a["job"], a["problem"], a["routed_to"], a["messages"]) for a in raised] == [
@@ -77,7 +77,7 @@ def test_a_failed_job_alerts_technical_operations_once_then_clears(platform, clo
         fixed = find_job("flaky")
         assert fixed is not None
         assert run_job(platform, fixed, worker="w:1").status is RunStatus.SUCCEEDED
-        assert watchdog.watch(platform).endswith("0 alerts raised, 1 cleared")
+        assert watchdog.watch(platform).endswith("alerts raised: 0, cleared: 1")
     raised, cleared, mails, rows = _alerts(platform)
     assert len(raised) == 1
     assert [(c["job"], c["problem"]) for c in cleared] == [("flaky", "failed")]

@@ -36,8 +36,7 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
         slot = slot_of(now - timedelta(days=DAYS), every)
         while slot + every <= slot_of(now, job.every):
             started = slot + timedelta(seconds=rng.randint(0, 30))
-            failed = job.name == "send-pending" and now - slot < timedelta(days=2, hours=8)
-            failed = failed and now - slot > timedelta(days=1, hours=16)
+            failed = job.name == "send-pending" and slot == slot_of(now - timedelta(days=2), every)
             uow.session.add(
                 JobRun(
                     job=job.name,

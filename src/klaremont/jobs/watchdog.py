@@ -131,4 +131,4 @@ def watch(platform: Platform) -> str:
     """The scheduled watchdog: one line saying what it found."""
     with platform.unit_of_work(actor=job_actor(worker_identity())) as uow:
         checked, raised, cleared = check(uow)
-    return f"{checked} jobs checked: {raised} alerts raised, {cleared} cleared"
+    return f"{checked} jobs checked; alerts raised: {raised}, cleared: {cleared}"

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 CATCH_UP_ID = "catch-up"
+WATCHDOG_TARGET = "klaremont.jobs.watchdog:watch"
 # APScheduler logs every execution at INFO; the run records and our own log lines say it.
 logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
@@ -132,5 +133,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - the database is away: try at the next pass
             log.warning("worker.catch_up_failed", error=lease.describe_error(exc))
             return []
+        # The watchdog last: it then judges the jobs after they caught up, not before.
+        due.sort(key=lambda job: job.target == WATCHDOG_TARGET)
         outcomes = [self._fire(job, Trigger.CATCH_UP) for job in due]
         return [outcome for outcome in outcomes if outcome is not None]
