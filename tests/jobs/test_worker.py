@@ -4,6 +4,7 @@ declared jobs, catches up missed slots once, and stops cleanly."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 from jobs_support import CALLS, GATE, SECRET, registered, runs, runs_per_slot, scheduled, wait_until
@@ -14,6 +15,7 @@ from klaremont.jobs import lease
 from klaremont.jobs.config import JobSettings
 from klaremont.jobs.models import RunStatus, Trigger
 from klaremont.jobs.runner import OVERLAP, run_job
+from klaremont.jobs.status import RunView, history
 from klaremont.jobs.worker import Worker
 from klaremont.platform import Platform
 
@@ -159,3 +161,45 @@ def test_a_database_problem_is_logged_not_raised(platform):
         conn.execute(text("DROP TABLE job_runs"))
     assert worker.catch_up() == []
     assert worker._fire(worker.jobs[0], Trigger.SCHEDULE) is None
+
+
+def test_the_heartbeat_keeps_the_lease_and_notices_a_takeover(platform, clock):
+    gate = scheduled("gate", "jobs_support:wait_for_gate")
+    done: list[object] = []
+    thread = threading.Thread(
+        target=lambda: done.append(
+            run_job(platform, gate, worker="w:1", settings=JobSettings(lease_seconds=3))
+        )
+    )
+    thread.start()
+    try:
+        assert wait_until(lambda: "gate" in CALLS)
+        clock.advance(timedelta(seconds=2))
+        beat_at = clock.now()
+        assert wait_until(lambda: runs(platform, "gate")[0].heartbeat_at == beat_at)
+        with platform.unit_of_work() as uow:  # another worker took it over meanwhile
+            uow.session.execute(text("UPDATE job_runs SET worker = 'thief:9'"))
+        clock.advance(timedelta(seconds=2))
+        time.sleep(1.5)  # let the heartbeat find it lost the run (nothing timed is asserted)
+    finally:
+        GATE.set()
+        thread.join()
+    (row,) = runs(platform, "gate")
+    assert (row.worker, row.status) == ("thief:9", "running")  # not recorded by the loser
+    assert row.heartbeat_at == beat_at
+
+
+def test_a_running_run_has_no_duration(platform):
+    held = lease.claim(
+        platform,
+        "j",
+        lease.slot_of(platform.clock.now(), timedelta(minutes=1)),
+        worker="w:1",
+        trigger=Trigger.SCHEDULE,
+        lease=timedelta(minutes=5),
+    )
+    assert held is not None
+    with platform.unit_of_work() as uow:
+        (view,) = history(uow.session, job="j")
+    assert isinstance(view, RunView)
+    assert view.seconds is None

@@ -114,8 +114,10 @@ def run_job(
                 taken_over_from=held.taken_over_from,
             )
     text = summary[0] if summary else "done"
-    lease.finish(platform, held, RunStatus.SUCCEEDED, summary=text)
-    log.info("job.succeeded", job=job.name, summary=text)
+    if lease.finish(platform, held, RunStatus.SUCCEEDED, summary=text):
+        log.info("job.succeeded", job=job.name, summary=text)
+    else:  # another worker took the run over: its outcome is the one recorded
+        log.warning("job.lease_lost", job=job.name, worker=worker, summary=text)
     return RunOutcome(
         job.name,
         slot,

@@ -187,14 +187,6 @@ def history(session: Session, *, job: str | None = None, limit: int = 50) -> lis
     return [RunView.of(row) for row in rows]
 
 
-def overdue_by(state: JobState, now: datetime) -> timedelta | None:
-    """How long past twice its interval the job is, when it is."""
-    if not state.overdue:
-        return None
-    since = state.last.started_at if state.last is not None else now
-    return now - since - state.job.every * OVERDUE_FACTOR
-
-
 _UNITS = (("week", 7 * 86_400), ("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
 
