@@ -6,14 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from jobs_support import runs
+from jobs_support import TEST_ACTOR, customer, runs
 from sqlalchemy import select
 
 from klaremont.jobs import checks
 from klaremont.jobs.config import find_job
 from klaremont.jobs.models import JobRun
 from klaremont.jobs.worker import Worker
+from klaremont.mail.models import MailStatus, OutboxMessage
 from klaremont.policy.live import StaticContext
+from klaremont.rights import erasure, intake
+from klaremont.rights.models import RequestKind
 from klaremont.staff.models import StaffAccount
 from klaremont.staff.permissions import Role
 from klaremont.testing.staff import make_staff
@@ -63,3 +66,22 @@ def test_live_checks_without_a_database_and_for_an_undeclared_job(platform):
     assert checks.dsr_due_alert_ran(static).holds
     assert not checks.job_ran(platform, "no-such-job").holds
     assert find_job("dsr-due-alert") is not None
+
+
+@pytest.mark.policy("IS-SENS-DISPOSE", "PP-R-ERASE")
+def test_the_worker_shreds_an_erased_persons_key_once_nothing_needs_it(platform):
+    """Nothing held and the confirmation sent: the worker's shred-due run destroys the key."""
+    who = customer(platform)
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        made = intake.submit_signed_in(uow, who, RequestKind.ERASURE)
+        erasure.erase(uow, made.id)
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        for message in uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.subject_id == who.subject_id)
+        ).all():
+            message.status = MailStatus.SENT
+    assert not platform.keystore.is_destroyed(who.subject_id)
+    Worker(platform, identity="w:1").catch_up()
+    assert platform.keystore.is_destroyed(who.subject_id)
+    (run,) = runs(platform, "shred-due")
+    assert run.summary == "1 data keys destroyed, 0 expired copies deleted"
