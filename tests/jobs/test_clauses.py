@@ -12,6 +12,7 @@ from sqlalchemy import select
 from klaremont.jobs import checks
 from klaremont.jobs.config import find_job
 from klaremont.jobs.models import JobRun
+from klaremont.jobs.runner import run_job
 from klaremont.jobs.worker import Worker
 from klaremont.mail.models import MailStatus, OutboxMessage
 from klaremont.policy.live import StaticContext
@@ -42,9 +43,16 @@ def test_the_worker_disables_an_account_idle_past_the_policy_period(platform, cl
 @pytest.mark.policy("DP-PROMPT", "IS-SENS-DISPOSE", "IS-AC-INACTIVE")
 def test_live_checks_hold_only_while_the_jobs_run(platform, clock):
     for check in (checks.dsr_due_alert_ran, checks.shredding_ran, checks.inactivity_sweep_ran):
-        never = check(platform)
-        assert not never.holds
-        assert "never run" in never.detail
+        fresh = check(platform)  # no worker has run on this database yet
+        assert fresh.holds
+        assert "no run recorded yet" in fresh.detail
+    dsr = find_job("dsr-due-alert")
+    assert dsr is not None
+    run_job(platform, dsr, worker="w:1")  # a worker ran one job, never the others
+    clock.advance(timedelta(days=2, minutes=1))
+    never = checks.shredding_ran(platform)
+    assert not never.holds
+    assert "more than twice its interval" in never.detail
     Worker(platform, identity="w:1").catch_up()
     for check in (checks.dsr_due_alert_ran, checks.shredding_ran, checks.inactivity_sweep_ran):
         assert check(platform).holds, check(platform).detail
