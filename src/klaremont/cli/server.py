@@ -130,8 +130,10 @@ def serve(
                 + (f"  {login.second_factor}" if login.second_factor else ""),
                 soft_wrap=True,
             )
-    console.print(f"ready in {time.perf_counter() - started:.2f}s; Ctrl+C stops")
     job_worker = _start_worker(platform) if with_worker else None
+    if job_worker is None:
+        console.print("  job worker       not in this process: run `klaremont worker`")
+    console.print(f"ready in {time.perf_counter() - started:.2f}s; Ctrl+C stops")
     settle_for_serving()
     try:
         uvicorn.run(
