@@ -1,18 +1,34 @@
-"""``klaremont serve``, ``klaremont db …`` and ``klaremont demo …``."""
+"""``klaremont serve``, ``klaremont worker``, ``klaremont db …`` and ``klaremont demo …``.
+
+``serve`` runs the job worker in the same process by default (the embedded SQLite shape:
+one command, nothing else to install); with ``--workers N`` the web app runs in N uvicorn
+processes and the scheduler still runs once, in the parent. ``worker`` is the scheduler on
+its own, for PostgreSQL deployments that run it as separate processes (one or several:
+the database lease runs each slot once).
+"""
 
 from __future__ import annotations
 
 import ctypes
 import gc
+import signal
+import threading
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from klaremont.cli.context import console, get_platform
+from klaremont.cli.context import console, err_console, get_platform
 from klaremont.db import migrate
 from klaremont.demo import service as demo
+from klaremont.errors import ConfigurationError
+from klaremont.jobs.worker import Worker
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from klaremont.platform import Platform
 
 db_app = typer.Typer(name="db", help="Database migrations.", no_args_is_help=True)
 demo_app = typer.Typer(name="demo", help="Demo data.", no_args_is_help=True)
@@ -69,8 +85,18 @@ def serve(
     seed_demo: Annotated[
         bool, typer.Option("--demo/--no-demo", help="seed demo data on first start")
     ] = True,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker", help="run the scheduled jobs in this process (default)"
+        ),
+    ] = True,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="web server processes")
+    ] = 1,
 ) -> None:
-    """Start the platform: migrations, demo data on first start, then the web server."""
+    """Start the platform: migrations, demo data on first start, the job worker, then the
+    web server (in ``--workers`` processes; the job worker still runs once)."""
     import uvicorn  # noqa: PLC0415 - imported only by the command that serves
 
     from klaremont.web.app import create_app, settle_for_serving  # noqa: PLC0415 - keeps other commands fast
@@ -104,16 +130,70 @@ def serve(
                 + (f"  {login.second_factor}" if login.second_factor else ""),
                 soft_wrap=True,
             )
+    job_worker = _start_worker(platform) if with_worker else None
+    if job_worker is None:
+        console.print("  job worker       not in this process: run `klaremont worker`")
     console.print(f"ready in {time.perf_counter() - started:.2f}s; Ctrl+C stops")
     settle_for_serving()
-    uvicorn.run(
-        app,
-        host=bind_host,
-        port=bind_port,
-        log_config=None,
-        access_log=False,
-        server_header=False,  # no "server: uvicorn" in answers
+    try:
+        uvicorn.run(
+            app if workers == 1 else f"{__name__}:web_app",
+            factory=workers > 1,
+            workers=workers if workers > 1 else None,
+            host=bind_host,
+            port=bind_port,
+            log_config=None,
+            access_log=False,
+            server_header=False,  # no "server: uvicorn" in answers
+        )
+    finally:
+        if job_worker is not None:
+            job_worker.stop()
+
+
+def web_app() -> FastAPI:
+    """The app of one web process under ``serve --workers N`` (uvicorn's factory)."""
+    from klaremont.web.app import create_app  # noqa: PLC0415 - imported by web processes only
+
+    return create_app(get_platform(upgrade=False))  # the parent applied migrations
+
+
+def _start_worker(platform: Platform) -> Worker:
+    """The job worker, in background threads of this process."""
+    try:
+        job_worker = Worker(platform)
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.detail}", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    job_worker.start()
+    console.print(f"  job worker       {len(job_worker.jobs)} scheduled jobs in this process")
+    return job_worker
+
+
+def worker() -> None:
+    """Run the scheduled jobs until stopped (SIGTERM or Ctrl+C finishes the running job)."""
+    platform = get_platform()
+    settings = platform.settings
+    job_worker = _start_worker(platform)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        console.print(f"{signal.Signals(signum).name}: finishing the running job, then stopping")
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop)
+    console.print(
+        f"[bold green]worker {job_worker.identity} started[/] on "
+        f"{'SQLite' if settings.database_url.startswith('sqlite') else 'PostgreSQL'}"
     )
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        job_worker.stop()
+        platform.dispose()
+    console.print("worker stopped")
 
 
 def _release_memory() -> None:
@@ -128,5 +208,6 @@ def _release_memory() -> None:
 def register(app: typer.Typer) -> None:
     """Add these commands to the root app."""
     app.command("serve")(serve)
+    app.command("worker")(worker)
     app.add_typer(db_app)
     app.add_typer(demo_app)

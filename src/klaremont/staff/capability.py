@@ -80,6 +80,7 @@ CAPABILITY = Capability(
     extensions=(
         ("request_actor", "klaremont.staff.web.principal:request_actor"),
         ("openapi", "klaremont.staff.web.openapi:document_security"),
+        ("role_mail", "klaremont.staff.role_mail:role_mail"),  # alerts to a role (jobs)
     ),
     templates="templates",
     jobs=(

@@ -1,0 +1,78 @@
+"""Live checks of the clauses the worker upholds: their jobs ran within their interval.
+
+A clause whose control is a scheduled job holds only while that job keeps running: the
+DPO's due-date alert (DP-PROMPT, DP-DPO), the key shredding of erased people
+(IS-SENS-DISPOSE, PP-R-ERASE) and the inactivity sweep (IS-AC-INACTIVE, IS-AC-MAINT).
+Each check fails when the job's last run failed or it has not run for twice its interval
+(a job that never ran counts from the first run of any job, so a database no worker has
+touched yet is not failed by these checks: nothing has been missed there yet).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from klaremont.jobs.config import scheduled_jobs
+from klaremont.jobs.status import job_states
+from klaremont.policy.live import CheckResult, LiveContext, live_check
+
+if TYPE_CHECKING:
+    from klaremont.platform import UnitOfWork
+
+NO_DATABASE = "scheduled; runs not inspected (no database in this context)"
+
+
+def job_ran(ctx: LiveContext, name: str) -> CheckResult:
+    """Whether job ``name`` succeeded last and ran within twice its interval."""
+    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
+    jobs = [job for job in scheduled_jobs() if job.name == name]
+    if not jobs:
+        return CheckResult(holds=False, detail=f"no scheduled job called {name!r} is declared")
+    if unit_of_work is None:
+        return CheckResult(holds=True, detail=f"{name} {NO_DATABASE}")
+
+    def check(uow: UnitOfWork) -> CheckResult:
+        (state,) = job_states(uow.session, jobs, uow.clock.now())
+        if state.failed:
+            return CheckResult(
+                holds=False,
+                detail=f"{name} failed on its last run: see `klaremont jobs history --job {name}`",
+            )
+        if state.overdue:
+            return CheckResult(
+                holds=False,
+                detail=f"{name} has not run for more than twice its interval ({state.job.every})",
+            )
+        if state.last is None:
+            return CheckResult(
+                holds=True,
+                detail=f"{name}: no run recorded yet (`klaremont worker` or `serve` runs it)",
+            )
+        return CheckResult(
+            holds=True,
+            detail=(
+                f"{name} ran at {state.last.started_at:%Y-%m-%d %H:%M} UTC "
+                f"(every {state.job.every})"
+            ),
+        )
+
+    with unit_of_work() as uow:
+        return check(uow)
+
+
+@live_check("DP-PROMPT", "DP-DPO")
+def dsr_due_alert_ran(ctx: LiveContext) -> CheckResult:
+    """The DPO's overdue and due-soon lists are recorded on schedule."""
+    return job_ran(ctx, "dsr-due-alert")
+
+
+@live_check("IS-SENS-DISPOSE", "PP-R-ERASE")
+def shredding_ran(ctx: LiveContext) -> CheckResult:
+    """Erased people's keys are destroyed on schedule once their holds end."""
+    return job_ran(ctx, "shred-due")
+
+
+@live_check("IS-AC-INACTIVE", "IS-AC-MAINT")
+def inactivity_sweep_ran(ctx: LiveContext) -> CheckResult:
+    """Idle and expired staff accounts are disabled on schedule."""
+    return job_ran(ctx, "inactivity-sweep")

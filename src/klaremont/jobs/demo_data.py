@@ -1,0 +1,60 @@
+"""Demo run history, so the Scheduled jobs page has something to show (DEMO ONLY).
+
+Three days of past runs of every declared job, all succeeded but one failed run of the
+mail job two days ago (an SMTP server that was away), so the page shows both outcomes.
+Only past slots are written, so a worker started on the demo runs today's as usual.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from klaremont.jobs.config import scheduled_jobs
+from klaremont.jobs.lease import slot_of
+from klaremont.jobs.models import JobRun, RunStatus, Trigger
+
+if TYPE_CHECKING:
+    import random
+
+    from klaremont.demo.service import DemoSize
+    from klaremont.platform import UnitOfWork
+
+ORDER = 90  # after everything else: it only records history
+DAYS = 3
+DEMO_WORKER = "demo-host:4242"
+DEMO_SUMMARY = "demo run"
+
+
+def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
+    """Record past runs of each job; return a summary line."""
+    del size
+    now = uow.clock.now()
+    added = 0
+    for job in scheduled_jobs():
+        every = max(job.every, timedelta(hours=8))  # a few per day at most for frequent jobs
+        slot = slot_of(now - timedelta(days=DAYS), every)
+        while slot + every <= slot_of(now, job.every):
+            started = slot + timedelta(seconds=rng.randint(0, 30))
+            failed = job.name == "send-pending" and slot == slot_of(now - timedelta(days=2), every)
+            uow.session.add(
+                JobRun(
+                    job=job.name,
+                    slot_start=slot,
+                    trigger=Trigger.SCHEDULE.value,
+                    status=(RunStatus.FAILED if failed else RunStatus.SUCCEEDED).value,
+                    worker=DEMO_WORKER,
+                    attempts=1,
+                    started_at=started,
+                    heartbeat_at=started + timedelta(seconds=2),
+                    finished_at=started + timedelta(seconds=rng.randint(1, 4)),
+                    summary=None if failed else DEMO_SUMMARY,
+                    error="ConnectionRefusedError: [Errno 111] Connection refused"
+                    if failed
+                    else None,
+                )
+            )
+            added += 1
+            slot += every
+    uow.session.flush()
+    return [f"jobs: {added} past runs recorded (one failed mail run)"]
