@@ -16,14 +16,17 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import httpx2 as httpx
 import pyotp
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
+from klaremont import capabilities
 from klaremont.config import Settings
+from klaremont.jobs.models import JobRun
 from klaremont.platform import Platform
 from klaremont.staff import service_mfa
 from klaremont.staff.lookup import find_account
@@ -34,7 +37,7 @@ TOTP_KEY = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # a test account's own key, prote
 KLAREMONT = str(Path(sys.executable).parent / "klaremont")
 
 
-def environment(settings: Settings) -> dict[str, str]:
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
     """What a child process needs to run on this test's databases and key directory."""
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("KLAREMONT_")},
@@ -43,6 +46,7 @@ def environment(settings: Settings) -> dict[str, str]:
         "KLAREMONT_DATABASE_URL": settings.database_url,
         "KLAREMONT_KEYSTORE_URL": settings.keystore_url,
         "KLAREMONT_LOG_JSON": "true",
+        **extra,
     }
 
 
@@ -67,23 +71,35 @@ def _wait(base: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def web_processes(settings: Settings, count: int) -> Iterator[list[str]]:
-    """``count`` web processes on the same databases; yields their base URLs."""
+def web_processes(settings: Settings, count: int, workers: int = 0) -> Iterator[list[str]]:
+    """``count`` web processes (no embedded job worker) and ``workers`` job workers (every
+    job every second) on the same databases; yields the web processes' base URLs."""
     processes: list[subprocess.Popen[bytes]] = []
     bases: list[str] = []
     try:
         for _ in range(count):
             port = _free_port()
+            serve = [KLAREMONT, "serve", "--no-demo", "--no-worker", "--host", "127.0.0.1"]
             processes.append(
                 subprocess.Popen(  # noqa: S603 - our own command
-                    [KLAREMONT, "serve", "--no-demo", "--host", "127.0.0.1", "--port", str(port)],
+                    [*serve, "--port", str(port)],
                     env=environment(settings),
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
             )
             bases.append(f"http://127.0.0.1:{port}")
-        for base, process in zip(bases, processes, strict=True):
+        every_second = ",".join(f"{job.name}=PT1S" for _, job in capabilities.jobs())
+        processes.extend(
+            subprocess.Popen(  # noqa: S603 - our own command
+                [KLAREMONT, "worker"],
+                env=environment(settings, KLAREMONT_JOB_INTERVALS=every_second),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(workers)
+        )
+        for base, process in zip(bases, processes, strict=False):
             _wait(base, process)
         yield bases
     finally:
@@ -91,7 +107,7 @@ def web_processes(settings: Settings, count: int) -> Iterator[list[str]]:
             process.terminate()
         for process in processes:
             try:
-                process.wait(20)
+                process.wait(30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
@@ -139,22 +155,44 @@ def _token(base: str, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
+def _runs_per_slot(platform: Platform) -> dict[tuple[str, datetime], int]:
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        rows = uow.session.execute(
+            select(JobRun.job, JobRun.slot_start, func.count()).group_by(
+                JobRun.job, JobRun.slot_start
+            )
+        ).all()
+    return {(job, slot): int(n) for job, slot, n in rows}
+
+
 @pytest.mark.policy("IS-PW-LOCK3")
-def test_failures_in_two_processes_lock_the_account_once(live: Platform) -> None:
-    """Two failures in one process and one in the other make three: the account locks, and
-    the right password is then refused by both."""
+def test_two_web_processes_and_two_workers_share_one_database(live: Platform) -> None:
+    """Two web processes and two job workers on one database. Two failures in one web
+    process and one in the other make three: the account locks, and the right password is
+    then refused by both. Meanwhile the workers run every job every second, and each
+    scheduled run of each job happens exactly once."""
     username = _agent(live)
-    with web_processes(live.settings, 2) as (first, second):
+    with web_processes(live.settings, 2, workers=2) as (first, second):
         for base in (first, first, second):
             assert _login(base, username, "not-the-password-at-all").status_code == 401
         for base in (first, second):
             refused = _login(base, username, STAFF_PASSWORD)
             assert refused.status_code in {401, 423}, refused.text
             assert "csrf_token" not in refused.text
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(_runs_per_slot(live)) < 3 * len(
+            capabilities.jobs()
+        ):
+            time.sleep(0.5)
     with live.unit_of_work(actor=TEST_ACTOR) as uow:
         account = find_account(uow, username)
         assert account is not None
         assert account.locked_at is not None
+        workers = set(uow.session.scalars(select(JobRun.worker)).all())
+    counted = _runs_per_slot(live)
+    assert {job for job, _ in counted} == {job.name for _, job in capabilities.jobs()}
+    assert set(counted.values()) == {1}  # not one slot run twice
+    assert len({worker.rsplit(":", 1)[1] for worker in workers}) <= 2
 
 
 @pytest.mark.policy("IS-SENS-SAFE", "PP-R-ERASE")
