@@ -77,7 +77,10 @@ CAPABILITY = Capability(
         NavEntry("Authenticator", "/staff/mfa", None, order=91),
         NavEntry("Access review", "/staff/access-review", StaffPermission.STAFF_REVIEW, order=30),
     ),
-    extensions=(("request_actor", "klaremont.staff.web.principal:request_actor"),),
+    extensions=(
+        ("request_actor", "klaremont.staff.web.principal:request_actor"),
+        ("metrics", "klaremont.staff.metrics:collect"),
+    ),
     templates="templates",
     jobs=(
         Job(
