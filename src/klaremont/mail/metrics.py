@@ -25,7 +25,7 @@ def collect(platform: Platform) -> list[Metric]:
                 select(OutboxMessage.status, func.count())
                 .where(OutboxMessage.status.in_(_SHOWN))
                 .group_by(OutboxMessage.status)
-            ).tuples()
+            )
         }
         conn.rollback()
     depth = GaugeMetricFamily(
