@@ -17,7 +17,7 @@ from klaremont.web.app import create_app
 CARD = "4111 1111 1111 1111"  # a test card number (passes the Luhn check)
 CARD_DIGITS = CARD.replace(" ", "")
 BEARER = "k7Q-short-tok"  # short: not caught as a long token run, only as a bearer value
-API_SECRET = "hunter2"  # noqa: S105 - a made-up secret to look for
+API_SECRET = "hunter2"
 
 
 class _Holder:

@@ -17,7 +17,7 @@ from klaremont import settings_report
 KLAREMONT = Path(sys.executable).parent / "klaremont"
 REPO = Path(__file__).resolve().parents[2]
 NOWHERE = "postgresql+psycopg://klaremont:pa55word-in-url@127.0.0.1:1/klaremont"
-SECRET = "a-secret-key-of-more-than-32-characters-0123"  # noqa: S105 - made up for the test
+SECRET = "a-secret-key-of-more-than-32-characters-0123"
 
 
 def run(settings, tmp_path, *args: str, **overrides: str) -> subprocess.CompletedProcess[str]:

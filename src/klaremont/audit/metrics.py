@@ -34,6 +34,7 @@ class Sources(Protocol):
     def settings(self) -> Settings:
         """Where the checkpoint file is."""
 
+
 _TAIL_BYTES = 4096  # a checkpoint line is about 250 bytes
 
 
