@@ -68,8 +68,12 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
         upper = name.upper()
         if not upper.startswith(PREFIX) or upper in known or upper.startswith(TOOL_PREFIXES):
             continue
-        close = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]}?" if close else "; `klaremont settings` lists them"
+        # Compared without the shared prefix, which would make every name look close.
+        suffixes = sorted(k.removeprefix(PREFIX) for k in known)
+        close = difflib.get_close_matches(upper.removeprefix(PREFIX), suffixes, n=1, cutoff=0.6)
+        hint = (
+            f"; did you mean {PREFIX}{close[0]}?" if close else "; `klaremont settings` lists them"
+        )
         lines.append(f"{name}: not a Klaremont setting{hint}")
     return lines
 

@@ -62,3 +62,10 @@ def test_not_ready_before_migrations(settings, clock, tmp_path) -> None:
         assert detail == "database_migrations: not at the latest migration"
     finally:
         platform.dispose()
+
+
+def test_uvicorn_leaves_the_forwarded_headers_to_the_app() -> None:
+    """The serve command's uvicorn options turn uvicorn's own proxy-header trust off."""
+    from klaremont.web.app import uvicorn_options  # noqa: PLC0415 - the one test of it
+
+    assert uvicorn_options() == {"proxy_headers": False}

@@ -181,3 +181,10 @@ def test_unknown_names_ignore_the_tools_variables() -> None:
     assert settings_report.unknown_variables({"KLAREMONT_ZZZZZZZZZZ": "1"}) == [
         "KLAREMONT_ZZZZZZZZZZ: not a Klaremont setting; `klaremont settings` lists them"
     ]
+
+
+def test_the_markdown_listing_is_the_readme_table(settings, tmp_path) -> None:
+    """``klaremont settings --markdown`` prints the table the README carries."""
+    result = run(settings, tmp_path, "settings", "--markdown")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == settings_report.markdown_table()

@@ -85,6 +85,13 @@ def create_app(platform: Platform) -> FastAPI:
     return app
 
 
+def uvicorn_options() -> dict[str, object]:
+    """Options the serve command passes to uvicorn: the app itself reads X-Forwarded-*
+    from ``KLAREMONT_TRUSTED_PROXIES`` only (see :func:`create_app`), so uvicorn's own
+    proxy-header handling (which trusts 127.0.0.1 unless told otherwise) is off."""
+    return {"proxy_headers": False}
+
+
 def settle_for_serving() -> None:
     """Take everything built at start-up out of the garbage collector's rounds.
 
