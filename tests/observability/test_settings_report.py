@@ -4,9 +4,9 @@ environment does not load, masking, and the multiprocess directory's preparation
 from __future__ import annotations
 
 import pytest
+from prometheus_client import values
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
-from prometheus_client import values
 
 from klaremont import metrics as platform_metrics
 from klaremont import settings_report
