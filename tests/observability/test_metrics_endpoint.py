@@ -336,3 +336,33 @@ def test_several_processes_add_up(multiprocess_dir, platform, settings, tmp_path
     labels = {"method": "GET", "route": "/health/live", "status_class": "2xx"}
     assert value(samples, "klaremont_http_requests_total", **labels) == 6
     assert "klaremont_audit_chain_head_sequence" in families(body)
+
+
+def test_static_files_count_under_the_mount_and_unknown_clients_are_refused(office, platform):
+    """A stylesheet counts under ``/static/{path}``; a client with no IP address is refused."""
+    assert office.get("/static/staff.css").status_code == 200
+    after = scrape(office)
+    static = {"method": "GET", "route": "/static/{path}", "status_class": "2xx"}
+    assert value(after, "klaremont_http_requests_total", **static) == 1
+    with TestClient(create_app(platform), base_url="https://testserver") as nameless:
+        refused = nameless.get("/metrics")  # the test client's address is "testclient"
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "the client address is unknown"
+
+
+def test_the_newest_checkpoint_skips_a_torn_last_line(tmp_path) -> None:
+    """A half-written last line (a crash mid-append) is skipped; no file is no checkpoint."""
+    from klaremont.audit.metrics import newest_checkpoint  # noqa: PLC0415 - one helper
+
+    path = tmp_path / "checkpoints.jsonl"
+    assert newest_checkpoint(path) is None
+    good = (
+        '{"at":"2026-03-02T09:30:00.000000Z","hash":"' + "a" * 64 + '","key_id":"k",'
+        '"seq":5,"sig":"s"}\n'
+    )
+    path.write_text(good + '{"at":"2026-03-02T09:31', encoding="utf-8")
+    newest = newest_checkpoint(path)
+    assert newest is not None
+    assert newest.seq == 5
+    path.write_text("not json\n", encoding="utf-8")
+    assert newest_checkpoint(path) is None

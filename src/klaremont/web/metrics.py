@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
-from starlette.routing import Mount
+from starlette.routing import Match, Mount
 
 from klaremont.metrics import exposition
 from klaremont.web.problems import PROBLEM_MEDIA_TYPE, problem_response
@@ -65,20 +65,33 @@ class RequestMetrics:
         """The metric objects, for a scrape in single-process mode."""
         return (self.requests, self.latency, self.errors)
 
-    def observe(self, scope: Scope, status: int, *, problem: bool, seconds: float) -> None:
+    def observe(
+        self, scope: Scope, original: Scope, status: int, *, problem: bool, seconds: float
+    ) -> None:
         """Record one answered request."""
         method = scope.get("method", "")
         method = method if method in _METHODS else "OTHER"
-        route = route_template(scope)
+        route = route_template(scope, original)
         self.requests.labels(method, route, f"{status // 100}xx").inc()
         self.latency.labels(method, route).observe(seconds)
         if problem or status >= _SERVER_ERROR:
             self.errors.labels(str(status)).inc()
 
 
-def route_template(scope: Scope) -> str:
-    """The template of the route that answered (``unmatched`` when none did)."""
+def route_template(scope: Scope, original: Scope | None = None) -> str:
+    """The template of the route that answered (``unmatched`` when none did).
+
+    A mount (the static files) does not record itself in the scope, so a request without
+    a recorded route is matched against the app's mounts, with ``original`` (the scope's
+    path as it arrived, before a mount rewrote its root path).
+    """
     route = scope.get("route")
+    if route is None and original is not None:
+        app = scope.get("app")
+        for candidate in getattr(getattr(app, "router", None), "routes", ()):
+            if isinstance(candidate, Mount) and candidate.matches(original)[0] is Match.FULL:
+                route = candidate
+                break
     path = getattr(route, "path", None)
     if not isinstance(path, str):
         return "unmatched"
@@ -101,6 +114,12 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         answer = {"status": _SERVER_ERROR, "problem": False}
+        original = {
+            "type": "http",
+            "path": scope.get("path", ""),
+            "root_path": scope.get("root_path", ""),
+            "method": scope.get("method", ""),
+        }
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -116,6 +135,7 @@ class MetricsMiddleware:
         finally:
             self.metrics.observe(
                 scope,
+                original,
                 int(answer["status"]),
                 problem=bool(answer["problem"]),
                 seconds=time.perf_counter() - started,
