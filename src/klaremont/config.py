@@ -9,9 +9,9 @@ from __future__ import annotations
 import ipaddress
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from klaremont.errors import ConfigurationError
@@ -27,43 +27,178 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+def setting(default: Any = ..., *, fmt: str, example: str, **kwargs: Any) -> Any:
+    """A field with the documentation every setting carries: its format and an example
+    (shown by ``klaremont settings`` and the README's Settings table)."""
+    if "default_factory" in kwargs:
+        return Field(json_schema_extra={"format": fmt, "example": example}, **kwargs)
+    return Field(default, json_schema_extra={"format": fmt, "example": example}, **kwargs)
+
+
+def ip_networks(value: list[str]) -> list[str]:
+    """Each item must be an IP network (``10.0.0.0/8``) or address (``10.0.0.5``)."""
+    for net in value:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError as exc:
+            msg = f"{net!r} is not an IP network or address"
+            raise ValueError(msg) from exc
+    return value
+
+
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+NETWORKS_FORMAT = "JSON list of IP networks or addresses"
+
+
 class Settings(BaseSettings):
     """Every setting the platform reads. Paths are relative to the working directory."""
 
     model_config = SettingsConfigDict(env_prefix="KLAREMONT_", extra="forbid", frozen=True)
 
-    environment: Environment = Environment.DEVELOPMENT
-    var_dir: Path = Path("var")
-    database_url: str = ""
-    keystore_url: str = ""
-    key_file: Path | None = Field(
-        default=None, description="key-encryption keys and the blind-index key (JSON, mode 0600)"
+    environment: Environment = setting(
+        Environment.DEVELOPMENT,
+        fmt="development, test or production",
+        example="production",
+        description="production refuses unsafe settings (SQLite, default secret, http)",
     )
-    kek: SecretStr | None = Field(
-        default=None,
-        description="base64 key-encryption key given directly instead of a key file",
+    var_dir: Path = setting(
+        Path("var"),
+        fmt="directory path",
+        example="/var/lib/klaremont",
+        description="where the embedded databases, keys and audit checkpoints live",
     )
-    audit_signing_key_file: Path | None = None
-    audit_checkpoint_file: Path | None = None
-    audit_seal_interval_ms: int = Field(
-        default=250,
+    database_url: str = setting(
+        "",
+        fmt="SQLAlchemy URL (sqlite:///path or postgresql+psycopg://user@host/db)",
+        example="postgresql+psycopg://klaremont@db.internal/klaremont",
+        description="the data store; empty means sqlite under the var directory",
+    )
+    keystore_url: str = setting(
+        "",
+        fmt="SQLAlchemy URL, apart from the data store",
+        example="postgresql+psycopg://klaremont_keys@keys.internal/keystore",
+        description="the keystore of wrapped data keys; empty means sqlite under var",
+    )
+    key_file: Path | None = setting(
+        None,
+        fmt="file path (JSON, mode 0600)",
+        example="/etc/klaremont/keys/kek.json",
+        description="key-encryption keys and the blind-index key; default var/keys/kek.json",
+    )
+    kek: SecretStr | None = setting(
+        None,
+        fmt="base64 of 32 random bytes (secret)",
+        example="(output of: head -c32 /dev/urandom | base64)",
+        description="key-encryption key given directly instead of a key file",
+    )
+    audit_signing_key_file: Path | None = setting(
+        None,
+        fmt="file path (Ed25519 PKCS#8 PEM, mode 0600)",
+        example="/etc/klaremont/keys/audit-signing.key",
+        description="signs audit checkpoints; default var/keys/audit-signing.key",
+    )
+    audit_checkpoint_file: Path | None = setting(
+        None,
+        fmt="file path (JSON lines, append only)",
+        example="/var/lib/klaremont/audit/checkpoints.jsonl",
+        description="signed audit checkpoints; default var/audit/checkpoints.jsonl",
+    )
+    audit_seal_interval_ms: int = setting(
+        250,
         ge=0,
         le=60_000,
+        fmt="integer milliseconds, 0-60000",
+        example="250",
         description=(
             "write audit checkpoints in a background thread, at most one per this many ms "
             "(after a crash, at most this much of the log is an unsealed tail); "
             "0 seals every commit before it returns"
         ),
     )
-    secret_key: SecretStr = SecretStr(DEV_SECRET)
-    public_url: str = "http://127.0.0.1:8000"
-    host: str = "127.0.0.1"
-    port: int = 8000
-    policy_file: Path | None = Field(default=None, description="override the shipped policy file")
-    office_networks: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
-    time_source: str | None = Field(default=None, description="NTP host for the clock check")
-    log_json: bool = True
-    storage_region: str = "uk-london"
+    secret_key: SecretStr = setting(
+        SecretStr(DEV_SECRET),
+        fmt="text, at least 32 random characters (secret)",
+        example="(output of: openssl rand -base64 48)",
+        description="signs sessions and forms; production refuses the default",
+    )
+    public_url: str = setting(
+        "http://127.0.0.1:8000",
+        fmt="URL; https:// in production",
+        example="https://privacy.klaremont.example",
+        description="the address people use (links in mail, HSTS when https)",
+    )
+    host: str = setting(
+        "127.0.0.1",
+        fmt="IP address or host name to bind",
+        example="127.0.0.1",
+        description="where `klaremont serve` listens (keep it behind the reverse proxy)",
+    )
+    port: int = setting(
+        8000, ge=1, le=65535, fmt="integer 1-65535", example="8000", description="listen port"
+    )
+    policy_file: Path | None = setting(
+        None,
+        fmt="file path (TOML)",
+        example="/etc/klaremont/policy.toml",
+        description="override the shipped policy file",
+    )
+    office_networks: list[str] = setting(
+        default_factory=lambda: list(LOOPBACK),
+        fmt=NETWORKS_FORMAT,
+        example='["127.0.0.0/8", "10.20.0.0/16"]',
+        description="client addresses counted as in the office (others are remote: 2FA, TLS)",
+    )
+    trusted_proxies: list[str] = setting(
+        default_factory=lambda: list(LOOPBACK),
+        fmt=NETWORKS_FORMAT,
+        example='["127.0.0.1", "10.20.0.5"]',
+        description=(
+            "reverse proxies whose X-Forwarded-For / X-Forwarded-Proto name the client; "
+            "[] trusts none"
+        ),
+    )
+    metrics_networks: list[str] = setting(
+        default_factory=lambda: list(LOOPBACK),
+        fmt=NETWORKS_FORMAT,
+        example='["127.0.0.0/8", "10.20.9.0/24"]',
+        description="client addresses allowed to scrape /metrics",
+    )
+    metrics_token: SecretStr | None = setting(
+        None,
+        fmt="text, at least 32 characters (secret); empty: no token asked",
+        example="(output of: openssl rand -hex 32)",
+        description="when set, /metrics also needs 'Authorization: Bearer <token>'",
+    )
+    time_source: str | None = setting(
+        None,
+        fmt="NTP host name or address",
+        example="ntp.ubuntu.com",
+        description="NTP host for the clock check",
+    )
+    log_json: bool = setting(
+        default=True,
+        fmt="true or false",
+        example="true",
+        description="one JSON object per log line (false: readable console lines)",
+    )
+    storage_region: str = setting(
+        "uk-london",
+        fmt="region name starting uk-",
+        example="uk-london",
+        description="where data is stored; production refuses a region outside the UK",
+    )
+
+    _networks = field_validator(
+        "office_networks", "trusted_proxies", "metrics_networks", mode="after"
+    )(ip_networks)
+
+    @field_validator("metrics_token", mode="after")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:  # noqa: PLR2004 - 128+ bits as hex
+            msg = "must be at least 32 characters"
+            raise ValueError(msg)
+        return value
 
     @model_validator(mode="after")
     def _fill_paths(self) -> Self:
@@ -83,12 +218,6 @@ class Settings(BaseSettings):
         for name, path in path_defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, path)
-        for net in self.office_networks:
-            try:
-                ipaddress.ip_network(net, strict=False)
-            except ValueError as exc:
-                msg = f"office_networks: {net!r} is not an IP network ({exc})"
-                raise ValueError(msg) from exc
         return self
 
     @property

@@ -80,9 +80,22 @@ _TOKEN_LIKE = re.compile(r"[A-Za-z0-9_+/=-]{16,}")
 _MESSAGE_MAX = 500
 
 
+# Credentials named in free text, whatever their length: "Bearer abc", "token=abc",
+# "password: abc" (the name is kept, the value masked).
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)(\s+)[^\s,;'\"]+")
+_NAMED_CREDENTIAL = re.compile(
+    r"(?i)\b(token|secret|password|passwd|api[_-]?key|authorization)(\s*[:=]\s*)"
+    r"(?!bearer\b|basic\b|\[redacted\])[^\s,;&'\"]+"
+)
+
+
 def redact_text(text: str) -> str:
-    """Free text (an exception's message) with card-number-like and token-like runs masked."""
-    masked = _TOKEN_LIKE.sub(REDACTED, mask_card_data(text))
+    """Free text (an exception's message) with card-number-like, token-like and named
+    credential values masked."""
+    masked = mask_card_data(text)
+    for pattern in (_AUTH_SCHEME, _NAMED_CREDENTIAL):
+        masked = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", masked)
+    masked = _TOKEN_LIKE.sub(REDACTED, masked)
     return masked if len(masked) <= _MESSAGE_MAX else masked[:_MESSAGE_MAX] + "..."
 
 

@@ -28,7 +28,12 @@ from klaremont.staff.web.guard import AccessRule, access_rule_of, require
 from klaremont.web.app import create_app
 
 #: Routes that may declare nothing: they are public by nature.
-PUBLIC_ALLOW_LIST = frozenset({"/health", "/openapi.json", "/static"})
+# Infrastructure routes outside the staff permission system: the health probes, and
+# /metrics, which has its own rule (KLAREMONT_METRICS_NETWORKS and an optional bearer token,
+# tests/observability/test_metrics_endpoint.py).
+PUBLIC_ALLOW_LIST = frozenset(
+    {"/health", "/health/live", "/health/ready", "/metrics", "/openapi.json", "/static"}
+)
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 _PARAM_VALUES = {"role": "support_agent"}
 

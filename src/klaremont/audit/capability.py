@@ -23,4 +23,5 @@ CAPABILITY = Capability(
         Role.DIRECTOR: frozenset({AuditPermission.AUDIT_READ}),
     },
     data=frozenset({AuditPermission.AUDIT_READ}),
+    extensions=(("metrics", "klaremont.audit.metrics:collect"),),
 )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
-from klaremont import capabilities
-from klaremont.cli import server
+from klaremont import capabilities, settings_report
+from klaremont.cli import server, settings
 from klaremont.cli.card_guard import CardGuardedGroup
 from klaremont.cli.context import err_console
 from klaremont.errors import KlaremontError
@@ -24,6 +25,7 @@ app = typer.Typer(
 def _register_subcommands() -> None:
     """The platform's own commands (serve, db, demo), then each capability's group."""
     server.register(app)
+    settings.register(app)
     groups: dict[str, typer.Typer] = {}
     for declared in capabilities.capabilities():
         if declared.cli is None:
@@ -43,10 +45,21 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
+def _wants_help(argv: list[str]) -> bool:
+    return len(argv) <= 1 or any(arg in {"--help", "-h"} for arg in argv[1:])
+
+
 def main() -> None:
-    """Entry point: domain errors become one readable line and exit status 2."""
+    """Entry point: domain errors become one readable line each and exit status 2.
+
+    Every command first checks the environment's ``KLAREMONT_*`` variables (values and
+    names), so a bad or misspelt setting is reported before any work starts.
+    """
     try:
+        if not _wants_help(sys.argv):
+            settings_report.check_environment()
         app()
     except KlaremontError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.detail}")
+        for line in exc.detail.splitlines():
+            err_console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
         sys.exit(2)

@@ -99,7 +99,12 @@ def serve(
     web server (in ``--workers`` processes; the job worker still runs once)."""
     import uvicorn  # noqa: PLC0415 - imported only by the command that serves
 
-    from klaremont.web.app import create_app, settle_for_serving  # noqa: PLC0415 - keeps other commands fast
+    from klaremont import metrics  # noqa: PLC0415 - keeps other commands fast
+    from klaremont.web.app import (  # noqa: PLC0415 - keeps other commands fast
+        create_app,
+        settle_for_serving,
+        uvicorn_options,
+    )
 
     started = time.perf_counter()
     platform = get_platform()
@@ -109,6 +114,9 @@ def serve(
         for line in report.lines:
             console.print(f"  {line}")
         _release_memory()
+    if workers > 1 or metrics.multiprocess_dir() is not None:
+        # every web process writes its request counts where one scrape adds them all up
+        metrics.prepare_multiprocess_dir(metrics.multiprocess_dir() or settings.var_dir / "metrics")
     app = create_app(platform)
     bind_host = host or settings.host
     bind_port = port or settings.port
@@ -145,6 +153,7 @@ def serve(
             log_config=None,
             access_log=False,
             server_header=False,  # no "server: uvicorn" in answers
+            **uvicorn_options(),  # type: ignore[arg-type] # keyword options typed as object
         )
     finally:
         if job_worker is not None:

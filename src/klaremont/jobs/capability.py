@@ -29,7 +29,10 @@ CAPABILITY = Capability(
     demo="klaremont.jobs.demo_data",
     templates="templates",
     nav=(NavEntry("Scheduled jobs", "/staff/jobs", JobsPermission.JOBS_READ, order=70),),
-    extensions=(("metrics", "klaremont.jobs.metrics:collect"),),
+    extensions=(
+        ("metrics", "klaremont.jobs.metrics:collect"),
+        ("settings", "klaremont.jobs.config:JobSettings"),
+    ),
     jobs=(
         Job(
             "jobs-watchdog",

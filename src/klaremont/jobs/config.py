@@ -14,10 +14,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import isodate
-from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from klaremont import capabilities
+from klaremont.config import setting
 from klaremont.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -32,20 +32,26 @@ class JobSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KLAREMONT_JOB_", extra="forbid", frozen=True)
 
-    intervals: str = Field(
-        default="",
-        description="job=ISO-8601 duration pairs, comma separated, overriding declared intervals",
+    intervals: str = setting(
+        "",
+        fmt="job=ISO-8601 duration, comma separated (days, hours, minutes or seconds)",
+        example="dsr-due-alert=PT12H,send-pending=PT30S",
+        description="overrides the intervals the capabilities declare (klaremont jobs list)",
     )
-    lease_seconds: int = Field(
-        default=300,
+    lease_seconds: int = setting(
+        300,
         ge=2,
         le=86_400,
+        fmt="integer 2-86400 (seconds)",
+        example="300",
         description="a running job not heard from for this long is taken over by another worker",
     )
-    catch_up_seconds: int = Field(
-        default=60,
+    catch_up_seconds: int = setting(
+        60,
         ge=1,
         le=3_600,
+        fmt="integer 1-3600 (seconds)",
+        example="60",
         description="how often a worker looks for slots nobody ran (missed or abandoned)",
     )
 

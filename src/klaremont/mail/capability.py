@@ -20,4 +20,8 @@ CAPABILITY = Capability(
             "deliver the outbox over SMTP",
         ),
     ),
+    extensions=(
+        ("metrics", "klaremont.mail.metrics:collect"),
+        ("settings", "klaremont.mail.config:MailSettings"),
+    ),
 )

@@ -10,8 +10,10 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from klaremont.config import setting
 
 
 class MailSettings(BaseSettings):
@@ -19,18 +21,77 @@ class MailSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KLAREMONT_MAIL_", extra="forbid", frozen=True)
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=1025, ge=1, le=65535)
-    starttls: bool = False
-    ca_file: Path | None = Field(default=None, description="CA bundle trusted for STARTTLS")
-    username: str | None = None
-    password: SecretStr | None = None
-    sender: str = "Klaremont Privacy <privacy@klaremont.example>"
-    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    max_attempts: int = Field(default=6, ge=1, le=50)
-    backoff_seconds: int = Field(default=60, ge=1)
-    backoff_max_seconds: int = Field(default=6 * 3600, ge=1)
-    batch_size: int = Field(default=200, ge=1, le=10_000)
+    host: str = setting(
+        "127.0.0.1",
+        fmt="host name or IP address",
+        example="smtp.klaremont.example",
+        description="the SMTP server mail is delivered to",
+    )
+    port: int = setting(
+        1025, ge=1, le=65535, fmt="integer 1-65535", example="587", description="SMTP port"
+    )
+    starttls: bool = setting(
+        default=False,
+        fmt="true or false",
+        example="true",
+        description="upgrade the SMTP link with STARTTLS (required off the loopback in production)",
+    )
+    ca_file: Path | None = setting(
+        None,
+        fmt="file path (PEM)",
+        example="/etc/ssl/certs/ca-certificates.crt",
+        description="CA bundle trusted for STARTTLS",
+    )
+    username: str | None = setting(
+        None, fmt="text", example="klaremont", description="SMTP login (needs STARTTLS)"
+    )
+    password: SecretStr | None = setting(
+        None, fmt="text (secret)", example="(from the mail provider)", description="SMTP password"
+    )
+    sender: str = setting(
+        "Klaremont Privacy <privacy@klaremont.example>",
+        fmt="From address (Name <address>)",
+        example="Klaremont Privacy <privacy@klaremont.co.uk>",
+        description="the From of every message",
+    )
+    timeout_seconds: float = setting(
+        10.0,
+        gt=0,
+        le=120,
+        fmt="seconds, over 0 up to 120",
+        example="10",
+        description="give up on an SMTP exchange after this long",
+    )
+    max_attempts: int = setting(
+        6,
+        ge=1,
+        le=50,
+        fmt="integer 1-50",
+        example="6",
+        description="delivery attempts before a message is marked failed",
+    )
+    backoff_seconds: int = setting(
+        60,
+        ge=1,
+        fmt="integer seconds, at least 1",
+        example="60",
+        description="wait before the first retry (doubles each attempt)",
+    )
+    backoff_max_seconds: int = setting(
+        6 * 3600,
+        ge=1,
+        fmt="integer seconds, at least 1",
+        example="21600",
+        description="longest wait between retries",
+    )
+    batch_size: int = setting(
+        200,
+        ge=1,
+        le=10_000,
+        fmt="integer 1-10000",
+        example="200",
+        description="messages sent per outbox run",
+    )
 
     @property
     def loopback(self) -> bool:

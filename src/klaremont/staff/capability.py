@@ -81,6 +81,7 @@ CAPABILITY = Capability(
         ("request_actor", "klaremont.staff.web.principal:request_actor"),
         ("openapi", "klaremont.staff.web.openapi:document_security"),
         ("role_mail", "klaremont.staff.role_mail:role_mail"),  # alerts to a role (jobs)
+        ("metrics", "klaremont.staff.metrics:collect"),
     ),
     templates="templates",
     jobs=(

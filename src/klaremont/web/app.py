@@ -7,11 +7,21 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import klaremont
 from klaremont import capabilities
 from klaremont.platform import Platform
-from klaremont.web import card_guard, docs, health, input_text, openapi_problems, problems
+from klaremont.web import (
+    card_guard,
+    docs,
+    health,
+    input_text,
+    metrics,
+    openapi_problems,
+    problems,
+)
+from klaremont.web.metrics import MetricsMiddleware, RequestMetrics
 from klaremont.web.middleware import SecurityMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -22,7 +32,7 @@ def discover_routers() -> list[APIRouter]:
 
     A new capability names its routers in its declaration; nothing central changes.
     """
-    routers: list[APIRouter] = [health.router]
+    routers: list[APIRouter] = [health.router, metrics.router]
     for declared in capabilities.capabilities():
         for reference in declared.routers:
             router = capabilities.resolve(reference)
@@ -75,7 +85,20 @@ def create_app(platform: Platform) -> FastAPI:
     # response here, inside the security middleware, so it carries the security headers.
     app.add_middleware(problems.ProblemMiddleware)
     app.add_middleware(SecurityMiddleware, hsts=platform.settings.public_url.startswith("https://"))
+    # Outermost: requests are counted with their final status (GET /metrics reads them).
+    app.state.request_metrics = RequestMetrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.request_metrics)
+    # The client's address and scheme from X-Forwarded-For/-Proto, when (and only when)
+    # the request comes from a trusted reverse proxy (KLAREMONT_TRUSTED_PROXIES).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=platform.settings.trusted_proxies)
     return app
+
+
+def uvicorn_options() -> dict[str, object]:
+    """Options the serve command passes to uvicorn: the app itself reads X-Forwarded-*
+    from ``KLAREMONT_TRUSTED_PROXIES`` only (see :func:`create_app`), so uvicorn's own
+    proxy-header handling (which trusts 127.0.0.1 unless told otherwise) is off."""
+    return {"proxy_headers": False}
 
 
 def settle_for_serving() -> None:
