@@ -50,7 +50,11 @@ def server(platform: Platform) -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     config = uvicorn.Config(
-        create_app(platform), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        create_app(platform),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,  # leave the logging set-up alone (other tests read it)
+        lifespan="off",
     )
     uvicorn_server = uvicorn.Server(config)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)

@@ -32,7 +32,18 @@ from klaremont.web.app import create_app
 # /metrics, which has its own rule (KLAREMONT_METRICS_NETWORKS and an optional bearer token,
 # tests/observability/test_metrics_endpoint.py).
 PUBLIC_ALLOW_LIST = frozenset(
-    {"/health", "/health/live", "/health/ready", "/metrics", "/openapi.json", "/static"}
+    {
+        "/health",
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+        "/openapi.json",
+        "/static",
+        # the API's documentation: the contract, public like /openapi.json
+        "/docs",
+        "/docs/openapi-3.0.json",
+        "/docs/assets",
+    }
 )
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 _PARAM_VALUES = {"role": "support_agent"}
