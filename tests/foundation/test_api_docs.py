@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import uvicorn
 
-from klaremont.web.app import create_app
 from klaremont.web.docs import as_openapi_30
 
 if TYPE_CHECKING:
@@ -22,6 +17,7 @@ if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
     from klaremont.platform import Platform
+from klaremont.testing.live import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 _REFERENCE = re.compile(r'(?:src|href)="([^"]*)"')
@@ -118,27 +114,8 @@ def test_openapi_30_rewrites_31_keywords(schema: dict[str, Any], expected: dict[
 @pytest.fixture
 def server(platform: Platform) -> Iterator[str]:
     """The app served by uvicorn in a thread; yields its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        create_app(platform),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,  # leave the logging set-up alone (other tests read it)
-        lifespan="off",
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with live_server(platform) as base:
+        yield base
 
 
 @pytest.mark.browser

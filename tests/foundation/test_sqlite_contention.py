@@ -12,19 +12,15 @@ assert every answer (no 5xx, each request answered with its proper status).
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -40,6 +36,7 @@ from klaremont.policy.purposes import LawfulBasis
 from klaremont.staff import service_accounts
 from klaremont.staff.hashing import hashing_for
 from klaremont.staff.permissions import Role
+from klaremont.testing.live import live_server
 from klaremont.testing.staff import STAFF_PASSWORD
 from klaremont.web.app import create_app
 from klaremont.web.deps import UowDep, committed
@@ -48,29 +45,6 @@ CUSTOMER_PASSWORD = "plum-orchard-whistle-58"
 ROUNDS = 4
 BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
 _CSRF = 'name="csrf_token" value="'
-
-
-@contextmanager
-def live_server(platform: Platform) -> Iterator[str]:
-    """The app under uvicorn on a free local port, in a thread; yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(platform), host="127.0.0.1", port=port, log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("the server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join()
 
 
 def _make_iso(platform: Platform) -> None:

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from privacy_support import TEST_ACTOR, make_customer
 from sqlalchemy import select
 
@@ -27,7 +23,7 @@ from klaremont.platform import Platform
 from klaremont.policy.purposes import MarketingChannel
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import RequestKind
-from klaremont.web.app import create_app
+from klaremont.testing.live import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,27 +42,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def server(platform: Platform) -> Iterator[str]:
     """The app served by uvicorn in a thread; yields its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        create_app(platform),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,  # leave the logging set-up alone (other tests read it)
-        lifespan="off",
-    )
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uvicorn_server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(platform) as base:
+        yield base
 
 
 @pytest.fixture
