@@ -199,11 +199,12 @@ def test_two_web_processes_and_two_workers_share_one_database(live: Platform) ->
 def test_a_person_sealed_in_one_process_is_read_and_erased_through_the_other(
     live: Platform,
 ) -> None:
-    """Created through one process, read through the other (same keys, from the database),
-    never stored in the clear; once the person's key is destroyed through the first, the
-    second refuses the read at once (no key cached across requests)."""
+    """Created through one web process, read through the other (same keys, from the
+    database; two job workers run beside them), never stored in the clear; once the
+    person's key is destroyed, the second refuses the read at once (no key cached across
+    requests)."""
     username = _agent(live)
-    with web_processes(live.settings, 2) as (first, second):
+    with web_processes(live.settings, 2, workers=2) as (first, second):
         token = _token(first, username)  # issued by one process, honoured by both
         created = httpx.post(
             f"{first}/api/customers",
