@@ -13,4 +13,5 @@ CAPABILITY = Capability(
     ),
     cli="klaremont.backup.cli:app",
     audit_actions=BackupAction,
+    extensions=(("settings", "klaremont.backup.config:BackupSettings"),),
 )
