@@ -303,6 +303,9 @@ def test_verify_needs_the_verify_permission_and_csrf(platform: Platform) -> None
 
 
 def test_action_words() -> None:
-    assert pages.action_words("authz.denied") == "Authorisation denied"
-    assert pages.action_words("audit.read") == "Audit read"
-    assert pages.action_words("system.db.upgrade") == "System db upgrade"
+    assert pages.action_words("authz.denied") == "Authorisation: denied"
+    assert pages.action_words("audit.read") == "Audit log: read"
+    assert pages.action_words("system.db.upgrade") == "System: database upgrade"
+    assert pages.action_words("auth.mfa.enrol") == "Sign-in: authenticator enrol"
+    assert pages.action_words("backup.key-destroy") == "Backup: key destroy"
+    assert pages.action_words("lonely") == "Lonely"

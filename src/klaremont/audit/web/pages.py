@@ -48,19 +48,27 @@ VerifyPage = Annotated[
 ]
 EXPORT_MAX = 50_000
 DETAIL_CHARS = 120
-_PREFIX_WORDS = {
-    "authz": "authorisation",
-    "auth": "sign-in",
-    "db": "database",
-    "mfa": "authenticator",
+_AREA_WORDS = {
+    "audit": "Audit log",
+    "auth": "Sign-in",
+    "authz": "Authorisation",
+    "crypto": "Encryption",
+    "demo": "Demo data",
+    "dsr": "Data subject request",
+    "jobs": "Scheduled jobs",
+    "personal": "Personal data",
+    "purpose": "Purpose check",
 }
+_WORDS = {"mfa": "authenticator", "db": "database", "fulfil": "fulfilled"}
 
 
 def action_words(tag: str) -> str:
-    """``authz.denied`` -> ``Authorisation denied``: the stored tag read as words."""
-    first, _, rest = tag.partition(".")
-    words = " ".join([_PREFIX_WORDS.get(first, first), *rest.replace("_", " ").split(".")])
-    return words.strip().capitalize()
+    """``authz.denied`` -> ``Authorisation: denied``: the stored tag read as words."""
+    area, _, rest = tag.partition(".")
+    spaced = rest.replace("_", " ").replace("-", " ").replace(".", " ")
+    words = [_WORDS.get(word, word) for word in spaced.split()]
+    named = _AREA_WORDS.get(area, area.capitalize())
+    return f"{named}: {' '.join(words)}" if rest else named
 
 
 def uk_stamp(when: datetime) -> str:
@@ -92,7 +100,9 @@ def _actor_words(event: AuditEvent, names: dict[str, str]) -> str:
         return names.get(event.actor_id, f"staff {event.actor_id}")
     if event.actor_type == ActorType.SYSTEM.value:
         return "The platform" if event.actor_id == "klaremont" else f"system {event.actor_id}"
-    return f"{event.actor_type} {event.actor_id}"
+    if event.actor_type == ActorType.ANONYMOUS.value:
+        return "Someone not signed in"
+    return f"{event.actor_type.capitalize()} {event.actor_id}"
 
 
 def _rows(events: list[AuditEvent], names: dict[str, str]) -> list[dict[str, Any]]:
