@@ -6,15 +6,21 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 from starlette.testclient import TestClient
 
+from klaremont.audit.checkpoints import CheckpointSigner
 from klaremont.audit.ddl import append_only_ddl, drop_append_only_ddl
 from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
 from klaremont.audit.models import AuditEvent
+from klaremont.audit.query import EventFilter, stream_events
+from klaremont.audit.status import TAIL_BYTES, LogStatus, last_checkpoint
 from klaremont.audit.web import pages
 from klaremont.audit.web.filters import parse_day, read_filters
 from klaremont.platform import Platform
@@ -309,3 +315,49 @@ def test_action_words() -> None:
     assert pages.action_words("auth.mfa.enrol") == "Sign-in: authenticator enrol"
     assert pages.action_words("backup.key-destroy") == "Backup: key destroy"
     assert pages.action_words("lonely") == "Lonely"
+
+
+def test_the_last_checkpoint_is_read_from_the_end_of_the_file(tmp_path: Path) -> None:
+    """Only the file's tail is read: the newest well-formed line wins, garbage is skipped."""
+    signer = CheckpointSigner(Ed25519PrivateKey.generate())
+    path = tmp_path / "checkpoints.jsonl"
+    assert last_checkpoint(path) is None
+    lines = [signer.sign(seq, "a" * 64, "2026-03-02T09:30:00.000000Z") for seq in range(1, 60)]
+    path.write_bytes(b"".join(line.to_line() for line in lines) + b"not json\n")
+    assert path.stat().st_size > TAIL_BYTES
+    found = last_checkpoint(path)
+    assert found is not None
+    assert found.seq == 59
+    status = LogStatus(last_seq=61, checkpoint=found, signature_valid=True)
+    assert status.unsealed == 2
+    assert status.sealed_at is not None
+    odd = LogStatus(last_seq=0, checkpoint=replace(found, at="yesterday"), signature_valid=False)
+    assert odd.sealed_at is None
+    assert LogStatus(last_seq=3, checkpoint=None, signature_valid=False).sealed_at is None
+    path.write_bytes(b"garbage\n")
+    assert last_checkpoint(path) is None
+
+
+def test_a_long_export_streams_in_batches_and_chunks(platform: Platform) -> None:
+    """Hundreds of events come out whole; the keyset batches follow each other exactly."""
+    with platform.unit_of_work(actor=BOB) as uow:
+        for _ in range(450):
+            uow.audit(AuditAction.DEMO_SEED)
+    with _client(platform, "ivy", Role.ISO) as client:
+        response = client.get("/staff/audit/export.csv", params={"action": "demo.seed"})
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 450
+    seqs = [int(row["seq"]) for row in rows]
+    assert seqs == sorted(seqs)
+    batched = list(stream_events(platform.engine, EventFilter(), up_to=seqs[4], batch=2))
+    assert [event.seq for event in batched] == list(range(1, seqs[4] + 1))
+
+
+def test_a_bare_id_matches_any_kind_of_actor(platform: Platform) -> None:
+    customer = Actor(ActorType.CUSTOMER, "cust-1")
+    with platform.unit_of_work(actor=customer) as uow:
+        uow.audit(AuditAction.DEMO_SEED, resource="from-a-customer")
+    with _client(platform, "ivy", Role.ISO) as client:
+        page = client.get("/staff/audit", params={"actor": "cust-1"})
+    assert _rows(page.text) == ["demo.seed"]
+    assert "Customer cust-1" in page.text
