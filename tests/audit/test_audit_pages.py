@@ -268,8 +268,10 @@ def test_verify_shows_ok_on_a_sound_chain_and_the_last_checkpoint(platform: Plat
     assert 'id="checkpoint">event' in page.text
     assert "signature valid" in page.text
     assert "Verify the whole log now" in page.text
+    assert 'id="last-check">never' in page.text
     assert checked.status_code == 200
     assert "Verified OK" in checked.text
+    assert re.search(r'id="last-check">[^<]+ by ivy: <span class="good">OK', checked.text)
     (verify,) = _events(platform, AuditAction.AUDIT_VERIFY.value)
     assert verify.outcome == "success"
 
@@ -290,6 +292,7 @@ def test_verify_shows_not_ok_when_an_event_was_tampered_with(platform: Platform)
     assert checked.status_code == 200
     assert "NOT OK" in checked.text
     assert "edited" in checked.text
+    assert re.search(r'id="last-check">.+NOT OK, broken at event \d+', checked.text)
     (verify,) = _events(platform, AuditAction.AUDIT_VERIFY.value)
     assert verify.outcome == "failure"
 

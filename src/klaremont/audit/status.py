@@ -1,8 +1,8 @@
 """The audit log's state at a glance, cheap enough for every page view.
 
 A full verification reads every event (:meth:`klaremont.audit.log.AuditLog.verify`); this
-reads only the newest event's number and the last line of the checkpoint file, and checks
-that one checkpoint's signature against the trusted keys.
+reads only the newest event's number, the last line of the checkpoint file (checking that
+one checkpoint's signature against the trusted keys) and the newest ``audit.verify`` event.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from klaremont.audit.checkpoints import Checkpoint, parse_line
 from klaremont.audit.encoding import parse_timestamp
+from klaremont.audit.events import AuditAction
 from klaremont.audit.models import AuditEvent
 
 if TYPE_CHECKING:
@@ -30,11 +31,13 @@ TAIL_BYTES = 4096  # a checkpoint line is about 250 bytes
 
 @dataclass(frozen=True, slots=True)
 class LogStatus:
-    """The newest event, and the last checkpoint and whether its signature holds."""
+    """The newest event, the last checkpoint and whether its signature holds, and the
+    newest ``audit.verify`` event (the last full check and how it ended)."""
 
     last_seq: int
     checkpoint: Checkpoint | None
     signature_valid: bool
+    last_check: AuditEvent | None = None
 
     @property
     def sealed_at(self) -> datetime | None:
@@ -78,4 +81,10 @@ def log_status(session: Session, audit: AuditLog) -> LogStatus:
     if checkpoint is not None:
         key = audit.trusted_keys.get(checkpoint.key_id)
         valid = key is not None and checkpoint.signature_valid(key)
-    return LogStatus(last_seq=int(last or 0), checkpoint=checkpoint, signature_valid=valid)
+    check_seq = session.scalar(
+        select(func.max(AuditEvent.seq)).where(AuditEvent.action == AuditAction.AUDIT_VERIFY.value)
+    )
+    check = None if check_seq is None else session.get(AuditEvent, check_seq)
+    return LogStatus(
+        last_seq=int(last or 0), checkpoint=checkpoint, signature_valid=valid, last_check=check
+    )

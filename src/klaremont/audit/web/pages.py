@@ -153,23 +153,34 @@ def _page(
             limit=filters.size + 1,
             newest_first=True,
         )
+    status = log_status(uow.session, uow.platform.audit)
+    names = _staff_names(uow)
+    last_check = None
+    if status.last_check is not None:
+        check = status.last_check
+        last_check = {
+            "when": uk_stamp(check.occurred),
+            "actor": _actor_words(check, names),
+            "outcome": check.outcome,
+            "first_broken": check.details_dict().get("first_broken"),
+        }
     more = len(events) > filters.size
     events = events[: filters.size]
-    status = 422 if not filters.ok or error else 200
     return render(
         "staff/audit.html",
-        status_code=status,
+        status_code=422 if not filters.ok or error else 200,
         staff=staff,
         filters=filters,
         field_words=FIELD_WORDS,
-        rows=_rows(events, _staff_names(uow)),
+        rows=_rows(events, names),
         older=filters.query(before=events[-1].seq) if more and events else None,
         newest=filters.query(before=None) if filters.before else None,
         actions=sorted(capabilities.action_catalogue()),
         action_words=action_words,
         outcomes=[o.value for o in Outcome],
         sizes=PAGE_SIZES,
-        status=log_status(uow.session, uow.platform.audit),
+        status=status,
+        last_check=last_check,
         verified=verified,
         can_verify=AuditPermission.AUDIT_VERIFY in staff.permissions,
         error=error,
