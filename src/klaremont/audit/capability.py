@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from klaremont.audit.events import AuditAction
 from klaremont.audit.permissions import AuditPermission
-from klaremont.capabilities import Capability
+from klaremont.capabilities import Capability, NavEntry
 from klaremont.staff.permissions import Role
 
 CAPABILITY = Capability(
@@ -13,7 +13,7 @@ CAPABILITY = Capability(
         "The tamper-evident audit log: hash chain, signed checkpoints, verification and reading."
     ),
     models=("klaremont.audit.models",),
-    routers=("klaremont.audit.web.api:router",),
+    routers=("klaremont.audit.web.api:router", "klaremont.audit.web.pages:router"),
     cli="klaremont.audit.cli:app",
     audit_actions=AuditAction,
     permissions=AuditPermission,
@@ -23,5 +23,6 @@ CAPABILITY = Capability(
         Role.DIRECTOR: frozenset({AuditPermission.AUDIT_READ}),
     },
     data=frozenset({AuditPermission.AUDIT_READ}),
+    nav=(NavEntry("Audit log", "/staff/audit", AuditPermission.AUDIT_READ, order=60),),
     extensions=(("metrics", "klaremont.audit.metrics:collect"),),
 )

@@ -32,8 +32,9 @@ from klaremont.audit.checkpoints import (
 )
 from klaremont.audit.encoding import GENESIS_HASH, canonical_json, format_timestamp
 from klaremont.audit.events import ActionTag, Actor, ActorType, AuditAction, Outcome, action_tag
-from klaremont.audit.fields import clean, filter_text, normalise_origin, time_window
+from klaremont.audit.fields import clean, normalise_origin
 from klaremont.audit.models import AuditEvent
+from klaremont.audit.query import EventFilter
 from klaremont.audit.redaction import check_details, redact_details
 from klaremont.audit.sealer import Sealer
 from klaremont.audit.verify import Progress, verify_log
@@ -363,29 +364,17 @@ class AuditLog:
         if not 1 <= limit <= READ_LIMIT_MAX:
             msg = f"limit must be between 1 and {READ_LIMIT_MAX}"
             raise ValueError(msg)
-        actor_id = filter_text("actor_id", actor_id)
-        resource = filter_text("resource", resource)
-        conditions, window = time_window(since, until)
+        wanted = EventFilter(
+            action=action,
+            actor=actor,
+            actor_id=actor_id,
+            outcome=outcome,
+            resource=resource,
+            since=since,
+            until=until,
+        )
+        conditions, filters = wanted.conditions()
         query = select(AuditEvent).where(*conditions)
-        filters: dict[str, Any] = {}
-        if action is not None:
-            query = query.where(AuditEvent.action == action_tag(action).value)
-            filters["action"] = action_tag(action).value
-        if actor is not None:
-            query = query.where(
-                AuditEvent.actor_type == actor.type.value, AuditEvent.actor_id == actor.id
-            )
-            filters["actor"] = str(actor)
-        if actor_id is not None:
-            query = query.where(AuditEvent.actor_id == actor_id)
-            filters["actor_id"] = actor_id
-        if outcome is not None:
-            query = query.where(AuditEvent.outcome == Outcome(outcome).value)
-            filters["outcome"] = Outcome(outcome).value
-        if resource is not None:
-            query = query.where(AuditEvent.resource == resource)
-            filters["resource"] = resource
-        filters.update(window)
         if after_seq is not None:
             cmp = AuditEvent.seq < after_seq if newest_first else AuditEvent.seq > after_seq
             query = query.where(cmp)
