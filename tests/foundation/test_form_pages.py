@@ -7,6 +7,7 @@ import logging
 from types import SimpleNamespace
 from typing import Annotated, Any
 
+import anyio
 import pytest
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse
@@ -20,6 +21,7 @@ from klaremont.web.form_pages import (
     form_page,
     page_staff,
     plain_rule,
+    submitted_fields,
 )
 
 HTML = {"accept": "text/html"}
@@ -31,7 +33,8 @@ def _broken(retry: FormRetry) -> HTMLResponse:
 
 
 def _shown(retry: FormRetry) -> HTMLResponse:
-    return HTMLResponse("<form>" + "|".join(retry.errors) + "</form>", status_code=422)
+    carried = retry.submitted.get("next", "")
+    return HTMLResponse(f"<form>{'|'.join(retry.errors)}{carried}</form>", status_code=422)
 
 
 def _app() -> FastAPI:
@@ -76,8 +79,28 @@ def test_the_page_is_for_browsers_only() -> None:
     assert script.status_code == 422
     assert script.headers["content-type"] == "application/problem+json"
     assert script.json()["errors"][0]["field"] == "note"
-    page = client.post("/staff/shown", data={}, headers=HTML)
-    assert page.text == "<form>Your note: must be filled in</form>"
+    page = client.post("/staff/shown", data={"next": "/staff/x"}, headers=HTML)
+    assert page.text == "<form>Your note: must be filled in/staff/x</form>"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [("multipart/form-data", b"no boundary"), ("application/json", b"{}")],
+)
+def test_a_body_that_is_no_form_carries_nothing(content_type: str, body: bytes) -> None:
+    """Nothing to carry on from a body that is no form (or cannot be parsed as one)."""
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/staff/shown",
+        "query_string": b"",
+        "headers": [(b"content-type", content_type.encode())],
+    }
+    assert anyio.run(submitted_fields, Request(scope, receive)) == {}
 
 
 @pytest.mark.parametrize(

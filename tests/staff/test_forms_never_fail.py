@@ -29,6 +29,7 @@ from staff_support import OFFICE
 from klaremont.staff import service_mfa
 from klaremont.staff.models import StaffAccount
 from klaremont.staff.permissions import Role, role_permissions
+from klaremont.staff.service_mfa import STEP_SECONDS, current_code
 from klaremont.staff.web.guard import access_rule_of
 from klaremont.staff.web.pages import LOGIN_CSRF_COOKIE
 from klaremont.testing.staff import STAFF_PASSWORD, make_staff, sign_in
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     import httpx2 as httpx
     from fastapi import FastAPI
 
+    from klaremont.clock import ManualClock
     from klaremont.platform import Platform
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -315,3 +317,36 @@ def _assert_nothing_saved(platform: Platform, browsers: dict[Role, Browser]) -> 
                 select(StaffAccount).where(StaffAccount.username == browser.username)
             ).one()
             assert not service_mfa.has_confirmed_mfa(uow, account.id)
+
+
+def test_the_return_path_survives_a_refused_form(browsers: dict[Role, Browser]) -> None:
+    """Re-authentication refused for a missing password keeps where it was going back to;
+    a return path off the console is not carried on."""
+    browser = browsers[Role.ISO]
+    kept = browser.post("/staff/reauth", {"next": "/staff/access-review"})
+    assert kept.status_code == 422
+    assert 'name="next" value="/staff/access-review"' in kept.text
+    assert "Password: must be filled in" in _said(kept.text)
+    elsewhere = browser.post("/staff/reauth", {"next": "https://example.org/"})
+    assert 'name="next" value="/staff/"' in elsewhere.text
+
+
+def test_an_enrolled_authenticator_stays_shown(
+    platform: Platform, browsers: dict[Role, Browser], clock: ManualClock
+) -> None:
+    """The authenticator page drawn again reads the enrolment afresh: enrolled, with the
+    count of unused recovery codes (not the enrolment form)."""
+    browser = browsers[Role.SUPPORT_AGENT]
+    headers = {"X-CSRF-Token": browser.token}
+    enrol = browser.client.post(
+        "/api/auth/mfa/enrol", json={"password": STAFF_PASSWORD}, headers=headers
+    ).json()
+    code = current_code(enrol["secret"], int(clock.now().timestamp()) // STEP_SECONDS)
+    confirmed = browser.client.post("/api/auth/mfa/confirm", json={"code": code}, headers=headers)
+    assert confirmed.status_code == 200
+    unused = len(confirmed.json()["recovery_codes"])
+    again = browser.post("/staff/mfa", {})
+    assert again.status_code == 422
+    said = _said(again.text)
+    assert "Your password: must be filled in" in said
+    assert f"An authenticator is enrolled. {unused} recovery codes are unused." in said

@@ -91,6 +91,9 @@ class FormRetry:
     request: Request
     staff: PageStaff | None
     errors: list[str]
+    #: the text fields as submitted: for a hidden field to carry on (a return path, checked
+    #: again by the page), never to show what a person typed
+    submitted: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def platform(self) -> Platform:
@@ -145,6 +148,15 @@ def form_page_of(request: Request) -> FormPage | None:
     endpoint = getattr(route, "endpoint", None)
     page = getattr(endpoint, _ATTRIBUTE, None)
     return page if isinstance(page, FormPage) else None
+
+
+async def submitted_fields(request: Request) -> dict[str, str]:
+    """The request's form text fields (parsed once per request; nothing if it was no form)."""
+    try:
+        form = await request.form()
+    except Exception:  # noqa: BLE001 - a body that is no form: nothing to carry on
+        return {}
+    return {key: value for key, value in form.multi_items() if isinstance(value, str)}
 
 
 def plain_rule(error: Mapping[str, Any]) -> str:

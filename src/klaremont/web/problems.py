@@ -23,7 +23,14 @@ from klaremont.detectors.cards import redact as mask_card_data
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
 from klaremont.web.customer_wording import customer_text
-from klaremont.web.form_pages import FormRetry, field_of, form_page_of, page_staff, plain_rule
+from klaremont.web.form_pages import (
+    FormRetry,
+    field_of,
+    form_page_of,
+    page_staff,
+    plain_rule,
+    submitted_fields,
+)
 from klaremont.web.refusal_first import settle_access
 from klaremont.web.render import render
 
@@ -165,7 +172,10 @@ async def _form_again(request: Request, exc: RequestValidationError) -> Response
         f"{page.label(field_of(tuple(e.get('loc', ()))))}: {plain_rule(e)}" for e in exc.errors()
     ]
     retry = FormRetry(
-        request=request, staff=page_staff(request), errors=list(dict.fromkeys(errors))
+        submitted=await submitted_fields(request),
+        request=request,
+        staff=page_staff(request),
+        errors=list(dict.fromkeys(errors)),
     )
     try:
         return await run_in_threadpool(page.draw, retry)

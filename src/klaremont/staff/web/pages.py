@@ -7,6 +7,7 @@ Pages are plain HTML with the stylesheet under ``/static``: no inline script or 
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import re
 import secrets
@@ -101,7 +102,12 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:  # no
 
 
 def _login_again(retry: FormRetry) -> HTMLResponse:
-    return _login_form(retry.request, status_code=422, error="; ".join(retry.errors))
+    return _login_form(
+        retry.request,
+        status_code=422,
+        error="; ".join(retry.errors),
+        next_path=safe_next(retry.submitted.get("next")),
+    )
 
 
 @router.post("/login", dependencies=[Depends(public())])
@@ -264,7 +270,7 @@ def _reauth_again(retry: FormRetry) -> HTMLResponse:
         "staff/reauth.html",
         status_code=422,
         staff=retry.staff,
-        next="/staff/",
+        next=safe_next(retry.submitted.get("next")),
         error="; ".join(retry.errors),
     )
 
@@ -353,7 +359,7 @@ def _mfa_again(retry: FormRetry) -> HTMLResponse:
 
 def _mfa_code_again(retry: FormRetry) -> HTMLResponse:
     errors = [*retry.errors, "Start the enrolment again."]
-    return _mfa_again(FormRetry(request=retry.request, staff=retry.staff, errors=errors))
+    return _mfa_again(dataclasses.replace(retry, errors=errors))
 
 
 @router.post("/mfa")
