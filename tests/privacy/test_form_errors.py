@@ -122,4 +122,4 @@ def test_console_form_error_keeps_the_signed_in_frame(platform, path) -> None:
     response = iso.post(path, data={"csrf_token": token}, headers=HTML)
     assert response.status_code == 422
     assert "Sign out ines" in response.text
-    assert "password: field required" in response.text.lower()
+    assert "password: must be filled in" in response.text.lower()

@@ -7,7 +7,6 @@ field and the rule, never the input.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -16,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
@@ -23,6 +23,14 @@ from klaremont.detectors.cards import redact as mask_card_data
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
 from klaremont.web.customer_wording import customer_text
+from klaremont.web.form_pages import (
+    FormRetry,
+    field_of,
+    form_page_of,
+    page_staff,
+    plain_rule,
+    submitted_fields,
+)
 from klaremont.web.refusal_first import settle_access
 from klaremont.web.render import render
 
@@ -48,27 +56,6 @@ def _page_template(request: Request) -> str | None:
         if path == area or path.startswith(area + "/"):
             return template
     return None
-
-
-@dataclass(frozen=True)
-class _PageStaff:
-    """What the console frame shows of the signed-in staff member: plain values only, so an
-    error page never reads the database (the request's unit of work may be over)."""
-
-    username: str
-    permissions: frozenset[str]
-    csrf_token: str | None
-
-
-def _page_staff(request: Request) -> _PageStaff | None:
-    staff = getattr(request.state, "staff", None)
-    if staff is None:
-        return None
-    return _PageStaff(
-        username=str(staff.username),
-        permissions=frozenset(str(p) for p in staff.permissions),
-        csrf_token=staff.csrf_token,
-    )
 
 
 def _label(field: str) -> str:
@@ -107,7 +94,7 @@ def problem_response(
             status=status,
             request_id=request_id,
             path=mask_card_data(request.url.path),
-            staff=_page_staff(request),
+            staff=page_staff(request),
         )
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
@@ -161,6 +148,9 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
         await settle_access(request)  # a refusal wins over a validation error
     except (KlaremontError, StarletteHTTPException) as refused:
         return await answer(request, refused)
+    retried = await _form_again(request, exc)
+    if retried is not None:
+        return retried
     problems = validation_problems(exc)
     return problem_response(
         request,
@@ -170,6 +160,33 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
         detail="; ".join(f"{p.field}: {p.rule}" for p in problems),
         problems=problems,
     )
+
+
+async def _form_again(request: Request, exc: RequestValidationError) -> Response | None:
+    """For a browser on a form that declared its page: that page again, naming each field
+    by its label with the rule (``None``: answer as for any other request)."""
+    page = form_page_of(request)
+    if page is None or _page_template(request) is None:
+        return None
+    errors = [
+        f"{page.label(field_of(tuple(e.get('loc', ()))))}: {plain_rule(e)}" for e in exc.errors()
+    ]
+    retry = FormRetry(
+        submitted=await submitted_fields(request),
+        request=request,
+        staff=page_staff(request),
+        errors=list(dict.fromkeys(errors)),
+    )
+    try:
+        return await run_in_threadpool(page.draw, retry)
+    except Exception as failed:  # noqa: BLE001 - the generic error page still names the fields
+        log.warning(
+            "form_page_failed",
+            path=request.url.path,
+            error_type=type(failed).__name__,
+            request_id=getattr(request.state, "request_id", None),
+        )
+        return None
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:

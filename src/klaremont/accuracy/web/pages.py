@@ -18,6 +18,7 @@ from klaremont.errors import KlaremontError, ValidationFailed
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep
+from klaremont.web.form_pages import FormRetry, form_page
 from klaremont.web.render import render
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -76,7 +77,26 @@ def accuracy_review_csv(_: ReviewPage, uow: UowDep) -> Response:
     )
 
 
+def _confirm_again(retry: FormRetry) -> HTMLResponse:
+    report = retry.read(lambda uow: stale.stale_records(uow, formats=("html",)))
+    permissions = retry.staff.permissions if retry.staff is not None else frozenset()
+    return render(
+        "staff/accuracy_review.html",
+        status_code=422,
+        staff=retry.staff,
+        report=report,
+        channels=CHANNELS,
+        can_confirm=CustomerPermission.CUSTOMERS_UPDATE in permissions,
+        error="; ".join(retry.errors),
+        notice=None,
+    )
+
+
 @router.post("/accuracy-review/confirm")
+@form_page(
+    _confirm_again,
+    {"reference": "Customer reference", "channel": "The customer confirmed their details by"},
+)
 def accuracy_review_confirm(
     staff: ConfirmPage,
     uow: UowDep,

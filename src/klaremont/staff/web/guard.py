@@ -56,6 +56,7 @@ from klaremont.staff.web.principal import (
     presented_csrf,
 )
 from klaremont.web.deps import UowDep
+from klaremont.web.form_pages import remember_staff
 
 if TYPE_CHECKING:
     from fastapi.routing import APIRoute
@@ -134,6 +135,7 @@ class Require:
         uow.actor = principal.actor
         request.state.actor = principal.actor
         request.state.staff = principal
+        remember_staff(request)  # plain values for a page drawn after this unit of work
         if (
             principal.session_key is not None
             and request.method not in SAFE_METHODS

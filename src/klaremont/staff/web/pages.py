@@ -7,6 +7,7 @@ Pages are plain HTML with the stylesheet under ``/static``: no inline script or 
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import re
 import secrets
@@ -30,6 +31,7 @@ from klaremont.staff.web.auth_api import (
 from klaremont.staff.web.guard import public, require
 from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, commit_now, finish
+from klaremont.web.form_pages import FormRetry, form_page
 from klaremont.web.render import render
 
 if TYPE_CHECKING:
@@ -99,7 +101,20 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:  # no
     return _login_form(request, next_path=safe_next(next))
 
 
+def _login_again(retry: FormRetry) -> HTMLResponse:
+    return _login_form(
+        retry.request,
+        status_code=422,
+        error="; ".join(retry.errors),
+        next_path=safe_next(retry.submitted.get("next")),
+    )
+
+
 @router.post("/login", dependencies=[Depends(public())])
+@form_page(
+    _login_again,
+    {"username": "Username", "password": "Password", "code": "Authenticator code"},
+)
 def login_submit(
     *,
     request: Request,
@@ -178,7 +193,21 @@ def password_page(staff: PasswordPage) -> HTMLResponse:
     return render("staff/password.html", staff=staff, errors=[], error=None)
 
 
+def _password_again(retry: FormRetry) -> HTMLResponse:
+    return render(
+        "staff/password.html", status_code=422, staff=retry.staff, errors=retry.errors, error=None
+    )
+
+
 @router.post("/password")
+@form_page(
+    _password_again,
+    {
+        "current_password": "Current password",
+        "new_password": "New password",
+        "confirm_password": "New password again",
+    },
+)
 def password_submit(
     *,
     request: Request,
@@ -236,7 +265,21 @@ def reauth_page(staff: Page, next: str | None = None) -> HTMLResponse:  # noqa: 
     return render("staff/reauth.html", staff=staff, next=safe_next(next), error=None)
 
 
+def _reauth_again(retry: FormRetry) -> HTMLResponse:
+    return render(
+        "staff/reauth.html",
+        status_code=422,
+        staff=retry.staff,
+        next=safe_next(retry.submitted.get("next")),
+        error="; ".join(retry.errors),
+    )
+
+
 @router.post("/reauth")
+@form_page(
+    _reauth_again,
+    {"password": "Password"},
+)
 def reauth_submit(
     request: Request,
     staff: Page,
@@ -293,7 +336,37 @@ def _mfa_error(
     )
 
 
+def _mfa_again(retry: FormRetry) -> HTMLResponse:
+    account_id = retry.staff.account_id if retry.staff is not None else None
+    enrolled = account_id is not None and retry.read(
+        lambda uow: service_mfa.has_confirmed_mfa(uow, account_id)
+    )
+    remaining = (
+        retry.read(lambda uow: service_mfa.remaining_recovery_codes(uow, account_id))
+        if enrolled and account_id is not None
+        else 0
+    )
+    return render(
+        "staff/mfa.html",
+        status_code=422,
+        staff=retry.staff,
+        enrolled=enrolled,
+        remaining=remaining,
+        enrolment=None,
+        error="; ".join(retry.errors),
+    )
+
+
+def _mfa_code_again(retry: FormRetry) -> HTMLResponse:
+    errors = [*retry.errors, "Start the enrolment again."]
+    return _mfa_again(dataclasses.replace(retry, errors=errors))
+
+
 @router.post("/mfa")
+@form_page(
+    _mfa_again,
+    {"password": "Your password"},
+)
 def mfa_enrol(
     request: Request, staff: EnrolPage, uow: UowDep, password: Annotated[str, Form(max_length=1024)]
 ) -> HTMLResponse:
@@ -316,6 +389,10 @@ def mfa_enrol(
 
 
 @router.post("/mfa/confirm")
+@form_page(
+    _mfa_code_again,
+    {"code": "The code your app shows now"},
+)
 def mfa_confirm(
     staff: EnrolPage, uow: UowDep, code: Annotated[str, Form(max_length=16)]
 ) -> HTMLResponse:

@@ -13,6 +13,7 @@ from klaremont.staff.permissions import StaffPermission
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep
+from klaremont.web.form_pages import FormRetry, form_page
 from klaremont.web.render import render
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -51,7 +52,27 @@ def access_review_csv(_: ReviewPage, uow: UowDep) -> Response:
     )
 
 
+def _sign_off_again(retry: FormRetry) -> HTMLResponse:
+    report = retry.read(review.build_report)
+    return render(
+        "staff/access_review.html",
+        status_code=422,
+        staff=retry.staff,
+        report=report,
+        flags=list(review.Flag),
+        can_sign=True,
+        error="; ".join(retry.errors),
+    )
+
+
 @router.post("/access-review/sign-off")
+@form_page(
+    _sign_off_again,
+    {
+        "digest": "The report signed (reload it and sign again)",
+        "notes": "Notes (actions taken, accounts to follow up)",
+    },
+)
 def access_review_sign_off(
     staff: SignOffPage,
     uow: UowDep,
