@@ -84,6 +84,12 @@ def test_the_dpo_handles_an_access_request_end_to_end(platform, alice, dpo):
     assert "Not verified" in said
     assert "Paused while identity is checked" in said
     assert "wants everything held" in said
+    assert 'id="mails"' in page.text  # the code went to the requester
+    assert "Waiting to be sent" in said
+    assert "The requester, at the address on the account" in said
+    assert alice.email not in page.text
+    resent = dpo.post(f"/staff/requests/{reference}/resend-code", follow_redirects=True)
+    assert "A fresh code went to the address on the account." in _said(resent.text)
     wrong = dpo.post(f"/staff/requests/{reference}/verify", data={"code": "00000000"})
     assert wrong.status_code == 422
     assert "Request " + reference in _said(wrong.text)
@@ -145,7 +151,8 @@ def test_support_reads_the_queue_but_cannot_log_or_decide(platform, alice, dpo, 
         assert refused.status_code == 403, path
         assert refused.headers["content-type"].startswith("text/html")
     assert support.get("/staff/requests/new").status_code == 403
-    assert _count(platform, "authz.denied") == before + 4
+    assert support.get(f"/staff/requests/{reference}/copy.json").status_code == 403
+    assert _count(platform, "authz.denied") == before + 5
 
 
 @pytest.mark.policy("DP-PROMPT")
@@ -276,3 +283,42 @@ def test_a_bad_new_request_names_the_field(platform, alice, dpo):
     assert _count(platform, "dsr.refuse") == 1  # the duplicate, kept on record
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
         assert uow.session.scalar(select(func.count()).select_from(RightsRequest)) == 1
+
+
+@pytest.mark.policy("PP-R-OBJECT", "DP-DPO")
+def test_the_dpo_decides_an_objection_to_processing(platform, alice, dpo):
+    """An objection to processing waits for the DPO's decision after fulfilling; deciding
+    with a bad choice names the rule; upholding closes it. A closed case offers no action."""
+    reference = _log(dpo, alice.reference, "objection", scope="processing")
+    dpo.post(
+        f"/staff/requests/{reference}/verify-document", data={"reason": "driving licence seen"}
+    )
+    waiting = dpo.post(f"/staff/requests/{reference}/fulfil", data={}, follow_redirects=True)
+    assert 'action="/staff/requests/' + reference + '/decide"' in waiting.text
+    wrong = dpo.post(
+        f"/staff/requests/{reference}/decide", data={"decision": "maybe", "reason": "unsure"}
+    )
+    assert wrong.status_code == 409
+    assert "choose to uphold or to reject" in _said(wrong.text)
+    upheld = dpo.post(
+        f"/staff/requests/{reference}/decide",
+        data={"decision": "uphold", "reason": "no overriding grounds"},
+        follow_redirects=True,
+    )
+    said = _said(upheld.text)
+    assert "Decision recorded." in said
+    assert "Act on this request" not in said
+
+
+def test_a_form_for_an_unknown_request_comes_back_with_only_that_form(platform, dpo):
+    """Bad input to a form of a request that does not exist: the form again, 422, naming
+    the field; a valid post to it: not found, the form again."""
+    missing = dpo.post("/staff/requests/DSR-NOSUCH1/refuse", data={"reason": ""})
+    assert missing.status_code == 422
+    assert 'action="/staff/requests/DSR-NOSUCH1/refuse"' in missing.text
+    assert "Reason for refusing: must be filled in" in _said(missing.text)
+    unknown = dpo.post("/staff/requests/DSR-NOSUCH1/refuse", data={"reason": "no such"})
+    assert unknown.status_code == 404
+    assert "no such request" in _said(unknown.text)
+    erase = dpo.post("/staff/requests/DSR-NOSUCH1/erase")
+    assert erase.status_code == 404

@@ -20,7 +20,7 @@ from klaremont.errors import KlaremontError, NotFound
 from klaremont.rights import changes, erasure, fulfil, intake, service
 from klaremont.rights.identity import verification_failed
 from klaremont.rights.permissions import RightsPermission
-from klaremont.rights.web.pages import case_view, draw_case
+from klaremont.rights.web.views import case_view, draw_case
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, commit_now, finish
