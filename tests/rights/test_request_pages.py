@@ -322,3 +322,51 @@ def test_a_form_for_an_unknown_request_comes_back_with_only_that_form(platform, 
     assert "no such request" in _said(unknown.text)
     erase = dpo.post("/staff/requests/DSR-NOSUCH1/erase")
     assert erase.status_code == 404
+
+
+@pytest.mark.policy("DP-PROMPT")
+def test_the_queue_pages_and_refuses_a_bad_deadline_filter(platform, alice, dpo, monkeypatch):
+    """Two requests a page of one: next and previous links keep the filters."""
+    from klaremont.rights.web import pages  # noqa: PLC0415 - the page size is shrunk here only
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
+    first = _log(dpo, alice.reference, "access")
+    second = _log(dpo, alice.reference, "restriction", channel="letter")
+    one = dpo.get("/staff/requests", params={"status": "identity_pending"})
+    assert first in one.text
+    assert second not in one.text
+    assert "/staff/requests?status=identity_pending&amp;page=2" in one.text
+    two = dpo.get("/staff/requests", params={"status": "identity_pending", "page": "2"})
+    assert second in two.text
+    assert "Previous page" in two.text
+    bad = dpo.get("/staff/requests", params={"due": "someday"})
+    assert bad.status_code == 422
+    assert "due: overdue or week" in _said(bad.text)
+
+
+@pytest.mark.policy("PP-R-ACCESS", "PP-R-ERASE")
+def test_the_services_refusals_come_back_on_the_case_page(platform, alice, dpo):
+    """Fulfilling before identity is confirmed, resending a code once verified, verifying a
+    closed request, erasing while an access request is open: the case page with the reason,
+    nothing changed; the blocked erasure is kept on record."""
+    access = _log(dpo, alice.reference, "access")
+    early = dpo.post(f"/staff/requests/{access}/fulfil", data={})
+    assert early.status_code == 409
+    assert "before the identity is confirmed" in _said(early.text)
+    dpo.post(f"/staff/requests/{access}/verify-document", data={"reason": "passport seen"})
+    resend = dpo.post(f"/staff/requests/{access}/resend-code")
+    assert resend.status_code == 409
+    assert "only sent while the identity check is pending" in _said(resend.text)
+    erasure = _log(dpo, alice.reference, "erasure", channel="letter")
+    dpo.post(f"/staff/requests/{erasure}/verify-document", data={"reason": "passport seen"})
+    blocked = dpo.post(f"/staff/requests/{erasure}/erase")
+    assert blocked.status_code == 409
+    assert _count(platform, "dsr.refuse", _resource(platform, erasure)) == 1
+    dpo.post(f"/staff/requests/{access}/fulfil", data={})
+    html_copy = dpo.get(f"/staff/requests/{access}/copy.html")
+    assert html_copy.status_code == 200
+    assert "content-security-policy" in html_copy.headers
+    dpo.post(f"/staff/requests/{erasure}/refuse", data={"reason": "withdrawn by letter"})
+    closed = dpo.post(f"/staff/requests/{erasure}/verify-document", data={"reason": "late"})
+    assert closed.status_code == 409
+    assert "Refused" in _said(closed.text)
