@@ -86,7 +86,7 @@ def test_the_dpo_handles_an_access_request_end_to_end(platform, alice, dpo):
     assert "wants everything held" in said
     assert 'id="mails"' in page.text  # the code went to the requester
     assert "Waiting to be sent" in said
-    assert "The requester, at the address on the account" in said
+    assert "all to the e-mail address on their account" in said
     assert alice.email not in page.text
     resent = dpo.post(f"/staff/requests/{reference}/resend-code", follow_redirects=True)
     assert "A fresh code went to the address on the account." in _said(resent.text)

@@ -115,7 +115,7 @@ def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> 
         history.append((STATE_WORDS[request.state], uk_time(request.closed_at)))
     mails = [
         {
-            "to": "The requester, at the address on the account",
+            "to": "The requester",
             "subject": mail.subject_line,
             "when": uk_time(mail.sent_at or mail.created_at),
             "status": MAIL_WORDS.get(mail.status, mail.status),
