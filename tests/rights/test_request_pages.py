@@ -242,6 +242,7 @@ def test_extending_tells_the_requester_and_bad_input_names_the_field(platform, a
     assert "Deadline extended; the requester was told." in said
     assert "2 months: many requests at once" in said
     assert "first due" in said
+    assert f'action="/staff/requests/{reference}/extend"' not in extended.text  # once only
     assert _count(platform, "dsr.extend") == 1
 
 
