@@ -9,7 +9,7 @@ exponential backoff until ``max_attempts``. Services add and flush; the caller c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -22,7 +22,6 @@ from klaremont.mail.templates import check_body
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Iterable
-    from datetime import datetime
 
     from sqlalchemy.orm import Session
 
@@ -162,3 +161,37 @@ def counts(session: Session) -> dict[str, int]:
     for status in session.scalars(select(OutboxMessage.status)):
         result[str(status)] += 1
     return result
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """What a page may show of one message: never its address or body."""
+
+    template: str
+    subject_line: str
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def messages_to_subject(
+    session: Session, subject_id: uuid.UUID, since: datetime, limit: int = 50
+) -> list[SentMessage]:
+    """The messages queued for a person since ``since``, oldest first (no address, no body:
+    nothing sealed is opened)."""
+    rows = session.execute(
+        select(
+            OutboxMessage.template,
+            OutboxMessage.subject_line,
+            OutboxMessage.status,
+            OutboxMessage.created_at,
+            OutboxMessage.sent_at,
+        )
+        .where(OutboxMessage.subject_id == subject_id, OutboxMessage.created_at >= since)
+        .order_by(OutboxMessage.created_at)
+        .limit(limit)
+    )
+    return [
+        SentMessage(template, line, str(status), created, sent)
+        for template, line, status, created, sent in rows
+    ]

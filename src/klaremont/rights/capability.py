@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from klaremont.capabilities import Capability, Job
+from klaremont.capabilities import Capability, Job, NavEntry
 from klaremont.rights.actions import RightsAction
 from klaremont.rights.permissions import RightsPermission
 from klaremont.staff.permissions import Role
@@ -16,7 +16,12 @@ CAPABILITY = Capability(
         "rectification, restriction, objection."
     ),
     models=("klaremont.rights.models",),
-    routers=("klaremont.rights.web.api:router",),
+    routers=(
+        "klaremont.rights.web.api:router",
+        "klaremont.rights.web.pages:router",
+        "klaremont.rights.web.case_pages:router",
+    ),
+    nav=(NavEntry("Requests", "/staff/requests", RightsPermission.DSR_READ, order=20),),
     cli="klaremont.rights.cli:app",
     audit_actions=RightsAction,
     permissions=RightsPermission,

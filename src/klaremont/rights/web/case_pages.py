@@ -1,0 +1,235 @@
+"""The actions on a data subject request's case page, each a form posting to the same
+service as the API route of the same name (DP-PROMPT, DP-DPO).
+
+Each action needs ``dsr:manage`` (an erasure also ``customers:erase``), as in the API. A
+service's refusal draws the case page again with its message; a refusal that must stay on
+record (a wrong code, a blocked erasure) is committed first, as the API does; otherwise
+nothing the refused action began is kept.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, Form
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from klaremont.customers.permissions import CustomerPermission
+from klaremont.errors import KlaremontError, NotFound
+from klaremont.rights import changes, erasure, fulfil, intake, service
+from klaremont.rights.identity import verification_failed
+from klaremont.rights.permissions import RightsPermission
+from klaremont.rights.web.views import case_view, draw_case
+from klaremont.staff.web.guard import require
+from klaremont.staff.web.principal import StaffPrincipal
+from klaremont.web.deps import UowDep, commit_now, finish
+from klaremont.web.form_pages import FormRetry, form_page
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from klaremont.platform import UnitOfWork
+
+router = APIRouter(prefix="/staff", include_in_schema=False)
+
+ManagePage = Annotated[StaffPrincipal, Depends(require(RightsPermission.DSR_MANAGE, page=True))]
+ErasePage = Annotated[
+    StaffPrincipal,
+    Depends(require(RightsPermission.DSR_MANAGE, CustomerPermission.CUSTOMERS_ERASE, page=True)),
+]
+LABELS: dict[str, dict[str, str]] = {
+    "verify": {"code": "Code the requester read back"},
+    "verify-document": {"reason": "Documents seen"},
+    "extend": {"months": "Extend by (months)", "reason": "Reason for the extension"},
+    "refuse": {"reason": "Reason for refusing"},
+    "decide": {"decision": "Decision", "reason": "Reason for the decision"},
+    "fulfil": {"recipient_url": "Send the copy to (another organisation's address, optional)"},
+}
+
+
+def _again(action: str) -> Callable[[FormRetry], HTMLResponse]:
+    def draw(retry: FormRetry) -> HTMLResponse:
+        reference = str(retry.request.path_params.get("reference", ""))
+        try:
+            view: dict[str, Any] | None = retry.read(lambda uow: case_view(uow, reference))
+        except KlaremontError:
+            view = None
+        return draw_case(
+            retry.staff,
+            reference,
+            view,
+            error="; ".join(retry.errors),
+            status_code=422,
+            only=None if view is not None else action,
+        )
+
+    return draw
+
+
+def _labelled(action: str) -> Mapping[str, str]:
+    return LABELS.get(action, {})
+
+
+def _refused(
+    uow: UnitOfWork, staff: StaffPrincipal, reference: str, exc: KlaremontError, action: str
+) -> HTMLResponse:
+    """The case page again with the service's refusal (nothing of the action kept)."""
+    uow.session.rollback()
+    labels = _labelled(action)
+    said = (
+        "; ".join(f"{labels.get(p.field, p.field)}: {p.rule}" for p in exc.problems)
+        if exc.problems
+        else exc.detail
+    )
+    try:
+        view: dict[str, Any] | None = case_view(uow, reference)
+    except NotFound:
+        view = None
+    finish(uow)
+    return draw_case(staff, reference, view, error=said, status_code=exc.status, only=action)
+
+
+def _done(uow: UnitOfWork, reference: str, word: str) -> Response:
+    finish(uow)
+    return RedirectResponse(f"/staff/requests/{reference}?done={word}", status_code=303)
+
+
+@router.post("/requests/{reference}/verify")
+@form_page(_again("verify"), LABELS["verify"])
+def verify_page(
+    reference: str,
+    staff: ManagePage,
+    uow: UowDep,
+    code: Annotated[str, Form(min_length=6, max_length=32)],
+) -> Response:
+    """The code the caller read back (a wrong code is counted and audited)."""
+    try:
+        if not intake.confirm_staff_code(uow, service.find(uow, reference), code):
+            commit_now(uow)  # the failed attempt stays on record
+            raise verification_failed()
+    except KlaremontError as exc:
+        return _refused(uow, staff, reference, exc, "verify")
+    return _done(uow, reference, "verified")
+
+
+@router.post("/requests/{reference}/verify-document")
+@form_page(_again("verify-document"), LABELS["verify-document"])
+def verify_document_page(
+    reference: str,
+    staff: ManagePage,
+    uow: UowDep,
+    reason: Annotated[str, Form(min_length=3, max_length=500)],
+) -> Response:
+    """Identity confirmed from documents; the note is sealed with the request."""
+    try:
+        intake.verify_by_document(uow, service.find(uow, reference), reason)
+    except KlaremontError as exc:
+        return _refused(uow, staff, reference, exc, "verify-document")
+    return _done(uow, reference, "verified")
+
+
+@router.post("/requests/{reference}/resend-code")
+def resend_code_page(reference: str, staff: ManagePage, uow: UowDep) -> Response:
+    """A fresh code to the address on the account."""
+    try:
+        service.resend_code(uow, service.find(uow, reference))
+    except KlaremontError as exc:
+        return _refused(uow, staff, reference, exc, "resend-code")
+    return _done(uow, reference, "code-sent")
+
+
+@router.post("/requests/{reference}/extend")
+@form_page(_again("extend"), LABELS["extend"])
+def extend_page(
+    reference: str,
+    staff: ManagePage,
+    uow: UowDep,
+    months: Annotated[str, Form(min_length=1, max_length=2)],
+    reason: Annotated[str, Form(min_length=3, max_length=500)],
+) -> Response:
+    """Extend the deadline with a reason; the requester is told."""
+    try:
+        count = int(months) if months.isdigit() else 0
+        service.extend(uow, service.find(uow, reference), count, reason)
+    except KlaremontError as exc:
+        return _refused(uow, staff, reference, exc, "extend")
+    return _done(uow, reference, "extended")
+
+
+@router.post("/requests/{reference}/refuse")
+@form_page(_again("refuse"), LABELS["refuse"])
+def refuse_page(
+    reference: str,
+    staff: ManagePage,
+    uow: UowDep,
+    reason: Annotated[str, Form(min_length=3, max_length=500)],
+) -> Response:
+    """Refuse with the reason the requester is given (kept sealed)."""
+    try:
+        service.refuse(uow, service.find(uow, reference), reason)
+    except KlaremontError as exc:
+        return _refused(uow, staff, reference, exc, "refuse")
+    return _done(uow, reference, "refused")
+
+
+@router.post("/requests/{reference}/decide")
+@form_page(_again("decide"), LABELS["decide"])
+def decide_page(
+    reference: str,
+    staff: ManagePage,
+    uow: UowDep,
+    decision: Annotated[str, Form(min_length=1, max_length=8)],
+    reason: Annotated[str, Form(min_length=3, max_length=500)],
+) -> Response:
+    """The DPO upholds (processing restricted) or rejects an objection to holding the data."""
+    try:
+        if decision not in {"uphold", "reject"}:
+            raise service.TransitionRefused("choose to uphold or to reject the objection")
+        changes.decide_objection(
+            uow, service.find(uow, reference), uphold=decision == "uphold", reason=reason
+        )
+    except KlaremontError as exc:
+        return _refused(uow, staff, reference, exc, "decide")
+    return _done(uow, reference, "decided")
+
+
+@router.post("/requests/{reference}/fulfil")
+@form_page(_again("fulfil"), LABELS["fulfil"])
+def fulfil_page(
+    reference: str,
+    staff: ManagePage,
+    uow: UowDep,
+    recipient_url: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Do what the request asks (not an erasure: see erase)."""
+    try:
+        found = service.find(uow, reference)
+        fulfil.fulfil(uow, found.id, recipient_url=recipient_url.strip() or None)
+    except KlaremontError as exc:
+        return _refused(uow, staff, reference, exc, "fulfil")
+    return _done(uow, reference, "fulfilled")
+
+
+@router.post("/requests/{reference}/erase")
+def erase_page(reference: str, staff: ErasePage, uow: UowDep) -> Response:
+    """Carry out an erasure; the page shows what was deleted and what is kept, and why."""
+    try:
+        found = service.find(uow, reference)
+        reply = erasure.erase(uow, found.id)
+    except erasure.ErasureBlocked as blocked:
+        uow.keep_only_refusal(partial(erasure.record_blocked, uow, found.id, blocked))
+        view = case_view(uow, reference)
+        finish(uow)
+        return draw_case(staff, reference, view, error=blocked.detail, status_code=blocked.status)
+    except KlaremontError as exc:
+        return _refused(uow, staff, reference, exc, "erase")
+    erased = {
+        "deleted": dict(reply.deleted),
+        "retained": dict(reply.retained),
+        "hold_until": reply.hold_until,
+        "shred_due_at": reply.shred_due_at,
+    }
+    view = case_view(uow, reference)
+    finish(uow)
+    return draw_case(staff, reference, view, erased=erased, notice="Erasure carried out.")

@@ -1,0 +1,189 @@
+"""What the data subject request pages show, as plain values read through the rights
+services: a queue row, the case (the requester's details read and recorded as the API reads
+them; the messages sent to the person since the request came in), and drawing the case page.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from klaremont.audit.permissions import AuditPermission
+from klaremont.clock import UK_TIME, uk_date
+from klaremont.customers.permissions import CustomerPermission
+from klaremont.mail.service import messages_to_subject
+from klaremont.rights import delivery, service
+from klaremont.rights.events import RightsEvent, audit_rights, request_resource
+from klaremont.rights.permissions import RightsPermission
+from klaremont.rights.queries import sealed_reason
+from klaremont.rights.states import OPEN, WORKABLE, IntakeChannel, RequestState
+from klaremont.web.render import render
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from fastapi.responses import HTMLResponse
+
+    from klaremont.platform import UnitOfWork
+    from klaremont.rights.models import RightsRequest
+    from klaremont.staff.web.principal import StaffPrincipal
+    from klaremont.web.form_pages import PageStaff
+
+STATE_WORDS = {
+    RequestState.RECEIVED: "Received",
+    RequestState.IDENTITY_PENDING: "Waiting for identity",
+    RequestState.VERIFIED: "Identity verified",
+    RequestState.IN_PROGRESS: "In progress",
+    RequestState.EXTENDED: "Extended",
+    RequestState.FULFILLED: "Fulfilled",
+    RequestState.REFUSED: "Refused",
+}
+CHANNEL_WORDS = {
+    IntakeChannel.PRIVACY_CENTRE: "Privacy centre",
+    IntakeChannel.EMAIL: "E-mail",
+    IntakeChannel.PHONE: "Phone",
+    IntakeChannel.LETTER: "Letter",
+}
+MAIL_WORDS = {
+    "pending": "Waiting to be sent",
+    "sent": "Sent",
+    "failed": "Could not be sent",
+    "cancelled": "Cancelled",
+}
+
+
+def uk_day(when: date) -> str:
+    """``06/12/2026``."""
+    return when.strftime("%d/%m/%Y")
+
+
+def uk_time(when: datetime) -> str:
+    """``06/12/2026 14:05`` in UK time."""
+    return when.astimezone(UK_TIME).strftime("%d/%m/%Y %H:%M")
+
+
+def days_words(days: int, state: RequestState) -> str:
+    if state not in OPEN:
+        return "closed"
+    if days < 0:
+        return f"overdue by {-days} day{'s' if days != -1 else ''}"
+    if days == 0:
+        return "due today"
+    return f"{days} day{'s' if days != 1 else ''} left"
+
+
+def queue_row(uow: UnitOfWork, request: RightsRequest, today: date) -> dict[str, Any]:
+    deadline = service.deadline_of(uow, request, today)
+    days = deadline.days_left(today)
+    return {
+        "reference": request.reference,
+        "kind": request.kind.value,
+        "received": uk_day(request.received_on),
+        "due": uk_day(deadline.due),
+        "days_left": days,
+        "days_words": days_words(days, request.state),
+        "overdue": request.state in OPEN and days < 0,
+        "state": STATE_WORDS[request.state],
+        "verified": request.verified_at is not None,
+        "paused": request.pause_started_at is not None,
+        "channel": CHANNEL_WORDS[request.channel],
+    }
+
+
+# ---------------------------------------------------------------------- the case page
+def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> dict[str, Any]:
+    """What the case page shows, as plain values; the requester's details are read as the
+    API reads them (recorded as a personal-data read when there are any)."""
+    request = service.find(uow, reference)
+    today = uk_date(uow.clock.now())
+    deadline = service.deadline_of(uow, request, today)
+    details = service.details_of(request) if show_details else {}
+    if details:
+        audit_rights(
+            uow,
+            RightsEvent.EXPORT_READ,
+            resource=request_resource(request.id),
+            details={"part": "request details", "by": "staff", "keys": sorted(details)},
+        )
+    history = [("Received", uk_time(request.received_at))]
+    if request.verified_at is not None:
+        method = request.identity_method.value.replace("_", " ") if request.identity_method else ""
+        history.append((f"Identity verified ({method})", uk_time(request.verified_at)))
+    if request.extension_notified_at is not None:
+        history.append(("Extension: requester told", uk_time(request.extension_notified_at)))
+    if request.closed_at is not None:
+        history.append((STATE_WORDS[request.state], uk_time(request.closed_at)))
+    mails = [
+        {
+            "to": "The requester",
+            "subject": mail.subject_line,
+            "when": uk_time(mail.sent_at or mail.created_at),
+            "status": MAIL_WORDS.get(mail.status, mail.status),
+        }
+        for mail in messages_to_subject(uow.session, request.subject_id, request.received_at)
+    ]
+    return {
+        **queue_row(uow, request, today),
+        "mails": mails,
+        "resource": request_resource(request.id),
+        "kind_value": request.kind,
+        "state_value": request.state,
+        "scope": request.scope.value if request.scope else None,
+        "original_due": uk_day(deadline.original_due),
+        "extension_notice_by": uk_day(deadline.extension_notice_by),
+        "paused_days": deadline.paused_days,
+        "extension_months": request.extension_months,
+        "extension_reason": sealed_reason(request, "extension_reason"),
+        "refusal_reason": sealed_reason(request, "refusal_reason"),
+        "outcome": json.loads(request.outcome) if request.outcome else None,
+        "details": {k: v for k, v in details.items() if k != "identity_note"},
+        "identity_note": bool(details.get("identity_note")),
+        "history": history,
+        "open": request.state in OPEN,
+        "workable": request.state in WORKABLE,
+        "pending": request.state is RequestState.IDENTITY_PENDING,
+        "formats": delivery.formats(uow, request.id),
+    }
+
+
+DONE_WORDS = {
+    "logged": "Request logged: a code went to the address on the account; the clock is "
+    "paused until identity is confirmed.",
+    "verified": "Identity verified: the clock runs again.",
+    "code-sent": "A fresh code went to the address on the account.",
+    "extended": "Deadline extended; the requester was told.",
+    "refused": "Request refused; the requester was told.",
+    "fulfilled": "Done.",
+    "decided": "Decision recorded.",
+}
+
+
+def draw_case(
+    staff: StaffPrincipal | PageStaff | None,
+    reference: str,
+    view: dict[str, Any] | None,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+    erased: dict[str, Any] | None = None,
+    only: str | None = None,
+) -> HTMLResponse:
+    """The case page; ``only`` draws just one action's form (the case could not be read)."""
+    permissions = staff.permissions if staff is not None else frozenset()
+    return render(
+        "staff/request_case.html",
+        status_code=status_code,
+        staff=staff,
+        reference=reference,
+        case=view,
+        error=error,
+        notice=notice,
+        erased=erased,
+        only=only,
+        can_manage=RightsPermission.DSR_MANAGE in permissions,
+        can_erase=CustomerPermission.CUSTOMERS_ERASE in permissions,
+        can_copy=CustomerPermission.CUSTOMERS_EXPORT in permissions,
+        can_audit=AuditPermission.AUDIT_READ in permissions,
+        max_months=2,
+    )
