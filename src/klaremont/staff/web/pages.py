@@ -19,7 +19,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from klaremont.display import login_retry_notice
 from klaremont.errors import KlaremontError
 from klaremont.staff import lockout, service_mfa, service_remote, service_sessions
-from klaremont.staff.permissions import StaffPermission, purposes_of
 from klaremont.staff.service_authn import AuthResult, Channel, authenticate
 from klaremont.staff.service_passwords import change_password, password_expires_at
 from klaremont.staff.web.auth_api import (
@@ -33,6 +32,7 @@ from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, commit_now, finish
 from klaremont.web.form_pages import FormRetry, form_page
 from klaremont.web.render import render
+from klaremont.work import gather
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
@@ -169,21 +169,22 @@ def logout(staff: PasswordPage, uow: UowDep) -> Response:
 
 @router.get("/")
 def home(staff: Page, uow: UowDep) -> HTMLResponse:
-    """Who am I: roles, purposes, password expiry, authenticator and remote access."""
+    """My work: what waits for this person's roles (every capability's ``my_work``), most
+    urgent first, and a small summary of their own account."""
     account = staff.account
+    work = gather(uow, staff)
     grant = service_remote.active_grant(uow, account.id)
     return render(
         "staff/home.html",
         staff=staff,
         account=account,
+        work=work,
         roles=sorted(r.value for r in staff.roles),
-        purposes=sorted(p.value for p in purposes_of(staff.roles)),
-        permissions=sorted(p.value for p in staff.permissions),
         password_expires=password_expires_at(uow, account),
         mfa=service_mfa.has_confirmed_mfa(uow, account.id),
         grant=grant,
         sessions=len(service_sessions.live_sessions(uow, account.id)),
-        can_review=StaffPermission.STAFF_REVIEW in staff.permissions,
+        now=uow.clock.now(),
     )
 
 
