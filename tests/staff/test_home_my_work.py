@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,9 +20,16 @@ from klaremont import capabilities
 from klaremont.capabilities import Capability, Job
 from klaremont.jobs.config import find_job
 from klaremont.jobs.runner import run_job
-from klaremont.rights import intake
+from klaremont.rights import due, intake
+from klaremont.rights import my_work as rights_work
 from klaremont.rights.models import RequestKind
+from klaremont.staff import service_remote, service_review
 from klaremont.staff.permissions import Role
+from klaremont.staff.service_accounts import (
+    account_by_username,
+    account_permissions,
+    set_line_manager,
+)
 from klaremont.testing.staff import TEST_ACTOR, make_staff, staff_client
 from klaremont.work import Urgency, WorkItem, gather, section_of
 
@@ -207,16 +217,118 @@ def test_gather_asks_every_contribution(platform, clock):
     _two_requests(platform, clock)
     make_staff(platform, "dora", Role.DPO)
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
-        from klaremont.staff.service_accounts import account_by_username, account_permissions  # noqa: PLC0415
-
         account = account_by_username(uow, "dora")
-
-        class Who:
-            account_id = account.id
-            permissions = account_permissions(uow, account.id)
-
-        work = gather(uow, Who())
+        work = gather(uow, Who(account.id, account_permissions(uow, account.id)))
     assert work.failed == []
     assert [i.urgency for i in work.items] == sorted(
         (i.urgency for i in work.items), key=lambda u: u.rank
     )
+
+
+def test_the_dpo_sees_identity_checks_waiting_and_support_does_not(platform):
+    alice = seed_person(platform, "alice")
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        intake.submit_by_email(uow, alice.email, RequestKind.ACCESS)
+    dpo = _items(_home(platform, "dora", Role.DPO))
+    support = _home(platform, "sue", Role.SUPPORT_AGENT)
+    assert any(i.startswith("info: For information Identity checks waiting") for i in dpo), dpo
+    assert any(": 1 " in i for i in dpo if "Identity checks" in i)
+    assert "Identity checks" not in support
+
+
+def test_a_line_manager_and_technical_operations_see_remote_access_to_approve(platform):
+    make_staff(platform, "mona", Role.SUPPORT_AGENT)
+    make_staff(platform, "rick", Role.SUPPORT_AGENT)
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        manager = account_by_username(uow, "mona")
+        asker = account_by_username(uow, "rick")
+        set_line_manager(uow, asker.id, manager.id, by="test")
+        service_remote.request_grant(uow, asker, reason="working from home next week", days=5)
+    for name, role in (("mona", None), ("otto", Role.TECHNICAL_OPERATIONS)):
+        if role is not None:
+            make_staff(platform, name, role)
+        with staff_client(platform, name) as client:
+            page = client.get("/staff/").text
+        items = _items(page)
+        wanted = "due: Due Remote-access requests waiting for your approval: 1"
+        assert any(i.startswith(wanted) for i in items), (name, items)
+        assert "rick" not in page  # a count, not who
+    asker_page = _items(_signed_in_home(platform, "rick"))
+    assert not any("Remote-access" in i for i in asker_page)  # not their own request
+
+
+def _signed_in_home(platform: Platform, name: str) -> str:
+    with staff_client(platform, name) as client:
+        return client.get("/staff/").text
+
+
+def _work(platform: Platform, name: str) -> list[str]:
+    """The work list as ``gather`` gives it (no sign-in: the clock may be past a password)."""
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        account = account_by_username(uow, name)
+        who = Who(account.id, account_permissions(uow, account.id))
+        return [f"{i.urgency.value}: {i.title} {i.detail}" for i in gather(uow, who).items]
+
+
+@dataclass
+class Who:
+    account_id: uuid.UUID
+    permissions: frozenset[StrEnum]
+
+
+def test_the_access_review_is_due_again_before_its_interval_ends(platform, clock):
+    make_staff(platform, "ida", Role.ISO)
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        reviewer = account_by_username(uow, "ida")
+        digest = service_review.build_report(uow).digest
+        service_review.sign_off(uow, reviewer, digest=digest, notes=None)
+    assert not any("to sign" in i for i in _work(platform, "ida"))
+    interval = platform.policy.accounts.access_review_interval_days
+    clock.advance(timedelta(days=interval - 10))
+    soon = _work(platform, "ida")
+    assert any(i.startswith("due: Access review to sign due ") for i in soon), soon
+    clock.advance(timedelta(days=11))
+    late = _work(platform, "ida")
+    assert any(i.startswith("overdue: Access review to sign was due ") for i in late), late
+
+
+def test_a_director_sees_flagged_accounts_but_nothing_to_sign(platform):
+    make_staff(platform, "dave", Role.DIRECTOR)  # no line manager: flagged as orphaned
+    items = _items(_signed_in_home(platform, "dave"))
+    assert any("Accounts flagged in the access review" in i for i in items), items
+    assert not any("to sign" in i for i in items)
+
+
+def test_a_job_that_stopped_running_is_due(platform, clock):
+    job = Job("home-count", f"{__name__}:count", timedelta(hours=1), "a job that counts")
+    make_staff(platform, "otto", Role.TECHNICAL_OPERATIONS)
+    with registered(Capability(name=THROWAWAY, summary="t", package=__name__, jobs=(job,))):
+        found = find_job("home-count")
+        assert found is not None
+        run_job(platform, found, worker="host:1")
+        assert "home-count" not in _signed_in_home(platform, "otto")
+        clock.advance(timedelta(hours=5))
+        items = _items(_signed_in_home(platform, "otto"))
+    assert any(i.startswith("due: Due Job home-count has stopped running") for i in items), items
+
+
+def count(platform: Platform) -> str:
+    """A scheduled job that succeeds."""
+    del platform
+    return "counted"
+
+
+def test_days_left_read_as_words_and_long_lists_end_in_a_count():
+    assert rights_work._days(-1) == "1 day overdue"
+    assert rights_work._days(-3) == "3 days overdue"
+    assert rights_work._days(0) == "due today"
+    assert rights_work._days(1) == "1 day left"
+    today = date(2026, 12, 6)
+    many = [
+        due.DueItem(uuid.uuid4(), f"R-{n}", "access", "received", today, today, 0, False, "dpo")  # noqa: FBT003 - the dataclass's own field order
+        for n in range(rights_work.SHOWN + 3)
+    ]
+    listed = rights_work._listed(many, Urgency.DUE, "due")
+    assert len(listed) == rights_work.SHOWN + 1
+    assert listed[-1].count == 3
+    assert listed[-1].link == "/staff/requests"
