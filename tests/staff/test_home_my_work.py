@@ -114,6 +114,7 @@ def test_the_dpo_sees_overdue_and_due_requests_with_days_left_and_links(platform
     assert f'href="/staff/requests/{late}"' in page
     assert f'href="/staff/requests/{soon}"' in page
     assert "Nothing waiting" not in page
+    assert "your roles (data protection officer)" in page
     for person in (alice, bob):  # references only: no names, no addresses
         assert person.email not in page
         for value in person.canaries.values():

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from klaremont.display import login_retry_notice
+from klaremont.display import login_retry_notice, plain_words
 from klaremont.errors import KlaremontError
 from klaremont.staff import lockout, service_mfa, service_remote, service_sessions
+from klaremont.staff.permissions import Role
 from klaremont.staff.service_authn import AuthResult, Channel, authenticate
 from klaremont.staff.service_passwords import change_password, password_expires_at
 from klaremont.staff.web.auth_api import (
@@ -46,6 +47,12 @@ LOGIN_FAILED_MESSAGE = (
 )
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 _NEXT = re.compile(r"/staff/[A-Za-z0-9/_.-]*")
+
+# Roles as the home page names them (the others read as their words: "support agent").
+ROLE_WORDS = {
+    Role.DPO: "data protection officer",
+    Role.ISO: "information security officer",
+}
 
 Page = Annotated[StaffPrincipal, Depends(require(page=True))]
 PasswordPage = Annotated[StaffPrincipal, Depends(require(page=True, allow_password_change=True))]
@@ -179,7 +186,7 @@ def home(staff: Page, uow: UowDep) -> HTMLResponse:
         staff=staff,
         account=account,
         work=work,
-        roles=sorted(r.value for r in staff.roles),
+        roles=sorted(ROLE_WORDS.get(r, plain_words(r)) for r in staff.roles),
         password_expires=password_expires_at(uow, account),
         mfa=service_mfa.has_confirmed_mfa(uow, account.id),
         grant=grant,
