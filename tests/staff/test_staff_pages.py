@@ -46,8 +46,8 @@ def test_sign_in_page_flow(platform, office):
     assert done.headers["location"] == "/staff/"
     home = office.get("/staff/")
     assert home.status_code == 200
-    assert "Ann Tester" in home.text
-    assert "support_agent" in home.text
+    assert "My work" in home.text
+    assert "support agent" in home.text
     assert "Password expires" in home.text
     assert not _INLINE.search(home.text)
 

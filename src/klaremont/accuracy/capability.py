@@ -37,4 +37,5 @@ CAPABILITY = Capability(
         Subscription(CustomerRectified, "klaremont.accuracy.service:on_customer_rectified"),
     ),
     templates="templates",
+    extensions=(("my_work", "klaremont.accuracy.my_work:items"),),
 )

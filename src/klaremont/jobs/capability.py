@@ -32,6 +32,7 @@ CAPABILITY = Capability(
     extensions=(
         ("metrics", "klaremont.jobs.metrics:collect"),
         ("settings", "klaremont.jobs.config:JobSettings"),
+        ("my_work", "klaremont.jobs.my_work:items"),
     ),
     jobs=(
         Job(

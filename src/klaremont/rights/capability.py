@@ -32,6 +32,7 @@ CAPABILITY = Capability(
     data=frozenset({RightsPermission.DSR_READ, RightsPermission.DSR_MANAGE}),
     checks=("klaremont.rights.checks",),
     templates="templates",
+    extensions=(("my_work", "klaremont.rights.my_work:items"),),
     jobs=(
         Job(
             "dsr-due-alert",

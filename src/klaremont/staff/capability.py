@@ -82,6 +82,7 @@ CAPABILITY = Capability(
         ("openapi", "klaremont.staff.web.openapi:document_security"),
         ("role_mail", "klaremont.staff.role_mail:role_mail"),  # alerts to a role (jobs)
         ("metrics", "klaremont.staff.metrics:collect"),
+        ("my_work", "klaremont.staff.my_work:items"),
     ),
     templates="templates",
     jobs=(

@@ -251,3 +251,14 @@ def prune(uow: UnitOfWork) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(counters, "rowcount", 0) or 0) + int(getattr(old_locks, "rowcount", 0) or 0)
+
+
+def locked_recently(uow: UnitOfWork, within: timedelta) -> int:
+    """How many accounts were locked within ``within`` and are locked still (a count only)."""
+    since = uow.clock.now() - within
+    found = uow.session.scalar(
+        select(func.count())
+        .select_from(StaffAccount)
+        .where(StaffAccount.locked_at.is_not(None), StaffAccount.locked_at > since)
+    )
+    return int(found or 0)

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from klaremont.display import login_retry_notice
+from klaremont.display import login_retry_notice, plain_words
 from klaremont.errors import KlaremontError
 from klaremont.staff import lockout, service_mfa, service_remote, service_sessions
-from klaremont.staff.permissions import StaffPermission, purposes_of
+from klaremont.staff.permissions import Role
 from klaremont.staff.service_authn import AuthResult, Channel, authenticate
 from klaremont.staff.service_passwords import change_password, password_expires_at
 from klaremont.staff.web.auth_api import (
@@ -33,6 +33,7 @@ from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, commit_now, finish
 from klaremont.web.form_pages import FormRetry, form_page
 from klaremont.web.render import render
+from klaremont.work import gather
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
@@ -46,6 +47,12 @@ LOGIN_FAILED_MESSAGE = (
 )
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 _NEXT = re.compile(r"/staff/[A-Za-z0-9/_.-]*")
+
+# Roles as the home page names them (the others read as their words: "support agent").
+ROLE_WORDS = {
+    Role.DPO: "data protection officer",
+    Role.ISO: "information security officer",
+}
 
 Page = Annotated[StaffPrincipal, Depends(require(page=True))]
 PasswordPage = Annotated[StaffPrincipal, Depends(require(page=True, allow_password_change=True))]
@@ -169,21 +176,22 @@ def logout(staff: PasswordPage, uow: UowDep) -> Response:
 
 @router.get("/")
 def home(staff: Page, uow: UowDep) -> HTMLResponse:
-    """Who am I: roles, purposes, password expiry, authenticator and remote access."""
+    """My work: what waits for this person's roles (every capability's ``my_work``), most
+    urgent first, and a small summary of their own account."""
     account = staff.account
+    work = gather(uow, staff)
     grant = service_remote.active_grant(uow, account.id)
     return render(
         "staff/home.html",
         staff=staff,
         account=account,
-        roles=sorted(r.value for r in staff.roles),
-        purposes=sorted(p.value for p in purposes_of(staff.roles)),
-        permissions=sorted(p.value for p in staff.permissions),
+        work=work,
+        roles=sorted(ROLE_WORDS.get(r, plain_words(r)) for r in staff.roles),
         password_expires=password_expires_at(uow, account),
         mfa=service_mfa.has_confirmed_mfa(uow, account.id),
         grant=grant,
         sessions=len(service_sessions.live_sessions(uow, account.id)),
-        can_review=StaffPermission.STAFF_REVIEW in staff.permissions,
+        now=uow.clock.now(),
     )
 
 
