@@ -181,11 +181,12 @@ def test_a_correction_lands_and_is_audited_and_bad_input_names_the_field(
     a date that is no date comes back naming the field, nothing saved, nothing echoed."""
     reference = _reference(platform, customer_id)
     csrf = sign_in(web, staff[Role.SUPPORT_AGENT])
-    url = f"/staff/customers/{reference}/correct"
+    url = "/staff/customers/correct"
     saved = web.post(
         url,
         data={
             "csrf_token": csrf["X-CSRF-Token"],
+            "reference": reference,
             "purpose": "support",
             "field": "name",
             "value": "Ada King",
@@ -205,6 +206,7 @@ def test_a_correction_lands_and_is_audited_and_bad_input_names_the_field(
         url,
         data={
             "csrf_token": csrf["X-CSRF-Token"],
+            "reference": reference,
             "purpose": "support",
             "field": "date_of_birth",
             "value": "31st of Juvember",
@@ -218,6 +220,7 @@ def test_a_correction_lands_and_is_audited_and_bad_input_names_the_field(
         url,
         data={
             "csrf_token": csrf["X-CSRF-Token"],
+            "reference": reference,
             "purpose": "support",
             "field": "email",
             "value": "",

@@ -62,7 +62,13 @@ CORRECTABLE = {
     "mobile": ("Mobile", "contact"),
 }
 SEARCH_LABELS = {"by": "Find by", "value": "Looking for", "purpose": "Why you need it"}
-CORRECT_LABELS = {"purpose": "Why you need it", "field": "Detail to correct", "value": "New value"}
+REFERENCE_MAX = 16
+CORRECT_LABELS = {
+    "reference": "Customer reference",
+    "purpose": "Why you need it",
+    "field": "Detail to correct",
+    "value": "New value",
+}
 
 
 def _choices(roles: Any) -> list[tuple[str, str]]:
@@ -247,38 +253,48 @@ def customer_page(
 
 
 def _correct_again(retry: FormRetry) -> HTMLResponse:
-    reference = str(retry.request.path_params.get("reference", "")).strip().upper()[:16]
-    wanted = parse_purpose(retry.submitted.get("purpose"))
-    error = "; ".join(retry.errors)
-    if wanted is None or not reference.isalnum():
-        return render(
-            "staff/error.html",
-            status_code=422,
-            staff=retry.staff,
-            title="Correction not saved",
-            detail=error,
-            status=422,
-        )
-    return retry.read(
-        lambda uow: _view_page(retry.staff, uow, reference, wanted, status_code=422, error=error)
+    """The correction form on a page of its own, naming the field that broke its rule."""
+    reference = retry.submitted.get("reference", "")
+    return render(
+        "staff/customers_correct.html",
+        status_code=422,
+        staff=retry.staff,
+        reference=reference if reference.isalnum() and len(reference) <= REFERENCE_MAX else "",
+        purpose=parse_purpose(retry.submitted.get("purpose")),
+        choices=[(p.value, PURPOSE_WORDS[p]) for p in LOOKUP_PURPOSES],
+        correctable={name: label for name, (label, _) in CORRECTABLE.items()},
+        error="; ".join(retry.errors),
     )
 
 
-@router.post("/customers/{reference}/correct")
+@router.post("/customers/correct")
 @form_page(_correct_again, CORRECT_LABELS)
 def customer_correct(
-    reference: str,
     staff: UpdatePage,
     uow: UowDep,
+    reference: Annotated[str, Form(max_length=REFERENCE_MAX)],
     purpose: Annotated[str, Form(max_length=32)],
     field: Annotated[str, Form(max_length=32)],
     value: Annotated[str, Form(max_length=254)] = "",
 ) -> Response:
     """Correct one detail through the same rectification service as the API (audited)."""
-    reference = reference.strip().upper()[:16]
+    reference = reference.strip().upper()
     wanted = parse_purpose(purpose)
-    if wanted is None:
-        raise ValidationFailed.single("purpose", "choose why you need the record")
+    if wanted is None or not reference.isalnum():
+        return render(
+            "staff/customers_correct.html",
+            status_code=422,
+            staff=staff,
+            reference=reference if reference.isalnum() else "",
+            purpose=None,
+            choices=[(p.value, PURPOSE_WORDS[p]) for p in LOOKUP_PURPOSES],
+            correctable={name: label for name, (label, _) in CORRECTABLE.items()},
+            error=(
+                "Why you need it: choose why you need the record"
+                if wanted is None
+                else "Customer reference: letters and digits, like C0000001"
+            ),
+        )
     label = CORRECTABLE.get(field, (CORRECT_LABELS["field"], ""))[0]
     try:
         if field not in CORRECTABLE:
@@ -297,6 +313,13 @@ def customer_correct(
         said = exc.problems[0].rule if exc.problems else exc.detail
         if not said.startswith(label):
             said = f"{label}: {said}"
+        if exc.status == 404:  # noqa: PLR2004 - no such customer: nothing to draw
+            return _search_page(
+                staff,
+                _choices(staff.roles),
+                status_code=404,
+                error="No customer has that reference.",
+            )
         return _view_page(staff, uow, reference, wanted, status_code=exc.status, error=said)
     finish(uow)
     return RedirectResponse(
