@@ -230,3 +230,62 @@ def test_a_correction_lands_and_is_audited_and_bad_input_names_the_field(
     assert removed.status_code == 422
     assert "E-mail address: cannot be removed" in removed.text
     assert len(audit_events(platform, CustomerAction.PERSONAL_DATA_UPDATE)) == 1
+
+
+@pytest.mark.policy("DP-PURPOSE")
+def test_search_by_reference_or_phone_and_bad_searches_say_which_field(
+    platform, web, staff, customer_id
+):
+    """A reference goes straight to the view for the purpose; a phone number finds the
+    account; a bad reference or an unknown way of searching names the field."""
+    reference = _reference(platform, customer_id)
+    csrf = sign_in(web, staff[Role.SUPPORT_AGENT])
+    straight = _search(web, csrf, by="reference", value=reference.lower(), purpose="support")
+    assert straight.status_code == 303
+    assert straight.headers["location"] == f"/staff/customers/{reference}?purpose=support"
+    view = web.get(straight.headers["location"], headers=HTML)
+    assert "10/12/1990 (age" in view.text  # a date of birth the UK way
+    by_phone = _search(web, csrf, by="phone", value="07700 900123", purpose="support")
+    assert reference in by_phone.text
+    none = _search(web, csrf, by="phone", value="07700 900999", purpose="support")
+    assert "No customer has exactly that phone number." in none.text
+    bad = _search(web, csrf, by="reference", value="C-1", purpose="support")
+    assert bad.status_code == 422
+    assert "Looking for: a reference is letters and digits" in bad.text
+    odd = _search(web, csrf, by="postcode", value="LS1 4AB", purpose="support")
+    assert odd.status_code == 422
+    assert "Find by: one of" in odd.text
+    assert (
+        "Looking for: must be filled in" in _search(web, csrf, by="email", purpose="support").text
+    )
+
+
+@pytest.mark.policy("PP-R-RECTIFY", "PP-R-RESTRICT")
+def test_corrections_refused_plainly(platform, web, staff, clock, customer_id):
+    """No purpose, an unknown detail, an unknown customer or a restricted person: said in
+    words, nothing saved."""
+    reference = _reference(platform, customer_id)
+    csrf = sign_in(web, staff[Role.SUPPORT_AGENT])
+
+    def correct(**fields: str):
+        data = {"csrf_token": csrf["X-CSRF-Token"], "value": "Ada King", **fields}
+        return web.post("/staff/customers/correct", data=data, headers=HTML)
+
+    no_purpose = correct(reference=reference, purpose="", field="name")
+    assert no_purpose.status_code == 422
+    assert "Why you need it: must be filled in" in no_purpose.text
+    odd_purpose = correct(reference=reference, purpose="curiosity", field="name")
+    assert "Why you need it: choose why you need the record" in odd_purpose.text
+    bad_reference = correct(reference="C-1", purpose="support", field="name")
+    assert "Customer reference: letters and digits" in bad_reference.text
+    odd_field = correct(reference=reference, purpose="support", field="gender")
+    assert odd_field.status_code == 422
+    assert "not a detail this page can correct" in odd_field.text
+    unknown = correct(reference="C9999999", purpose="support", field="name")
+    assert unknown.status_code == 404
+    assert "No customer has that reference." in unknown.text
+    set_state(platform, subject_of(platform, customer_id), restricted_at=clock.now())
+    restricted = correct(reference=reference, purpose="support", field="name")
+    assert restricted.status_code == 403
+    assert "Processing restricted: only storage allowed." in restricted.text
+    assert audit_events(platform, CustomerAction.PERSONAL_DATA_UPDATE) == []

@@ -27,6 +27,7 @@ from klaremont.customers.schemas import CustomerUpdate
 from klaremont.customers.web.words import (
     CATEGORY_WORDS,
     PURPOSE_WORDS,
+    birth_date,
     day,
     parse_purpose,
     purpose_choices,
@@ -210,6 +211,7 @@ def _view_page(
         error=error,
         notice=notice,
         day=day,
+        birth_date=birth_date,
     )
 
 

@@ -66,6 +66,15 @@ def day(when: date | datetime) -> str:
     return when.strftime("%d/%m/%Y")
 
 
+def birth_date(text: str) -> str:
+    """A stored date of birth (``1997-05-01``) as ``01/05/1997``; anything else as it is."""
+    year, _, rest = text.partition("-")
+    month, _, day_of_month = rest.partition("-")
+    if year.isdigit() and month.isdigit() and day_of_month.isdigit():
+        return f"{day_of_month}/{month}/{year}"
+    return text
+
+
 def refusal_words(error: PurposeRefused, purpose: Purpose) -> str:
     """The purpose check's refusal as a sentence for staff."""
     why = PURPOSE_WORDS[purpose].split(" (")[0].lower()
