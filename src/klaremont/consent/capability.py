@@ -31,6 +31,7 @@ CAPABILITY = Capability(
         }
     ),
     checks=("klaremont.consent.checks",),
+    demo="klaremont.consent.demo_data",
     subscriptions=(Subscription(AccountOpened, "klaremont.consent.service:on_account_opened"),),
     extensions=(
         ("marketing_veto", "klaremont.consent.audience:marketing_veto"),
