@@ -82,6 +82,8 @@ class PurposeRefused(PermissionDenied):
 
     code = "purpose-refused"
     title = "Processing refused for this purpose"
+    #: why, as the purpose check's stable code ("subject-restricted", "role-purpose", ...)
+    reason: str | None = None
 
 
 class ConfigurationError(KlaremontError):

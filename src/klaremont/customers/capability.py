@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from klaremont.capabilities import Capability
+from klaremont.capabilities import Capability, NavEntry
 from klaremont.customers.actions import CustomerAction
 from klaremont.customers.permissions import CustomerPermission
 from klaremont.staff.permissions import Role
@@ -18,7 +18,7 @@ CAPABILITY = Capability(
         "klaremont.customers.models",
         "klaremont.customers.categories",
     ),
-    routers=("klaremont.customers.web.api:router",),
+    routers=("klaremont.customers.web.api:router", "klaremont.customers.web.pages:router"),
     cli="klaremont.customers.cli:app",
     audit_actions=CustomerAction,
     permissions=CustomerPermission,
@@ -62,4 +62,5 @@ CAPABILITY = Capability(
     sensitive=frozenset({CustomerPermission.CUSTOMERS_EXPORT, CustomerPermission.CUSTOMERS_ERASE}),
     checks=("klaremont.customers.checks",),
     demo="klaremont.customers.demo_data",
+    nav=(NavEntry("Customers", "/staff/customers", CustomerPermission.CUSTOMERS_READ, order=20),),
 )

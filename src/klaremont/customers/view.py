@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel
@@ -75,6 +76,8 @@ class CustomerView(BaseModel):
     purpose: Purpose
     shown: list[DataCategory]
     restricted: bool
+    restricted_at: datetime | None = None
+    marketing_objected_at: datetime | None = None
     accounts: list[CustomerOut]
     orders: list[OrderOut] | None = None
     invoices: list[InvoiceOut] | None = None
@@ -100,6 +103,9 @@ def customer_view(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> Cust
         purpose=access.purpose,
         shown=sorted(shown),
         restricted=subject.restricted_at is not None,
+        # processing state, not a category: it governs what anyone may do with the rest
+        restricted_at=subject.restricted_at,
+        marketing_objected_at=subject.marketing_objection_at,
         accounts=[customer_out(uow, a, access, shown) for a in accounts],
     )
     if C.ORDERS in shown:

@@ -243,7 +243,9 @@ def authorise(
             )
 
     uow.keep_only_refusal(record)
-    raise PurposeRefused(f"Refused for {known or 'an unknown purpose'}: {found.reason}.")
+    error = PurposeRefused(f"Refused for {known or 'an unknown purpose'}: {found.reason}.")
+    error.reason = found.code
+    raise error
 
 
 def _actor_refusal(

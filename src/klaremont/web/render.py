@@ -29,7 +29,11 @@ def console_nav(permissions: Iterable[str] | None) -> list[NavEntry]:
     """The staff console's navigation for someone holding ``permissions``: every entry the
     capabilities declare that needs no permission or one the person holds."""
     held = set(permissions or ())
-    return [e for e in capabilities.navigation() if e.permission is None or e.permission in held]
+    shown: dict[str, NavEntry] = {}  # one link per path (an entry may be declared per permission)
+    for entry in capabilities.navigation():
+        if entry.permission is None or entry.permission in held:
+            shown.setdefault(entry.path, entry)
+    return list(shown.values())
 
 
 _ENV.globals["console_nav"] = console_nav
