@@ -21,6 +21,7 @@ from klaremont.staff.permissions import Role
 from klaremont.testing.staff import OFFICE_CLIENT, make_staff, staff_client
 from klaremont.web.app import create_app
 from klaremont.web.customer_wording import FIELD_LABELS
+from klaremont.web.form_pages import FormPage, declared_form_page
 
 HTML = {"accept": "text/html"}
 BAD = "bad\x00value"
@@ -28,7 +29,8 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def _forms(app) -> list[tuple[str, list[tuple[str, bool]]]]:
-    """(path, [(field, required)]) of every console and privacy-centre form."""
+    """(path, [(field, required)]) of every console and privacy-centre form; the labels
+    console forms declare are kept in ``LABELS``."""
     found = []
     for route in _api_routes(app.routes):
         if "POST" not in route.methods:
@@ -42,6 +44,9 @@ def _forms(app) -> list[tuple[str, list[tuple[str, bool]]]]:
         ]
         if fields:
             found.append((route.path, fields))
+            page = declared_form_page(route.endpoint)
+            if page is not None:
+                LABELS[route.path] = page
     return found
 
 
@@ -56,8 +61,12 @@ def _api_routes(routes) -> list[APIRoute]:
     return found
 
 
-def _label(field: str) -> str:
-    return field.replace("_", " ").capitalize()
+LABELS: dict[str, FormPage] = {}
+
+
+def _label(field: str, path: str = "") -> str:
+    page = LABELS.get(path)
+    return page.label(field) if page is not None else field.replace("_", " ").capitalize()
 
 
 def _csrf(client: TestClient, path: str) -> str:
@@ -71,7 +80,7 @@ def _said(path: str, name: str) -> str:
     """How a page names a field: a label on the console, plain words to a customer."""
     if path.startswith("/privacy/"):
         return FIELD_LABELS.get(name, name.replace("_", " ")).lower()
-    return _label(name).lower()
+    return _label(name, path).lower()
 
 
 def test_every_form_names_the_invalid_field(platform) -> None:

@@ -142,12 +142,15 @@ def form_page(
     return mark
 
 
-def form_page_of(request: Request) -> FormPage | None:
-    """The form page the matched route declared, if any."""
-    route = request.scope.get("route")
-    endpoint = getattr(route, "endpoint", None)
+def declared_form_page(endpoint: object) -> FormPage | None:
+    """The form page a route's endpoint declared with :func:`form_page`, if any."""
     page = getattr(endpoint, _ATTRIBUTE, None)
     return page if isinstance(page, FormPage) else None
+
+
+def form_page_of(request: Request) -> FormPage | None:
+    """The form page the matched route declared, if any."""
+    return declared_form_page(getattr(request.scope.get("route"), "endpoint", None))
 
 
 async def submitted_fields(request: Request) -> dict[str, str]:
