@@ -14,6 +14,7 @@ import gc
 import signal
 import threading
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -160,6 +161,10 @@ def serve(
             job_worker.stop()
 
 
+# The embedded worker looks for missed runs once the server is up, not during its start.
+EMBEDDED_CATCH_UP_AFTER = timedelta(seconds=10)
+
+
 def web_app() -> FastAPI:
     """The app of one web process under ``serve --workers N`` (uvicorn's factory)."""
     from klaremont.web.app import create_app  # noqa: PLC0415 - imported by web processes only
@@ -174,7 +179,7 @@ def _start_worker(platform: Platform) -> Worker:
     except ConfigurationError as exc:
         err_console.print(f"[bold red]error:[/] {exc.detail}", soft_wrap=True)
         raise typer.Exit(2) from exc
-    job_worker.start()
+    job_worker.start(catch_up_after=EMBEDDED_CATCH_UP_AFTER)
     console.print(f"  job worker       {len(job_worker.jobs)} scheduled jobs in this process")
     return job_worker
 
