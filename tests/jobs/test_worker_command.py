@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from klaremont.cli import main
 from klaremont.cli.context import use_platform
 from klaremont.demo.service import DemoSize
-from klaremont.jobs import demo_data
+from klaremont.jobs import demo_data, status
+from klaremont.jobs.config import scheduled_jobs
 
 
 @pytest.fixture
@@ -71,3 +72,15 @@ def test_demo_history_has_past_runs_and_one_failure(platform):
     assert [r.job for r in every_run if r.status == "failed"] == ["send-pending"]
     now = platform.clock.now()
     assert all(r.slot_start < now for r in every_run)
+
+
+def test_fresh_demo_history_shows_no_job_stopped_or_failing(platform):
+    """Straight after seeding, before any worker ran, every job's last run is its latest past
+    slot, so the console does not say a job stopped running (nor the old failure: a later
+    run of the mail job succeeded)."""
+    with platform.unit_of_work() as uow:
+        demo_data.seed(uow, random.Random(1), DemoSize())
+    with platform.unit_of_work() as uow:
+        states = status.job_states(uow.session, scheduled_jobs(), platform.clock.now())
+    assert states
+    assert [(s.job.name, s.problem) for s in states if s.problem] == []

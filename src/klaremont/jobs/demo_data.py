@@ -16,6 +16,7 @@ from klaremont.jobs.models import JobRun, RunStatus, Trigger
 
 if TYPE_CHECKING:
     import random
+    from datetime import datetime
 
     from klaremont.demo.service import DemoSize
     from klaremont.platform import UnitOfWork
@@ -33,28 +34,51 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
     added = 0
     for job in scheduled_jobs():
         every = max(job.every, timedelta(hours=8))  # a few per day at most for frequent jobs
-        slot = slot_of(now - timedelta(days=DAYS), every)
-        while slot + every <= slot_of(now, job.every):
-            started = slot + timedelta(seconds=rng.randint(0, 30))
-            failed = job.name == "send-pending" and slot == slot_of(now - timedelta(days=2), every)
+        slots = _past_slots(now, job.every, every)
+        failed_slot = slot_of(now - timedelta(days=2), every)
+        for slot in slots:
             uow.session.add(
-                JobRun(
-                    job=job.name,
-                    slot_start=slot,
-                    trigger=Trigger.SCHEDULE.value,
-                    status=(RunStatus.FAILED if failed else RunStatus.SUCCEEDED).value,
-                    worker=DEMO_WORKER,
-                    attempts=1,
-                    started_at=started,
-                    heartbeat_at=started + timedelta(seconds=2),
-                    finished_at=started + timedelta(seconds=rng.randint(1, 4)),
-                    summary=None if failed else DEMO_SUMMARY,
-                    error="ConnectionRefusedError: [Errno 111] Connection refused"
-                    if failed
-                    else None,
+                _run(
+                    job.name,
+                    slot,
+                    failed=job.name == "send-pending" and slot == failed_slot,
+                    rng=rng,
                 )
             )
             added += 1
-            slot += every
     uow.session.flush()
     return [f"jobs: {added} past runs recorded (one failed mail run)"]
+
+
+def _past_slots(now: datetime, every: timedelta, spacing: timedelta) -> list[datetime]:
+    """Slots over the last days, ``spacing`` apart, ending with the job's latest past slot.
+
+    A frequent job's history is thinned to a few runs a day, but its last run is always the
+    slot just before now: a server started on fresh demo data must not say the job stopped
+    running before its worker had the chance to run it.
+    """
+    latest = slot_of(now, every) - every
+    slot = slot_of(now - timedelta(days=DAYS), spacing)
+    slots: list[datetime] = []
+    while slot < latest:
+        slots.append(slot)
+        slot += spacing
+    slots.append(latest)
+    return slots
+
+
+def _run(job: str, slot: datetime, *, failed: bool, rng: random.Random) -> JobRun:
+    started = slot + timedelta(seconds=rng.randint(0, 30))
+    return JobRun(
+        job=job,
+        slot_start=slot,
+        trigger=Trigger.SCHEDULE.value,
+        status=(RunStatus.FAILED if failed else RunStatus.SUCCEEDED).value,
+        worker=DEMO_WORKER,
+        attempts=1,
+        started_at=started,
+        heartbeat_at=started + timedelta(seconds=2),
+        finished_at=started + timedelta(seconds=rng.randint(1, 4)),
+        summary=None if failed else DEMO_SUMMARY,
+        error="ConnectionRefusedError: [Errno 111] Connection refused" if failed else None,
+    )
