@@ -209,3 +209,36 @@ def test_every_route_but_the_password_change_refuses_a_must_change_session(platf
         else:
             assert response.status_code == 403, endpoint
             assert _problem_code(response) == "password-change-required", endpoint
+
+
+@pytest.mark.policy("IS-SENS-NEED", "IS-AC-LOGIN-LOG")
+def test_every_console_page_refuses_a_role_without_its_permission_with_the_html_page(
+    platform, office
+):
+    """A browser (Accept: text/html) on any console page its role may not use gets the HTML
+    403 page, in words and without a stack or a permission id, and the refusal is audited."""
+    endpoints, _ = declared_endpoints(office.app)
+    pages = [e for e in endpoints if e.rule.page and not e.rule.public and e.rule.permissions]
+    assert len({e.path for e in pages}) >= 10  # the console's guarded pages are all walked
+    refused = 0
+    for role in Role:
+        account_id = _account_for(platform, role)
+        held = role_permissions()[role]
+        headers = {**_session(platform, account_id), "Accept": "text/html"}
+        for endpoint in (e for e in pages if not e.rule.permissions <= held):
+            response = office.request(
+                endpoint.method, endpoint.url(), headers=headers, follow_redirects=False
+            )
+            label = f"{role.value} {endpoint.method} {endpoint.path}"
+            assert response.status_code == 403, label
+            assert response.headers["content-type"].startswith("text/html"), label
+            assert "<html" in response.text.lower(), label
+            assert "Traceback" not in response.text, label
+            assert not any(str(p) in response.text for p in endpoint.rule.permissions), label
+            refused += 1
+    assert refused > 0
+    with platform.unit_of_work() as uow:
+        audited = uow.session.scalar(
+            select(func.count()).where(AuditEvent.action == "authz.denied")
+        )
+    assert audited == refused

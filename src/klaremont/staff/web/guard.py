@@ -166,7 +166,7 @@ class Require:
                 uow,
                 request,
                 principal,
-                PermissionDenied(f"Your roles do not allow this (needs {', '.join(missing)})."),
+                PermissionDenied(_PAGE_REFUSED if self.rule.page else _needs(missing)),
                 required=missing,
                 roles=sorted(r.value for r in principal.roles),
             )
@@ -192,6 +192,16 @@ class Require:
             raise ReauthenticationRequired(
                 "Enter your password again to confirm this action (POST /api/auth/reauth)."
             )
+
+
+_PAGE_REFUSED = (
+    "Your role does not include this part of the console. If your work needs it, ask the "
+    "Information Security Officer; the refusal has been recorded."
+)
+
+
+def _needs(missing: list[str]) -> str:
+    return f"Your roles do not allow this (needs {', '.join(missing)})."
 
 
 class Caller:
