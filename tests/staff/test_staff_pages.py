@@ -212,7 +212,8 @@ def test_browsers_get_readable_error_pages(platform, office):
     assert refused.status_code == 403
     assert refused.headers["content-type"].startswith("text/html")
     assert "Permission denied" in refused.text
-    assert "staff:review" in refused.text
+    assert "staff:review" not in refused.text  # a person reads it: no permission ids
+    assert "ask the Information Security Officer" in refused.text
     assert refused.headers["x-request-id"] in refused.text
     assert "Sign out uma" in refused.text  # the console's own frame, still signed in
     assert not _INLINE.search(refused.text)
