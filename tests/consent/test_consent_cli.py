@@ -66,7 +66,7 @@ def test_history_and_audience(cli):
 @pytest.mark.policy("IS-SENS-EMAIL")
 def test_send_pending_reports_progress_and_counts(cli, monkeypatch):
     """``mail send-pending`` sends through the configured SMTP server and prints the counts."""
-    from mail_support_local import smtp_catcher  # noqa: PLC0415 - a helper of this folder
+    from klaremont.testing.smtp import smtp_server  # noqa: PLC0415 - aiosmtpd loads only here
 
     subject_id = make_subject(cli)
     with cli.unit_of_work(actor=TEST_ACTOR) as uow:
@@ -76,9 +76,10 @@ def test_send_pending_reports_progress_and_counts(cli, monkeypatch):
             to_address="ada@example.com",
             mail=RequestUpdated(reference="DSR-ABCD2345"),
         )
-    with smtp_catcher() as (received, port):
+    with smtp_server() as (catcher, mail):
+        received = catcher.raw
         monkeypatch.setenv("KLAREMONT_MAIL_HOST", "127.0.0.1")
-        monkeypatch.setenv("KLAREMONT_MAIL_PORT", str(port))
+        monkeypatch.setenv("KLAREMONT_MAIL_PORT", str(mail.port))
         result = runner.invoke(mail_cli.app, ["send-pending"])
     assert result.exit_code == 0, result.output
     assert "due 1: sent 1" in result.output

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from dataclasses import dataclass
 from itertools import count
 
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from klaremont.audit.events import Actor, ActorType
 from klaremont.customers.models import Address, AddressKind, CollectionChannel, Customer
 from klaremont.db.subjects import Subject
-from klaremont.mail.config import MailSettings
-from klaremont.mail.runner import send_pending
-from klaremont.mail.smtp import SmtpTransport
 from klaremont.platform import Platform
 from klaremont.policy.purposes import LawfulBasis
 from klaremont.staff.hashing import hashing_for
@@ -109,49 +99,3 @@ def sign_in(client: TestClient, person: Person) -> str:
     )
     assert response.status_code == 303, response.text
     return csrf_of(client.get("/privacy/").text)
-
-
-@dataclass
-class Inbox:
-    """What a real SMTP server (aiosmtpd) received."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, _server, _session, envelope) -> str:  # noqa: N802 - aiosmtpd hook
-        """Keep one message."""
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        with self._lock:
-            self.messages.append(parsed)
-        return "250 2.0.0 Message accepted"
-
-    def bodies_to(self, address: str) -> list[str]:
-        """Plain-text bodies of the messages to ``address``, in arrival order."""
-        found = []
-        for message in self.messages:
-            if message["To"] == address:
-                part = message.get_body(preferencelist=("plain",))
-                assert part is not None
-                found.append(str(part.get_content()))
-        return found
-
-
-@contextmanager
-def mail_server() -> Iterator[tuple[Inbox, MailSettings]]:
-    """A real SMTP server on 127.0.0.1 at a free port, and settings pointing at it."""
-    inbox = Inbox()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, MailSettings(host="127.0.0.1", port=port, timeout_seconds=5)
-    finally:
-        controller.stop()
-
-
-def deliver_mail(platform: Platform, settings: MailSettings) -> None:
-    """Run the outbox job once against the test SMTP server."""
-    send_pending(platform, SmtpTransport(settings), settings)

@@ -5,14 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from privacy_support import (
-    TEST_ACTOR,
-    csrf_of,
-    deliver_mail,
-    mail_server,
-    make_customer,
-    sign_in,
-)
+from privacy_support import TEST_ACTOR, csrf_of, make_customer, sign_in
 from sqlalchemy import select
 
 from klaremont.consent.audience import marketing_audience
@@ -21,6 +14,8 @@ from klaremont.display import uk_date
 from klaremont.policy.purposes import MarketingChannel
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import RequestState
+from klaremont.testing.smtp import deliver_mail
+from klaremont.testing.smtp import smtp_server as mail_server
 
 _CODE = re.compile(r"^\s+(\d{6,10})\s*$", re.MULTILINE)
 _HANDLE = re.compile(r'name="handle" value="([0-9a-f-]{36})"')
@@ -99,8 +94,8 @@ def test_unknown_address_gets_the_same_answer_and_no_mail(platform, client):
     strip = lambda r: _HANDLE.sub("", r.text.replace(csrf_of(r.text), ""))  # noqa: E731
     assert known.status_code == unknown.status_code == 200
     assert strip(known) == strip(unknown)
-    assert len(inbox.messages) == 1
-    assert inbox.messages[0]["To"] == person.email
+    assert len(inbox.received) == 1
+    assert inbox.received[0]["To"] == person.email
 
 
 @pytest.mark.policy("PP-R-OBJECT", "PP-OPTOUT")
