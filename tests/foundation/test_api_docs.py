@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from klaremont.testing import browser
 from klaremont.web.docs import as_openapi_30
 
 if TYPE_CHECKING:
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
     from klaremont.platform import Platform
 from klaremont.testing.live import live_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 _REFERENCE = re.compile(r'(?:src|href)="([^"]*)"')
 _SCRIPT = re.compile(r"<script([^>]*)>(.*?)</script>", re.DOTALL)
 
@@ -122,26 +120,18 @@ def server(platform: Platform) -> Iterator[str]:
 def test_docs_render_in_chromium_without_csp_violations(server: str):
     """In headless Chromium the docs list the operations, with no console error (a CSP
     violation is one) and no request to another origin."""
-    if shutil.which(str(CHROMIUM)) is None:
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    if not browser.available():
+        pytest.skip(browser.MISSING_REASON)
     problems: list[str] = []
     requested: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True
-        )
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.on("request", lambda r: requested.append(r.url))
-            page.goto(f"{server}/docs")
-            page.wait_for_selector(".opblock")
-            operations = page.locator(".opblock").count()
-            locked = page.locator(".opblock .authorization__btn").count()
-        finally:
-            browser.close()
+    with browser.chromium_page() as page:
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto(f"{server}/docs")
+        page.wait_for_selector(".opblock")
+        operations = page.locator(".opblock").count()
+        locked = page.locator(".opblock .authorization__btn").count()
     assert not problems
     assert operations > 60
     assert locked > 50  # guarded operations show the padlock

@@ -8,7 +8,6 @@ as it is over HTTPS in production (the cookie flags do not change with the schem
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,18 +22,8 @@ from klaremont.platform import Platform
 from klaremont.policy.purposes import MarketingChannel
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import RequestKind
+from klaremont.testing import browser
 from klaremont.testing.live import live_server
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.browser
 
@@ -47,25 +36,12 @@ def server(platform: Platform) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser_page(tmp_path: Path):
+def browser_page():
     """A fresh headless Chromium page (skipped when Debian's chromium is not installed)."""
-    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.skip(
-            "Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
-        )
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+    if not browser.available():
+        pytest.skip(browser.MISSING_REASON)
+    with browser.chromium_page() as page:
+        yield page
 
 
 def _sign_in(page, server, person) -> None:
