@@ -178,7 +178,7 @@ def test_a_data_role_is_refused_until_the_background_check_is_recorded(platform,
     assert refused.status_code == 403
     said = _said(refused.text)
     assert "The Support agent role reads personal or card data" in said
-    assert "background check" in said
+    assert "once the person's background check is recorded" in said
     assert _roles(platform, "uma") == {plain}
     form = iso.post(
         "/staff/people/new",
@@ -190,7 +190,9 @@ def test_a_data_role_is_refused_until_the_background_check_is_recorded(platform,
         },
     )
     assert form.status_code == 403
-    assert "The Support agent role reads personal or card data" in _said(form.text)
+    said = _said(form.text)
+    assert "The Support agent role reads personal or card data" in said
+    assert "Enter the date of their background check, or choose another job role." in said
     assert 'action="/staff/people/new"' in form.text
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
         assert service_accounts.find_account(uow, "vic") is None

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from klaremont.errors import KlaremontError, ValidationFailed
 from klaremont.staff import service_accounts, service_lifecycle
+from klaremont.staff.errors import VettingRequired
 from klaremont.staff.permissions import Role, StaffPermission
 from klaremont.staff.web.admin_views import (
     DONE_WORDS,
@@ -243,6 +244,8 @@ def create_person(
         managers, today = manager_choices(uow), today_iso(uow)
         finish(uow)
         error = said(exc, NEW_LABELS, known_role(job_role))
+        if isinstance(exc, VettingRequired):
+            error += " Enter the date of their background check, or choose another job role."
         return _new_form(staff, managers, today, error=error, status_code=exc.status)
     return _one_time(uow, staff, created, "Account created")
 

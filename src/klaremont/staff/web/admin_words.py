@@ -108,8 +108,8 @@ def said(exc: KlaremontError, labels: Mapping[str, str], role: Role | None = Non
     check names the role asked for in words, ``role``)."""
     if isinstance(exc, VettingRequired) and role is not None:
         return (
-            f"The {ROLE_WORDS[role]} role reads personal or card data: record this person's "
-            "background check before it is granted."
+            f"The {ROLE_WORDS[role]} role reads personal or card data: it is granted only "
+            "once the person's background check is recorded."
         )
     if exc.problems:
         return "; ".join(f"{_label(p, labels)}: {p.rule}" for p in exc.problems)
