@@ -149,7 +149,7 @@ def test_the_iso_sees_accounts_locked_in_the_last_day_and_a_failed_job(platform,
         )
         assert any(i.startswith("overdue: Overdue Job home-explode failed") for i in items), items
         assert 'href="/staff/jobs"' in page
-        assert 'href="/staff/audit?action=auth.lockout"' in page
+        assert 'href="/staff/people?status=locked"' in page
         assert "lou" not in page  # a count, not who
         clock.advance(timedelta(days=2))
         with staff_client(platform, "ida") as client:

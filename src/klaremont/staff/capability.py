@@ -20,6 +20,8 @@ CAPABILITY = Capability(
         "klaremont.staff.web.api:router",
         "klaremont.staff.web.pages:router",
         "klaremont.staff.web.review_pages:router",
+        "klaremont.staff.web.admin_pages:router",
+        "klaremont.staff.web.admin_actions:router",
     ),
     cli="klaremont.staff.cli:app",
     audit_actions=StaffAction,
@@ -76,6 +78,7 @@ CAPABILITY = Capability(
         NavEntry("Password", "/staff/password", None, order=90),
         NavEntry("Authenticator", "/staff/mfa", None, order=91),
         NavEntry("Access review", "/staff/access-review", StaffPermission.STAFF_REVIEW, order=30),
+        NavEntry("Staff", "/staff/people", StaffPermission.STAFF_READ, order=28),
     ),
     extensions=(
         ("request_actor", "klaremont.staff.web.principal:request_actor"),

@@ -6,7 +6,8 @@
   manager, or ``remote:approve``: technical operations), as ``GET /api/auth/remote-grants``
   lists them; approved through the API (no console page yet), so no link;
 - accounts locked in the last day and still locked (``staff:unlock``: the ISO and
-  technical operations), linked to the audit log's lockouts for those who may read it.
+  technical operations), linked to the staff list's locked accounts, where each account's
+  page unlocks it.
 
 Counts and dates only: no names, no usernames.
 """
@@ -16,9 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from klaremont.audit.permissions import AuditPermission
 from klaremont.staff import lockout, service_remote, service_review
-from klaremont.staff.actions import StaffAction
 from klaremont.staff.permissions import StaffPermission
 from klaremont.staff.service_accounts import get_account
 from klaremont.work import Urgency, WorkItem
@@ -31,6 +30,7 @@ SECTION = "Staff accounts"
 REVIEW = "/staff/access-review"
 REVIEW_DUE_SOON = timedelta(days=14)
 LOCKED_WITHIN = timedelta(days=1)
+LOCKED_LIST = "/staff/people?status=locked"
 
 
 def _review(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
@@ -90,14 +90,14 @@ def _locked(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
     locked = lockout.locked_recently(uow, LOCKED_WITHIN)
     if not locked:
         return []
-    readable = AuditPermission.AUDIT_READ in principal.permissions
+    readable = StaffPermission.STAFF_READ in principal.permissions
     return [
         WorkItem(
             "Accounts locked in the last day",
             Urgency.DUE,
             count=locked,
-            detail="still locked; unlock through the staff API once the person is checked",
-            link=f"/staff/audit?action={StaffAction.AUTH_LOCKOUT.value}" if readable else None,
+            detail="still locked; unlock one on its account page once the person is checked",
+            link=LOCKED_LIST if readable else None,
         )
     ]
 
