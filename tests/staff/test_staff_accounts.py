@@ -191,7 +191,9 @@ def test_training_overdue_report(platform, office, clock):
 
 
 @pytest.mark.policy("IS-PW-UNIQUE")
-@pytest.mark.parametrize("username", ["ab", "-lead", "has space", "ünï", "x" * 65, "trail."])
+@pytest.mark.parametrize(
+    "username", ["ab", "-lead", "has space", "ünï", "x" * 65, "trail.", "new", "Maintenance"]
+)
 def test_usernames_follow_the_rule(platform, username):
     """Usernames are 3-64 plain characters; anything else is refused naming the rule."""
     with platform.unit_of_work() as uow, pytest.raises(ValidationFailed, match="username"):

@@ -412,6 +412,9 @@ def test_an_action_needs_a_fresh_password_entry(platform, iso, sam, clock):
     assert sent.status_code == 303
     assert sent.headers["location"] == "/staff/reauth?next=/staff/people/sam"
     assert _count(platform, "auth.password.reset") == 0
+    # a form posted to the page that drew it comes back to that page
+    maintenance = iso.post("/staff/people/maintenance/new", follow_redirects=False)
+    assert maintenance.headers["location"] == "/staff/reauth?next=/staff/people/maintenance/new"
 
 
 @pytest.mark.policy("IS-SENS-NEED")

@@ -72,6 +72,11 @@ class CreatedAccount:
     one_time_password: str | None
 
 
+#: Names the console's own addresses use (``/staff/people/new``): an account so named
+#: could not be reached there.
+RESERVED_USERNAMES = frozenset({"new", "maintenance"})
+
+
 def check_username(username: str) -> str:
     """The username trimmed, or :class:`ValidationFailed` naming the rule."""
     text = username.strip()
@@ -79,6 +84,8 @@ def check_username(username: str) -> str:
         raise ValidationFailed.single("username", f"must be {USERNAME_RULE}")
     if contains_pan(text):
         raise ValidationFailed.single("username", "must not look like a card number")
+    if username_key(text) in RESERVED_USERNAMES:
+        raise ValidationFailed.single("username", "is a word the console uses; choose another")
     return text
 
 

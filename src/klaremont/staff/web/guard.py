@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
+from starlette.routing import Match
 
 from klaremont.audit.events import Outcome
 from klaremont.audit.fields import route_resource
@@ -262,9 +263,15 @@ class RequireInUnit(Require):
 def _return_path(request: Request) -> str:
     """Where to come back to: this page, or for a form post the page that showed the form."""
     path = request.url.path
-    if request.method not in SAFE_METHODS:
+    if request.method not in SAFE_METHODS and not _has_page(request, path):
         path = path.rsplit("/", 1)[0] or "/staff/"
     return path
+
+
+def _has_page(request: Request, path: str) -> bool:
+    """Whether a GET of ``path`` shows a page (a form posted to the URL that drew it)."""
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+    return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
 
 
 def _see_other(prefix: str, path: str) -> HTTPException:
