@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from klaremont.platform import UnitOfWork
+    from klaremont.rights.models import RightsRequest
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -38,6 +39,16 @@ ErasePage = Annotated[
     StaffPrincipal,
     Depends(require(RightsPermission.DSR_MANAGE, CustomerPermission.CUSTOMERS_ERASE, page=True)),
 ]
+#: What the case page says was done after each action (``?done=``, words in ``views``).
+DONE = {
+    "verify": "verified",
+    "verify-document": "verified",
+    "resend-code": "code-sent",
+    "extend": "extended",
+    "refuse": "refused",
+    "decide": "decided",
+    "fulfil": "fulfilled",
+}
 LABELS: dict[str, dict[str, str]] = {
     "verify": {"code": "Code the requester read back"},
     "verify-document": {"reason": "Documents seen"},
@@ -90,9 +101,31 @@ def _refused(
     return draw_case(staff, reference, view, error=said, status_code=exc.status, only=action)
 
 
-def _done(uow: UnitOfWork, reference: str, word: str) -> Response:
+def _act(
+    uow: UnitOfWork,
+    staff: StaffPrincipal,
+    reference: str,
+    action: str,
+    work: Callable[[RightsRequest], object],
+) -> Response:
+    """Run one action on the request named by ``reference``: on success commit and send the
+    browser to the case page with what was done; on a service's refusal, the case page again
+    with the refusal and its status (nothing of the action kept)."""
+    try:
+        work(service.find(uow, reference))
+    except KlaremontError as exc:
+        return _refused(uow, staff, reference, exc, action)
     finish(uow)
-    return RedirectResponse(f"/staff/requests/{reference}?done={word}", status_code=303)
+    return RedirectResponse(f"/staff/requests/{reference}?done={DONE[action]}", status_code=303)
+
+
+def _code_read_back(uow: UnitOfWork, code: str) -> Callable[[RightsRequest], None]:
+    def work(found: RightsRequest) -> None:
+        if not intake.confirm_staff_code(uow, found, code):
+            commit_now(uow)  # the failed attempt stays on record
+            raise verification_failed()
+
+    return work
 
 
 @router.post("/requests/{reference}/verify")
@@ -104,13 +137,7 @@ def verify_page(
     code: Annotated[str, Form(min_length=6, max_length=32)],
 ) -> Response:
     """The code the caller read back (a wrong code is counted and audited)."""
-    try:
-        if not intake.confirm_staff_code(uow, service.find(uow, reference), code):
-            commit_now(uow)  # the failed attempt stays on record
-            raise verification_failed()
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "verify")
-    return _done(uow, reference, "verified")
+    return _act(uow, staff, reference, "verify", _code_read_back(uow, code))
 
 
 @router.post("/requests/{reference}/verify-document")
@@ -122,21 +149,14 @@ def verify_document_page(
     reason: Annotated[str, Form(min_length=3, max_length=500)],
 ) -> Response:
     """Identity confirmed from documents; the note is sealed with the request."""
-    try:
-        intake.verify_by_document(uow, service.find(uow, reference), reason)
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "verify-document")
-    return _done(uow, reference, "verified")
+    work = partial(intake.verify_by_document, uow, reason=reason)
+    return _act(uow, staff, reference, "verify-document", work)
 
 
 @router.post("/requests/{reference}/resend-code")
 def resend_code_page(reference: str, staff: ManagePage, uow: UowDep) -> Response:
     """A fresh code to the address on the account."""
-    try:
-        service.resend_code(uow, service.find(uow, reference))
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "resend-code")
-    return _done(uow, reference, "code-sent")
+    return _act(uow, staff, reference, "resend-code", partial(service.resend_code, uow))
 
 
 @router.post("/requests/{reference}/extend")
@@ -149,12 +169,9 @@ def extend_page(
     reason: Annotated[str, Form(min_length=3, max_length=500)],
 ) -> Response:
     """Extend the deadline with a reason; the requester is told."""
-    try:
-        count = int(months) if months.isdigit() else 0
-        service.extend(uow, service.find(uow, reference), count, reason)
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "extend")
-    return _done(uow, reference, "extended")
+    count = int(months) if months.isdigit() else 0
+    work = partial(service.extend, uow, months=count, reason=reason)
+    return _act(uow, staff, reference, "extend", work)
 
 
 @router.post("/requests/{reference}/refuse")
@@ -166,11 +183,7 @@ def refuse_page(
     reason: Annotated[str, Form(min_length=3, max_length=500)],
 ) -> Response:
     """Refuse with the reason the requester is given (kept sealed)."""
-    try:
-        service.refuse(uow, service.find(uow, reference), reason)
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "refuse")
-    return _done(uow, reference, "refused")
+    return _act(uow, staff, reference, "refuse", partial(service.refuse, uow, reason=reason))
 
 
 @router.post("/requests/{reference}/decide")
@@ -183,15 +196,11 @@ def decide_page(
     reason: Annotated[str, Form(min_length=3, max_length=500)],
 ) -> Response:
     """The DPO upholds (processing restricted) or rejects an objection to holding the data."""
-    try:
-        if decision not in {"uphold", "reject"}:
-            raise service.TransitionRefused("choose to uphold or to reject the objection")
-        changes.decide_objection(
-            uow, service.find(uow, reference), uphold=decision == "uphold", reason=reason
-        )
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "decide")
-    return _done(uow, reference, "decided")
+    if decision not in {"uphold", "reject"}:
+        refused = service.TransitionRefused("choose to uphold or to reject the objection")
+        return _refused(uow, staff, reference, refused, "decide")
+    work = partial(changes.decide_objection, uow, uphold=decision == "uphold", reason=reason)
+    return _act(uow, staff, reference, "decide", work)
 
 
 @router.post("/requests/{reference}/fulfil")
@@ -203,12 +212,11 @@ def fulfil_page(
     recipient_url: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Do what the request asks (not an erasure: see erase)."""
-    try:
-        found = service.find(uow, reference)
+
+    def work(found: RightsRequest) -> None:
         fulfil.fulfil(uow, found.id, recipient_url=recipient_url.strip() or None)
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "fulfil")
-    return _done(uow, reference, "fulfilled")
+
+    return _act(uow, staff, reference, "fulfil", work)
 
 
 @router.post("/requests/{reference}/erase")
