@@ -1,7 +1,8 @@
 """The rights capability's part of the console home (extension point ``my_work``).
 
 Requests overdue and due soon with their days left (``dsr:read``: the DPO and support),
-and requests waiting for the requester's identity (``dsr:manage``: the DPO). References,
+and requests waiting for the requester's identity or with the clock paused while waiting
+for the requester (``dsr:manage``: the DPO, who resumes them). References,
 kinds and dates only, from the same due list the API gives (``GET /api/rights/due``).
 """
 
@@ -53,6 +54,7 @@ def _listed(found: list[due.DueItem], urgency: Urgency, what: str) -> list[WorkI
 def items(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
     """The requests this person works on, by urgency."""
     work: list[WorkItem] = []
+    report: due.DueReport | None = None
     if RightsPermission.DSR_READ in principal.permissions:
         report = due.due_report(uow)
         work += _listed(report.overdue, Urgency.OVERDUE, "overdue")
@@ -67,6 +69,15 @@ def items(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
                     count=len(pending),
                     detail="the clock is paused until the requester proves who they are",
                     link=LIST,
+                )
+            )
+        for item in report.clock_paused[:SHOWN] if report is not None else ():
+            work.append(
+                WorkItem(
+                    title=f"{item.kind.capitalize()} request {item.reference}",
+                    urgency=Urgency.INFO,
+                    detail="clock paused, waiting for the requester: resume it when they answer",
+                    link=f"{LIST}/{item.reference}",
                 )
             )
     return work

@@ -1,10 +1,12 @@
 """The actions on a data subject request's case page, each a form posting to the same
 service as the API route of the same name (DP-PROMPT, DP-DPO).
 
-Each action needs ``dsr:manage`` (an erasure also ``customers:erase``), as in the API. A
-service's refusal draws the case page again with its message; a refusal that must stay on
-record (a wrong code, a blocked erasure) is committed first, as the API does; otherwise
-nothing the refused action began is kept.
+Each action needs ``dsr:manage`` (an erasure also ``customers:erase``), as in the API, and
+goes through :func:`_act`: a service's refusal draws the case page again with its message;
+a refusal that must stay on record (a wrong code, a blocked erasure) is committed first, as
+the API does; otherwise nothing the refused action began is kept. Stopping and restarting
+the clock while waiting for the requester are actions like the others
+(:mod:`klaremont.rights.pauses`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from klaremont.customers.permissions import CustomerPermission
-from klaremont.errors import KlaremontError, NotFound
-from klaremont.rights import changes, erasure, fulfil, intake, service
+from klaremont.errors import KlaremontError, NotFound, ValidationFailed
+from klaremont.rights import changes, erasure, fulfil, intake, pauses, service
 from klaremont.rights.identity import verification_failed
 from klaremont.rights.permissions import RightsPermission
+from klaremont.rights.states import PauseReason
 from klaremont.rights.web.views import case_view, draw_case
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
@@ -48,6 +51,8 @@ DONE = {
     "refuse": "refused",
     "decide": "decided",
     "fulfil": "fulfilled",
+    "pause": "paused",
+    "resume": "resumed",
 }
 LABELS: dict[str, dict[str, str]] = {
     "verify": {"code": "Code the requester read back"},
@@ -56,6 +61,7 @@ LABELS: dict[str, dict[str, str]] = {
     "refuse": {"reason": "Reason for refusing"},
     "decide": {"decision": "Decision", "reason": "Reason for the decision"},
     "fulfil": {"recipient_url": "Send the copy to (another organisation's address, optional)"},
+    "pause": {"reason": "Why the clock stops", "note": "What is needed (required for other)"},
 }
 
 
@@ -217,6 +223,36 @@ def fulfil_page(
         fulfil.fulfil(uow, found.id, recipient_url=recipient_url.strip() or None)
 
     return _act(uow, staff, reference, "fulfil", work)
+
+
+def _paused_for(uow: UnitOfWork, reason: str, note: str) -> Callable[[RightsRequest], object]:
+    def work(found: RightsRequest) -> object:
+        try:
+            why = PauseReason(reason)
+        except ValueError:
+            raise ValidationFailed.single("reason", "choose one of the reasons offered") from None
+        return pauses.pause(uow, found, why, note)
+
+    return work
+
+
+@router.post("/requests/{reference}/pause")
+@form_page(_again("pause"), LABELS["pause"])
+def pause_page(
+    reference: str,
+    staff: ManagePage,
+    uow: UowDep,
+    reason: Annotated[str, Form(min_length=1, max_length=16)],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Stop the clock while waiting for the requester; they are told what is needed."""
+    return _act(uow, staff, reference, "pause", _paused_for(uow, reason, note))
+
+
+@router.post("/requests/{reference}/resume")
+def resume_page(reference: str, staff: ManagePage, uow: UowDep) -> Response:
+    """Start the clock again; the due date moves by the days it was paused."""
+    return _act(uow, staff, reference, "resume", partial(pauses.resume, uow))
 
 
 @router.post("/requests/{reference}/erase")
