@@ -50,6 +50,12 @@ PAUSE_WORDS = {
     PauseReason.IDENTIFICATION: "waiting for information needed to identify the requester",
     PauseReason.OTHER: "waiting for the requester",
 }
+#: The choices of the Pause clock form (short enough for a phone's width).
+PAUSE_CHOICES = {
+    PauseReason.CLARIFICATION: "Clarification of the request",
+    PauseReason.IDENTIFICATION: "Information to identify them",
+    PauseReason.OTHER: "Other: say what is needed",
+}
 MAIL_WORDS = {
     "pending": "Waiting to be sent",
     "sent": "Sent",
@@ -226,5 +232,5 @@ def draw_case(
         can_copy=CustomerPermission.CUSTOMERS_EXPORT in permissions,
         can_audit=AuditPermission.AUDIT_READ in permissions,
         max_months=2,
-        pause_reasons={reason.value: words for reason, words in PAUSE_WORDS.items()},
+        pause_reasons={reason.value: words for reason, words in PAUSE_CHOICES.items()},
     )
