@@ -48,6 +48,13 @@ def _day(when: datetime) -> str:
     return uk_date(when).strftime("%d/%m/%Y")
 
 
+def _lock(uow: UnitOfWork, request: RightsRequest) -> None:
+    """Read the request again under a row lock: of two people pausing (or resuming) at once,
+    the second sees the first's change and is refused (PostgreSQL; SQLite has one writer)."""
+    uow.session.flush()
+    uow.session.refresh(request, with_for_update=True)
+
+
 def _check_pausable(request: RightsRequest) -> None:
     if request.state in TERMINAL:
         raise service.TransitionRefused(
@@ -78,6 +85,7 @@ def pause(
     uow: UnitOfWork, request: RightsRequest, reason: PauseReason, note: str | None = None
 ) -> ClockPause:
     """Stop the clock while waiting for the requester; they are told what is needed."""
+    _lock(uow, request)
     _check_pausable(request)
     text = _clean_note(reason, note)
     now = uow.clock.now()
@@ -112,6 +120,7 @@ def pause(
 
 def resume(uow: UnitOfWork, request: RightsRequest) -> ClockPause | None:
     """Start the clock again: the deadline moves by the whole days it stood still."""
+    _lock(uow, request)
     if request.clock_stopped_at is None:
         waiting = request.state is RequestState.IDENTITY_PENDING
         raise ClockNotPaused(

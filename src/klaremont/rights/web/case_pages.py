@@ -2,15 +2,17 @@
 service as the API route of the same name (DP-PROMPT, DP-DPO).
 
 Each action needs ``dsr:manage`` (an erasure also ``customers:erase``), as in the API, and
-goes through :func:`_act`: a service's refusal draws the case page again with its message;
+goes through :meth:`_Case.act`: a service's refusal draws the case page again with its message;
 a refusal that must stay on record (a wrong code, a blocked erasure) is committed first, as
 the API does; otherwise nothing the refused action began is kept. Stopping and restarting
 the clock while waiting for the requester are actions like the others
 (:mod:`klaremont.rights.pauses`).
 """
 
+# ruff: noqa: FAST003 - each route's {reference} is read by its Case dependency (_managed)
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -107,22 +109,33 @@ def _refused(
     return draw_case(staff, reference, view, error=said, status_code=exc.status, only=action)
 
 
-def _act(
-    uow: UnitOfWork,
-    staff: StaffPrincipal,
-    reference: str,
-    action: str,
-    work: Callable[[RightsRequest], object],
-) -> Response:
-    """Run one action on the request named by ``reference``: on success commit and send the
-    browser to the case page with what was done; on a service's refusal, the case page again
-    with the refusal and its status (nothing of the action kept)."""
-    try:
-        work(service.find(uow, reference))
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, action)
-    finish(uow)
-    return RedirectResponse(f"/staff/requests/{reference}?done={DONE[action]}", status_code=303)
+@dataclass(frozen=True)
+class _Case:
+    """One action on a case: the request's reference, who acts, and the unit of work."""
+
+    reference: str
+    staff: StaffPrincipal
+    uow: UnitOfWork
+
+    def act(self, action: str, work: Callable[[RightsRequest], object]) -> Response:
+        """Run ``work`` on the request: on success commit and send the browser to the case
+        page saying what was done; on a service's refusal, the case page again with the
+        refusal and its status (nothing of the action kept)."""
+        try:
+            work(service.find(self.uow, self.reference))
+        except KlaremontError as exc:
+            return _refused(self.uow, self.staff, self.reference, exc, action)
+        finish(self.uow)
+        done = f"/staff/requests/{self.reference}?done={DONE[action]}"
+        return RedirectResponse(done, status_code=303)
+
+
+def _managed(reference: str, staff: ManagePage, uow: UowDep) -> _Case:
+    return _Case(reference, staff, uow)
+
+
+Case = Annotated[_Case, Depends(_managed)]  # needs dsr:manage, like every decision
+Reason = Annotated[str, Form(min_length=3, max_length=500)]
 
 
 def _code_read_back(uow: UnitOfWork, code: str) -> Callable[[RightsRequest], None]:
@@ -132,97 +145,6 @@ def _code_read_back(uow: UnitOfWork, code: str) -> Callable[[RightsRequest], Non
             raise verification_failed()
 
     return work
-
-
-@router.post("/requests/{reference}/verify")
-@form_page(_again("verify"), LABELS["verify"])
-def verify_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    code: Annotated[str, Form(min_length=6, max_length=32)],
-) -> Response:
-    """The code the caller read back (a wrong code is counted and audited)."""
-    return _act(uow, staff, reference, "verify", _code_read_back(uow, code))
-
-
-@router.post("/requests/{reference}/verify-document")
-@form_page(_again("verify-document"), LABELS["verify-document"])
-def verify_document_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    reason: Annotated[str, Form(min_length=3, max_length=500)],
-) -> Response:
-    """Identity confirmed from documents; the note is sealed with the request."""
-    work = partial(intake.verify_by_document, uow, reason=reason)
-    return _act(uow, staff, reference, "verify-document", work)
-
-
-@router.post("/requests/{reference}/resend-code")
-def resend_code_page(reference: str, staff: ManagePage, uow: UowDep) -> Response:
-    """A fresh code to the address on the account."""
-    return _act(uow, staff, reference, "resend-code", partial(service.resend_code, uow))
-
-
-@router.post("/requests/{reference}/extend")
-@form_page(_again("extend"), LABELS["extend"])
-def extend_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    months: Annotated[str, Form(min_length=1, max_length=2)],
-    reason: Annotated[str, Form(min_length=3, max_length=500)],
-) -> Response:
-    """Extend the deadline with a reason; the requester is told."""
-    count = int(months) if months.isdigit() else 0
-    work = partial(service.extend, uow, months=count, reason=reason)
-    return _act(uow, staff, reference, "extend", work)
-
-
-@router.post("/requests/{reference}/refuse")
-@form_page(_again("refuse"), LABELS["refuse"])
-def refuse_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    reason: Annotated[str, Form(min_length=3, max_length=500)],
-) -> Response:
-    """Refuse with the reason the requester is given (kept sealed)."""
-    return _act(uow, staff, reference, "refuse", partial(service.refuse, uow, reason=reason))
-
-
-@router.post("/requests/{reference}/decide")
-@form_page(_again("decide"), LABELS["decide"])
-def decide_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    decision: Annotated[str, Form(min_length=1, max_length=8)],
-    reason: Annotated[str, Form(min_length=3, max_length=500)],
-) -> Response:
-    """The DPO upholds (processing restricted) or rejects an objection to holding the data."""
-    if decision not in {"uphold", "reject"}:
-        refused = service.TransitionRefused("choose to uphold or to reject the objection")
-        return _refused(uow, staff, reference, refused, "decide")
-    work = partial(changes.decide_objection, uow, uphold=decision == "uphold", reason=reason)
-    return _act(uow, staff, reference, "decide", work)
-
-
-@router.post("/requests/{reference}/fulfil")
-@form_page(_again("fulfil"), LABELS["fulfil"])
-def fulfil_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    recipient_url: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
-    """Do what the request asks (not an erasure: see erase)."""
-
-    def work(found: RightsRequest) -> None:
-        fulfil.fulfil(uow, found.id, recipient_url=recipient_url.strip() or None)
-
-    return _act(uow, staff, reference, "fulfil", work)
 
 
 def _paused_for(uow: UnitOfWork, reason: str, note: str) -> Callable[[RightsRequest], object]:
@@ -236,23 +158,83 @@ def _paused_for(uow: UnitOfWork, reason: str, note: str) -> Callable[[RightsRequ
     return work
 
 
+@router.post("/requests/{reference}/verify")
+@form_page(_again("verify"), LABELS["verify"])
+def verify_page(case: Case, code: Annotated[str, Form(min_length=6, max_length=32)]) -> Response:
+    """The code the caller read back (a wrong code is counted and audited)."""
+    return case.act("verify", _code_read_back(case.uow, code))
+
+
+@router.post("/requests/{reference}/verify-document")
+@form_page(_again("verify-document"), LABELS["verify-document"])
+def verify_document_page(case: Case, reason: Reason) -> Response:
+    """Identity confirmed from documents; the note is sealed with the request."""
+    return case.act("verify-document", partial(intake.verify_by_document, case.uow, reason=reason))
+
+
+@router.post("/requests/{reference}/resend-code")
+def resend_code_page(case: Case) -> Response:
+    """A fresh code to the address on the account."""
+    return case.act("resend-code", partial(service.resend_code, case.uow))
+
+
+@router.post("/requests/{reference}/extend")
+@form_page(_again("extend"), LABELS["extend"])
+def extend_page(
+    case: Case, months: Annotated[str, Form(min_length=1, max_length=2)], reason: Reason
+) -> Response:
+    """Extend the deadline with a reason; the requester is told."""
+    count = int(months) if months.isdigit() else 0
+    return case.act("extend", partial(service.extend, case.uow, months=count, reason=reason))
+
+
+@router.post("/requests/{reference}/refuse")
+@form_page(_again("refuse"), LABELS["refuse"])
+def refuse_page(case: Case, reason: Reason) -> Response:
+    """Refuse with the reason the requester is given (kept sealed)."""
+    return case.act("refuse", partial(service.refuse, case.uow, reason=reason))
+
+
+@router.post("/requests/{reference}/decide")
+@form_page(_again("decide"), LABELS["decide"])
+def decide_page(
+    case: Case, decision: Annotated[str, Form(min_length=1, max_length=8)], reason: Reason
+) -> Response:
+    """The DPO upholds (processing restricted) or rejects an objection to holding the data."""
+    if decision not in {"uphold", "reject"}:
+        refused = service.TransitionRefused("choose to uphold or to reject the objection")
+        return _refused(case.uow, case.staff, case.reference, refused, "decide")
+    uphold = decision == "uphold"
+    return case.act(
+        "decide", partial(changes.decide_objection, case.uow, uphold=uphold, reason=reason)
+    )
+
+
+@router.post("/requests/{reference}/fulfil")
+@form_page(_again("fulfil"), LABELS["fulfil"])
+def fulfil_page(case: Case, recipient_url: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Do what the request asks (not an erasure: see erase)."""
+    recipient = recipient_url.strip() or None
+    return case.act(
+        "fulfil", lambda found: fulfil.fulfil(case.uow, found.id, recipient_url=recipient)
+    )
+
+
 @router.post("/requests/{reference}/pause")
 @form_page(_again("pause"), LABELS["pause"])
 def pause_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
+    case: Case,
     reason: Annotated[str, Form(min_length=1, max_length=16)],
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Stop the clock while waiting for the requester; they are told what is needed."""
-    return _act(uow, staff, reference, "pause", _paused_for(uow, reason, note))
+    return case.act("pause", _paused_for(case.uow, reason, note))
 
 
 @router.post("/requests/{reference}/resume")
-def resume_page(reference: str, staff: ManagePage, uow: UowDep) -> Response:
+def resume_page(case: Case) -> Response:
     """Start the clock again; the due date moves by the days it was paused."""
-    return _act(uow, staff, reference, "resume", partial(pauses.resume, uow))
+    return case.act("resume", partial(pauses.resume, case.uow))
 
 
 @router.post("/requests/{reference}/erase")
