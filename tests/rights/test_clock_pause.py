@@ -346,3 +346,20 @@ def test_the_dpo_sees_paused_clocks_on_the_home_page_and_the_shell(platform, ali
         assert "clock running again after 0 day(s)" in resumed.output
     finally:
         use_platform(None)
+
+
+@pytest.mark.policy("DP-PROMPT")
+def test_two_people_pausing_at_once_cannot_both_succeed(platform, alice):
+    """One reads the request, the other pauses it and commits; the first's pause then reads
+    the row again under a lock and is refused: one stop, not two."""
+    if platform.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one transaction at a time: the race cannot happen there")
+    reference = _verified(platform, alice)
+    with platform.unit_of_work(actor=TEST_ACTOR) as late:
+        seen = _request(late, reference)
+        assert seen.clock_stopped_at is None  # read before the other pause commits
+        with platform.unit_of_work(actor=TEST_ACTOR) as first:
+            pauses.pause(first, _request(first, reference), PauseReason.CLARIFICATION)
+        with pytest.raises(pauses.ClockAlreadyPaused):
+            pauses.pause(late, seen, PauseReason.IDENTIFICATION)
+    assert _stops(platform) == 1
