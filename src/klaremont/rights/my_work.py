@@ -71,13 +71,15 @@ def items(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
                     link=LIST,
                 )
             )
-        for item in report.clock_paused[:SHOWN] if report is not None else ():
-            work.append(
-                WorkItem(
-                    title=f"{item.kind.capitalize()} request {item.reference}",
-                    urgency=Urgency.INFO,
-                    detail="clock paused, waiting for the requester: resume it when they answer",
-                    link=f"{LIST}/{item.reference}",
-                )
-            )
+        paused = report.clock_paused if report is not None else []
+        work += [_paused(item) for item in paused[:SHOWN]]
     return work
+
+
+def _paused(item: due.DueItem) -> WorkItem:
+    return WorkItem(
+        title=f"{item.kind.capitalize()} request {item.reference}",
+        urgency=Urgency.INFO,
+        detail="clock paused, waiting for the requester: resume it when they answer",
+        link=f"{LIST}/{item.reference}",
+    )
