@@ -12,7 +12,9 @@ from klaremont.mail.service import enqueue
 from klaremont.mail.templates import (
     DownloadReady,
     PersonalDataInMail,
+    RequestPaused,
     RequestReceived,
+    RequestResumed,
     RequestUpdated,
     VerificationCode,
     check_body,
@@ -28,6 +30,10 @@ PUBLIC = "https://klaremont.example"
         VerificationCode(code="12345678", valid_minutes=60),
         RequestReceived(reference="DSR-ABCD2345", path="/privacy/requests/abc"),
         RequestUpdated(reference="DSR-ABCD2345"),
+        RequestPaused(reference="DSR-ABCD2345", need="clarification"),
+        RequestPaused(reference="DSR-ABCD2345", need="identification", path="/privacy/requests/a"),
+        RequestPaused(reference="DSR-ABCD2345", need="other"),
+        RequestResumed(reference="DSR-ABCD2345", path="/privacy/requests/abc"),
         DownloadReady(
             reference="DSR-ABCD2345",
             path="/privacy/requests/0b9f6a6e-5a2d-4d43-9a43-111111111111/download?token=Zx_9-a",
@@ -71,6 +77,8 @@ def test_templates_refuse_values_that_are_not_a_code_reference_or_link():
         DownloadReady(reference="DSR-ABCD2345", path="https://evil.example/x").render(PUBLIC)
     with pytest.raises(ValidationFailed):
         RequestUpdated(reference="DSR-ABCD2345", path="/privacy/../staff/").render(PUBLIC)
+    with pytest.raises(ValidationFailed):  # what is needed is a fixed sentence, never a note
+        RequestPaused(reference="DSR-ABCD2345", need="send your passport to x@y.z").render(PUBLIC)
 
 
 @pytest.mark.policy("IS-SENS-EMAIL")

@@ -48,14 +48,16 @@ def _call(client, route: APIRoute):
 
 @pytest.mark.policy("DP-DPO")
 def test_every_route_names_a_dsr_permission(platform):
-    """Each rights route needs dsr:read or dsr:manage; erasure and copies need more."""
+    """Each rights route needs a dsr permission: logging a request dsr:log, every other
+    POST (a decision) dsr:manage; erasure and copies need more."""
     rules = {(min(r.methods), r.path): access_rule_of(r) for r in _routes(platform)}
-    assert len(rules) >= 12
+    assert len(rules) >= 14
+    assert rules["POST", f"{BASE}/requests"].permissions == {RightsPermission.DSR_LOG}
     for (method, path), rule in rules.items():
         assert rule is not None, path
         assert not rule.public, path
-        assert rule.permissions & {RightsPermission.DSR_READ, RightsPermission.DSR_MANAGE}, path
-        if method == "POST":
+        assert rule.permissions & set(RightsPermission), path
+        if method == "POST" and path != f"{BASE}/requests":
             assert RightsPermission.DSR_MANAGE in rule.permissions, path
     assert (
         CustomerPermission.CUSTOMERS_ERASE
@@ -69,7 +71,8 @@ def test_every_route_names_a_dsr_permission(platform):
 
 @pytest.mark.policy("DP-DPO")
 def test_roles_without_dsr_permissions_are_refused_everywhere(platform):
-    """Marketing staff get 403 everywhere; support reads but cannot act; no sign-in gets 401."""
+    """Marketing staff get 403 everywhere; support reads and logs but cannot act; no sign-in
+    gets 401."""
     make_staff(platform, "marketer", Role.MARKETING)
     make_staff(platform, "agent", Role.SUPPORT_AGENT)
     routes = _routes(platform)
@@ -80,7 +83,9 @@ def test_roles_without_dsr_permissions_are_refused_everywhere(platform):
         assert client.get(f"{BASE}/requests").status_code == 200
         assert client.get(f"{BASE}/due").status_code == 200
         for route in routes:
-            if "POST" in route.methods or route.path.endswith("/export"):
+            if route.path == f"{BASE}/requests" and "POST" in route.methods:
+                assert _call(client, route).status_code == 422, route.path  # may log
+            elif "POST" in route.methods or route.path.endswith("/export"):
                 assert _call(client, route).status_code == 403, route.path
     from fastapi.testclient import TestClient  # noqa: PLC0415
 
@@ -141,6 +146,47 @@ def test_phone_request_end_to_end(platform, dpo, alice):
     assert any("request details" in r for r in reads)
     listed = dpo.get(f"{BASE}/requests", params={"state": "fulfilled"}).json()
     assert [r["id"] for r in listed] == [request_id]
+
+
+@pytest.mark.policy("DP-DPO", "DP-PROMPT")
+def test_support_logs_a_letter_request_and_only_the_dpo_decides(platform, dpo, alice):
+    """Support records a request by letter (dsr:log) and reads it back; verifying, pausing
+    and fulfilling are the DPO's (dsr:manage): 403 problem+json, each refusal audited."""
+    make_staff(platform, "agent", Role.SUPPORT_AGENT)
+    with staff_client(platform, "agent") as agent:
+        created = agent.post(
+            f"{BASE}/requests",
+            json={"customer_reference": alice.reference, "kind": "erasure", "channel": "letter"},
+        )
+        assert created.status_code == 201, created.text
+        request_id = created.json()["id"]
+        assert created.json()["state"] == "identity_pending"
+        assert agent.get(f"{BASE}/requests/{request_id}").status_code == 200
+        with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+            before = len(
+                uow.session.scalars(
+                    select(AuditEvent.seq).where(AuditEvent.action == "authz.denied")
+                ).all()
+            )
+        code = latest_code(platform, alice.subject_id)
+        for path, body in (
+            ("verify", {"code": code}),
+            ("verify-document", {"reason": "passport seen"}),
+            ("pause", {"reason": "clarification"}),
+            ("fulfil", {}),
+        ):
+            refused = agent.post(f"{BASE}/requests/{request_id}/{path}", json=body)
+            assert refused.status_code == 403, path
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            assert refused.json()["type"].endswith("/permission-denied")
+        with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+            denied = uow.session.scalars(
+                select(AuditEvent.seq).where(AuditEvent.action == "authz.denied")
+            ).all()
+        assert len(denied) == before + 4
+    verified = dpo.post(f"{BASE}/requests/{request_id}/verify", json={"code": code})
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["state"] == "verified"
 
 
 @pytest.mark.policy("PP-R-ACCESS", "DP-PROMPT")

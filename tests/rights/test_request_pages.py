@@ -133,26 +133,70 @@ def test_the_dpo_handles_an_erasure_and_sees_what_is_kept(platform, alice, dpo):
     assert "already fulfilled" in _said(again.text)
 
 
-@pytest.mark.policy("DP-DPO")
-def test_support_reads_the_queue_but_cannot_log_or_decide(platform, alice, dpo, support):
-    """Support may read (dsr:read); logging and deciding need dsr:manage, as in the API:
-    refused with the HTML 403 page, and the refusal is audited."""
-    reference = _log(dpo, alice.reference, "access")
+@pytest.mark.policy("DP-DPO", "DP-PROMPT")
+def test_support_logs_a_phone_request_and_the_dpo_decides(platform, alice, dpo, support):
+    """Support may log a request taken by phone (dsr:log) and sees the confirmation on the
+    case page (dsr:read); every decision needs dsr:manage, as in the API: refused with the
+    HTML 403 page, and the refusal is audited. The DPO then verifies it."""
+    queue = support.get("/staff/requests")
+    assert 'href="/staff/requests/new"' in queue.text
+    form = support.get("/staff/requests/new")
+    assert form.status_code == 200
+    assert "The Data Protection Officer then confirms who the requester is" in _said(form.text)
+    reference = _log(support, alice.reference, "access", note="called about old orders")
+    page = support.get(f"/staff/requests/{reference}?done=logged")
+    assert page.status_code == 200
+    said = _said(page.text)
+    assert "Request logged and passed to the Data Protection Officer" in said
+    assert "Paused while identity is checked" in said
+    assert "What happens next" in said
+    assert "Act on this request" not in said
+    assert 'action="/staff/requests/' not in page.text  # no action form at all
     assert reference in support.get("/staff/requests").text
-    assert support.get(f"/staff/requests/{reference}").status_code == 200
-    assert "Act on this request" not in support.get(f"/staff/requests/{reference}").text
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        made = uow.session.scalars(
+            select(RightsRequest).where(RightsRequest.reference == reference)
+        ).one()
+        assert made.channel is IntakeChannel.PHONE
+        assert made.created_by.startswith("staff:")  # logged by the support agent
     before = _count(platform, "authz.denied")
+    code = latest_code(platform, alice.subject_id)
     for path, data in (
-        ("/staff/requests/new", {"customer_reference": alice.reference, "kind": "access"}),
+        (f"/staff/requests/{reference}/verify", {"code": code}),
+        (f"/staff/requests/{reference}/verify-document", {"reason": "passport seen"}),
+        (f"/staff/requests/{reference}/resend-code", {}),
+        (f"/staff/requests/{reference}/extend", {"months": "1", "reason": "many at once"}),
         (f"/staff/requests/{reference}/refuse", {"reason": "not allowed to"}),
+        (f"/staff/requests/{reference}/fulfil", {}),
         (f"/staff/requests/{reference}/erase", {}),
+        (f"/staff/requests/{reference}/pause", {"reason": "clarification"}),
+        (f"/staff/requests/{reference}/resume", {}),
     ):
-        refused = support.post(path, data={**data, "channel": "phone"})
+        refused = support.post(path, data=data)
         assert refused.status_code == 403, path
         assert refused.headers["content-type"].startswith("text/html")
-    assert support.get("/staff/requests/new").status_code == 403
     assert support.get(f"/staff/requests/{reference}/copy.json").status_code == 403
-    assert _count(platform, "authz.denied") == before + 5
+    assert _count(platform, "authz.denied") == before + 10
+    verified = dpo.post(
+        f"/staff/requests/{reference}/verify", data={"code": code}, follow_redirects=True
+    )
+    assert verified.status_code == 200
+    assert "Identity verified: the clock runs again." in _said(verified.text)
+
+
+def test_a_role_without_dsr_log_may_not_log(platform, alice):
+    """Marketing staff hold no rights permission: the form and the post are refused."""
+    make_staff(platform, "mia", Role.MARKETING)
+    with staff_client(platform, "mia") as client:
+        client.headers.update(HTML)
+        assert client.get("/staff/requests/new").status_code == 403
+        refused = client.post(
+            "/staff/requests/new",
+            data={"customer_reference": alice.reference, "kind": "access", "channel": "phone"},
+        )
+        assert refused.status_code == 403
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(RightsRequest)) == 0
 
 
 @pytest.mark.policy("DP-PROMPT")

@@ -17,7 +17,9 @@ from klaremont.mail.models import MailStatus, OutboxMessage
 from klaremont.mail.templates import (
     DownloadReady,
     Mail,
+    RequestPaused,
     RequestReceived,
+    RequestResumed,
     RequestUpdated,
     VerificationCode,
     check_body,
@@ -31,6 +33,8 @@ SAMPLES: tuple[Mail, ...] = (
     VerificationCode(code="12345678", valid_minutes=60),
     RequestReceived(reference="DSR-ABCD2345"),
     RequestUpdated(reference="DSR-ABCD2345"),
+    RequestPaused(reference="DSR-ABCD2345", need="clarification"),
+    RequestResumed(reference="DSR-ABCD2345"),
     DownloadReady(reference="DSR-ABCD2345", path="/privacy/requests/x/download?token=abc"),
 )
 

@@ -158,6 +158,62 @@ class RequestUpdated:
         return Rendered(self.name, "An update on your privacy request", body, safe)
 
 
+#: What a paused request waits for, in the requester's words (by the reason's value).
+PAUSE_NEEDS: dict[str, str] = {
+    "clarification": "we need you to tell us more precisely what your request is about "
+    "(which information, or which of our activities)",
+    "identification": "we need some information from you to confirm who you are",
+    "other": "we need some further information from you, which we will explain when we contact you",
+}
+
+
+@dataclass(frozen=True)
+class RequestPaused:
+    """The clock of a privacy request is stopped until the requester answers (what is needed
+    is one of :data:`PAUSE_NEEDS`: a fixed sentence, never the DPO's note)."""
+
+    name: ClassVar[str] = "request_paused"
+    reference: str
+    need: str
+    path: str = "/privacy/requests"
+
+    def render(self, public_url: str) -> Rendered:
+        """The message."""
+        if self.need not in PAUSE_NEEDS:
+            raise ValidationFailed.single("need", f"one of {', '.join(PAUSE_NEEDS)}")
+        body = (
+            f"Hello,\n\nBefore we can answer your privacy request "
+            f"{_reference(self.reference)}, {PAUSE_NEEDS[self.need]}.\n\n"
+            "Until we have it, the time we have to answer is on hold; it runs again from "
+            "the day we receive it, and we will tell you when it does. You can follow your "
+            f"request here after signing in:\n\n{_link(public_url, self.path)}" + FOOTER
+        )
+        safe = (self.reference, _link(public_url, self.path))
+        return Rendered(
+            self.name, "We need something from you for your privacy request", body, safe
+        )
+
+
+@dataclass(frozen=True)
+class RequestResumed:
+    """The clock of a paused privacy request runs again."""
+
+    name: ClassVar[str] = "request_resumed"
+    reference: str
+    path: str = "/privacy/requests"
+
+    def render(self, public_url: str) -> Rendered:
+        """The message."""
+        body = (
+            f"Hello,\n\nThank you: we are working on your privacy request "
+            f"{_reference(self.reference)} again, and the time we have to answer runs again "
+            "from today. You can follow it here after signing in:\n\n"
+            f"{_link(public_url, self.path)}" + FOOTER
+        )
+        safe = (self.reference, _link(public_url, self.path))
+        return Rendered(self.name, "We are working on your privacy request again", body, safe)
+
+
 def check_body(
     body: str,
     *,

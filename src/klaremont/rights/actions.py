@@ -17,3 +17,5 @@ class RightsAction(StrEnum):
     DSR_FULFIL = "dsr.fulfil"
     DSR_REFUSE = "dsr.refuse"
     DSR_EXTEND = "dsr.extend"
+    DSR_PAUSE = "dsr.pause"
+    DSR_RESUME = "dsr.resume"

@@ -16,6 +16,7 @@ CAPABILITY = Capability(
         "rectification, restriction, objection."
     ),
     models=("klaremont.rights.models",),
+    migrations="migrations",
     routers=(
         "klaremont.rights.web.api:router",
         "klaremont.rights.web.pages:router",
@@ -26,10 +27,16 @@ CAPABILITY = Capability(
     audit_actions=RightsAction,
     permissions=RightsPermission,
     grants={
-        Role.SUPPORT_AGENT: frozenset({RightsPermission.DSR_READ}),
-        Role.DPO: frozenset({RightsPermission.DSR_READ, RightsPermission.DSR_MANAGE}),
+        # Support may log a request taken by phone or letter and read the case; every
+        # decision on it (identity, clock, extension, refusal, fulfilment) is the DPO's.
+        Role.SUPPORT_AGENT: frozenset({RightsPermission.DSR_READ, RightsPermission.DSR_LOG}),
+        Role.DPO: frozenset(
+            {RightsPermission.DSR_READ, RightsPermission.DSR_LOG, RightsPermission.DSR_MANAGE}
+        ),
     },
-    data=frozenset({RightsPermission.DSR_READ, RightsPermission.DSR_MANAGE}),
+    data=frozenset(
+        {RightsPermission.DSR_READ, RightsPermission.DSR_LOG, RightsPermission.DSR_MANAGE}
+    ),
     checks=("klaremont.rights.checks",),
     templates="templates",
     extensions=(("my_work", "klaremont.rights.my_work:items"),),

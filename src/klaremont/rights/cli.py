@@ -17,9 +17,9 @@ from rich.table import Table
 from klaremont.cli.context import cli_actor, console, get_platform
 from klaremont.clock import uk_date
 from klaremont.errors import ValidationFailed
-from klaremont.rights import changes, delivery, due, erasure, fulfil, intake, service
+from klaremont.rights import changes, delivery, due, erasure, fulfil, intake, pauses, service
 from klaremont.rights.identity import verification_failed
-from klaremont.rights.states import IntakeChannel, ObjectionScope, RequestKind
+from klaremont.rights.states import IntakeChannel, ObjectionScope, PauseReason, RequestKind
 
 app = typer.Typer(
     name="rights",
@@ -147,6 +147,32 @@ def extend(
 
 
 @app.command()
+def pause(
+    request: str = typer.Argument(..., help="request id or reference"),
+    reason: PauseReason = typer.Argument(..., help="what the DPO waits for from the requester"),
+    note: str | None = typer.Option(None, help="what is needed (kept sealed; needed for other)"),
+) -> None:
+    """Stop the clock while waiting for the requester; they are told what is needed."""
+    with get_platform().unit_of_work(actor=cli_actor()) as uow:
+        found = service.find(uow, request)
+        pauses.pause(uow, found, reason, note)
+        console.print(f"{found.reference}: clock paused ({reason.value}); the requester was told")
+
+
+@app.command()
+def resume(request: str = typer.Argument(..., help="request id or reference")) -> None:
+    """Start the clock again: the deadline moves by the whole days it was paused."""
+    with get_platform().unit_of_work(actor=cli_actor()) as uow:
+        found = service.find(uow, request)
+        stop = pauses.resume(uow, found)
+        days = stop.days if stop is not None else 0
+        console.print(
+            f"{found.reference}: clock running again after {days} day(s); "
+            f"due {found.due_on.isoformat()}"
+        )
+
+
+@app.command()
 def decide(
     request: str = typer.Argument(..., help="request id or reference"),
     reason: str = typer.Argument(..., help="the DPO's reason"),
@@ -176,6 +202,7 @@ def due_command(
         ("OVERDUE", report.overdue),
         ("due soon", report.due_soon),
         ("identity pending", report.identity_pending),
+        ("clock paused", report.clock_paused),
     )
     for label, items in groups:
         for item in items:
@@ -191,7 +218,8 @@ def due_command(
     console.print(table)
     console.print(
         f"{len(report.overdue)} overdue, {len(report.due_soon)} due soon, "
-        f"{len(report.identity_pending)} waiting for identity"
+        f"{len(report.identity_pending)} waiting for identity, "
+        f"{len(report.clock_paused)} with the clock paused"
     )
 
 

@@ -6,7 +6,9 @@ The rules, as the ICO reads them:
   3 September is due on 3 October. When the next month has no corresponding day, the
   deadline is that month's last day (received 31 January: due 28 or 29 February).
 * While the requester's identity is being confirmed the clock is paused; each whole day
-  paused moves the deadline one day later.
+  paused moves the deadline one day later. So does each whole day the DPO stopped the clock
+  while waiting for the requester to clarify the request or to send information needed
+  (the ICO's "stop the clock"), counted whatever the policy says of identity pauses.
 * The deadline may be extended by up to two further months (``policy.dsr``), counted from
   the day of receipt like the first month (received 31 January, extended by two months:
   due 30 April, before pauses), only with a reason, and only if the requester is told
@@ -119,13 +121,19 @@ def compute(
 
 
 def for_policy(
-    policy: DsrPolicy, received_on: date, *, paused: int = 0, extension_months: int = 0
+    policy: DsrPolicy,
+    received_on: date,
+    *,
+    paused: int = 0,
+    stopped: int = 0,
+    extension_months: int = 0,
 ) -> Deadline:
-    """:func:`compute` with the policy file's numbers (pauses ignored when it says so)."""
+    """:func:`compute` with the policy file's numbers: ``paused`` days waiting for identity
+    (ignored when the policy says so) and ``stopped`` days the DPO stopped the clock."""
     return compute(
         received_on,
         deadline_months=policy.deadline_months,
-        paused=paused if policy.identity_pause else 0,
+        paused=(paused if policy.identity_pause else 0) + stopped,
         extension_months=extension_months,
         max_extension_months=policy.max_extension_months,
         notice_within_months=policy.extension_notice_within_months,

@@ -3,16 +3,17 @@
 Every request is routed to the DPO role (``routed_to = "dpo"``); the DPO (permission
 ``dsr:read``) sees these lists in the staff API and with ``klaremont rights due``, and the
 daily alert (:func:`alert_dpo`) records them in the audit log addressed to the role. A
-request waiting for the requester's identity is listed apart: its clock is paused.
+request waiting for the requester's identity is listed apart, and so is one whose clock the
+DPO stopped while waiting for the requester: neither clock runs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from klaremont.clock import uk_date
 from klaremont.errors import ValidationFailed
@@ -54,6 +55,7 @@ class DueReport:
     overdue: list[DueItem]
     due_soon: list[DueItem]
     identity_pending: list[DueItem]
+    clock_paused: list[DueItem] = field(default_factory=list)
 
 
 def due_report(uow: UnitOfWork, within_days: int = DUE_SOON_DAYS) -> DueReport:
@@ -66,13 +68,14 @@ def due_report(uow: UnitOfWork, within_days: int = DUE_SOON_DAYS) -> DueReport:
         select(RightsRequest)
         .where(
             RightsRequest.state.in_([s.value for s in OPEN]),
-            RightsRequest.due_on <= horizon,
+            or_(RightsRequest.due_on <= horizon, RightsRequest.clock_stopped_at.is_not(None)),
         )
         .order_by(RightsRequest.due_on, RightsRequest.received_at)
     ).all()
     overdue: list[DueItem] = []
     soon: list[DueItem] = []
     pending: list[DueItem] = []
+    stopped: list[DueItem] = []
     for request in rows:
         deadline = service.deadline_of(uow, request, today)
         item = DueItem(
@@ -88,11 +91,13 @@ def due_report(uow: UnitOfWork, within_days: int = DUE_SOON_DAYS) -> DueReport:
         )
         if request.state is RequestState.IDENTITY_PENDING:
             pending.append(item)
+        elif request.clock_stopped_at is not None:
+            stopped.append(item)
         elif deadline.is_overdue(today):
             overdue.append(item)
         elif deadline.due <= horizon:
             soon.append(item)
-    return DueReport(today, within_days, overdue, soon, pending)
+    return DueReport(today, within_days, overdue, soon, pending, stopped)
 
 
 def alert_dpo(uow: UnitOfWork, within_days: int = DUE_SOON_DAYS) -> DueReport:
@@ -108,6 +113,7 @@ def alert_dpo(uow: UnitOfWork, within_days: int = DUE_SOON_DAYS) -> DueReport:
             "overdue": [i.reference for i in report.overdue],
             "due_soon": [i.reference for i in report.due_soon],
             "identity_pending": len(report.identity_pending),
+            "clock_paused": [i.reference for i in report.clock_paused],
         },
     )
     return report

@@ -36,6 +36,8 @@ class RightsEvent(StrEnum):
     FULFILLED = "fulfilled"
     REFUSED = "refused"
     EXTENDED = "extended"
+    CLOCK_PAUSED = "clock-paused"
+    CLOCK_RESUMED = "clock-resumed"
     EXPORT_READ = "export-read"
     TRANSMITTED = "transmitted"
     RECTIFIED = "rectified"
@@ -60,6 +62,8 @@ ACTION_OF: dict[RightsEvent, ActionTag] = {
     RightsEvent.FULFILLED: RightsAction.DSR_FULFIL,
     RightsEvent.REFUSED: RightsAction.DSR_REFUSE,
     RightsEvent.EXTENDED: RightsAction.DSR_EXTEND,
+    RightsEvent.CLOCK_PAUSED: RightsAction.DSR_PAUSE,
+    RightsEvent.CLOCK_RESUMED: RightsAction.DSR_RESUME,
     RightsEvent.EXPORT_READ: CustomerAction.PERSONAL_DATA_READ,
     RightsEvent.TRANSMITTED: RightsAction.DSR_FULFIL,
     RightsEvent.RECTIFIED: CustomerAction.PERSONAL_DATA_UPDATE,

@@ -33,6 +33,7 @@ from klaremont.rights.states import (
     IdentityMethod,
     IntakeChannel,
     ObjectionScope,
+    PauseReason,
     RequestKind,
     RequestState,
 )
@@ -69,6 +70,10 @@ class RightsRequest(SealedMixin, IdMixin, Base):
     verified_at: Mapped[datetime | None]
     pause_started_at: Mapped[datetime | None]
     paused_days: Mapped[int] = mapped_column(Integer, default=0)
+    # The clock stopped by the DPO while waiting for the requester (:class:`ClockPause`):
+    # since when, and the whole days of the stops already ended.
+    clock_stopped_at: Mapped[datetime | None]
+    stopped_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     original_due_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     extension_months: Mapped[int] = mapped_column(Integer, default=0)
@@ -81,6 +86,30 @@ class RightsRequest(SealedMixin, IdMixin, Base):
     created_by: Mapped[str] = mapped_column(String(160))
     updated_at: Mapped[datetime]
     details = sealed()  # JSON: the requester's words, corrections asked for, recipient URL
+
+
+class ClockPause(SealedMixin, IdMixin, Base):
+    """One stop of a request's clock by the DPO, from pause to resume (DP-PROMPT).
+
+    Kept with the request, as proof of why the answer came later; the note may say what was
+    asked of the person, so it is sealed under their data key like the other reasons.
+    """
+
+    __tablename__ = "dsr_clock_pauses"
+    __table_args__ = (
+        Index("ix_dsr_clock_pauses_request_paused", "request_id", "paused_at"),
+        {"info": {RIGHTS: Handling.KEEP.value, DATA_CATEGORY: DSR_CATEGORY}},
+    )
+
+    request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dsr_requests.id"))
+    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_subjects.id"), index=True)
+    reason: Mapped[PauseReason] = enum_column(PauseReason, 16)
+    note = sealed()
+    paused_at: Mapped[datetime]
+    paused_by: Mapped[str] = mapped_column(String(160))
+    resumed_at: Mapped[datetime | None]
+    resumed_by: Mapped[str | None] = mapped_column(String(160))
+    days: Mapped[int | None] = mapped_column(Integer)  # whole UK days stopped, once resumed
 
 
 class VerificationChallenge(IdMixin, Base):

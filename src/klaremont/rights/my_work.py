@@ -1,7 +1,8 @@
 """The rights capability's part of the console home (extension point ``my_work``).
 
 Requests overdue and due soon with their days left (``dsr:read``: the DPO and support),
-and requests waiting for the requester's identity (``dsr:manage``: the DPO). References,
+and requests waiting for the requester's identity or with the clock paused while waiting
+for the requester (``dsr:manage``: the DPO, who resumes them). References,
 kinds and dates only, from the same due list the API gives (``GET /api/rights/due``).
 """
 
@@ -53,6 +54,7 @@ def _listed(found: list[due.DueItem], urgency: Urgency, what: str) -> list[WorkI
 def items(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
     """The requests this person works on, by urgency."""
     work: list[WorkItem] = []
+    report: due.DueReport | None = None
     if RightsPermission.DSR_READ in principal.permissions:
         report = due.due_report(uow)
         work += _listed(report.overdue, Urgency.OVERDUE, "overdue")
@@ -69,4 +71,15 @@ def items(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
                     link=LIST,
                 )
             )
+        paused = report.clock_paused if report is not None else []
+        work += [_paused(item) for item in paused[:SHOWN]]
     return work
+
+
+def _paused(item: due.DueItem) -> WorkItem:
+    return WorkItem(
+        title=f"{item.kind.capitalize()} request {item.reference}",
+        urgency=Urgency.INFO,
+        detail="clock paused, waiting for the requester: resume it when they answer",
+        link=f"{LIST}/{item.reference}",
+    )

@@ -13,4 +13,5 @@ class RightsPermission(StrEnum):
     """Data subject request permissions."""
 
     DSR_READ = "dsr:read"
+    DSR_LOG = "dsr:log"  # record a request taken by phone or letter (the DPO decides on it)
     DSR_MANAGE = "dsr:manage"

@@ -107,3 +107,13 @@ def updated_mail(reference: str, request_id: uuid.UUID) -> Mail:
 def download_mail(reference: str, request_id: uuid.UUID, token: str) -> Mail:
     """The copy is ready: a link carrying the download token."""
     return templates.DownloadReady(reference=reference, path=download_path(request_id, token))
+
+
+def paused_mail(reference: str, request_id: uuid.UUID, need: str) -> Mail:
+    """The clock is stopped until the requester sends what is needed (a fixed sentence)."""
+    return templates.RequestPaused(reference=reference, need=need, path=request_path(request_id))
+
+
+def resumed_mail(reference: str, request_id: uuid.UUID) -> Mail:
+    """The clock runs again."""
+    return templates.RequestResumed(reference=reference, path=request_path(request_id))

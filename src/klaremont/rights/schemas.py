@@ -14,6 +14,7 @@ from klaremont.rights.states import (
     IdentityMethod,
     IntakeChannel,
     ObjectionScope,
+    PauseReason,
     RequestKind,
     RequestState,
 )
@@ -69,6 +70,19 @@ class DecisionIn(_In):
     reason: str = Field(min_length=3, max_length=500)
 
 
+class PauseIn(_In):
+    """Why the clock stops: the requester is asked to clarify the request, or for information
+    needed to identify them, or something else said in the note (then required)."""
+
+    reason: PauseReason
+    note: str | None = Field(
+        default=None,
+        max_length=500,
+        description="What is needed (kept sealed; never mailed). Required when `reason` is "
+        "`other`; 3 to 500 printable characters.",
+    )
+
+
 class FulfilIn(_In):
     """Options for fulfilling: corrections (rectification), a recipient (portability)."""
 
@@ -93,6 +107,10 @@ class RequestOut(BaseModel):
     extension_notice_by: date
     days_left: int
     paused_days: int
+    clock_paused_since: datetime | None = Field(
+        description="When the DPO stopped the clock, while it stays stopped (else null); "
+        "`due_on` counts the days up to today."
+    )
     identity_method: IdentityMethod | None
     verified_at: datetime | None
     extension_months: int
@@ -127,6 +145,7 @@ class RequestOut(BaseModel):
             extension_notice_by=deadline.extension_notice_by,
             days_left=deadline.days_left(today),
             paused_days=deadline.paused_days,
+            clock_paused_since=request.clock_stopped_at,
             identity_method=request.identity_method,
             verified_at=request.verified_at,
             extension_months=request.extension_months,
@@ -222,6 +241,10 @@ class DueOut(BaseModel):
     overdue: list[DueItemOut]
     due_soon: list[DueItemOut]
     identity_pending: list[DueItemOut]
+    clock_paused: list[DueItemOut] = Field(
+        description="Open requests whose clock the DPO stopped while waiting for the requester "
+        "(their due date counts the days paused up to today)."
+    )
 
     @classmethod
     def of(cls, report: DueReport) -> DueOut:
@@ -232,4 +255,5 @@ class DueOut(BaseModel):
             overdue=[DueItemOut.of(i) for i in report.overdue],
             due_soon=[DueItemOut.of(i) for i in report.due_soon],
             identity_pending=[DueItemOut.of(i) for i in report.identity_pending],
+            clock_paused=[DueItemOut.of(i) for i in report.clock_paused],
         )

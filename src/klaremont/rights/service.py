@@ -4,8 +4,9 @@ change of state (DP-PROMPT, DP-DPO). Fulfilment lives in :mod:`klaremont.rights.
 Every change goes through :func:`move`, which checks the state table
 (:mod:`klaremont.rights.states`) and writes the audit event in the same transaction. The
 clock is :mod:`klaremont.rights.deadlines`; ``due_on`` is stored for the DPO's lists and
-recomputed whenever a pause ends or the deadline is extended. Services add and flush; the
-caller's unit of work commits.
+recomputed whenever a pause ends or the deadline is extended (:mod:`klaremont.rights.timing`
+counts the identity pause and the DPO's stops, :mod:`klaremont.rights.pauses`). Services add
+and flush; the caller's unit of work commits.
 """
 
 from __future__ import annotations
@@ -47,11 +48,12 @@ from klaremont.rights.states import (
     check_transition,
     open_key,
 )
+from klaremont.rights.timing import days_since, deadline_of, end_stop, store_deadline
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import date
 
+    from klaremont.mail.templates import Mail
     from klaremont.platform import UnitOfWork
 
 __all__ = [
@@ -136,29 +138,6 @@ def _check_scope(kind: RequestKind, scope: ObjectionScope | None) -> None:
         raise ValidationFailed.single("scope", "only an objection has a scope")
 
 
-# ---------------------------------------------------------------------- the clock
-def deadline_of(
-    uow: UnitOfWork, request: RightsRequest, today: date | None = None
-) -> deadlines.Deadline:
-    """The request's deadline as of ``today`` (an open identity pause counts up to today)."""
-    today = today or uk_date(uow.clock.now())
-    paused = request.paused_days
-    if request.pause_started_at is not None:
-        paused += deadlines.Pause(uk_date(request.pause_started_at)).days(today)
-    return deadlines.for_policy(
-        uow.policy.dsr,
-        request.received_on,
-        paused=paused,
-        extension_months=request.extension_months,
-    )
-
-
-def _store_deadline(uow: UnitOfWork, request: RightsRequest) -> None:
-    deadline = deadline_of(uow, request)
-    request.original_due_on = deadline.original_due
-    request.due_on = deadline.due
-
-
 # ---------------------------------------------------------------------- changes
 def move(
     uow: UnitOfWork,
@@ -173,6 +152,7 @@ def move(
     now = uow.clock.now()
     request.state = target
     request.updated_at = now
+    ended = end_stop(uow, request) if target in TERMINAL else None  # its days count
     if target in TERMINAL:
         request.closed_at = now
         request.open_key = None
@@ -186,6 +166,7 @@ def move(
             "kind": request.kind.value,
             "from": previous.value,
             "to": target.value,
+            **({"clock_stop_ended_days": ended.days} if ended is not None else {}),
             **(details or {}),
         },
     )
@@ -306,13 +287,11 @@ def resend_code(uow: UnitOfWork, request: RightsRequest) -> None:
 def mark_verified(uow: UnitOfWork, request: RightsRequest, method: IdentityMethod) -> None:
     """Identity confirmed: end the pause, move the deadline by the paused days, and verify."""
     now = uow.clock.now()
-    if request.pause_started_at is not None:
-        pause = deadlines.Pause(uk_date(request.pause_started_at), uk_date(now))
-        request.paused_days += pause.days(uk_date(now))
-        request.pause_started_at = None
+    request.paused_days += days_since(request.pause_started_at, uk_date(now))
+    request.pause_started_at = None
     request.verified_at = now
     request.identity_method = method
-    _store_deadline(uow, request)
+    store_deadline(uow, request)
     move(
         uow,
         request,
@@ -374,7 +353,7 @@ def extend(uow: UnitOfWork, request: RightsRequest, months: int, reason: str) ->
         )
     request.extension_months = months
     request.extension_reason = clean_reason(reason)
-    _store_deadline(uow, request)
+    store_deadline(uow, request)
     notify(uow, request)
     request.extension_notified_at = uow.clock.now()
     move(
@@ -385,8 +364,9 @@ def extend(uow: UnitOfWork, request: RightsRequest, months: int, reason: str) ->
     )
 
 
-def notify(uow: UnitOfWork, request: RightsRequest) -> uuid.UUID | None:
-    """Tell the requester, at the address on the account, that there is news (no details).
+def notify(uow: UnitOfWork, request: RightsRequest, mail: Mail | None = None) -> uuid.UUID | None:
+    """Tell the requester, at the address on the account, that there is news (no details;
+    ``mail`` a template of its own, or "an update on your request").
 
     An account without an e-mail address gets no mail; the privacy centre shows the news.
     """
@@ -398,7 +378,7 @@ def notify(uow: UnitOfWork, request: RightsRequest) -> uuid.UUID | None:
         uow,
         subject_id=request.subject_id,
         to_address=address,
-        mail=updated_mail(request.reference, request.id),
+        mail=mail or updated_mail(request.reference, request.id),
     )
 
 

@@ -50,6 +50,14 @@ class IdentityMethod(StrEnum):
     DOCUMENT = "document"  # the DPO checked identity documents (recorded with a reason)
 
 
+class PauseReason(StrEnum):
+    """Why the DPO stopped the clock (ICO "stop the clock"; UK GDPR Art. 12, DPA 2018 s.54)."""
+
+    CLARIFICATION = "clarification"  # waiting for the requester to say what they ask for
+    IDENTIFICATION = "identification"  # waiting for information needed to identify them
+    OTHER = "other"  # another wait for the requester, said in a note
+
+
 class RequestState(StrEnum):
     """Where a request is."""
 

@@ -1,7 +1,8 @@
 """Data subject requests for staff and the DPO, under ``/api/rights`` (DP-DPO, DP-PROMPT).
 
 Each route names its permission with ``require(Permission.X)``: reading needs ``dsr:read``,
-acting needs ``dsr:manage``, an erasure also ``customers:erase`` and a copy also
+recording a request taken by phone or letter ``dsr:log`` (support and the DPO), every
+decision on one ``dsr:manage`` (the DPO), an erasure also ``customers:erase`` and a copy also
 ``customers:export`` (both sensitive: a recent password entry). Customers reach their
 requests through the privacy centre pages, which call the same services with their own
 ownership rule. Refusals that must stay on record (a duplicate, a wrong code, an erasure
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from klaremont.clock import uk_date
 from klaremont.customers.permissions import CustomerPermission
 from klaremont.errors import KlaremontError
-from klaremont.rights import changes, delivery, due, erasure, fulfil, intake, service
+from klaremont.rights import changes, delivery, due, erasure, fulfil, intake, pauses, service
 from klaremont.rights.access import HTML_CSP
 from klaremont.rights.events import RightsEvent, audit_rights, request_resource
 from klaremont.rights.identity import verification_failed
@@ -32,6 +33,7 @@ from klaremont.rights.schemas import (
     ExtendIn,
     FulfilIn,
     FulfilmentOut,
+    PauseIn,
     ReasonIn,
     RequestOut,
     StaffIntakeIn,
@@ -46,6 +48,7 @@ router = APIRouter(prefix="/api/rights", tags=["rights"])
 P = Permission
 
 Reader = Annotated[StaffPrincipal, Depends(require(RightsPermission.DSR_READ))]
+Logger = Annotated[StaffPrincipal, Depends(require(RightsPermission.DSR_LOG))]
 Manager = Annotated[StaffPrincipal, Depends(require(RightsPermission.DSR_MANAGE))]
 Eraser = Annotated[
     StaffPrincipal,
@@ -94,7 +97,7 @@ def list_requests(
 
 
 @router.post("/requests", response_model=RequestOut, status_code=201)
-def create_request(body: StaffIntakeIn, _: Manager, uow: UowDep) -> RequestOut:
+def create_request(body: StaffIntakeIn, _: Logger, uow: UowDep) -> RequestOut:
     """Record a request made by phone or letter; a code goes to the address on the account."""
     details = {"note": body.note} if body.note else None
     try:
@@ -176,6 +179,27 @@ def refuse(request_id: uuid.UUID, body: ReasonIn, _: Manager, uow: UowDep) -> Re
 def extend(request_id: uuid.UUID, body: ExtendIn, _: Manager, uow: UowDep) -> RequestOut:
     """Extend the deadline (within the first month, with a reason; the requester is told)."""
     service.extend(uow, service.get(uow, request_id), body.months, body.reason)
+    finish(uow)
+    return _out(uow, request_id)
+
+
+@router.post("/requests/{request_id}/pause", response_model=RequestOut)
+def pause(request_id: uuid.UUID, body: PauseIn, _: Manager, uow: UowDep) -> RequestOut:
+    """Stop the statutory clock while waiting for the requester: to clarify the request, for
+    information needed to identify them, or another reason said in the note. The requester
+    is told by mail what is needed (in fixed words; the note is kept sealed, never mailed).
+    A closed request, or one whose clock is already paused or waits for the identity check,
+    is refused (409)."""
+    pauses.pause(uow, service.get(uow, request_id), body.reason, body.note)
+    finish(uow)
+    return _out(uow, request_id)
+
+
+@router.post("/requests/{request_id}/resume", response_model=RequestOut)
+def resume(request_id: uuid.UUID, _: Manager, uow: UowDep) -> RequestOut:
+    """Start the clock again: the deadline moves by the whole days it was paused, and the
+    requester is told. A request whose clock is not paused is refused (409)."""
+    pauses.resume(uow, service.get(uow, request_id))
     finish(uow)
     return _out(uow, request_id)
 

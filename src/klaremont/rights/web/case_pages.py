@@ -1,14 +1,18 @@
 """The actions on a data subject request's case page, each a form posting to the same
 service as the API route of the same name (DP-PROMPT, DP-DPO).
 
-Each action needs ``dsr:manage`` (an erasure also ``customers:erase``), as in the API. A
-service's refusal draws the case page again with its message; a refusal that must stay on
-record (a wrong code, a blocked erasure) is committed first, as the API does; otherwise
-nothing the refused action began is kept.
+Each action needs ``dsr:manage`` (an erasure also ``customers:erase``), as in the API, and
+goes through :meth:`_Case.act`: a service's refusal draws the case page again with its message;
+a refusal that must stay on record (a wrong code, a blocked erasure) is committed first, as
+the API does; otherwise nothing the refused action began is kept. Stopping and restarting
+the clock while waiting for the requester are actions like the others
+(:mod:`klaremont.rights.pauses`).
 """
 
+# ruff: noqa: FAST003 - each route's {reference} is read by its Case dependency (_managed)
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,10 +20,11 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from klaremont.customers.permissions import CustomerPermission
-from klaremont.errors import KlaremontError, NotFound
-from klaremont.rights import changes, erasure, fulfil, intake, service
+from klaremont.errors import KlaremontError, NotFound, ValidationFailed
+from klaremont.rights import changes, erasure, fulfil, intake, pauses, service
 from klaremont.rights.identity import verification_failed
 from klaremont.rights.permissions import RightsPermission
+from klaremont.rights.states import PauseReason
 from klaremont.rights.web.views import case_view, draw_case
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from klaremont.platform import UnitOfWork
+    from klaremont.rights.models import RightsRequest
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
@@ -38,6 +44,18 @@ ErasePage = Annotated[
     StaffPrincipal,
     Depends(require(RightsPermission.DSR_MANAGE, CustomerPermission.CUSTOMERS_ERASE, page=True)),
 ]
+#: What the case page says was done after each action (``?done=``, words in ``views``).
+DONE = {
+    "verify": "verified",
+    "verify-document": "verified",
+    "resend-code": "code-sent",
+    "extend": "extended",
+    "refuse": "refused",
+    "decide": "decided",
+    "fulfil": "fulfilled",
+    "pause": "paused",
+    "resume": "resumed",
+}
 LABELS: dict[str, dict[str, str]] = {
     "verify": {"code": "Code the requester read back"},
     "verify-document": {"reason": "Documents seen"},
@@ -45,6 +63,7 @@ LABELS: dict[str, dict[str, str]] = {
     "refuse": {"reason": "Reason for refusing"},
     "decide": {"decision": "Decision", "reason": "Reason for the decision"},
     "fulfil": {"recipient_url": "Send the copy to (another organisation's address, optional)"},
+    "pause": {"reason": "Why the clock stops", "note": "What is needed (required for other)"},
 }
 
 
@@ -90,125 +109,132 @@ def _refused(
     return draw_case(staff, reference, view, error=said, status_code=exc.status, only=action)
 
 
-def _done(uow: UnitOfWork, reference: str, word: str) -> Response:
-    finish(uow)
-    return RedirectResponse(f"/staff/requests/{reference}?done={word}", status_code=303)
+@dataclass(frozen=True)
+class _Case:
+    """One action on a case: the request's reference, who acts, and the unit of work."""
+
+    reference: str
+    staff: StaffPrincipal
+    uow: UnitOfWork
+
+    def act(self, action: str, work: Callable[[RightsRequest], object]) -> Response:
+        """Run ``work`` on the request: on success commit and send the browser to the case
+        page saying what was done; on a service's refusal, the case page again with the
+        refusal and its status (nothing of the action kept)."""
+        try:
+            work(service.find(self.uow, self.reference))
+        except KlaremontError as exc:
+            return _refused(self.uow, self.staff, self.reference, exc, action)
+        finish(self.uow)
+        done = f"/staff/requests/{self.reference}?done={DONE[action]}"
+        return RedirectResponse(done, status_code=303)
+
+
+def _managed(reference: str, staff: ManagePage, uow: UowDep) -> _Case:
+    return _Case(reference, staff, uow)
+
+
+Case = Annotated[_Case, Depends(_managed)]  # needs dsr:manage, like every decision
+Reason = Annotated[str, Form(min_length=3, max_length=500)]
+
+
+def _code_read_back(uow: UnitOfWork, code: str) -> Callable[[RightsRequest], None]:
+    def work(found: RightsRequest) -> None:
+        if not intake.confirm_staff_code(uow, found, code):
+            commit_now(uow)  # the failed attempt stays on record
+            raise verification_failed()
+
+    return work
+
+
+def _paused_for(uow: UnitOfWork, reason: str, note: str) -> Callable[[RightsRequest], object]:
+    def work(found: RightsRequest) -> object:
+        try:
+            why = PauseReason(reason)
+        except ValueError:
+            raise ValidationFailed.single("reason", "choose one of the reasons offered") from None
+        return pauses.pause(uow, found, why, note)
+
+    return work
 
 
 @router.post("/requests/{reference}/verify")
 @form_page(_again("verify"), LABELS["verify"])
-def verify_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    code: Annotated[str, Form(min_length=6, max_length=32)],
-) -> Response:
+def verify_page(case: Case, code: Annotated[str, Form(min_length=6, max_length=32)]) -> Response:
     """The code the caller read back (a wrong code is counted and audited)."""
-    try:
-        if not intake.confirm_staff_code(uow, service.find(uow, reference), code):
-            commit_now(uow)  # the failed attempt stays on record
-            raise verification_failed()
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "verify")
-    return _done(uow, reference, "verified")
+    return case.act("verify", _code_read_back(case.uow, code))
 
 
 @router.post("/requests/{reference}/verify-document")
 @form_page(_again("verify-document"), LABELS["verify-document"])
-def verify_document_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    reason: Annotated[str, Form(min_length=3, max_length=500)],
-) -> Response:
+def verify_document_page(case: Case, reason: Reason) -> Response:
     """Identity confirmed from documents; the note is sealed with the request."""
-    try:
-        intake.verify_by_document(uow, service.find(uow, reference), reason)
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "verify-document")
-    return _done(uow, reference, "verified")
+    return case.act("verify-document", partial(intake.verify_by_document, case.uow, reason=reason))
 
 
 @router.post("/requests/{reference}/resend-code")
-def resend_code_page(reference: str, staff: ManagePage, uow: UowDep) -> Response:
+def resend_code_page(case: Case) -> Response:
     """A fresh code to the address on the account."""
-    try:
-        service.resend_code(uow, service.find(uow, reference))
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "resend-code")
-    return _done(uow, reference, "code-sent")
+    return case.act("resend-code", partial(service.resend_code, case.uow))
 
 
 @router.post("/requests/{reference}/extend")
 @form_page(_again("extend"), LABELS["extend"])
 def extend_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    months: Annotated[str, Form(min_length=1, max_length=2)],
-    reason: Annotated[str, Form(min_length=3, max_length=500)],
+    case: Case, months: Annotated[str, Form(min_length=1, max_length=2)], reason: Reason
 ) -> Response:
     """Extend the deadline with a reason; the requester is told."""
-    try:
-        count = int(months) if months.isdigit() else 0
-        service.extend(uow, service.find(uow, reference), count, reason)
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "extend")
-    return _done(uow, reference, "extended")
+    count = int(months) if months.isdigit() else 0
+    return case.act("extend", partial(service.extend, case.uow, months=count, reason=reason))
 
 
 @router.post("/requests/{reference}/refuse")
 @form_page(_again("refuse"), LABELS["refuse"])
-def refuse_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    reason: Annotated[str, Form(min_length=3, max_length=500)],
-) -> Response:
+def refuse_page(case: Case, reason: Reason) -> Response:
     """Refuse with the reason the requester is given (kept sealed)."""
-    try:
-        service.refuse(uow, service.find(uow, reference), reason)
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "refuse")
-    return _done(uow, reference, "refused")
+    return case.act("refuse", partial(service.refuse, case.uow, reason=reason))
 
 
 @router.post("/requests/{reference}/decide")
 @form_page(_again("decide"), LABELS["decide"])
 def decide_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    decision: Annotated[str, Form(min_length=1, max_length=8)],
-    reason: Annotated[str, Form(min_length=3, max_length=500)],
+    case: Case, decision: Annotated[str, Form(min_length=1, max_length=8)], reason: Reason
 ) -> Response:
     """The DPO upholds (processing restricted) or rejects an objection to holding the data."""
-    try:
-        if decision not in {"uphold", "reject"}:
-            raise service.TransitionRefused("choose to uphold or to reject the objection")
-        changes.decide_objection(
-            uow, service.find(uow, reference), uphold=decision == "uphold", reason=reason
-        )
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "decide")
-    return _done(uow, reference, "decided")
+    if decision not in {"uphold", "reject"}:
+        refused = service.TransitionRefused("choose to uphold or to reject the objection")
+        return _refused(case.uow, case.staff, case.reference, refused, "decide")
+    uphold = decision == "uphold"
+    return case.act(
+        "decide", partial(changes.decide_objection, case.uow, uphold=uphold, reason=reason)
+    )
 
 
 @router.post("/requests/{reference}/fulfil")
 @form_page(_again("fulfil"), LABELS["fulfil"])
-def fulfil_page(
-    reference: str,
-    staff: ManagePage,
-    uow: UowDep,
-    recipient_url: Annotated[str, Form(max_length=2000)] = "",
-) -> Response:
+def fulfil_page(case: Case, recipient_url: Annotated[str, Form(max_length=2000)] = "") -> Response:
     """Do what the request asks (not an erasure: see erase)."""
-    try:
-        found = service.find(uow, reference)
-        fulfil.fulfil(uow, found.id, recipient_url=recipient_url.strip() or None)
-    except KlaremontError as exc:
-        return _refused(uow, staff, reference, exc, "fulfil")
-    return _done(uow, reference, "fulfilled")
+    recipient = recipient_url.strip() or None
+    return case.act(
+        "fulfil", lambda found: fulfil.fulfil(case.uow, found.id, recipient_url=recipient)
+    )
+
+
+@router.post("/requests/{reference}/pause")
+@form_page(_again("pause"), LABELS["pause"])
+def pause_page(
+    case: Case,
+    reason: Annotated[str, Form(min_length=1, max_length=16)],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Stop the clock while waiting for the requester; they are told what is needed."""
+    return case.act("pause", _paused_for(case.uow, reason, note))
+
+
+@router.post("/requests/{reference}/resume")
+def resume_page(case: Case) -> Response:
+    """Start the clock again; the due date moves by the days it was paused."""
+    return case.act("resume", partial(pauses.resume, case.uow))
 
 
 @router.post("/requests/{reference}/erase")

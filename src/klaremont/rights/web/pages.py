@@ -4,7 +4,7 @@ letter, and the case page (DP-PROMPT, DP-DPO).
 Thin over the same services as ``/api/rights``: the queue is
 :func:`~klaremont.rights.service.list_requests` with the live deadline of
 :func:`~klaremont.rights.service.deadline_of`; a request is logged by
-:func:`~klaremont.rights.intake.submit_for_customer` (``dsr:manage``, as the API); the case
+:func:`~klaremont.rights.intake.submit_for_customer` (``dsr:log``, as the API); the case
 page reads the requester's sealed details with :func:`~klaremont.rights.service.details_of`
 and records the read as the API does. The actions on a case are in
 :mod:`klaremont.rights.web.case_pages`.
@@ -54,7 +54,7 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 E = TypeVar("E", bound=StrEnum)
 
 ReadPage = Annotated[StaffPrincipal, Depends(require(RightsPermission.DSR_READ, page=True))]
-ManagePage = Annotated[StaffPrincipal, Depends(require(RightsPermission.DSR_MANAGE, page=True))]
+LogPage = Annotated[StaffPrincipal, Depends(require(RightsPermission.DSR_LOG, page=True))]
 CopyPage = Annotated[
     StaffPrincipal,
     Depends(require(RightsPermission.DSR_READ, CustomerPermission.CUSTOMERS_EXPORT, page=True)),
@@ -171,7 +171,7 @@ def _queue(
         truncated=truncated,
         queue_max=QUEUE_MAX,
         error=error,
-        can_log=RightsPermission.DSR_MANAGE in staff.permissions,
+        can_log=RightsPermission.DSR_LOG in staff.permissions,
     )
 
 
@@ -188,6 +188,7 @@ def _new_form(
         scopes=[s.value for s in ObjectionScope],
         labels=NEW_LABELS,
         error=error,
+        can_manage=staff is not None and RightsPermission.DSR_MANAGE in staff.permissions,
     )
 
 
@@ -196,7 +197,7 @@ def _new_again(retry: FormRetry) -> HTMLResponse:
 
 
 @router.get("/requests/new")
-def new_request_page(staff: ManagePage) -> HTMLResponse:
+def new_request_page(staff: LogPage) -> HTMLResponse:
     """The form for a request taken by phone or letter."""
     return _new_form(staff)
 
@@ -204,7 +205,7 @@ def new_request_page(staff: ManagePage) -> HTMLResponse:
 @router.post("/requests/new")
 @form_page(_new_again, NEW_LABELS)
 def new_request(
-    staff: ManagePage,
+    staff: LogPage,
     uow: UowDep,
     customer_reference: Annotated[str, Form(min_length=1, max_length=16)],
     kind: Annotated[str, Form(min_length=1, max_length=16)],

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from klaremont.audit.permissions import AuditPermission
 from klaremont.clock import UK_TIME, uk_date
+from klaremont.crypto.errors import SubjectKeyDestroyed
 from klaremont.customers.permissions import CustomerPermission
 from klaremont.mail.service import messages_to_subject
-from klaremont.rights import delivery, service
+from klaremont.rights import delivery, pauses, service
 from klaremont.rights.events import RightsEvent, audit_rights, request_resource
 from klaremont.rights.permissions import RightsPermission
 from klaremont.rights.queries import sealed_reason
-from klaremont.rights.states import OPEN, WORKABLE, IntakeChannel, RequestState
+from klaremont.rights.states import OPEN, WORKABLE, IntakeChannel, PauseReason, RequestState
 from klaremont.web.render import render
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from fastapi.responses import HTMLResponse
 
     from klaremont.platform import UnitOfWork
-    from klaremont.rights.models import RightsRequest
+    from klaremont.rights.models import ClockPause, RightsRequest
     from klaremont.staff.web.principal import StaffPrincipal
     from klaremont.web.form_pages import PageStaff
 
@@ -43,6 +44,17 @@ CHANNEL_WORDS = {
     IntakeChannel.EMAIL: "E-mail",
     IntakeChannel.PHONE: "Phone",
     IntakeChannel.LETTER: "Letter",
+}
+PAUSE_WORDS = {
+    PauseReason.CLARIFICATION: "waiting for the requester to clarify the request",
+    PauseReason.IDENTIFICATION: "waiting for information needed to identify the requester",
+    PauseReason.OTHER: "waiting for the requester",
+}
+#: The choices of the Pause clock form (short enough for a phone's width).
+PAUSE_CHOICES = {
+    PauseReason.CLARIFICATION: "Clarification of the request",
+    PauseReason.IDENTIFICATION: "Information to identify them",
+    PauseReason.OTHER: "Other: say what is needed",
 }
 MAIL_WORDS = {
     "pending": "Waiting to be sent",
@@ -85,7 +97,7 @@ def queue_row(uow: UnitOfWork, request: RightsRequest, today: date) -> dict[str,
         "overdue": request.state in OPEN and days < 0,
         "state": STATE_WORDS[request.state],
         "verified": request.verified_at is not None,
-        "paused": request.pause_started_at is not None,
+        "paused": request.pause_started_at is not None or request.clock_stopped_at is not None,
         "channel": CHANNEL_WORDS[request.channel],
     }
 
@@ -105,14 +117,18 @@ def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> 
             resource=request_resource(request.id),
             details={"part": "request details", "by": "staff", "keys": sorted(details)},
         )
-    history = [("Received", uk_time(request.received_at))]
+    stops = pauses.stops_of(uow, request)
+    events: list[tuple[datetime, str]] = [(request.received_at, "Received")]
     if request.verified_at is not None:
         method = request.identity_method.value.replace("_", " ") if request.identity_method else ""
-        history.append((f"Identity verified ({method})", uk_time(request.verified_at)))
+        events.append((request.verified_at, f"Identity verified ({method})"))
     if request.extension_notified_at is not None:
-        history.append(("Extension: requester told", uk_time(request.extension_notified_at)))
+        events.append((request.extension_notified_at, "Extension: requester told"))
+    events += _stop_events(stops)
     if request.closed_at is not None:
-        history.append((STATE_WORDS[request.state], uk_time(request.closed_at)))
+        events.append((request.closed_at, STATE_WORDS[request.state]))
+    history = [(what, uk_time(when)) for when, what in sorted(events, key=lambda e: e[0])]
+    stopped = stops[-1] if stops and request.clock_stopped_at is not None else None
     mails = [
         {
             "to": "The requester",
@@ -139,6 +155,10 @@ def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> 
         "details": {k: v for k, v in details.items() if k != "identity_note"},
         "identity_note": bool(details.get("identity_note")),
         "history": history,
+        "stopped": stopped is not None,
+        "stopped_since": uk_day(uk_date(stopped.paused_at)) if stopped else None,
+        "stopped_why": PAUSE_WORDS[stopped.reason] if stopped else None,
+        "stopped_note": _note(stopped) if stopped else None,
         "open": request.state in OPEN,
         "workable": request.state in WORKABLE,
         "pending": request.state is RequestState.IDENTITY_PENDING,
@@ -146,15 +166,41 @@ def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> 
     }
 
 
+def _note(stop: ClockPause) -> str | None:
+    """A stop's sealed note; ``None`` without one, or once the person's key is destroyed."""
+    try:
+        value: str | None = stop.note
+    except SubjectKeyDestroyed:
+        return None
+    return value
+
+
+def _stop_events(stops: list[ClockPause]) -> list[tuple[datetime, str]]:
+    """Each stop of the clock and its end, as the case history tells them."""
+    events = []
+    for stop in stops:
+        note = _note(stop)
+        said = f"Clock paused: {PAUSE_WORDS[stop.reason]}" + (f" ({note})" if note else "")
+        events.append((stop.paused_at, said + "; requester told what is needed"))
+        if stop.resumed_at is not None:
+            days = stop.days or 0
+            length = f"{days} day{'s' if days != 1 else ''}"
+            events.append((stop.resumed_at, f"Clock resumed after {length}; requester told"))
+    return events
+
+
 DONE_WORDS = {
-    "logged": "Request logged: a code went to the address on the account; the clock is "
-    "paused until identity is confirmed.",
+    "logged": "Request logged and passed to the Data Protection Officer: a code went to the "
+    "address on the account; the clock is paused until identity is confirmed.",
     "verified": "Identity verified: the clock runs again.",
     "code-sent": "A fresh code went to the address on the account.",
     "extended": "Deadline extended; the requester was told.",
     "refused": "Request refused; the requester was told.",
     "fulfilled": "Done.",
     "decided": "Decision recorded.",
+    "paused": "Clock paused; the requester was told what is needed.",
+    "resumed": "Clock running again: the due date moved by the days it was paused; the "
+    "requester was told.",
 }
 
 
@@ -186,4 +232,5 @@ def draw_case(
         can_copy=CustomerPermission.CUSTOMERS_EXPORT in permissions,
         can_audit=AuditPermission.AUDIT_READ in permissions,
         max_months=2,
+        pause_reasons={reason.value: words for reason, words in PAUSE_CHOICES.items()},
     )
