@@ -20,6 +20,7 @@ CAPABILITY = Capability(
         "klaremont.staff.web.api:router",
         "klaremont.staff.web.pages:router",
         "klaremont.staff.web.review_pages:router",
+        "klaremont.staff.web.remote_pages:router",
     ),
     cli="klaremont.staff.cli:app",
     audit_actions=StaffAction,
@@ -75,6 +76,7 @@ CAPABILITY = Capability(
         NavEntry("Home", "/staff/", None, order=0),
         NavEntry("Password", "/staff/password", None, order=90),
         NavEntry("Authenticator", "/staff/mfa", None, order=91),
+        NavEntry("Remote access", "/staff/remote-access", None, order=92),
         NavEntry("Access review", "/staff/access-review", StaffPermission.STAFF_REVIEW, order=30),
     ),
     extensions=(
