@@ -253,6 +253,7 @@ def test_a_line_manager_and_technical_operations_see_remote_access_to_approve(pl
         items = _items(page)
         wanted = "due: Due Remote-access requests waiting for your approval: 1"
         assert any(i.startswith(wanted) for i in items), (name, items)
+        assert '<a href="/staff/remote-access">Remote-access requests waiting' in page
         assert "rick" not in page  # a count, not who
     asker_page = _items(_signed_in_home(platform, "rick"))
     assert not any("Remote-access" in i for i in asker_page)  # not their own request

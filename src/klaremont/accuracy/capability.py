@@ -37,5 +37,8 @@ CAPABILITY = Capability(
         Subscription(CustomerRectified, "klaremont.accuracy.service:on_customer_rectified"),
     ),
     templates="templates",
-    extensions=(("my_work", "klaremont.accuracy.my_work:items"),),
+    extensions=(
+        ("my_work", "klaremont.accuracy.my_work:items"),
+        ("customer_view", "klaremont.accuracy.view:contribute"),
+    ),
 )

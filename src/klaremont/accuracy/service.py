@@ -256,6 +256,41 @@ def last_reviews(uow: UnitOfWork, customer_ids: Sequence[uuid.UUID]) -> dict[uui
     return found
 
 
+@dataclass(frozen=True)
+class AccountClock:
+    """One open account's review clock."""
+
+    customer_id: uuid.UUID
+    reference: str
+    clock: ReviewClock
+    state: str  # overdue | due_soon | current
+
+
+def subject_clocks(uow: UnitOfWork, subject_id: uuid.UUID) -> list[AccountClock]:
+    """The review clock of each open account of one person, oldest account first.
+
+    Not audited here: the caller records the read with its own purpose (the single
+    customer view records it as ``accuracy.read`` beside the view's ``personal.read``).
+    """
+    newest = func.max(AccuracyReview.reviewed_at)
+    rows = uow.session.execute(
+        select(Customer.id, Customer.reference, Customer.created_at, newest.label("at"))
+        .outerjoin(AccuracyReview, AccuracyReview.customer_id == Customer.id)
+        .where(Customer.subject_id == subject_id, Customer.closed_at.is_(None))
+        .group_by(Customer.id, Customer.reference, Customer.created_at)
+        .order_by(Customer.created_at, Customer.reference)
+    ).all()
+    outcomes = last_reviews(uow, [row.id for row in rows])
+    policy = uow.policy.accuracy
+    today = uk_date(uow.clock.now())
+    found = []
+    for row in rows:
+        basis = outcomes.get(row.id, "created") if row.at is not None else "created"
+        clock = review_clock(policy, row.at or row.created_at, basis, today)
+        found.append(AccountClock(row.id, row.reference, clock, clock.state(policy.due_soon_days)))
+    return found
+
+
 def review_status(uow: UnitOfWork, key: str | uuid.UUID) -> ReviewStatus:
     """One account's review clock and recent history (audited as ``accuracy.read``)."""
     customer = find_customer(uow, key)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -69,6 +69,19 @@ class Preferences(BaseModel):
     channels: dict[str, bool] | None = None
 
 
+class RecordReview(BaseModel):
+    """How up to date one open account's details are (DP-ACCURATE): when they were last
+    confirmed accurate or corrected and when they fall due for review again (from the
+    accuracy capability, when present)."""
+
+    reference: str
+    last_confirmed_at: datetime
+    basis: Literal["created", "confirmed", "rectified"]  # "created": never confirmed since
+    due_on: date
+    days_left: int  # 0 or less: overdue (minus the days it is late)
+    state: Literal["overdue", "due_soon", "current"]
+
+
 class CustomerView(BaseModel):
     """Everything one purpose may see of one person; a withheld section is ``null``."""
 
@@ -84,6 +97,7 @@ class CustomerView(BaseModel):
     cards: list[CardOut] | None = None
     contacts: list[ContactOut] | None = None
     preferences: Preferences | None = None
+    accuracy: list[RecordReview] | None = None
 
 
 def customer_view(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> CustomerView:
@@ -124,8 +138,8 @@ def customer_view(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> Cust
             marketing_objection=subject.marketing_objection_at is not None
         )
     resource = f"subject:{subject.id}"
-    # Sections other capabilities own (saved cards, marketing channels) are gathered from
-    # what they plug into the view; each audits its own reads.
+    # Sections other capabilities own (saved cards, marketing channels, accuracy reviews) are
+    # gathered from what they plug into the view; each audits its own reads.
     for contribute in capabilities.extensions(VIEW_SECTIONS):
         contribute(uow, ViewRequest(subject.id, access, frozenset(shown), resource), view)
     audit_read(uow, access, resource, shown, view=True, accounts=len(accounts))

@@ -4,7 +4,7 @@
   (``staff:review``: the ISO and directors), from the review service the page uses;
 - remote-access grants waiting for this person's approval (as the grantee's line
   manager, or ``remote:approve``: technical operations), as ``GET /api/auth/remote-grants``
-  lists them; approved through the API (no console page yet), so no link;
+  lists them, linked to the remote-access page where they are approved;
 - accounts locked in the last day and still locked (``staff:unlock``: the ISO and
   technical operations), linked to the staff list's locked accounts, where each account's
   page unlocks it.
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 SECTION = "Staff accounts"
 REVIEW = "/staff/access-review"
+REMOTE = "/staff/remote-access"
 REVIEW_DUE_SOON = timedelta(days=14)
 LOCKED_WITHIN = timedelta(days=1)
 LOCKED_LIST = "/staff/people?status=locked"
@@ -79,7 +80,7 @@ def _remote(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
             "Remote-access requests waiting for your approval",
             Urgency.DUE,
             count=len(waiting),
-            detail="approve through the staff API (no console page yet)",
+            link=REMOTE,
         )
     ]
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
+from klaremont.audit.events import Outcome
 from klaremont.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.models import AccountStatus, RemoteGrant, StaffAccount
@@ -100,6 +101,22 @@ def approve_grant(
     return grant
 
 
+def record_refused_approval(
+    uow: UnitOfWork, grant_id: uuid.UUID, approver: StaffAccount, error: PermissionDenied
+) -> None:
+    """Audit a refused approval as ``authz.denied`` (self-approval, a second approval by
+    the same person, or someone who may not approve): the adapter discards the refused
+    work and commits this (``uow.keep_only_refusal``) before answering."""
+    audit_staff(
+        uow,
+        StaffEvent.PERMISSION_DENIED,
+        approver,
+        outcome=Outcome.DENIED,
+        resource=f"remote-grant:{grant_id}",
+        details={"code": error.code, "refused": "remote-access-approval"},
+    )
+
+
 def _resource(grant: RemoteGrant) -> str:
     return f"remote-grant:{grant.id}"
 
@@ -160,6 +177,22 @@ def revoke_all_grants(uow: UnitOfWork, account_id: uuid.UUID, *, reason: str) ->
         .execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def active_grants(uow: UnitOfWork) -> Sequence[RemoteGrant]:
+    """Every grant active now (both approvals, not revoked, not expired), soonest end first."""
+    return uow.session.scalars(
+        select(RemoteGrant)
+        .join(StaffAccount, StaffAccount.id == RemoteGrant.account_id)
+        .where(
+            StaffAccount.status == AccountStatus.ACTIVE.value,
+            RemoteGrant.revoked_at.is_(None),
+            RemoteGrant.manager_approved_by.is_not(None),
+            RemoteGrant.techops_approved_by.is_not(None),
+            RemoteGrant.expires_at > uow.clock.now(),
+        )
+        .order_by(RemoteGrant.expires_at, RemoteGrant.id)
+    ).all()
 
 
 def grants_of(uow: UnitOfWork, account_id: uuid.UUID) -> Sequence[RemoteGrant]:

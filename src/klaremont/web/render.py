@@ -1,13 +1,27 @@
-"""Rendering pages: one Jinja2 environment over ``klaremont/web/templates``, autoescaped."""
+"""Rendering pages: one Jinja2 environment, autoescaped.
+
+Page templates are found in ``klaremont/web/templates`` first (the console's frame
+``staff/base.html`` and the pages that live there), then in each capability's own
+``templates=`` folder, so a capability may keep its pages beside its code
+(``klaremont/staff/templates/staff/remote_access.html`` is ``staff/remote_access.html``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    TemplateNotFound,
+    select_autoescape,
+)
 
 from klaremont import capabilities
 from klaremont.capabilities import NavEntry
@@ -15,8 +29,32 @@ from klaremont.display import money, plain_words, uk_date, uk_datetime
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
+
+@capabilities.derived
+def _capability_folders() -> tuple[FileSystemLoader, ...]:
+    """A loader per capability that declares its own template folder, in name order."""
+    return tuple(
+        FileSystemLoader(c.folder / c.templates) for c in capabilities.capabilities() if c.templates
+    )
+
+
+class CapabilityTemplates(BaseLoader):
+    """Templates from the capabilities' own ``templates=`` folders (first found wins)."""
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        """The template's source from the first capability folder that has it."""
+        for loader in _capability_folders():
+            try:
+                return loader.get_source(environment, template)
+            except TemplateNotFound:
+                continue
+        raise TemplateNotFound(template)
+
+
 _ENV = Environment(
-    loader=PackageLoader("klaremont.web", "templates"),
+    loader=ChoiceLoader([PackageLoader("klaremont.web", "templates"), CapabilityTemplates()]),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,

@@ -25,6 +25,7 @@ from klaremont.customers.access import Access
 from klaremont.customers.permissions import CustomerPermission
 from klaremont.customers.schemas import CustomerUpdate
 from klaremont.customers.web.words import (
+    BASIS_WORDS,
     CATEGORY_WORDS,
     PURPOSE_WORDS,
     birth_date,
@@ -32,6 +33,7 @@ from klaremont.customers.web.words import (
     parse_purpose,
     purpose_choices,
     refusal_words,
+    review_words,
 )
 from klaremont.errors import KlaremontError, PurposeRefused, ValidationFailed
 from klaremont.policy.purposes import Purpose
@@ -212,6 +214,8 @@ def _view_page(
         notice=notice,
         day=day,
         birth_date=birth_date,
+        basis_words=BASIS_WORDS,
+        review_words=review_words,
     )
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import date, datetime
 
+    from klaremont.customers.view import RecordReview
     from klaremont.errors import PurposeRefused
     from klaremont.staff.permissions import Role
 
@@ -90,3 +91,26 @@ def refusal_words(error: PurposeRefused, purpose: Purpose) -> str:
         "role-category": f"Your role may not read what {why} needs.",
     }
     return said.get(error.reason or "", error.detail)
+
+
+#: What a record's review clock counts from, in words.
+BASIS_WORDS: Final = {
+    "created": "when the account was opened; never confirmed since",
+    "confirmed": "confirmed",
+    "rectified": "corrected",
+}
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
+
+
+def review_words(review: RecordReview) -> str:
+    """A record's accuracy review in words: overdue by how long, or due when."""
+    if review.days_left < 0:
+        return f"Overdue by {_days(-review.days_left)}"
+    if review.days_left == 0:
+        return "Overdue: due today"
+    if review.state == "due_soon":
+        return f"Due soon: in {_days(review.days_left)}"
+    return f"Up to date: due in {_days(review.days_left)}"

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from klaremont.display import login_retry_notice
+from klaremont.errors import PermissionDenied
 from klaremont.staff import lockout, service_mfa, service_remote, service_sessions, token_scopes
 from klaremont.staff.errors import LOGIN_FAILED_DETAIL, LOGIN_FAILED_TITLE
 from klaremont.staff.network import is_remote
@@ -348,6 +349,14 @@ def my_remote_grants(staff: StaffDep, uow: UowDep) -> list[GrantOut]:
 def approve_remote_access(grant_id: uuid.UUID, staff: Approver, uow: UowDep) -> GrantOut:
     """Approve as the grantee's line manager, or as technical operations (administrative:
     a recent password entry, or an admin API token)."""
-    grant = service_remote.approve_grant(uow, grant_id, staff.account, staff.permissions)
+    account = staff.account
+    try:
+        grant = service_remote.approve_grant(uow, grant_id, account, staff.permissions)
+    except PermissionDenied as exc:  # recorded as authz.denied, as the console page does
+        refused = exc
+        uow.keep_only_refusal(
+            lambda: service_remote.record_refused_approval(uow, grant_id, account, refused)
+        )
+        raise
     finish(uow)
     return grant_out(uow, grant)
