@@ -136,6 +136,29 @@ def _iso_reads_the_audit_log(day: Day, reference: str) -> None:
     assert "staff.offboard" in day.text()
 
 
+def _remote_access_is_approved_twice(day: Day) -> None:
+    """Erin, on call this week, asks for remote access; Ivan approves as her line manager,
+    Tara as technical operations; only then is the grant active."""
+    day.sign_in("erin")
+    day.go("Remote access")
+    day.page.fill("#reason", "On call for the warehouse systems this week")
+    day.page.fill("#days", "7")
+    day.press("Ask for remote access")
+    assert "waiting for your line manager" in day.text().lower()
+    day.shot("engineer-asks-for-remote-access")
+    for approver in ("ivan", "tara"):
+        day.sign_in(approver)
+        day.go("Remote access")
+        day.shot(f"{approver}-approves-remote-access")
+        day.press("Approve erin")
+        assert "Approve erin" not in day.text()
+    day.sign_in("erin")
+    day.go("Remote access")
+    said = day.text().lower()
+    assert "active until" in said
+    day.shot("engineer-remote-access-active")
+
+
 def _audited(day: Day, action: str) -> int:
     with day.platform.unit_of_work() as uow:
         return int(
@@ -146,9 +169,12 @@ def _audited(day: Day, action: str) -> int:
         )
 
 
-@pytest.mark.policy("DP-DPO", "DP-PROMPT", "PP-R-ACCESS", "PP-R-ERASE", "IS-SENS-NEED")
+@pytest.mark.policy(
+    "DP-DPO", "DP-PROMPT", "PP-R-ACCESS", "PP-R-ERASE", "IS-SENS-NEED", "IS-AC-LEAVER", "IS-RA-2FA"
+)
 def test_one_working_day_at_the_console(day: Day) -> None:
-    """Support, the DPO and the ISO each do their part of the day through the pages."""
+    """Support, the DPO, the ISO, a line manager and technical operations each do their part
+    of the day through the pages."""
     reference = _support_logs_a_phone_request(day)
     _support_looks_up_an_order(day)
     _dpo_handles_the_access_request(day, reference)
@@ -156,4 +182,5 @@ def test_one_working_day_at_the_console(day: Day) -> None:
     day.sign_in("ivan")
     _iso_offboards_a_leaver(day)
     _iso_reads_the_audit_log(day, reference)
+    _remote_access_is_approved_twice(day)
     assert _audited(day, "personal.read") > 0  # the look-ups were audited as in the API

@@ -128,6 +128,14 @@ def test_the_dpo_handles_an_erasure_and_sees_what_is_kept(platform, alice, dpo):
     assert "Kept:" in said
     assert "because the law requires us to keep them" in said
     assert "Fulfilled" in said
+    case = _said(dpo.get(f"/staff/requests/{reference}").text)
+    # what was done, in words: what people call the records, UK dates, no stored names
+    assert re.search(r"Kept until \d{2}/\d{2}/\d{4}", case)
+    assert "identity codes (1)" in case
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T", case)
+    assert "dsr_" not in case
+    assert "dsr challenges" not in case
+    assert "Stopped: the request is closed" in case
     again = dpo.post(f"/staff/requests/{reference}/erase")
     assert again.status_code == 409  # closed: the service refuses, the page says why
     assert "already fulfilled" in _said(again.text)

@@ -6,6 +6,7 @@ them; the messages sent to the person since the request came in), and drawing th
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from klaremont.audit.permissions import AuditPermission
@@ -21,7 +22,7 @@ from klaremont.rights.states import OPEN, WORKABLE, IntakeChannel, PauseReason, 
 from klaremont.web.render import render
 
 if TYPE_CHECKING:
-    from datetime import date, datetime
+    from datetime import date
 
     from fastapi.responses import HTMLResponse
 
@@ -151,7 +152,7 @@ def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> 
         "extension_months": request.extension_months,
         "extension_reason": sealed_reason(request, "extension_reason"),
         "refusal_reason": sealed_reason(request, "refusal_reason"),
-        "outcome": json.loads(request.outcome) if request.outcome else None,
+        "outcome": outcome_lines(json.loads(request.outcome)) if request.outcome else None,
         "details": {k: v for k, v in details.items() if k != "identity_note"},
         "identity_note": bool(details.get("identity_note")),
         "history": history,
@@ -164,6 +165,63 @@ def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> 
         "pending": request.state is RequestState.IDENTITY_PENDING,
         "formats": delivery.formats(uow, request.id),
     }
+
+
+#: What the stored tables are called where a person reads them.
+_TABLE_WORDS = {
+    "customers": "account",
+    "addresses": "addresses",
+    "payment_cards": "saved cards (masked)",
+    "dsr_requests": "data requests",
+    "dsr_challenges": "identity codes",
+    "mail_outbox": "messages",
+    "order_lines": "order lines",
+    "contact_records": "queries and complaints",
+    "consent_records": "marketing choices",
+}
+#: The outcome's keys in words, in the order they are shown.
+_OUTCOME_WORDS = {
+    "rows": "Records in the copy",
+    "tables": "What the copy holds",
+    "deleted": "Deleted",
+    "retained": "Kept, because the law requires it",
+    "hold_until": "Kept until",
+    "key": "The person's key",
+}
+
+
+def _counts_words(counts: dict[str, Any]) -> str:
+    if not counts:
+        return "nothing"
+    return ", ".join(
+        f"{_TABLE_WORDS.get(name, name.replace('_', ' '))} ({count})"
+        for name, count in sorted(counts.items())
+    )
+
+
+def _outcome_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return _counts_words(value)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return uk_day(uk_date(moment))
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "nothing"
+    return str(value)
+
+
+def outcome_lines(outcome: dict[str, Any]) -> list[tuple[str, str]]:
+    """What was done, as (label, words) lines: tables by what people call them, dates in
+    UK form, never a stored key or an ISO timestamp."""
+    known = [key for key in _OUTCOME_WORDS if key in outcome]
+    other = sorted(key for key in outcome if key not in _OUTCOME_WORDS)
+    return [
+        (_OUTCOME_WORDS.get(key, key.replace("_", " ").capitalize()), _outcome_value(outcome[key]))
+        for key in (*known, *other)
+    ]
 
 
 def _note(stop: ClockPause) -> str | None:
