@@ -279,3 +279,20 @@ def test_the_declaration_names_the_migrations_folder() -> None:
     assert capabilities.capability("mail").folder / "migrations" not in (
         capabilities.migration_dirs()
     )
+
+
+def test_a_fresh_process_sees_every_table_when_generating_a_revision() -> None:
+    """The revision generator loads the foundation's tables too: in a process that imported
+    nothing else, the models' metadata holds ``platform_meta`` (a revision generated without
+    it wrote a drop of that table)."""
+    import subprocess  # noqa: PLC0415 - only this test starts a process
+
+    probe = (
+        "from klaremont.db import migrate; "
+        "names = set(migrate.DATA.metadata().tables); "
+        "print('platform_meta' in names, 'staff_accounts' in names)"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.split() == ["True", "True"]

@@ -165,10 +165,21 @@ needs_systemd = pytest.mark.skipif(
 @needs_systemd
 @pytest.mark.parametrize("name", UNITS)
 def test_systemd_accepts_the_unit(name, tmp_path) -> None:
-    """systemd's own verifier: exit 0 and not one warning."""
+    """systemd's own verifier: exit 0 and not one warning about our unit (the verifier also
+    loads units installed on this machine, such as a distribution's freeradius.service, and
+    warns about those: not ours to judge)."""
     result = _verify(DEPLOY / "systemd" / name, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == "", result.stderr
+    ours = [line for line in result.stderr.splitlines() if _about_ours(line, name, tmp_path)]
+    assert ours == [], result.stderr
+
+
+def _about_ours(line: str, name: str, folder: Path) -> bool:
+    """Whether a verifier line is about our unit (named, or its copy's path) or is not
+    attributed to any installed unit file."""
+    if name in line or str(folder) in line:
+        return True
+    return not re.match(r"^/(lib|usr|etc|run)/systemd/", line)
 
 
 @needs_systemd

@@ -470,3 +470,57 @@ def test_nobody_acts_on_their_own_roles_or_offboards_themselves(platform, iso):
     with new_client(platform) as client:  # nothing was revoked: the ISO still signs in
         signed = client.post("/api/auth/login", json={"username": "ivy", "password": PASSWORD})
         assert signed.status_code == 200
+
+
+@pytest.mark.policy("SP-IRT-MEMBERS")
+def test_a_job_title_and_grade_are_recorded_for_the_incident_team(platform, iso, sam):
+    """The ISO records what a person is called at work and their grade (who stands in for an
+    incident team's seat); the list and the account page show it; a grade out of range is
+    refused naming the field; the change is audited."""
+    done = iso.post(
+        "/staff/people/sam/job",
+        data={"job_title": "Senior Engineer", "seniority": "8"},
+        follow_redirects=True,
+    )
+    assert done.status_code == 200
+    page = _said(done.text)
+    assert "Job title and grade recorded." in page
+    assert "Senior Engineer · grade 8 of 10" in page
+    assert "Senior Engineer, grade 8" in _said(iso.get("/staff/people").text)
+    for bad in ("11", "0", "eight"):
+        refused = iso.post("/staff/people/sam/job", data={"job_title": "X", "seniority": bad})
+        assert refused.status_code == 422
+        assert "Seniority grade" in _said(refused.text)
+    with platform.unit_of_work() as uow:
+        account = service_accounts.account_by_username(uow, "sam")
+        assert (account.job_title, account.seniority) == ("Senior Engineer", 8)
+    assert "Senior Engineer" in _audit_text(platform)
+    cleared = iso.post(
+        "/staff/people/sam/job",
+        data={"job_title": "", "seniority": ""},
+        follow_redirects=False,
+    )
+    assert cleared.status_code == 303
+    with platform.unit_of_work() as uow:
+        account = service_accounts.account_by_username(uow, "sam")
+        assert (account.job_title, account.seniority) == (None, None)
+
+
+@pytest.mark.policy("SP-IRT-MEMBERS")
+def test_the_api_records_a_job_title_and_grade(platform, iso, sam):
+    """``PUT /api/staff/{id}/job`` and the create body carry the title and grade; a grade
+    out of range is a 422 naming ``seniority``."""
+    with platform.unit_of_work() as uow:
+        sam_id = service_accounts.account_by_username(uow, "sam").id
+    iso.headers["accept"] = "application/json"
+    set_job = iso.put(
+        f"/api/staff/{sam_id}/job", json={"job_title": "Account Manager", "seniority": 6}
+    )
+    assert set_job.status_code == 200, set_job.text
+    assert (set_job.json()["job_title"], set_job.json()["seniority"]) == ("Account Manager", 6)
+    bad = iso.put(f"/api/staff/{sam_id}/job", json={"job_title": "x", "seniority": 11})
+    assert bad.status_code == 422
+    assert "seniority" in bad.text
+    card = iso.put(f"/api/staff/{sam_id}/job", json={"job_title": "4111 1111 1111 1111"})
+    assert card.status_code == 422
+    assert "4111" not in card.text

@@ -15,6 +15,7 @@ CAPABILITY = Capability(
         "remote access, leavers, reviews."
     ),
     models=("klaremont.staff.models",),
+    migrations="migrations",
     routers=(
         "klaremont.staff.web.auth_api:router",
         "klaremont.staff.web.api:router",

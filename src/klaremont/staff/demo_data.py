@@ -40,6 +40,8 @@ class DemoStaff:
     password: str
     manager: str | None
     totp_key: str = ""  # a published demo key: protects nothing, exists only in demo data
+    job_title: str | None = None
+    seniority: int | None = None
 
 
 # The passwords and TOTP keys below are published demo values (see the module docstring).
@@ -51,6 +53,8 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
         "saffron-harbour-echoes-35",
         None,
         "DUJAZ76CUCRKXJSOKZHDAENPT66QRCVW",
+        job_title="Managing Director",
+        seniority=10,
     ),
     DemoStaff(
         "ivan",
@@ -59,6 +63,8 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
         "granite-orchard-whistle-27",
         "derek",
         "62SUHKQPP4RAYNUFKDN5GJ5UGCB47R7R",
+        job_title="Information Security Officer",
+        seniority=8,
     ),
     DemoStaff(
         "dana",
@@ -67,6 +73,8 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
         "amber-lighthouse-drifts-41",
         "derek",
         "CWU5L3SDKWFLYNYUYULEATL3RNAFUFTY",
+        job_title="Data Protection Officer",
+        seniority=8,
     ),
     DemoStaff(
         "tara",
@@ -75,8 +83,18 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
         "pebble-aurora-lantern-84",
         "ivan",
         "MS6DCNYOPOA74P7DSRHAH5VAZ2TEL24J",
+        job_title="Technical Operations Lead",
+        seniority=6,
     ),
-    DemoStaff("erin", "Erin Ellery", Role.ENGINEER, "marble-falcon-drizzle-72", "ivan"),
+    DemoStaff(
+        "erin",
+        "Erin Ellery",
+        Role.ENGINEER,
+        "marble-falcon-drizzle-72",
+        "ivan",
+        job_title="Senior Engineer",
+        seniority=7,
+    ),
     DemoStaff(
         "felix",
         "Felix Fenwick",
@@ -84,8 +102,18 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
         "juniper-tide-compass-19",
         "derek",
         "R5QPM5VI2UX3QEQGAFDBG5DGOD5SBMIJ",
+        job_title="Finance Manager",
+        seniority=6,
     ),
-    DemoStaff("maya", "Maya Mercer", Role.MARKETING, "cobalt-prairie-sings-58", "derek"),
+    DemoStaff(
+        "maya",
+        "Maya Mercer",
+        Role.MARKETING,
+        "cobalt-prairie-sings-58",
+        "derek",
+        job_title="Marketing Executive",
+        seniority=4,
+    ),
     DemoStaff(
         "sam",
         "Sam Sutter",
@@ -93,6 +121,28 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
         "velvet-canyon-ripples-63",
         "dana",
         "5ASMYGRRPAQOSPEO2H2WBINQYY53AQM3",
+        job_title="Customer Support Agent",
+        seniority=3,
+    ),
+    # the incident response team's other seats (SP-IRT-MEMBERS)
+    DemoStaff(
+        "devon",
+        "Devon Dale",
+        Role.ENGINEER,
+        "harbour-thistle-meadow-46",
+        "ivan",
+        job_title="Development Manager",
+        seniority=7,
+    ),
+    DemoStaff(
+        "alex",
+        "Alex Arden",
+        Role.SUPPORT_AGENT,
+        "copper-willow-beacon-53",
+        "derek",
+        "6JRPD53XUW2PL77IQFL3FUUCNCLIC22O",
+        job_title="Account Manager",
+        seniority=5,
     ),
 )
 
@@ -125,6 +175,8 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
                 password=person.password,
                 vetted_on=(now - timedelta(days=rng.randint(120, 900))).date(),
                 training_completed_at=now - timedelta(days=rng.randint(10, 200)),
+                job_title=person.job_title,
+                seniority=person.seniority,
             ),
             created_by="demo-seed",
         )

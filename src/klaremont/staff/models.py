@@ -36,6 +36,8 @@ from klaremont.db.tags import RIGHTS, Handling
 USERNAME_MAX = 64
 DIGEST_HEX = 64
 REASON_MAX = 200
+JOB_TITLE_MAX = 100
+SENIORITY_RANGE = range(1, 11)  # 1 the most junior grade, 10 the most senior
 
 
 class AccountStatus(StrEnum):
@@ -77,6 +79,10 @@ class StaffAccount(SealedMixin, IdMixin, Base):
     full_name = sealed()
     work_email = sealed(index="email")
     job_role: Mapped[str] = mapped_column(String(32))
+    # what the person is called at work ("Senior Engineer") and their grade, 1 (most junior)
+    # to 10 (most senior): who stands in for an incident team's seat (SP-IRT-MEMBERS)
+    job_title: Mapped[str | None] = mapped_column(String(JOB_TITLE_MAX))
+    seniority: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16), default=AccountKind.REGULAR.value)
     status: Mapped[str] = mapped_column(String(16), default=AccountStatus.ACTIVE.value)
     status_reason: Mapped[str | None] = mapped_column(String(64))

@@ -175,6 +175,8 @@ class StaffCreate(Schema):
     line_manager_id: uuid.UUID | None = None
     vetted_on: date | None = None
     training_completed_at: datetime | None = None
+    job_title: str | None = Field(default=None, max_length=100, examples=["Senior Engineer"])
+    seniority: int | None = Field(default=None, ge=1, le=10, description="1 junior to 10 senior")
 
 
 class MaintenanceCreate(Schema):
@@ -195,6 +197,8 @@ class StaffOut(Schema):
     status: str
     kind: str
     job_role: Role
+    job_title: str | None = None
+    seniority: int | None = None
     roles: list[Role]
     line_manager_id: uuid.UUID | None
     locked: bool
@@ -229,6 +233,13 @@ class TrainingIn(Schema):
     """When data-protection training and policy acknowledgement were completed."""
 
     completed_at: datetime
+
+
+class JobIn(Schema):
+    """What the person is called at work and their grade (``null`` clears either)."""
+
+    job_title: str | None = Field(max_length=100, examples=["Development Manager"])
+    seniority: int | None = Field(ge=1, le=10, description="1 the most junior, 10 the most senior")
 
 
 class LineManagerIn(Schema):

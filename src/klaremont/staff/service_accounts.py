@@ -26,6 +26,7 @@ from klaremont.staff.hashing import UNSET
 from klaremont.staff.lookup import find_account, username_key
 from klaremont.staff.models import AccountKind, AccountStatus, StaffAccount, StaffRole
 from klaremont.staff.permissions import Permission, Role, is_data_role, permissions_of
+from klaremont.staff.service_job import check_job_title, check_seniority
 from klaremont.staff.service_passwords import (
     check_new_password,
     generate_one_time_password,
@@ -62,6 +63,8 @@ class NewAccount:
     training_completed_at: datetime | None = None
     kind: AccountKind = AccountKind.REGULAR
     expires_at: datetime | None = None
+    job_title: str | None = None
+    seniority: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,8 @@ def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> Crea
     full_name = new.full_name.strip()
     if not full_name or len(full_name) > NAME_MAX:
         raise ValidationFailed.single("full_name", f"must be 1 to {NAME_MAX} characters")
+    job_title = check_job_title(new.job_title)
+    seniority = check_seniority(new.seniority)
     if find_account(uow, username) is not None:
         raise Conflict("That username is taken (usernames are unique whatever their case).")
     existing = uow.session.scalars(
@@ -137,6 +142,8 @@ def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> Crea
         username=username,
         username_key=username_key(username),
         job_role=new.job_role.value,
+        job_title=job_title,
+        seniority=seniority,
         kind=new.kind.value,
         status=AccountStatus.ACTIVE.value,
         line_manager_id=new.line_manager_id,
@@ -172,6 +179,8 @@ def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> Crea
         account,
         details={
             "job_role": new.job_role.value,
+            "job_title": job_title,
+            "seniority": seniority,
             "kind": new.kind.value,
             "expires_at": new.expires_at.isoformat() if new.expires_at else None,
             "line_manager": manager.username if manager is not None else None,

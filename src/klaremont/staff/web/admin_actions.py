@@ -22,7 +22,13 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from klaremont.errors import KlaremontError, NotFound, ValidationFailed
-from klaremont.staff import service_accounts, service_lifecycle, service_passwords, service_remote
+from klaremont.staff import (
+    service_accounts,
+    service_job,
+    service_lifecycle,
+    service_passwords,
+    service_remote,
+)
 from klaremont.staff.permissions import Role, StaffPermission
 from klaremont.staff.web.admin_pages import by, choice
 from klaremont.staff.web.admin_views import (
@@ -33,7 +39,7 @@ from klaremont.staff.web.admin_views import (
     manager_id,
     person_view,
 )
-from klaremont.staff.web.admin_words import day_start, known_role, parse_day, said
+from klaremont.staff.web.admin_words import day_start, grade, known_role, parse_day, said
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, finish
@@ -66,6 +72,7 @@ LABELS: dict[str, dict[str, str]] = {
     "vetting": {"vetted_on": "Background check completed on"},
     "training": {"training_on": "Training completed on", "completed_at": "Training completed on"},
     "line-manager": {"line_manager": "Line manager", "line_manager_id": "Line manager"},
+    "job": {"job_title": "Job title", "seniority": "Seniority grade"},
     "disable": {"reason": "Reason for disabling"},
     "offboard": {"confirm": "They have left: revoke everything now"},
     "revoke-remote": {"grant": "Grant", "reason": "Reason for revoking"},
@@ -203,6 +210,26 @@ def record_training(
         return "training"
 
     return _act(uow, staff, username, "training", work)
+
+
+@router.post("/people/{username}/job")
+@form_page(_again("job"), LABELS["job"])
+def set_job(
+    username: str,
+    staff: UpdatePage,
+    uow: UowDep,
+    job_title: Annotated[str, Form(max_length=100)] = "",
+    seniority: Annotated[str, Form(max_length=2)] = "",
+) -> Response:
+    """Record the job title and seniority grade (either may be left blank)."""
+
+    def work(account: StaffAccount) -> str:
+        service_job.set_job(
+            uow, account, job_title=job_title, seniority=grade(seniority), by=by(staff)
+        )
+        return "job"
+
+    return _act(uow, staff, username, "job", work)
 
 
 @router.post("/people/{username}/line-manager")

@@ -39,6 +39,7 @@ from klaremont.staff.web.admin_words import (
     STATUS_WORDS,
     PeopleStatus,
     day_start,
+    grade,
     known_role,
     parse_day,
     said,
@@ -73,6 +74,8 @@ NEW_LABELS = {
     "job_role": "Job role",
     "line_manager": "Line manager",
     "line_manager_id": "Line manager",
+    "job_title": "Job title",
+    "seniority": "Seniority grade",
     "vetted_on": "Background check completed on",
     "training_on": "Data-protection training completed on",
 }
@@ -219,6 +222,8 @@ def create_person(
     line_manager: Annotated[str, Form(max_length=64)] = "",
     vetted_on: Annotated[str, Form(max_length=10)] = "",
     training_on: Annotated[str, Form(max_length=10)] = "",
+    job_title: Annotated[str, Form(max_length=100)] = "",
+    seniority: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
     """Create the account with its job role; the answer shows the one-time password once."""
     try:
@@ -236,6 +241,8 @@ def create_person(
                 line_manager_id=manager_id(uow, line_manager),
                 vetted_on=_past(uow, "vetted_on", vetted_on),
                 training_completed_at=day_start(trained) if trained else None,
+                job_title=job_title or None,
+                seniority=grade(seniority),
             ),
             created_by=by(staff),
         )

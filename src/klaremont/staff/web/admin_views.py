@@ -53,6 +53,8 @@ class PersonRow:
     full_name: str
     job_role: str
     job_role_value: str
+    job_title: str | None
+    seniority: int | None
     manager: str | None
     status: PeopleStatus
     status_words: str
@@ -75,6 +77,8 @@ def person_row(
         full_name=account.full_name or "",
         job_role=role_words(account.job_role),
         job_role_value=account.job_role,
+        job_title=account.job_title,
+        seniority=account.seniority,
         manager=managers.get(account.line_manager_id) if account.line_manager_id else None,
         status=status,
         status_words=words,
@@ -218,6 +222,7 @@ DONE_WORDS = {
     "vetting": "Background check recorded.",
     "training": "Training recorded.",
     "manager": "Line manager set.",
+    "job": "Job title and grade recorded.",
     "unlocked": "Account unlocked: they can sign in again now.",
     "not-locked": "The account was not locked.",
     "authenticator": (
@@ -240,6 +245,7 @@ def allowed_actions(permissions: frozenset[str], view: PersonView) -> list[str]:
         ("vetting", StaffPermission.STAFF_VETTING, view.open),
         ("training", StaffPermission.STAFF_VETTING, view.open),
         ("line-manager", StaffPermission.STAFF_UPDATE, view.open),
+        ("job", StaffPermission.STAFF_UPDATE, view.open),
         ("disable", StaffPermission.STAFF_UPDATE, view.active and others),
         ("enable", StaffPermission.STAFF_UPDATE, view.disabled),
         ("offboard", StaffPermission.STAFF_OFFBOARD, view.open and others),

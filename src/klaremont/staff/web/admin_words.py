@@ -18,6 +18,7 @@ from klaremont.staff import service_accounts
 from klaremont.staff.errors import VettingRequired
 from klaremont.staff.models import AccountStatus
 from klaremont.staff.permissions import Role
+from klaremont.staff.service_job import SENIORITY_RULE, check_seniority
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -101,6 +102,16 @@ def parse_day(field_name: str, text: str, *, required: bool) -> date | None:
             except ValueError:
                 break
     raise ValidationFailed.single(field_name, "must be a date such as 02/03/2026")
+
+
+def grade(text: str) -> int | None:
+    """A seniority grade typed in a form (blank: none); refuses naming the field."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise ValidationFailed.single("seniority", SENIORITY_RULE)
+    return check_seniority(int(text))
 
 
 def said(exc: KlaremontError, labels: Mapping[str, str], role: Role | None = None) -> str:

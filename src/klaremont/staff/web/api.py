@@ -16,12 +16,19 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from klaremont.staff import service_accounts, service_lifecycle, service_passwords, service_remote
+from klaremont.staff import (
+    service_accounts,
+    service_job,
+    service_lifecycle,
+    service_passwords,
+    service_remote,
+)
 from klaremont.staff import service_review as review
 from klaremont.staff.permissions import Permission, Role, StaffPermission
 from klaremont.staff.schemas import (
     CreatedStaffOut,
     GrantOut,
+    JobIn,
     LineManagerIn,
     MaintenanceCreate,
     OffboardOut,
@@ -72,6 +79,8 @@ def staff_out(uow: UnitOfWork, account: StaffAccount) -> StaffOut:
         status=account.status,
         kind=account.kind,
         job_role=Role(account.job_role),
+        job_title=account.job_title,
+        seniority=account.seniority,
         roles=sorted(service_accounts.roles_of(uow, account.id)),
         line_manager_id=account.line_manager_id,
         locked=account.locked_at is not None,
@@ -107,6 +116,8 @@ def create_staff(body: StaffCreate, who: Creator, uow: UowDep) -> CreatedStaffOu
             line_manager_id=body.line_manager_id,
             vetted_on=body.vetted_on,
             training_completed_at=body.training_completed_at,
+            job_title=body.job_title,
+            seniority=body.seniority,
         ),
         created_by=_by(who),
     )
@@ -224,6 +235,16 @@ def record_training(
 ) -> StaffOut:
     """Record data-protection training and policy acknowledgement (DP-AWARE)."""
     account = service_accounts.record_training(uow, account_id, body.completed_at, by=_by(who))
+    return staff_out(uow, account)
+
+
+@router.put("/{account_id:uuid}/job", response_model=StaffOut)
+def set_job(account_id: uuid.UUID, body: JobIn, who: Updater, uow: UowDep) -> StaffOut:
+    """Record the job title and seniority grade (who stands in for an incident seat)."""
+    account = service_accounts.get_account(uow, account_id)
+    service_job.set_job(
+        uow, account, job_title=body.job_title, seniority=body.seniority, by=_by(who)
+    )
     return staff_out(uow, account)
 
 
