@@ -38,6 +38,7 @@ CAPABILITY = Capability(
         {RightsPermission.DSR_READ, RightsPermission.DSR_LOG, RightsPermission.DSR_MANAGE}
     ),
     checks=("klaremont.rights.checks",),
+    demo="klaremont.rights.demo_data",
     templates="templates",
     extensions=(("my_work", "klaremont.rights.my_work:items"),),
     jobs=(

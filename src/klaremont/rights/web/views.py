@@ -100,6 +100,7 @@ def queue_row(uow: UnitOfWork, request: RightsRequest, today: date) -> dict[str,
         "verified": request.verified_at is not None,
         "paused": request.pause_started_at is not None or request.clock_stopped_at is not None,
         "channel": CHANNEL_WORDS[request.channel],
+        "open": request.state in OPEN,
     }
 
 
