@@ -296,3 +296,20 @@ def test_a_fresh_process_sees_every_table_when_generating_a_revision() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.split() == ["True", "True"]
+
+
+def test_every_revision_id_fits_the_version_column() -> None:
+    """Alembic records the applied revision in a VARCHAR(32): a longer id upgrades on SQLite
+    and fails on PostgreSQL. Every revision fits, and the generator refuses a slug that
+    would not."""
+    from datetime import UTC, datetime  # noqa: PLC0415 - this test only
+
+    from klaremont.db import revisions  # noqa: PLC0415 - this test only
+
+    scripts = migrate.script_directory(migrate.DATA)
+    too_long = [s.revision for s in scripts.walk_revisions() if len(s.revision) > 32]
+    assert too_long == []
+    now = datetime(2026, 12, 6, 11, 3, tzinfo=UTC)
+    assert len(revisions.names("a" * revisions.SLUG_MAX, now)[0]) == 32
+    with pytest.raises(revisions.RevisionRefused, match="at most 18 characters"):
+        revisions.names("staff_job_title_and_seniority", now)

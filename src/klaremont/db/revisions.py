@@ -25,7 +25,12 @@ from sqlalchemy import MetaData
 from klaremont.db import migrate
 from klaremont.db.engine import make_engine
 
-SLUG = re.compile(r"[a-z][a-z0-9_]{0,47}")
+#: Alembic keeps the applied revision in ``alembic_version.version_num``, a VARCHAR(32):
+#: a longer id fails on PostgreSQL (SQLite does not check), so the slug leaves room for the
+#: 14 characters of the date stamp.
+REVISION_ID_MAX = 32
+SLUG_MAX = REVISION_ID_MAX - len("20261206_1103_")
+SLUG = re.compile(rf"[a-z][a-z0-9_]{{0,{SLUG_MAX - 1}}}")
 CAPABILITY = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -47,7 +52,8 @@ def names(slug: str, now: datetime) -> tuple[str, str]:
     if not SLUG.fullmatch(slug):
         msg = (
             f"slug {slug!r}: use lower-case letters, digits and underscores, "
-            "starting with a letter, at most 48 characters"
+            f"starting with a letter, at most {SLUG_MAX} characters (the revision id is "
+            f"kept in a column of {REVISION_ID_MAX})"
         )
         raise RevisionRefused(msg)
     at = now.astimezone(UTC)

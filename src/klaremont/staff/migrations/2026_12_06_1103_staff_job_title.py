@@ -1,6 +1,6 @@
 """staff job title and seniority
 
-Revision ID: 20261206_1103_staff_job_title_and_seniority
+Revision ID: 20261206_1103_staff_job_title
 Revises: 20261206_1038_dsr_clock_pauses
 Create Date: 2026-12-06 11:03:02.011070
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "20261206_1103_staff_job_title_and_seniority"
+revision = "20261206_1103_staff_job_title"
 down_revision = "20261206_1038_dsr_clock_pauses"
 branch_labels = None
 depends_on = None
