@@ -54,7 +54,9 @@ def active_staff(uow: UnitOfWork) -> list[StaffMember]:
 
 def member(username: str) -> StaffMember:
     role, title, seniority = PEOPLE[username]
-    return StaffMember(username, f"{username.title()} Tester", frozenset({role.value}), title, seniority)
+    return StaffMember(
+        username, f"{username.title()} Tester", frozenset({role.value}), title, seniority
+    )
 
 
 @contextmanager

@@ -30,7 +30,10 @@ def logged(platform, client) -> str:
     iso.post(f"/api/incidents/{reference}/transition", json={"to": "investigating"})
     iso.post(
         f"/api/incidents/{reference}/actions",
-        json={"kind": "investigation", "text": "Copied the web server's logs to the evidence share."},
+        json={
+            "kind": "investigation",
+            "text": "Copied the web server's logs to the evidence share.",
+        },
     )
     return reference
 
@@ -61,7 +64,7 @@ def test_the_database_refuses_to_change_an_entry(platform, logged, statement):
         _execute(platform, statement)
     with platform.unit_of_work() as uow:
         entry = uow.session.scalars(
-            select(IncidentActionEntry).where(IncidentActionEntry.number == 3)  # noqa: PLR2004
+            select(IncidentActionEntry).where(IncidentActionEntry.number == 3)
         ).one()
         assert entry.text.startswith("Copied the web server's logs")
 
@@ -87,7 +90,7 @@ def test_an_edited_entry_is_caught_by_its_digest_then_by_the_audit_chain(platfor
     # They recompute the digest on the row: it no longer matches the one in the audit log...
     with platform.unit_of_work() as uow:
         entry = uow.session.scalars(
-            select(IncidentActionEntry).where(IncidentActionEntry.number == 3)  # noqa: PLR2004
+            select(IncidentActionEntry).where(IncidentActionEntry.number == 3)
         ).one()
         from klaremont.incidents.log import entry_digest  # noqa: PLC0415 - the attacker's tool
 

@@ -18,7 +18,8 @@ from klaremont.policy.live import StaticContext
 def _state(platform, reference: str, state: str) -> None:
     with platform.engine.begin() as conn:
         conn.execute(
-            text("UPDATE incidents SET state = :s WHERE reference = :r"), {"s": state, "r": reference}
+            text("UPDATE incidents SET state = :s WHERE reference = :r"),
+            {"s": state, "r": reference},
         )
 
 
@@ -35,9 +36,11 @@ def test_sp_report_fails_when_no_iso_was_reached(platform, client):
 
 @pytest.mark.policy("SP-IRP-INVESTIGATE", "SP-IRP-LOSS")
 def test_sp_irp_investigate_fails_when_a_report_waits_a_day(platform, client, clock):
-    reference = client("sue").post("/api/incidents", json=REPORT | {"kind": "loss_or_theft"}).json()[
-        "reference"
-    ]
+    reference = (
+        client("sue")
+        .post("/api/incidents", json=REPORT | {"kind": "loss_or_theft"})
+        .json()["reference"]
+    )
     assert checks.reports_are_investigated(platform).holds
     assert "1 on record" in checks.loss_and_theft_are_reported(platform).detail
     clock.advance(timedelta(hours=25))
@@ -98,7 +101,11 @@ def test_the_directory_checks(platform):
 
 def test_without_a_database_the_checks_hold_and_say_so(platform):
     static = StaticContext(platform.settings, platform.policy, platform.clock)
-    for check in (checks.every_report_alerted_the_iso, checks.action_logs_are_intact, checks.an_iso_is_appointed):
+    for check in (
+        checks.every_report_alerted_the_iso,
+        checks.action_logs_are_intact,
+        checks.an_iso_is_appointed,
+    ):
         result = check(static)
         assert result.holds
         assert result.detail == checks.NO_DATABASE

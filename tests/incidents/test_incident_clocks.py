@@ -32,9 +32,10 @@ def near_a_clock_change(draw: st.DrawFn) -> datetime:
     return change + timedelta(seconds=draw(st.integers(-4 * 86400, 4 * 86400)))
 
 
-anywhen = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2060, 12, 31), timezones=st.just(UTC)
-)
+# hypothesis takes naive bounds and attaches the zone itself
+FIRST = datetime(2000, 1, 1, tzinfo=UTC).replace(tzinfo=None)
+LAST = datetime(2060, 12, 31, tzinfo=UTC).replace(tzinfo=None)
+anywhen = st.datetimes(min_value=FIRST, max_value=LAST, timezones=st.just(UTC))
 
 
 def _from_shown(text: str) -> datetime:
@@ -42,7 +43,8 @@ def _from_shown(text: str) -> datetime:
     found = _SHOWN.fullmatch(text)
     assert found is not None, text
     weekday, day, month, year, hour, minute, zone = found.groups()
-    local = datetime.strptime(f"{day} {month} {year} {hour}:{minute}", "%d %B %Y %H:%M")
+    shown = f"{day} {month} {year} {hour}:{minute}"
+    local = datetime.strptime(shown, "%d %B %Y %H:%M")  # noqa: DTZ007 - wall clock; zone below
     offset = timedelta(hours=1 if zone == "BST" else 0)
     instant = (local - offset).replace(tzinfo=UTC)
     assert instant.astimezone(UK_TIME).strftime("%A") == weekday
@@ -114,6 +116,8 @@ def test_typed_uk_times_are_read_as_uk_wall_clock_time():
 
 def test_durations_read_as_words():
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    assert clocks.left_words(now, now + timedelta(hours=5, minutes=20)) == "due in 5 hours 20 minutes"
+    assert (
+        clocks.left_words(now, now + timedelta(hours=5, minutes=20)) == "due in 5 hours 20 minutes"
+    )
     assert clocks.left_words(now, now - timedelta(days=1, hours=3)) == "overdue by 1 day 3 hours"
     assert clocks.left_words(now, now + timedelta(seconds=20)) == "due in less than a minute"

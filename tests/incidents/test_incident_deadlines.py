@@ -24,9 +24,9 @@ def _run(platform):
 
 @pytest.mark.policy("SP-IRP-NOTIFY")
 def test_warnings_then_escalation_once_each(platform, client, clock):
-    reference = client("sue").post("/api/incidents", json=REPORT | {"card_data": "no"}).json()[
-        "reference"
-    ]
+    reference = (
+        client("sue").post("/api/incidents", json=REPORT | {"card_data": "no"}).json()["reference"]
+    )
     assert _raised(platform) == []
     clock.advance(timedelta(hours=47, minutes=59))
     assert _raised(platform) == []
@@ -44,7 +44,9 @@ def test_warnings_then_escalation_once_each(platform, client, clock):
         "dora@klaremont.example",
         "ivy@klaremont.example",
     ]
-    assert all(subject == f"Missed: notification deadline of {reference}" for _, subject, _ in escalated)
+    assert all(
+        subject == f"Missed: notification deadline of {reference}" for _, subject, _ in escalated
+    )
     assert "the reason for the delay must be recorded" in escalated[0][2]
     clock.advance(timedelta(days=3))
     assert _raised(platform) == []

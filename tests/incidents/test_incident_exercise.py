@@ -28,19 +28,8 @@ def _move(api, reference: str, to: str, reason: str | None = None):
     return api.post(f"/api/incidents/{reference}/transition", json=body)
 
 
-@pytest.mark.policy(
-    "SP-REPORT",
-    "SP-IRP-INVESTIGATE",
-    "SP-IRT",
-    "SP-IRT-MEMBERS",
-    "SP-IRP-CONTAIN",
-    "SP-IRP-EVIDENCE",
-    "SP-IRP-NOTIFY",
-)
-def test_report_to_close_with_every_guard_refusing_first(platform, client, clock):
-    reporter, iso, engineer = client("sue"), client("ivy"), client("ted")
-
-    # 1. Anyone reports; the ISO is alerted at once and the clock starts.
+def _report(platform, reporter) -> str:
+    """1. Anyone reports; the ISO is alerted at once and the clock starts."""
     made = reporter.post("/api/incidents", json=REPORT)
     assert made.status_code == 201, made.text
     reported = made.json()
@@ -54,13 +43,14 @@ def test_report_to_close_with_every_guard_refusing_first(platform, client, clock
     assert REPORT["what_happened"] not in mails(platform)[0][2]  # the words stay in the case
     assert [e.details_dict()["messages"] for e in events(platform, "incident.iso_alerted")] == [1]
     assert reporter.get(f"/api/incidents/{reference}").status_code == 404  # not on the team
+    return reference
 
-    # 2. The team cannot be activated before the ISO's initial investigation.
+
+def _investigate_and_activate(iso, reference: str) -> None:
+    """2-3. The team waits for the initial investigation; an empty or wrong seat is named."""
     early = iso.post(f"/api/incidents/{reference}/team", json={"seats": TEAM})
     _refused(early, "to")
     assert _move(iso, reference, "investigating").status_code == 200
-
-    # 3. A seat left empty refuses activation, naming the seat.
     partial = {seat: name for seat, name in TEAM.items() if seat != "account_manager"}
     refused = _refused(
         iso.post(f"/api/incidents/{reference}/team", json={"seats": partial}),
@@ -76,7 +66,9 @@ def test_report_to_close_with_every_guard_refusing_first(platform, client, clock
     assert activated.status_code == 200, activated.text
     assert activated.json()["incident"]["state"] == "team_activated"
 
-    # 4. Containment needs a containment action.
+
+def _contain(iso, engineer, reference: str) -> None:
+    """4. Containment needs a containment action."""
     _refused(_move(iso, reference, "contained"), "containment_actions")
     logged = engineer.post(
         f"/api/incidents/{reference}/actions",
@@ -87,19 +79,10 @@ def test_report_to_close_with_every_guard_refusing_first(platform, client, clock
     assert _move(iso, reference, "contained").status_code == 200
     assert _move(iso, reference, "recovered").status_code == 200
 
-    # 5. Closing needs every notification decided, the checklist and the lessons learned.
-    body = _refused(
-        _move(iso, reference, "closed"),
-        "notifications.ico",
-        "notifications.customers",
-        "notifications.payment_provider",
-        "notifications.police",
-        "checklist.preserve_logs",
-        "lessons_learned",
-    )
-    assert "Information Commissioner's Office: not decided" in body["detail"]
-    clock.advance(timedelta(hours=80))  # the ICO is told late: the reason is required
-    iso, engineer = staff_client(platform, "ivy"), staff_client(platform, "ted")  # sessions ended
+
+def _decide_everything(iso, engineer, reference: str) -> None:
+    """The ICO told late (with its reason, first in part), the others not required, the
+    checklist answered."""
     late = iso.post(f"/api/incidents/{reference}/notifications/ico", json={"decision": "sent"})
     assert late.status_code == 422
     assert late.json()["errors"][0]["field"] == "late_reason"
@@ -124,6 +107,37 @@ def test_report_to_close_with_every_guard_refusing_first(platform, client, clock
             f"/api/incidents/{reference}/checklist", json={"item": item, "answer": "done"}
         )
         assert step.status_code == 200, step.text
+
+
+@pytest.mark.policy(
+    "SP-REPORT",
+    "SP-IRP-INVESTIGATE",
+    "SP-IRT",
+    "SP-IRT-MEMBERS",
+    "SP-IRP-CONTAIN",
+    "SP-IRP-EVIDENCE",
+    "SP-IRP-NOTIFY",
+)
+def test_report_to_close_with_every_guard_refusing_first(platform, client, clock):
+    iso, engineer = client("ivy"), client("ted")
+    reference = _report(platform, client("sue"))
+    _investigate_and_activate(iso, reference)
+    _contain(iso, engineer, reference)
+
+    # 5. Closing needs every notification decided, the checklist and the lessons learned.
+    body = _refused(
+        _move(iso, reference, "closed"),
+        "notifications.ico",
+        "notifications.customers",
+        "notifications.payment_provider",
+        "notifications.police",
+        "checklist.preserve_logs",
+        "lessons_learned",
+    )
+    assert "Information Commissioner's Office: not decided" in body["detail"]
+    clock.advance(timedelta(hours=80))  # the ICO is told late: the reason is required
+    iso, engineer = staff_client(platform, "ivy"), staff_client(platform, "ted")  # sessions ended
+    _decide_everything(iso, engineer, reference)
     body = _refused(_move(iso, reference, "closed"), "notifications.ico", "lessons_learned")
     assert "only an initial report was sent" in body["detail"]
     iso.post(
@@ -147,12 +161,9 @@ def test_report_to_close_with_every_guard_refusing_first(platform, client, clock
     }
     assert case["team"][0]["username"] == "ivy"
     assert [e["number"] for e in case["log"]] == list(range(1, len(case["log"]) + 1))
-    # Every refusal was recorded too.
-    refusals = events(platform, "incident.transition_refused")
-    assert len(refusals) == 6
-    assert engineer.post(
-        f"/api/incidents/{reference}/actions", json={"kind": "decision", "text": "late entry"}
-    ).status_code == 409
+    assert len(events(platform, "incident.transition_refused")) == 6  # each refusal recorded
+    entry = {"kind": "decision", "text": "late entry"}
+    assert engineer.post(f"/api/incidents/{reference}/actions", json=entry).status_code == 409
 
 
 @pytest.mark.policy("SP-IRP-INVESTIGATE")

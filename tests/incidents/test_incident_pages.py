@@ -71,7 +71,9 @@ def test_a_dismissal_without_a_reason_is_refused_on_the_page(client, reference):
     assert refused.status_code == 409
     assert "the reason it is not an incident (10 characters at least)" in refused.text
     assert 'action="/staff/incidents/' in refused.text
-    done = _form(iso, f"/staff/incidents/{reference}/dismiss", {"reason": "A test message from IT."})
+    done = _form(
+        iso, f"/staff/incidents/{reference}/dismiss", {"reason": "A test message from IT."}
+    )
     assert done.status_code == 303
     assert "Dismissed because" in iso.get(f"/staff/incidents/{reference}", headers=BROWSER).text
 

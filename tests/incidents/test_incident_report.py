@@ -92,7 +92,10 @@ def test_bad_input_names_the_field(platform, client):
         },
     )
     assert page.status_code == 422
-    assert "When it was noticed (UK time, optional): is a time that did not exist in the UK" in page.text
+    assert (
+        "When it was noticed (UK time, optional): is a time that did not exist in the UK"
+        in page.text
+    )
     assert events(platform, "incident.reported") == []
 
 
@@ -125,4 +128,6 @@ def test_the_command_line_reports_too(platform, people):
     finally:
         use_platform(None)
     reported = events(platform, "incident.reported")
-    assert [(e.actor_type, e.details_dict()["kind"]) for e in reported] == [("system", "loss_or_theft")]
+    assert [(e.actor_type, e.details_dict()["kind"]) for e in reported] == [
+        ("system", "loss_or_theft")
+    ]

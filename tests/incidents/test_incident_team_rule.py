@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from klaremont.incidents.team import SEATS, Seat, StaffMember, check_team, eligible, preference, propose
+from klaremont.incidents.team import (
+    SEATS,
+    Seat,
+    StaffMember,
+    check_team,
+    eligible,
+    preference,
+    propose,
+)
 
 ROLES = ["iso", "engineer", "technical_operations", "director", "support_agent", "marketing", "dpo"]
 TITLES = [
@@ -74,9 +82,9 @@ def test_without_competition_each_seat_gets_its_most_preferred(people):
         if pick is None:  # an empty seat: everyone who could sit there sits elsewhere
             assert free == []
             continue
-        contested = any(
-            eligible(other, pick) for other in SEATS if other is not seat
-        ) or any(p.username in others for p in proposal.options[seat])
+        contested = any(eligible(other, pick) for other in SEATS if other is not seat) or any(
+            p.username in others for p in proposal.options[seat]
+        )
         if not contested:
             assert pick == proposal.options[seat][0]
 
@@ -88,9 +96,12 @@ def test_the_titled_holder_comes_before_anyone_more_senior():
     assert preference(Seat.SENIOR_ENGINEER, senior) < preference(Seat.SENIOR_ENGINEER, veteran)
     assert propose([senior, veteran]).picks[Seat.SENIOR_ENGINEER] == senior
     # in the titled holder's absence, the most senior engineer available
-    assert propose([veteran, StaffMember("ned", "Ned", frozenset({"engineer"}))]).picks[
-        Seat.SENIOR_ENGINEER
-    ] == veteran
+    assert (
+        propose([veteran, StaffMember("ned", "Ned", frozenset({"engineer"}))]).picks[
+            Seat.SENIOR_ENGINEER
+        ]
+        == veteran
+    )
 
 
 @pytest.mark.policy("SP-IRT-MEMBERS")
@@ -108,7 +119,12 @@ def test_check_team_names_each_problem():
     iso = StaffMember("ivy", "Ivy", frozenset({"iso"}))
     eng = StaffMember("ted", "Ted", frozenset({"engineer"}))
     problems = check_team(
-        {Seat.ISO: "ivy", Seat.SENIOR_ENGINEER: "ivy", Seat.DEVELOPMENT_MANAGER: "ted", Seat.DIRECTOR: "zed"},
+        {
+            Seat.ISO: "ivy",
+            Seat.SENIOR_ENGINEER: "ivy",
+            Seat.DEVELOPMENT_MANAGER: "ted",
+            Seat.DIRECTOR: "zed",
+        },
         [iso, eng],
     )
     assert problems == [

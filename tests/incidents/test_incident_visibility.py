@@ -51,7 +51,11 @@ def _call(api, method, path, body, form):
     if form is not None:
         token = api.headers["X-CSRF-Token"]
         return api.request(
-            method, path, data={**form, "csrf_token": token}, headers=BROWSER, follow_redirects=False
+            method,
+            path,
+            data={**form, "csrf_token": token},
+            headers=BROWSER,
+            follow_redirects=False,
         )
     return api.request(method, path, json=body, follow_redirects=False)
 
