@@ -68,6 +68,12 @@ def uk_when(when: datetime) -> str:
     return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname()}"
 
 
+def uk_short(when: datetime) -> str:
+    """``Mon 9 Mar 2026, 09:30 GMT``: the same, shorter, for tables and lists."""
+    local = ensure_utc(when).astimezone(UK_TIME)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
 def span_words(delta: timedelta) -> str:
     """``2 days 3 hours``, ``5 hours 20 minutes``, ``40 minutes`` (rounded down to minutes)."""
     minutes = max(int(delta.total_seconds() // 60), 0)

@@ -21,7 +21,7 @@ from klaremont.incidents import clocks
 from klaremont.incidents.actions import IncidentAction
 from klaremont.incidents.models import Incident, IncidentDeadlineAlert, IncidentNotification
 from klaremont.incidents.service import DIRECTOR_ROLE, ISO_ROLE, mail_role
-from klaremont.incidents.states import OPEN_STATES, RECIPIENT_WORDS, Decision
+from klaremont.incidents.states import OPEN_STATES, RECIPIENT_IN_SENTENCE, Decision
 
 if TYPE_CHECKING:
     from klaremont.platform import Platform, UnitOfWork
@@ -39,19 +39,19 @@ class Raised:
 
 def _message(incident: Incident, row: IncidentNotification, stage: str) -> tuple[str, str]:
     assert row.due_at is not None  # noqa: S101 - only rows with a deadline are alerted
-    words = RECIPIENT_WORDS[row.recipient]
+    words = RECIPIENT_IN_SENTENCE[row.recipient]
     when = clocks.uk_when(row.due_at)
     if stage == clocks.MISSED:
         subject = f"Missed: notification deadline of {incident.reference}"
         what = (
-            f"The deadline for telling the {words} about incident {incident.reference} was "
+            f"The deadline for telling {words} about incident {incident.reference} was "
             f"{when}, and nothing is recorded as sent or as not required. If it is sent now, "
             "the reason for the delay must be recorded with it."
         )
     else:
         subject = f"Due in {stage}: notification for {incident.reference}"
         what = (
-            f"The deadline for telling the {words} about incident {incident.reference} is "
+            f"The deadline for telling {words} about incident {incident.reference} is "
             f"{when}. Nothing is recorded as sent or as not required yet."
         )
     body = (

@@ -2,22 +2,20 @@
 
 Four cases, reported by demo staff: a phishing e-mail dismissed after the ISO's look; a lost
 laptop (encrypted) handled to the end; a suspected compromise of the reporting server with
-its team at work and the ICO deadline about twelve hours away; and a spreadsheet that may
+its team at work and its ICO deadline running; and a spreadsheet that may
 hold card numbers, waiting for the ISO. The team seats use a directory of demo job titles
-(the staff records carry no job title yet). The compromise is dated back 60 hours (its
-report, awareness and deadlines only), so its clock shows a deadline close at hand.
+(the staff records carry no job title yet). Everything happens at the seeding clock's
+"now", so every clock starts then.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from klaremont.audit.events import Actor, ActorType
 from klaremont.incidents import appoint, casework, notify, service, workflow
-from klaremont.incidents.models import IncidentNotification
 from klaremont.incidents.ports import StaticDirectory
 from klaremont.incidents.service import NewReport
 from klaremont.incidents.states import (
@@ -77,10 +75,18 @@ def _report(uow: UnitOfWork, who: str, new: NewReport) -> Incident:
     return service.report(uow, new)
 
 
+STOLEN = {
+    ChecklistItem.NO_ACCESS: "The laptop was stolen: nobody here can reach it.",
+    ChecklistItem.KEEP_RUNNING_ISOLATE: "Stolen: its accounts and certificate revoked instead.",
+}
+
+
 def _answer_all(uow: UnitOfWork, incident: Incident, who: str) -> None:
     _as(uow, who)
     for item in ChecklistItem:
-        casework.answer_step(uow, ISO, incident, item, ChecklistAnswer.DONE, None)
+        note = STOLEN.get(item)
+        answer = ChecklistAnswer.NOT_APPLICABLE if note else ChecklistAnswer.DONE
+        casework.answer_step(uow, ISO, incident, item, answer, note)
 
 
 def _phishing(uow: UnitOfWork) -> None:
@@ -231,14 +237,6 @@ def _compromise(uow: UnitOfWork) -> None:
             "Possible phishing aimed at customers.",
         ),
     )
-    backdate = timedelta(hours=60)
-    incident.reported_at -= backdate
-    incident.aware_at -= backdate
-    for row in uow.session.scalars(
-        select(IncidentNotification).where(IncidentNotification.incident_id == incident.id)
-    ):
-        if row.due_at is not None:
-            row.due_at -= backdate
 
 
 def _spreadsheet(uow: UnitOfWork) -> None:

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from klaremont.incidents import clocks, notify, service
-from klaremont.incidents.states import OPEN_STATES, RECIPIENT_WORDS, IncidentState
+from klaremont.incidents.states import OPEN_STATES, RECIPIENT_IN_SENTENCE, IncidentState
 from klaremont.incidents.visibility import Viewer
 from klaremont.work import Urgency, WorkItem
 
@@ -57,7 +57,7 @@ def items(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
             if row.due_at is None or not viewer.oversees:
                 continue
             title = (
-                f"{incident.reference}: telling the {RECIPIENT_WORDS[row.recipient]} is "
+                f"{incident.reference}: telling {RECIPIENT_IN_SENTENCE[row.recipient]} is "
                 f"{clocks.left_words(now, row.due_at)}"
             )
             if notify.overdue(row, now):

@@ -164,6 +164,13 @@ RECIPIENT_WORDS: Final = {
     Recipient.PAYMENT_PROVIDER: "Payment service provider and card brands",
     Recipient.POLICE: "Police (high-tech crime unit)",
 }
+#: the parties as they read inside a sentence ("telling the affected customers")
+RECIPIENT_IN_SENTENCE: Final = {
+    Recipient.ICO: "the Information Commissioner's Office",
+    Recipient.CUSTOMERS: "the affected customers",
+    Recipient.PAYMENT_PROVIDER: "the payment service provider and card brands",
+    Recipient.POLICE: "the police",
+}
 DECISION_WORDS: Final = {
     Decision.PENDING: "Not decided yet",
     Decision.SENT: "Sent",

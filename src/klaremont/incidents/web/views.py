@@ -161,6 +161,7 @@ def draw_case(
         move_words={k.value: v for k, v in MOVE_WORDS.items()},
         move_routes={k.value: v for k, v in MOVE_ROUTES.items()},
         uk_when=clocks.uk_when,
+        uk_short=clocks.uk_short,
     )
 
 
