@@ -111,9 +111,12 @@ def check(uow: UnitOfWork) -> list[Raised]:
         )
         .order_by(Incident.number)
     ).all()
+    open_ids = list({incident.id for incident, _ in rows})
     done = {
         (alert.incident_id, alert.recipient, alert.stage)
-        for alert in uow.session.scalars(select(IncidentDeadlineAlert))
+        for alert in uow.session.scalars(
+            select(IncidentDeadlineAlert).where(IncidentDeadlineAlert.incident_id.in_(open_ids))
+        )
     }
     raised: list[Raised] = []
     for incident, row in rows:

@@ -119,15 +119,10 @@ def overdue(row: IncidentNotification, now: datetime) -> bool:
 
 
 def missed_without_reason(row: IncidentNotification, now: datetime) -> bool:
-    """A deadline missed with no reason on record: still pending past it, or sent late with
-    no reason (the service refuses the latter; an edited row could still hold it)."""
+    """A deadline missed with no reason on record: still undecided past it, or sent after it
+    with no reason (the service refuses that; an edited row could still hold it)."""
     if overdue(row, now):
         return True
-    late = row.decision is Decision.SENT and row.due_at is not None and row.sent_at is not None
-    return (
-        late
-        and row.sent_at is not None
-        and row.due_at is not None
-        and row.sent_at > row.due_at
-        and not row.late_reason
-    )
+    if row.decision is not Decision.SENT or row.due_at is None or row.sent_at is None:
+        return False
+    return row.sent_at > row.due_at and not row.late_reason

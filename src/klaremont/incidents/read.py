@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
 from klaremont.incidents import appoint, clocks, log, notify, service, workflow
 from klaremont.incidents.models import IncidentChecklistTick
 from klaremont.incidents.states import (
@@ -189,7 +191,9 @@ def case_of(uow: UnitOfWork, viewer: Viewer, incident: Incident) -> CaseView:
     seats = appoint.seats_of(uow, incident)
     ticks = {
         tick.item: tick
-        for tick in uow.session.query(IncidentChecklistTick).filter_by(incident_id=incident.id)
+        for tick in uow.session.scalars(
+            select(IncidentChecklistTick).where(IncidentChecklistTick.incident_id == incident.id)
+        )
     }
     team = [
         SeatView(
