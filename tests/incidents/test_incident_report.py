@@ -10,7 +10,10 @@ from incidents_support import REPORT, events, mails
 from typer.testing import CliRunner
 
 from klaremont.cli.context import use_platform
+from klaremont.errors import ValidationFailed
 from klaremont.incidents import cli as incidents_cli
+from klaremont.incidents import service
+from klaremont.incidents.states import IncidentKind, Involvement
 
 BROWSER = {"Accept": "text/html"}
 CARD = "4111 1111 1111 1111"
@@ -74,6 +77,9 @@ def test_bad_input_names_the_field(platform, client):
     ]
     future = api.post("/api/incidents", json=REPORT | {"noticed_at": "2031-01-01T00:00:00Z"})
     assert future.json()["errors"] == [{"field": "noticed_at", "rule": "must not be in the future"}]
+    naive = api.post("/api/incidents", json=REPORT | {"noticed_at": "2026-03-02T08:00:00"})
+    assert naive.status_code == 422  # a time without its offset is not an instant
+    assert naive.json()["errors"][0]["field"] == "noticed_at"
     kind = api.post("/api/incidents", json=REPORT | {"kind": "meteor"})
     assert kind.status_code == 422
     assert kind.json()["errors"][0]["field"] == "kind"
@@ -97,6 +103,23 @@ def test_bad_input_names_the_field(platform, client):
         in page.text
     )
     assert events(platform, "incident.reported") == []
+
+
+@pytest.mark.policy("IS-SENS-MASK")
+def test_the_service_refuses_a_card_number_whatever_the_way_in(platform):
+    with platform.unit_of_work() as uow, pytest.raises(ValidationFailed) as refused:
+        service.report(
+            uow,
+            service.NewReport(
+                IncidentKind.CARD_DATA_EXPOSED,
+                f"Found {CARD} on a sticky note by the till.",
+                Involvement.NO,
+                Involvement.YES,
+            ),
+        )
+    assert refused.value.problems[0].field == "what_happened"
+    assert refused.value.problems[0].rule == "must not contain a card number"
+    assert CARD not in str(refused.value)
 
 
 @pytest.mark.policy("SP-REPORT")

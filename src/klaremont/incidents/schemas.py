@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from klaremont.incidents.models import SHORT_MAX, SUMMARY_MAX, SYSTEMS_MAX, TEXT_MAX
 from klaremont.incidents.states import (
@@ -38,7 +38,7 @@ class ReportIn(_In):
     what_happened: Annotated[str, Field(min_length=10, max_length=SUMMARY_MAX)]
     personal_data: Involvement
     card_data: Involvement
-    noticed_at: datetime | None = Field(
+    noticed_at: AwareDatetime | None = Field(
         default=None, description="when it was noticed (with its offset)"
     )
     systems: Annotated[str, Field(max_length=SYSTEMS_MAX)] | None = None
@@ -86,7 +86,7 @@ class DecisionIn(_In):
     """The decision for one party on the tracker."""
 
     decision: Literal["sent", "not_required"]
-    sent_at: datetime | None = None
+    sent_at: AwareDatetime | None = Field(default=None, description="with its offset; empty is now")
     their_reference: Annotated[str, Field(max_length=100)] | None = None
     reasoning: Annotated[str, Field(max_length=TEXT_MAX)] | None = None
     late_reason: Annotated[str, Field(max_length=TEXT_MAX)] | None = None
