@@ -1,0 +1,53 @@
+"""The incident-response capability's front door: everything it contributes to the platform."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from klaremont.capabilities import Capability, Job, NavEntry
+from klaremont.incidents.actions import IncidentAction
+from klaremont.incidents.permissions import IncidentPermission
+from klaremont.staff.permissions import Role
+
+REPORT = frozenset({IncidentPermission.INCIDENTS_REPORT})
+READ = REPORT | {IncidentPermission.INCIDENTS_READ}
+
+CAPABILITY = Capability(
+    name="incidents",
+    summary=(
+        "Incident response: reports to the ISO, the initial investigation, the response "
+        "team, the action log and the notification clocks (Security Personnel section)."
+    ),
+    models=("klaremont.incidents.models",),
+    migrations="migrations",
+    routers=(
+        "klaremont.incidents.web.api:router",
+        "klaremont.incidents.web.api_case:router",
+        "klaremont.incidents.web.pages:router",
+        "klaremont.incidents.web.case_pages:router",
+    ),
+    cli="klaremont.incidents.cli:app",
+    audit_actions=IncidentAction,
+    permissions=IncidentPermission,
+    grants={
+        # Anyone who signs in may report (SP-REPORT); maintenance accounts are for one job.
+        **{role: REPORT for role in Role if role is not Role.MAINTENANCE},
+        Role.DIRECTOR: READ,
+        Role.DPO: READ,
+        Role.ISO: READ | {IncidentPermission.INCIDENTS_MANAGE},
+    },
+    data=frozenset({IncidentPermission.INCIDENTS_READ, IncidentPermission.INCIDENTS_MANAGE}),
+    checks=("klaremont.incidents.checks",),
+    demo="klaremont.incidents.demo_data",
+    nav=(NavEntry("Incidents", "/staff/incidents", IncidentPermission.INCIDENTS_REPORT, order=20),),
+    extensions=(("my_work", "klaremont.incidents.my_work:items"),),
+    jobs=(
+        Job(
+            "incident-deadlines",
+            "klaremont.incidents.deadlines:run",
+            timedelta(minutes=15),
+            "warn the ISO before each incident notification deadline and escalate a missed "
+            "one to the directors",
+        ),
+    ),
+)

@@ -1,0 +1,245 @@
+"""Live checks of the incident-response clauses, one per clause, over the incident records.
+
+Without a database (the policy trace run from settings alone) each says so and holds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from klaremont.incidents import log, notify
+from klaremont.incidents.models import (
+    Incident,
+    IncidentActionEntry,
+    IncidentNotification,
+    IncidentSeat,
+)
+from klaremont.incidents.ports import PluggedDirectory
+from klaremont.incidents.states import ActionKind, IncidentKind, IncidentState, Recipient
+from klaremont.incidents.team import SEAT_WORDS, SEATS, propose
+from klaremont.incidents.workflow import checklist_missing
+from klaremont.policy.live import CheckResult, LiveContext, live_check
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from klaremont.platform import UnitOfWork
+
+NO_DATABASE = "incident records not inspected (no database in this context)"
+INVESTIGATE_WITHIN = timedelta(hours=24)
+AFTER_ACTIVATION = (IncidentState.CONTAINED, IncidentState.RECOVERED, IncidentState.CLOSED)
+TEAM_HELD = (IncidentState.TEAM_ACTIVATED, *AFTER_ACTIVATION)
+
+
+def _run(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult]) -> CheckResult:
+    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
+    if unit_of_work is None:
+        return CheckResult(holds=True, detail=NO_DATABASE)
+    with unit_of_work() as uow:
+        return check(uow)
+
+
+def _refs(found: list[str]) -> str:
+    shown = ", ".join(found[:5])
+    return shown + (f" and {len(found) - 5} more" if len(found) > 5 else "")  # noqa: PLR2004
+
+
+def _directory_check(ctx: LiveContext, judge: Callable[[list[Any]], CheckResult]) -> CheckResult:
+    def check(uow: UnitOfWork) -> CheckResult:
+        directory = PluggedDirectory(uow)
+        if not directory.plugged:
+            return CheckResult(
+                holds=False,
+                detail="no staff directory is plugged in (extension point incident_staff)",
+            )
+        return judge(directory.active())
+
+    return _run(ctx, check)
+
+
+@live_check("SP-ISO")
+def an_iso_is_appointed(ctx: LiveContext) -> CheckResult:
+    """At least one active member of staff holds the ISO role."""
+
+    def judge(people: list[Any]) -> CheckResult:
+        found = [p.username for p in people if "iso" in p.roles]
+        if not found:
+            return CheckResult(holds=False, detail="no active member of staff holds the ISO role")
+        return CheckResult(holds=True, detail=f"{len(found)} active ISO(s)")
+
+    return _directory_check(ctx, judge)
+
+
+@live_check("SP-IRT")
+def a_team_can_be_deployed(ctx: LiveContext) -> CheckResult:
+    """Every seat of a response team can be filled from today's staff."""
+
+    def judge(people: list[Any]) -> CheckResult:
+        empty = propose(people).empty
+        if empty:
+            seats = "; ".join(SEAT_WORDS[seat] for seat in empty)
+            return CheckResult(holds=False, detail=f"no one on the staff can fill: {seats}")
+        return CheckResult(holds=True, detail="all five seats of a response team can be filled")
+
+    return _directory_check(ctx, judge)
+
+
+@live_check("SP-REPORT")
+def every_report_alerted_the_iso(ctx: LiveContext) -> CheckResult:
+    """Every incident reported has its ISO alert recorded, reaching at least one ISO."""
+
+    def check(uow: UnitOfWork) -> CheckResult:
+        incidents = list(uow.session.scalars(select(Incident).order_by(Incident.reported_at)))
+        silent = [
+            i.reference for i in incidents if i.iso_alerted_at is None or not i.iso_alert_messages
+        ]
+        if silent:
+            return CheckResult(
+                holds=False, detail=f"no ISO alert reached anyone for {_refs(silent)}"
+            )
+        return CheckResult(
+            holds=True, detail=f"{len(incidents)} incident(s), each alerted to the ISO"
+        )
+
+    return _run(ctx, check)
+
+
+@live_check("SP-IRP-INVESTIGATE")
+def reports_are_investigated(ctx: LiveContext) -> CheckResult:
+    """No incident waits in "reported" for more than a day."""
+
+    def check(uow: UnitOfWork) -> CheckResult:
+        since = uow.clock.now() - INVESTIGATE_WITHIN
+        waiting = list(
+            uow.session.scalars(
+                select(Incident.reference).where(
+                    Incident.state == IncidentState.REPORTED, Incident.reported_at < since
+                )
+            )
+        )
+        if waiting:
+            return CheckResult(
+                holds=False, detail=f"waiting over a day for the ISO: {_refs(waiting)}"
+            )
+        return CheckResult(
+            holds=True, detail="every report older than a day is being or was investigated"
+        )
+
+    return _run(ctx, check)
+
+
+@live_check("SP-IRP-LOSS")
+def loss_and_theft_are_reported(ctx: LiveContext) -> CheckResult:
+    """Loss or theft of records is a kind anyone can report, alerted like any other."""
+
+    def check(uow: UnitOfWork) -> CheckResult:
+        count = uow.session.scalar(
+            select(func.count()).where(Incident.kind == IncidentKind.LOSS_OR_THEFT)
+        )
+        return CheckResult(holds=True, detail=f"loss or theft can be reported; {count} on record")
+
+    return _run(ctx, check)
+
+
+@live_check("SP-IRP-CONTAIN")
+def contained_incidents_logged_containment(ctx: LiveContext) -> CheckResult:
+    """Every incident past containment has at least one containment action logged."""
+
+    def check(uow: UnitOfWork) -> CheckResult:
+        logged = select(IncidentActionEntry.incident_id).where(
+            IncidentActionEntry.kind == ActionKind.CONTAINMENT
+        )
+        bare = list(
+            uow.session.scalars(
+                select(Incident.reference).where(
+                    Incident.state.in_(AFTER_ACTIVATION), Incident.id.not_in(logged)
+                )
+            )
+        )
+        if bare:
+            return CheckResult(holds=False, detail=f"no containment action logged: {_refs(bare)}")
+        return CheckResult(holds=True, detail="every contained incident logged its containment")
+
+    return _run(ctx, check)
+
+
+@live_check("SP-IRP-EVIDENCE")
+def action_logs_are_intact(ctx: LiveContext) -> CheckResult:
+    """Every action-log entry matches its digest and its audit event; closed incidents
+    answered every preservation step."""
+
+    def check(uow: UnitOfWork) -> CheckResult:
+        incidents = list(uow.session.scalars(select(Incident)))
+        checked, broken = log.verify(uow, {i.id: i.reference for i in incidents})
+        by_id = {i.id: i.reference for i in incidents}
+        if broken:
+            where = [f"{by_id[b.incident_id]} entry {b.number}" for b in broken]
+            return CheckResult(holds=False, detail=f"action log altered: {_refs(where)}")
+        unanswered = [
+            i.reference
+            for i in incidents
+            if i.state is IncidentState.CLOSED and checklist_missing(uow, i)
+        ]
+        if unanswered:
+            return CheckResult(
+                holds=False,
+                detail=f"closed with preservation steps unanswered: {_refs(unanswered)}",
+            )
+        return CheckResult(holds=True, detail=f"{checked} action-log entries match the audit log")
+
+    return _run(ctx, check)
+
+
+@live_check("SP-IRP-NOTIFY")
+def no_ico_deadline_missed_without_reason(ctx: LiveContext) -> CheckResult:
+    """No ICO deadline passed undecided, and no late report without its reason."""
+
+    def check(uow: UnitOfWork) -> CheckResult:
+        now = uow.clock.now()
+        rows = uow.session.execute(
+            select(Incident, IncidentNotification)
+            .join(IncidentNotification, IncidentNotification.incident_id == Incident.id)
+            .where(IncidentNotification.recipient == Recipient.ICO)
+        ).all()
+        missed = [
+            incident.reference
+            for incident, row in rows
+            if incident.state is not IncidentState.DISMISSED
+            and notify.missed_without_reason(row, now)
+        ]
+        if missed:
+            return CheckResult(
+                holds=False, detail=f"ICO deadline missed with no reason: {_refs(missed)}"
+            )
+        return CheckResult(
+            holds=True, detail=f"{len(rows)} incident(s): no ICO deadline missed without a reason"
+        )
+
+    return _run(ctx, check)
+
+
+@live_check("SP-IRT-MEMBERS")
+def activated_teams_are_complete(ctx: LiveContext) -> CheckResult:
+    """Every activated team holds all five seats."""
+
+    def check(uow: UnitOfWork) -> CheckResult:
+        incomplete: list[str] = []
+        activated = list(uow.session.scalars(select(Incident).where(Incident.state.in_(TEAM_HELD))))
+        for incident in activated:
+            seated = set(
+                uow.session.scalars(
+                    select(IncidentSeat.seat).where(IncidentSeat.incident_id == incident.id)
+                )
+            )
+            if set(SEATS) - seated:
+                incomplete.append(incident.reference)
+        if incomplete:
+            return CheckResult(holds=False, detail=f"team with an empty seat: {_refs(incomplete)}")
+        return CheckResult(
+            holds=True, detail=f"{len(activated)} activated team(s), every seat filled"
+        )
+
+    return _run(ctx, check)

@@ -1,0 +1,265 @@
+"""Demo incidents (DEMO ONLY), made through the services so every log entry is chained.
+
+Four cases, reported by demo staff: a phishing e-mail dismissed after the ISO's look; a lost
+laptop (encrypted) handled to the end; a suspected compromise of the reporting server with
+its team at work and its ICO deadline running; and a spreadsheet that may
+hold card numbers, waiting for the ISO. The team seats use a directory of demo job titles
+(the staff records carry no job title yet). Everything happens at the seeding clock's
+"now", so every clock starts then.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from klaremont.audit.events import Actor, ActorType
+from klaremont.incidents import appoint, casework, notify, service, workflow
+from klaremont.incidents.ports import StaticDirectory
+from klaremont.incidents.service import NewReport
+from klaremont.incidents.states import (
+    ActionKind,
+    ChecklistAnswer,
+    ChecklistItem,
+    Decision,
+    IncidentKind,
+    IncidentState,
+    Involvement,
+    Recipient,
+)
+from klaremont.incidents.team import Seat, StaffMember
+from klaremont.incidents.visibility import Viewer
+from klaremont.staff.models import StaffAccount
+
+if TYPE_CHECKING:
+    import random
+
+    from klaremont.demo.service import DemoSize
+    from klaremont.incidents.models import Incident
+    from klaremont.platform import UnitOfWork
+
+ORDER = 60  # after the staff (10)
+DEMO_DIRECTORY = StaticDirectory(
+    [
+        StaffMember("ivan", "Ivan Osei", frozenset({"iso"}), "Information Security Officer", 4),
+        StaffMember(
+            "tara", "Tara Tolley", frozenset({"technical_operations"}), "Senior Engineer", 3
+        ),
+        StaffMember("erin", "Erin Ellery", frozenset({"engineer"}), "Software Developer", 2),
+        StaffMember("derek", "Derek Dunmore", frozenset({"director"}), "Managing Director", 5),
+        StaffMember(
+            "sam", "Sam Sutter", frozenset({"support_agent"}), "Customer Account Manager", 2
+        ),
+    ]
+)
+TEAM = {
+    Seat.ISO: "ivan",
+    Seat.SENIOR_ENGINEER: "tara",
+    Seat.DEVELOPMENT_MANAGER: "erin",
+    Seat.DIRECTOR: "derek",
+    Seat.ACCOUNT_MANAGER: "sam",
+}
+ISO = Viewer("ivan", frozenset({"incidents:report", "incidents:read", "incidents:manage"}))
+
+
+def _as(uow: UnitOfWork, username: str) -> None:
+    account_id = uow.session.scalar(
+        select(StaffAccount.id).where(StaffAccount.username == username)
+    )
+    uow.actor = Actor(ActorType.STAFF, str(account_id), username)
+
+
+def _report(uow: UnitOfWork, who: str, new: NewReport) -> Incident:
+    _as(uow, who)
+    return service.report(uow, new)
+
+
+STOLEN = {
+    ChecklistItem.NO_ACCESS: "The laptop was stolen: nobody here can reach it.",
+    ChecklistItem.KEEP_RUNNING_ISOLATE: "Stolen: its accounts and certificate revoked instead.",
+}
+
+
+def _answer_all(uow: UnitOfWork, incident: Incident, who: str) -> None:
+    _as(uow, who)
+    for item in ChecklistItem:
+        note = STOLEN.get(item)
+        answer = ChecklistAnswer.NOT_APPLICABLE if note else ChecklistAnswer.DONE
+        casework.answer_step(uow, ISO, incident, item, answer, note)
+
+
+def _phishing(uow: UnitOfWork) -> None:
+    incident = _report(
+        uow,
+        "maya",
+        NewReport(
+            IncidentKind.OTHER,
+            "An e-mail claiming to be from our payment provider asked me to confirm our "
+            "merchant log-in. I did not click the link and forwarded it to the ISO.",
+            Involvement.NO,
+            Involvement.NO,
+            systems="Marketing mailbox",
+        ),
+    )
+    _as(uow, "ivan")
+    workflow.move(uow, ISO, incident, IncidentState.INVESTIGATING)
+    casework.log_action(
+        uow,
+        ISO,
+        incident,
+        ActionKind.INVESTIGATION,
+        "Mail gateway shows the message reached one mailbox; no click recorded.",
+    )
+    workflow.move(
+        uow,
+        ISO,
+        incident,
+        IncidentState.DISMISSED,
+        "Phishing attempt blocked: nothing opened, no data reached anyone.",
+    )
+
+
+def _laptop(uow: UnitOfWork) -> None:
+    incident = _report(
+        uow,
+        "felix",
+        NewReport(
+            IncidentKind.LOSS_OR_THEFT,
+            "My work laptop was stolen from a car this morning. It holds the finance team's "
+            "supplier spreadsheets and some invoice exports.",
+            Involvement.YES,
+            Involvement.NO,
+            systems="Finance laptop FIN-07 (full-disk encryption)",
+        ),
+    )
+    _as(uow, "ivan")
+    workflow.move(uow, ISO, incident, IncidentState.INVESTIGATING)
+    appoint.activate(uow, ISO, incident, TEAM, DEMO_DIRECTORY)
+    casework.log_action(
+        uow,
+        ISO,
+        incident,
+        ActionKind.CONTAINMENT,
+        "Laptop's accounts disabled and its device certificate revoked.",
+    )
+    _answer_all(uow, incident, "tara")
+    _as(uow, "ivan")
+    workflow.move(uow, ISO, incident, IncidentState.CONTAINED)
+    casework.log_action(
+        uow,
+        ISO,
+        incident,
+        ActionKind.INVESTIGATION,
+        "Encryption confirmed from the device management report; key not stored on the laptop.",
+    )
+    workflow.move(uow, ISO, incident, IncidentState.RECOVERED)
+    for recipient, reasoning in (
+        (
+            Recipient.ICO,
+            (
+                "Data unintelligible to the thief: full-disk encryption, keys not compromised; "
+                "unlikely to result in a risk."
+            ),
+        ),
+        (
+            Recipient.CUSTOMERS,
+            "Data unintelligible (encrypted, keys not compromised): Art. 34(3)(a).",
+        ),
+        (Recipient.PAYMENT_PROVIDER, "No card data on the laptop."),
+    ):
+        notify.decide(
+            uow,
+            ISO,
+            incident,
+            notify.NotificationDecision(recipient, Decision.NOT_REQUIRED, reasoning=reasoning),
+        )
+    notify.decide(
+        uow,
+        ISO,
+        incident,
+        notify.NotificationDecision(Recipient.POLICE, Decision.SENT, their_reference="CRN 4471/26"),
+    )
+    casework.record_lessons(
+        uow,
+        ISO,
+        incident,
+        "Laptops are not to be left in vehicles; reminder added to the induction checklist.",
+    )
+    workflow.move(uow, ISO, incident, IncidentState.CLOSED)
+
+
+def _compromise(uow: UnitOfWork) -> None:
+    incident = _report(
+        uow,
+        "tara",
+        NewReport(
+            IncidentKind.SYSTEM_COMPROMISE,
+            "The reporting server is sending large amounts of data to an address abroad at night. "
+            "Nobody here scheduled it.",
+            Involvement.YES,
+            Involvement.UNSURE,
+            systems="Reporting server (reads the order database)",
+        ),
+    )
+    _as(uow, "ivan")
+    workflow.move(uow, ISO, incident, IncidentState.INVESTIGATING)
+    appoint.activate(uow, ISO, incident, TEAM, DEMO_DIRECTORY)
+    _as(uow, "tara")
+    casework.log_action(
+        uow,
+        ISO,
+        incident,
+        ActionKind.CONTAINMENT,
+        "Reporting server isolated: switch port disabled, machine left running.",
+    )
+    casework.answer_step(
+        uow, ISO, incident, ChecklistItem.KEEP_RUNNING_ISOLATE, ChecklistAnswer.DONE, None
+    )
+    casework.answer_step(
+        uow,
+        ISO,
+        incident,
+        ChecklistItem.PRESERVE_LOGS,
+        ChecklistAnswer.DONE,
+        "Firewall and web logs copied to the evidence share.",
+    )
+    _as(uow, "ivan")
+    casework.assess(
+        uow,
+        ISO,
+        incident,
+        casework.Assessment(
+            "Customers",
+            1200,
+            "Order history, delivery addresses",
+            4800,
+            "Possible phishing aimed at customers.",
+        ),
+    )
+
+
+def _spreadsheet(uow: UnitOfWork) -> None:
+    _report(
+        uow,
+        "felix",
+        NewReport(
+            IncidentKind.CARD_DATA_EXPOSED,
+            "A spreadsheet in the shared finance drive seems to have a column of full card "
+            "numbers from last year's refunds.",
+            Involvement.YES,
+            Involvement.YES,
+            systems="Shared finance drive",
+        ),
+    )
+
+
+def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
+    """Make the four demo incidents; return a summary line."""
+    del rng, size  # the same four incidents whatever the size
+    actor = uow.actor
+    for make in (_phishing, _laptop, _compromise, _spreadsheet):
+        make(uow)
+    uow.actor = actor
+    uow.session.flush()
+    return ["incidents: 4 demo incidents (dismissed, closed, team at work, waiting for the ISO)"]

@@ -1,0 +1,1 @@
+"""The incident pages and API."""
