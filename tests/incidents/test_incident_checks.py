@@ -88,8 +88,8 @@ def test_sp_irp_notify_fails_on_a_missed_ico_deadline_without_reason(platform, c
 
 @pytest.mark.policy("SP-ISO", "SP-IRT")
 def test_the_directory_checks(platform):
-    assert not checks.an_iso_is_appointed(platform).holds  # nothing plugged in
-    assert "incident_staff" in checks.a_team_can_be_deployed(platform).detail
+    assert not checks.an_iso_is_appointed(platform).holds  # nobody works here yet
+    assert "no one on the staff can fill" in checks.a_team_can_be_deployed(platform).detail
     with directory([member(n) for n in PEOPLE if n != "dev"]):
         assert checks.an_iso_is_appointed(platform).holds
         short = checks.a_team_can_be_deployed(platform)

@@ -89,6 +89,7 @@ CAPABILITY = Capability(
         ("role_mail", "klaremont.staff.role_mail:role_mail"),  # alerts to a role (jobs)
         ("metrics", "klaremont.staff.metrics:collect"),
         ("my_work", "klaremont.staff.my_work:items"),
+        ("incident_staff", "klaremont.staff.incident_staff:active_staff"),  # team seats
     ),
     templates="templates",
     jobs=(
