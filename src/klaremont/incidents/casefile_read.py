@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from klaremont.incidents import custody, evidence
+from klaremont.incidents import clocks, custody, evidence
 from klaremont.incidents.casefile_models import (
     FINDING_WORDS,
     HANDLING_WORDS,
@@ -48,7 +48,7 @@ class EvidenceView:
     why: str
     added_by: str
     added_at: datetime
-    last_check: str  # "intact on ...", "ALTERED on ...", "" when never verified
+    last_check: str  # "intact on <when>: <note>", "ALTERED on ...", "" when never verified
     last_check_bad: bool
     custody: list[CustodyView] = field(default_factory=list)
 
@@ -83,7 +83,9 @@ def evidence_view(uow: UnitOfWork, item: IncidentEvidence) -> EvidenceView:
         why=item.why,
         added_by=item.added_by,
         added_at=item.added_at,
-        last_check=f"{last.finding_words} ({last.note})" if last else "",
+        last_check=f"{last.finding_words} on {clocks.uk_short(last.at)}: {last.note}"
+        if last
+        else "",
         last_check_bad=bool(last and last.finding != "intact"),
         custody=chain,
     )
