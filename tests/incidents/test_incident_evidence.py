@@ -171,3 +171,16 @@ def test_only_the_team_and_the_iso_add_and_only_while_open(platform, client, ref
     late = upload(client("ted"), reference)
     assert late.status_code == 409
     assert "nothing more can be added" in late.json()["detail"]
+
+
+@pytest.mark.policy("SP-IRP-EVIDENCE", "IS-SENS-MASK")
+def test_card_numbers_inside_evidence_are_kept_sealed_not_refused(platform, client, reference):
+    """A card-data incident's evidence holds card numbers by nature: the content is taken in
+    (sealed, never in the clear on disk); its name and reason are still checked."""
+    content = b"refund,4111 1111 1111 1111,12/27\n"
+    added = upload(client("ted"), reference, content=content, name="refunds.csv")
+    assert added.status_code == 201, added.text
+    assert b"4111" not in stored_path(platform, reference).read_bytes()
+    assert "4111" not in added.text
+    why = upload(client("ted"), reference, why="Found 4111 1111 1111 1111 in the sheet.")
+    assert why.status_code == 422
