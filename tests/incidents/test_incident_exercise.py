@@ -109,7 +109,38 @@ def _decide_everything(iso, engineer, reference: str) -> None:
         assert step.status_code == 200, step.text
 
 
+def _reports_then_close(platform, iso, reference: str) -> None:
+    """6. Closing needs every member's written report: refused naming each one missing, and
+    a report once submitted is not submitted again (amendments are appended)."""
+    body = _refused(_move(iso, reference, "closed"), *(f"member_reports.{seat}" for seat in TEAM))
+    assert (
+        "the written report of Amy Tester (amy), an account manager, is missing" in body["detail"]
+    )
+    for seat, username in TEAM.items():
+        if seat == "account_manager":  # the last one: closing still names the one missing
+            body = _refused(_move(iso, reference, "closed"), "member_reports.account_manager")
+            assert [e["field"] for e in body["errors"]] == ["member_reports.account_manager"]
+        member = staff_client(platform, username)
+        written = member.post(
+            f"/api/incidents/{reference}/member-reports",
+            json={"text": f"What {username} did and saw during the response, in full."},
+        )
+        assert written.status_code == 201, written.text
+    again = staff_client(platform, "ted").post(
+        f"/api/incidents/{reference}/member-reports",
+        json={"text": "A second report is not accepted: amend the first."},
+    )
+    assert again.status_code == 409
+    amended = staff_client(platform, "ted").post(
+        f"/api/incidents/{reference}/member-reports/amendments",
+        json={"text": "Correction: the cable was pulled at 02:10, not 02:40."},
+    )
+    assert amended.status_code == 201
+    assert amended.json()["number"] == 2
+
+
 @pytest.mark.policy(
+    "SP-IRT-REPORT",
     "SP-REPORT",
     "SP-IRP-INVESTIGATE",
     "SP-IRT",
@@ -149,6 +180,7 @@ def test_report_to_close_with_every_guard_refusing_first(platform, client, clock
         json={"text": "Night-time egress alerts now page the on-call engineer."},
     )
     assert lessons.status_code == 200
+    _reports_then_close(platform, iso, reference)
     closed = _move(iso, reference, "closed")
     assert closed.status_code == 200, closed.text
     case = closed.json()
@@ -161,7 +193,7 @@ def test_report_to_close_with_every_guard_refusing_first(platform, client, clock
     }
     assert case["team"][0]["username"] == "ivy"
     assert [e["number"] for e in case["log"]] == list(range(1, len(case["log"]) + 1))
-    assert len(events(platform, "incident.transition_refused")) == 6  # each refusal recorded
+    assert len(events(platform, "incident.transition_refused")) == 8  # each refusal recorded
     entry = {"kind": "decision", "text": "late entry"}
     assert engineer.post(f"/api/incidents/{reference}/actions", json=entry).status_code == 409
 

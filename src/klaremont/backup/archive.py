@@ -12,7 +12,9 @@ is the magic and the header, so (the STREAM construction) a chunk cannot be edit
 dropped, repeated, or taken from another backup, the header cannot be edited, and the
 file cannot be cut short: only the manifest chunk is marked last, and a reader refuses a
 file that ends before it or goes on after it. Every chunk is checked before its bytes are
-used. Nothing here knows about databases; :mod:`klaremont.backup.service` does.
+used. The chunks are sealed and opened by :mod:`klaremont.crypto.stream` (shared with
+incident evidence files). Nothing here knows about databases; :mod:`klaremont.backup.service`
+does.
 """
 
 from __future__ import annotations
@@ -20,25 +22,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from klaremont.crypto.stream import LENGTH, PREFIX_BYTES, TAG_BYTES, Opener, Sealer, new_prefix
 from klaremont.errors import Conflict
 
 MAGIC = b"KLMBAK2\n"
 FORMAT = 2
 CHUNK = 1 << 20
-TAG_BYTES = 16
-PREFIX_BYTES = 7
 MAX_HEADER = 4096
-_LENGTH = struct.Struct(">I")
-_COUNTER = struct.Struct(">IB")
+_LENGTH = LENGTH
 PART_DATA = b"D"
 PART_KEYSTORE = b"K"
 PART_CHECKPOINTS = b"C"
@@ -85,30 +82,20 @@ def is_encrypted(path_head: bytes) -> bool:
     return path_head.startswith(MAGIC)
 
 
-def _nonce(prefix: bytes, index: int, *, last: bool) -> bytes:
-    return prefix + _COUNTER.pack(index, 1 if last else 0)
-
-
 class Writer:
     """Writes parts into an open binary file, chunk by chunk."""
 
     def __init__(self, target: IO[bytes], key: bytes, backup_id: str) -> None:
         """Start the file: magic and header; ``key`` is the 32-byte backup key."""
         self._target = target
-        self._aead = AESGCM(key)
-        self._header = Header(backup_id, os.urandom(PREFIX_BYTES))
+        self._header = Header(backup_id, new_prefix())
         encoded = self._header.encode()
-        self._aad = MAGIC + encoded
-        self._index = 0
+        self._sealer = Sealer(AESGCM(key), self._header.prefix, MAGIC + encoded)
         self.written = 0
         target.write(MAGIC + _LENGTH.pack(len(encoded)) + encoded)
 
     def _frame(self, tag: bytes, data: bytes, *, last: bool) -> None:
-        sealed = self._aead.encrypt(
-            _nonce(self._header.prefix, self._index, last=last), tag + data, self._aad
-        )
-        self._target.write(_LENGTH.pack(len(sealed)) + sealed)
-        self._index += 1
+        self._target.write(self._sealer.frame(tag + data, last=last))
         self.written += len(data)
 
     def write_part(
@@ -162,7 +149,7 @@ def chunks(source: IO[bytes], key: bytes, name: str) -> Iterator[tuple[bytes, by
     short or one with bytes after its last chunk.
     """
     header, aad = read_header(source, name)
-    aead = AESGCM(key)
+    opener = Opener(AESGCM(key), header.prefix, aad)
     position = len(aad) + _LENGTH.size
     index = 0
     while True:
@@ -171,7 +158,7 @@ def chunks(source: IO[bytes], key: bytes, name: str) -> Iterator[tuple[bytes, by
             raise BackupInvalid(f"{name}: chunk {index} is damaged")
         sealed = _read_exact(source, length, name)
         position += _LENGTH.size + length
-        plain, last = _open(aead, header.prefix, index=index, sealed=sealed, aad=aad, name=name)
+        plain, last = _open(opener, index=index, sealed=sealed, name=name)
         tag, data = plain[:1], plain[1:]
         if tag not in PARTS or (tag == PART_MANIFEST) != last:
             raise BackupInvalid(f"{name}: chunk {index} is out of place")
@@ -183,14 +170,10 @@ def chunks(source: IO[bytes], key: bytes, name: str) -> Iterator[tuple[bytes, by
             return
 
 
-def _open(
-    aead: AESGCM, prefix: bytes, *, index: int, sealed: bytes, aad: bytes, name: str
-) -> tuple[bytes, bool]:
-    for last in (False, True):
-        try:
-            return aead.decrypt(_nonce(prefix, index, last=last), sealed, aad), last
-        except InvalidTag:
-            continue
+def _open(opener: Opener, *, index: int, sealed: bytes, name: str) -> tuple[bytes, bool]:
+    opened = opener.open(sealed)
+    if opened is not None:
+        return opened
     if index == 0:
         raise BackupInvalid(
             f"{name}: cannot be decrypted with its backup key (a different key, "

@@ -24,3 +24,12 @@ class IncidentAction(StrEnum):
     DEADLINE_WARNING = "incident.deadline_warning"
     DEADLINE_MISSED = "incident.deadline_missed"
     LOG_VERIFIED = "incident.log_verified"
+    # phase 2: the case file (evidence and its custody, member reports, the timeline)
+    EVIDENCE_ADDED = "incident.evidence_added"
+    EVIDENCE_DOWNLOADED = "incident.evidence_downloaded"
+    EVIDENCE_EXPORTED = "incident.evidence_exported"
+    EVIDENCE_VERIFIED = "incident.evidence_verified"
+    MEMBER_REPORT_SUBMITTED = "incident.member_report_submitted"
+    MEMBER_REPORT_AMENDED = "incident.member_report_amended"
+    MEMBER_REPORTS_READ = "incident.member_reports_read"
+    TIMELINE_PRODUCED = "incident.timeline_produced"

@@ -18,13 +18,16 @@ CAPABILITY = Capability(
         "Incident response: reports to the ISO, the initial investigation, the response "
         "team, the action log and the notification clocks (Security Personnel section)."
     ),
-    models=("klaremont.incidents.models",),
+    models=("klaremont.incidents.models", "klaremont.incidents.casefile_models"),
     migrations="migrations",
     routers=(
         "klaremont.incidents.web.api:router",
         "klaremont.incidents.web.api_case:router",
         "klaremont.incidents.web.pages:router",
         "klaremont.incidents.web.case_pages:router",
+        "klaremont.incidents.web.casefile_api:router",
+        "klaremont.incidents.web.evidence_pages:router",
+        "klaremont.incidents.web.report_pages:router",
     ),
     cli="klaremont.incidents.cli:app",
     audit_actions=IncidentAction,
@@ -32,15 +35,26 @@ CAPABILITY = Capability(
     grants={
         # Anyone who signs in may report (SP-REPORT); maintenance accounts are for one job.
         **{role: REPORT for role in Role if role is not Role.MAINTENANCE},
-        Role.DIRECTOR: READ,
+        Role.DIRECTOR: READ | {IncidentPermission.INCIDENTS_MEMBER_REPORTS},
         Role.DPO: READ,
-        Role.ISO: READ | {IncidentPermission.INCIDENTS_MANAGE},
+        Role.ISO: READ
+        | {IncidentPermission.INCIDENTS_MANAGE, IncidentPermission.INCIDENTS_MEMBER_REPORTS},
     },
-    data=frozenset({IncidentPermission.INCIDENTS_READ, IncidentPermission.INCIDENTS_MANAGE}),
-    checks=("klaremont.incidents.checks",),
+    data=frozenset(
+        {
+            IncidentPermission.INCIDENTS_READ,
+            IncidentPermission.INCIDENTS_MANAGE,
+            IncidentPermission.INCIDENTS_MEMBER_REPORTS,
+        }
+    ),
+    checks=("klaremont.incidents.checks", "klaremont.incidents.casefile_checks"),
     demo="klaremont.incidents.demo_data",
     nav=(NavEntry("Incidents", "/staff/incidents", IncidentPermission.INCIDENTS_REPORT, order=20),),
-    extensions=(("my_work", "klaremont.incidents.my_work:items"),),
+    extensions=(
+        ("my_work", "klaremont.incidents.my_work:items"),
+        ("my_work", "klaremont.incidents.report_work:items"),
+        ("settings", "klaremont.incidents.evidence_settings:EvidenceSettings"),
+    ),
     jobs=(
         Job(
             "incident-deadlines",
@@ -50,4 +64,5 @@ CAPABILITY = Capability(
             "one to the directors",
         ),
     ),
+    templates="templates",
 )

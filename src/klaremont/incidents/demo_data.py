@@ -1,8 +1,9 @@
 """Demo incidents (DEMO ONLY), made through the services so every log entry is chained.
 
 Four cases, reported by demo staff: a phishing e-mail dismissed after the ISO's look; a lost
-laptop (encrypted) handled to the end; a suspected compromise of the reporting server with
-its team at work and its ICO deadline running; and a spreadsheet that may
+laptop (encrypted) handled to the end, each member's written report in; a suspected
+compromise of the reporting server with its team at work, a firewall log excerpt taken in
+as evidence and its ICO deadline running; and a spreadsheet that may
 hold card numbers, waiting for the ISO. The team seats use a directory of demo job titles
 (the staff records carry no job title yet). Everything happens at the seeding clock's
 "now", so every clock starts then.
@@ -10,12 +11,13 @@ hold card numbers, waiting for the ISO. The team seats use a directory of demo j
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from klaremont.audit.events import Actor, ActorType
-from klaremont.incidents import appoint, casework, notify, service, workflow
+from klaremont.incidents import appoint, casework, evidence, notify, reports, service, workflow
 from klaremont.incidents.ports import StaticDirectory
 from klaremont.incidents.service import NewReport
 from klaremont.incidents.states import (
@@ -186,7 +188,51 @@ def _laptop(uow: UnitOfWork) -> None:
         incident,
         "Laptops are not to be left in vehicles; reminder added to the induction checklist.",
     )
+    _member_reports(uow, incident)
+    _as(uow, "ivan")
     workflow.move(uow, ISO, incident, IncidentState.CLOSED)
+
+
+LAPTOP_REPORTS = {
+    "ivan": "Felix reported the theft within the hour. I confirmed the disk encryption from the "
+    "device management report, had the laptop's accounts and certificate revoked, and "
+    "decided with the team that neither the ICO nor the customers needed telling.",
+    "tara": "Revoked the device certificate and disabled the laptop's directory account at "
+    "10:40. Checked the VPN logs: no connection from the laptop after the theft.",
+    "erin": "Checked that no application secrets or API keys were stored on the laptop; none "
+    "were. The supplier spreadsheets hold business contacts only.",
+    "derek": "Agreed the decisions on notification and the reminder about vehicles. No "
+    "further action needed from the board.",
+    "sam": "No customer contacted us about the laptop; no customer account is linked to the "
+    "exports it held beyond invoice totals.",
+}
+
+
+def _member_reports(uow: UnitOfWork, incident: Incident) -> None:
+    for username, text in LAPTOP_REPORTS.items():
+        _as(uow, username)
+        member = Viewer(username, frozenset({"incidents:report"}))
+        reports.submit(uow, member, incident, text)
+
+
+def _evidence(uow: UnitOfWork, incident: Incident) -> None:
+    _as(uow, "tara")
+    lines = [
+        f"2026-12-0{day} 0{hour}:1{minute}:07 DENY OUT 10.20.4.17 -> 203.0.113.{40 + minute} "
+        f"tcp/443 bytes={1_800_000 + day * 1000 + minute}"
+        for day in (4, 5)
+        for hour in (1, 2, 3)
+        for minute in range(4)
+    ]
+    excerpt = io.BytesIO(("\n".join(lines) + "\n").encode())
+    evidence.add(
+        uow,
+        ISO,
+        incident,
+        excerpt,
+        "firewall-egress-excerpt.log",
+        "Night-time connections from the reporting server, copied before the logs rotate.",
+    )
 
 
 def _compromise(uow: UnitOfWork) -> None:
@@ -224,6 +270,7 @@ def _compromise(uow: UnitOfWork) -> None:
         ChecklistAnswer.DONE,
         "Firewall and web logs copied to the evidence share.",
     )
+    _evidence(uow, incident)
     _as(uow, "ivan")
     casework.assess(
         uow,

@@ -18,3 +18,5 @@ class IncidentPermission(StrEnum):
     INCIDENTS_REPORT = "incidents:report"
     INCIDENTS_READ = "incidents:read"
     INCIDENTS_MANAGE = "incidents:manage"
+    #: the members' written reports in full (SP-IRT-REPORT: the ISO and the directors)
+    INCIDENTS_MEMBER_REPORTS = "incidents:member_reports"

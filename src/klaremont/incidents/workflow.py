@@ -11,8 +11,8 @@ audited (``incident.transition_refused``):
 - containment needs at least one containment action in the log;
 - closing needs every notification decided (sent, or not required with the reasoning; a
   phased ICO report completed), every preservation step answered, the lessons learned,
-  and whatever :data:`CLOSING_CHECKS` adds (phase 2: each member's written report,
-  SP-IRT-REPORT, plugs in there).
+  each team member's written report (SP-IRT-REPORT), and whatever else
+  :data:`CLOSING_CHECKS` adds.
 
 A dismissed incident stays on record with its reason (Art. 33(5)); its undecided
 notifications are marked not required with that reason.
@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from klaremont.audit.events import Outcome
 from klaremont.errors import Conflict, FieldProblem, PermissionDenied
-from klaremont.incidents import log, service
+from klaremont.incidents import log, reports, service
 from klaremont.incidents.actions import IncidentAction
 from klaremont.incidents.models import IncidentChecklistTick, IncidentSeat
 from klaremont.incidents.states import (
@@ -138,12 +138,11 @@ def lessons_missing(uow: UnitOfWork, incident: Incident) -> Missing:
 
 
 def member_reports_missing(uow: UnitOfWork, incident: Incident) -> Missing:
-    """Phase 2 (SP-IRT-REPORT): each seat holder's written report. Nothing asked yet."""
-    del uow, incident
-    return []
+    """SP-IRT-REPORT: each seat holder's written report (:func:`reports.missing`)."""
+    return reports.missing(uow, incident)
 
 
-#: What closing needs; phase 2 replaces ``member_reports_missing`` with the real check.
+#: What closing needs.
 CLOSING_CHECKS: list[Callable[[UnitOfWork, Incident], Missing]] = [
     notifications_missing,
     checklist_missing,
