@@ -18,15 +18,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from klaremont import capabilities
 from klaremont.errors import KlaremontError
 
 if TYPE_CHECKING:
-    from klaremont.platform import UnitOfWork
+    from sqlalchemy.orm import Session
 
-Handler = Callable[["UnitOfWork", Any], "str | None"]
+
+class EventUnit(Protocol):
+    """What publishing needs of the unit of work (the platform's ``UnitOfWork``): its
+    session, for a savepoint per handler. A protocol, so that foundation pieces below the
+    platform (the audit log) may announce too without importing it."""
+
+    session: Session
+
+
+Handler = Callable[[Any, Any], "str | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +81,7 @@ def handlers_for(event: type[DomainEvent]) -> dict[str, Handler]:
     return found
 
 
-def publish(uow: UnitOfWork, event: DomainEvent) -> dict[str, str]:
+def publish(uow: EventUnit, event: DomainEvent) -> dict[str, str]:
     """Hand ``event`` to every subscriber inside ``uow``; returns each one's summary."""
     summaries: dict[str, str] = {}
     for name, handler in sorted(handlers_for(type(event)).items()):

@@ -42,9 +42,12 @@ def logged(platform: Platform) -> Platform:
     return platform
 
 
-def _last(platform: Platform) -> AuditEvent:
+def _last(platform: Platform, action: str | None = None) -> AuditEvent:
     with platform.unit_of_work() as uow:
-        event = uow.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        query = select(AuditEvent).order_by(AuditEvent.seq.desc())
+        if action is not None:
+            query = query.where(AuditEvent.action == action)
+        event = uow.session.scalars(query).first()
         assert event is not None
         return event
 
@@ -70,9 +73,10 @@ def test_verify_names_the_broken_event_and_exits_1(logged: Platform, run: Run) -
     result = run("verify")
     assert result.exit_code == 1
     assert "BROKEN at event #2: edited" in result.output
-    last = _last(logged)
-    assert (last.action, last.outcome) == ("audit.verify", Outcome.FAILURE.value)
-    assert last.details_dict()["first_broken"] == 2
+    recorded = _last(logged, "audit.verify")
+    assert recorded.outcome == Outcome.FAILURE.value
+    assert recorded.details_dict()["first_broken"] == 2
+    assert _last(logged).action == "incident.iso_alerted"  # the failure raised an incident
 
 
 @pytest.mark.policy("IS-AC-LOGIN-LOG")

@@ -42,7 +42,14 @@ def test_sp_irp_investigate_fails_when_a_report_waits_a_day(platform, client, cl
         .json()["reference"]
     )
     assert checks.reports_are_investigated(platform).holds
-    assert "1 on record" in checks.loss_and_theft_are_reported(platform).detail
+    assert "1 on record, each alerted" in checks.loss_and_theft_are_reported(platform).detail
+    with platform.engine.begin() as conn:
+        conn.execute(text("UPDATE incidents SET iso_alert_messages = 0"))
+    silent = checks.loss_and_theft_are_reported(platform)
+    assert not silent.holds
+    assert reference in silent.detail
+    with platform.engine.begin() as conn:
+        conn.execute(text("UPDATE incidents SET iso_alert_messages = 1"))
     clock.advance(timedelta(hours=25))
     assert not checks.reports_are_investigated(platform).holds
     _state(platform, reference, "investigating")

@@ -56,7 +56,8 @@ def _from_shown(text: str) -> datetime:
 def test_the_ico_deadline_is_exactly_72_real_hours_after_awareness(aware):
     due = clocks.ico_deadline(aware, HOURS)
     assert due - aware == timedelta(hours=HOURS)
-    assert due.timestamp() - aware.timestamp() == HOURS * 3600
+    # in whole seconds of real (UTC) time: float timestamps lose microseconds past 2038
+    assert due.astimezone(UTC) - aware.astimezone(UTC) == timedelta(seconds=HOURS * 3600)
     assert clocks.due_at(Recipient.ICO, aware, HOURS) == due
     # On the UK wall clock it reads 71 or 73 hours when a change falls in between.
     wall = due.astimezone(UK_TIME).replace(tzinfo=None) - aware.astimezone(UK_TIME).replace(

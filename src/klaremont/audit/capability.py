@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from klaremont.audit.events import AuditAction
 from klaremont.audit.permissions import AuditPermission
-from klaremont.capabilities import Capability, NavEntry
+from klaremont.capabilities import Capability, Job, NavEntry
 from klaremont.staff.permissions import Role
 
 CAPABILITY = Capability(
@@ -25,4 +27,13 @@ CAPABILITY = Capability(
     data=frozenset({AuditPermission.AUDIT_READ}),
     nav=(NavEntry("Audit log", "/staff/audit", AuditPermission.AUDIT_READ, order=60),),
     extensions=(("metrics", "klaremont.audit.metrics:collect"),),
+    jobs=(
+        Job(
+            "audit-verify",
+            "klaremont.audit.jobs:verify_job",
+            timedelta(days=1),
+            "verify the audit log's hash chain and signed checkpoints; a break raises an "
+            "incident for the ISO",
+        ),
+    ),
 )

@@ -15,12 +15,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome, action_tag
+from klaremont.audit.events import Actor, ActorType, AuditAction, action_tag
+from klaremont.audit.verify_record import record_verification
 from klaremont.cli.context import cli_actor, console, err_console, get_platform
 
 if TYPE_CHECKING:
     from klaremont.audit.models import AuditEvent
-    from klaremont.audit.report import VerificationReport
 
 app = typer.Typer(
     name="audit",
@@ -61,12 +61,7 @@ def verify(
             platform.engine, progress=progress, workers=workers, all_signatures=all_signatures
         )
     with platform.unit_of_work(actor=cli_actor()) as uow:
-        uow.audit(
-            AuditAction.AUDIT_VERIFY,
-            Outcome.SUCCESS if report.ok else Outcome.FAILURE,
-            resource="audit_events",
-            details=_verify_details(report),
-        )
+        record_verification(uow, report, via="command")
     if report.ok:
         console.print(
             f"[bold green]OK[/] {report.events:,} events, {report.checkpoints:,} checkpoints, "
@@ -84,19 +79,6 @@ def verify(
     for other in report.findings[1:]:
         console.print(f"  also: {other.kind.value} at #{other.seq}: {other.message}")
     raise typer.Exit(1)
-
-
-def _verify_details(report: VerificationReport) -> dict[str, object]:
-    details: dict[str, object] = {
-        "events": report.events,
-        "checkpoints": report.checkpoints,
-        "sealed_seq": report.sealed_seq,
-        "ok": report.ok,
-    }
-    if report.first is not None:
-        details["first_broken"] = report.first.seq
-        details["kind"] = report.first.kind.value
-    return details
 
 
 def _parse_time(value: str | None, option: str) -> datetime | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from klaremont.capabilities import Capability, Job, NavEntry
+from klaremont.audit.announcements import AuditVerifyFailed
+from klaremont.capabilities import Capability, Job, NavEntry, Subscription
 from klaremont.incidents.actions import IncidentAction
 from klaremont.incidents.permissions import IncidentPermission
+from klaremont.staff.announcements import LockoutBurst
 from klaremont.staff.permissions import Role
 
 REPORT = frozenset({IncidentPermission.INCIDENTS_REPORT})
@@ -47,7 +49,11 @@ CAPABILITY = Capability(
             IncidentPermission.INCIDENTS_MEMBER_REPORTS,
         }
     ),
-    checks=("klaremont.incidents.checks", "klaremont.incidents.casefile_checks"),
+    checks=(
+        "klaremont.incidents.checks",
+        "klaremont.incidents.casefile_checks",
+        "klaremont.incidents.exercise_checks",
+    ),
     demo="klaremont.incidents.demo_data",
     nav=(NavEntry("Incidents", "/staff/incidents", IncidentPermission.INCIDENTS_REPORT, order=20),),
     extensions=(
@@ -63,6 +69,10 @@ CAPABILITY = Capability(
             "warn the ISO before each incident notification deadline and escalate a missed "
             "one to the directors",
         ),
+    ),
+    subscriptions=(
+        Subscription(AuditVerifyFailed, "klaremont.incidents.raised:on_audit_verify_failed"),
+        Subscription(LockoutBurst, "klaremont.incidents.raised:on_lockout_burst"),
     ),
     templates="templates",
 )

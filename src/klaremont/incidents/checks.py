@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from klaremont.incidents import log, notify
 from klaremont.incidents.models import (
@@ -133,13 +133,22 @@ def reports_are_investigated(ctx: LiveContext) -> CheckResult:
 
 @live_check("SP-IRP-LOSS")
 def loss_and_theft_are_reported(ctx: LiveContext) -> CheckResult:
-    """Loss or theft of records is a kind anyone can report, alerted like any other."""
+    """Loss or theft of records is a kind anyone can report, and each such report reached
+    the ISO at once (an alert recorded with at least one message)."""
 
     def check(uow: UnitOfWork) -> CheckResult:
-        count = uow.session.scalar(
-            select(func.count()).where(Incident.kind == IncidentKind.LOSS_OR_THEFT)
+        found = list(
+            uow.session.scalars(select(Incident).where(Incident.kind == IncidentKind.LOSS_OR_THEFT))
         )
-        return CheckResult(holds=True, detail=f"loss or theft can be reported; {count} on record")
+        silent = [i.reference for i in found if not i.iso_alert_messages]
+        if silent:
+            return CheckResult(
+                holds=False, detail=f"loss or theft not alerted to the ISO: {_refs(silent)}"
+            )
+        return CheckResult(
+            holds=True,
+            detail=f"loss or theft can be reported; {len(found)} on record, each alerted",
+        )
 
     return _run(ctx, check)
 

@@ -69,6 +69,9 @@ def report(
     noticed: Annotated[
         str | None, typer.Option(help="when it was noticed, UK time: 2026-03-02T09:30")
     ] = None,
+    exercise: Annotated[
+        bool, typer.Option("--exercise", help="a test of the response plan (PCI DSS 12.10.2)")
+    ] = False,
 ) -> None:
     """Report a suspected incident: the ISO is alerted at once and the 72-hour clock starts."""
     noticed_at = None
@@ -84,9 +87,10 @@ def report(
         card_data=_enum(card_data, Involvement, "--card-data"),
         noticed_at=noticed_at,
         systems=systems,
+        exercise=exercise,
     )
     with get_platform().unit_of_work(actor=cli_actor()) as uow:
-        made = service.report(uow, new)
+        made = service.report(uow, new, Viewer.operator())
         hours = uow.policy.breach.notify_authority_hours
         line = (
             f"{made.reference}: reported; the ISO was alerted "

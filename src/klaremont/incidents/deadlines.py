@@ -54,6 +54,8 @@ def _message(incident: Incident, row: IncidentNotification, stage: str) -> tuple
             f"The deadline for telling {words} about incident {incident.reference} is "
             f"{when}. Nothing is recorded as sent or as not required yet."
         )
+    if incident.exercise:
+        subject = f"Exercise: {subject}"
     body = (
         f"Hello,\n\n{what} The incident's page in the staff console has the tracker.\n\nKlaremont"
     )
@@ -76,7 +78,9 @@ def _raise(
     except IntegrityError:
         return None  # another worker raised it
     subject, body = _message(incident, row, stage)
-    roles = (DIRECTOR_ROLE, ISO_ROLE) if stage == clocks.MISSED else (ISO_ROLE,)
+    # A missed deadline goes to the directors; in an exercise the ISO alone plays it out.
+    escalate = stage == clocks.MISSED and not incident.exercise
+    roles = (DIRECTOR_ROLE, ISO_ROLE) if escalate else (ISO_ROLE,)
     messages = sum(mail_role(uow, role, subject, body) for role in roles)
     alert.messages = messages
     action = (

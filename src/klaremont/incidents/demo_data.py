@@ -83,10 +83,12 @@ STOLEN = {
 }
 
 
-def _answer_all(uow: UnitOfWork, incident: Incident, who: str) -> None:
+def _answer_all(
+    uow: UnitOfWork, incident: Incident, who: str, notes: dict[ChecklistItem, str] | None = None
+) -> None:
     _as(uow, who)
     for item in ChecklistItem:
-        note = STOLEN.get(item)
+        note = (STOLEN if notes is None else notes).get(item)
         answer = ChecklistAnswer.NOT_APPLICABLE if note else ChecklistAnswer.DONE
         casework.answer_step(uow, ISO, incident, item, answer, note)
 
@@ -208,8 +210,10 @@ LAPTOP_REPORTS = {
 }
 
 
-def _member_reports(uow: UnitOfWork, incident: Incident) -> None:
-    for username, text in LAPTOP_REPORTS.items():
+def _member_reports(
+    uow: UnitOfWork, incident: Incident, texts: dict[str, str] = LAPTOP_REPORTS
+) -> None:
+    for username, text in texts.items():
         _as(uow, username)
         member = Viewer(username, frozenset({"incidents:report"}))
         reports.submit(uow, member, incident, text)
@@ -301,12 +305,72 @@ def _spreadsheet(uow: UnitOfWork) -> None:
     )
 
 
+EXERCISE_REPORTS = {
+    "ivan": "Ran the exercise from the reported compromise to close in two hours. The team "
+    "was reachable within fifteen minutes; the ICO draft took longest to assemble.",
+    "tara": "Walked through isolating the web server without switching it off and copying "
+    "its logs; the switch-port runbook was out of date and is now corrected.",
+    "erin": "Checked which application secrets the scenario would expose and how they are "
+    "rotated; the rotation steps worked as written.",
+    "derek": "Took the director's seat: agreed the notification decisions and the "
+    "escalation path when a deadline is missed.",
+    "sam": "Drafted the customer notice from the template and the call-centre script for "
+    "customers who phone in.",
+}
+
+
+def _exercise(uow: UnitOfWork) -> None:
+    """The yearly test of the response plan, run end to end (PCI DSS 12.10.2)."""
+    _as(uow, "ivan")
+    incident = service.report(
+        uow,
+        NewReport(
+            IncidentKind.SYSTEM_COMPROMISE,
+            "Exercise scenario: the web server shows an unknown process sending order data "
+            "to an outside address. No real system is affected.",
+            Involvement.YES,
+            Involvement.UNSURE,
+            systems="Web server (exercise scenario)",
+            exercise=True,
+        ),
+        ISO,
+    )
+    workflow.move(uow, ISO, incident, IncidentState.INVESTIGATING)
+    appoint.activate(uow, ISO, incident, TEAM, DEMO_DIRECTORY)
+    casework.log_action(
+        uow, ISO, incident, ActionKind.CONTAINMENT, "Exercise: web server isolated, left running."
+    )
+    _answer_all(uow, incident, "tara", notes={})
+    _as(uow, "ivan")
+    workflow.move(uow, ISO, incident, IncidentState.CONTAINED)
+    workflow.move(uow, ISO, incident, IncidentState.RECOVERED)
+    for recipient in Recipient:
+        notify.decide(
+            uow,
+            ISO,
+            incident,
+            notify.NotificationDecision(
+                recipient, Decision.NOT_REQUIRED, reasoning="Exercise: no real breach."
+            ),
+        )
+    casework.record_lessons(
+        uow, ISO, incident, "The switch-port runbook was out of date; corrected during the test."
+    )
+    _member_reports(uow, incident, EXERCISE_REPORTS)
+    _as(uow, "ivan")
+    workflow.move(uow, ISO, incident, IncidentState.CLOSED)
+
+
 def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
-    """Make the four demo incidents; return a summary line."""
-    del rng, size  # the same four incidents whatever the size
+    """Make the exercise and the four demo incidents; return a summary line."""
+    del rng, size  # the same incidents whatever the size
     actor = uow.actor
-    for make in (_phishing, _laptop, _compromise, _spreadsheet):
+    for make in (_phishing, _laptop, _compromise, _spreadsheet, _exercise):
         make(uow)
     uow.actor = actor
     uow.session.flush()
-    return ["incidents: 4 demo incidents (dismissed, closed, team at work, waiting for the ISO)"]
+    line = (
+        "incidents: 4 demo incidents (dismissed, closed, team at work, waiting for the ISO) "
+        "and a closed test of the response plan"
+    )
+    return [line]

@@ -18,7 +18,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from klaremont.db.base import Base, IdMixin
@@ -89,6 +99,8 @@ class Incident(IdMixin, Base):
     consequences: Mapped[str | None] = mapped_column(Text)
     measures_proposed: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None]
+    #: A test of the response plan (PCI DSS 12.10.2), run end to end but told apart everywhere
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class IncidentSeat(IdMixin, Base):

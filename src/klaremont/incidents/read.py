@@ -108,6 +108,7 @@ class RowView:
     open: bool
     overdue: list[str] = field(default_factory=list)  # "ICO overdue by 3 hours"
     next_due: str = ""  # the soonest undecided deadline, in words
+    exercise: bool = False  # a test of the response plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,7 @@ def row_of(uow: UnitOfWork, incident: Incident) -> RowView:
         open=open_case,
         overdue=overdue,
         next_due=f"{upcoming[0].words}: {upcoming[0].left_words}" if upcoming else "",
+        exercise=incident.exercise,
     )
 
 

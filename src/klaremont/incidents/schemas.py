@@ -42,6 +42,10 @@ class ReportIn(_In):
         default=None, description="when it was noticed (with its offset)"
     )
     systems: Annotated[str, Field(max_length=SYSTEMS_MAX)] | None = None
+    exercise: bool = Field(
+        default=False,
+        description="a test of the response plan (PCI DSS 12.10.2); the ISO's only",
+    )
 
 
 class ReportedOut(BaseModel):
@@ -123,6 +127,7 @@ class RowOut(BaseModel):
     open: bool
     overdue: list[str]
     next_due: str
+    exercise: bool = False
 
     @classmethod
     def of(cls, row: RowView) -> RowOut:
@@ -138,6 +143,7 @@ class RowOut(BaseModel):
             open=row.open,
             overdue=row.overdue,
             next_due=row.next_due,
+            exercise=row.exercise,
         )
 
 

@@ -23,9 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from klaremont import capabilities
-from klaremont.audit.events import Outcome
+from klaremont.audit.events import Actor, Outcome
 from klaremont.clock import uk_date
-from klaremont.errors import NotFound, ValidationFailed
+from klaremont.errors import NotFound, PermissionDenied, ValidationFailed
 from klaremont.incidents import clocks, log
 from klaremont.incidents.actions import IncidentAction
 from klaremont.incidents.models import (
@@ -71,6 +71,10 @@ class NewReport:
     card_data: Involvement
     noticed_at: datetime | None = None
     systems: str | None = None
+    #: a test of the response plan (PCI DSS 12.10.2); the ISO starts one
+    exercise: bool = False
+    #: who reports, when not the unit's actor (the platform raising an incident itself)
+    reporter: Actor | None = None
 
 
 def mail_role(uow: UnitOfWork, role: str, subject_line: str, body: str) -> int:
@@ -102,8 +106,14 @@ def _insert(uow: UnitOfWork, build: Callable[[int, int], Incident], year: int) -
     raise RuntimeError(msg)
 
 
-def report(uow: UnitOfWork, new: NewReport) -> Incident:
-    """Record a reported incident, open its tracker and alert the ISO."""
+def report(uow: UnitOfWork, new: NewReport, viewer: Viewer | None = None) -> Incident:
+    """Record a reported incident, open its tracker and alert the ISO.
+
+    Only the ISO (``viewer`` manages incidents) starts an exercise.
+    """
+    if new.exercise and (viewer is None or not viewer.manages):
+        msg = "only the Information Security Officer starts an exercise of the response plan"
+        raise PermissionDenied(msg)
     summary = plain(
         "what_happened", new.what_happened, max_length=SUMMARY_MAX, min_length=SUMMARY_MIN
     )
@@ -111,7 +121,7 @@ def report(uow: UnitOfWork, new: NewReport) -> Incident:
     now = uow.clock.now()
     if new.noticed_at is not None and new.noticed_at > now:
         raise ValidationFailed.single("noticed_at", "must not be in the future")
-    actor = uow.actor
+    actor = new.reporter or uow.actor
 
     def build(year: int, number: int) -> Incident:
         return Incident(
@@ -131,6 +141,7 @@ def report(uow: UnitOfWork, new: NewReport) -> Incident:
             reporter_id=actor.id,
             reporter_name=(actor.label or actor.id)[:64],
             state_changed_at=now,
+            exercise=new.exercise,
         )
 
     incident = _insert(uow, build, uk_date(now).year)
@@ -144,13 +155,15 @@ def report(uow: UnitOfWork, new: NewReport) -> Incident:
             "personal_data": incident.personal_data.value,
             "card_data": incident.card_data.value,
             "aware_at": now.strftime(log.TIME_FORMAT),
+            "exercise": incident.exercise,
         },
     )
     log.append(
         uow,
         incident,
         ActionKind.COMMUNICATION,
-        f"Reported by {incident.reporter_name}: {KIND_WORDS[incident.kind].lower()}. "
+        ("Exercise (a test of the response plan). " if incident.exercise else "")
+        + f"Reported by {incident.reporter_name}: {KIND_WORDS[incident.kind].lower()}. "
         "The ISO was alerted.",
     )
     alert_iso(uow, incident)
@@ -176,7 +189,11 @@ def alert_iso(uow: UnitOfWork, incident: Incident) -> int:
     """Tell every active ISO now (mail) and record the alert (audit, on the incident)."""
     hours = uow.policy.breach.notify_authority_hours
     due = clocks.ico_deadline(incident.aware_at, hours)
-    subject = f"Security incident reported: {incident.reference}"
+    subject = (
+        f"Exercise (a test of the response plan): {incident.reference}"
+        if incident.exercise
+        else f"Security incident reported: {incident.reference}"
+    )
     body = (
         "Hello,\n\n"
         f"A suspected security incident was reported on {clocks.uk_when(incident.reported_at)} "

@@ -25,3 +25,15 @@ class StaffLeft(DomainEvent):
 
     account_id: uuid.UUID
     username: str
+
+
+@dataclass(frozen=True, slots=True)
+class LockoutBurst(DomainEvent):
+    """Many staff accounts locked within a short window: someone may be guessing passwords
+    or locking staff out. Published with the technical-operations alert, at most once per
+    window; the incident capability raises an incident for the ISO (SP-REPORT)."""
+
+    tolerate_failures: ClassVar[bool] = True
+
+    lockouts: int
+    window_minutes: int

@@ -34,8 +34,10 @@ from klaremont.audit.events import Actor, ActorType
 from klaremont.crypto.keyed import keyed_digest
 from klaremont.db.base import UTCDateTime
 from klaremont.db.subjects import Subject
+from klaremont.events import publish
 from klaremont.mail import service as mail_service
 from klaremont.mail.templates import Rendered
+from klaremont.staff.announcements import LockoutBurst
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.models import (
     AccountStatus,
@@ -225,6 +227,7 @@ def raise_burst_alert(uow: UnitOfWork, lockouts: int) -> int:
             "messages": queued,
         },
     )
+    publish(uow, LockoutBurst(lockouts=lockouts, window_minutes=minutes))
     return queued
 
 

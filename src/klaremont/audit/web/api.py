@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from klaremont.audit.events import AuditAction, Outcome, action_tag
+from klaremont.audit.events import Outcome, action_tag
 from klaremont.audit.permissions import AuditPermission
+from klaremont.audit.verify_record import record_verification
 from klaremont.errors import ValidationFailed
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
@@ -115,12 +116,7 @@ def list_events(
 def verify(uow: UowDep, _staff: Verifier) -> VerifyOut:
     """Check the whole chain and the checkpoints; the check is itself audited."""
     report = uow.platform.audit.verify(uow.platform.engine)
-    uow.audit(
-        AuditAction.AUDIT_VERIFY,
-        Outcome.SUCCESS if report.ok else Outcome.FAILURE,
-        resource="audit_events",
-        details={"events": report.events, "first_broken": report.first_broken},
-    )
+    record_verification(uow, report, via="api")
     return VerifyOut(
         ok=report.ok,
         events=report.events,

@@ -23,6 +23,7 @@ from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
 from klaremont.audit.permissions import AuditPermission
 from klaremont.audit.query import count_and_last, stream_events
 from klaremont.audit.status import log_status
+from klaremont.audit.verify_record import record_verification
 from klaremont.audit.web.filters import FIELD_WORDS, PAGE_SIZES, read_filters
 from klaremont.clock import UK_TIME
 from klaremont.staff.models import StaffAccount
@@ -199,12 +200,7 @@ def audit_page(request: Request, staff: ReadPage, uow: UowDep) -> HTMLResponse:
 def audit_verify_page(request: Request, staff: VerifyPage, uow: UowDep) -> HTMLResponse:
     """Check the whole chain and the checkpoints now (recorded as ``audit.verify``)."""
     report = uow.platform.audit.verify(uow.platform.engine)
-    uow.audit(
-        AuditAction.AUDIT_VERIFY,
-        Outcome.SUCCESS if report.ok else Outcome.FAILURE,
-        resource="audit_events",
-        details={"events": report.events, "first_broken": report.first_broken, "via": "console"},
-    )
+    record_verification(uow, report, via="console")
     return _page(request, staff, uow, verified=report)
 
 

@@ -34,7 +34,7 @@ def viewer_of(staff: StaffPrincipal) -> Viewer:
 
 
 @router.post("", response_model=ReportedOut, status_code=201)
-def report_incident(body: ReportIn, _: Reporter, uow: UowDep) -> ReportedOut:
+def report_incident(body: ReportIn, staff: Reporter, uow: UowDep) -> ReportedOut:
     """Report a suspected incident: the ISO is alerted at once and the clock starts."""
     made = service.report(
         uow,
@@ -45,7 +45,9 @@ def report_incident(body: ReportIn, _: Reporter, uow: UowDep) -> ReportedOut:
             card_data=body.card_data,
             noticed_at=body.noticed_at,
             systems=body.systems,
+            exercise=body.exercise,
         ),
+        viewer_of(staff),
     )
     answer = ReportedOut(
         reference=made.reference,

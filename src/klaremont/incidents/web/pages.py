@@ -48,6 +48,7 @@ REPORT_LABELS = {
     "systems": "Systems, records or media affected (optional)",
     "personal_data": "Could personal data be involved?",
     "card_data": "Could card data be involved?",
+    "exercise": "This is a test of the response plan (an exercise)",
 }
 OVERDUE_WORDS = {"overdue": "A notification is overdue"}
 
@@ -138,6 +139,7 @@ def _report_form(
         involvement={k.value: w for k, w in INVOLVEMENT_WORDS.items()},
         labels=REPORT_LABELS,
         error=error,
+        may_exercise=staff is not None and IncidentPermission.INCIDENTS_MANAGE in staff.permissions,
     )
 
 
@@ -169,6 +171,7 @@ def report_incident(
     card_data: Annotated[str, Form(min_length=1, max_length=8)],
     noticed_at: Annotated[str, Form(max_length=32)] = "",
     systems: Annotated[str, Form(max_length=1000)] = "",
+    exercise: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     """Record the report and alert the ISO; then the register with the reference."""
     try:
@@ -187,7 +190,9 @@ def report_incident(
                 card_data=_choice(card_data, Involvement, "card_data"),
                 noticed_at=noticed,
                 systems=systems,
+                exercise=bool(exercise),
             ),
+            viewer_of(staff),
         )
     except KlaremontError as exc:
         uow.session.rollback()
