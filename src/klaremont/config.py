@@ -181,6 +181,15 @@ class Settings(BaseSettings):
         example="true",
         description="one JSON object per log line (false: readable console lines)",
     )
+    max_request_kilobytes: int = setting(
+        1024,
+        ge=16,
+        le=65536,
+        fmt="integer 16-65536 (KiB)",
+        example="1024",
+        description="the largest request body accepted (routes that take a file upload, "
+        "such as incident evidence, allow their own larger size)",
+    )
     storage_region: str = setting(
         "uk-london",
         fmt="region name starting uk-",

@@ -60,6 +60,7 @@ CAPABILITY = Capability(
         ("my_work", "klaremont.incidents.my_work:items"),
         ("my_work", "klaremont.incidents.report_work:items"),
         ("settings", "klaremont.incidents.evidence_settings:EvidenceSettings"),
+        ("upload_limits", "klaremont.incidents.evidence_settings:upload_limits"),
     ),
     jobs=(
         Job(

@@ -45,3 +45,17 @@ class EvidenceSettings(BaseSettings):
     def max_bytes(self) -> int:
         """The size limit in bytes."""
         return self.max_megabytes * MEBIBYTE
+
+
+#: Room for the form around the file (boundaries, the reason, the token).
+FORM_ROOM = MEBIBYTE
+
+
+def upload_limits(settings: Settings) -> list[tuple[str, str, int]]:
+    """The evidence upload routes and their size (the ``upload_limits`` point)."""
+    del settings  # the evidence settings are read from their own variables
+    size = EvidenceSettings().max_bytes + FORM_ROOM
+    return [
+        ("POST", r"^/api/incidents/[^/]+/evidence/?$", size),
+        ("POST", r"^/staff/incidents/[^/]+/evidence/?$", size),
+    ]

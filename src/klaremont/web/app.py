@@ -13,6 +13,7 @@ import klaremont
 from klaremont import capabilities
 from klaremont.platform import Platform
 from klaremont.web import (
+    body_limit,
     card_guard,
     docs,
     health,
@@ -81,6 +82,8 @@ def create_app(platform: Platform) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Card data guard inside the security middleware, so its refusals carry the headers.
     card_guard.install(app)
+    # Outside the guard, which reads whole bodies: no body over its route's size is read.
+    body_limit.install(app, platform.settings)
     # Any exception raised inside (a middleware, body parsing, a route) becomes a problem
     # response here, inside the security middleware, so it carries the security headers.
     app.add_middleware(problems.ProblemMiddleware)
