@@ -18,7 +18,11 @@ CAPABILITY = Capability(
         "Incident response: reports to the ISO, the initial investigation, the response "
         "team, the action log and the notification clocks (Security Personnel section)."
     ),
-    models=("klaremont.incidents.models", "klaremont.incidents.casefile_models"),
+    models=(
+        "klaremont.incidents.models",
+        "klaremont.incidents.casefile_models",
+        "klaremont.incidents.affected_models",
+    ),
     migrations="migrations",
     routers=(
         "klaremont.incidents.web.api:router",
@@ -28,6 +32,8 @@ CAPABILITY = Capability(
         "klaremont.incidents.web.casefile_api:router",
         "klaremont.incidents.web.evidence_pages:router",
         "klaremont.incidents.web.report_pages:router",
+        "klaremont.incidents.web.affected_api:router",
+        "klaremont.incidents.web.affected_pages:router",
     ),
     cli="klaremont.incidents.cli:app",
     audit_actions=IncidentAction,
@@ -54,6 +60,8 @@ CAPABILITY = Capability(
         ("my_work", "klaremont.incidents.my_work:items"),
         ("my_work", "klaremont.incidents.report_work:items"),
         ("settings", "klaremont.incidents.evidence_settings:EvidenceSettings"),
+        ("subject_hold", "klaremont.incidents.affected:holds_on"),  # Art. 17(3)(e)
+        ("personal_read", "klaremont.incidents.high_alert:on_read"),  # high alert
     ),
     jobs=(
         Job(
