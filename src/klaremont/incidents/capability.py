@@ -53,7 +53,11 @@ CAPABILITY = Capability(
             IncidentPermission.INCIDENTS_MEMBER_REPORTS,
         }
     ),
-    checks=("klaremont.incidents.checks", "klaremont.incidents.casefile_checks"),
+    checks=(
+        "klaremont.incidents.checks",
+        "klaremont.incidents.casefile_checks",
+        "klaremont.incidents.hold_checks",
+    ),
     demo="klaremont.incidents.demo_data",
     nav=(NavEntry("Incidents", "/staff/incidents", IncidentPermission.INCIDENTS_REPORT, order=20),),
     extensions=(
