@@ -57,6 +57,13 @@ EXEMPTIONS: Final[dict[str, str]] = {
     "communication informs them as effectively instead: Art. 34(3)(c).",
 }
 
+#: The same grounds, short, as the console offers them.
+GROUND_WORDS: Final[dict[str, str]] = {
+    "unintelligible": "Data unintelligible (encrypted, keys not compromised)",
+    "risk_removed": "High risk no longer likely after our measures",
+    "public_notice": "A public notice instead (telling each is disproportionate)",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class NoticeText:

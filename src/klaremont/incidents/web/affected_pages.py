@@ -67,7 +67,7 @@ DONE = {
     "sent": "Breach notice queued for each affected customer not told before.",
     "exempt": "Recorded: telling the customers is not required, with the reasoning.",
 }
-GROUNDS = customer_notice.EXEMPTIONS
+GROUNDS = customer_notice.GROUND_WORDS
 
 
 def _viewer(staff: Staff) -> Viewer:
