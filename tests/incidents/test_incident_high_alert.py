@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from affected_support import case_with, shopper
-from incidents_support import TEAM, events, mails
+from incidents_support import REPORT, TEAM, events, mails
 
 from klaremont.incidents import service as incidents
 from klaremont.incidents.states import IncidentState
@@ -66,3 +66,20 @@ def test_no_alert_once_the_incident_is_closed(platform, client):
     assert client("sue").get(f"/api/customers/{held.reference}", params=READ).status_code == 200
     assert _alert_mails(platform, reference) == []
     assert events(platform, "incident.high_alert") == []
+
+
+@pytest.mark.policy("SP-IRP-EVIDENCE")
+def test_before_a_team_sits_the_iso_is_alerted(platform, client):
+    person = shopper(platform, "early")
+    iso = client("ivy")
+    reference = client("sue").post("/api/incidents", json=REPORT).json()["reference"]
+    listed = iso.post(f"/api/incidents/{reference}/affected", json={"customers": [person.email]})
+    assert listed.status_code == 200, listed.text
+    assert client("sue").get("/api/orders/NO-SUCH", params=READ).status_code == 404
+    assert (
+        client("sue").get(f"/api/customers/{person.reference}/orders", params=READ).status_code
+        == 200
+    )
+    sent = _alert_mails(platform, reference)
+    assert [to for to, _, _ in sent] == ["ivy@klaremont.example"]  # the ISO role
+    assert "(orders," in client("ivy").get(f"/api/incidents/{reference}").json()["log"][-1]["text"]

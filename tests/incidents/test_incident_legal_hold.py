@@ -192,3 +192,24 @@ def test_the_console_page_places_and_lifts_the_hold(platform, client):
     assert "No legal hold is in force." in iso.get(page, headers=BROWSER).text
     case = iso.get(f"/staff/incidents/{reference}", headers=BROWSER).text
     assert f'href="/staff/incidents/{reference}/affected"' in case
+
+
+@pytest.mark.policy("SP-IRP-EVIDENCE", "PP-R-ERASE")
+def test_the_dpo_sees_why_an_erasure_waits_and_the_refusal_on_the_page(platform, client):
+    person = shopper(platform, "waiting")
+    reference = case_with(client, person)
+    client("ivy").post(f"/api/incidents/{reference}/hold", json=HOLD)
+    request_id = _erasure_request(platform, person)
+    with platform.unit_of_work() as uow:
+        request = service.get(uow, request_id)
+        request_ref = request.reference
+    dpo = client("dpo")
+    page = dpo.get(f"/staff/requests/{request_ref}", headers=BROWSER)
+    assert page.status_code == 200
+    assert "The erasure waits" in page.text
+    assert f"incident {reference}" in page.text
+    refused = dpo.post(f"/api/rights/requests/{request_id}/erase")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"].endswith("/erasure-held")
+    assert f"incident {reference}" in refused.json()["detail"]
+    assert _accounts(platform, person) == 1
