@@ -10,6 +10,7 @@ from klaremont.errors import ValidationFailed
 from klaremont.mail.models import OutboxMessage
 from klaremont.mail.service import enqueue
 from klaremont.mail.templates import (
+    BreachNotice,
     DownloadReady,
     PersonalDataInMail,
     RequestPaused,
@@ -37,6 +38,13 @@ PUBLIC = "https://klaremont.example"
         DownloadReady(
             reference="DSR-ABCD2345",
             path="/privacy/requests/0b9f6a6e-5a2d-4d43-9a43-111111111111/download?token=Zx_9-a",
+        ),
+        BreachNotice(
+            reference="INC-2026-0012",
+            nature="A file of customer accounts was copied from a web server.",
+            consequences="You may receive convincing fake messages that claim to be from us.",
+            measures="We closed the gap and reset every session; never share your password.",
+            dpo_name="Dana O'Neill",
         ),
     ],
 )
@@ -79,6 +87,13 @@ def test_templates_refuse_values_that_are_not_a_code_reference_or_link():
         RequestUpdated(reference="DSR-ABCD2345", path="/privacy/../staff/").render(PUBLIC)
     with pytest.raises(ValidationFailed):  # what is needed is a fixed sentence, never a note
         RequestPaused(reference="DSR-ABCD2345", need="send your passport to x@y.z").render(PUBLIC)
+    notice = {"nature": "Copied from a server.", "consequences": "Fake messages may come."}
+    with pytest.raises(ValidationFailed):  # the DPO is a name, not an address
+        BreachNotice(
+            "INC-2026-0012", **notice, measures="Sessions reset.", dpo_name="x@y.z"
+        ).render(PUBLIC)
+    with pytest.raises(ValidationFailed):  # each text is plain words of a sensible length
+        BreachNotice("INC-2026-0012", **notice, measures="-", dpo_name="Dana").render(PUBLIC)
 
 
 @pytest.mark.policy("IS-SENS-EMAIL")

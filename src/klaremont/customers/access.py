@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from klaremont.audit.events import ActionTag
 from klaremont.customers.actions import CustomerAction
+from klaremont.personal_reads import PersonalRead, announce
 from klaremont.policy.purposes import Purpose
 from klaremont.purposes.decide import actor_roles, authorise
 from klaremont.purposes.register import categories_for, role_categories
@@ -80,4 +81,26 @@ def audit_read(
         resource=resource,
         purpose=access.purpose.value,
         details={"categories": sorted(c.value for c in categories), **details},
+    )
+
+
+def announce_read(  # noqa: PLR0917 - who read, whose data, which record, what
+    uow: UnitOfWork,
+    access: Access,
+    subject_id: uuid.UUID,
+    reference: str,
+    what: str,
+    categories: Iterable[DataCategory],
+) -> None:
+    """Tell the ``personal_read`` watchers that one person's data was read (after the read
+    was authorised and audited; incident response's "high alert")."""
+    announce(
+        uow,
+        PersonalRead(
+            subject_id=subject_id,
+            reference=reference,
+            what=what,
+            purpose=access.purpose.value,
+            categories=tuple(sorted(c.value for c in categories)),
+        ),
     )

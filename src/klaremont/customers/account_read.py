@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
-from klaremont.customers.access import Access, audit_read
+from klaremont.customers.access import Access, announce_read, audit_read
 from klaremont.customers.models import Address, Customer
 from klaremont.customers.schemas import AddressOut, CustomerOut
 from klaremont.db.subjects import Subject
@@ -192,6 +192,7 @@ def read_customer(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> Cust
     if C.ADDRESS in visible:
         out.addresses = [_address_out(uow, subject_id, row) for row in account.addresses]
     audit_read(uow, access, f"customer:{customer_id}", visible)
+    announce_read(uow, access, subject_id, columns["reference"], "account", visible)
     return out
 
 

@@ -63,4 +63,9 @@ CAPABILITY = Capability(
     checks=("klaremont.customers.checks",),
     demo="klaremont.customers.demo_data",
     nav=(NavEntry("Customers", "/staff/customers", CustomerPermission.CUSTOMERS_READ, order=20),),
+    extensions=(
+        # who a customer is, for incident response (affected customers, breach notices)
+        ("customer_lookup", "klaremont.customers.directory:lookup"),
+        ("customer_contacts", "klaremont.customers.directory:contacts"),
+    ),
 )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from klaremont.customers.access import Access, audit_read
+from klaremont.customers.access import Access, announce_read, audit_read
 from klaremont.customers.account_read import ACCOUNT_CATEGORIES, age_on
 from klaremont.customers.models import Address, ContactRecord, Customer, Invoice, Order
 from klaremont.customers.schemas import (
@@ -274,6 +274,7 @@ def list_orders(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> list[O
     access.resolved(uow).authorise(uow, customer.subject, {C.ORDERS})
     orders = [order_out(o) for o in subject_orders(uow, customer.subject_id)]
     audit_read(uow, access, f"customer:{customer.id}/orders", {C.ORDERS}, count=len(orders))
+    announce_read(uow, access, customer.subject_id, customer.reference, "orders", {C.ORDERS})
     return orders
 
 
@@ -282,6 +283,7 @@ def get_order(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> OrderOut
     order = _find_order(uow, key)
     access.resolved(uow).authorise(uow, order.subject_id, {C.ORDERS})
     audit_read(uow, access, f"order:{order.id}", {C.ORDERS})
+    announce_read(uow, access, order.subject_id, order.number, "an order", {C.ORDERS})
     return order_out(order)
 
 
@@ -291,6 +293,7 @@ def list_invoices(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> list
     access.resolved(uow).authorise(uow, customer.subject, {C.INVOICES})
     invoices = [invoice_out(i) for i in subject_invoices(uow, customer.subject_id)]
     audit_read(uow, access, f"customer:{customer.id}/invoices", {C.INVOICES}, count=len(invoices))
+    announce_read(uow, access, customer.subject_id, customer.reference, "invoices", {C.INVOICES})
     return invoices
 
 
@@ -299,6 +302,7 @@ def get_invoice(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> Invoic
     invoice = _find_invoice(uow, key)
     access.resolved(uow).authorise(uow, invoice.subject_id, {C.INVOICES})
     audit_read(uow, access, f"invoice:{invoice.id}", {C.INVOICES})
+    announce_read(uow, access, invoice.subject_id, invoice.number, "an invoice", {C.INVOICES})
     return invoice_out(invoice)
 
 

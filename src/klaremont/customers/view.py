@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from klaremont import capabilities
-from klaremont.customers.access import Access, audit_read
+from klaremont.customers.access import Access, announce_read, audit_read
 from klaremont.customers.models import ContactRecord, Customer
 from klaremont.customers.schemas import (
     CardOut,
@@ -143,4 +143,6 @@ def customer_view(uow: UnitOfWork, key: str | uuid.UUID, access: Access) -> Cust
     for contribute in capabilities.extensions(VIEW_SECTIONS):
         contribute(uow, ViewRequest(subject.id, access, frozenset(shown), resource), view)
     audit_read(uow, access, resource, shown, view=True, accounts=len(accounts))
+    reference = accounts[0].reference if accounts else str(key)
+    announce_read(uow, access, subject.id, reference, "customer view", shown)
     return view

@@ -33,3 +33,9 @@ class IncidentAction(StrEnum):
     MEMBER_REPORT_AMENDED = "incident.member_report_amended"
     MEMBER_REPORTS_READ = "incident.member_reports_read"
     TIMELINE_PRODUCED = "incident.timeline_produced"
+    # phase 2b: affected customers, the legal hold, high alert, customer notices
+    AFFECTED_LISTED = "incident.affected_listed"
+    HOLD_PLACED = "incident.hold_placed"
+    HOLD_LIFTED = "incident.hold_lifted"
+    HIGH_ALERT = "incident.high_alert"
+    CUSTOMER_NOTICES_SENT = "incident.customer_notices_sent"

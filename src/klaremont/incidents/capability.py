@@ -20,7 +20,11 @@ CAPABILITY = Capability(
         "Incident response: reports to the ISO, the initial investigation, the response "
         "team, the action log and the notification clocks (Security Personnel section)."
     ),
-    models=("klaremont.incidents.models", "klaremont.incidents.casefile_models"),
+    models=(
+        "klaremont.incidents.models",
+        "klaremont.incidents.casefile_models",
+        "klaremont.incidents.affected_models",
+    ),
     migrations="migrations",
     routers=(
         "klaremont.incidents.web.api:router",
@@ -30,6 +34,8 @@ CAPABILITY = Capability(
         "klaremont.incidents.web.casefile_api:router",
         "klaremont.incidents.web.evidence_pages:router",
         "klaremont.incidents.web.report_pages:router",
+        "klaremont.incidents.web.affected_api:router",
+        "klaremont.incidents.web.affected_pages:router",
     ),
     cli="klaremont.incidents.cli:app",
     audit_actions=IncidentAction,
@@ -53,6 +59,7 @@ CAPABILITY = Capability(
         "klaremont.incidents.checks",
         "klaremont.incidents.casefile_checks",
         "klaremont.incidents.exercise_checks",
+        "klaremont.incidents.hold_checks",
     ),
     demo="klaremont.incidents.demo_data",
     nav=(NavEntry("Incidents", "/staff/incidents", IncidentPermission.INCIDENTS_REPORT, order=20),),
@@ -61,6 +68,8 @@ CAPABILITY = Capability(
         ("my_work", "klaremont.incidents.report_work:items"),
         ("settings", "klaremont.incidents.evidence_settings:EvidenceSettings"),
         ("upload_limits", "klaremont.incidents.evidence_settings:upload_limits"),
+        ("subject_hold", "klaremont.incidents.affected:holds_on"),  # Art. 17(3)(e)
+        ("personal_read", "klaremont.incidents.high_alert:on_read"),  # high alert
     ),
     jobs=(
         Job(

@@ -3,7 +3,8 @@
 Four cases, reported by demo staff: a phishing e-mail dismissed after the ISO's look; a lost
 laptop (encrypted) handled to the end, each member's written report in; a suspected
 compromise of the reporting server with its team at work, a firewall log excerpt taken in
-as evidence and its ICO deadline running; and a spreadsheet that may
+as evidence, two customers listed as affected with their data under a legal hold, and its
+ICO deadline running; and a spreadsheet that may
 hold card numbers, waiting for the ISO. The team seats use a directory of demo job titles
 (the staff records carry no job title yet). Everything happens at the seeding clock's
 "now", so every clock starts then.
@@ -17,7 +18,17 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from klaremont.audit.events import Actor, ActorType
-from klaremont.incidents import appoint, casework, evidence, notify, reports, service, workflow
+from klaremont.errors import KlaremontError
+from klaremont.incidents import (
+    affected,
+    appoint,
+    casework,
+    evidence,
+    notify,
+    reports,
+    service,
+    workflow,
+)
 from klaremont.incidents.ports import StaticDirectory
 from klaremont.incidents.service import NewReport
 from klaremont.incidents.states import (
@@ -287,6 +298,25 @@ def _compromise(uow: UnitOfWork) -> None:
             4800,
             "Possible phishing aimed at customers.",
         ),
+    )
+    _held(uow, incident)
+
+
+#: The demo customers whose orders the compromised server held (customers' demo data).
+AFFECTED = "C0000001, C0000002"
+
+
+def _held(uow: UnitOfWork, incident: Incident) -> None:
+    """Two demo customers listed as affected, their data under the legal hold (phase 2b)."""
+    try:
+        affected.add(uow, ISO, incident, AFFECTED, "Their orders are in what the server sent.")
+    except KlaremontError:
+        return  # no demo customers (a store seeded without them)
+    affected.place_hold(
+        uow,
+        ISO,
+        incident,
+        "The ICO may investigate and customers may claim: keep their records as they are.",
     )
 
 

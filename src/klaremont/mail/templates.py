@@ -214,6 +214,70 @@ class RequestResumed:
         return Rendered(self.name, "We are working on your privacy request again", body, safe)
 
 
+_NAME = re.compile(r"[^\W\d_][\w .'-]{1,99}")
+NOTICE_TEXT_MIN = 10
+NOTICE_TEXT_MAX = 1500
+NOTICE_FOOTER = (
+    "\n\nThis message carries no personal details on purpose: sign in to the privacy "
+    "centre to see what we hold about you.\nKlaremont"
+)
+
+
+def _notice_text(field: str, value: str) -> str:
+    text = " ".join(value.split())
+    if not NOTICE_TEXT_MIN <= len(text) <= NOTICE_TEXT_MAX:
+        raise ValidationFailed.single(
+            field, f"must be {NOTICE_TEXT_MIN} to {NOTICE_TEXT_MAX} characters"
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class BreachNotice:
+    """The notice of a personal data breach to a person it affects (UK GDPR Art. 34(2)):
+    in plain words, the nature of the breach, the DPO and how to reach them, the likely
+    consequences, and the measures taken or proposed, including what the person can do.
+
+    The three texts are the ISO's, written for every affected person alike (never one
+    person's details); the guard refuses any that carries an address, a long number or a
+    link. The DPO is reached through the privacy centre's link."""
+
+    name: ClassVar[str] = "breach_notice"
+    reference: str
+    nature: str
+    consequences: str
+    measures: str
+    dpo_name: str
+    path: str = "/privacy/"
+
+    def render(self, public_url: str) -> Rendered:
+        """The message."""
+        if not _NAME.fullmatch(self.dpo_name):
+            raise ValidationFailed.single("dpo_name", "must be a name (letters, 2 to 100)")
+        link = _link(public_url, self.path)
+        body = (
+            "Hello,\n\nWe are writing to tell you about a security incident that affects "
+            "personal data we hold about you (our reference "
+            f"{_reference(self.reference)}).\n\n"
+            f"What happened\n{_notice_text('nature', self.nature)}\n\n"
+            "What this may mean for you\n"
+            f"{_notice_text('consequences', self.consequences)}\n\n"
+            "What we have done and what you can do\n"
+            f"{_notice_text('measures', self.measures)}\n\n"
+            "Who to contact\nOur Data Protection Officer, "
+            f"{self.dpo_name}, answers any question about this incident and your data. "
+            f"Write to them through our privacy centre:\n\n{link}\n\n"
+            "You also have the right to complain to the Information Commissioner's Office."
+            + NOTICE_FOOTER
+        )
+        return Rendered(
+            self.name,
+            "Important: a security incident affecting your personal data",
+            body,
+            (self.reference, link),
+        )
+
+
 def check_body(
     body: str,
     *,

@@ -28,6 +28,15 @@ Backups
 
 An erasure is refused while an access or portability request of the same person is open:
 altering data to prevent its disclosure is an offence (DPA 2018 s.173).
+
+Holds on the person (UK GDPR Art. 17(3)(e))
+    Before anything is touched, the ``subject_hold`` extension point (:mod:`klaremont.holds`)
+    is asked whether the person's data must be kept for legal claims (an incident's legal
+    hold on the customers it affects). While one is in force the erasure is refused with
+    :class:`ErasureHeld`, naming the hold: nothing is deleted, nothing is written but the
+    audited refusal, the request stays open (the case page shows the hold) and can be
+    carried out once the hold is lifted. The deferred shred (:func:`shred_due`) likewise
+    leaves a held person's key and rows alone until the hold is lifted.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from klaremont import holds
 from klaremont.audit.events import Outcome
 from klaremont.db.subjects import Subject
 from klaremont.errors import Conflict, ValidationFailed
@@ -65,6 +75,25 @@ class ErasureBlocked(Conflict):
 
     code = "erasure-blocked"
     title = "Erasure must wait for an open access request"
+
+
+class ErasureHeld(ErasureBlocked):
+    """The person's data is under a legal hold (Art. 17(3)(e)): kept until it is lifted."""
+
+    code = "erasure-held"
+    title = "Erasure must wait for a legal hold to be lifted"
+
+
+def require_not_held(uow: UnitOfWork, subject_id: uuid.UUID) -> None:
+    """Refuse, naming each hold, while any hold is in force on the person."""
+    found = holds.holds_on(uow, [subject_id])
+    if found:
+        raise ErasureHeld(
+            "the person's data is under "
+            + holds.describe(found)
+            + ": nothing was erased. The request stays open; carry it out once the hold "
+            "is lifted, or answer it as refused for now (UK GDPR Art. 17(3)(e))"
+        )
 
 
 @dataclass(frozen=True)
@@ -112,6 +141,7 @@ def erase(uow: UnitOfWork, request_id: uuid.UUID) -> ErasureReply:
             + ", ".join(r.reference for r in blockers)
             + " is still open: answer it first (DPA 2018 s.173)"
         )
+    require_not_held(uow, request.subject_id)
     service.start(uow, request)
     notice = service.notify(uow, request)
     spare = {OutboxMessage.__tablename__: {notice}} if notice is not None else None
@@ -181,14 +211,18 @@ def shred_due(uow: UnitOfWork) -> list[uuid.UUID]:
     """Destroy the keys that nothing retained needs any more; returns the subjects shredded.
 
     Due when the last hold has ended and the confirmation mail has gone (or its grace
-    period is over). Rows whose hold has ended are deleted first.
+    period is over). Rows whose hold has ended are deleted first. A person under a hold of
+    the ``subject_hold`` point (an incident's legal hold) is skipped until it is lifted.
     """
     now = uow.clock.now()
     rows = uow.session.scalars(
         select(ErasureLedger).where(ErasureLedger.key_destroyed_at.is_(None))
     ).all()
+    held = holds.held_subjects(uow, [row.subject_ref for row in rows])
     done: list[uuid.UUID] = []
     for row in rows:
+        if row.subject_ref in held:
+            continue  # a legal hold keeps the rows and the key until it is lifted
         hold_over = row.hold_until is None or row.hold_until <= now
         if not (row.shred_due_at <= now or (hold_over and _notice_settled(uow, row))):
             continue
@@ -217,15 +251,18 @@ def reapply(uow: UnitOfWork) -> ReapplyReport:
 
     Keys already destroyed stay destroyed (the keystore is never restored from a data
     backup); a person whose key is destroyed, or whose last hold has ended, loses the held
-    rows too; one still under a hold keeps only the held rows, as at erasure. A person the
+    rows too; one still under a hold (of the law, or of the ``subject_hold`` point) keeps
+    only the held rows, as at erasure. A person the
     restored database already knows as erased, in the same key state, is skipped.
     """
     entries = ledger.merged(uow)
     known = {row.subject_ref: row for row in uow.session.scalars(select(ErasureLedger)).all()}
     now = uow.clock.now()
+    held = holds.held_subjects(uow, [entry.subject for entry in entries])
     found = deleted = shredded = 0
     for entry in entries:
-        shred_now = entry.key_destroyed_at is not None or entry.shred_due_at <= now
+        due = entry.shred_due_at <= now and entry.subject not in held
+        shred_now = entry.key_destroyed_at is not None or due
         row = known.get(entry.subject)
         current = row is not None and (row.key_destroyed_at is not None or not shred_now)
         subject = uow.session.get(Subject, entry.subject)

@@ -87,6 +87,7 @@ CAPABILITY = Capability(
         ("request_actor", "klaremont.staff.web.principal:request_actor"),
         ("openapi", "klaremont.staff.web.openapi:document_security"),
         ("role_mail", "klaremont.staff.role_mail:role_mail"),  # alerts to a role (jobs)
+        ("staff_mail", "klaremont.staff.role_mail:staff_mail"),  # to named staff (a team)
         ("metrics", "klaremont.staff.metrics:collect"),
         ("my_work", "klaremont.staff.my_work:items"),
         ("incident_staff", "klaremont.staff.incident_staff:active_staff"),  # team seats

@@ -20,6 +20,8 @@ from klaremont.mail.templates import Rendered
 from klaremont.staff.models import AccountStatus, StaffAccount, StaffRole
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from klaremont.platform import UnitOfWork
 
 
@@ -44,7 +46,27 @@ def role_mail(uow: UnitOfWork, role: str, subject_line: str, body: str) -> int:
         .where(StaffRole.role == role, StaffAccount.status == AccountStatus.ACTIVE.value)
         .order_by(StaffAccount.username_key)
     ).all()
-    notice = RoleNotice(subject_line, body)
+    return _queue(uow, members, RoleNotice(subject_line, body))
+
+
+def staff_mail(uow: UnitOfWork, usernames: Iterable[str], subject_line: str, body: str) -> int:
+    """The ``staff_mail`` point: the notice to each named, active member of staff (an
+    incident's team); returns how many were queued."""
+    keys = sorted({name.strip().lower() for name in usernames if name.strip()})
+    if not keys:
+        return 0
+    members = uow.session.scalars(
+        select(StaffAccount)
+        .where(
+            StaffAccount.username_key.in_(keys),
+            StaffAccount.status == AccountStatus.ACTIVE.value,
+        )
+        .order_by(StaffAccount.username_key)
+    ).all()
+    return _queue(uow, members, RoleNotice(subject_line, body))
+
+
+def _queue(uow: UnitOfWork, members: Sequence[StaffAccount], notice: RoleNotice) -> int:
     queued = 0
     for account in members:
         if not account.work_email:

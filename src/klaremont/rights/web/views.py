@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from klaremont import holds
 from klaremont.audit.permissions import AuditPermission
 from klaremont.clock import UK_TIME, uk_date
 from klaremont.crypto.errors import SubjectKeyDestroyed
@@ -18,7 +19,14 @@ from klaremont.rights import delivery, pauses, service
 from klaremont.rights.events import RightsEvent, audit_rights, request_resource
 from klaremont.rights.permissions import RightsPermission
 from klaremont.rights.queries import sealed_reason
-from klaremont.rights.states import OPEN, WORKABLE, IntakeChannel, PauseReason, RequestState
+from klaremont.rights.states import (
+    OPEN,
+    WORKABLE,
+    IntakeChannel,
+    PauseReason,
+    RequestKind,
+    RequestState,
+)
 from klaremont.web.render import render
 
 if TYPE_CHECKING:
@@ -165,7 +173,15 @@ def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> 
         "workable": request.state in WORKABLE,
         "pending": request.state is RequestState.IDENTITY_PENDING,
         "formats": delivery.formats(uow, request.id),
+        "legal_holds": _holds(uow, request),
     }
+
+
+def _holds(uow: UnitOfWork, request: RightsRequest) -> str:
+    """The holds keeping an open erasure waiting (Art. 17(3)(e)), in words; "" for none."""
+    if request.kind is not RequestKind.ERASURE or request.state not in OPEN:
+        return ""
+    return holds.describe(holds.holds_on(uow, [request.subject_id]))
 
 
 #: What the stored tables are called where a person reads them.
