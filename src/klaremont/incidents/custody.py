@@ -101,6 +101,7 @@ def record(  # noqa: PLR0917 - the case, the file, what was done and why
     """Append one handling to the file's chain and chain its digest into the audit log."""
     session = uow.session
     session.flush()
+    log.lock_case(uow, item.incident_id)
     last = session.scalar(
         select(func.max(IncidentCustody.number)).where(IncidentCustody.evidence_id == item.id)
     )

@@ -97,6 +97,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _next_number(uow: UnitOfWork, incident: Incident) -> int:
+    log.lock_case(uow, incident.id)
     last = uow.session.scalar(
         select(func.max(IncidentEvidence.number)).where(IncidentEvidence.incident_id == incident.id)
     )

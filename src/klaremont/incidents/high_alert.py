@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, cast
 from sqlalchemy import exists, select
 
 from klaremont import capabilities
+from klaremont.db.engine import is_sqlite
 from klaremont.incidents import clocks, log, service
 from klaremont.incidents.actions import IncidentAction
 from klaremont.incidents.affected_models import IncidentAffected, IncidentReadAlert
@@ -63,7 +64,24 @@ def _recently_mailed(uow: UnitOfWork, incident: Incident, read: PersonalRead, re
 
 
 def on_read(uow: UnitOfWork, read: PersonalRead) -> None:
-    """The ``personal_read`` watcher: alert each open incident that lists the person."""
+    """The ``personal_read`` watcher: alert each open incident that lists the person.
+
+    A read on a server database runs statement by statement (a read-only unit in
+    autocommit), where the alert's entry, row, event and mail would each land on their own;
+    there the alert is written in a unit of work of its own, all or nothing. On SQLite the
+    reader's unit is one transaction already (and holds the one write lock once the read is
+    audited), so the alert joins it.
+    """
+    if uow.read_only and not is_sqlite(uow.platform.engine):
+        with uow.platform.unit_of_work(
+            actor=uow.actor, origin=uow.origin, request_id=uow.request_id
+        ) as own:
+            _alert(own, read)
+        return
+    _alert(uow, read)
+
+
+def _alert(uow: UnitOfWork, read: PersonalRead) -> None:
     rows = uow.session.execute(
         select(Incident, IncidentAffected.customer_reference)
         .join(IncidentAffected, IncidentAffected.incident_id == Incident.id)

@@ -25,14 +25,13 @@ from sqlalchemy import func, select
 
 from klaremont.audit.models import AuditEvent
 from klaremont.incidents.actions import IncidentAction
-from klaremont.incidents.models import NAME_MAX, IncidentActionEntry
+from klaremont.incidents.models import NAME_MAX, Incident, IncidentActionEntry
 from klaremont.incidents.states import ActionKind
 
 if TYPE_CHECKING:
     import uuid
     from datetime import datetime
 
-    from klaremont.incidents.models import Incident
     from klaremont.platform import UnitOfWork
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -64,10 +63,22 @@ def entry_digest(  # noqa: PLR0917 - the entry's fields, in their stored order
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
+def lock_case(uow: UnitOfWork, incident_id: uuid.UUID) -> None:
+    """Hold the incident's row until the transaction ends, before numbering anything of it.
+
+    Entries, evidence items, custody handlings and amendments are numbered "the last plus
+    one": two people adding at once would otherwise both take the same number (a unique
+    violation). PostgreSQL queues the second behind the first; SQLite writes one
+    transaction at a time already.
+    """
+    uow.session.execute(select(Incident.id).where(Incident.id == incident_id).with_for_update())
+
+
 def append(uow: UnitOfWork, incident: Incident, kind: ActionKind, text: str) -> IncidentActionEntry:
     """Add one entry to the incident's log and chain its digest into the audit log."""
     session = uow.session
     session.flush()
+    lock_case(uow, incident.id)
     last = session.scalar(
         select(func.max(IncidentActionEntry.number)).where(
             IncidentActionEntry.incident_id == incident.id

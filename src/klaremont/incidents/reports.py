@@ -210,6 +210,7 @@ def amend(
             f"{incident.reference} is “{STATE_WORDS[incident.state]}”: there is no written "
             "report to amend yet."
         )
+    log.lock_case(uow, incident.id)
     last = uow.session.scalar(
         select(func.max(IncidentMemberReport.number)).where(
             IncidentMemberReport.incident_id == incident.id,
