@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Self
 from zoneinfo import ZoneInfo
 
 from klaremont.platform import Platform
@@ -124,3 +125,53 @@ def serve_in_child(settings: object, at: datetime, ports: object, stop: object) 
     finally:
         server.close()
         platform.dispose()
+
+
+class FakeNas:
+    """An access point's Disconnect port on loopback: answers ACK (or NAK), keeps what came."""
+
+    def __init__(self, secret: str = SECRET, *, answer: str = "ack") -> None:
+        import socket  # noqa: PLC0415 - only the NAS tests need it
+
+        from pyrad import packet as rp  # noqa: PLC0415
+
+        from klaremont.wifi.radius import dictionary  # noqa: PLC0415
+
+        self._rp = rp
+        self._dictionary = dictionary()
+        self.secret = secret.encode()
+        self.answer = answer
+        self.received: list[dict[str, str]] = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        rp = self._rp
+        while not self._stop.is_set():
+            try:
+                data, address = self.sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            request = rp.CoAPacket(packet=data, secret=self.secret, dict=self._dictionary)
+            if not request.VerifyCoARequest() or not request.verify_message_authenticator():
+                continue
+            self.received.append(
+                {key: str(request[key][0]) for key in request.keys() if isinstance(key, str)}  # noqa: SIM118 - the packet's names
+            )
+            reply = request.CreateReply()
+            if self.answer == "nak":
+                reply.code = rp.DisconnectNAK
+            self.sock.sendto(reply.ReplyPacket(), address)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()

@@ -37,6 +37,7 @@ class Report:
     input_octets: int = 0
     output_octets: int = 0
     terminate_cause: str | None = None
+    nas_address: str | None = None
 
 
 def record(uow: UnitOfWork, report: Report) -> str:
@@ -68,6 +69,7 @@ def record(uow: UnitOfWork, report: Report) -> str:
     row.user_name = (report.user_name or row.user_name or "")[:64] or None
     row.mac = normalise_mac(report.calling_station or "") or row.mac
     row.framed_ip = report.framed_ip or row.framed_ip
+    row.nas_address = report.nas_address or row.nas_address
     row.updated_at = now
     row.input_octets = max(row.input_octets or 0, report.input_octets)
     row.output_octets = max(row.output_octets or 0, report.output_octets)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from klaremont.capabilities import Capability
+from datetime import timedelta
+
+from klaremont.capabilities import Capability, Job, Subscription
+from klaremont.staff.announcements import StaffDisabled, StaffLeft
 from klaremont.staff.permissions import Role
 from klaremont.wifi.actions import WifiAction
 from klaremont.wifi.permissions import WifiPermission
@@ -32,5 +35,28 @@ CAPABILITY = Capability(
         Role.TECHNICAL_OPERATIONS: DEVICES | MANAGE | {WifiPermission.WIFI_APPROVE},
     },
     data=frozenset({WifiPermission.WIFI_MANAGE, WifiPermission.WIFI_APPROVE}),
+    checks=("klaremont.wifi.checks",),
+    demo="klaremont.wifi.demo_data",
+    subscriptions=(
+        Subscription(StaffLeft, "klaremont.wifi.leavers:on_left", "wifi:devices_of_leaver"),
+        Subscription(
+            StaffDisabled, "klaremont.wifi.leavers:on_disabled", "wifi:devices_of_disabled"
+        ),
+    ),
+    jobs=(
+        Job(
+            "wifi-closing",
+            "klaremont.wifi.closing:run",
+            timedelta(minutes=5),
+            "after the wireless closes, send Disconnect-Requests for sessions accounting "
+            "still shows open and record the answers",
+        ),
+        Job(
+            "wifi-purge",
+            "klaremont.wifi.purge:run",
+            timedelta(hours=24),
+            "delete wireless logins, sessions and guest codes past their retention",
+        ),
+    ),
     extensions=(("settings", "klaremont.wifi.settings:WifiSettings"),),
 )

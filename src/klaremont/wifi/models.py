@@ -147,6 +147,7 @@ class WifiSession(IdMixin, Base):
     )
 
     access_point: Mapped[str] = mapped_column(String(NAME_MAX))
+    nas_address: Mapped[str | None] = mapped_column(String(45))  # where Disconnects go
     acct_session_id: Mapped[str] = mapped_column(String(64))
     user_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
     mac: Mapped[str | None] = mapped_column(String(MAC_MAX))

@@ -151,7 +151,10 @@ class RadiusServer:
             self.counters.duplicates += 1
             return cached
         try:
-            reply = self._access(data, client) if kind == "auth" else self._accounting(data, client)
+            if kind == "auth":
+                reply = self._access(data, client)
+            else:
+                reply = self._accounting(data, client, source[0])
         except Dropped as drop:
             self.counters.drop(drop.reason)
             log.info("radius.dropped", reason=drop.reason, access_point=client.name)
@@ -193,7 +196,7 @@ class RadiusServer:
         encoded: bytes = reply.ReplyPacket()
         return encoded
 
-    def _accounting(self, data: bytes, client: service_ap.Client) -> bytes:
+    def _accounting(self, data: bytes, client: service_ap.Client, source: str) -> bytes:
         request = decode_accounting_request(data, client.secret)
         report = accounting.Report(
             access_point=client.name,
@@ -207,6 +210,7 @@ class RadiusServer:
             output_octets=number(request, "Acct-Output-Octets")
             + number(request, "Acct-Output-Gigawords") * accounting.GIGAWORD,
             terminate_cause=_TERMINATE.get(number(request, "Acct-Terminate-Cause")),
+            nas_address=source,
         )
         with self.platform.unit_of_work(origin=f"radius:{client.name}") as uow:
             accounting.record(uow, report)

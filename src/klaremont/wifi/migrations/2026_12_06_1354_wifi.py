@@ -1,8 +1,8 @@
 """wifi
 
-Revision ID: 20261206_1346_wifi
+Revision ID: 20261206_1354_wifi
 Revises: 20261206_1202_evidence_reports
-Create Date: 2026-12-06 13:46:53.406682
+Create Date: 2026-12-06 13:54:43.585575
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "20261206_1346_wifi"
+revision = "20261206_1354_wifi"
 down_revision = "20261206_1202_evidence_reports"
 branch_labels = None
 depends_on = None
@@ -96,6 +96,7 @@ def upgrade() -> None:
     op.create_table(
         "wifi_sessions",
         sa.Column("access_point", sa.String(length=64), nullable=False),
+        sa.Column("nas_address", sa.String(length=45), nullable=True),
         sa.Column("acct_session_id", sa.String(length=64), nullable=False),
         sa.Column("user_name", sa.String(length=64), nullable=True),
         sa.Column("mac", sa.String(length=17), nullable=True),
