@@ -175,3 +175,97 @@ class FakeNas:
         self._stop.set()
         self._thread.join(timeout=5)
         self.sock.close()
+
+
+class FakeController:
+    """A captive-portal controller playing coova-chilli on loopback: ``/logon`` turns the
+    login page's ticket and CHAP response into an Access-Request to the RADIUS server,
+    then sends the browser back to the login page with ``res=success`` or ``res=failed``."""
+
+    def __init__(self, portal: str, radius_port: int, *, uam_secret: str | None = None) -> None:
+        import hashlib  # noqa: PLC0415
+        import secrets  # noqa: PLC0415
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: PLC0415
+        from urllib.parse import parse_qs, urlencode, urlparse  # noqa: PLC0415
+
+        self.challenge = secrets.token_hex(16)
+        self.mac = "02-1A-2B-3C-4D-5E"
+        self.portal = portal
+        self.answers: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+                challenge = bytes.fromhex(outer.challenge)
+                if uam_secret:
+                    challenge = hashlib.md5(challenge + uam_secret.encode()).digest()  # noqa: S324
+                answer = outer.ask(query.get("username", ""), query.get("response", ""), challenge)
+                outer.answers.append(answer)
+                res = "success" if answer == "Access-Accept" else "failed"
+                back = urlencode(
+                    {
+                        "res": res,
+                        "uamip": "127.0.0.1",
+                        "uamport": str(outer.port),
+                        "challenge": outer.challenge,
+                        "mac": outer.mac,
+                        "userurl": query.get("userurl", ""),
+                    }
+                )
+                self.send_response(302)
+                self.send_header("Location", f"{outer.portal}/wifi/login?{back}")
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                return
+
+        self.radius_port = radius_port
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def ask(self, username: str, response_hex: str, challenge: bytes) -> str:
+        """Send the CHAP Access-Request coova-chilli sends; the reply's name."""
+        import socket  # noqa: PLC0415
+
+        from pyrad import packet as rp  # noqa: PLC0415
+
+        from klaremont.wifi.radius import dictionary  # noqa: PLC0415
+
+        request = rp.AuthPacket(secret=SECRET.encode(), dict=dictionary())
+        request["User-Name"] = username
+        request["CHAP-Password"] = b"\x00" + bytes.fromhex(response_hex or "00" * 16)
+        request["CHAP-Challenge"] = challenge
+        request["Calling-Station-Id"] = self.mac
+        request.add_message_authenticator()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(3)
+            sock.sendto(request.RequestPacket(), ("127.0.0.1", self.radius_port))
+            raw = sock.recv(4096)
+        code = raw[0]
+        return {rp.AccessAccept: "Access-Accept", rp.AccessReject: "Access-Reject"}.get(code, "?")
+
+    def first_url(self, userurl: str = "http://example.org/") -> str:
+        """Where the controller first sends a new guest's browser."""
+        from urllib.parse import urlencode  # noqa: PLC0415
+
+        query = urlencode(
+            {
+                "res": "notyet",
+                "uamip": "127.0.0.1",
+                "uamport": str(self.port),
+                "challenge": self.challenge,
+                "mac": self.mac,
+                "userurl": userurl,
+            }
+        )
+        return f"{self.portal}/wifi/login?{query}"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -22,6 +22,7 @@ from klaremont.wifi.models import (
     DeviceStatus,
     GuestCode,
     GuestDevice,
+    PortalTicket,
     StaffDevice,
     WifiLogin,
 )
@@ -126,6 +127,18 @@ def _guest(uow: UnitOfWork, attempt: Attempt, secret: str) -> Decision:
     code = uow.session.scalars(query).first()
     if code is None:
         return _record(uow, attempt, refuse("unknown_code", kind, REFUSED_CODE), mac=mac)
+    return _with_code(uow, attempt, code, mac, window)
+
+
+def _with_code(
+    uow: UnitOfWork,
+    attempt: Attempt,
+    code: GuestCode,
+    mac: str | None,
+    window: hours.Window,
+) -> Decision:
+    now = uow.clock.now()
+    kind = DeviceKind.GUEST
     refused = _code_refusal(code, now)
     if refused is None and mac is None:
         refused = "no_device_address"
@@ -135,21 +148,36 @@ def _guest(uow: UnitOfWork, attempt: Attempt, secret: str) -> Decision:
     assert mac is not None  # noqa: S101 - narrowed above
     if not _admit_device(uow, code, mac, now):
         return _record(
-            uow,
-            attempt,
-            refuse("device_limit", kind, REFUSED_CODE),
-            mac=mac,
-            code_id=code.id,
+            uow, attempt, refuse("device_limit", kind, REFUSED_CODE), mac=mac, code_id=code.id
         )
     remaining = int((code.ends_at() - now).total_seconds())
     timeout = max(1, min(remaining, window.seconds_to_close(now)))
-    return _record(
-        uow,
-        attempt,
-        accept(kind, timeout),
-        mac=mac,
-        code_id=code.id,
-    )
+    return _record(uow, attempt, accept(kind, timeout), mac=mac, code_id=code.id)
+
+
+def decide_ticket(uow: UnitOfWork, attempt: Attempt, ticket: str) -> Decision:
+    """A login through the login page: its one-time ticket (CHAP already checked) stands
+    for the code it was made for, for the device it was made for, once, for two minutes."""
+    now = uow.clock.now()
+    mac = normalise_mac(attempt.calling_station or "")
+    kind = DeviceKind.GUEST
+    query = select(PortalTicket).where(PortalTicket.ticket == ticket)
+    if not is_sqlite(uow.platform.engine):
+        query = query.with_for_update()
+    found = uow.session.scalars(query).first()
+    if found is None or found.used_at is not None or found.expires_at <= now or found.mac != mac:
+        return _record(uow, attempt, refuse("bad_ticket", kind, REFUSED_CODE), mac=mac)
+    found.used_at = now
+    window = hours.window(uow.policy.wifi, now)
+    if not window.open:
+        return _record(uow, attempt, _closed(uow, kind, window), mac=mac, code_id=found.code_id)
+    code_query = select(GuestCode).where(GuestCode.id == found.code_id)
+    if not is_sqlite(uow.platform.engine):
+        code_query = code_query.with_for_update()
+    code = uow.session.scalars(code_query).first()
+    if code is None:  # pragma: no cover - purged within the ticket's two minutes
+        return _record(uow, attempt, refuse("unknown_code", kind, REFUSED_CODE), mac=mac)
+    return _with_code(uow, attempt, code, mac, window)
 
 
 def _code_refusal(code: GuestCode, now: datetime) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from klaremont.capabilities import Capability, Job, Subscription
+from klaremont.capabilities import Capability, Job, NavEntry, Subscription
 from klaremont.staff.announcements import StaffDisabled, StaffLeft
 from klaremont.staff.permissions import Role
 from klaremont.wifi.actions import WifiAction
@@ -21,7 +21,11 @@ CAPABILITY = Capability(
     ),
     models=("klaremont.wifi.models",),
     migrations="migrations",
-    routers=("klaremont.wifi.web.api:router",),
+    routers=(
+        "klaremont.wifi.web.api:router",
+        "klaremont.wifi.web.portal:router",
+        "klaremont.wifi.web.pages:router",
+    ),
     cli="klaremont.wifi.cli:app",
     audit_actions=WifiAction,
     permissions=WifiPermission,
@@ -37,6 +41,10 @@ CAPABILITY = Capability(
     data=frozenset({WifiPermission.WIFI_MANAGE, WifiPermission.WIFI_APPROVE}),
     checks=("klaremont.wifi.checks",),
     demo="klaremont.wifi.demo_data",
+    nav=(
+        NavEntry("Guest wireless", "/staff/wifi", WifiPermission.WIFI_MANAGE, order=60),
+        NavEntry("My devices", "/staff/wifi/devices", WifiPermission.WIFI_DEVICES, order=61),
+    ),
     subscriptions=(
         Subscription(StaffLeft, "klaremont.wifi.leavers:on_left", "wifi:devices_of_leaver"),
         Subscription(
@@ -59,4 +67,5 @@ CAPABILITY = Capability(
         ),
     ),
     extensions=(("settings", "klaremont.wifi.settings:WifiSettings"),),
+    templates="templates",
 )

@@ -10,6 +10,7 @@ login throttle stand against guessing).
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 
@@ -19,6 +20,7 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
 CODE_LENGTH = 10
 GROUP = 5
 _LABEL = "wifi-guest-code"
+TICKET_PREFIX = "T-"  # a login page ticket's user name starts so
 _MAC_DIGITS = re.compile(r"[0-9a-f]{12}")
 _MAC_SEPARATORS = re.compile(r"[\s:.\-]")
 
@@ -57,3 +59,9 @@ def normalise_mac(value: str) -> str | None:
 def is_randomised(mac: str) -> bool:
     """True for a locally administered address (a phone's private, randomised MAC)."""
     return bool(int(mac[:2], 16) & 0x02)
+
+
+def ticket_password(platform_key: str, ticket: str) -> str:
+    """The one-time password of a login page's ticket (derived, never stored)."""
+    digest = hmac.new(platform_key.encode(), b"wifi-ticket\x00" + ticket.encode(), "sha256")
+    return digest.hexdigest()[:32]

@@ -134,6 +134,27 @@ class WifiLogin(IdMixin, Base):
     code_id: Mapped[uuid.UUID | None]
     username: Mapped[str | None] = mapped_column(String(NAME_MAX))  # staff devices
     session_timeout: Mapped[int | None] = mapped_column(Integer)
+    client_ip: Mapped[str | None] = mapped_column(String(45))  # the login page's visitor
+
+
+class PortalTicket(IdMixin, Base):
+    """A login page's one-time ticket: the code was checked and the terms accepted there,
+    and the controller logs the device in with it (CHAP, within two minutes, once).
+
+    The ticket's password is derived from it under the platform secret, never stored.
+    """
+
+    __tablename__ = "wifi_portal_tickets"
+    __table_args__ = (_INFO,)
+
+    ticket: Mapped[str] = mapped_column(String(32), unique=True)
+    code_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    mac: Mapped[str] = mapped_column(String(MAC_MAX))
+    client_ip: Mapped[str | None] = mapped_column(String(45))
+    terms_version: Mapped[str] = mapped_column(String(16))
+    terms_accepted_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class WifiSession(IdMixin, Base):

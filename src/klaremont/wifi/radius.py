@@ -10,6 +10,8 @@ valid Request Authenticator.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from collections import OrderedDict
@@ -20,6 +22,8 @@ from typing import Any
 
 from pyrad import packet as rp
 from pyrad.dictionary import Dictionary
+
+from klaremont.wifi.codes import TICKET_PREFIX, ticket_password
 
 DICTIONARY_FILE = Path(__file__).with_name("radius_dictionary.txt")
 DUPLICATE_SECONDS = 5.0  # RFC 5080 section 2.2.2: answer a retransmission with the same reply
@@ -145,3 +149,24 @@ class DuplicateCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def chap_ticket(request: Any, user_name: str | None, platform_key: str) -> str | None:
+    """The login page's ticket of a CHAP request whose response checks out, else ``None``.
+
+    Only the login page's one-time tickets log in with CHAP (their password is derived,
+    so it can be checked); a CHAP request for anything else is refused as unknown. A
+    request with CHAP-Password and no valid ticket gives ``""`` (refused, not PAP).
+    """
+    chap = OrderedDict.get(request, 3)
+    if not chap:
+        return None
+    value = chap[0]
+    if not user_name or not user_name.startswith(TICKET_PREFIX) or len(value) != 17:  # noqa: PLR2004
+        return ""
+    ticket = user_name.removeprefix(TICKET_PREFIX)
+    challenge_values = OrderedDict.get(request, 60)
+    challenge = challenge_values[0] if challenge_values else request.authenticator
+    password = ticket_password(platform_key, ticket).encode()
+    expected = hashlib.md5(value[:1] + password + challenge).digest()  # noqa: S324 - CHAP
+    return ticket if hmac.compare_digest(expected, value[1:]) else ""

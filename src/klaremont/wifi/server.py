@@ -23,6 +23,7 @@ from klaremont.wifi.models import DeviceKind
 from klaremont.wifi.radius import (
     Dropped,
     DuplicateCache,
+    chap_ticket,
     decode_access_request,
     decode_accounting_request,
     number,
@@ -170,8 +171,12 @@ class RadiusServer:
             password=password(request),
             calling_station=text(request, "Calling-Station-Id"),
         )
+        chap = chap_ticket(request, attempt.user_name, self._code_secret)
         with self.platform.unit_of_work(origin=f"radius:{client.name}") as uow:
-            decision = authorize.decide(uow, attempt, self._code_secret)
+            if chap is not None:
+                decision = authorize.decide_ticket(uow, attempt, chap)
+            else:
+                decision = authorize.decide(uow, attempt, self._code_secret)
         reply = request.CreateReply()
         if decision.accept:
             self.counters.accepted += 1

@@ -53,6 +53,14 @@ class WifiSettings(BaseSettings):
         example="20",
         description="Tunnel-Private-Group-Id given to approved staff devices",
     )
+    guest_ssid: str = setting(
+        "Klaremont Guest",
+        fmt="network name, 1-32 characters",
+        example="Klaremont Guest",
+        description="the guest network's name, in the join QR code printed on guest slips",
+        min_length=1,
+        max_length=32,
+    )
     uam_secret: SecretStr | None = setting(
         None,
         fmt="text (secret), the captive-portal controller's uamsecret",

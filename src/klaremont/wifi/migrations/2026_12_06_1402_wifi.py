@@ -1,8 +1,8 @@
 """wifi
 
-Revision ID: 20261206_1354_wifi
+Revision ID: 20261206_1402_wifi
 Revises: 20261206_1202_evidence_reports
-Create Date: 2026-12-06 13:54:43.585575
+Create Date: 2026-12-06 14:02:14.980670
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "20261206_1354_wifi"
+revision = "20261206_1402_wifi"
 down_revision = "20261206_1202_evidence_reports"
 branch_labels = None
 depends_on = None
@@ -86,12 +86,33 @@ def upgrade() -> None:
         sa.Column("code_id", sa.Uuid(), nullable=True),
         sa.Column("username", sa.String(length=64), nullable=True),
         sa.Column("session_timeout", sa.Integer(), nullable=True),
+        sa.Column("client_ip", sa.String(length=45), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_wifi_logins")),
         info={"rights": "ignore", "data_category": "wifi_credentials"},
     )
     with op.batch_alter_table("wifi_logins", schema=None) as batch_op:
         batch_op.create_index("ix_wifi_logins_at", ["at"], unique=False)
+
+    op.create_table(
+        "wifi_portal_tickets",
+        sa.Column("ticket", sa.String(length=32), nullable=False),
+        sa.Column("code_id", sa.Uuid(), nullable=False),
+        sa.Column("mac", sa.String(length=17), nullable=False),
+        sa.Column("client_ip", sa.String(length=45), nullable=True),
+        sa.Column("terms_version", sa.String(length=16), nullable=False),
+        sa.Column("terms_accepted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_wifi_portal_tickets")),
+        sa.UniqueConstraint("ticket", name=op.f("uq_wifi_portal_tickets_ticket")),
+        info={"rights": "ignore", "data_category": "wifi_credentials"},
+    )
+    with op.batch_alter_table("wifi_portal_tickets", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_wifi_portal_tickets_code_id"), ["code_id"], unique=False
+        )
 
     op.create_table(
         "wifi_sessions",
@@ -158,6 +179,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_wifi_sessions_open")
 
     op.drop_table("wifi_sessions")
+    with op.batch_alter_table("wifi_portal_tickets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_wifi_portal_tickets_code_id"))
+
+    op.drop_table("wifi_portal_tickets")
     with op.batch_alter_table("wifi_logins", schema=None) as batch_op:
         batch_op.drop_index("ix_wifi_logins_at")
 
