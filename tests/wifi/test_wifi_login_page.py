@@ -54,10 +54,10 @@ def ctl(radius):
 
 def test_coova_chilli_chap_response_with_and_without_a_uam_secret():
     challenge = "00112233445566778899aabbccddeeff"
-    plain = hashlib.md5(b"\x00" + b"pw" + bytes.fromhex(challenge)).hexdigest()
+    plain = hashlib.md5(b"\x00" + b"pw" + bytes.fromhex(challenge)).hexdigest()  # noqa: S324 - CHAP is MD5
     assert chap_response(challenge, None, "pw") == plain
-    hashed = hashlib.md5(bytes.fromhex(challenge) + b"uam").digest()
-    assert chap_response(challenge, "uam", "pw") == hashlib.md5(b"\x00pw" + hashed).hexdigest()
+    hashed = hashlib.md5(bytes.fromhex(challenge) + b"uam").digest()  # noqa: S324 - CHAP is MD5
+    assert chap_response(challenge, "uam", "pw") == hashlib.md5(b"\x00pw" + hashed).hexdigest()  # noqa: S324 - CHAP is MD5
 
 
 @pytest.mark.policy("IS-WIFI-GUEST")
@@ -184,3 +184,20 @@ def test_a_guest_goes_online_through_the_controllers_redirect(platform, clock, r
                         path=str(Path(shots) / f"wifi-online-{width}.png"), full_page=True
                     )
         assert ctl.answers == ["Access-Accept", "Access-Accept"]
+
+
+@pytest.mark.policy("IS-WIFI-GUEST")
+def test_with_a_uam_secret_the_controller_hashes_the_challenge_first(
+    platform, clock, ctl, client, monkeypatch
+):
+    monkeypatch.setenv("KLAREMONT_WIFI_UAM_SECRET", "shared-with-the-controller")
+    clock.set(uk(2026, 3, 4, 12, 0))
+    code = issue(platform)
+    first = client.get(urlparse(ctl.first_url()).path + "?" + urlparse(ctl.first_url()).query)
+    logon = logon_of(client.post("/wifi/login", data=form_of(first.text, ctl, code)).text)
+    raw = bytes.fromhex(ctl.challenge)
+    assert ctl.ask(logon["username"], logon["response"], raw) == "Access-Reject"
+    hashed = hashlib.md5(raw + b"shared-with-the-controller").digest()  # noqa: S324 - CHAP
+    first = client.get(urlparse(ctl.first_url()).path + "?" + urlparse(ctl.first_url()).query)
+    logon = logon_of(client.post("/wifi/login", data=form_of(first.text, ctl, code)).text)
+    assert ctl.ask(logon["username"], logon["response"], hashed) == "Access-Accept"
