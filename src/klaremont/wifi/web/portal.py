@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from klaremont.clock import UK_TIME
 from klaremont.crypto.form_tokens import bound_token, bound_token_valid
+from klaremont.staff.web.guard import public
 from klaremont.web.deps import UowDep, client_origin, finish
 from klaremont.web.form_pages import FormRetry, form_page
 from klaremont.web.render import render
@@ -89,7 +90,7 @@ def _controller(values: dict[str, str]) -> service_portal.Controller | None:
         return None
 
 
-@router.get("/login")
+@router.get("/login", dependencies=[Depends(public())])
 def login_page(request: Request, uow: UowDep) -> HTMLResponse:
     """The page a guest meets on joining the network."""
     query = dict(request.query_params)
@@ -117,7 +118,7 @@ def _again(retry: FormRetry) -> HTMLResponse:
     return _draw(retry.request, "form", ctl=ctl, error="; ".join(retry.errors), status_code=422)
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[Depends(public())])
 @form_page(_again, LABELS)
 def log_in(
     request: Request,
