@@ -131,3 +131,23 @@ def test_the_shared_secret_is_sealed(platform):
     with platform.engine.connect() as conn:
         raw = conn.exec_driver_sql("SELECT secret FROM wifi_access_points").scalar_one()
     assert SECRET.encode() not in bytes(raw)
+
+
+@pytest.mark.policy("IS-WIFI-GUEST")
+def test_a_returning_device_is_answered_fast_and_a_revocation_is_seen_at_once(
+    platform, clock, radius
+):
+    clock.set(uk(2026, 3, 4, 10, 0))
+    code = issue(platform)
+    assert login(radius, code).code == "Access-Accept"  # first use: the full path
+    for _ in range(3):
+        assert login(radius, code).attributes["Session-Timeout"] == str(8 * 3600)
+    with platform.unit_of_work() as uow:
+        service_guest.revoke(uow, by="test", code=code)
+    refused = login(radius, code)
+    assert refused.code == "Access-Reject"
+    radius.server.fast.writer.close()  # what the server does when it stops
+    assert radius.server.fast.writer.written == 3
+    with platform.unit_of_work() as uow:
+        rows = list(uow.session.scalars(select(WifiLogin).order_by(WifiLogin.at)))
+    assert sorted(r.reason for r in rows) == ["accepted"] * 4 + ["revoked"]

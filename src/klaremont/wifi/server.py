@@ -19,6 +19,7 @@ import structlog
 from pyrad import packet as rp
 
 from klaremont.wifi import accounting, authorize, service_ap
+from klaremont.wifi.fastpath import FastPath
 from klaremont.wifi.models import DeviceKind
 from klaremont.wifi.radius import (
     Dropped,
@@ -80,6 +81,7 @@ class RadiusServer:
         self._loaded_at = float("-inf")
         self._sockets: list[tuple[socket.socket, str]] = []
         self._code_secret = platform.settings.secret_key.get_secret_value()
+        self.fast = FastPath(platform, self._code_secret)
 
     # ------------------------------------------------------------------ sockets
     def bind(self, host: str | None = None, port: int | None = None) -> tuple[int, int]:
@@ -115,7 +117,8 @@ class RadiusServer:
             selector.close()
 
     def close(self) -> None:
-        """Close the sockets."""
+        """Commit the queued login records and close the sockets."""
+        self.fast.close()
         for sock, _ in self._sockets:
             sock.close()
         self._sockets = []
@@ -172,11 +175,24 @@ class RadiusServer:
             calling_station=text(request, "Calling-Station-Id"),
         )
         chap = chap_ticket(request, attempt.user_name, self._code_secret)
+        decision = None
+        if chap is None and not authorize.is_mac_login(attempt):
+            decision = self.fast.guest(attempt)
+        if decision is None:
+            decision = self._full(attempt, client, chap)
+        return self._reply(request, decision)
+
+    def _full(
+        self, attempt: authorize.Attempt, client: service_ap.Client, chap: str | None
+    ) -> authorize.Decision:
         with self.platform.unit_of_work(origin=f"radius:{client.name}") as uow:
             if chap is not None:
                 decision = authorize.decide_ticket(uow, attempt, chap)
             else:
                 decision = authorize.decide(uow, attempt, self._code_secret)
+        return decision
+
+    def _reply(self, request: Any, decision: authorize.Decision) -> bytes:
         reply = request.CreateReply()
         if decision.accept:
             self.counters.accepted += 1
