@@ -127,6 +127,7 @@ def test_accounting_start_interim_and_stop_make_one_session(platform, clock, rad
     with platform.unit_of_work() as uow:
         row = uow.session.scalars(select(WifiSession)).one()
         assert (row.stopped_at, row.input_octets, row.mac) == (None, 2048, "aa:bb:cc:dd:ee:01")
+        assert (row.framed_ip, row.nas_address) == ("10.30.0.9", "127.0.0.1")
     clock.set(uk(2026, 3, 4, 10, 9))
     stop = {**base, "Acct-Status-Type": "Stop", "Acct-Terminate-Cause": "User-Request"}
     assert radclient(radius.acct_port, stop, kind="acct").code == "Accounting-Response"

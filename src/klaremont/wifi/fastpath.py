@@ -12,17 +12,15 @@ an expiry is seen on the very next request, by every server process.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import and_, bindparam, insert, select
-from sqlalchemy.exc import DBAPIError
 
-from klaremont.db.engine import READ_ONLY
+from klaremont.db.engine import is_sqlite
 from klaremont.logging import get_logger
 from klaremont.wifi import hours
 from klaremont.wifi.authorize import Attempt, Decision, accept
@@ -30,8 +28,6 @@ from klaremont.wifi.codes import code_digest, normalise_code, normalise_mac
 from klaremont.wifi.models import DeviceKind, GuestCode, GuestDevice, WifiLogin
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
     from klaremont.platform import Platform
 
 log = get_logger("klaremont.wifi.radius")
@@ -53,55 +49,86 @@ _HELD = (
     )
     .where(_CODES.c.code_digest == bindparam("digest"))
 )
-BATCH_LIMIT = 2000
-GATHER_SECONDS = 0.02
-_STOP = object()
+BATCH_LIMIT = 1000
+IDLE_SECONDS = 0.05
+BUSY_SECONDS = 0.25
 
 
 class LoginWriter:
-    """Commits the fast path's login records from a thread of its own, in batches: the
-    request loop never waits for a write (a WAL checkpoint, a busy database), and each
-    record is committed within milliseconds of its answer."""
+    """The fast path's login records, committed in batches by the server's own loop after
+    it has answered: at the first quiet moment 50 ms after the oldest record, or once a
+    quarter of a second or a thousand records have gathered while requests keep coming.
+
+    The request loop never commits per answer (a commit and its WAL work would queue the
+    requests behind it), and a thread of its own would fight the loop for the interpreter.
+    """
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self.queue: queue.Queue[object] = queue.Queue()
+        self.rows: list[dict[str, Any]] = []
+        self.since = 0.0
         self.written = 0
-        self._thread = threading.Thread(target=self._run, name="wifi-login-writer", daemon=True)
-        self._thread.start()
+        self._statement = insert(cast("Any", WifiLogin.__table__))
+        self._lock = threading.Lock()  # the loop commits; close() may come from elsewhere
 
     def add(self, row: dict[str, Any]) -> None:
         """Queue one record."""
-        self.queue.put(row)
+        with self._lock:
+            if not self.rows:
+                self.since = time.monotonic()
+            self.rows.append(row)
 
-    def _run(self) -> None:
-        table: Any = WifiLogin.__table__
-        statement = insert(table)
-        stopping = False
-        while not stopping:
-            first = self.queue.get()
-            time.sleep(GATHER_SECONDS)  # let a batch gather: one commit, not one per row
-            rows: list[object] = [first]
-            while len(rows) < BATCH_LIMIT:
-                try:
-                    rows.append(self.queue.get_nowait())
-                except queue.Empty:
-                    break
-            stopping = any(row is _STOP for row in rows)
-            batch = [row for row in rows if isinstance(row, dict)]
-            if not batch:
-                continue
+    def due(self, *, idle: bool) -> bool:
+        """Whether to commit now (``idle``: no request is waiting)."""
+        if not self.rows:
+            return False
+        age = time.monotonic() - self.since
+        limit = IDLE_SECONDS if idle else BUSY_SECONDS
+        return age >= limit or len(self.rows) >= BATCH_LIMIT
+
+    def commit(self) -> int:
+        """Write the queued records in one transaction; returns how many."""
+        with self._lock:
+            if not self.rows:
+                return 0
+            rows, self.rows = self.rows, []
             try:
                 with self.platform.engine.begin() as conn:
-                    conn.execute(statement, batch)
-                self.written += len(batch)
-            except Exception:  # the writer must outlive one bad batch
-                log.exception("wifi.login_records_lost", count=len(batch))
+                    conn.execute(self._statement, rows)
+            except Exception:  # the server must outlive one failed batch; it is logged
+                log.exception("wifi.login_records_lost", count=len(rows))
+                return 0
+            self.written += len(rows)
+            return len(rows)
 
     def close(self) -> None:
-        """Commit what is queued and stop."""
-        self.queue.put(_STOP)
-        self._thread.join(timeout=30)
+        """Commit what is queued."""
+        self.commit()
+
+
+def _utc(value: Any) -> datetime | None:
+    """A timestamp as the driver returns it (SQLite text, a naive or aware datetime)."""
+    if value is None:
+        return None
+    when: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if when.tzinfo is None:
+        return when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
+def _ends(row: tuple[Any, ...] | None) -> datetime | None:
+    """When a held code stops working, or ``None`` if the device is not bound to it or
+    the code is revoked (the full path then decides, and records why)."""
+    if row is None:
+        return None
+    _code_id, revoked_at, expires_at, first_used_at, valid_seconds, device_id = row
+    ends = _utc(expires_at)
+    if device_id is None or revoked_at is not None or ends is None:
+        return None
+    first = _utc(first_used_at)
+    if first is not None:
+        ends = min(ends, first + timedelta(seconds=int(valid_seconds)))
+    return ends
 
 
 class FastPath:
@@ -110,35 +137,66 @@ class FastPath:
     def __init__(self, platform: Platform, secret: str) -> None:
         self.platform = platform
         self.secret = secret
-        self.reader = platform.engine.execution_options(**{READ_ONLY: True})
         self.writer = LoginWriter(platform)
-        self._conn: Connection | None = None
+        compiled = _HELD.compile(dialect=platform.engine.dialect)
+        self._sql = str(compiled)
+        self._positions = compiled.positiontup  # None for named parameter styles
+        self._raw: Any = None
 
-    def _held(self, digest: str, mac: str) -> Any:
-        """The code row and the device's binding; one connection kept for the server's
-        life, each read its own short transaction (a fresh snapshot every request)."""
+    def _held(self, digest: str, mac: str) -> tuple[Any, ...] | None:
+        """The code row and the device's binding, read on a connection kept for the
+        server's life, in autocommit: every read sees what was committed before it (a
+        revocation by another process included). The statement is compiled once, for the
+        database in use, and runs on the driver's own cursor."""
         for attempt in (1, 2):
-            if self._conn is None:
-                self._conn = self.reader.connect()
             try:
-                row = self._conn.execute(_HELD, {"digest": digest, "mac": mac}).first()
-                self._conn.rollback()
-            except DBAPIError:
-                self.close()
-                if attempt == 2:  # noqa: PLR2004 - the second try after a reconnect
+                cursor = self._cursor()
+                cursor.execute(self._sql, self._params(digest, mac))
+                row: tuple[Any, ...] | None = cursor.fetchone()
+                cursor.close()
+            except self._errors():
+                self.close_connection()
+                if attempt == 2:  # noqa: PLR2004 - the second try, after a reconnect
                     raise
                 continue
             return row
         return None  # pragma: no cover - the loop returns or raises
 
-    def close(self) -> None:
-        """Commit the queued records and give the kept connection back."""
-        self.writer.close()
-        if self._conn is not None:
+    def _errors(self) -> type[Exception]:
+        dbapi: Any = self.platform.engine.dialect.dbapi
+        error: type[Exception] = dbapi.Error
+        return error
+
+    def _cursor(self) -> Any:
+        if self._raw is None:
+            raw = self.platform.engine.raw_connection()
+            driver: Any = raw.driver_connection
+            raw.detach()  # ours alone: it never goes back to the pool in autocommit
+            if is_sqlite(self.platform.engine):
+                driver.isolation_level = None
+            else:
+                driver.autocommit = True
+            self._raw = raw
+        return self._raw.cursor()
+
+    def _params(self, digest: str, mac: str) -> Any:
+        values = {"digest": digest, "mac": mac}
+        if not self._positions:
+            return values
+        return tuple(values[name] for name in self._positions)
+
+    def close_connection(self) -> None:
+        """Close the kept connection (it is opened again when next needed)."""
+        if self._raw is not None:
             try:
-                self._conn.close()
+                self._raw.close()
             finally:
-                self._conn = None
+                self._raw = None
+
+    def close(self) -> None:
+        """Commit the queued records and close the kept connection."""
+        self.writer.close()
+        self.close_connection()
 
     def guest(self, attempt: Attempt) -> Decision | None:
         """The decision for a device the code already admitted, or ``None`` (full path)."""
@@ -151,13 +209,10 @@ class FastPath:
         if not window.open:
             return None
         row = self._held(code_digest(self.secret, plain), mac)
-        if row is None or row.device_id is None or row.revoked_at is not None:
+        ends = _ends(row)
+        if row is None or ends is None or ends <= now:
             return None
-        ends: datetime = row.expires_at
-        if row.first_used_at is not None:
-            ends = min(ends, row.first_used_at + timedelta(seconds=row.valid_seconds))
-        if ends <= now:
-            return None
+        code_id = row[0]
         timeout = max(1, min(int((ends - now).total_seconds()), window.seconds_to_close(now)))
         decision = accept(DeviceKind.GUEST, timeout)
         self.writer.add(
@@ -169,7 +224,7 @@ class FastPath:
                 "reason": decision.reason,
                 "mac": mac,
                 "access_point": attempt.access_point,
-                "code_id": row.id,
+                "code_id": code_id if isinstance(code_id, uuid.UUID) else uuid.UUID(str(code_id)),
                 "username": None,
                 "session_timeout": timeout,
                 "client_ip": None,

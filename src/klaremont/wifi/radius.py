@@ -75,15 +75,19 @@ def decode_accounting_request(data: bytes, secret: bytes) -> Any:
 
 
 def text(request: Any, name: str) -> str | None:
-    """The first value of a text attribute, or ``None``."""
+    """The first value of an attribute as text, or ``None`` (a string attribute is read
+    from its raw bytes; an address or a number through the dictionary)."""
+    attribute = dictionary().attributes[name]
+    raw = OrderedDict.get(request, attribute.code)
+    if not raw:
+        return None
+    if attribute.type != "string":
+        return str(request[name][0])
     try:
-        values = request[name]
-    except KeyError:
+        value: str = raw[0].decode()
+    except UnicodeDecodeError:
         return None
-    if not values:
-        return None
-    value = values[0]
-    return value if isinstance(value, str) else str(value)
+    return value
 
 
 def number(request: Any, name: str) -> int:

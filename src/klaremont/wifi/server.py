@@ -40,6 +40,7 @@ log = structlog.get_logger("klaremont.wifi.radius")
 CLIENT_REFRESH_SECONDS = 30.0
 UNKNOWN_REFRESH_SECONDS = 5.0
 MAX_PACKET = 4096
+IDLE_WAIT = 0.05  # the loop wakes this often to commit gathered login records
 TUNNEL_VLAN = 13
 TUNNEL_MEDIUM_802 = 6
 _TERMINATE = {
@@ -107,12 +108,21 @@ class RadiusServer:
             selector.register(sock, selectors.EVENT_READ, kind)
         try:
             while not stop.is_set():
-                for key, _ in selector.select(timeout=0.2):
+                ready = selector.select(timeout=IDLE_WAIT)
+                for key, _ in ready:
                     sock = cast("socket.socket", key.fileobj)
                     data, address = sock.recvfrom(MAX_PACKET)
-                    reply = self.handle(data, address, key.data)
+                    try:
+                        reply = self.handle(data, address, key.data)
+                    except Exception:  # one bad request must not stop the server
+                        self.counters.drop("internal error")
+                        log.exception("radius.failed", source=str(address[0]))
+                        continue
                     if reply is not None:
                         sock.sendto(reply, address)
+                writer = self.fast.writer
+                if writer.rows and writer.due(idle=not ready or not selector.select(timeout=0)):
+                    writer.commit()
         finally:
             selector.close()
 
