@@ -84,9 +84,7 @@ def _packets(codes: list[str], count: int, *, first_id: int = 0) -> list[bytes]:
     made = []
     for k in range(count):
         n = k % len(codes)
-        request = rp.AuthPacket(
-            id=(first_id + k) % 256, secret=SECRET.encode(), dict=dictionary()
-        )
+        request = rp.AuthPacket(id=(first_id + k) % 256, secret=SECRET.encode(), dict=dictionary())
         request["User-Name"] = codes[n]
         request["User-Password"] = request.PwCrypt(codes[n])
         request["Calling-Station-Id"] = _mac(n)
@@ -172,7 +170,7 @@ def _ours(var_dir: str, codes_out: Any, port_out: Any, stop: Any, count: int) ->
 # ---------------------------------------------------------------- FreeRADIUS
 def _in_window(now: datetime) -> bool:
     local = now.astimezone()
-    return local.weekday() < 5 and (8, 0) <= (local.hour, local.minute) < (18, 30)  # noqa: PLR2004
+    return local.weekday() < 5 and (8, 0) <= (local.hour, local.minute) < (18, 30)
 
 
 def _freeradius_config(root: Path, port: int, codes: list[str], login_time: str) -> None:
