@@ -8,7 +8,7 @@ closing instant of a day is that day's 18:30 in whichever offset applies then.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from klaremont.clock import ensure_utc
 from klaremont.policy.model import WEEKDAYS, WifiPolicy
@@ -72,23 +72,3 @@ def describe(policy: WifiPolicy) -> str:
 def closed_message(policy: WifiPolicy) -> str:
     """The Reply-Message of a login refused outside the window."""
     return f"The wireless network is closed. It is open {describe(policy)}."
-
-
-def next_closing(policy: WifiPolicy, now: datetime) -> datetime | None:
-    """Today's closing instant if the window is open now, else ``None``."""
-    return window(policy, now).closes_at
-
-
-def closing_instants(policy: WifiPolicy, start: datetime, end: datetime) -> list[datetime]:
-    """Every closing instant in ``(start, end]`` (UTC), for the closing-time job."""
-    zone = policy.zone()
-    found: list[datetime] = []
-    day = ensure_utc(start).astimezone(zone).date()
-    last = ensure_utc(end).astimezone(zone).date()
-    while day <= last:
-        if day.weekday() in policy.weekday_numbers() and day not in policy.closed_dates:
-            closes = ensure_utc(datetime.combine(day, policy.close, tzinfo=zone))
-            if start < closes <= end:
-                found.append(closes)
-        day += timedelta(days=1)
-    return found
