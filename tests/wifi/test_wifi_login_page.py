@@ -94,6 +94,19 @@ def test_the_login_page_checks_the_code_and_the_controller_logs_the_device_in(
     assert "You are online" in done.text
     assert '<dd id="time-left">1 h 30 min</dd>' in done.text
     assert '<dd id="closes-at">18:30</dd>' in done.text
+    from fastapi.testclient import TestClient  # noqa: PLC0415
+
+    from klaremont.web.app import create_app  # noqa: PLC0415
+
+    with TestClient(
+        create_app(platform), base_url="https://testserver", client=("10.30.0.99", 5000)
+    ) as other:
+        elsewhere = other.get(
+            f"/wifi/login?res=success&uamip=127.0.0.1&uamport={ctl.port}"
+            f"&challenge={ctl.challenge}&mac={ctl.mac}&userurl=http://example.org/"
+        )
+    assert "You are online" in elsewhere.text
+    assert "time-left" not in elsewhere.text  # another browser learns nothing of the code
 
 
 @pytest.mark.policy("IS-WIFI-GUEST")

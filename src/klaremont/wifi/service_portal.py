@@ -200,17 +200,29 @@ class Connected:
     closes_at: datetime | None
 
 
-def connected(uow: UnitOfWork, mac: str | None) -> Connected:
-    """When this device's code stops working and when the network closes today."""
+def connected(uow: UnitOfWork, mac: str | None, client_ip: str | None) -> Connected:
+    """When this device's code stops working and when the network closes today.
+
+    The code's time is shown only to the browser that logged the device in through this
+    page (the ticket's device and address): a MAC address typed into the page's address
+    tells nobody else anything about a guest's code.
+    """
     now = uow.clock.now()
     closes = hours.window(uow.policy.wifi, now).closes_at
     device = normalise_mac(mac or "")
-    if device is None:
+    if device is None or not client_ip:
         return Connected(None, closes)
     code = uow.session.scalars(
         select(GuestCode)
-        .join(GuestDevice, GuestDevice.code_id == GuestCode.id)
-        .where(GuestDevice.mac == device, GuestCode.revoked_at.is_(None))
-        .order_by(GuestDevice.first_seen_at.desc())
+        .join(PortalTicket, PortalTicket.code_id == GuestCode.id)
+        .where(
+            PortalTicket.mac == device,
+            PortalTicket.client_ip == client_ip,
+            PortalTicket.used_at.is_not(None),
+            GuestCode.revoked_at.is_(None),
+        )
+        .order_by(PortalTicket.used_at.desc())
     ).first()
-    return Connected(code.ends_at() if code else None, closes)
+    if code is None or code.ends_at() <= now:
+        return Connected(None, closes)
+    return Connected(code.ends_at(), closes)

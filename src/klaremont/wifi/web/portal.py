@@ -97,7 +97,7 @@ def login_page(request: Request, uow: UowDep) -> HTMLResponse:
     result = query.get("res", "notyet")
     ctl = _controller(query)
     if result in {"success", "already"}:
-        connected = service_portal.connected(uow, query.get("mac"))
+        connected = service_portal.connected(uow, query.get("mac"), client_origin(request))
         finish(uow)
         return _draw(request, "connected", ctl=ctl, connected=connected)
     finish(uow)
