@@ -20,6 +20,12 @@ from klaremont.wifi.settings import WifiSettings
 UK = ZoneInfo("Europe/London")
 SECRET = "loopback-test-shared-secret-1"
 RADCLIENT = shutil.which("radclient") or "/usr/bin/radclient"
+RADCLIENT_MISSING = "radclient is not installed (apt-get install freeradius-utils; .ci/run does)"
+
+
+def have_radclient() -> bool:
+    """Whether the real RADIUS client the tests drive is here."""
+    return shutil.which(RADCLIENT) is not None
 
 
 def uk(*parts: int) -> datetime:
