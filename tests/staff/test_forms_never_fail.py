@@ -58,6 +58,11 @@ SHOWN_AT = {
     # an approve or revoke form is drawn per grant; with none, the page shows the request form
     "/staff/remote-access/approve": "/staff/remote-access/request",
     "/staff/remote-access/revoke": "/staff/remote-access/request",
+    # a revoke, approve or remove form is drawn per code or device; with none, the page's
+    # own form shows
+    "/staff/wifi/codes/revoke": "/staff/wifi/codes",
+    "/staff/wifi/devices/approve": "/staff/wifi/devices",
+    "/staff/wifi/devices/remove": "/staff/wifi/devices",
 }
 _FORM = re.compile(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', re.DOTALL)
 _LABEL = re.compile(r'<label for="([^"]+)">(.*?)</label>', re.DOTALL)

@@ -76,7 +76,11 @@ def test_offboarding_revokes_everything_within_the_request(
         assert body["remote_grants"] == 1
         assert body["mfa"] is True
         assert body["roles"] == ["support_agent"]
-        assert body["hooks"] == {"test-broken": "failed: RuntimeError", "test-recorder": "recorded"}
+        assert body["hooks"] == {
+            "test-broken": "failed: RuntimeError",
+            "test-recorder": "recorded",
+            "wifi:devices_of_leaver": "0 wireless device(s) removed",  # the wireless capability
+        }
         assert recorded_hook == ["leo"]
         assert leaver_client.get("/api/auth/me").status_code == 401
         assert (

@@ -8,7 +8,7 @@ loader can name the exact dotted key (see :mod:`klaremont.policy.loader`).
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -85,6 +85,20 @@ def _check_timezone(key: str) -> str:
 ClockTime = Annotated[
     time, PlainValidator(_parse_hhmm), PlainSerializer(lambda t: t.strftime("%H:%M"))
 ]
+
+
+def _parse_date(value: object) -> date:
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError("must be a date written YYYY-MM-DD, such as 2026-12-25")
+
+
+CalendarDate = Annotated[date, PlainValidator(_parse_date), PlainSerializer(date.isoformat)]
 CountryCode = Annotated[str, AfterValidator(check_alpha2)]
 Text = Annotated[str, Field(min_length=1)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -335,11 +349,29 @@ class WifiPolicy(Section):
     open: ClockTime
     close: ClockTime
     timezone: Annotated[str, AfterValidator(_check_timezone)]
+    #: dates the wireless stays off although the weekday is open (bank holidays), UK dates
+    closed_dates: Annotated[
+        list[CalendarDate], Field(default_factory=list), AfterValidator(_unique)
+    ]
+    #: IS-WIFI-GUEST: a guest code works this many hours from its first use ...
+    guest_valid_hours: Annotated[int, between(1, 168, "at most a week")] = 8
+    #: ... and never later than this many days after it was issued, used or not
+    guest_expiry_days: Annotated[int, between(1, 90)] = 7
+    #: how many devices one guest code may connect
+    guest_max_devices: Annotated[int, between(1, 10)] = 1
+    #: IS-WIFI-STAFF: device MAC addresses one member of staff may register
+    staff_max_devices: Annotated[int, between(1, 10)] = 3
+    #: how long the records of logins, wireless sessions and guest devices are kept
+    login_record_days: Annotated[int, between(1, 400, "PECR/UK GDPR: no longer than needed")] = 90
 
     @model_validator(mode="after")
     def _open_before_close(self) -> Self:
+        problems: list[str] = []
         if self.open >= self.close:
-            _raise_all([f"open: must be earlier than close ({self.close:%H:%M})"])
+            problems.append(f"open: must be earlier than close ({self.close:%H:%M})")
+        if self.guest_valid_hours > self.guest_expiry_days * 24:
+            problems.append("guest_valid_hours: must not be longer than guest_expiry_days")
+        _raise_all(problems)
         return self
 
     def zone(self) -> ZoneInfo:

@@ -19,7 +19,7 @@ from sqlalchemy import delete
 from klaremont.errors import Conflict, PermissionDenied, ValidationFailed
 from klaremont.events import publish
 from klaremont.staff import service_mfa, service_remote
-from klaremont.staff.announcements import StaffLeft
+from klaremont.staff.announcements import StaffDisabled, StaffLeft
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.hashing import UNUSABLE
 from klaremont.staff.models import AccountKind, AccountStatus, StaffAccount, StaffRole
@@ -64,12 +64,13 @@ def disable_account(
     account.status_changed_at = uow.clock.now()
     uow.session.flush()
     ended = end_all_sessions(uow, account.id, f"disabled:{reason}"[:32])
-    audit_staff(
-        uow,
-        StaffEvent.DISABLED,
-        account,
-        details={"reason": reason, "by": by, "sessions_ended": ended},
+    hooks = publish(
+        uow, StaffDisabled(account_id=account.id, username=account.username, reason=reason)
     )
+    details: dict[str, object] = {"reason": reason, "by": by, "sessions_ended": ended}
+    if hooks:
+        details["follow_up"] = hooks
+    audit_staff(uow, StaffEvent.DISABLED, account, details=details)
     return True
 
 

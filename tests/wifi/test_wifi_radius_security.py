@@ -1,0 +1,144 @@
+"""What the server refuses before any policy: forged or missing Message-Authenticators,
+the wrong shared secret, unknown clients; and retransmissions answered from the cache."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from pyrad import packet as rp
+from sqlalchemy import func, select
+from wifi_support import SECRET, issue, radclient, uk
+
+from klaremont.platform import Platform
+from klaremont.wifi import service_ap
+from klaremont.wifi.models import WifiLogin, WifiSession
+from klaremont.wifi.radius import dictionary
+
+MAC = "AA-BB-CC-DD-EE-01"
+
+
+def raw_request(code: str, *, secret: str = SECRET, authenticator: bool = True) -> bytes:
+    request = rp.AuthPacket(secret=secret.encode(), dict=dictionary())
+    request["User-Name"] = code
+    request["User-Password"] = request.PwCrypt(code)
+    request["Calling-Station-Id"] = MAC
+    if authenticator:
+        request.add_message_authenticator()
+    return bytes(request.RequestPacket())
+
+
+def exchange(port: int, data: bytes, *, wait: float = 1.0) -> bytes | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(wait)
+        sock.sendto(data, ("127.0.0.1", port))
+        try:
+            return sock.recv(4096)
+        except TimeoutError:
+            return None
+
+
+def logins(platform: Platform) -> int:
+    with platform.unit_of_work() as uow:
+        return uow.session.scalar(select(func.count()).select_from(WifiLogin)) or 0
+
+
+@pytest.mark.policy("IS-WIFI-GUEST")
+def test_a_request_without_a_message_authenticator_gets_no_answer(platform, clock, radius):
+    clock.set(uk(2026, 3, 4, 10, 0))
+    code = issue(platform)
+    answer = radclient(
+        radius.auth_port,
+        {"User-Name": code, "User-Password": code, "Calling-Station-Id": MAC},
+        message_authenticator=False,
+    )
+    assert answer.code is None
+    assert "No reply" in answer.output
+    assert exchange(radius.auth_port, raw_request(code, authenticator=False)) is None
+    assert logins(platform) == 0
+    assert radius.server.counters.reasons["no Message-Authenticator"] == 2
+
+
+@pytest.mark.policy("IS-WIFI-GUEST")
+def test_a_forged_message_authenticator_gets_no_answer(platform, clock, radius):
+    clock.set(uk(2026, 3, 4, 10, 0))
+    code = issue(platform)
+    data = bytearray(raw_request(code))
+    data[-1] ^= 0x01  # the last attribute's last byte: Calling-Station-Id or the MAC value
+    assert exchange(radius.auth_port, bytes(data)) is None
+    assert exchange(radius.auth_port, raw_request(code)) is not None  # the honest one works
+    assert logins(platform) == 1
+
+
+@pytest.mark.policy("IS-WIFI-GUEST")
+def test_the_wrong_shared_secret_gets_no_answer(platform, clock, radius):
+    clock.set(uk(2026, 3, 4, 10, 0))
+    code = issue(platform)
+    answer = radclient(
+        radius.auth_port,
+        {"User-Name": code, "User-Password": code, "Calling-Station-Id": MAC},
+        secret="not-the-shared-secret-of-this-ap",
+    )
+    assert answer.code is None
+    assert logins(platform) == 0
+
+
+def test_an_unknown_client_is_ignored(platform, clock):
+    from wifi_support import radius_server  # noqa: PLC0415
+
+    clock.set(uk(2026, 3, 4, 10, 0))
+    with platform.unit_of_work() as uow:
+        service_ap.add(uow, name="elsewhere", network="10.9.0.0/16", secret=SECRET, by="test")
+    code = issue(platform)
+    with radius_server(platform) as running:
+        assert exchange(running.auth_port, raw_request(code)) is None
+        assert running.server.counters.reasons == {"unknown client": 1}
+    assert logins(platform) == 0
+
+
+def test_a_retransmission_is_answered_from_the_cache(platform, clock, radius):
+    clock.set(uk(2026, 3, 4, 10, 0))
+    code = issue(platform)
+    data = raw_request(code)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(2)
+        sock.sendto(data, ("127.0.0.1", radius.auth_port))
+        first = sock.recv(4096)
+        sock.sendto(data, ("127.0.0.1", radius.auth_port))
+        second = sock.recv(4096)
+    assert first == second
+    assert first[0] == rp.AccessAccept
+    assert logins(platform) == 1
+    assert radius.server.counters.duplicates == 1
+
+
+def test_accounting_start_interim_and_stop_make_one_session(platform, clock, radius):
+    clock.set(uk(2026, 3, 4, 10, 0))
+    base = {
+        "Acct-Session-Id": "5F3A-0001",
+        "User-Name": "guest",
+        "Calling-Station-Id": MAC,
+        "Framed-IP-Address": "10.30.0.9",
+    }
+    assert radclient(radius.acct_port, {**base, "Acct-Status-Type": "Start"}, kind="acct").code
+    clock.set(uk(2026, 3, 4, 10, 5))
+    interim = {**base, "Acct-Status-Type": "Interim-Update", "Acct-Input-Octets": "2048"}
+    assert radclient(radius.acct_port, interim, kind="acct").code == "Accounting-Response"
+    with platform.unit_of_work() as uow:
+        row = uow.session.scalars(select(WifiSession)).one()
+        assert (row.stopped_at, row.input_octets, row.mac) == (None, 2048, "aa:bb:cc:dd:ee:01")
+        assert (row.framed_ip, row.nas_address) == ("10.30.0.9", "127.0.0.1")
+    clock.set(uk(2026, 3, 4, 10, 9))
+    stop = {**base, "Acct-Status-Type": "Stop", "Acct-Terminate-Cause": "User-Request"}
+    assert radclient(radius.acct_port, stop, kind="acct").code == "Accounting-Response"
+    with platform.unit_of_work() as uow:
+        row = uow.session.scalars(select(WifiSession)).one()
+        assert row.stopped_at == uk(2026, 3, 4, 10, 9)
+        assert row.stop_cause == "User-Request"
+    bad = radclient(
+        radius.acct_port,
+        {**base, "Acct-Status-Type": "Start"},
+        kind="acct",
+        secret="not-the-shared-secret-of-this-ap",
+    )
+    assert bad.code is None
