@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from klaremont.backup.announcements import BackupCreated
-from klaremont.capabilities import Capability, Subscription
+from klaremont.capabilities import Capability, NavEntry, Subscription
 from klaremont.media.actions import MediaAction
 from klaremont.media.permissions import MediaPermission
 from klaremont.staff.permissions import Role
@@ -19,7 +19,7 @@ CAPABILITY = Capability(
     ),
     models=("klaremont.media.models",),
     migrations="migrations",
-    routers=(),
+    routers=("klaremont.media.web.api:router", "klaremont.media.web.pages:router"),
     cli="klaremont.media.cli:app",
     audit_actions=MediaAction,
     permissions=MediaPermission,
@@ -30,9 +30,9 @@ CAPABILITY = Capability(
         Role.DIRECTOR: READ,
     },
     data=frozenset({MediaPermission.MEDIA_READ, MediaPermission.MEDIA_MANAGE}),
-    checks=(),
-    demo=None,
-    nav=(),
+    checks=("klaremont.media.checks",),
+    demo="klaremont.media.demo_data",
+    nav=(NavEntry("Media", "/staff/media", MediaPermission.MEDIA_READ, order=60),),
     subscriptions=(Subscription(BackupCreated, "klaremont.media.backups:on_backup_created"),),
     templates="templates",
 )

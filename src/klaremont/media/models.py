@@ -53,6 +53,8 @@ class MediaItem(IdMixin, Base):
     registered_at: Mapped[datetime]
     registered_by: Mapped[str] = mapped_column(String(NAME_MAX))
     last_seen_at: Mapped[datetime | None]
+    #: what the incident capability answered when the item went missing ("raised INC-...")
+    loss_report: Mapped[str | None] = mapped_column(String(PLACE_MAX))
 
 
 class MediaMovement(IdMixin, Base):

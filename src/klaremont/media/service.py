@@ -10,6 +10,7 @@ cannot both take media out and sign it off. Handing an item back to its custodia
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 STAFF_POINT = "incident_staff"  # the staff directory's extension point (active staff, roles)
 LIST_MAX = 1000
+LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,10 @@ def movements(uow: UnitOfWork, item: MediaItem) -> list[MediaMovement]:
 def register(uow: UnitOfWork, new: NewItem) -> MediaItem:
     """Add an item to the inventory (audited); a label already used is refused."""
     label = plain("label", new.label, max_length=LABEL_MAX)
+    if not LABEL.fullmatch(label):
+        raise ValidationFailed.single(
+            "label", "must start with a letter or digit and hold only letters, digits, . _ -"
+        )
     location = plain("location", new.location, max_length=PLACE_MAX)
     custodian = plain("custodian", new.custodian, max_length=NAME_MAX)
     encryption = optional("encryption", new.encryption, max_length=PLACE_MAX) or ""

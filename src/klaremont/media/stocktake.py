@@ -17,7 +17,7 @@ from klaremont import events
 from klaremont.errors import Conflict
 from klaremont.media.actions import MediaAction
 from klaremont.media.announcements import MediaMissing
-from klaremont.media.models import MediaItem, MediaSighting, MediaStocktake
+from klaremont.media.models import PLACE_MAX, MediaItem, MediaSighting, MediaStocktake
 from klaremont.media.service import find, who
 from klaremont.media.states import ON_HAND, ItemState
 
@@ -132,7 +132,7 @@ def finish(uow: UnitOfWork) -> tuple[MediaStocktake, list[MediaItem]]:
             resource=f"media:{item.label}",
             details={"label": item.label, "stocktake": count.reference},
         )
-        events.publish(
+        answered = events.publish(
             uow,
             MediaMissing(
                 label=item.label,
@@ -144,6 +144,7 @@ def finish(uow: UnitOfWork) -> tuple[MediaStocktake, list[MediaItem]]:
                 stocktake=count.reference,
             ),
         )
+        item.loss_report = "; ".join(answered.values())[:PLACE_MAX] or None
     uow.session.flush()
     uow.audit(
         MediaAction.STOCKTAKE_FINISHED,

@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("registered_by", sa.String(length=128), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("loss_report", sa.String(length=200), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_media_items")),
         sa.UniqueConstraint("backup_id", name=op.f("uq_media_items_backup_id")),
