@@ -156,3 +156,27 @@ def test_the_stocktake_page_counts(client):
     page = tess.get("/staff/media/stocktake", headers=BROWSER).text
     assert "1 seen, 0 missing" in page
     assert "Media" in tess.get("/staff/media?state=in_store&kind=tape", headers=BROWSER).text
+
+
+@pytest.mark.policy("IS-MEDIA-PROTECT")
+def test_the_api_moves_and_counts(client):
+    iris, tess = client("iris"), client("tess")
+    body = {k: v for k, v in ITEM.items() if k not in {"holds", "retention_due"}}
+    assert tess.post("/api/media", json=body).status_code == 201
+    unapproved = tess.post(
+        "/api/media/TAPE-2025-01/moves",
+        json={"to_location": "Leeds", "handed_to": "Sal", "approved_by": "tess"},
+    )
+    assert unapproved.status_code == 422
+    assert [e["field"] for e in unapproved.json()["errors"]] == ["approved_by"]
+    moved = tess.post(
+        "/api/media/TAPE-2025-01/moves",
+        json={"to_location": "Leeds", "handed_to": "Sal", "approved_by": "iris"},
+    )
+    assert moved.json()["state"] == "out"
+    assert tess.post("/api/media/stocktake").json()["expected"] == 1
+    finished = tess.post("/api/media/stocktake/finish").json()
+    assert finished["missing_labels"] == ["TAPE-2025-01"]
+    assert iris.get("/api/media/TAPE-2025-01").json()["state"] == "missing"
+    assert "TAPE-2025-01" in iris.get("/api/media/registers/inventory.csv").text
+    assert iris.get("/api/media/registers/disposals.csv").text.startswith("Disposal,")
