@@ -15,3 +15,4 @@ class BackupAction(StrEnum):
     BACKUP_CREATE = "backup.create"
     BACKUP_RESTORE = "backup.restore"
     BACKUP_KEY_DESTROY = "backup.key-destroy"
+    BACKUP_DISPOSED = "backup.disposed"

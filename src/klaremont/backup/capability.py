@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from klaremont.backup.actions import BackupAction
-from klaremont.capabilities import Capability
+from klaremont.capabilities import Capability, Subscription
+from klaremont.media.announcements import MediaDisposed
 
 CAPABILITY = Capability(
     name="backup",
@@ -14,4 +15,6 @@ CAPABILITY = Capability(
     cli="klaremont.backup.cli:app",
     audit_actions=BackupAction,
     extensions=(("settings", "klaremont.backup.config:BackupSettings"),),
+    # a backup file disposed of through the media inventory is crypto-erased
+    subscriptions=(Subscription(MediaDisposed, "klaremont.backup.disposed:on_media_disposed"),),
 )

@@ -13,10 +13,12 @@ import secrets
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from klaremont import events
 from klaremont.audit import appender
 from klaremont.audit.events import SYSTEM_ACTOR, Actor
 from klaremont.backup import keys, stores
 from klaremont.backup.actions import BackupAction
+from klaremont.backup.announcements import BackupCreated
 from klaremont.backup.archive import (
     PART_CHECKPOINTS,
     PART_DATA,
@@ -27,7 +29,6 @@ from klaremont.backup.archive import (
 from klaremont.backup.common import (
     BackupUnsupported,
     Progress,
-    audit,
     audit_digest,
     backup_dir,
     pg_tools,
@@ -158,19 +159,30 @@ def create(
     outer = manifest_path(final)
     outer.write_text(manifest.to_json())
     outer.chmod(0o600)
-    audit(
-        platform,
-        actor,
-        BackupAction.BACKUP_CREATE,
-        {
-            "file": manifest.file,
-            "backup_id": backup_id,
-            "sha256_b64": audit_digest(manifest.sha256),
-            "size": manifest.size,
-            "schema_revision": manifest.schema_revision,
-            "database": kind,
-            "keystore_included": True,
-            "encrypted": True,
-        },
-    )
+    with platform.unit_of_work(actor=actor) as uow:
+        uow.audit(
+            BackupAction.BACKUP_CREATE,
+            resource="database:data",
+            details={
+                "file": manifest.file,
+                "backup_id": backup_id,
+                "sha256_b64": audit_digest(manifest.sha256),
+                "size": manifest.size,
+                "schema_revision": manifest.schema_revision,
+                "database": kind,
+                "keystore_included": True,
+                "encrypted": True,
+            },
+        )
+        # the media inventory registers the file (IS-MEDIA-INVENTORY)
+        events.publish(
+            uow,
+            BackupCreated(
+                backup_id=backup_id,
+                path=str(final),
+                sha256=manifest.sha256,
+                size=manifest.size,
+                created_at=manifest.created_at,
+            ),
+        )
     return final, manifest

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from klaremont.backup.archive import BackupInvalid
 from klaremont.crypto.errors import CiphertextIntegrityError, UnknownKey
-from klaremont.errors import NotFound
+from klaremont.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from klaremont.crypto.keyring import KeyRing
 
 KEY_BYTES = 32
+NOTE_SUFFIX = ".disposed"
 _AAD = b"klaremont/backup-key/v1\x00"
 
 
@@ -79,6 +80,7 @@ def has_key(settings: Settings, backup_id: str) -> bool:
 
 def load_key(settings: Settings, keyring: KeyRing, backup_id: str) -> bytes:
     """The backup's key, unwrapped; a clear error when destroyed, altered or under a lost KEK."""
+    refuse_if_disposed(settings, backup_id)
     path = key_path(settings, backup_id)
     if not path.is_file():
         raise NotFound(
@@ -112,3 +114,32 @@ def destroy_key(settings: Settings, backup_id: str) -> bool:
     path.unlink()
     _fsync_dir(path.parent)
     return True
+
+
+class BackupDisposed(Conflict):
+    """The backup was disposed of: its key is destroyed and it may never be restored."""
+
+    code = "backup-disposed"
+    status = 410
+    title = "Backup disposed of"
+
+
+def note_path(settings: Settings, backup_id: str) -> Path:
+    """The disposal note of one backup, beside the backup keys."""
+    return key_dir(settings) / f"{backup_id}{NOTE_SUFFIX}"
+
+
+def refuse_if_disposed(settings: Settings, backup_id: str) -> None:
+    """Raise :class:`BackupDisposed`, naming the disposal, when ``backup_id`` was disposed of."""
+    path = note_path(settings, backup_id)
+    if not path.is_file():
+        return
+    try:
+        note = json.loads(path.read_text())
+        said = f" (disposal {note['disposal']} of {note['disposed_on']})"
+    except (ValueError, KeyError, TypeError):
+        said = ""
+    raise BackupDisposed(
+        f"backup {backup_id} was disposed of{said}: its key was destroyed by crypto-erase "
+        "and it cannot be restored"
+    )

@@ -47,6 +47,7 @@ from klaremont.backup.common import (
     sha256_of,
 )
 from klaremont.backup.creating import create
+from klaremont.backup.disposed import backup_id_of
 from klaremont.backup.manifest import Manifest, manifest_path
 from klaremont.db import migrate
 from klaremont.errors import NotFound
@@ -107,7 +108,16 @@ def check(platform: Platform, path: Path, progress: Progress | None = None) -> M
     return _check(platform, path, progress).manifest
 
 
+def _refuse_disposed(platform: Platform, path: Path) -> None:
+    """A backup disposed of through the media inventory is refused by name, even when the
+    file is gone (its disposal note is kept beside the backup keys)."""
+    backup_id = backup_id_of(path)
+    if backup_id is not None:
+        keys.refuse_if_disposed(platform.settings, backup_id)
+
+
 def _check(platform: Platform, path: Path, progress: Progress | None) -> _Checked:
+    _refuse_disposed(platform, path)
     if not path.is_file():
         raise NotFound(f"{path.name}: no such backup file")
     with path.open("rb") as handle:

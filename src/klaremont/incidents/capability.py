@@ -8,6 +8,7 @@ from klaremont.audit.announcements import AuditVerifyFailed
 from klaremont.capabilities import Capability, Job, NavEntry, Subscription
 from klaremont.incidents.actions import IncidentAction
 from klaremont.incidents.permissions import IncidentPermission
+from klaremont.media.announcements import MediaMissing
 from klaremont.staff.announcements import LockoutBurst
 from klaremont.staff.permissions import Role
 
@@ -83,6 +84,7 @@ CAPABILITY = Capability(
     subscriptions=(
         Subscription(AuditVerifyFailed, "klaremont.incidents.raised:on_audit_verify_failed"),
         Subscription(LockoutBurst, "klaremont.incidents.raised:on_lockout_burst"),
+        Subscription(MediaMissing, "klaremont.incidents.media_loss:on_media_missing"),
     ),
     templates="templates",
 )

@@ -59,6 +59,7 @@ def raise_incident(
     again: str,
     systems: str,
     personal: Involvement = Involvement.UNSURE,
+    card: Involvement = Involvement.UNSURE,
 ) -> str:
     """Report an incident for ``cause``, or log ``again`` on the one it already raised."""
     existing = _open_for(uow, cause)
@@ -71,7 +72,7 @@ def raise_incident(
             kind=kind,
             what_happened=what,
             personal_data=personal,
-            card_data=Involvement.UNSURE,
+            card_data=card,
             systems=systems,
             reporter=_reporter(cause),
         ),

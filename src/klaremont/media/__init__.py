@@ -1,0 +1,1 @@
+"""Media inventory and disposal: items holding personal data, movements, stocktakes, disposal."""

@@ -1,0 +1,35 @@
+"""Free text typed into the media inventory: trimmed plain text with limits, no control
+character and no card number (the platform's one detector), each refusal naming the field."""
+
+from __future__ import annotations
+
+import re
+
+from klaremont.detectors.cards import contains_card_data
+from klaremont.errors import ValidationFailed
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # tab, LF, CR kept
+
+
+def plain(field: str, value: str | None, *, max_length: int, min_length: int = 1) -> str:
+    """``value`` trimmed, or :class:`ValidationFailed` naming ``field`` and the rule."""
+    text = (value or "").strip().replace("\r\n", "\n")
+    if len(text) < min_length:
+        rule = (
+            "must be filled in" if min_length == 1 else f"must be at least {min_length} characters"
+        )
+        raise ValidationFailed.single(field, rule)
+    if len(text) > max_length:
+        raise ValidationFailed.single(field, f"must be at most {max_length} characters")
+    if _CONTROL.search(text):
+        raise ValidationFailed.single(field, "must not contain control characters")
+    if contains_card_data(text):
+        raise ValidationFailed.single(field, "must not contain a card number")
+    return text
+
+
+def optional(field: str, value: str | None, *, max_length: int) -> str | None:
+    """Like :func:`plain`, but nothing typed is ``None``."""
+    if value is None or not value.strip():
+        return None
+    return plain(field, value, max_length=max_length)

@@ -1,0 +1,1 @@
+"""Media console pages and API."""
