@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import select
 
 from klaremont import capabilities
+from klaremont.detectors.free_text import optional, plain
 from klaremont.errors import Conflict, ValidationFailed
 from klaremont.holds import Hold
 from klaremont.incidents import casework, log, workflow
@@ -32,7 +33,6 @@ from klaremont.incidents.actions import IncidentAction
 from klaremont.incidents.affected_models import WHY_MAX, IncidentAffected, IncidentHold
 from klaremont.incidents.models import TEXT_MAX, Incident
 from klaremont.incidents.states import ActionKind, IncidentState
-from klaremont.incidents.text import optional, plain
 
 if TYPE_CHECKING:
     from klaremont.incidents.visibility import Viewer

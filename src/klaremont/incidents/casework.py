@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from klaremont.audit.events import Outcome
+from klaremont.detectors.free_text import optional, plain
 from klaremont.errors import Conflict, PermissionDenied, ValidationFailed
 from klaremont.incidents import log, service, workflow
 from klaremont.incidents.actions import IncidentAction
@@ -29,7 +30,6 @@ from klaremont.incidents.states import (
     ChecklistAnswer,
     ChecklistItem,
 )
-from klaremont.incidents.text import optional, plain
 
 if TYPE_CHECKING:
     from klaremont.incidents.models import Incident, IncidentActionEntry

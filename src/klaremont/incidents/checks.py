@@ -21,7 +21,7 @@ from klaremont.incidents.ports import PluggedDirectory
 from klaremont.incidents.states import ActionKind, IncidentKind, IncidentState, Recipient
 from klaremont.incidents.team import SEAT_WORDS, SEATS, propose
 from klaremont.incidents.workflow import checklist_missing
-from klaremont.policy.live import CheckResult, LiveContext, live_check
+from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,11 +35,7 @@ TEAM_HELD = (IncidentState.TEAM_ACTIVATED, *AFTER_ACTIVATION)
 
 
 def _run(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult]) -> CheckResult:
-    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
-    if unit_of_work is None:
-        return CheckResult(holds=True, detail=NO_DATABASE)
-    with unit_of_work() as uow:
-        return check(uow)
+    return with_database(ctx, check, without=NO_DATABASE)
 
 
 def _refs(found: list[str]) -> str:

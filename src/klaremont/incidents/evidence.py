@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 
 from klaremont.audit.events import Outcome
 from klaremont.crypto.errors import CryptoError
+from klaremont.detectors.free_text import plain
 from klaremont.errors import Conflict, NotFound, ValidationFailed
 from klaremont.incidents import casework, custody, evidence_file, log
 from klaremont.incidents.actions import IncidentAction
@@ -48,7 +49,6 @@ from klaremont.incidents.casefile_models import (
 )
 from klaremont.incidents.evidence_settings import EvidenceSettings
 from klaremont.incidents.states import ActionKind
-from klaremont.incidents.text import plain
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM

@@ -7,14 +7,14 @@ closed within the last twelve months.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from klaremont.clock import uk_date
 from klaremont.incidents.models import Incident
 from klaremont.incidents.states import IncidentState
-from klaremont.policy.live import CheckResult, LiveContext, live_check
+from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
 from klaremont.policy.period import Period
 
 if TYPE_CHECKING:
@@ -57,8 +57,4 @@ def plan_tested(uow: UnitOfWork) -> CheckResult:
 @live_check("SP-IRT")
 def the_plan_was_tested_this_year(ctx: LiveContext) -> CheckResult:
     """An exercise of the response plan closed within the last twelve months."""
-    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
-    if unit_of_work is None:
-        return CheckResult(holds=True, detail=NO_DATABASE)
-    with unit_of_work() as uow:
-        return plan_tested(uow)
+    return with_database(ctx, plan_tested, without=NO_DATABASE)

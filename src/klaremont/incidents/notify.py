@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from klaremont.detectors.free_text import optional
 from klaremont.errors import ValidationFailed
 from klaremont.incidents import casework, clocks, log, service, workflow
 from klaremont.incidents.actions import IncidentAction
 from klaremont.incidents.models import TEXT_MAX
 from klaremont.incidents.states import RECIPIENT_WORDS, ActionKind, Decision, IcoPhase, Recipient
-from klaremont.incidents.text import optional
 
 if TYPE_CHECKING:
     from klaremont.incidents.models import Incident, IncidentNotification

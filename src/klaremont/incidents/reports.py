@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 
 from klaremont.audit.events import Outcome
 from klaremont.audit.models import AuditEvent
+from klaremont.detectors.free_text import plain
 from klaremont.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from klaremont.incidents import log
 from klaremont.incidents.actions import IncidentAction
@@ -39,7 +40,6 @@ from klaremont.incidents.models import NAME_MAX, IncidentSeat
 from klaremont.incidents.permissions import IncidentPermission
 from klaremont.incidents.states import STATE_WORDS, ActionKind, IncidentState
 from klaremont.incidents.team import SEAT_WORDS, SEATS, Seat
-from klaremont.incidents.text import plain
 
 if TYPE_CHECKING:
     from klaremont.incidents.models import Incident

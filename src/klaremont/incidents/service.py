@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from klaremont import capabilities
 from klaremont.audit.events import Actor, Outcome
 from klaremont.clock import uk_date
+from klaremont.detectors.free_text import optional, plain
 from klaremont.errors import NotFound, PermissionDenied, ValidationFailed
 from klaremont.incidents import clocks, log
 from klaremont.incidents.actions import IncidentAction
@@ -45,7 +46,6 @@ from klaremont.incidents.states import (
     Involvement,
     Recipient,
 )
-from klaremont.incidents.text import optional, plain
 
 if TYPE_CHECKING:
     from klaremont.incidents.visibility import Viewer

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, ClassVar
 from sqlalchemy import select
 
 from klaremont.audit.events import Outcome
+from klaremont.detectors.free_text import optional
 from klaremont.errors import Conflict, FieldProblem, PermissionDenied
 from klaremont.incidents import log, reports, service
 from klaremont.incidents.actions import IncidentAction
@@ -42,7 +43,6 @@ from klaremont.incidents.states import (
     Recipient,
 )
 from klaremont.incidents.team import SEAT_WORDS, SEATS
-from klaremont.incidents.text import optional
 
 if TYPE_CHECKING:
     from klaremont.incidents.models import Incident

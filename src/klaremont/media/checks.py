@@ -5,14 +5,14 @@ holds."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from klaremont.media.models import MediaDisposalStep, MediaItem
 from klaremont.media.states import ON_HAND, ItemState, Step
 from klaremont.media.stocktake import latest
-from klaremont.policy.live import CheckResult, LiveContext, live_check
+from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,11 +27,7 @@ BACKUP_SUFFIX = ".kbak"
 
 
 def _run(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult]) -> CheckResult:
-    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
-    if unit_of_work is None:
-        return CheckResult(holds=True, detail=NO_DATABASE)
-    with unit_of_work() as uow:
-        return check(uow)
+    return with_database(ctx, check, without=NO_DATABASE)
 
 
 def _names(found: list[str]) -> str:

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from klaremont import events
 from klaremont.audit.events import Outcome
 from klaremont.clock import uk_date
+from klaremont.detectors.free_text import plain
 from klaremont.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from klaremont.media.actions import MediaAction
 from klaremont.media.announcements import MediaDisposed
@@ -41,7 +42,6 @@ from klaremont.media.states import (
     Step,
     Technique,
 )
-from klaremont.media.text import plain
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork

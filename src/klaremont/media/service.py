@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from klaremont import capabilities
 from klaremont.audit.events import Outcome
+from klaremont.detectors.free_text import optional, plain
 from klaremont.errors import Conflict, NotFound, ValidationFailed
 from klaremont.media.actions import MediaAction
 from klaremont.media.models import (
@@ -30,7 +31,6 @@ from klaremont.media.models import (
 )
 from klaremont.media.permissions import MediaPermission
 from klaremont.media.states import ON_HAND, ItemState, MediaKind
-from klaremont.media.text import optional, plain
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork

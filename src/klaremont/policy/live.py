@@ -18,7 +18,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from klaremont import capabilities
 from klaremont.policy.catalog import load_catalog
@@ -46,6 +46,19 @@ class LiveContext(Protocol):
     def clock(self) -> Clock:
         """The platform clock."""
         ...
+
+
+def with_database(
+    ctx: LiveContext, check: Callable[[Any], CheckResult], *, without: str
+) -> CheckResult:
+    """Run ``check`` with a unit of work of ``ctx``'s database; without one (the trace run
+    from settings alone) the check holds and says ``without`` (what it could not inspect)."""
+    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
+    if unit_of_work is None:
+        return CheckResult(holds=True, detail=without)
+    with unit_of_work() as uow:
+        result: CheckResult = check(uow)
+        return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,11 @@ Without a database (the policy trace run from settings alone) each says so and h
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from klaremont.policy.live import CheckResult, LiveContext, live_check
+from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
 from klaremont.wifi import hours
 from klaremont.wifi.models import (
     AccessPoint,
@@ -33,11 +33,7 @@ RECENT_LOGINS = 5000
 
 
 def _run(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult]) -> CheckResult:
-    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
-    if unit_of_work is None:
-        return CheckResult(holds=True, detail=NO_DATABASE)
-    with unit_of_work() as uow:
-        return check(uow)
+    return with_database(ctx, check, without=NO_DATABASE)
 
 
 @live_check("IS-WIFI-GUEST")

@@ -1,5 +1,7 @@
-"""Free text typed into an incident: trimmed plain text with limits, no control character
-and no card number (the platform's one detector), each refusal naming the field."""
+"""Free text typed by staff into a record (an incident, a media item, a disposal): trimmed
+plain text with limits, no control character and no card number (the platform's one
+detector), each refusal naming the field. One checker for every capability that keeps
+what people type."""
 
 from __future__ import annotations
 
