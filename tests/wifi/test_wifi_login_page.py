@@ -214,3 +214,19 @@ def test_with_a_uam_secret_the_controller_hashes_the_challenge_first(
     first = client.get(urlparse(ctl.first_url()).path + "?" + urlparse(ctl.first_url()).query)
     logon = logon_of(client.post("/wifi/login", data=form_of(first.text, ctl, code)).text)
     assert ctl.ask(logon["username"], logon["response"], hashed) == "Access-Accept"
+
+
+@pytest.mark.policy("IS-WIFI-GUEST")
+def test_a_ticket_goes_only_to_a_registered_controller(platform, clock, ctl, client):
+    """A crafted link naming another private address as the controller gets no ticket:
+    the code is never checked for it, and nothing is recorded as accepted."""
+    clock.set(uk(2026, 3, 4, 10, 0))
+    code = issue(platform)
+    query = urlparse(ctl.first_url()).query.replace("uamip=127.0.0.1", "uamip=10.9.9.9")
+    first = client.get("/wifi/login?" + query)
+    assert first.status_code == 200
+    answer = client.post("/wifi/login", data=dict(form_of(first.text, ctl, code), uamip="10.9.9.9"))
+    assert "This page was not opened by the wireless network" in answer.text
+    assert REFRESH.search(answer.text) is None  # no logon address, no ticket
+    with platform.unit_of_work() as uow:
+        assert uow.session.scalars(select(PortalTicket)).first() is None

@@ -121,6 +121,21 @@ def clients(uow: UnitOfWork) -> list[Client]:
     return found
 
 
+def is_registered(uow: UnitOfWork, address: str) -> bool:
+    """Whether ``address`` lies in a registered access point's range (secrets stay sealed)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for network in uow.session.scalars(
+        select(AccessPoint.network).where(AccessPoint.removed_at.is_(None))
+    ):
+        net = _network(network)
+        if ip.version == net.version and ip in net:
+            return True
+    return False
+
+
 def client_for(table: list[Client], address: str) -> Client | None:
     """The access point whose range holds ``address`` (the narrowest one)."""
     try:

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, or_, select
 
-from klaremont.wifi import hours
+from klaremont.wifi import hours, service_ap
 from klaremont.wifi.authorize import REFUSED_CODE
 from klaremont.wifi.codes import (
     TICKET_PREFIX,
@@ -134,6 +134,17 @@ def _refuse(
     return Outcome(refusal=words)
 
 
+def _door(uow: UnitOfWork, ctl: Controller, client_ip: str | None, now: datetime) -> str | None:
+    """A refusal before the code is looked at: the ticket goes to the controller the link
+    names, so only to one of our registered access points (never to an address a crafted
+    link put there); and not while the device or address is throttled."""
+    if not service_ap.is_registered(uow, ctl.uamip):
+        return REFUSED_CONTROLLER
+    if _throttled(uow, ctl.mac, client_ip, now):
+        return REFUSED_THROTTLED
+    return None
+
+
 def log_in(
     uow: UnitOfWork,
     ctl: Controller,
@@ -146,8 +157,9 @@ def log_in(
     """Check a code typed on the page; a ticket and the controller's logon address, or why
     not (in words that never say whether the code exists)."""
     now = uow.clock.now()
-    if _throttled(uow, ctl.mac, client_ip, now):
-        return Outcome(refusal=REFUSED_THROTTLED)
+    at_the_door = _door(uow, ctl, client_ip, now)
+    if at_the_door is not None:
+        return Outcome(refusal=at_the_door)
     window = hours.window(uow.policy.wifi, now)
     if not window.open:
         return _refuse(uow, ctl, client_ip, window.reason, hours.closed_message(uow.policy.wifi))
