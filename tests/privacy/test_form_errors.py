@@ -88,6 +88,9 @@ def test_every_form_names_the_invalid_field(platform) -> None:
     control character; the 422 page names the field (as a label) and the rule."""
     iso = staff_client(platform, make_staff(platform, "iris", Role.ISO))
     dpo = staff_client(platform, make_staff(platform, "dora", Role.DPO))
+    ops = staff_client(platform, make_staff(platform, "otto", Role.TECHNICAL_OPERATIONS))
+    support = staff_client(platform, make_staff(platform, "suki", Role.SUPPORT_AGENT))
+    staff = [iso, dpo, ops, support]
     customer = TestClient(create_app(platform), base_url="https://testserver", client=OFFICE_CLIENT)
     customer_token = sign_in(customer, make_customer(platform))
     forms = _forms(iso.app)
@@ -96,7 +99,7 @@ def test_every_form_names_the_invalid_field(platform) -> None:
     }
     for path, fields in forms:
         if path.startswith("/staff/"):
-            clients = [(iso, iso.headers["X-CSRF-Token"]), (dpo, dpo.headers["X-CSRF-Token"])]
+            clients = [(one, one.headers["X-CSRF-Token"]) for one in staff]
         elif path == "/privacy/sign-in":
             clients = [(customer, _csrf(customer, "/privacy/sign-in"))]
         else:
