@@ -6,7 +6,7 @@ full platform (``klaremont policy trace`` passes one).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 
@@ -14,7 +14,7 @@ from klaremont.consent.audience import marketing_audience, marketing_veto
 from klaremont.consent.models import CookieConsent, MarketingConsent
 from klaremont.consent.notices import list_notices, text_hash
 from klaremont.db.subjects import Subject
-from klaremont.policy.live import CheckResult, LiveContext, live_check
+from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
 from klaremont.policy.purposes import MarketingChannel
 from klaremont.purposes.decide import marketing_vetoes
 
@@ -29,11 +29,7 @@ NO_DATABASE = "stored records not inspected (no database in this context)"
 def _with_database(
     ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult], static: str
 ) -> CheckResult:
-    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
-    if unit_of_work is None:
-        return CheckResult(holds=True, detail=f"{static}; {NO_DATABASE}")
-    with unit_of_work() as uow:
-        return check(uow)
+    return with_database(ctx, check, without=f"{static}; {NO_DATABASE}")
 
 
 @live_check("PP-OPTOUT")

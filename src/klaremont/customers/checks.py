@@ -6,7 +6,7 @@ when the context is a full platform (``klaremont policy trace`` passes one).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 
@@ -20,7 +20,7 @@ from klaremont.customers.models import (
     Order,
     PaymentCard,
 )
-from klaremont.policy.live import CheckResult, LiveContext, live_check
+from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
 from klaremont.policy.purposes import LawfulBasis, Purpose
 from klaremont.purposes.register import CONTROLLER_ACTIVITIES, REGISTER
 
@@ -36,11 +36,7 @@ OPERATIONAL = frozenset({Purpose.SUPPORT, Purpose.LEGAL_OBLIGATION, Purpose.SECU
 
 
 def _with_database(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult]) -> CheckResult:
-    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
-    if unit_of_work is None:
-        return CheckResult(holds=True, detail=NO_DATABASE)
-    with unit_of_work() as uow:
-        return check(uow)
+    return with_database(ctx, check, without=NO_DATABASE)
 
 
 @live_check("DP-CONTROLLER")

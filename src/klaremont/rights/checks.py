@@ -6,11 +6,11 @@ and ledger tables when the context is a full platform (``klaremont policy trace`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from klaremont.policy.live import CheckResult, LiveContext, live_check
+from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
 from klaremont.rights.due import due_report
 from klaremont.rights.models import ErasureLedger
 
@@ -23,11 +23,7 @@ NO_DATABASE = "policy values hold; requests not inspected (no database in this c
 
 
 def _with_database(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult]) -> CheckResult:
-    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
-    if unit_of_work is None:
-        return CheckResult(holds=True, detail=NO_DATABASE)
-    with unit_of_work() as uow:
-        return check(uow)
+    return with_database(ctx, check, without=NO_DATABASE)
 
 
 @live_check("DP-PROMPT", "DP-DPO")

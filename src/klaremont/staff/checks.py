@@ -7,11 +7,11 @@ tables when the context is a full platform (``klaremont policy trace`` passes on
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from klaremont.policy.live import CheckResult, LiveContext, live_check
+from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
 from klaremont.staff.models import (
     AccessReview,
     AccountKind,
@@ -31,11 +31,7 @@ NO_DATABASE = "policy values hold; accounts not inspected (no database in this c
 
 
 def _with_database(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult]) -> CheckResult:
-    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
-    if unit_of_work is None:
-        return CheckResult(holds=True, detail=NO_DATABASE)
-    with unit_of_work() as uow:
-        return check(uow)
+    return with_database(ctx, check, without=NO_DATABASE)
 
 
 @live_check("IS-PW-LOCK3")
