@@ -66,30 +66,37 @@ def _recently_mailed(uow: UnitOfWork, incident: Incident, read: PersonalRead, re
 def on_read(uow: UnitOfWork, read: PersonalRead) -> None:
     """The ``personal_read`` watcher: alert each open incident that lists the person.
 
+    The check is one indexed read in the reader's unit; only a read that alerts writes.
     A read on a server database runs statement by statement (a read-only unit in
     autocommit), where the alert's entry, row, event and mail would each land on their own;
     there the alert is written in a unit of work of its own, all or nothing. On SQLite the
     reader's unit is one transaction already (and holds the one write lock once the read is
     audited), so the alert joins it.
     """
+    found = _listing(uow, read)
+    if not found:
+        return
     if uow.read_only and not is_sqlite(uow.platform.engine):
         with uow.platform.unit_of_work(
             actor=uow.actor, origin=uow.origin, request_id=uow.request_id
         ) as own:
-            _alert(own, read)
+            _alert(own, read, _listing(own, read))  # its own objects, in its own transaction
         return
-    _alert(uow, read)
+    _alert(uow, read, found)
 
 
-def _alert(uow: UnitOfWork, read: PersonalRead) -> None:
+def _listing(uow: UnitOfWork, read: PersonalRead) -> list[tuple[Incident, str]]:
+    """The open incidents that list the person, with the account reference they listed."""
     rows = uow.session.execute(
         select(Incident, IncidentAffected.customer_reference)
         .join(IncidentAffected, IncidentAffected.incident_id == Incident.id)
         .where(IncidentAffected.subject_ref == read.subject_id, Incident.state.in_(OPEN_STATES))
         .order_by(Incident.reference)
     ).all()
-    if not rows:
-        return
+    return [(incident, customer) for incident, customer in rows]
+
+
+def _alert(uow: UnitOfWork, read: PersonalRead, rows: list[tuple[Incident, str]]) -> None:
     reader = (uow.actor.label or uow.actor.id)[:128]
     now = uow.clock.now()
     for incident, customer in rows:
