@@ -9,7 +9,7 @@ from policyhelp import drop_key, set_key, shipped_text
 
 from klaremont.errors import PolicyFileError
 from klaremont.policy.loader import load_policy, parse_policy, validate_policy
-from klaremont.policy.model import DataCategory, PolicyFile, RetentionSchedule
+from klaremont.policy.model import CATEGORY_EVENTS, DataCategory, PolicyFile, RetentionSchedule
 from klaremont.policy.period import Period
 
 
@@ -57,7 +57,9 @@ def test_every_data_category_has_a_retention_rule():
     assert set(RetentionSchedule.model_fields) == {c.value for c in DataCategory}
     for category, rule in policy.retention.items():
         assert isinstance(rule.period, Period), category
-        assert rule.action in {"purge", "anonymise"}
+        assert rule.action in {"delete", "anonymise", "crypto_shred"}
+        assert rule.after in CATEGORY_EVENTS[category], category
+        assert len(rule.justification) > 40, category  # PCI DSS 3.2.1: a real justification
     assert policy.retention.rule(DataCategory.INVOICES).period == Period(years=6)
 
 
@@ -142,8 +144,21 @@ def test_policy_round_trips_through_json():
         ("retention.invoices.period", "0d", "retention.invoices.period: must be longer than zero"),
         ("retention.invoices.period", 6, "retention.invoices.period: must be a period"),
         ("retention.contact.period", "200y", "retention.contact.period: must be at most 100 years"),
-        ("retention.contact.action", "delete", "retention.contact.action: must be 'purge' or"),
-        ("retention.contact.after", "whenever", "retention.contact.after: must be 'creation'"),
+        ("retention.contact.action", "purge", "retention.contact.action: must be 'delete', "),
+        ("retention.contact.after", "whenever", "retention.contact.after: must be 'account_closed'"),
+        ("retention.invoices.after", "staff_left", "retention.invoices.after: invoices cannot be"),
+        ("retention.orders.after", "recorded", "it can be counted from 'order_placed'"),
+        ("retention.invoices.action", "anonymise", "retention.invoices.action: invoices cannot be"),
+        ("retention.contact.justification", "", "retention.contact.justification: must not be"),
+        ("retention.payment_cards.action", "crypto_shred", "but address is kept longer"),
+        ("retention.contact.action", "crypto_shred", "but invoices is under a legal hold"),
+        (
+            "retention.tapes",
+            {"period": "1y", "after": "recorded", "action": "delete", "justification": "x"},
+            "retention.tapes: unknown data category (a retention rule names one of: identity",
+        ),
+        ("retention.identity.action", "crypto_shred", "invoices is under a legal hold"),
+        ("retention.audit_log.action", "crypto_shred", "audit_log is not sealed"),
         ("retention.invoices.period", "5y", "retention.invoices.period: 5y is shorter than"),
         ("legal_holds.0.category", "tax", "legal_holds.0.category: must be a data category"),
         ("legal_holds.0.basis", "", "legal_holds.0.basis: must not be empty"),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from klaremont.errors import FieldProblem, PolicyFileError
-from klaremont.policy.model import PolicyFile
+from klaremont.policy.model import DataCategory, PolicyFile
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -100,6 +100,9 @@ def problems_from(exc: ValidationError) -> list[FieldProblem]:
             if match and error["type"] == "value_error":
                 parts = [*location, match["field"]]
                 rule = match["rule"]
+            if error["type"] == "extra_forbidden" and len(location) == 2 and location[0] == "retention":  # noqa: PLR2004 - retention.<category>
+                names = ", ".join(c.value for c in DataCategory)
+                rule = f"unknown data category (a retention rule names one of: {names})"
             problems.append(FieldProblem(".".join(parts) or FILE_KEY, rule))
     return problems
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, time
 from enum import StrEnum
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,7 +29,7 @@ from klaremont.policy.countries import check_alpha2
 from klaremont.policy.period import Period
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
 OWASP_ARGON2_MIN_MEMORY_KIB = 19456
 OWASP_ARGON2_ONE_PASS_MEMORY_KIB = 47104
@@ -104,9 +105,33 @@ Text = Annotated[str, Field(min_length=1)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Approval = Literal["line_manager", "technical_operations"]
-RetentionAction = Literal["purge", "anonymise"]
-RetentionTrigger = Literal[
-    "creation", "last_activity", "account_closure", "resolution", "withdrawal", "expiry"
+#: What happens when a period ends: ``delete`` the rows (or fields), ``anonymise`` (keep the
+#: record, remove every link to the person), ``crypto_shred`` (delete, and destroy the
+#: person's data key in the same run so every copy, backups included, is unreadable at once).
+RetentionAction = Literal["delete", "anonymise", "crypto_shred"]
+#: The actions as people read them.
+ACTION_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "delete": "deleted",
+        "anonymise": "anonymised (kept without any link to the person)",
+        "crypto_shred": "deleted, and the person's data key destroyed",
+    }
+)
+#: The events a retention period runs from.
+RetentionEvent = Literal[
+    "account_closed",
+    "last_activity",
+    "last_order",
+    "order_placed",
+    "invoice_issued",
+    "consent_withdrawn",
+    "request_closed",
+    "contact_resolved",
+    "session_ended",
+    "incident_closed",
+    "staff_left",
+    "code_expired",
+    "recorded",
 ]
 
 
@@ -141,6 +166,45 @@ def _to_category(value: object) -> object:
 
 
 Category = Annotated[DataCategory, BeforeValidator(_to_category)]
+
+_PERSON: tuple[RetentionEvent, ...] = ("last_activity", "account_closed")
+_DELETE: tuple[RetentionAction, ...] = ("delete", "crypto_shred")
+_ANY: tuple[RetentionAction, ...] = ("delete", "anonymise", "crypto_shred")
+C_ = DataCategory
+#: The events each category's period may run from (what its records carry a date for).
+CATEGORY_EVENTS: Mapping[DataCategory, tuple[RetentionEvent, ...]] = MappingProxyType(
+    {
+        C_.IDENTITY: (*_PERSON, "last_order"),
+        C_.CONTACT: (*_PERSON, "last_order"),
+        C_.ADDRESS: (*_PERSON, "last_order"),
+        C_.ORDERS: ("order_placed", *_PERSON, "last_order"),
+        C_.INVOICES: ("invoice_issued",),
+        C_.PAYMENT_CARDS: (*_PERSON, "last_order"),
+        C_.MARKETING_PREFERENCES: (*_PERSON, "consent_withdrawn"),
+        C_.ACCOUNT_PASSWORD: ("account_closed", "last_activity"),
+        C_.SUPPORT_CONTACTS: ("contact_resolved",),
+        C_.CONSENT_RECORDS: ("consent_withdrawn",),
+        C_.DATA_SUBJECT_REQUESTS: ("request_closed",),
+        C_.AUDIT_LOG: ("recorded",),
+        C_.INCIDENT_RECORDS: ("incident_closed",),
+        C_.STAFF_ACCOUNTS: ("staff_left",),
+        C_.WIFI_CREDENTIALS: ("code_expired", "session_ended"),
+    }
+)
+#: Categories whose values are sealed under the person's data key (crypto-shredding reaches them).
+SEALED_CATEGORIES: frozenset[DataCategory] = frozenset(
+    {C_.IDENTITY, C_.CONTACT, C_.ADDRESS, C_.INVOICES, C_.PAYMENT_CARDS, C_.SUPPORT_CONTACTS}
+)
+#: What may happen to each category when its period ends (anonymising needs a record that
+#: still means something without the person: an order, a staff account's history).
+CATEGORY_ACTIONS: Mapping[DataCategory, tuple[RetentionAction, ...]] = MappingProxyType(
+    {
+        **{category: _DELETE for category in DataCategory},
+        C_.IDENTITY: _ANY,
+        C_.ORDERS: _ANY,
+        C_.STAFF_ACCOUNTS: _ANY,
+    }
+)
 
 
 class Section(BaseModel):
@@ -263,11 +327,13 @@ class RemoteAccessPolicy(Section):
 
 
 class RetentionRule(Section):
-    """How long one data category is kept, from which event, and what happens after."""
+    """How long one data category is kept, from which event, what happens after, and why
+    (PCI DSS 3.2.1 asks for a justification of every period)."""
 
     period: Period
-    after: RetentionTrigger
+    after: RetentionEvent
     action: RetentionAction
+    justification: Text
 
 
 class RetentionSchedule(Section):
@@ -288,6 +354,24 @@ class RetentionSchedule(Section):
     incident_records: RetentionRule
     staff_accounts: RetentionRule
     wifi_credentials: RetentionRule
+
+    @model_validator(mode="after")
+    def _events_fit_categories(self) -> Self:
+        problems = []
+        for category, rule in self.items():
+            allowed = CATEGORY_EVENTS[category]
+            if rule.after not in allowed:
+                problems.append(
+                    f"{category.value}.after: {category.value} cannot be counted from "
+                    f"{rule.after!r}; it can be counted from " + ", ".join(map(repr, allowed))
+                )
+            if rule.action not in CATEGORY_ACTIONS[category]:
+                problems.append(
+                    f"{category.value}.action: {category.value} cannot be {rule.action!r}; "
+                    "it can be " + ", ".join(map(repr, CATEGORY_ACTIONS[category]))
+                )
+        _raise_all(problems)
+        return self
 
     def rule(self, category: DataCategory) -> RetentionRule:
         """Return the rule for ``category``."""
@@ -450,10 +534,37 @@ class PolicyFile(Section):
                     f"retention.{hold.category.value}.period: {rule.period} is shorter than "
                     f"the legal hold of {hold.minimum} (legal_holds.{index}: {hold.basis})"
                 )
+        problems.extend(self._crypto_shred_problems())
         if self.data_residency.country not in self.transfers.adequate:
             problems.append("data_residency.country: must be listed in transfers.adequate")
         _raise_all(problems)
         return self
+
+    def _crypto_shred_problems(self) -> list[str]:
+        """Destroying a person's data key makes every sealed value of theirs unreadable: a
+        category may do it only if no other sealed category is kept longer or held."""
+        problems: list[str] = []
+        held = {hold.category for hold in self.legal_holds}
+        for category, rule in self.retention.items():
+            if rule.action != "crypto_shred":
+                continue
+            if category not in SEALED_CATEGORIES:
+                problems.append(
+                    f"retention.{category.value}.action: {category.value} is not sealed under "
+                    "the person's data key, so there is no key to destroy; use 'delete'"
+                )
+                continue
+            for other in sorted(SEALED_CATEGORIES - {category}):
+                longer = not rule.period.at_least(self.retention.rule(other).period)
+                if longer or other in held:
+                    why = "is under a legal hold" if other in held else "is kept longer"
+                    problems.append(
+                        f"retention.{category.value}.action: 'crypto_shred' destroys the "
+                        f"person's data key, but {other.value} {why} and is sealed under the "
+                        "same key; use 'delete' (the key then goes when nothing needs it)"
+                    )
+                    break
+        return problems
 
     def holds_for(self, category: DataCategory) -> list[LegalHold]:
         """Every legal hold on ``category``."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from klaremont.policy.model import DataCategory
+from klaremont.policy.model import ACTION_WORDS, DataCategory
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -75,7 +75,8 @@ def retention(policy: PolicyFile, categories: Iterable[str]) -> list[dict[str, A
                 "category": category.value,
                 "kept_for": str(rule.period),
                 "counted_from": rule.after.replace("_", " "),
-                "then": rule.action,
+                "then": ACTION_WORDS[rule.action],
+                "why": rule.justification,
                 "legal_holds": [
                     {"minimum": str(h.minimum), "basis": h.basis}
                     for h in policy.holds_for(category)
