@@ -7,10 +7,12 @@ into the point ``subject_hold``::
     extensions=(("subject_hold", "klaremont.incidents.holds:holds_on"),)
 
 ``provider(uow, subject_ids) -> Iterable[Hold]``: the holds in force *now* on any of the
-given data subjects (their ``data_subjects`` ids). Whatever deletes or destroys a person's
-data asks :func:`holds_on` first and keeps everything while a hold is in force: erasure
-refuses (the request stays open, the reason names the hold), the deferred shred of an
-erased person's data key waits, and retention purges (later) skip the person. This module
+given data subjects (their ``data_subjects`` ids), or on anyone when ``subject_ids`` is
+``None`` (the retention run asks once for every hold, then leaves the held people out).
+Whatever deletes or destroys a person's data asks :func:`holds_on` first and keeps
+everything while a hold is in force: erasure refuses (the request stays open, the reason
+names the hold), the deferred shred of an erased person's data key waits, and retention
+purges skip the person (the DPO's litigation holds answer this point too). This module
 is the foundation's: it imports no capability, and the capability that deletes imports
 none of the holders.
 """
@@ -48,16 +50,27 @@ class Hold:
         return f"a legal hold for {self.holder} ({self.reason}), {until}"
 
 
-Provider = Callable[["UnitOfWork", frozenset[uuid.UUID]], Iterable[Hold]]
+Provider = Callable[["UnitOfWork", frozenset[uuid.UUID] | None], Iterable[Hold]]
 
 
-def holds_on(uow: UnitOfWork, subject_ids: Iterable[uuid.UUID]) -> list[Hold]:
-    """Every hold in force now on any of ``subject_ids``, from every provider."""
+def holds_on(
+    uow: UnitOfWork, subject_ids: Iterable[uuid.UUID], *, point: str = POINT
+) -> list[Hold]:
+    """Every hold in force now on any of ``subject_ids``, from every provider of ``point``."""
     wanted = frozenset(subject_ids)
     if not wanted:
         return []
+    return _ask(uow, wanted, point)
+
+
+def every_hold(uow: UnitOfWork, *, point: str = POINT) -> list[Hold]:
+    """Every hold in force now, on anyone, from every provider of ``point``."""
+    return _ask(uow, None, point)
+
+
+def _ask(uow: UnitOfWork, wanted: frozenset[uuid.UUID] | None, point: str) -> list[Hold]:
     found: list[Hold] = []
-    for provider in capabilities.extensions(POINT):
+    for provider in capabilities.extensions(point):
         found.extend(cast("Provider", provider)(uow, wanted))
     return sorted(found, key=lambda h: (str(h.subject_id), h.holder))
 

@@ -145,7 +145,11 @@ def test_policy_round_trips_through_json():
         ("retention.invoices.period", 6, "retention.invoices.period: must be a period"),
         ("retention.contact.period", "200y", "retention.contact.period: must be at most 100 years"),
         ("retention.contact.action", "purge", "retention.contact.action: must be 'delete', "),
-        ("retention.contact.after", "whenever", "retention.contact.after: must be 'account_closed'"),
+        (
+            "retention.contact.after",
+            "whenever",
+            "retention.contact.after: must be 'account_closed'",
+        ),
         ("retention.invoices.after", "staff_left", "retention.invoices.after: invoices cannot be"),
         ("retention.orders.after", "recorded", "it can be counted from 'order_placed'"),
         ("retention.invoices.action", "anonymise", "retention.invoices.action: invoices cannot be"),

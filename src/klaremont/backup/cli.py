@@ -124,6 +124,9 @@ def restore(
         f"deleted, {ledger.keys_destroyed + report.keys_destroyed_again} keys destroyed; "
         "the old audit checkpoint file was set aside"
     )
+    if report.reapplied:
+        rows = sum(report.reapplied.values())
+        console.print(f"purges made since the backup re-applied: {rows} rows again")
 
 
 @app.command()

@@ -10,7 +10,9 @@
    (:func:`klaremont.audit.restore.supersede_checkpoints`) and the backup's copy of it is
    kept beside it as ``<name>.from-backup-<id>``, the data keys the erasure ledger says were
    destroyed are destroyed again (the keystore came back too), the ledger is re-applied
-   and ``backup.restore`` records it all. No manual step is left.
+   and ``backup.restore`` records it all. Then every capability that keeps a record of
+   its own outside the data store re-applies it (the ``after_restore`` point: retention's
+   purge ledger), so no purge is undone either. No manual step is left.
 
 Format 1 backups (plain SQLite copies of the data store from before encryption) still
 restore: checked against their manifest and SQLite's integrity check, the data store alone.
@@ -19,9 +21,10 @@ restore: checked against their manifest and SQLite's integrity check, the data s
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
+from klaremont import capabilities
 from klaremont.audit import appender
 from klaremont.audit.events import SYSTEM_ACTOR, Actor
 from klaremont.audit.restore import supersede_checkpoints
@@ -71,6 +74,7 @@ class RestoreReport:
     ledger: ReapplyReport
     previous_copy: Path | None
     keys_destroyed_again: int = 0
+    reapplied: dict[str, int] = field(default_factory=dict)  # after_restore: rows, by target
 
 
 @dataclass(frozen=True)
@@ -311,6 +315,7 @@ def _after_swap(
     again = _destroy_again(platform) if manifest.keystore_included else 0
     with platform.unit_of_work(actor=actor) as uow:
         report = reapply(uow)
+        reapplied = after_restore(uow)
         uow.audit(
             BackupAction.BACKUP_RESTORE,
             resource="database:data",
@@ -325,6 +330,7 @@ def _after_swap(
                 "previous_head_hash_b64": audit_digest(head[1]) if head else None,
                 "ledger_entries": report.entries,
                 "ledger_rows_deleted": report.rows_deleted,
+                "reapplied": reapplied,
                 "keys_destroyed_again": again,
                 "superseded_checkpoints": superseded.path.name if superseded else None,
                 "superseded_checkpoints_sha256_b64": (
@@ -335,7 +341,20 @@ def _after_swap(
     platform.audit.flush()  # the restored chain is sealed in the new file before we return
     if manifest.database == "sqlite":
         checkpoint_wal(platform)
-    return RestoreReport(manifest, report, previous, again)
+    return RestoreReport(manifest, report, previous, again, reapplied)
+
+
+#: ``provider(uow) -> {what: rows}``: a capability's own record, re-applied after a restore.
+AFTER_RESTORE = "after_restore"
+
+
+def after_restore(uow: Any) -> dict[str, int]:
+    """Ask every ``after_restore`` provider to re-apply its record; rows changed, by name."""
+    changed: dict[str, int] = {}
+    for provider in capabilities.extensions(AFTER_RESTORE):
+        for name, rows in cast("dict[str, int]", provider(uow)).items():
+            changed[name] = changed.get(name, 0) + rows
+    return changed
 
 
 __all__ = ["RestoreReport", "backup_dir", "check", "restore"]

@@ -14,6 +14,7 @@ from klaremont.crypto.errors import CryptoError, SubjectKeyDestroyed
 
 if TYPE_CHECKING:
     import uuid
+    from collections.abc import Iterable
     from datetime import datetime
 
     from klaremont.crypto.aead import DataKey
@@ -107,6 +108,17 @@ class CryptoContext:
         self.forget(subject_id)
         destroyed = self.keystore.destroy(subject_id, reason)
         self._shredded[subject_id] = self.keystore.clock.now()
+        return destroyed
+
+    def destroy_many(self, subject_ids: Iterable[uuid.UUID], reason: str) -> int:
+        """Crypto-shred many subjects at once (see :meth:`Keystore.destroy_many`)."""
+        wanted = list(subject_ids)
+        for subject_id in wanted:
+            self.forget(subject_id)
+        destroyed = self.keystore.destroy_many(wanted, reason)
+        now = self.keystore.clock.now()
+        for subject_id in wanted:
+            self._shredded[subject_id] = now
         return destroyed
 
     def check_not_shredded(self, subject_id: uuid.UUID) -> None:

@@ -39,7 +39,7 @@ from klaremont.errors import ValidationFailed
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from datetime import datetime
 
     from sqlalchemy import Engine
@@ -109,6 +109,9 @@ def _server_key_rows(engine: Engine, sql: str, subject_id: uuid.UUID) -> list[_K
     finally:
         pooled.close()
     return [_KeyTuple(*row) for row in rows]
+
+
+_DESTROY_CHUNK = 2000
 
 
 class KeystoreStatus(TypedDict):
@@ -219,6 +222,49 @@ class Keystore:
                         destroyed_at=now,
                         destroyed_reason=reason,
                     )
+                )
+        self._scrub_journal()
+        return destroyed
+
+    def destroy_many(self, subject_ids: Iterable[uuid.UUID], reason: str) -> int:
+        """Crypto-shred many subjects in one keystore transaction (see :meth:`destroy`);
+        returns how many key versions were destroyed. Subjects with no key get a tombstone."""
+        reason = reason.strip()
+        if not reason or len(reason) > REASON_LENGTH or not reason.isprintable():
+            raise ValidationFailed.single("reason", f"1 to {REASON_LENGTH} printable characters")
+        wanted = sorted(set(subject_ids), key=str)
+        if not wanted:
+            return 0
+        now = self.clock.now()
+        destroyed = 0
+        with transaction(self._sessions) as session:
+            if is_sqlite(self.engine):
+                session.execute(text("PRAGMA secure_delete = ON"))
+            for start in range(0, len(wanted), _DESTROY_CHUNK):
+                chunk = wanted[start : start + _DESTROY_CHUNK]
+                result = session.connection().execute(
+                    update(SubjectKey)
+                    .where(SubjectKey.subject_id.in_(chunk), SubjectKey.wrapped.is_not(None))
+                    .values(wrapped=None, destroyed_at=now, destroyed_reason=reason)
+                )
+                destroyed += result.rowcount
+                known = set(
+                    session.scalars(
+                        select(SubjectKey.subject_id).where(SubjectKey.subject_id.in_(chunk))
+                    )
+                )
+                session.add_all(
+                    SubjectKey(
+                        subject_id=subject_id,
+                        version=1,
+                        kek_id=None,
+                        wrapped=None,
+                        created_at=now,
+                        destroyed_at=now,
+                        destroyed_reason=reason,
+                    )
+                    for subject_id in chunk
+                    if subject_id not in known
                 )
         self._scrub_journal()
         return destroyed

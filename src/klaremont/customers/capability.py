@@ -67,5 +67,7 @@ CAPABILITY = Capability(
         # who a customer is, for incident response (affected customers, breach notices)
         ("customer_lookup", "klaremont.customers.directory:lookup"),
         ("customer_contacts", "klaremont.customers.directory:contacts"),
+        # what of the customer store each retention category is, and how it is dated
+        ("retention_targets", "klaremont.customers.retention:targets"),
     ),
 )

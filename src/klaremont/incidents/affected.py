@@ -208,9 +208,10 @@ def lift_hold(uow: UnitOfWork, viewer: Viewer, incident: Incident, reason: str) 
     return hold
 
 
-def holds_on(uow: UnitOfWork, subject_ids: frozenset[uuid.UUID]) -> list[Hold]:
-    """The ``subject_hold`` provider: the incident holds in force on any of ``subject_ids``."""
-    rows = uow.session.execute(
+def holds_on(uow: UnitOfWork, subject_ids: frozenset[uuid.UUID] | None) -> list[Hold]:
+    """The ``subject_hold`` provider: the incident holds in force on any of ``subject_ids``
+    (``None``: on anyone)."""
+    query = (
         select(
             IncidentAffected.subject_ref,
             Incident.reference,
@@ -218,13 +219,12 @@ def holds_on(uow: UnitOfWork, subject_ids: frozenset[uuid.UUID]) -> list[Hold]:
         )
         .join(Incident, Incident.id == IncidentAffected.incident_id)
         .join(IncidentHold, IncidentHold.incident_id == IncidentAffected.incident_id)
-        .where(
-            IncidentAffected.subject_ref.in_(subject_ids),
-            IncidentHold.lifted_at.is_(None),
-            Incident.state != IncidentState.DISMISSED,
-        )
+        .where(IncidentHold.lifted_at.is_(None), Incident.state != IncidentState.DISMISSED)
         .order_by(Incident.reference)
     )
+    if subject_ids is not None:
+        query = query.where(IncidentAffected.subject_ref.in_(subject_ids))
+    rows = uow.session.execute(query)
     return [
         Hold(
             subject_id=subject_ref,

@@ -44,6 +44,7 @@ _TYPE_RULES = {
 }
 _FIELD_PREFIX = re.compile(r"(?P<field>[a-z_][a-z0-9_.]*): (?P<rule>.+)")
 _SIMPLE = (str, int, float, bool)
+_CATEGORY_DEPTH = 2  # retention.<category>
 
 
 def load_policy(path: Path | None = None) -> PolicyFile:
@@ -100,7 +101,11 @@ def problems_from(exc: ValidationError) -> list[FieldProblem]:
             if match and error["type"] == "value_error":
                 parts = [*location, match["field"]]
                 rule = match["rule"]
-            if error["type"] == "extra_forbidden" and len(location) == 2 and location[0] == "retention":  # noqa: PLR2004 - retention.<category>
+            if (
+                error["type"] == "extra_forbidden"
+                and len(location) == _CATEGORY_DEPTH
+                and location[0] == "retention"
+            ):
                 names = ", ".join(c.value for c in DataCategory)
                 rule = f"unknown data category (a retention rule names one of: {names})"
             problems.append(FieldProblem(".".join(parts) or FILE_KEY, rule))

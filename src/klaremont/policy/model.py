@@ -199,7 +199,7 @@ SEALED_CATEGORIES: frozenset[DataCategory] = frozenset(
 #: still means something without the person: an order, a staff account's history).
 CATEGORY_ACTIONS: Mapping[DataCategory, tuple[RetentionAction, ...]] = MappingProxyType(
     {
-        **{category: _DELETE for category in DataCategory},
+        **dict.fromkeys(DataCategory, _DELETE),
         C_.IDENTITY: _ANY,
         C_.ORDERS: _ANY,
         C_.STAFF_ACCOUNTS: _ANY,

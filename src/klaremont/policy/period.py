@@ -87,6 +87,15 @@ class Period:
             raise OverflowError(msg) from None
         return moved + timedelta(days=self.days)
 
+    def cutoff(self, now: datetime) -> datetime:
+        """A start ``t`` such that every start at or before it has ended by ``now``.
+
+        So "due" is ``started <= period.cutoff(now)``, a comparison a database can index.
+        It is never early. Month ends clamp (31 Jan + 1m = 28 Feb), so a start on the last
+        days of a long month may come due up to three days after its exact end.
+        """
+        return now - timedelta(days=self.days) - relativedelta(years=self.years, months=self.months)
+
     def at_least(self, other: Period) -> bool:
         """True when this period never ends before ``other``, whatever day it starts on."""
         return all(self.add_to(start) >= other.add_to(start) for start in _reference_starts())

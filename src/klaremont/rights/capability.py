@@ -40,7 +40,11 @@ CAPABILITY = Capability(
     checks=("klaremont.rights.checks",),
     demo="klaremont.rights.demo_data",
     templates="templates",
-    extensions=(("my_work", "klaremont.rights.my_work:items"),),
+    extensions=(
+        ("my_work", "klaremont.rights.my_work:items"),
+        ("retention_targets", "klaremont.rights.retention:targets"),
+        ("retention_hold", "klaremont.rights.retention:open_request_holds"),  # DPA 2018 s.173
+    ),
     jobs=(
         Job(
             "dsr-due-alert",

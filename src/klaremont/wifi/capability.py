@@ -63,9 +63,12 @@ CAPABILITY = Capability(
             "wifi-purge",
             "klaremont.wifi.purge:run",
             timedelta(hours=24),
-            "delete wireless logins, sessions and guest codes past their retention",
+            "delete wireless logins, ended sessions and removed staff devices past their retention",
         ),
     ),
-    extensions=(("settings", "klaremont.wifi.settings:WifiSettings"),),
+    extensions=(
+        ("settings", "klaremont.wifi.settings:WifiSettings"),
+        ("retention_targets", "klaremont.wifi.retention:targets"),
+    ),
     templates="templates",
 )

@@ -1,8 +1,8 @@
 """Retention of the wireless records, from the policy file.
 
-Logins and ended sessions are kept ``wifi.login_record_days``; a guest code and the
-devices it admitted are kept for ``retention.wifi_credentials`` after the code's expiry,
-then purged. Removed staff devices go with the logins' period after their removal.
+Logins and ended sessions are kept ``wifi.login_record_days``; removed staff devices go
+with the logins' period after their removal. Guest codes and the devices they admitted are
+the retention run's (``retention.wifi_credentials``, :mod:`klaremont.wifi.retention`).
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from klaremont.wifi.actions import WifiAction
 from klaremont.wifi.models import (
     DeviceStatus,
-    GuestCode,
-    GuestDevice,
     StaffDevice,
     WifiLogin,
     WifiSession,
@@ -34,7 +32,6 @@ def purge(uow: UnitOfWork) -> dict[str, int]:
     """Delete what is past its retention; counts by kind."""
     now = uow.clock.now()
     cutoff = now - timedelta(days=uow.policy.wifi.login_record_days)
-    period = uow.policy.retention.wifi_credentials.period
     done: dict[str, int] = {}
     done["logins"] = _count(uow.session.execute(delete(WifiLogin).where(WifiLogin.at < cutoff)))
     done["sessions"] = _count(
@@ -47,18 +44,6 @@ def purge(uow: UnitOfWork) -> dict[str, int]:
             )
         )
     )
-    expired = [
-        code_id
-        for code_id, expires_at in uow.session.execute(
-            select(GuestCode.id, GuestCode.expires_at).where(GuestCode.expires_at < now)
-        )
-        if period.add_to(expires_at) <= now
-    ]
-    done["guest_codes"] = len(expired)
-    for start in range(0, len(expired), 500):
-        chunk = expired[start : start + 500]
-        uow.session.execute(delete(GuestDevice).where(GuestDevice.code_id.in_(chunk)))
-        uow.session.execute(delete(GuestCode).where(GuestCode.id.in_(chunk)))
     if any(done.values()):
         uow.audit(WifiAction.RECORDS_PURGED, resource="wifi-records", details=done)
     return done

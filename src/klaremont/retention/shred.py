@@ -1,0 +1,117 @@
+"""Destroying a person's data key once nothing retained needs it (IS-SENS-DISPOSE).
+
+A batch that purges sealed rows queues their people (``retention_shred_queue``, in the
+batch's own transaction). At the end of a run, and at once for a ``crypto_shred`` rule,
+each queued person whose sealed data is all gone (no row left in a sealed target; every
+sealed field of a field target cleared) and who is under no hold loses their data key, in
+one keystore transaction per chunk: every copy of their values, backups included, is then
+unreadable. The ledger records each destruction first, so a restored keystore loses those
+keys again. A person who still has sealed data stays queued and is looked at again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, or_, select, update
+
+from klaremont.retention import ledger
+from klaremont.retention.actions import RetentionAction
+from klaremont.retention.models import ShredQueue
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from klaremont.platform import Platform, UnitOfWork
+    from klaremont.retention.targets import Target
+
+CHUNK = 2000
+REASON = "retention: nothing retained needs the data key"
+
+
+def queue(uow: UnitOfWork, subjects: Iterable[Any]) -> None:
+    """Queue these people (once each) for the shred check."""
+    wanted = {s for s in subjects if isinstance(s, uuid.UUID)}
+    if not wanted:
+        return
+    ordered = sorted(wanted, key=str)
+    now = uow.clock.now()
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        known = set(
+            uow.session.scalars(
+                select(ShredQueue.subject_id).where(ShredQueue.subject_id.in_(chunk))
+            )
+        )
+        fresh = [
+            {"subject_id": s, "queued_at": now, "destroyed_at": None}
+            for s in chunk
+            if s not in known
+        ]
+        if fresh:
+            uow.session.execute(insert(ShredQueue), fresh)
+
+
+def still_needed(
+    uow: UnitOfWork, sealed: Iterable[Target], chunk: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    needed: set[uuid.UUID] = set()
+    for target in sealed:
+        if target.subject is None:
+            continue
+        subject = target.table.c[target.subject]
+        query = select(subject).where(subject.in_(chunk)).distinct()
+        if target.fields:
+            query = query.where(or_(*(target.table.c[f].is_not(None) for f in target.fields)))
+        needed.update(uow.session.scalars(query))
+    return needed
+
+
+def shred_waiting(
+    platform: Platform,
+    sealed: tuple[Target, ...],
+    held: frozenset[uuid.UUID],
+    *,
+    only: Iterable[uuid.UUID] | None = None,
+    reference: str = "",
+) -> int:
+    """Destroy the keys of queued people nothing needs any more; how many people."""
+    with platform.unit_of_work() as uow:
+        query = select(ShredQueue.subject_id).where(ShredQueue.destroyed_at.is_(None))
+        waiting = sorted(uow.session.scalars(query), key=str)
+    if only is not None:
+        wanted = set(only)
+        waiting = [s for s in waiting if s in wanted]
+    total = 0
+    for start in range(0, len(waiting), CHUNK):
+        chunk = waiting[start : start + CHUNK]
+        with platform.unit_of_work() as uow:
+            free = [s for s in chunk if s not in held]
+            needed = still_needed(uow, sealed, free)
+            free = [s for s in free if s not in needed]
+            if not free:
+                continue
+            ledger.append(
+                ledger.ledger_file(platform.settings),
+                ledger.Entry(
+                    run=reference,
+                    at=uow.clock.now(),
+                    target=ledger.KEYS,
+                    action="crypto_shred",
+                    ids=tuple(s.hex for s in free),
+                ),
+            )
+            uow.crypto.destroy_many(free, REASON)
+            uow.session.execute(
+                update(ShredQueue)
+                .where(ShredQueue.subject_id.in_(free))
+                .values(destroyed_at=uow.clock.now())
+            )
+            uow.audit(
+                RetentionAction.KEYS_DESTROYED,
+                resource="retention:keys",
+                details={"subjects": len(free)},
+            )
+            total += len(free)
+    return total
