@@ -53,20 +53,14 @@ def show(
             )
         )
         return
-    table = Table(title="Retention schedule", show_lines=True)
-    for column in ("category", "kept for", "counted from", "then", "why", "kept by law", "by"):
-        table.add_column(column, overflow="fold")
+    console.print("[bold]Retention schedule[/bold] (the policy file's \\[retention.*] rules)\n")
     for r in rows:
-        table.add_row(
-            f"{r.what}\n[dim]{r.category}[/dim]",
-            r.period_words,
-            r.after_words,
-            r.action_words,
-            r.justification,
-            "\n".join(r.legal_holds),
-            r.carried_out_by,
-        )
-    console.print(table)
+        console.print(f"[bold]{r.what}[/bold] [dim]({r.category})[/dim]")
+        console.print(f"  Kept for {r.period_words} after {r.after_words}, then {r.action_words}.")
+        console.print(f"  Why: {r.justification}")
+        for hold_words in r.legal_holds:
+            console.print(f"  Kept by law: {hold_words}")
+        console.print(f"  Carried out by {r.carried_out_by}.\n")
 
 
 def _write(report: engine.Report, as_json: bool, html: Path | None) -> None:
@@ -78,13 +72,16 @@ def _write(report: engine.Report, as_json: bool, html: Path | None) -> None:
         return
     title = "Retention dry run" if report.dry_run else "Retention run"
     table = Table(title=f"{title} {report.reference}")
-    for column in ("category", "target", "then", "due", "done", "kept by holds"):
+    for column in ("category", "target", "then", "due", "done", "kept"):
         table.add_column(column, overflow="fold")
     for p in report.plans:
-        kept = "\n".join(f"{n}: {why}" for why, n in p.kept.items())
         done = "-" if report.dry_run else str(p.done)
+        kept = str(sum(p.kept.values())) if p.kept else ""
         table.add_row(p.category, p.target, p.action, str(p.due), done, kept)
     console.print(table)
+    for p in report.plans:
+        for why, n in p.kept.items():
+            console.print(f"kept ({p.target}): {n} by {why}", soft_wrap=True)
     for item in report.unplanned:
         console.print(f"[yellow]not applied[/yellow] {item['target']}: {item['reason']}")
     if not report.dry_run:

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from klaremont.audit.events import SYSTEM_ACTOR, Actor
+from klaremont.db.engine import is_sqlite
 from klaremont.errors import KlaremontError
 from klaremont.retention import apply as acts
 from klaremont.retention import ledger, runs, shred
 from klaremont.retention.actions import RetentionAction
-from klaremont.retention.models import RetentionRun
+from klaremont.retention.models import RetentionRun, ShredQueue
 from klaremont.retention.selection import (
     Holding,
     Plan,
@@ -140,40 +141,77 @@ def _skipped(skipped: list[Unplanned]) -> list[dict[str, str]]:
     return [{"target": u.target.name, "reason": u.reason} for u in skipped]
 
 
+def _simulate(uow: UnitOfWork, plan: Plan, held: Holding) -> tuple[PlanResult, set[Any]]:
+    """Do one plan in ``uow`` (rolled back by the caller), recording every row it touched."""
+    result = _result(plan)
+    people: set[Any] = set()
+    with_subject = plan.subject() is not None
+    while True:
+        rows = uow.session.execute(plan.batch(held.subjects, MAX_BATCH)).all()
+        if not rows:
+            break
+        ids = [row[0] for row in rows]
+        if with_subject:
+            people.update(row[1] for row in rows)
+        if acts.apply(uow, plan.target, plan.action, ids) == 0:
+            msg = f"retention target {plan.target.name}: due rows did not change"
+            raise KlaremontError(msg)
+        result.ids.extend(ledger.key_text(i) for i in ids)
+    result.ids.sort()
+    result.due = len(result.ids)
+    result.people = len(people)
+    result.kept = kept(uow, plan, held)
+    return result, people
+
+
 def dry_run(platform: Platform, *, actor: Actor = SYSTEM_ACTOR) -> Report:
-    """What a run would do now, changing nothing but the audit log and the run register."""
+    """What a run would do now: the run itself, target by target in the same order, in one
+    transaction that is then rolled back, so the preview and the run agree row for row (an
+    order becomes due once its invoice has gone in the same run). Only the dry run's record
+    and its audit event are kept. (On SQLite the preview holds the write lock while it works.)
+    """
     with platform.unit_of_work(actor=actor) as uow:
         found, skipped, held, uncovered = _frame(uow)
-        record = runs.start(uow, dry_run=True)
-        results = []
+        at = uow.clock.now().isoformat(timespec="seconds")
+        results: list[PlanResult] = []
+        touched: set[Any] = set()
         for plan in found:
-            result = _result(plan)
-            subject = plan.subject()
-            columns = [plan.target.pk] if subject is None else [plan.target.pk, subject]
-            rows = uow.session.execute(select(*columns).where(plan.due(held.subjects))).all()
-            result.ids = sorted(ledger.key_text(row[0]) for row in rows)
-            result.due = len(rows)
-            result.people = len({row[1] for row in rows}) if subject is not None else 0
-            result.kept = kept(uow, plan, held)
+            result, people = _simulate(uow, plan, held)
             results.append(result)
+            if plan.target.sealed:
+                touched.update(people)
+        waiting = set(
+            uow.session.scalars(
+                select(ShredQueue.subject_id).where(ShredQueue.destroyed_at.is_(None))
+            )
+        )
+        candidates = sorted((touched | waiting) - held.subjects, key=str)
+        keys = len(candidates) - len(shred.still_needed(uow, _sealed(), candidates))
+        uow.session.rollback()
+    with platform.unit_of_work(actor=actor) as uow:
+        record = runs.start(uow, dry_run=True)
         record.counts = runs.dumps({r.target: r.due for r in results})
         record.kept = runs.dumps({r.target: r.kept for r in results if r.kept})
+        record.keys_destroyed = keys
         uow.audit(
             RetentionAction.DRY_RUN,
             resource=f"retention-run:{record.reference}",
             details={
                 "reference": record.reference,
                 "due": _pairs({r.target: r.due for r in results}),
+                "keys": keys,
             },
         )
-        return Report(
-            reference=record.reference,
-            dry_run=True,
-            at=uow.clock.now().isoformat(timespec="seconds"),
-            plans=results,
-            unplanned=_skipped(skipped),
-            uncovered=uncovered,
-        )
+        reference = record.reference
+    return Report(
+        reference=reference,
+        dry_run=True,
+        at=at,
+        plans=results,
+        unplanned=_skipped(skipped),
+        uncovered=uncovered,
+        keys_destroyed=keys,
+    )
 
 
 @dataclass(frozen=True)
@@ -308,7 +346,22 @@ def run(
         resumed=resumed,
     )
     _finished(platform, actor, report)
+    _scrub_journal(platform)
     return report
+
+
+def _scrub_journal(platform: Platform) -> None:
+    """SQLite: copy the overwritten pages into the database file and empty the write-ahead
+    log, which otherwise still holds images of the pages as they were before the purge."""
+    if not is_sqlite(platform.engine):
+        return
+    raw = platform.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
 
 
 def _finished(platform: Platform, actor: Actor, report: Report) -> None:

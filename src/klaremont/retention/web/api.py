@@ -57,7 +57,8 @@ def list_runs(
     _: Reader, uow: UowDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[RunOut]:
     """Runs and dry runs, newest first."""
-    query = select(RetentionRun).order_by(RetentionRun.started_at.desc()).limit(limit)
+    newest = (RetentionRun.started_at.desc(), RetentionRun.reference.desc())
+    query = select(RetentionRun).order_by(*newest).limit(limit)
     return [RunOut.model_validate(r) for r in uow.session.scalars(query)]
 
 

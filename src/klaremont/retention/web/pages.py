@@ -31,7 +31,9 @@ ReadPage = Annotated[
 def retention_page(staff: ReadPage, uow: UowDep) -> HTMLResponse:
     """The schedule, the latest runs and the litigation holds in force."""
     runs = uow.session.scalars(
-        select(RetentionRun).order_by(RetentionRun.started_at.desc()).limit(20)
+        select(RetentionRun)
+        .order_by(RetentionRun.started_at.desc(), RetentionRun.reference.desc())
+        .limit(20)
     ).all()
     return render(
         "staff/retention.html",
