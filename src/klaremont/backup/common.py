@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from klaremont.audit.events import ActionTag, Actor
 from klaremont.backup import stores
 from klaremont.backup.pgtools import Tool, find_tool, server_major
+from klaremont.db.engine import truncate_wal
 from klaremont.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -72,10 +73,4 @@ def pg_tools(platform: Platform, *names: str) -> dict[str, Tool]:
 def checkpoint_wal(platform: Platform) -> None:
     """Copy the WAL into the database file and truncate it (deleted pages leave the WAL)."""
     for engine in (platform.engine, platform.keystore_engine):
-        raw = engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            cursor.close()
-        finally:
-            raw.close()
+        truncate_wal(engine)

@@ -33,7 +33,7 @@ from klaremont.crypto.errors import (
     UnknownKey,
 )
 from klaremont.crypto.keystore_models import REASON_LENGTH, SubjectKey
-from klaremont.db.engine import READ_ONLY, is_sqlite
+from klaremont.db.engine import READ_ONLY, is_sqlite, truncate_wal
 from klaremont.db.uow import transaction
 from klaremont.errors import ValidationFailed
 
@@ -112,6 +112,14 @@ def _server_key_rows(engine: Engine, sql: str, subject_id: uuid.UUID) -> list[_K
 
 
 _DESTROY_CHUNK = 2000
+
+
+def _checked_reason(reason: str) -> str:
+    """A destruction's reason: printable, 1 to REASON_LENGTH characters."""
+    reason = reason.strip()
+    if not reason or len(reason) > REASON_LENGTH or not reason.isprintable():
+        raise ValidationFailed.single("reason", f"1 to {REASON_LENGTH} printable characters")
+    return reason
 
 
 class KeystoreStatus(TypedDict):
@@ -197,9 +205,7 @@ class Keystore:
 
         Irreversible. A subject that never had a key gets a tombstone, so none is made later.
         """
-        reason = reason.strip()
-        if not reason or len(reason) > REASON_LENGTH or not reason.isprintable():
-            raise ValidationFailed.single("reason", f"1 to {REASON_LENGTH} printable characters")
+        reason = _checked_reason(reason)
         now = self.clock.now()
         with transaction(self._sessions) as session:
             if is_sqlite(self.engine):
@@ -229,9 +235,7 @@ class Keystore:
     def destroy_many(self, subject_ids: Iterable[uuid.UUID], reason: str) -> int:
         """Crypto-shred many subjects in one keystore transaction (see :meth:`destroy`);
         returns how many key versions were destroyed. Subjects with no key get a tombstone."""
-        reason = reason.strip()
-        if not reason or len(reason) > REASON_LENGTH or not reason.isprintable():
-            raise ValidationFailed.single("reason", f"1 to {REASON_LENGTH} printable characters")
+        reason = _checked_reason(reason)
         wanted = sorted(set(subject_ids), key=str)
         if not wanted:
             return 0
@@ -432,15 +436,7 @@ class Keystore:
 
     def _scrub_journal(self) -> None:
         """SQLite: copy the zeroed pages into the database file and truncate the WAL."""
-        if not is_sqlite(self.engine):
-            return
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            cursor.close()
-        finally:
-            raw.close()
+        truncate_wal(self.engine)
 
 
 def _wrap_aad(row: _KeyRow) -> bytes:

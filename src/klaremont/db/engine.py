@@ -232,3 +232,17 @@ def refuse_event_loop() -> None:
 def is_sqlite(engine: Engine) -> bool:
     """True for the embedded database."""
     return engine.dialect.name == "sqlite"
+
+
+def truncate_wal(engine: Engine) -> None:
+    """SQLite: copy the write-ahead log into the database file and empty it, so pages as
+    they were before a delete or an overwrite do not linger in the log. No-op elsewhere."""
+    if not is_sqlite(engine):
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from klaremont.audit.events import SYSTEM_ACTOR, Actor
-from klaremont.db.engine import is_sqlite
+from klaremont.db.engine import truncate_wal
 from klaremont.errors import KlaremontError
 from klaremont.retention import apply as acts
 from klaremont.retention import ledger, runs, shred
@@ -346,22 +346,8 @@ def run(
         resumed=resumed,
     )
     _finished(platform, actor, report)
-    _scrub_journal(platform)
+    truncate_wal(platform.engine)  # SQLite: no image of a purged page stays in the log
     return report
-
-
-def _scrub_journal(platform: Platform) -> None:
-    """SQLite: copy the overwritten pages into the database file and empty the write-ahead
-    log, which otherwise still holds images of the pages as they were before the purge."""
-    if not is_sqlite(platform.engine):
-        return
-    raw = platform.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        cursor.close()
-    finally:
-        raw.close()
 
 
 def _finished(platform: Platform, actor: Actor, report: Report) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from klaremont import capabilities
 from klaremont.detectors.free_text import plain
@@ -20,6 +20,7 @@ from klaremont.errors import Conflict, NotFound, ValidationFailed
 from klaremont.holds import Hold
 from klaremont.retention.actions import RetentionAction
 from klaremont.retention.models import REASON_MAX, LitigationHold
+from klaremont.retention.runs import numbered
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -56,16 +57,6 @@ def _person(uow: UnitOfWork, customer: str) -> tuple[uuid.UUID, str]:
     return subject, reference
 
 
-def _next_reference(uow: UnitOfWork) -> str:
-    prefix = f"LH-{uow.clock.now().year}-"
-    count = uow.session.scalar(
-        select(func.count())
-        .select_from(LitigationHold)
-        .where(LitigationHold.reference.like(prefix + "%"))
-    )
-    return f"{prefix}{int(count or 0) + 1:04d}"
-
-
 def place(uow: UnitOfWork, customer: str, reason: str) -> LitigationHold:
     """Place a hold on the person ``customer`` names, for ``reason``."""
     why = plain("reason", reason, max_length=REASON_MAX, min_length=REASON_MIN)
@@ -73,7 +64,7 @@ def place(uow: UnitOfWork, customer: str, reason: str) -> LitigationHold:
     if active_for(uow, subject):
         raise Conflict(f"customer {account} is already under a litigation hold")
     hold = LitigationHold(
-        reference=_next_reference(uow),
+        reference=numbered(uow, LitigationHold.reference, "LH"),
         subject_id=subject,
         customer_reference=account,
         reason=why,

@@ -57,16 +57,16 @@ def _gone(run_owner: str) -> bool:
     return int(pid) == os.getpid()  # a run of ours still marked running is over
 
 
+def numbered(uow: UnitOfWork, column: Any, letters: str) -> str:
+    """The next ``<letters>-<year>-<n>`` of ``column`` (a unique reference), within the year."""
+    prefix = f"{letters}-{uow.clock.now().year}-"
+    count = uow.session.scalar(select(func.count()).where(column.like(prefix + "%")))
+    return f"{prefix}{int(count or 0) + 1:04d}"
+
+
 def next_reference(uow: UnitOfWork) -> str:
     """``R-<year>-<n>``, numbered within the year."""
-    year = uow.clock.now().year
-    prefix = f"R-{year}-"
-    count = uow.session.scalar(
-        select(func.count())
-        .select_from(RetentionRun)
-        .where(RetentionRun.reference.like(prefix + "%"))
-    )
-    return f"{prefix}{int(count or 0) + 1:04d}"
+    return numbered(uow, RetentionRun.reference, "R")
 
 
 def take_over(uow: UnitOfWork) -> list[str]:
