@@ -233,6 +233,7 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:  # n
             address.postcode = _postcode(rng, district)
             uow.session.add(address)
             addresses.append(address)
+        latest = joined  # the person's last activity: joining, an order, a contact
         for number in range(rng.randint(0, 5)):
             placed = joined + timedelta(days=rng.randint(0, max(1, (now - joined).days)))
             order = Order(
@@ -266,6 +267,7 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:  # n
                 )
                 counts["lines"] += 1
             order.total_pence = total
+            latest = max(latest, placed)
             uow.session.add(order)
             counts["orders"] += 1
             invoice = Invoice(
@@ -296,8 +298,11 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:  # n
             contact.summary = rng.choice(
                 ("Where is my parcel?", "Item arrived damaged", "Change delivery address")
             )
+            latest = max(latest, contact.received_at)
             uow.session.add(contact)
             counts["contacts"] += 1
+        # the demo logins were active this week; everyone else when they last did something
+        subject.last_activity_at = now - timedelta(days=2) if _login_email(index) else latest
         if index % 100 == 0:
             uow.session.flush()
     summary = (
