@@ -278,3 +278,32 @@ def test_run_now_purges_what_is_due_and_its_page_shows_it(
     assert len(identity["ids"]) == 1
     missing = signed("iris").get(f"/staff/retention/runs/{uuid.uuid4()}", headers=BROWSER)
     assert missing.status_code == 404
+
+
+@pytest.mark.policy("DP-RETAIN")
+def test_run_now_beside_a_working_run_says_so_on_the_page(
+    platform: Platform, signed: Signed
+) -> None:
+    with platform.unit_of_work() as uow:
+        now = uow.clock.now()
+        uow.session.add(
+            RetentionRun(
+                reference="R-2026-0001",
+                dry_run=False,
+                started_at=now,
+                heartbeat_at=now,
+                status="running",
+                started_by="klaremont",
+                owner="another-host:4242",  # alive as far as this process can tell
+                counts="{}",
+                kept="{}",
+            )
+        )
+    busy = _form(signed("tom"), "/staff/retention/run")
+    assert busy.status_code == 409
+    said = _text(busy.text)
+    assert "Another retention run is working now" in said
+    assert "Running" in said  # the working run is listed
+    assert "Name, date of birth, gender" in said  # the console, drawn again
+    with platform.unit_of_work() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(RetentionRun)) == 1
