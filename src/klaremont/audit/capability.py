@@ -15,6 +15,7 @@ CAPABILITY = Capability(
         "The tamper-evident audit log: hash chain, signed checkpoints, verification and reading."
     ),
     models=("klaremont.audit.models",),
+    migrations="migrations",
     routers=("klaremont.audit.web.api:router", "klaremont.audit.web.pages:router"),
     cli="klaremont.audit.cli:app",
     audit_actions=AuditAction,
