@@ -232,7 +232,7 @@ class Archiver:
         recorded = recorded_ranges(self.engine)
         disposed = {r.lo for r in records if r.kind == "disposed"}
         pending = sorted(
-            (r for r in records if r.kind == "segment" and r.lo not in recorded | disposed),
+            (r for r in records if r.kind == "segment" and r.lo not in recorded.keys() | disposed),
             key=lambda r: r.lo,
         )
         done: list[ArchiveRecord] = []

@@ -36,5 +36,12 @@ CAPABILITY = Capability(
             "verify the audit log's hash chain and signed checkpoints; a break raises an "
             "incident for the ISO",
         ),
+        Job(
+            "audit-archive",
+            "klaremont.audit.archive_run:archive_job",
+            timedelta(days=1),
+            "move audit events older than the online period (PCI DSS 10.5.1: 3 months) into "
+            "signed archive segments, and dispose of segments past the 12-month retention",
+        ),
     ),
 )
