@@ -99,3 +99,25 @@ def test_a_backup_older_than_the_archive_end_sets_the_replaced_segments_aside(
     clock.advance(timedelta(days=200))
     run_archive(platform, via="test")
     verified(platform)
+
+
+@pytest.mark.policy(*CLAUSES)
+def test_the_live_check_fails_until_the_archive_runs_and_when_it_does_not_verify(
+    platform: Platform, clock: ManualClock
+) -> None:
+    """Old events still in the table (the job has not run) fail the clause; archived, it
+    holds; a segment file gone fails it again, naming the file."""
+    from klaremont.audit.checks import audit_log_archived_on_time  # noqa: PLC0415 - the check
+
+    months_of_events(platform, clock, 6)
+    stale = audit_log_archived_on_time(platform)
+    assert not stale.holds
+    assert "audit-archive job has not run" in stale.detail
+    archived = run_archive(platform, via="test")
+    fine = audit_log_archived_on_time(platform)
+    assert fine.holds, fine.detail
+    victim = archived.archived[0].file
+    (archive_dir(platform.audit.checkpoint_file) / victim).unlink()
+    broken = audit_log_archived_on_time(platform)
+    assert not broken.holds
+    assert victim in broken.detail

@@ -44,12 +44,14 @@ if TYPE_CHECKING:
 def recorded_ranges(engine: Engine) -> dict[int, tuple[int, str, str]]:
     """The ranges the database records as archived: ``lo -> (hi, first_prev_hash, last_hash)``
     (none in a database from before the archive, whose table is missing)."""
-    if not inspect(engine).has_table("audit_archive_ranges"):
-        return {}
     with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
-        found = conn.exec_driver_sql(
-            "SELECT lo, hi, first_prev_hash, last_hash FROM audit_archive_ranges"
-        ).all()
+        found = (
+            conn.exec_driver_sql(
+                "SELECT lo, hi, first_prev_hash, last_hash FROM audit_archive_ranges"
+            ).all()
+            if inspect(conn).has_table("audit_archive_ranges")
+            else []
+        )
         conn.rollback()
     return {int(lo): (int(hi), str(p), str(h)) for lo, hi, p, h in found}
 
