@@ -16,8 +16,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from klaremont.audit import archive as archive_module
-from klaremont.audit.archive import ArchiveResult, archive_log
+from klaremont.audit.archive import archive_log
 from klaremont.audit.archive_format import MANIFEST, archive_dir, read_manifest
+from klaremont.audit.archive_result import ArchiveResult
 from klaremont.audit.checkpoints import append_checkpoint
 from klaremont.audit.encoding import format_timestamp
 from klaremont.audit.log import AuditLog
@@ -60,7 +61,8 @@ def test_archive_moves_old_events_out_and_verify_still_proves_the_whole_chain(
     spread(writer, clock)
     total = len(live(engine))
     result = run(engine, audit)
-    assert result.archived and result.archived_events == len(result.archived) * 3
+    assert result.archived
+    assert result.archived_events == len(result.archived) * 3
     assert [r.lo for r in result.archived] == [1, 4, 7]  # one segment per month, in order
     cutoff = format_timestamp(clock.now() - relativedelta(months=3))
     assert oldest_live_at(engine) >= cutoff  # nothing older than the online period is left
@@ -88,7 +90,9 @@ def test_each_segment_holds_every_stored_column_as_stored(
     """A segment line is the row exactly as it was in the table (so each hash recomputes)."""
     spread(writer, clock, months=4)
     with engine.connect() as conn:
-        first = dict(conn.execute(text("SELECT * FROM audit_events WHERE seq = 1")).mappings().one())
+        first = dict(
+            conn.execute(text("SELECT * FROM audit_events WHERE seq = 1")).mappings().one()
+        )
     record = run(engine, audit).archived[0]
     from klaremont.audit.archive_format import read_segment  # noqa: PLC0415 - one use
 
@@ -189,7 +193,9 @@ def test_a_crash_before_the_manifest_line_leaves_a_file_the_next_run_replaces(
         with pytest.raises(KeyboardInterrupt):
             run(engine, audit)
     directory = archive_dir(audit.checkpoint_file)
-    assert [p.name for p in directory.glob("segment-*")] == ["segment-000000000001-000000000003.jsonl.gz"]
+    assert [p.name for p in directory.glob("segment-*")] == [
+        "segment-000000000001-000000000003.jsonl.gz"
+    ]
     assert audit.verify(engine).ok
     assert [r.lo for r in run(engine, audit).archived] == [1, 4, 7]
     assert audit.verify(engine).ok
@@ -244,7 +250,8 @@ def test_a_log_without_old_events_archives_nothing(
     """A young log: nothing to move, no segment file, verify as before."""
     writer.many(4)
     result = run(engine, audit)
-    assert result.archived == [] and result.disposed == []
+    assert result.archived == []
+    assert result.disposed == []
     assert live(engine) == [1, 2, 3, 4]
     assert not list(archive_dir(audit.checkpoint_file).glob("segment-*"))
     assert audit.verify(engine).ok

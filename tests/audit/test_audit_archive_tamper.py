@@ -13,8 +13,9 @@ import pytest
 from audithelp import Writer
 from sqlalchemy import Engine
 
-from klaremont.audit.archive import ArchiveRefused, ArchiveResult, archive_log
+from klaremont.audit.archive import archive_log
 from klaremont.audit.archive_format import MANIFEST, archive_dir
+from klaremont.audit.archive_result import ArchiveRefused, ArchiveResult
 from klaremont.audit.log import AuditLog
 from klaremont.audit.report import BreakKind, VerificationReport
 from klaremont.clock import ManualClock
@@ -24,9 +25,7 @@ CLAUSES = ("IS-AC-LOGIN-LOG", "IS-AC-CHD-LOG")
 
 
 @pytest.fixture
-def archived(
-    engine: Engine, audit: AuditLog, writer: Writer, clock: ManualClock
-) -> ArchiveResult:
+def archived(engine: Engine, audit: AuditLog, writer: Writer, clock: ManualClock) -> ArchiveResult:
     """Six months of events, the oldest three archived in one segment each."""
     for _ in range(6):
         writer.many(3)

@@ -30,7 +30,6 @@ import fcntl
 import os
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
@@ -48,6 +47,7 @@ from klaremont.audit.archive_format import (
     segment_name,
     write_segment,
 )
+from klaremont.audit.archive_result import ArchiveRefused, ArchiveResult
 from klaremont.audit.archive_verify import recorded_ranges
 from klaremont.audit.encoding import (
     GENESIS_HASH,
@@ -72,53 +72,6 @@ MAX_EVENTS = 500_000  # events in one segment at most (a month is usually far fe
 FETCH = 5_000
 Progress = Callable[[int, int], None]
 _COLUMNS = ", ".join(STORED_COLUMNS)
-
-
-class ArchiveRefused(RuntimeError):
-    """The archive cannot go on (the message says why; nothing further was deleted)."""
-
-
-@dataclass
-class ArchiveResult:
-    """What one run did: counts for people and for the ``audit.archive`` event."""
-
-    cutoff: str
-    archived: list[ArchiveRecord] = field(default_factory=list)
-    completed: list[ArchiveRecord] = field(default_factory=list)
-    disposed: list[ArchiveRecord] = field(default_factory=list)
-
-    @property
-    def archived_events(self) -> int:
-        """Events moved out of the table by this run (new and completed segments)."""
-        return sum(r.events for r in (*self.archived, *self.completed))
-
-    @property
-    def disposed_events(self) -> int:
-        """Events whose segment files this run deleted."""
-        return sum(r.events for r in self.disposed)
-
-    def details(self) -> dict[str, object]:
-        """The ``audit.archive`` event's details: counts and ranges, never content."""
-        return {
-            "cutoff": self.cutoff,
-            "archived_segments": len(self.archived),
-            "completed_segments": len(self.completed),
-            "archived_events": self.archived_events,
-            "disposed_segments": len(self.disposed),
-            "disposed_events": self.disposed_events,
-            "archived_ranges": [[r.lo, r.hi] for r in (*self.completed, *self.archived)],
-            "disposed_ranges": [[r.lo, r.hi] for r in self.disposed],
-        }
-
-    def summary(self) -> str:
-        """One line for people."""
-        done = len(self.completed)
-        finished = f" (finishing {done} interrupted)" if done else ""
-        return (
-            f"archived {self.archived_events} event(s) in {len(self.archived) + done} "
-            f"segment(s){finished}; disposed of {len(self.disposed)} segment(s) "
-            f"({self.disposed_events} event(s)) past retention"
-        )
 
 
 @contextmanager
@@ -292,7 +245,7 @@ class Archiver:
         low, high = _one(self.engine, "SELECT min(seq), max(seq) FROM audit_events")
         if low is None or high is None:
             return []
-        segments = [r for r in records if r.kind == "segment" or r.kind == "disposed"]
+        segments = records
         archived_to = max((r.hi for r in segments), default=0)
         prev = max(segments, key=lambda r: r.hi).last_hash if segments else GENESIS_HASH
         if int(low) != archived_to + 1:
@@ -351,7 +304,11 @@ class Archiver:
                     msg = f"event #{seq}'s fields do not match its hash: not archived"
                     raise ArchiveRefused(msg)
                 seen["first_at"] = seen["first_at"] or row["occurred_at"]
-                seen["last_at"], seen["prev"], seen["next"] = row["occurred_at"], row["hash"], seq + 1
+                seen["last_at"], seen["prev"], seen["next"] = (
+                    row["occurred_at"],
+                    row["hash"],
+                    seq + 1,
+                )
                 yield encode_row(row)
 
         name = segment_name(lo, hi)

@@ -135,7 +135,7 @@ def _is_hash(value: object) -> bool:
     return isinstance(value, str) and len(value) == 64 and _HEX.issuperset(value)  # noqa: PLR2004 - SHA-256 hex
 
 
-def _parse(number: int, raw: bytes) -> ArchiveRecord | BadLine:
+def _parse(number: int, raw: bytes) -> ArchiveRecord | BadLine:  # noqa: PLR0911 - one return per rule, each naming it
     try:
         body = json.loads(raw)
     except ValueError:
@@ -186,7 +186,7 @@ def manifest_extent(directory: Path) -> tuple[int, int]:
 def make_private_dir(directory: Path) -> None:
     """Create ``directory`` (and parents) owner-only, 0700."""
     directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    os.chmod(directory, PRIVATE_DIR_MODE)
+    directory.chmod(PRIVATE_DIR_MODE)
 
 
 def fsync_dir(directory: Path) -> None:
@@ -281,8 +281,11 @@ class SegmentCheck:
     events: int = 0
 
 
-def check_segment(
-    path: Path, record: ArchiveRecord, wanted: Iterable[int] = (), found: dict[int, str] | None = None
+def check_segment(  # noqa: PLR0911 - one return per kind of problem, each naming it
+    path: Path,
+    record: ArchiveRecord,
+    wanted: Iterable[int] = (),
+    found: dict[int, str] | None = None,
 ) -> SegmentCheck:
     """Re-read a segment against its record: every event re-hashed and chained from
     ``first_prev_hash``, ``lo``..``hi`` without a gap, ending at ``last_hash``. The hashes of
@@ -297,7 +300,9 @@ def check_segment(
             if row["prev_hash"] != prev:
                 return SegmentCheck(f"event #{expected} does not link to the one before", expected)
             if recompute_row_hash(row) != row["hash"]:
-                return SegmentCheck(f"event #{expected}'s fields no longer match its hash", expected)
+                return SegmentCheck(
+                    f"event #{expected}'s fields no longer match its hash", expected
+                )
             if expected in want and found is not None:
                 found[expected] = row["hash"]
             prev = row["hash"]

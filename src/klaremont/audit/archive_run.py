@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from klaremont.audit.archive import ArchiveRefused, ArchiveResult, Progress, archive_log
+from klaremont.audit.archive import Progress, archive_log
+from klaremont.audit.archive_result import ArchiveRefused, ArchiveResult
 from klaremont.audit.events import AuditAction, Outcome
 from klaremont.policy.model import DataCategory
 

@@ -204,7 +204,9 @@ def _gap(directory: Path, expected: int, lo: int) -> Finding:
     )
 
 
-def check_boundary(engine: Engine, state: ArchiveState, low: int | None, high: int) -> list[Finding]:
+def check_boundary(
+    engine: Engine, state: ArchiveState, low: int | None, high: int
+) -> list[Finding]:
     """Where the archive ends the table goes on: the table's event at the archive's end has
     the archived hash (events in both), or its first event links to it."""
     end = state.archived_to

@@ -16,8 +16,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from klaremont.audit.archive import ArchiveRefused
 from klaremont.audit.archive_format import archive_dir
+from klaremont.audit.archive_result import ArchiveRefused
 from klaremont.audit.archive_run import run_archive
 from klaremont.audit.events import Actor, ActorType, AuditAction, action_tag
 from klaremont.audit.verify_record import record_verification

@@ -21,7 +21,7 @@ TABLE = "audit_events"
 RANGES = "audit_archive_ranges"
 MESSAGE = append_only.message(TABLE)
 #: A DELETE is allowed for an event inside a recorded archived range, and for nothing else.
-ARCHIVED = f"EXISTS (SELECT 1 FROM {RANGES} WHERE OLD.seq BETWEEN {RANGES}.lo AND {RANGES}.hi)"
+ARCHIVED = f"EXISTS (SELECT 1 FROM {RANGES} WHERE OLD.seq BETWEEN {RANGES}.lo AND {RANGES}.hi)"  # noqa: S608 - constants
 
 
 def append_only_ddl(dialect_name: str) -> list[str]:

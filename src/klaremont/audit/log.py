@@ -327,7 +327,7 @@ class AuditLog:
         all_signatures: bool = False,
         chunk_size: int | None = None,
     ) -> VerificationReport:
-        """Check the chain and the checkpoints; report the first broken event and its kind.
+        """Check archive, chain and checkpoints; report the first broken event and its kind.
 
         ``progress(done, total)`` is called as ranges complete. ``workers`` defaults to one
         process per core for large logs; see :func:`klaremont.audit.verify.verify_log`.

@@ -113,6 +113,5 @@ class VerificationReport:
             return ""
         disposed = f", {self.disposed_events} disposed of" if self.disposed_events else ""
         return (
-            f" (+{self.archived_events} archived in {self.archived_segments} segment(s)"
-            f"{disposed})"
+            f" (+{self.archived_events} archived in {self.archived_segments} segment(s){disposed})"
         )

@@ -82,7 +82,7 @@ def supersede_archive(log: AuditLog, when: datetime) -> Path | None:
     kept = b"".join(line for number, line in enumerate(lines, start=1) if number not in beyond)
     temp = manifest.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
     temp.write_bytes(kept)
-    os.chmod(temp, PRIVATE_MODE)
+    temp.chmod(PRIVATE_MODE)
     os.link(manifest, aside)
     temp.replace(manifest)
     for record in records:

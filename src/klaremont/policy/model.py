@@ -470,11 +470,11 @@ class PolicyFile(Section):
     @model_validator(mode="after")
     def _archive_within_retention(self) -> Self:
         kept = self.retention.rule(DataCategory.AUDIT_LOG).period
-        if not kept.at_least(Period(months=self.audit_archive.online_months)):
-            _raise_all(
-                [
-                    f"audit_archive.online_months: {self.audit_archive.online_months} months "
-                    f"is longer than retention.audit_log.period ({kept})"
-                ]
+        months = self.audit_archive.online_months
+        if not kept.at_least(Period(months=months)):
+            problem = (
+                f"audit_archive.online_months: {months} months is longer than "
+                f"retention.audit_log.period ({kept})"
             )
+            _raise_all([problem])
         return self

@@ -1,19 +1,24 @@
-"""Restoring a backup keeps the archived audit log verifiable: backups carry only the live
-part of the chain, the archive stays beside the checkpoint file, and whichever side of an
-archive run the backup was taken on, ``audit verify`` passes after the restore and the next
-archive run carries on (PCI DSS 10.5.1)."""
+"""The archive on a whole platform (PCI DSS 10.5.1): the command and the job, both audited;
+the live check; and restoring a backup, which keeps the archived audit log verifiable --
+backups carry only the live part of the chain, the archive stays beside the checkpoint
+file, and whichever side of an archive run the backup was taken on, ``audit verify`` passes
+after the restore and the next archive run carries on."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
+from typer.testing import CliRunner
 
+from klaremont.audit import cli as audit_cli
 from klaremont.audit.archive_format import MANIFEST, archive_dir, read_manifest
 from klaremont.audit.archive_run import archive_job, run_archive
 from klaremont.audit.events import AuditAction
+from klaremont.audit.models import AuditEvent
 from klaremont.backup import service
+from klaremont.cli.context import use_platform
 from klaremont.clock import ManualClock
 from klaremont.platform import Platform
 
@@ -121,3 +126,33 @@ def test_the_live_check_fails_until_the_archive_runs_and_when_it_does_not_verify
     broken = audit_log_archived_on_time(platform)
     assert not broken.holds
     assert victim in broken.detail
+
+
+@pytest.mark.policy(*CLAUSES)
+def test_the_archive_command_moves_old_events_and_is_audited(
+    platform: Platform, clock: ManualClock
+) -> None:
+    """`klaremont audit archive` archives per the policy, says what it did, records
+    audit.archive with the counts; `klaremont audit verify` then reports the archive too."""
+    months_of_events(platform, clock, 6)
+    use_platform(platform)
+    try:
+        done = CliRunner().invoke(audit_cli.app, ["archive"])
+        assert done.exit_code == 0, done.output
+        verified_cli = CliRunner().invoke(audit_cli.app, ["verify"])
+        assert verified_cli.exit_code == 0, verified_cli.output
+    finally:
+        use_platform(None)
+    assert "archived 9 event(s) in 3 segment(s)" in done.output
+    assert "archived in 3 segment(s)" in verified_cli.output
+    with platform.unit_of_work() as uow:
+        event = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "audit.archive")
+        ).one()
+    details = event.details_dict()
+    assert (details["via"], details["archived_events"], details["archived_segments"]) == (
+        "command",
+        9,
+        3,
+    )
+    assert details["archived_ranges"] == [[1, 3], [4, 6], [7, 9]]
