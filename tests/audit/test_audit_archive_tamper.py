@@ -167,3 +167,16 @@ def test_the_archive_refuses_to_go_on_over_a_broken_table(
     with pytest.raises(ArchiveRefused, match="event #2"):
         archive_log(engine, audit, online_months=3, retention=Period(months=12))
     assert not list(directory(audit).glob("segment-*"))
+
+
+@pytest.mark.policy(*CLAUSES)
+def test_a_malformed_manifest_line_is_reported_against_the_manifest(
+    archived: ArchiveResult, audit: AuditLog, engine: Engine
+) -> None:
+    """A line that is not a record is named by its number, against the archive manifest."""
+    with (directory(audit) / MANIFEST).open("a") as manifest:
+        manifest.write('{"kind": "segment"}\n')
+    report = audit.verify(engine)
+    assert report.kind is BreakKind.ARCHIVE_MALFORMED
+    assert "BROKEN at the archive manifest" in report.summary()
+    assert "line 4" in report.summary()

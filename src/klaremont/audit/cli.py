@@ -82,8 +82,9 @@ def verify(
             )
         return
     first = report.findings[0]
-    where = f"event #{first.seq}" if first.seq is not None else "the checkpoint file"
-    console.print(f"[bold red]BROKEN[/] at {where}: [bold]{first.kind.value}[/] - {first.message}")
+    console.print(
+        f"[bold red]BROKEN[/] at {first.where}: [bold]{first.kind.value}[/] - {first.message}"
+    )
     for other in report.findings[1:]:
         console.print(f"  also: {other.kind.value} at #{other.seq}: {other.message}")
     raise typer.Exit(1)

@@ -41,6 +41,13 @@ class Finding:
     seq: int | None
     message: str
 
+    @property
+    def where(self) -> str:
+        """``event #N``, or the file a finding without an event is about."""
+        if self.seq is not None:
+            return f"event #{self.seq}"
+        return "the archive manifest" if self.kind.startswith("archive") else "the checkpoint file"
+
     def sort_key(self) -> tuple[float, int]:
         """Earliest event first; on the same event, a chain break before a checkpoint one."""
         position = float("inf") if self.seq is None else float(self.seq)
@@ -104,8 +111,7 @@ class VerificationReport:
                 f"sealed to #{self.sealed_seq}{tail}"
             )
         first = self.findings[0]
-        where = f"event #{first.seq}" if first.seq is not None else "checkpoint file"
-        return f"BROKEN at {where}: {first.kind.value} - {first.message}"
+        return f"BROKEN at {first.where}: {first.kind.value} - {first.message}"
 
     def archive_note(self) -> str:
         """`` (+N archived in K segments, D disposed of)``, or nothing without an archive."""
