@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from klaremont.audit.ddl import append_only_ddl, drop_append_only_ddl
+from klaremont.audit.ddl import archivable_ddl, drop_archivable_ddl
 from klaremont.audit.events import Actor, ActorType, Outcome
 from klaremont.audit.log import AuditLog
-from klaremont.audit.models import AuditEvent, AuditHead
+from klaremont.audit.models import AuditArchiveRange, AuditEvent, AuditHead
 from klaremont.clock import ManualClock
 from klaremont.customers.actions import CustomerAction
 from klaremont.db.base import Base
@@ -48,17 +48,18 @@ def _pg_admin(statement: str) -> None:
 
 def create_audit_tables(engine: Engine) -> None:
     """Create the audit tables (if missing) and (re)install the append-only triggers."""
-    Base.metadata.create_all(engine, tables=[AuditEvent.__table__, AuditHead.__table__])
+    tables = [AuditEvent.__table__, AuditHead.__table__, AuditArchiveRange.__table__]
+    Base.metadata.create_all(engine, tables=tables)
     dialect = engine.dialect.name
     with engine.begin() as conn:
-        for statement in [*drop_append_only_ddl(dialect), *append_only_ddl(dialect)]:
+        for statement in [*drop_archivable_ddl(dialect), *archivable_ddl(dialect)]:
             conn.exec_driver_sql(statement)
 
 
 def drop_triggers(engine: Engine) -> None:
     """Remove the append-only triggers, as an attacker with database access would."""
     with engine.begin() as conn:
-        for statement in drop_append_only_ddl(engine.dialect.name):
+        for statement in drop_archivable_ddl(engine.dialect.name):
             conn.exec_driver_sql(statement)
 
 

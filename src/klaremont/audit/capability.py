@@ -15,6 +15,7 @@ CAPABILITY = Capability(
         "The tamper-evident audit log: hash chain, signed checkpoints, verification and reading."
     ),
     models=("klaremont.audit.models",),
+    migrations="migrations",
     routers=("klaremont.audit.web.api:router", "klaremont.audit.web.pages:router"),
     cli="klaremont.audit.cli:app",
     audit_actions=AuditAction,
@@ -25,6 +26,7 @@ CAPABILITY = Capability(
         Role.DIRECTOR: frozenset({AuditPermission.AUDIT_READ}),
     },
     data=frozenset({AuditPermission.AUDIT_READ}),
+    checks=("klaremont.audit.checks",),
     nav=(NavEntry("Audit log", "/staff/audit", AuditPermission.AUDIT_READ, order=60),),
     extensions=(("metrics", "klaremont.audit.metrics:collect"),),
     jobs=(
@@ -34,6 +36,13 @@ CAPABILITY = Capability(
             timedelta(days=1),
             "verify the audit log's hash chain and signed checkpoints; a break raises an "
             "incident for the ISO",
+        ),
+        Job(
+            "audit-archive",
+            "klaremont.audit.archive_run:archive_job",
+            timedelta(days=1),
+            "move audit events older than the online period (PCI DSS 10.5.1: 3 months) into "
+            "signed archive segments, and dispose of segments past the 12-month retention",
         ),
     ),
 )

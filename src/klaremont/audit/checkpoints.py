@@ -139,11 +139,7 @@ class Checkpoint:
 
     def signature_valid(self, key: Ed25519PublicKey) -> bool:
         """True when ``sig`` is ``key``'s signature over this checkpoint."""
-        try:
-            key.verify(base64.b64decode(self.sig, validate=True), self.message())
-        except (InvalidSignature, binascii.Error, ValueError):
-            return False
-        return True
+        return signature_valid(key, self.sig, self.message())
 
 
 class CheckpointSigner:
@@ -154,11 +150,25 @@ class CheckpointSigner:
         self.public_key = key.public_key()
         self.key_id = key_id_of(self.public_key)
 
+    def sign_message(self, message: bytes) -> str:
+        """The base64 Ed25519 signature of ``message`` (which carries its own domain prefix,
+        e.g. an archive manifest line's)."""
+        return base64.b64encode(self._key.sign(message)).decode("ascii")
+
     def sign(self, seq: int, chain_hash: str, at: str) -> Checkpoint:
         """A checkpoint for the head ``(seq, chain_hash)`` taken at ``at``."""
         unsigned = Checkpoint(seq=seq, hash=chain_hash, at=at, key_id=self.key_id, sig="")
-        sig = base64.b64encode(self._key.sign(unsigned.message())).decode("ascii")
+        sig = self.sign_message(unsigned.message())
         return Checkpoint(seq=seq, hash=chain_hash, at=at, key_id=self.key_id, sig=sig)
+
+
+def signature_valid(key: Ed25519PublicKey, sig: str, message: bytes) -> bool:
+    """True when ``sig`` (base64) is ``key``'s signature over ``message``."""
+    try:
+        key.verify(base64.b64decode(sig, validate=True), message)
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

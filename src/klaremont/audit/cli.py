@@ -1,8 +1,9 @@
-"""``klaremont audit``: verify the tamper-evident log, show events, force a checkpoint.
+"""``klaremont audit``: verify the tamper-evident log, show events, force a checkpoint,
+archive old events.
 
 Every command is itself audited: ``verify`` records ``audit.verify`` with its result,
-``show`` records ``audit.read`` (IS-AC-LOGIN-LOG) and ``checkpoint`` records
-``audit.checkpoint`` before sealing it.
+``show`` records ``audit.read`` (IS-AC-LOGIN-LOG), ``checkpoint`` records
+``audit.checkpoint`` before sealing it and ``archive`` records ``audit.archive``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from klaremont.audit.archive_format import archive_dir
+from klaremont.audit.archive_result import ArchiveRefused
+from klaremont.audit.archive_run import run_archive
 from klaremont.audit.events import Actor, ActorType, AuditAction, action_tag
 from klaremont.audit.verify_record import record_verification
 from klaremont.cli.context import cli_actor, console, err_console, get_platform
@@ -24,7 +28,10 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="audit",
-    help="Tamper-evident audit log: verify the chain, show events, force a checkpoint.",
+    help=(
+        "Tamper-evident audit log: verify the chain, show events, force a checkpoint, "
+        "archive old events."
+    ),
     no_args_is_help=True,
 )
 
@@ -64,7 +71,8 @@ def verify(
         record_verification(uow, report, via="command")
     if report.ok:
         console.print(
-            f"[bold green]OK[/] {report.events:,} events, {report.checkpoints:,} checkpoints, "
+            f"[bold green]OK[/] {report.events:,} events{report.archive_note()}, "
+            f"{report.checkpoints:,} checkpoints, "
             f"sealed to #{report.sealed_seq} in {report.elapsed:.2f}s ({report.rate:,.0f} events/s)"
         )
         if report.unsealed_tail:
@@ -74,8 +82,9 @@ def verify(
             )
         return
     first = report.findings[0]
-    where = f"event #{first.seq}" if first.seq is not None else "the checkpoint file"
-    console.print(f"[bold red]BROKEN[/] at {where}: [bold]{first.kind.value}[/] - {first.message}")
+    console.print(
+        f"[bold red]BROKEN[/] at {first.where}: [bold]{first.kind.value}[/] - {first.message}"
+    )
     for other in report.findings[1:]:
         console.print(f"  also: {other.kind.value} at #{other.seq}: {other.message}")
     raise typer.Exit(1)
@@ -181,3 +190,36 @@ def checkpoint() -> None:
         f"checkpoint: event #{sealed.seq} hash {sealed.hash[:16]}... key {sealed.key_id} "
         f"-> {platform.audit.checkpoint_file}"
     )
+
+
+@app.command()
+def archive() -> None:
+    """Move events older than the online period (policy: audit_archive.online_months) into
+    signed archive segments beside the checkpoints, and dispose of segments past the audit
+    log's retention period; exit 1 when the archive cannot go on."""
+    platform = get_platform()
+    with Progress(
+        TextColumn("archiving audit events"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("archive", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            result = run_archive(
+                platform,
+                via="command",
+                units=lambda: platform.unit_of_work(actor=cli_actor()),
+                progress=progress,
+            )
+        except ArchiveRefused as exc:
+            err_console.print(f"[bold red]refused:[/] {exc}")
+            raise typer.Exit(1) from None
+    console.print(f"[bold green]done[/] {result.summary()}")
+    console.print(f"archive: {archive_dir(platform.audit.checkpoint_file)}")

@@ -78,6 +78,7 @@ class AuditAction(StrEnum):
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
     AUDIT_CHECKPOINT = "audit.checkpoint"
+    AUDIT_ARCHIVE = "audit.archive"
     PURPOSE_REFUSED = "purpose.refused"
     PERMISSION_DENIED = "authz.denied"
     DEMO_SEED = "demo.seed"

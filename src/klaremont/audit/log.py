@@ -89,6 +89,7 @@ class AuditLog:
         self._attempted = 0  # the newest head a checkpoint was tried for (written or failed)
         self._sealed = 0
         self.last_checkpoint: Checkpoint | None = None
+        self.engine: Engine | None = None  # the database whose sessions it seals (install)
         self._sealer: Sealer | None = None
         if seal_interval > 0:
             self._sealer = Sealer(
@@ -122,6 +123,7 @@ class AuditLog:
         """Seal each committed transaction that appended events with a signed checkpoint."""
         if event.contains(sessions, "after_commit", self._after_commit):
             return
+        self.engine = sessions.kw.get("bind")
         event.listen(sessions, "before_commit", self._before_commit)
         event.listen(sessions, "after_commit", self._after_commit)
         event.listen(sessions, "after_rollback", self._after_rollback)
@@ -325,7 +327,7 @@ class AuditLog:
         all_signatures: bool = False,
         chunk_size: int | None = None,
     ) -> VerificationReport:
-        """Check the chain and the checkpoints; report the first broken event and its kind.
+        """Check archive, chain and checkpoints; report the first broken event and its kind.
 
         ``progress(done, total)`` is called as ranges complete. ``workers`` defaults to one
         process per core for large logs; see :func:`klaremont.audit.verify.verify_log`.

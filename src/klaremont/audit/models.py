@@ -1,4 +1,4 @@
-"""The audit tables: the hash-chained event log and the one-row chain head."""
+"""The audit tables: the hash-chained event log, the one-row chain head and the archived ranges."""
 
 from __future__ import annotations
 
@@ -159,3 +159,24 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditArchiveRange(Base):
+    """A range of events moved out of ``audit_events`` into a signed archive segment.
+
+    Written in the same transaction that deletes the range's events; the delete trigger lets
+    through only events inside a recorded range (:mod:`klaremont.audit.ddl`), and this table
+    is append-only. The evidence is the segment file and its signed manifest line, kept
+    beside the checkpoints: ``audit verify`` checks the two agree.
+    """
+
+    __tablename__ = "audit_archive_ranges"
+
+    lo: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=False)
+    hi: Mapped[int] = mapped_column(BigInteger)
+    segment: Mapped[str] = mapped_column(String(80))
+    sha256: Mapped[str] = mapped_column(String(64))
+    first_prev_hash: Mapped[str] = mapped_column(String(64))
+    last_hash: Mapped[str] = mapped_column(String(64))
+    events: Mapped[int] = mapped_column(BigInteger)
+    archived_at: Mapped[str] = mapped_column(String(27))

@@ -18,6 +18,14 @@ class BreakKind(StrEnum):
     BAD_SIGNATURE = "bad_checkpoint_signature"
     UNKNOWN_KEY = "unknown_checkpoint_key"
     MALFORMED_CHECKPOINT = "malformed_checkpoint"
+    # the archive (events moved out of the table into signed segment files)
+    ARCHIVE_MISSING = "archive_segment_missing"  # a listed segment file is gone
+    ARCHIVE_EDITED = "archive_segment_edited"  # a segment file differs from its signed record
+    ARCHIVE_GAP = "archive_gap"  # archived events no signed manifest line accounts for
+    ARCHIVE_UNLISTED = "archive_unlisted"  # the table says archived; no signed line says so
+    ARCHIVE_LINK = "archive_link"  # segments, or the archive and the table, do not chain
+    ARCHIVE_BAD_SIGNATURE = "archive_bad_signature"
+    ARCHIVE_MALFORMED = "archive_malformed_record"
 
 
 CHAIN_KINDS = frozenset(
@@ -32,6 +40,13 @@ class Finding:
     kind: BreakKind
     seq: int | None
     message: str
+
+    @property
+    def where(self) -> str:
+        """``event #N``, or the file a finding without an event is about."""
+        if self.seq is not None:
+            return f"event #{self.seq}"
+        return "the archive manifest" if self.kind.startswith("archive") else "the checkpoint file"
 
     def sort_key(self) -> tuple[float, int]:
         """Earliest event first; on the same event, a chain break before a checkpoint one."""
@@ -53,6 +68,9 @@ class VerificationReport:
     sealed_seq: int
     elapsed: float
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+    archived_events: int = 0  # events re-hashed in archive segments
+    archived_segments: int = 0  # segment files checked
+    disposed_events: int = 0  # events whose segments were disposed of (signed record kept)
 
     @property
     def ok(self) -> bool:
@@ -89,9 +107,17 @@ class VerificationReport:
         if self.ok:
             tail = f", {self.unsealed_tail} unsealed" if self.unsealed_tail else ""
             return (
-                f"OK: {self.events} events, {self.checkpoints} checkpoints, "
+                f"OK: {self.events} events{self.archive_note()}, {self.checkpoints} checkpoints, "
                 f"sealed to #{self.sealed_seq}{tail}"
             )
         first = self.findings[0]
-        where = f"event #{first.seq}" if first.seq is not None else "checkpoint file"
-        return f"BROKEN at {where}: {first.kind.value} - {first.message}"
+        return f"BROKEN at {first.where}: {first.kind.value} - {first.message}"
+
+    def archive_note(self) -> str:
+        """`` (+N archived in K segments, D disposed of)``, or nothing without an archive."""
+        if not (self.archived_segments or self.disposed_events):
+            return ""
+        disposed = f", {self.disposed_events} disposed of" if self.disposed_events else ""
+        return (
+            f" (+{self.archived_events} archived in {self.archived_segments} segment(s){disposed})"
+        )

@@ -21,7 +21,7 @@ from klaremont.audit.report import BreakKind, Finding
 from klaremont.audit.scan import driver_cursor
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -62,6 +62,11 @@ def _stored_hashes(cursor: Any, mark: str, seqs: Sequence[int]) -> dict[int, str
     return found
 
 
+def checkpoint_seqs(data: bytes) -> set[int]:
+    """Every ``seq`` the checkpoint file's bytes name (a cheap scan, not a parse)."""
+    return {int(seq) for seq in _SEQ.findall(data)}
+
+
 def _evaluate(checkpoints: list[Checkpoint], stored: dict[int, str]) -> _CheckpointState:
     """Compare sorted checkpoints with the stored chain."""
     state = _CheckpointState(None, 0, 0, checkpoints[-1] if checkpoints else None)
@@ -91,8 +96,10 @@ def _full_check(
     last_seq: int,
     *,
     all_signatures: bool,
+    archived: Mapping[int, str],
 ) -> tuple[list[Finding], int, int]:
-    """Every line parsed and compared with the table (any doubt, or ``--all-signatures``)."""
+    """Every line parsed and compared with the table, or the archive for events no longer in
+    it (any doubt, or ``--all-signatures``)."""
     findings: list[Finding] = []
     checkpoints, malformed = parse_checkpoints(data)
     findings.extend(
@@ -108,7 +115,7 @@ def _full_check(
     try:
         cursor = driver_cursor(raw)
         in_table = sorted({c.seq for c in known if c.seq <= last_seq})
-        stored = _stored_hashes(cursor, mark, in_table)
+        stored = {**archived, **_stored_hashes(cursor, mark, in_table)}
         cursor.close()
     finally:
         raw.close()
@@ -172,7 +179,11 @@ def _newest(data: bytes, trusted: dict[str, Ed25519PublicKey]) -> tuple[Checkpoi
 
 
 def _fast_check(
-    engine: Engine, data: bytes, trusted: dict[str, Ed25519PublicKey], last_seq: int
+    engine: Engine,
+    data: bytes,
+    trusted: dict[str, Ed25519PublicKey],
+    last_seq: int,
+    archived: Mapping[int, str],
 ) -> tuple[int, int] | None:
     """``(lines, sealed seq)`` when the newest checkpoint is genuine and agrees; else ``None``."""
     found = _newest(data, trusted)
@@ -184,7 +195,7 @@ def _fast_check(
     raw = engine.raw_connection()
     try:
         cursor = driver_cursor(raw)
-        stored = _stored_hashes(cursor, _mark(engine), [newest.seq])
+        stored = {**archived, **_stored_hashes(cursor, _mark(engine), [newest.seq])}
         cursor.close()
     finally:
         raw.close()
@@ -198,11 +209,20 @@ def check_checkpoints(
     last_seq: int,
     *,
     all_signatures: bool = False,
+    archived: Mapping[int, str] | None = None,
 ) -> tuple[list[Finding], int, int]:
-    """Findings from the checkpoint file, the number of checkpoints, and the sealed ``seq``."""
+    """Findings from the checkpoint file, the number of checkpoints, and the sealed ``seq``.
+
+    ``archived`` holds the hashes of archived events that checkpoints name (events no longer
+    in the table are compared with the archive; one the archive no longer holds, of a
+    disposed segment, cannot be compared and is skipped).
+    """
     data = path.read_bytes() if path.exists() else b""
+    held = archived or {}
     if data and not all_signatures:
-        fast = _fast_check(engine, data, trusted, last_seq)
+        fast = _fast_check(engine, data, trusted, last_seq, held)
         if fast is not None:
             return [], fast[0], fast[1]
-    return _full_check(engine, data, trusted, last_seq, all_signatures=all_signatures)
+    return _full_check(
+        engine, data, trusted, last_seq, all_signatures=all_signatures, archived=held
+    )

@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import klaremont
+from klaremont.audit.archive_format import archive_dir, manifest_extent
+from klaremont.audit.archive_verify import check_archive, check_boundary
 from klaremont.audit.classify import classify
 from klaremont.audit.report import BreakKind, Finding, VerificationReport
 from klaremont.audit.scan import ChunkResult, DbSpec, RangeScanner, driver_cursor
-from klaremont.audit.sealing import check_checkpoints
+from klaremont.audit.sealing import check_checkpoints, checkpoint_seqs
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -65,9 +67,12 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def _chunks(last_seq: int, workers: int, size: int | None = None) -> list[tuple[int, int]]:
-    size = size or max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(last_seq / max(1, workers * 6))))
-    return [(lo, min(lo + size - 1, last_seq)) for lo in range(1, last_seq + 1, size)]
+def _chunks(
+    first: int, last_seq: int, workers: int, size: int | None = None
+) -> list[tuple[int, int]]:
+    span = max(0, last_seq - first + 1)
+    size = size or max(MIN_CHUNK, min(MAX_CHUNK, math.ceil(span / max(1, workers * 6))))
+    return [(lo, min(lo + size - 1, last_seq)) for lo in range(first, last_seq + 1, size)]
 
 
 class _Worker:
@@ -121,20 +126,21 @@ class _ChunkRun:
     def __init__(
         self,
         engine: Engine,
-        last_seq: int,
+        span: tuple[int, int],
         workers: int | None,
         progress: Progress | None,
         chunk_size: int | None = None,
     ) -> None:
+        first, last_seq = span
         self._engine = engine
-        self._last = last_seq
+        self._last = max(0, last_seq - first + 1)  # events to check
         self._progress = progress
         self._lock = threading.Lock()
         self._done = 0
         self._spec = db_spec(engine)
-        wanted = workers or (default_workers() if last_seq >= PARALLEL_THRESHOLD else 1)
+        wanted = workers or (default_workers() if self._last >= PARALLEL_THRESHOLD else 1)
         self._workers = wanted if self._spec is not None else 1
-        self._chunks = _chunks(last_seq, self._workers, chunk_size)
+        self._chunks = _chunks(first, last_seq, self._workers, chunk_size)
         self._next = 0
         self._stop_at: int | None = None  # a range starting after this cannot hold the first break
         self._results: list[ChunkResult] = []
@@ -222,6 +228,39 @@ def _bounds(engine: Engine) -> tuple[int | None, int]:
     return low, int(high or 0)
 
 
+def _archived_checkpoints(path: Path, low: int | None) -> set[int]:
+    """The ``seq`` of every checkpoint before the table's first event (read from the archive)."""
+    data = path.read_bytes() if path.exists() else b""
+    return {seq for seq in checkpoint_seqs(data) if low is None or seq < low}
+
+
+class _Progress:
+    """One bar for the table's chain and the archive's segments, checked side by side."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._live = 0
+        self._archived = 0
+        self.total = total
+
+    def live(self, done: int, _total: int) -> None:
+        with self._lock:
+            self._live = done
+        self._report()
+
+    def archived(self, events: int) -> None:
+        with self._lock:
+            self._archived += events
+        self._report()
+
+    def _report(self) -> None:
+        if self._progress is not None:
+            with self._lock:
+                done = self._live + self._archived
+            self._progress(min(done, self.total), self.total)
+
+
 def verify_log(
     engine: Engine,
     checkpoint_file: Path,
@@ -232,7 +271,8 @@ def verify_log(
     all_signatures: bool = False,
     chunk_size: int | None = None,
 ) -> VerificationReport:
-    """Check the whole chain and every checkpoint; report the first broken event and its kind.
+    """Check the archive and the table as one chain, and every checkpoint; report the first
+    broken event and its kind.
 
     ``workers`` defaults to one process per core once the log is large enough to pay for
     starting them; ``chunk_size`` (events per range handed to a worker) is for tuning.
@@ -244,10 +284,28 @@ def verify_log(
         findings.append(
             Finding(BreakKind.INSERTED, low, f"event #{low} is outside the chain (it starts at 1)")
         )
-    run = _ChunkRun(engine, last_seq, workers, progress, chunk_size)
+    directory = archive_dir(checkpoint_file)
+    archived_to, listed = manifest_extent(directory)
+    first = 1 if low is None or archived_to == 0 else min(low, archived_to + 1)
+    bar = _Progress(progress, max(0, last_seq - first + 1) + listed)
+    run = _ChunkRun(engine, (max(first, 1), last_seq), workers, bar.live, chunk_size)
     run.start()
+    archive = check_archive(
+        engine,
+        directory,
+        trusted,
+        _archived_checkpoints(checkpoint_file, low),
+        bar.archived,
+    )
+    findings.extend(archive.findings)
+    findings.extend(check_boundary(engine, archive, low, last_seq))
     checkpoint_findings, genuine, sealed = check_checkpoints(
-        engine, checkpoint_file, trusted, last_seq, all_signatures=all_signatures
+        engine,
+        checkpoint_file,
+        trusted,
+        max(last_seq, archive.archived_to),
+        all_signatures=all_signatures,
+        archived=archive.hashes,
     )
     findings.extend(checkpoint_findings)
     results = run.results() if last_seq else []
@@ -258,9 +316,12 @@ def verify_log(
     findings.sort(key=Finding.sort_key)
     return VerificationReport(
         events=sum(r.rows for r in results),
-        last_seq=last_seq,
+        last_seq=max(last_seq, archive.archived_to),
         checkpoints=genuine,
         sealed_seq=sealed,
         elapsed=time.perf_counter() - started,
         findings=tuple(findings),
+        archived_events=archive.events,
+        archived_segments=archive.segments,
+        disposed_events=archive.disposed,
     )

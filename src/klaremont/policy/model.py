@@ -503,6 +503,13 @@ class ReviewPolicy(Section):
     policy_review_interval_days: Annotated[int, between(30, 730)]
 
 
+class AuditArchivePolicy(Section):
+    """How long audit events stay in the table before they move to the archive (PCI DSS
+    10.5.1: at least the last three months immediately available for analysis)."""
+
+    online_months: Annotated[int, between(3, 12, "PCI DSS 10.5.1: three months online")] = 3
+
+
 class PolicyFile(Section):
     """The whole policy file."""
 
@@ -523,6 +530,7 @@ class PolicyFile(Section):
     transfers: TransferPolicy
     data_residency: DataResidency
     review: ReviewPolicy
+    audit_archive: AuditArchivePolicy = AuditArchivePolicy()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:
@@ -569,3 +577,15 @@ class PolicyFile(Section):
     def holds_for(self, category: DataCategory) -> list[LegalHold]:
         """Every legal hold on ``category``."""
         return [hold for hold in self.legal_holds if hold.category is category]
+
+    @model_validator(mode="after")
+    def _archive_within_retention(self) -> Self:
+        kept = self.retention.rule(DataCategory.AUDIT_LOG).period
+        months = self.audit_archive.online_months
+        if not kept.at_least(Period(months=months)):
+            problem = (
+                f"audit_archive.online_months: {months} months is longer than "
+                f"retention.audit_log.period ({kept})"
+            )
+            _raise_all([problem])
+        return self
