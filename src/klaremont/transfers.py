@@ -186,7 +186,10 @@ def guard(
     rolled back, ``transfer.refused`` audited, :class:`TransferRefused` raised."""
     code = check_country(country, field)
     verdict = assess(
-        uow.policy.transfers, code, uow.clock.now().date(), recorded_safeguards(uow, code, recipient)
+        uow.policy.transfers,
+        code,
+        uow.clock.now().date(),
+        recorded_safeguards(uow, code, recipient),
     )
     if verdict.allowed:
         return verdict
@@ -200,4 +203,3 @@ def guard(
         )
     )
     raise TransferRefused(f"{field}: {rule}", problems=[FieldProblem(field, rule)])
-

@@ -79,9 +79,7 @@ def test_live_check_fails_for_a_transfer_without_a_risk_assessment(register):
 def test_the_record_covers_every_category_and_exports(register, platform):
     """The Art. 30 record: a row per system with purposes, bases, retention and the transfer
     basis; CSV, JSON and HTML; the DP-LAW check fails on an empty record."""
-    empty = checks.the_record_of_processing_covers_every_category(
-        _NoDatabase(platform)
-    )
+    empty = checks.the_record_of_processing_covers_every_category(_NoDatabase(platform))
     assert empty.holds  # no database: says so
     assert checks.the_record_of_processing_covers_every_category(_ctx(register)).holds
     with register.unit_of_work(actor=DPO) as uow:
@@ -105,8 +103,17 @@ def test_a_category_missing_from_the_record_fails_the_check(platform):
     with platform.unit_of_work(actor=DPO) as uow:
         service.add_system(
             uow,
-            service.NewSystem("only", "Only", ["identity"], ["support"], "none", "here", "GB",
-                              "locks", "the customer"),  # fmt: skip
+            service.NewSystem(
+                "only",
+                "Only",
+                ["identity"],
+                ["support"],
+                "none",
+                "here",
+                "GB",
+                "locks",
+                "the customer",
+            ),
         )
     result = checks.the_record_of_processing_covers_every_category(_ctx(platform))
     assert not result.holds
@@ -151,13 +158,16 @@ def test_bad_input_names_the_field(platform):
     cases = [
         ({"country": "UK"}, "country"),
         ({"categories": ["shoe_size"]}, "categories"),
-        ({"dates": {"aoc_on": date(2026, 5, 1), "aoc_expires_on": date(2026, 4, 1)}}, "aoc_expires_on"),
+        (
+            {"dates": {"aoc_on": date(2026, 5, 1), "aoc_expires_on": date(2026, 4, 1)}},
+            "aoc_expires_on",
+        ),
         ({"key": "Bad Key"}, "key"),
     ]
     for change, field in cases:
         values = {"key": "x-1", "name": "X", "role": "r", "country": "GB",
                   "categories": ["identity"], "purposes": ["support"], "security": "s"}  # fmt: skip
         values.update(change)
-        with platform.unit_of_work(actor=DPO) as uow, pytest.raises(Exception) as refused:  # noqa: PT011
+        with platform.unit_of_work(actor=DPO) as uow, pytest.raises(Exception) as refused:
             service.add(uow, service.NewProcessor(**values))
         assert refused.value.problems[0].field == field, change

@@ -65,7 +65,8 @@ def _new(key: str, country: str, mechanism: Mechanism, **dates: date) -> service
     return service.NewProcessor(
         key=key, name=key.title(), role="test processor", country=country,
         categories=["identity", "contact"], purposes=["support"], security="test",
-        mechanism=mechanism, host=f"{key}.example.org", dates={"dpa_signed_on": date(2026, 1, 1), **dates},
+        mechanism=mechanism, host=f"{key}.example.org",
+        dates={"dpa_signed_on": date(2026, 1, 1), **dates},
     )  # fmt: skip
 
 
@@ -142,7 +143,7 @@ def test_portability_needs_the_country_and_is_allowed_with_a_recorded_idta(platf
         context=receiver.client_context, allow_private=True, timeout=5
     )
     alice = seed_person(platform, "alice")
-    with pytest.raises(Exception) as missing:  # noqa: PT011 - ValidationFailed, checked below
+    with pytest.raises(Exception) as missing:
         _portability(platform, alice, recipient_url=receiver.url)
     assert missing.value.problems[0].field == "recipient_country"
     with platform.unit_of_work(actor=DPO) as uow:

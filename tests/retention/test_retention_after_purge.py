@@ -27,9 +27,7 @@ def test_an_anonymised_customer_still_reads_without_errors(platform: Platform) -
     assert page.status_code == 200, page.text
     assert person.reference in page.text
     assert "Canary" not in page.text
-    answer = web.get(
-        f"/api/customers/{person.customer_id}", params={"purpose": "order_processing"}
-    )
+    answer = web.get(f"/api/customers/{person.customer_id}", params={"purpose": "order_processing"})
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body.get("name") is None

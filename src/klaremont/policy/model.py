@@ -468,6 +468,8 @@ class WifiPolicy(Section):
 
 
 UK_REGIME_START = date(2021, 1, 1)  # the UK's own adequacy regulations took over
+#: a TOML date, or its ISO text once dumped to JSON
+Day = Annotated[date, Field(strict=False)]
 
 
 class ConditionalCountry(Section):
@@ -475,24 +477,24 @@ class ConditionalCountry(Section):
 
     country: CountryCode
     condition: Text
-    since: date = UK_REGIME_START
-    until: date | None = None
+    since: Day = UK_REGIME_START
+    until: Day | None = None
 
 
 class AdequacyDecision(Section):
     """Full adequacy made by UK regulations after the carried-over list, with its date."""
 
     country: CountryCode
-    since: date
+    since: Day
     basis: Text
-    until: date | None = None
+    until: Day | None = None
 
 
 class TransferPolicy(Section):
     """Where personal data may go (DP-TRANSFER), as the UK GDPR reads it: a country outside
     the UK needs adequacy in force on the day of the transfer, or a recorded safeguard."""
 
-    adequate_since: date = UK_REGIME_START
+    adequate_since: Day = UK_REGIME_START
     adequate: Annotated[list[CountryCode], Field(min_length=1), AfterValidator(_unique)]
     decisions: Annotated[list[AdequacyDecision], Field(default_factory=list)]
     conditional: Annotated[list[ConditionalCountry], Field(default_factory=list)]

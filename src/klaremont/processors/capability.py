@@ -25,7 +25,9 @@ CAPABILITY = Capability(
     grants={Role.DPO: MANAGE, Role.ISO: READ, Role.DIRECTOR: READ},
     checks=("klaremont.processors.checks",),
     demo="klaremont.processors.demo_data",
-    nav=(NavEntry("Processors", "/staff/processors", ProcessorPermission.PROCESSORS_READ, order=62),),
+    nav=(
+        NavEntry("Processors", "/staff/processors", ProcessorPermission.PROCESSORS_READ, order=62),
+    ),
     extensions=(
         ("transfer_safeguards", "klaremont.processors.share:safeguards"),
         ("processing_record", "klaremont.processors.ropa:for_access_copy"),

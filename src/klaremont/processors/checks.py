@@ -55,7 +55,9 @@ def every_transfer_has_adequacy_or_a_safeguard(ctx: LiveContext) -> CheckResult:
         bad: list[str] = []
         for processor in abroad:
             found = safeguard_of(processor)
-            verdict = assess(uow.policy.transfers, processor.country, today, [found] if found else [])
+            verdict = assess(
+                uow.policy.transfers, processor.country, today, [found] if found else []
+            )
             if not verdict.allowed:
                 bad.append(f"{processor.name} ({processor.country}): missing {verdict.missing}")
         if bad:

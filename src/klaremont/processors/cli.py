@@ -61,7 +61,7 @@ def list_command() -> None:
 
 
 @app.command("add")
-def add_command(  # noqa: PLR0913 - one option per field of the register
+def add_command(
     key: Annotated[str, typer.Argument(help="short key, e.g. northgate-hosting")],
     name: Annotated[str, typer.Option(help="the organisation's name")],
     role: Annotated[str, typer.Option(help="what it does for Klaremont")],
@@ -129,7 +129,9 @@ def show_command(key: Annotated[str, typer.Argument(help="the processor's key")]
 def ropa_command(
     html: Annotated[Path | None, typer.Option("--html", help="write the HTML record here")] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="write the CSV record here")] = None,
-    as_json: Annotated[Path | None, typer.Option("--json", help="write the JSON record here")] = None,
+    as_json: Annotated[
+        Path | None, typer.Option("--json", help="write the JSON record here")
+    ] = None,
 ) -> None:
     """The record of processing (UK GDPR Art. 30): a table, or written as HTML, CSV, JSON."""
     with get_platform().unit_of_work(actor=cli_actor()) as uow:
@@ -141,7 +143,9 @@ def ropa_command(
                 written.append(str(path))
         if written:
             uow.audit(ProcessorAction.RECORD_EXPORTED, resource="processors:ropa")
-            console.print(f"record of processing ({len(made.rows)} systems) written: {', '.join(written)}")
+            console.print(
+                f"record of processing ({len(made.rows)} systems) written: {', '.join(written)}"
+            )
             return
     table = Table(*ropa.HEADER[:4], "Country", "Transfer")
     for row in made.rows:

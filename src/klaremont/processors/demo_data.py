@@ -55,8 +55,8 @@ def _processors(today: date) -> list[service.NewProcessor]:
             categories=["identity", "contact", "marketing_preferences"],
             purposes=["order_processing", "marketing"],
             security="TLS in transit; SOC 2 Type II; messages deleted after 30 days",
-            dates={"contract_signed_on": today - year, "contract_expires_on": today + 45 * timedelta(days=1),
-                   "dpa_signed_on": today - year},
+            dates={"contract_signed_on": today - year, "dpa_signed_on": today - year,
+                   "contract_expires_on": today + timedelta(days=45)},
         ),
         service.NewProcessor(
             key="helpharbor", name="HelpHarbor Inc.", host="klaremont.helpharbor.example",

@@ -41,8 +41,14 @@ def items(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
             late = ends < today
             detail = f"{'expired' if late else 'expires'} {ends:%d/%m/%Y}"
             urgency = Urgency.OVERDUE if late else Urgency.DUE
-            work.append((ends, WorkItem(f"{what}: {processor.name}", urgency, detail=detail, link=link)))
-        if processor.country != HOME and processor.mechanism in NEEDS_TRA and processor.tra_on is None:
+            work.append(
+                (ends, WorkItem(f"{what}: {processor.name}", urgency, detail=detail, link=link))
+            )
+        if (
+            processor.country != HOME
+            and processor.mechanism in NEEDS_TRA
+            and processor.tra_on is None
+        ):
             item = WorkItem(
                 f"Transfer risk assessment: {processor.name}",
                 Urgency.OVERDUE,

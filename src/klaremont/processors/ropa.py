@@ -87,7 +87,9 @@ def purpose_words(purposes: Iterable[str]) -> str:
     )
 
 
-def system_row(uow: UnitOfWork, system: ProcessingSystem, by_id: dict[Any, Processor]) -> dict[str, str]:
+def system_row(
+    uow: UnitOfWork, system: ProcessingSystem, by_id: dict[Any, Processor]
+) -> dict[str, str]:
     """One system as the record shows it."""
     processor = by_id.get(system.processor_id) if system.processor_id else None
     categories = service.split(system.categories)

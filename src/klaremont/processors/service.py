@@ -89,7 +89,9 @@ def categories_of(values: Iterable[str], name: str = "categories") -> list[DataC
             found.append(DataCategory(value.strip()))
         except ValueError:
             choices = ", ".join(c.value for c in DataCategory)
-            raise ValidationFailed.single(name, f"{value.strip()[:40]!r} is not one of {choices}") from None
+            raise ValidationFailed.single(
+                name, f"{value.strip()[:40]!r} is not one of {choices}"
+            ) from None
     if not found:
         raise ValidationFailed.single(name, "name at least one data category")
     return sorted(set(found))
@@ -103,7 +105,9 @@ def purposes_of(values: Iterable[str], name: str = "purposes") -> list[Purpose]:
             found.append(Purpose(value.strip()))
         except ValueError:
             choices = ", ".join(p.value for p in Purpose)
-            raise ValidationFailed.single(name, f"{value.strip()[:40]!r} is not one of {choices}") from None
+            raise ValidationFailed.single(
+                name, f"{value.strip()[:40]!r} is not one of {choices}"
+            ) from None
     if not found:
         raise ValidationFailed.single(name, "name at least one purpose")
     return sorted(set(found))
@@ -185,7 +189,7 @@ def add(uow: UnitOfWork, new: NewProcessor) -> Processor:
             raise ValidationFailed.single("host", "a host name such as support.example.com")
     unknown = set(new.dates) - set(DATE_FIELDS)
     if unknown:
-        raise ValidationFailed.single(sorted(unknown)[0], "is not a date the register records")
+        raise ValidationFailed.single(min(unknown), "is not a date the register records")
     _check_dates(new.dates)
     values: dict[str, Any] = {
         "key": key,
@@ -229,7 +233,7 @@ def record_dates(
     found = find(uow, key)
     unknown = set(dates) - set(DATE_FIELDS)
     if unknown:
-        raise ValidationFailed.single(sorted(unknown)[0], "is not a date the register records")
+        raise ValidationFailed.single(min(unknown), "is not a date the register records")
     merged: dict[str, date | None] = {name: getattr(found, name) for name in DATE_FIELDS}
     merged.update(dates)
     _check_dates(merged)

@@ -32,7 +32,7 @@ ReadPage = Annotated[
 ManagePage = Annotated[
     StaffPrincipal, Depends(require(ProcessorPermission.PROCESSORS_MANAGE, page=True))
 ]
-DATE_LABELS = {name: service.DATE_WORDS[name].capitalize() for name in service.DATE_FIELDS}
+DATE_LABELS = {name: words[0].upper() + words[1:] for name, words in service.DATE_WORDS.items()}
 LABELS = {**DATE_LABELS, "mechanism": "Transfer mechanism"}
 DateField = Annotated[str, Form(max_length=10)]
 
@@ -61,25 +61,36 @@ def _draw(template: str, staff: Any, view: dict[str, Any] | None, **kw: Any) -> 
     )
 
 
+def _register_row(p: Any, today: date, transfer: str) -> dict[str, Any]:
+    if p.dpa_expires_on:
+        dpa = p.dpa_expires_on.isoformat()
+    else:
+        dpa = "signed" if p.dpa_signed_on else "none"
+    aoc = ""
+    if p.card_data:
+        aoc = p.aoc_expires_on.isoformat() if p.aoc_expires_on else "missing"
+    return {
+        "key": p.key,
+        "name": p.name,
+        "role": p.role,
+        "country": p.country,
+        "mechanism": MECHANISM_WORDS[p.mechanism],
+        "transfer": transfer,
+        "dpa": dpa,
+        "aoc": aoc,
+        "aoc_late": bool(p.card_data and (p.aoc_expires_on is None or p.aoc_expires_on < today)),
+    }
+
+
 def register_view(uow: Any) -> dict[str, Any]:
     """The register page's values."""
     today = uow.clock.now().date()
-    rows = []
-    for p in service.processors(uow):
-        rows.append(
-            {
-                "key": p.key,
-                "name": p.name,
-                "role": p.role,
-                "country": p.country,
-                "mechanism": MECHANISM_WORDS[p.mechanism],
-                "transfer": ropa.transfer_words(uow, p, p.country),
-                "dpa": p.dpa_expires_on.isoformat() if p.dpa_expires_on else ("signed" if p.dpa_signed_on else "none"),
-                "aoc": (p.aoc_expires_on.isoformat() if p.aoc_expires_on else "missing") if p.card_data else "",
-                "aoc_late": bool(p.card_data and (p.aoc_expires_on is None or p.aoc_expires_on < today)),
-            }
-        )
-    return {"rows": rows}
+    return {
+        "rows": [
+            _register_row(p, today, ropa.transfer_words(uow, p, p.country))
+            for p in service.processors(uow)
+        ]
+    }
 
 
 def processor_view(uow: Any, key: str) -> dict[str, Any]:
@@ -97,7 +108,7 @@ def processor_view(uow: Any, key: str) -> dict[str, Any]:
         ("Transfer mechanism", MECHANISM_WORDS[p.mechanism]),
         ("Transfer guard", ropa.transfer_words(uow, p, p.country)),
     ]
-    dates = [(service.DATE_WORDS[n].capitalize(), getattr(p, n)) for n in service.DATE_FIELDS]
+    dates = [(DATE_LABELS[n], getattr(p, n)) for n in service.DATE_FIELDS]
     recent = [
         {
             "at": s.shared_at.strftime("%Y-%m-%d %H:%M"),
@@ -115,7 +126,7 @@ def processor_view(uow: Any, key: str) -> dict[str, Any]:
         "name": p.name,
         "facts": facts,
         "dates": [(w, d.isoformat() if d else "not recorded") for w, d in dates],
-        "values": values,
+        "typed_dates": values,
         "mechanism": p.mechanism.value,
         "shares": recent,
     }
@@ -197,7 +208,7 @@ def _day(value: str, field: str) -> date | None:
 
 @router.post("/processors/p/{key}/dates")
 @form_page(_again, LABELS)
-def processor_dates(  # noqa: PLR0913 - one form field per date of the register
+def processor_dates(
     key: str,
     staff: ManagePage,
     uow: UowDep,
@@ -239,4 +250,6 @@ def processor_dates(  # noqa: PLR0913 - one form field per date of the register
         finish(uow)
         return _processor_page(staff, key, view, error=_said(exc), status_code=exc.status)
     finish(uow)
-    return RedirectResponse(f"/staff/processors/p/{quote(key, safe='')}?done=dates", status_code=303)
+    return RedirectResponse(
+        f"/staff/processors/p/{quote(key, safe='')}?done=dates", status_code=303
+    )
