@@ -50,6 +50,8 @@ WIRELESS = {"IS-WIFI-GUEST", "IS-WIFI-STAFF", "IS-WIFI-ISOLATE", "IS-WIFI-HOURS"
 MEDIA = {"IS-MEDIA-DISPOSE", "IS-MEDIA-PROTECT", "IS-MEDIA-INVENTORY", "IS-MEDIA-WIPE"}
 # Wave 2: retention (issue "retention", #16).
 RETENTION = {"PP-KEEP"}
+# Wave 2: processors and transfers (issue "processors-and-transfers", #17, in part).
+PROCESSORS = {"DP-TRANSFER", "IS-SENS-PCI3P"}
 FOUNDATION = {
     "DP-RETAIN",
     "DP-SECURE",
@@ -140,7 +142,7 @@ def test_only_delivered_clauses_are_implemented():
     """Exactly the clauses delivered so far are marked implemented, each with its controls."""
     catalog = load_catalog()
     implemented = catalog.with_status("implemented")
-    delivered = FOUNDATION | WAVE_ONE | WAVE_TWO | WIRELESS | MEDIA | RETENTION
+    delivered = FOUNDATION | WAVE_ONE | WAVE_TWO | WIRELESS | MEDIA | RETENTION | PROCESSORS
     assert {clause.id for clause in implemented} == delivered
     for clause in implemented:
         assert clause.controls
@@ -150,6 +152,7 @@ def test_only_delivered_clauses_are_implemented():
             "guest-wireless",
             "media-inventory",
             "retention",
+            "processors-and-transfers",
         }
     assert catalog.get("IS-WIFI-HOURS").status == "implemented"
     assert catalog.get("PP-KEEP").status == "implemented"

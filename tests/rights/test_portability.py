@@ -90,7 +90,9 @@ def test_copy_is_sent_to_the_named_recipient_over_https(platform, alice, receive
     platform.extras[TRANSMITTER_EXTRA] = Transmitter(
         context=receiver.client_context, allow_private=True, timeout=5
     )
-    request_id, done = _portability(platform, alice, recipient_url=receiver.url)
+    request_id, done = _portability(
+        platform, alice, recipient_url=receiver.url, recipient_country="GB"
+    )
     assert done.outcome["transmission"]["outcome"] == "delivered"
     assert len(receiver.received) == 1
     path, headers, body = receiver.received[0]

@@ -85,3 +85,4 @@ class AuditAction(StrEnum):
     SYSTEM_START = "system.start"
     DB_UPGRADE = "system.db.upgrade"
     POLICY_CHECK = "policy.check"
+    TRANSFER_REFUSED = "transfer.refused"

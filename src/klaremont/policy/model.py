@@ -467,17 +467,36 @@ class WifiPolicy(Section):
         return frozenset(WEEKDAYS.index(day) for day in self.days)
 
 
+UK_REGIME_START = date(2021, 1, 1)  # the UK's own adequacy regulations took over
+#: a TOML date, or its ISO text once dumped to JSON
+Day = Annotated[date, Field(strict=False)]
+
+
 class ConditionalCountry(Section):
-    """A country whose adequacy covers only some recipients."""
+    """A country whose adequacy covers only some recipients (from ``since``, until ``until``)."""
 
     country: CountryCode
     condition: Text
+    since: Day = UK_REGIME_START
+    until: Day | None = None
+
+
+class AdequacyDecision(Section):
+    """Full adequacy made by UK regulations after the carried-over list, with its date."""
+
+    country: CountryCode
+    since: Day
+    basis: Text
+    until: Day | None = None
 
 
 class TransferPolicy(Section):
-    """Where personal data may go (DP-TRANSFER)."""
+    """Where personal data may go (DP-TRANSFER), as the UK GDPR reads it: a country outside
+    the UK needs adequacy in force on the day of the transfer, or a recorded safeguard."""
 
+    adequate_since: Day = UK_REGIME_START
     adequate: Annotated[list[CountryCode], Field(min_length=1), AfterValidator(_unique)]
+    decisions: Annotated[list[AdequacyDecision], Field(default_factory=list)]
     conditional: Annotated[list[ConditionalCountry], Field(default_factory=list)]
 
     @model_validator(mode="after")
@@ -486,6 +505,18 @@ class TransferPolicy(Section):
             f"conditional: {entry.country!r} is already in adequate"
             for entry in self.conditional
             if entry.country in self.adequate
+        ]
+        seen = set(self.adequate) | {entry.country for entry in self.conditional}
+        problems += [
+            f"decisions: {entry.country!r} is already listed"
+            for entry in self.decisions
+            if entry.country in seen
+        ]
+        problems += [
+            f"{name}: {entry.country!r} ends ({entry.until}) before it starts ({entry.since})"
+            for name, entries in (("decisions", self.decisions), ("conditional", self.conditional))
+            for entry in entries
+            if entry.until is not None and entry.until < entry.since
         ]
         _raise_all(problems)
         return self

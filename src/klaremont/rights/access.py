@@ -237,5 +237,6 @@ def collect(uow: UnitOfWork, subject_id: uuid.UUID) -> AccessCopy:
         tables=tables,
         searched=searched,
     )
-    copy.information = art15.information(uow.policy, categories, sources, bases)
+    record = art15.processing_record(uow, categories)
+    copy.information = art15.information(uow.policy, categories, sources, bases, record)
     return copy

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from klaremont import capabilities
 from klaremont.policy.model import ACTION_WORDS, DataCategory
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from klaremont.platform import UnitOfWork
     from klaremont.policy.model import PolicyFile
+
+#: extension point: ``(uow, categories) -> {"recipients": [...], "transfers": [...]} | None``
+RECORD_POINT = "processing_record"
 
 PURPOSES: tuple[tuple[str, str, str], ...] = (
     ("order_processing", "contract", "taking, paying for, delivering and supporting your orders"),
@@ -86,13 +91,45 @@ def retention(policy: PolicyFile, categories: Iterable[str]) -> list[dict[str, A
     return rows
 
 
+def processing_record(uow: UnitOfWork, categories: Iterable[str]) -> dict[str, Any] | None:
+    """The recipients and transfers of this person's data from the record of processing
+    (whoever answers ``processing_record``), or ``None`` when nothing answers."""
+    held = sorted(set(categories))
+    recipients: list[dict[str, Any]] = []
+    transfers: list[dict[str, Any]] = []
+    answered = False
+    for provider in capabilities.extensions(RECORD_POINT):
+        found = provider(uow, held)
+        if found is None:
+            continue
+        answered = True
+        recipients.extend(found.get("recipients", []))
+        transfers.extend(found.get("transfers", []))
+    return {"recipients": recipients, "transfers": transfers} if answered else None
+
+
+def _recipients(record: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    if record is None:
+        return [{"who": who, "why": why} for who, why in RECIPIENTS]
+    authorities = RECIPIENTS[-1]
+    return [*record["recipients"], {"who": authorities[0], "why": authorities[1]}]
+
+
+def _transfers(policy: PolicyFile, record: Mapping[str, Any] | None) -> Any:
+    if record is None or not record["transfers"]:
+        return f"none: all our servers are in the {policy.data_residency.country} (UK)"
+    return record["transfers"]
+
+
 def information(
     policy: PolicyFile,
     categories: Iterable[str],
     sources: Mapping[str, Mapping[str, int]],
     lawful_bases: Iterable[str],
+    record: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The Art. 15 information for one person."""
+    """The Art. 15 information for one person; recipients and transfers from the record of
+    processing when one answers (``record``), else the fixed text."""
     return {
         "controller": "Klaremont",
         "data_protection_officer": DPO,
@@ -101,10 +138,8 @@ def information(
             for purpose, basis, text in PURPOSES
         ],
         "lawful_bases_recorded_on_your_data": sorted(set(lawful_bases)),
-        "recipients": [{"who": who, "why": why} for who, why in RECIPIENTS],
-        "transfers_outside_the_uk": (
-            f"none: all our servers are in the {policy.data_residency.country} (UK)"
-        ),
+        "recipients": _recipients(record),
+        "transfers_outside_the_uk": _transfers(policy, record),
         "retention": retention(policy, categories),
         "sources": {table: dict(channels) for table, channels in sorted(sources.items())},
         "source_note": "all of it was collected from you, through the channels listed per table",

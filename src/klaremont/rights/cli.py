@@ -86,6 +86,9 @@ def verify(
 def fulfil_command(
     request: str = typer.Argument(..., help="request id or reference"),
     recipient_url: str | None = typer.Option(None, help="portability: send it to this https URL"),
+    recipient_country: str | None = typer.Option(
+        None, help="portability: the recipient's country (ISO alpha-2), checked for transfers"
+    ),
     corrections: Path | None = typer.Option(None, help="rectification: a JSON list of changes"),
 ) -> None:
     """Fulfil a verified request (an erasure too: it is carried out in one transaction)."""
@@ -96,7 +99,13 @@ def fulfil_command(
         if found.kind is RequestKind.ERASURE:
             request_id = found.id
         else:
-            done = fulfil.fulfil(uow, found.id, corrections=fixes, recipient_url=recipient_url)
+            done = fulfil.fulfil(
+                uow,
+                found.id,
+                corrections=fixes,
+                recipient_url=recipient_url,
+                recipient_country=recipient_country,
+            )
             console.print(f"{done.reference}: {done.state}; {json.dumps(done.outcome)}")
             return
     _erase(request_id)

@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from klaremont import transfers
 from klaremont.errors import ValidationFailed
 from klaremont.rights import access, changes, delivery, portability, service
 from klaremont.rights.events import RightsEvent, audit_rights, request_resource
 from klaremont.rights.models import Transmission
 from klaremont.rights.objection import object_to_marketing
 from klaremont.rights.states import ObjectionScope, RequestKind
-from klaremont.rights.transmit import transmitter_for
+from klaremont.rights.transmit import check_url, transmitter_for
 
 if TYPE_CHECKING:
     import uuid
@@ -50,7 +51,24 @@ def _access(uow: UnitOfWork, request: RightsRequest) -> dict[str, Any]:
     return {"tables": {t.name: len(t.rows) for t in copy.tables}, "rows": copy.row_count()}
 
 
-def _transmit(uow: UnitOfWork, request: RightsRequest, url: str, payload: bytes) -> dict[str, Any]:
+def _transmit(
+    uow: UnitOfWork, request: RightsRequest, url: str, country: str | None, payload: bytes
+) -> dict[str, Any]:
+    host, _port = check_url(url, allow_private=transmitter_for(uow).allow_private)
+    if not country:
+        raise ValidationFailed.single(
+            "recipient_country",
+            "required when sending the copy to another organisation: the country it is in "
+            "(ISO 3166-1 alpha-2, e.g. GB), so the transfer can be checked (DP-TRANSFER)",
+        )
+    verdict = transfers.guard(
+        uow,
+        country=country,
+        recipient=host,
+        path="portability",
+        field="recipient_country",
+        resource=request_resource(request.id),
+    )
     sent = transmitter_for(uow).send(url, payload)
     uow.session.add(
         Transmission(
@@ -65,7 +83,13 @@ def _transmit(uow: UnitOfWork, request: RightsRequest, url: str, payload: bytes)
         )
     )
     uow.session.flush()
-    result = {"host": sent.host, "outcome": sent.outcome, "status": sent.status_code}
+    result = {
+        "host": sent.host,
+        "outcome": sent.outcome,
+        "status": sent.status_code,
+        "country": verdict.country,
+        "transfer_basis": verdict.basis,
+    }
     audit_rights(
         uow, RightsEvent.TRANSMITTED, resource=request_resource(request.id), details=result
     )
@@ -73,7 +97,10 @@ def _transmit(uow: UnitOfWork, request: RightsRequest, url: str, payload: bytes)
 
 
 def _portability(
-    uow: UnitOfWork, request: RightsRequest, recipient_url: str | None
+    uow: UnitOfWork,
+    request: RightsRequest,
+    recipient_url: str | None,
+    recipient_country: str | None,
 ) -> dict[str, Any]:
     portable = portability.build(access.collect(uow, request.subject_id))
     document = portable.to_json()
@@ -81,9 +108,13 @@ def _portability(
     delivery.store(uow, request, "zip", portable.to_zip())
     delivery.issue_link(uow, request)
     outcome: dict[str, Any] = {"records": {k: len(v) for k, v in portable.records.items()}}
-    url = recipient_url or service.details_of(request).get("recipient_url")
+    details = service.details_of(request)
+    url = recipient_url or details.get("recipient_url")
+    country = recipient_country or details.get("recipient_country")
     if url:
-        outcome["transmission"] = _transmit(uow, request, str(url), document)
+        outcome["transmission"] = _transmit(
+            uow, request, str(url), str(country) if country else None, document
+        )
     return outcome
 
 
@@ -93,6 +124,7 @@ def fulfil(
     *,
     corrections: list[dict[str, Any]] | None = None,
     recipient_url: str | None = None,
+    recipient_country: str | None = None,
 ) -> Fulfilment:
     """Do what the request asks; the request ends fulfilled (or, for an objection to holding
     the data, waits in progress for the DPO's decision)."""
@@ -107,7 +139,7 @@ def fulfil(
     if kind is RequestKind.ACCESS:
         outcome = _access(uow, request)
     elif kind is RequestKind.PORTABILITY:
-        outcome = _portability(uow, request, recipient_url)
+        outcome = _portability(uow, request, recipient_url, recipient_country)
     elif kind is RequestKind.RECTIFICATION:
         raw = (
             corrections

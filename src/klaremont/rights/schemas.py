@@ -88,6 +88,13 @@ class FulfilIn(_In):
 
     corrections: list[dict[str, Any]] | None = Field(default=None, max_length=50)
     recipient_url: str | None = Field(default=None, max_length=2000)
+    recipient_country: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="The recipient's country (ISO 3166-1 alpha-2); required with "
+        "`recipient_url`: the transfer guard checks it (DP-TRANSFER).",
+    )
 
 
 class RequestOut(BaseModel):

@@ -149,7 +149,11 @@ def fulfil_request(
     """Fulfil a verified request (not an erasure: see ``/erase``)."""
     options = body or FulfilIn()
     done = fulfil.fulfil(
-        uow, request_id, corrections=options.corrections, recipient_url=options.recipient_url
+        uow,
+        request_id,
+        corrections=options.corrections,
+        recipient_url=options.recipient_url,
+        recipient_country=options.recipient_country,
     )
     finish(uow)
     return FulfilmentOut.of(done)

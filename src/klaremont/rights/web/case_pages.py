@@ -62,7 +62,10 @@ LABELS: dict[str, dict[str, str]] = {
     "extend": {"months": "Extend by (months)", "reason": "Reason for the extension"},
     "refuse": {"reason": "Reason for refusing"},
     "decide": {"decision": "Decision", "reason": "Reason for the decision"},
-    "fulfil": {"recipient_url": "Send the copy to (another organisation's address, optional)"},
+    "fulfil": {
+        "recipient_url": "Send the copy to (another organisation's address, optional)",
+        "recipient_country": "Recipient's country (two letters, e.g. GB)",
+    },
     "pause": {"reason": "Why the clock stops", "note": "What is needed (required for other)"},
 }
 
@@ -212,11 +215,19 @@ def decide_page(
 
 @router.post("/requests/{reference}/fulfil")
 @form_page(_again("fulfil"), LABELS["fulfil"])
-def fulfil_page(case: Case, recipient_url: Annotated[str, Form(max_length=2000)] = "") -> Response:
+def fulfil_page(
+    case: Case,
+    recipient_url: Annotated[str, Form(max_length=2000)] = "",
+    recipient_country: Annotated[str, Form(max_length=2)] = "",
+) -> Response:
     """Do what the request asks (not an erasure: see erase)."""
     recipient = recipient_url.strip() or None
+    country = recipient_country.strip() or None
     return case.act(
-        "fulfil", lambda found: fulfil.fulfil(case.uow, found.id, recipient_url=recipient)
+        "fulfil",
+        lambda found: fulfil.fulfil(
+            case.uow, found.id, recipient_url=recipient, recipient_country=country
+        ),
     )
 
 

@@ -1,0 +1,1 @@
+"""Processors, the record of processing (UK GDPR Art. 30) and recorded transfer safeguards."""

@@ -1,0 +1,37 @@
+"""The processors capability's front door: everything it contributes to the platform."""
+
+from __future__ import annotations
+
+from klaremont.capabilities import Capability, NavEntry
+from klaremont.processors.actions import ProcessorAction
+from klaremont.processors.permissions import ProcessorPermission
+from klaremont.staff.permissions import Role
+
+READ = frozenset({ProcessorPermission.PROCESSORS_READ})
+MANAGE = READ | {ProcessorPermission.PROCESSORS_MANAGE}
+
+CAPABILITY = Capability(
+    name="processors",
+    summary=(
+        "The processor register (contracts, DPAs, transfer safeguards and risk assessments, "
+        "PCI DSS attestations), the record of processing (Art. 30) and shares with processors."
+    ),
+    models=("klaremont.processors.models",),
+    migrations="migrations",
+    routers=("klaremont.processors.web.api:router", "klaremont.processors.web.pages:router"),
+    cli="klaremont.processors.cli:app",
+    audit_actions=ProcessorAction,
+    permissions=ProcessorPermission,
+    grants={Role.DPO: MANAGE, Role.ISO: READ, Role.DIRECTOR: READ},
+    checks=("klaremont.processors.checks",),
+    demo="klaremont.processors.demo_data",
+    nav=(
+        NavEntry("Processors", "/staff/processors", ProcessorPermission.PROCESSORS_READ, order=62),
+    ),
+    extensions=(
+        ("transfer_safeguards", "klaremont.processors.share:safeguards"),
+        ("processing_record", "klaremont.processors.ropa:for_access_copy"),
+        ("my_work", "klaremont.processors.my_work:items"),
+    ),
+    templates="templates",
+)

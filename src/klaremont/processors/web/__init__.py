@@ -1,0 +1,1 @@
+"""The processors console and API."""
