@@ -21,14 +21,24 @@ def message(table: str) -> str:
     return f"{table} is append-only"
 
 
-def _statements(dialect_name: str, table: str) -> list[str]:
+def _statements(dialect_name: str, table: str, deletable_if: str | None = None) -> list[str]:
     refusal = message(table)
     if dialect_name == "postgresql":
         function = f"{table}_append_only"
+        allow = (
+            ""
+            if deletable_if is None
+            else f"""
+    IF TG_OP = 'DELETE' THEN
+        IF {deletable_if} THEN
+            RETURN OLD;
+        END IF;
+    END IF;"""
+        )
         return [
             f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
 LANGUAGE plpgsql AS $$
-BEGIN
+BEGIN{allow}
     RAISE EXCEPTION USING
         MESSAGE = '{refusal}: ' || TG_OP || ' refused',
         ERRCODE = 'insufficient_privilege';
@@ -44,13 +54,18 @@ FOR EACH STATEMENT EXECUTE FUNCTION {function}()""",
     if dialect_name == "sqlite":
         return [
             f"""CREATE TRIGGER {table}_no_{verb.lower()}
-BEFORE {verb} ON {table}
+BEFORE {verb} ON {table}{_when(verb, deletable_if)}
 BEGIN
     SELECT RAISE(ABORT, '{refusal}');
 END"""
             for verb in ("UPDATE", "DELETE")
         ]
     raise _unsupported(dialect_name)
+
+
+def _when(verb: str, deletable_if: str | None) -> str:
+    """SQLite: the DELETE trigger fires (and refuses) only when the row is not deletable."""
+    return f"\nWHEN NOT ({deletable_if})" if verb == "DELETE" and deletable_if else ""
 
 
 def _drops(dialect_name: str, table: str) -> list[str]:
@@ -68,6 +83,13 @@ def _drops(dialect_name: str, table: str) -> list[str]:
 def append_only_ddl(dialect_name: str, tables: tuple[str, ...]) -> list[str]:
     """Statements that make ``tables`` refuse UPDATE and DELETE."""
     return [statement for table in tables for statement in _statements(dialect_name, table)]
+
+
+def deletable_ddl(dialect_name: str, table: str, deletable_if: str) -> list[str]:
+    """Like :func:`append_only_ddl` for one table, except that a DELETE of a row for which
+    the SQL condition ``deletable_if`` (on ``OLD``) holds is let through; UPDATE (and
+    TRUNCATE) are still refused. Undone by :func:`drop_append_only_ddl`."""
+    return _statements(dialect_name, table, deletable_if)
 
 
 def drop_append_only_ddl(dialect_name: str, tables: tuple[str, ...]) -> list[str]:
