@@ -27,7 +27,7 @@ WEB = consent.Proof(ConsentMethod.WEB_FORM, ConsentSource.PRIVACY_CENTRE)
 EMAIL, SMS, POST = MarketingChannel.EMAIL, MarketingChannel.SMS, MarketingChannel.POST
 ANALYTICS, PREFERENCES = CookieCategory.ANALYTICS, CookieCategory.PREFERENCES
 YES, NO = True, False  # a choice given, a choice withdrawn
-TARGETS = ("consent.marketing", "consent.cookies")
+TARGETS = ("consent.marketing", "consent.cookies", "consent.visitor_cookies")
 SIX_YEARS = relativedelta(years=6)  # the policy's retention.consent_records.period
 
 
@@ -125,24 +125,24 @@ def test_consent_history_goes_six_years_after_its_withdrawal(platform, clock):
     clock.set(withdrawn_at + SIX_YEARS)  # exactly six years after the first withdrawals
     due_marketing = {seq[k] for k in ("regrant_email", "regrant_email_no", "gone_post")}
     due_marketing.add(seq["gone_post_no"])
-    due_cookies = {
+    due_people = {
         seq[k]
-        for k in (
-            "cookies_pref",
-            "cookies_pref_no",
-            "browser_analytics",
-            "browser_analytics_no",
-            "cookies_analytics",
-            "cookies_analytics_no",
-        )
+        for k in ("cookies_pref", "cookies_pref_no", "cookies_analytics", "cookies_analytics_no")
     }
+    due_browsers = {seq["browser_analytics"], seq["browser_analytics_no"]}
+    due_cookies = due_people | due_browsers
     ran = dry_run_then_run(platform, TARGETS)
     assert ran.listed == ran.purged
     assert ran.listed == {
         "consent.marketing": _ids(due_marketing),
-        "consent.cookies": _ids(due_cookies),
+        "consent.cookies": _ids(due_people),
+        "consent.visitor_cookies": _ids(due_browsers),
     }
-    assert ran.done == {"consent.marketing": 4, "consent.cookies": 6}
+    assert ran.done == {
+        "consent.marketing": 4,
+        "consent.cookies": 4,
+        "consent.visitor_cookies": 2,
+    }
     assert ran.changed == {"marketing_consents": -4, "cookie_consents": -6}
     assert _seqs(platform) == (marketing - due_marketing, cookies - due_cookies)
     assert _eligibility(platform, people, browsers) == eligible
@@ -152,7 +152,15 @@ def test_consent_history_goes_six_years_after_its_withdrawal(platform, clock):
     clock.advance(timedelta(seconds=1))
     later = dry_run_then_run(platform, TARGETS)
     late = _ids({seq["late_email"], seq["late_email_no"]})
-    assert later.listed == later.purged == {"consent.marketing": late, "consent.cookies": []}
+    assert (
+        later.listed
+        == later.purged
+        == {
+            "consent.marketing": late,
+            "consent.cookies": [],
+            "consent.visitor_cookies": [],
+        }
+    )
     assert later.changed == {"marketing_consents": -2}
     assert _eligibility(platform, people, browsers) == eligible
 
@@ -206,7 +214,11 @@ def test_no_batch_boundary_changes_anyones_choice(platform, clock):
 
     ran = dry_run_then_run(platform, TARGETS, batch_size=1, progress=after_each_batch)
     assert ran.listed == ran.purged
-    assert ran.done == {"consent.marketing": 8, "consent.cookies": 6}
+    assert ran.done == {
+        "consent.marketing": 8,
+        "consent.cookies": 4,
+        "consent.visitor_cookies": 2,
+    }
     assert len(seen) == 14
     assert engine.run(platform).total_done == 0
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, false, func, select
 
 from klaremont.consent.models import CookieConsent, MarketingConsent
 from klaremont.policy.model import DataCategory
@@ -44,17 +44,20 @@ def _same_marketing(withdrawal: Any, table: Table) -> ColumnElement[bool]:
     )
 
 
-def _same_cookie(withdrawal: Any, table: Table) -> ColumnElement[bool]:
-    """The same category for the same person, or (not signed in) the same browser."""
-    owner = or_(
+def _same_person_cookie(withdrawal: Any, table: Table) -> ColumnElement[bool]:
+    return and_(
         withdrawal.c.subject_id == table.c.subject_id,
-        and_(
-            table.c.subject_id.is_(None),
-            withdrawal.c.subject_id.is_(None),
-            withdrawal.c.browser_key_hash == table.c.browser_key_hash,
-        ),
+        withdrawal.c.category == table.c.category,
     )
-    return and_(owner, withdrawal.c.category == table.c.category)
+
+
+def _same_browser_cookie(withdrawal: Any, table: Table) -> ColumnElement[bool]:
+    """The same browser's choice while not signed in (a person's choice is not the browser's)."""
+    return and_(
+        withdrawal.c.subject_id.is_(None),
+        withdrawal.c.browser_key_hash == table.c.browser_key_hash,
+        withdrawal.c.category == table.c.category,
+    )
 
 
 def withdrawn(same: Callable[[Any, Table], ColumnElement[bool]]) -> Clock:
@@ -77,7 +80,10 @@ def withdrawn(same: Callable[[Any, Table], ColumnElement[bool]]) -> Clock:
 
 
 def targets() -> tuple[Target, ...]:
-    """Marketing and cookie consent histories up to a withdrawal past the period."""
+    """Marketing and cookie consent histories up to a withdrawal past the period (a
+    person's cookie choices and a visitor's browser's apart: each history is found by its
+    own index)."""
+    cookies: Table = CookieConsent.__table__  # type: ignore[assignment]
     return (
         Target(
             "consent.marketing",
@@ -90,9 +96,20 @@ def targets() -> tuple[Target, ...]:
         Target(
             "consent.cookies",
             DataCategory.CONSENT_RECORDS,
-            CookieConsent.__table__,  # type: ignore[arg-type]
-            {"consent_withdrawn": withdrawn(_same_cookie)},
-            "cookie consent records up to a withdrawal",
+            cookies,
+            {"consent_withdrawn": withdrawn(_same_person_cookie)},
+            "signed-in people's cookie consent records up to a withdrawal",
+            extra=(lambda table: table.c.subject_id.is_not(None),),
+            ordered=True,
+        ),
+        Target(
+            "consent.visitor_cookies",
+            DataCategory.CONSENT_RECORDS,
+            cookies,
+            {"consent_withdrawn": withdrawn(_same_browser_cookie)},
+            "visitors' cookie consent records (by browser) up to a withdrawal",
+            subject=None,
+            extra=(lambda table: table.c.subject_id.is_(None),),
             ordered=True,
         ),
     )
