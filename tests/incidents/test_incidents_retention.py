@@ -12,14 +12,19 @@ from dateutil.relativedelta import relativedelta
 from exercise_support import ISO, run_to_close
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
 
 from klaremont import holds
+from klaremont.backup import service as backup
+from klaremont.cli import main
+from klaremont.cli.context import use_platform
 from klaremont.incidents import affected, evidence, integrity, service, workflow
 from klaremont.incidents.affected_models import IncidentReadAlert
 from klaremont.incidents.casefile_models import IncidentEvidence, IncidentPurge
 from klaremont.incidents.models import Incident, IncidentDeadlineAlert
 from klaremont.incidents.retention import CHILDREN
 from klaremont.incidents.states import IncidentKind, IncidentState, Involvement, Recipient
+from klaremont.retention import engine
 from klaremont.testing.retention import dry_run_then_run
 
 TARGET = ("incidents.records",)
@@ -229,3 +234,30 @@ def test_the_append_only_tables_let_only_a_purge_through(platform, clock, people
     )
     assert _rows_of(platform, closed_id)["incident_evidence"] == 0
     assert _rows_of(platform, open_id)["incident_actions"] > 0
+
+
+def _restore(platform, path) -> None:
+    use_platform(platform)
+    try:
+        result = CliRunner().invoke(main.app, ["backup", "restore", str(path), "--yes"])
+        assert result.exit_code == 0, result.output
+    finally:
+        use_platform(None)
+
+
+@pytest.mark.policy("PP-KEEP", "IS-SENS-DISPOSE")
+def test_a_restore_from_before_the_purge_does_not_bring_the_case_back(platform, clock, people):
+    """The backup holds the case and its keys (evidence files are not in a backup); restored,
+    the ledger purges it again: rows and keys, and no evidence file is left."""
+    del people
+    closed, closed_id = _case(platform, "Night-time egress from web-01.", hold="none")
+    files = _stored(platform, closed_id)
+    clock.advance(SIX_YEARS + timedelta(days=1))
+    path, _ = backup.create(platform)
+    assert engine.run(platform).plans_by_target()[TARGET[0]].done == 1
+    _restore(platform, path)
+    assert _rows_of(platform, closed_id) == dict.fromkeys(_rows_of(platform, closed_id), 0)
+    assert not any(p.exists() for _, p in files)
+    assert not (platform.settings.var_dir / "evidence" / closed).exists()
+    assert all(platform.keystore.is_destroyed(item) for item in (closed_id, *(i for i, _ in files)))
+    assert platform.audit.verify(platform.engine).ok

@@ -12,9 +12,13 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select
 from staff_support import NEW_PASSWORD, make_staff
+from typer.testing import CliRunner
 
 from klaremont.audit.events import Actor, ActorType
 from klaremont.audit.models import AuditEvent
+from klaremont.backup import service as backup
+from klaremont.cli import main
+from klaremont.cli.context import use_platform
 from klaremont.retention import engine
 from klaremont.staff import service_lifecycle, service_mfa, service_passwords, service_sessions
 from klaremont.staff.models import RecoveryCode, StaffAccount
@@ -163,3 +167,25 @@ def test_the_console_shows_a_former_member_of_staff(platform, clock):
         log = iso.get("/staff/audit", headers={"accept": "text/html"})
         assert log.status_code == 200
         assert f"former-staff-{leaver.id.hex}" in log.text
+
+
+@pytest.mark.policy("PP-KEEP", "IS-SENS-DISPOSE")
+def test_a_restore_from_before_the_anonymising_does_not_bring_the_name_back(platform, clock):
+    """Restored from a backup taken before the run, the ledger anonymises the account again,
+    its secrets go again and its data key (back with the keystore) is destroyed again."""
+    leaver = make_staff(platform, "finn", Role.SUPPORT_AGENT)
+    _with_secrets(platform, leaver)
+    _offboard(platform, leaver)
+    clock.advance(timedelta(days=400))
+    path, _ = backup.create(platform)
+    assert engine.run(platform).plans_by_target()["staff.leavers"].done == 1
+    use_platform(platform)
+    try:
+        result = CliRunner().invoke(main.app, ["backup", "restore", str(path), "--yes"])
+        assert result.exit_code == 0, result.output
+    finally:
+        use_platform(None)
+    finn = _account(platform, leaver.id)
+    assert (finn.username, finn.full_name) == (f"former-staff-{leaver.id.hex}", None)
+    assert not any(_secrets(platform, leaver.id).values())
+    assert _key_destroyed(platform, finn)
