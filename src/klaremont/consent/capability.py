@@ -36,6 +36,8 @@ CAPABILITY = Capability(
     extensions=(
         ("marketing_veto", "klaremont.consent.audience:marketing_veto"),
         ("customer_view", "klaremont.consent.audience:contribute_to_view"),
+        # consent histories go six years after a withdrawal (nobody's current choice changes)
+        ("retention_targets", "klaremont.consent.retention:targets"),
     ),
     # for marketing (who send) and the DPO (who manage consent); the console shows a path once
     nav=(

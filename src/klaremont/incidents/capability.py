@@ -71,6 +71,8 @@ CAPABILITY = Capability(
         ("upload_limits", "klaremont.incidents.evidence_settings:upload_limits"),
         ("subject_hold", "klaremont.incidents.affected:holds_on"),  # Art. 17(3)(e)
         ("personal_read", "klaremont.incidents.high_alert:on_read"),  # high alert
+        # an ended incident's whole record goes six years after it ended
+        ("retention_targets", "klaremont.incidents.retention:targets"),
     ),
     jobs=(
         Job(

@@ -149,3 +149,21 @@ class IncidentMemberReport(IdMixin, Base):
     submitted_at: Mapped[datetime]
     digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the entry (sealed body), audited
     audit_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class IncidentPurge(Base):
+    """An ended incident whose record a retention run purged (``retention.incident_records``).
+
+    Written in the purge's own transaction before anything of the case goes: the append-only
+    tables' triggers let a row go only when its incident has such a line and is closed or
+    dismissed (:mod:`klaremont.incidents.append_only`). Itself append-only: the line stays
+    as the record that the case was purged, and when (the reference is not personal).
+    """
+
+    __tablename__ = "incident_purges"
+    __table_args__ = ({"info": {RIGHTS: Handling.IGNORE.value}},)
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # no key: the case goes
+    reference: Mapped[str] = mapped_column(String(16))
+    ended_at: Mapped[datetime]  # when the case was closed or dismissed
+    purged_at: Mapped[datetime]

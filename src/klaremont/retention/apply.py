@@ -1,9 +1,10 @@
 """Doing what a rule says to a set of rows: clear fields, anonymise, or delete.
 
 Core statements over primary keys, so one batch is a handful of round trips whatever its
-size. A delete first clears nullable keys elsewhere that point at the rows (an order's
-delivery address) and deletes the rows that go with them (an order's lines). The same
-functions re-apply the ledger after a restore: each step is idempotent.
+size. A target's ``before`` hook runs first on each chunk (what the rows take with them
+that the engine cannot see). A delete first clears nullable keys elsewhere that point at
+the rows (an order's delivery address) and deletes the rows that go with them (an order's
+lines). The same functions re-apply the ledger after a restore: each step is idempotent.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def apply(uow: UnitOfWork, target: Target, action: str, ids: Sequence[Any]) -> i
     done = 0
     for start in range(0, len(ids), CHUNK):
         chunk = list(ids[start : start + CHUNK])
+        if target.before is not None:
+            target.before(uow, chunk)
         if target.fields:
             done += _clear(uow, target, chunk)
         elif action == "anonymise" and target.anonymise is not None:

@@ -90,7 +90,10 @@ class Plan:
         """The next ``size`` due rows: primary key and person."""
         subject = self.subject()
         columns = [self.target.pk] if subject is None else [self.target.pk, subject]
-        return select(*columns).where(self.due(held)).limit(size)
+        query = select(*columns).where(self.due(held))
+        if self.target.ordered:
+            query = query.order_by(self.target.pk)
+        return query.limit(size)
 
 
 @dataclass(frozen=True)

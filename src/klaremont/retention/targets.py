@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 from klaremont import capabilities
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from sqlalchemy import ColumnElement, Table
@@ -63,6 +64,14 @@ class Target:
     hold_clock: str | None = None  # the column the category's legal holds count from
     sealed: bool = False  # values sealed under the person's data key
     extra: tuple[Callable[[Table], ColumnElement[bool]], ...] = field(default=())
+    #: run first on each chunk of rows about to be acted on, in the same transaction (and
+    #: again when the ledger is re-applied after a restore: it must be idempotent): what the
+    #: rows take with them that the engine cannot see (rows of append-only tables a trigger
+    #: lets go only once marked, files on disk, data keys of their own, secrets elsewhere)
+    before: Callable[[UnitOfWork, Sequence[Any]], None] | None = None
+    #: batches take the due rows in primary-key order (for a sequence key: oldest first),
+    #: when a batch boundary must never leave a later row gone and an earlier one still there
+    ordered: bool = False
 
     @property
     def pk(self) -> Column[Any]:

@@ -91,6 +91,8 @@ CAPABILITY = Capability(
         ("metrics", "klaremont.staff.metrics:collect"),
         ("my_work", "klaremont.staff.my_work:items"),
         ("incident_staff", "klaremont.staff.incident_staff:active_staff"),  # team seats
+        # a leaver's account is anonymised a year after they left (IS-AC-LEAVER)
+        ("retention_targets", "klaremont.staff.retention:targets"),
     ),
     templates="templates",
     jobs=(
