@@ -142,7 +142,7 @@ def test_completeness_flags_implemented_clause_without_tests(tmp_path: Path):
     problems = completeness_problems(matrix)
     expected = "IS-SENS-DISPOSE: marked implemented but no test carries "
     assert expected + '@pytest.mark.policy("IS-SENS-DISPOSE")' in problems
-    assert not any(p.startswith(("DP-RETAIN:", "PP-UK:", "DP-TRANSFER:")) for p in problems)
+    assert not any(p.startswith(("DP-RETAIN:", "PP-UK:", "PP-NOSHARE:")) for p in problems)
 
 
 def test_completeness_flags_unknown_ids_and_missing_tests_dir(tmp_path: Path):
