@@ -28,8 +28,11 @@ from klaremont.config import Settings
 from klaremont.platform import Platform
 from klaremont.retention import engine
 
+import time
+
 platform = Platform.build(Settings(), clock=ManualClock(datetime.fromisoformat(sys.argv[1])))
-engine.run(platform, batch_size=1)
+# a slow run (each batch takes a little longer), so the test can kill it half way
+engine.run(platform, batch_size=1, progress=lambda *_: time.sleep(0.02))
 """
 
 
