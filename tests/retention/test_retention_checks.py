@@ -12,7 +12,7 @@ from sqlalchemy import select
 from klaremont.platform import Platform
 from klaremont.retention import apply, checks, engine
 from klaremont.retention.models import ShredQueue
-from klaremont.retention.targets import all_targets
+from klaremont.retention_targets import all_targets
 
 
 @pytest.mark.policy("PP-KEEP")

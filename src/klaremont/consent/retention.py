@@ -27,14 +27,14 @@ from sqlalchemy import and_, false, func, select
 
 from klaremont.consent.models import CookieConsent, MarketingConsent
 from klaremont.policy.model import DataCategory
-from klaremont.retention.targets import Target
+from klaremont.retention_targets import Target
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from sqlalchemy import ColumnElement, Table
 
-    from klaremont.retention.targets import Clock
+    from klaremont.retention_targets import Clock
 
 
 def _same_marketing(withdrawal: Any, table: Table) -> ColumnElement[bool]:

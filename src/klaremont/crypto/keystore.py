@@ -205,32 +205,7 @@ class Keystore:
 
         Irreversible. A subject that never had a key gets a tombstone, so none is made later.
         """
-        reason = _checked_reason(reason)
-        now = self.clock.now()
-        with transaction(self._sessions) as session:
-            if is_sqlite(self.engine):
-                # Zero the freed bytes of the wrapped keys instead of leaving them in free space.
-                session.execute(text("PRAGMA secure_delete = ON"))
-            result = session.connection().execute(
-                update(SubjectKey)
-                .where(SubjectKey.subject_id == subject_id, SubjectKey.wrapped.is_not(None))
-                .values(wrapped=None, destroyed_at=now, destroyed_reason=reason)
-            )
-            destroyed = result.rowcount
-            if destroyed == 0 and not self._rows(session, subject_id):
-                session.add(
-                    SubjectKey(
-                        subject_id=subject_id,
-                        version=1,
-                        kek_id=None,
-                        wrapped=None,
-                        created_at=now,
-                        destroyed_at=now,
-                        destroyed_reason=reason,
-                    )
-                )
-        self._scrub_journal()
-        return destroyed
+        return self.destroy_many([subject_id], reason)
 
     def destroy_many(self, subject_ids: Iterable[uuid.UUID], reason: str) -> int:
         """Crypto-shred many subjects in one keystore transaction (see :meth:`destroy`);

@@ -34,7 +34,7 @@ from klaremont.customers.models import (
 )
 from klaremont.db.subjects import NOBODY, Subject, nobody
 from klaremont.policy.model import DataCategory
-from klaremont.retention.targets import Clock, Target
+from klaremont.retention_targets import Clock, Target
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -48,7 +48,7 @@ from klaremont.incidents.models import (
 )
 from klaremont.incidents.states import IncidentState
 from klaremont.policy.model import DataCategory
-from klaremont.retention.targets import Target
+from klaremont.retention_targets import Target
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -7,210 +7,60 @@ loader can name the exact dotted key (see :mod:`klaremont.policy.loader`).
 
 from __future__ import annotations
 
-import re
-from datetime import date, time
-from enum import StrEnum
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date
+from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    PlainValidator,
-    model_validator,
+from pydantic import AfterValidator, Field, model_validator
+
+from klaremont.policy.base import (
+    WEEKDAYS,
+    Approval,
+    CalendarDate,
+    ClockTime,
+    CountryCode,
+    Section,
+    Text,
+    Weekday,
+    _check_timezone,
+    _raise_all,
+    _unique,
+    between,
+)
+from klaremont.policy.period import Period
+from klaremont.policy.retention_rules import (
+    ACTION_WORDS,
+    CATEGORY_ACTIONS,
+    CATEGORY_EVENTS,
+    SEALED_CATEGORIES,
+    Category,
+    DataCategory,
+    LegalHold,
+    RetentionAction,
+    RetentionEvent,
+    RetentionRule,
+    RetentionSchedule,
 )
 
-from klaremont.policy.countries import check_alpha2
-from klaremont.policy.period import Period
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+__all__ = [
+    "ACTION_WORDS",
+    "CATEGORY_ACTIONS",
+    "CATEGORY_EVENTS",
+    "SEALED_CATEGORIES",
+    "WEEKDAYS",
+    "Category",
+    "DataCategory",
+    "LegalHold",
+    "PolicyFile",
+    "RetentionAction",
+    "RetentionEvent",
+    "RetentionRule",
+    "RetentionSchedule",
+    "Section",
+]
 
 OWASP_ARGON2_MIN_MEMORY_KIB = 19456
 OWASP_ARGON2_ONE_PASS_MEMORY_KIB = 47104
-
-
-def between(lo: int, hi: int, why: str = "") -> AfterValidator:
-    """A validator refusing integers outside ``lo..hi`` with a readable rule."""
-    rule = f"must be {lo}" if lo == hi else f"must be an integer from {lo} to {hi}"
-    suffix = f" ({why})" if why else ""
-
-    def check(value: int) -> int:
-        if not lo <= value <= hi:
-            raise ValueError(f"{rule}{suffix}, not {value}")
-        return value
-
-    return AfterValidator(check)
-
-
-def _unique(values: list[Any]) -> list[Any]:
-    seen: set[Any] = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"must not list {value!r} twice")
-        seen.add(value)
-    return values
-
-
-def _raise_all(problems: Sequence[str]) -> None:
-    """Raise one ValueError carrying every ``field: rule`` line (the loader splits them)."""
-    if problems:
-        raise ValueError("\n".join(problems))
-
-
-_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-
-
-def _parse_hhmm(value: object) -> time:
-    if isinstance(value, time):
-        return value
-    if not isinstance(value, str) or not _HHMM.fullmatch(value):
-        raise ValueError("must be a 24-hour time written 'HH:MM', such as '08:00'")
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
-def _check_timezone(key: str) -> str:
-    try:
-        ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{key!r} is not an IANA time zone known to zoneinfo") from exc
-    return key
-
-
-ClockTime = Annotated[
-    time, PlainValidator(_parse_hhmm), PlainSerializer(lambda t: t.strftime("%H:%M"))
-]
-
-
-def _parse_date(value: object) -> date:
-    if isinstance(value, date) and not hasattr(value, "hour"):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError("must be a date written YYYY-MM-DD, such as 2026-12-25")
-
-
-CalendarDate = Annotated[date, PlainValidator(_parse_date), PlainSerializer(date.isoformat)]
-CountryCode = Annotated[str, AfterValidator(check_alpha2)]
-Text = Annotated[str, Field(min_length=1)]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-Approval = Literal["line_manager", "technical_operations"]
-#: What happens when a period ends: ``delete`` the rows (or fields), ``anonymise`` (keep the
-#: record, remove every link to the person), ``crypto_shred`` (delete, and destroy the
-#: person's data key in the same run so every copy, backups included, is unreadable at once).
-RetentionAction = Literal["delete", "anonymise", "crypto_shred"]
-#: The actions as people read them.
-ACTION_WORDS: Mapping[str, str] = MappingProxyType(
-    {
-        "delete": "deleted",
-        "anonymise": "anonymised (kept without any link to the person)",
-        "crypto_shred": "deleted, and the person's data key destroyed",
-    }
-)
-#: The events a retention period runs from.
-RetentionEvent = Literal[
-    "account_closed",
-    "last_activity",
-    "last_order",
-    "order_placed",
-    "invoice_issued",
-    "consent_withdrawn",
-    "request_closed",
-    "contact_resolved",
-    "session_ended",
-    "incident_closed",
-    "staff_left",
-    "code_expired",
-    "recorded",
-]
-
-
-class DataCategory(StrEnum):
-    """Every category of personal data the platform holds; each needs a retention rule."""
-
-    IDENTITY = "identity"
-    CONTACT = "contact"
-    ADDRESS = "address"
-    ORDERS = "orders"
-    INVOICES = "invoices"
-    PAYMENT_CARDS = "payment_cards"
-    MARKETING_PREFERENCES = "marketing_preferences"
-    ACCOUNT_PASSWORD = "account_password"  # noqa: S105 - a category name, not a secret
-    SUPPORT_CONTACTS = "support_contacts"
-    CONSENT_RECORDS = "consent_records"
-    DATA_SUBJECT_REQUESTS = "data_subject_requests"
-    AUDIT_LOG = "audit_log"
-    INCIDENT_RECORDS = "incident_records"
-    STAFF_ACCOUNTS = "staff_accounts"
-    WIFI_CREDENTIALS = "wifi_credentials"
-
-
-def _to_category(value: object) -> object:
-    if isinstance(value, str) and not isinstance(value, DataCategory):
-        try:
-            return DataCategory(value)
-        except ValueError:
-            names = ", ".join(c.value for c in DataCategory)
-            raise ValueError(f"must be a data category ({names}), not {value!r}") from None
-    return value
-
-
-Category = Annotated[DataCategory, BeforeValidator(_to_category)]
-
-_PERSON: tuple[RetentionEvent, ...] = ("last_activity", "account_closed")
-_DELETE: tuple[RetentionAction, ...] = ("delete", "crypto_shred")
-_ANY: tuple[RetentionAction, ...] = ("delete", "anonymise", "crypto_shred")
-C_ = DataCategory
-#: The events each category's period may run from (what its records carry a date for).
-CATEGORY_EVENTS: Mapping[DataCategory, tuple[RetentionEvent, ...]] = MappingProxyType(
-    {
-        C_.IDENTITY: (*_PERSON, "last_order"),
-        C_.CONTACT: (*_PERSON, "last_order"),
-        C_.ADDRESS: (*_PERSON, "last_order"),
-        C_.ORDERS: ("order_placed", *_PERSON, "last_order"),
-        C_.INVOICES: ("invoice_issued",),
-        C_.PAYMENT_CARDS: (*_PERSON, "last_order"),
-        C_.MARKETING_PREFERENCES: (*_PERSON, "consent_withdrawn"),
-        C_.ACCOUNT_PASSWORD: ("account_closed", "last_activity"),
-        C_.SUPPORT_CONTACTS: ("contact_resolved",),
-        C_.CONSENT_RECORDS: ("consent_withdrawn",),
-        C_.DATA_SUBJECT_REQUESTS: ("request_closed",),
-        C_.AUDIT_LOG: ("recorded",),
-        C_.INCIDENT_RECORDS: ("incident_closed",),
-        C_.STAFF_ACCOUNTS: ("staff_left",),
-        C_.WIFI_CREDENTIALS: ("code_expired", "session_ended"),
-    }
-)
-#: Categories whose values are sealed under the person's data key (crypto-shredding reaches them).
-SEALED_CATEGORIES: frozenset[DataCategory] = frozenset(
-    {C_.IDENTITY, C_.CONTACT, C_.ADDRESS, C_.INVOICES, C_.PAYMENT_CARDS, C_.SUPPORT_CONTACTS}
-)
-#: What may happen to each category when its period ends (anonymising needs a record that
-#: still means something without the person: an order, a staff account's history).
-CATEGORY_ACTIONS: Mapping[DataCategory, tuple[RetentionAction, ...]] = MappingProxyType(
-    {
-        **dict.fromkeys(DataCategory, _DELETE),
-        C_.IDENTITY: _ANY,
-        C_.ORDERS: _ANY,
-        C_.STAFF_ACCOUNTS: _ANY,
-    }
-)
-
-
-class Section(BaseModel):
-    """Base of every policy table: strict, frozen, no unknown keys."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Argon2Params(Section):
@@ -324,72 +174,6 @@ class RemoteAccessPolicy(Section):
 
     mfa_required: bool
     approvals: Annotated[list[Approval], Field(min_length=1), AfterValidator(_unique)]
-
-
-class RetentionRule(Section):
-    """How long one data category is kept, from which event, what happens after, and why
-    (PCI DSS 3.2.1 asks for a justification of every period)."""
-
-    period: Period
-    after: RetentionEvent
-    action: RetentionAction
-    justification: Text
-
-
-class RetentionSchedule(Section):
-    """One rule per :class:`DataCategory`; a missing category is a missing key."""
-
-    identity: RetentionRule
-    contact: RetentionRule
-    address: RetentionRule
-    orders: RetentionRule
-    invoices: RetentionRule
-    payment_cards: RetentionRule
-    marketing_preferences: RetentionRule
-    account_password: RetentionRule
-    support_contacts: RetentionRule
-    consent_records: RetentionRule
-    data_subject_requests: RetentionRule
-    audit_log: RetentionRule
-    incident_records: RetentionRule
-    staff_accounts: RetentionRule
-    wifi_credentials: RetentionRule
-
-    @model_validator(mode="after")
-    def _events_fit_categories(self) -> Self:
-        problems = []
-        for category, rule in self.items():
-            allowed = CATEGORY_EVENTS[category]
-            if rule.after not in allowed:
-                problems.append(
-                    f"{category.value}.after: {category.value} cannot be counted from "
-                    f"{rule.after!r}; it can be counted from " + ", ".join(map(repr, allowed))
-                )
-            if rule.action not in CATEGORY_ACTIONS[category]:
-                problems.append(
-                    f"{category.value}.action: {category.value} cannot be {rule.action!r}; "
-                    "it can be " + ", ".join(map(repr, CATEGORY_ACTIONS[category]))
-                )
-        _raise_all(problems)
-        return self
-
-    def rule(self, category: DataCategory) -> RetentionRule:
-        """Return the rule for ``category``."""
-        rule: RetentionRule = getattr(self, category.value)
-        return rule
-
-    def items(self) -> Iterator[tuple[DataCategory, RetentionRule]]:
-        """Yield every category with its rule, in declaration order."""
-        for category in DataCategory:
-            yield category, self.rule(category)
-
-
-class LegalHold(Section):
-    """A statutory minimum that no purge or erasure may cut short."""
-
-    category: Category
-    minimum: Period
-    basis: Text
 
 
 class DsrPolicy(Section):

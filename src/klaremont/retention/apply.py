@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Column, CursorResult
 
     from klaremont.platform import UnitOfWork
-    from klaremont.retention.targets import Target
+    from klaremont.retention_targets import Target
 
 CHUNK = 5000  # primary keys per statement (SQLite binds at most 32,766 parameters)
 

@@ -21,7 +21,7 @@ from klaremont.retention.models import ShredQueue
 from klaremont.retention.schedule import schedule
 from klaremont.retention.selection import count_due, holding, plans
 from klaremont.retention.shred import still_needed
-from klaremont.retention.targets import all_targets
+from klaremont.retention_targets import all_targets
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -36,7 +36,7 @@ from klaremont.retention.selection import (
     kept,
     plans,
 )
-from klaremont.retention.targets import Target, all_targets
+from klaremont.retention_targets import Target, all_targets
 
 if TYPE_CHECKING:
     import uuid

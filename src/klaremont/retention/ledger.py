@@ -25,7 +25,7 @@ from rich.progress import track
 
 from klaremont.retention import apply as acts
 from klaremont.retention.actions import RetentionAction
-from klaremont.retention.targets import by_name
+from klaremont.retention_targets import by_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

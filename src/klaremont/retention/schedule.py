@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from klaremont.retention.targets import all_targets
 from klaremont.retention.words import CATEGORY_WORDS, EVENT_WORDS, action_words, period_words
+from klaremont.retention_targets import all_targets
 
 if TYPE_CHECKING:
     from klaremont.policy.model import PolicyFile

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, not_, or_, select, true
 
 from klaremont import holds
-from klaremont.retention.targets import HOLD_POINT, Target
+from klaremont.retention_targets import HOLD_POINT, Target
 
 if TYPE_CHECKING:
     from datetime import datetime

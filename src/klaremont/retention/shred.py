@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from klaremont.platform import Platform, UnitOfWork
-    from klaremont.retention.targets import Target
+    from klaremont.retention_targets import Target
 
 CHUNK = 2000
 REASON = "retention: nothing retained needs the data key"

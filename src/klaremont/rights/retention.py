@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from klaremont.holds import Hold
 from klaremont.policy.model import DataCategory
-from klaremont.retention.targets import Target
+from klaremont.retention_targets import Target
 from klaremont.rights.models import (
     ClockPause,
     DownloadLink,

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String, case, cast, delete, func, literal, select
 
 from klaremont.policy.model import DataCategory
-from klaremont.retention.targets import Target
+from klaremont.retention_targets import Target
 from klaremont.staff.hashing import UNUSABLE
 from klaremont.staff.models import (
     AccountStatus,

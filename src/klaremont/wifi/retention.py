@@ -4,7 +4,7 @@ go ``retention.wifi_credentials.period`` after the code's absolute expiry."""
 from __future__ import annotations
 
 from klaremont.policy.model import DataCategory
-from klaremont.retention.targets import Target
+from klaremont.retention_targets import Target
 from klaremont.wifi.models import GuestCode, GuestDevice
 
 

@@ -21,8 +21,8 @@ from klaremont.retention import engine, ledger, litigation, runs
 from klaremont.retention.models import RetentionRun
 from klaremont.retention.permissions import RetentionPermission
 from klaremont.retention.schedule import schedule
-from klaremont.retention.targets import all_targets, by_name
 from klaremont.retention.words import CATEGORY_WORDS, EVENT_WORDS, action_words, period_words
+from klaremont.retention_targets import all_targets, by_name
 from klaremont.web.render import render
 
 if TYPE_CHECKING:

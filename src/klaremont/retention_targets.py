@@ -1,6 +1,8 @@
-"""What the purge engine works on: the *targets* capabilities declare for their tables.
+"""What the retention run works on: the *targets* capabilities declare for their tables.
 
-The engine imports no capability. A capability that holds data of a retention category
+A foundation module, like :mod:`klaremont.holds`: the capabilities that hold data import it
+to declare their targets, and the retention capability's engine reads them, so neither
+imports the other. A capability that holds data of a retention category
 plugs a provider into the extension point ``retention_targets``::
 
     extensions=(("retention_targets", "klaremont.customers.retention:targets"),)
