@@ -71,9 +71,6 @@ class Target:
     #: rows take with them that the engine cannot see (rows of append-only tables a trigger
     #: lets go only once marked, files on disk, data keys of their own, secrets elsewhere)
     before: Callable[[UnitOfWork, Sequence[Any]], None] | None = None
-    #: batches take the due rows in primary-key order (for a sequence key: oldest first),
-    #: when a batch boundary must never leave a later row gone and an earlier one still there
-    ordered: bool = False
 
     @property
     def pk(self) -> Column[Any]:

@@ -13,8 +13,8 @@ the cookie banner read the latest row of each history, none meaning no):
 - the rows that go are always a history's oldest (if a row is due, so is every row before
   it), so a later row that stays is still the latest;
 - if the latest row goes, it is the withdrawal itself, and no row means no, as it did;
-- batches take the rows oldest first (``ordered``), so no batch boundary leaves a
-  history whose withdrawal went and whose earlier yes is still there.
+- batches take the rows oldest first (every batch walks the primary key), so no batch
+  boundary leaves a history whose withdrawal went and whose earlier yes is still there.
 
 ``marketing_preferences`` (a person's objection to marketing) is the customer store's.
 """
@@ -91,7 +91,6 @@ def targets() -> tuple[Target, ...]:
             MarketingConsent.__table__,  # type: ignore[arg-type]
             {"consent_withdrawn": withdrawn(_same_marketing)},
             "marketing consent records up to a withdrawal",
-            ordered=True,
         ),
         Target(
             "consent.cookies",
@@ -100,7 +99,6 @@ def targets() -> tuple[Target, ...]:
             {"consent_withdrawn": withdrawn(_same_person_cookie)},
             "signed-in people's cookie consent records up to a withdrawal",
             extra=(lambda table: table.c.subject_id.is_not(None),),
-            ordered=True,
         ),
         Target(
             "consent.visitor_cookies",
@@ -110,6 +108,5 @@ def targets() -> tuple[Target, ...]:
             "visitors' cookie consent records (by browser) up to a withdrawal",
             subject=None,
             extra=(lambda table: table.c.subject_id.is_(None),),
-            ordered=True,
         ),
     )

@@ -146,11 +146,13 @@ def _simulate(uow: UnitOfWork, plan: Plan, held: Holding) -> tuple[PlanResult, s
     result = _result(plan)
     people: set[Any] = set()
     with_subject = plan.subject() is not None
+    after: Any = None
     while True:
-        rows = uow.session.execute(plan.batch(held.subjects, MAX_BATCH)).all()
+        rows = uow.session.execute(plan.batch(held.subjects, MAX_BATCH, after)).all()
         if not rows:
             break
         ids = [row[0] for row in rows]
+        after = ids[-1]
         if with_subject:
             people.update(row[1] for row in rows)
         if acts.apply(uow, plan.target, plan.action, ids) == 0:
@@ -226,13 +228,14 @@ class _Job:
     progress: Progress | None
 
 
-def _batch(job: _Job, plan: Plan) -> tuple[int, list[uuid.UUID]]:
-    """One batch of one target in one transaction; rows changed and the people touched."""
+def _batch(job: _Job, plan: Plan, after: Any) -> tuple[int, list[uuid.UUID], Any]:
+    """One batch of one target in one transaction: rows changed, the people touched, and
+    the last primary key (the next batch starts after it)."""
     platform, reference = job.platform, job.reference
     with platform.unit_of_work(actor=job.actor) as uow:
-        rows = uow.session.execute(plan.batch(job.held.subjects, job.size)).all()
+        rows = uow.session.execute(plan.batch(job.held.subjects, job.size, after)).all()
         if not rows:
-            return 0, []
+            return 0, [], after
         ids = [row[0] for row in rows]
         people = [row[1] for row in rows] if plan.subject() is not None else []
         acts.secure_delete(uow)
@@ -271,7 +274,7 @@ def _batch(job: _Job, plan: Plan) -> tuple[int, list[uuid.UUID]]:
             ids=tuple(ledger.key_text(i) for i in ids),
         )
         ledger.append(ledger.ledger_file(platform.settings), entry)
-    return done, people
+    return done, people, ids[-1]
 
 
 def _sealed() -> tuple[Target, ...]:
@@ -287,8 +290,9 @@ def _purge(job: _Job, found: list[Plan]) -> tuple[list[PlanResult], int]:
         result = _result(plan)
         with job.platform.unit_of_work(actor=job.actor) as uow:
             result.due = count_due(uow, plan, job.held.subjects)
+        after: Any = None
         while True:
-            done, people = _batch(job, plan)
+            done, people, after = _batch(job, plan, after)
             if not done:
                 break
             batches += 1

@@ -86,14 +86,19 @@ class Plan:
             conditions.append(or_(subject.is_(None), subject.not_in(held)))
         return and_(*conditions)
 
-    def batch(self, held: frozenset[uuid.UUID], size: int) -> Select[Any]:
-        """The next ``size`` due rows: primary key and person."""
+    def batch(self, held: frozenset[uuid.UUID], size: int, after: Any = None) -> Select[Any]:
+        """The next ``size`` due rows after primary key ``after``: primary key and person.
+
+        Batches walk the table in primary-key order from where the last one stopped, so each
+        reads only its own stretch of the index instead of passing again over the rows the
+        earlier batches dealt with (which made a run quadratic in the table's size).
+        """
         subject = self.subject()
         columns = [self.target.pk] if subject is None else [self.target.pk, subject]
         query = select(*columns).where(self.due(held))
-        if self.target.ordered:
-            query = query.order_by(self.target.pk)
-        return query.limit(size)
+        if after is not None:
+            query = query.where(self.target.pk > after)
+        return query.order_by(self.target.pk).limit(size)
 
 
 @dataclass(frozen=True)
