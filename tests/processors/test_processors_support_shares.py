@@ -50,7 +50,7 @@ def _open(platform, people, fields, *, pseudonymised=False, ticket="T-2026-0142"
 
 def _resolve(platform, reference):
     with platform.unit_of_work(actor=DPO) as uow:
-        _share, path = support.resolve(uow, reference)
+        _share, path = support_link.resolve(uow, reference)
     return path.split("token=", 1)[1]
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from klaremont import transfers
 from klaremont.cli.context import cli_actor, console, get_platform
 from klaremont.errors import ValidationFailed
-from klaremont.processors import ropa, service, support, support_export
+from klaremont.processors import ropa, service, support, support_export, support_link
 from klaremont.processors.actions import ProcessorAction
 from klaremont.processors.share import safeguard_of
 from klaremont.transfers import MECHANISM_WORDS, Mechanism
@@ -221,7 +221,7 @@ def resolve_command(
 ) -> None:
     """The ticket is resolved: set the deletion due date and mail the partner its link."""
     with get_platform().unit_of_work(actor=cli_actor()) as uow:
-        made, _path = support.resolve(uow, reference)
+        made, _path = support_link.resolve(uow, reference)
         console.print(
             f"{made.reference}: deletion due {made.due_on}; confirmation link mailed to the partner"
         )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,7 +23,7 @@ from sqlalchemy import func, select
 
 from klaremont import capabilities
 from klaremont.detectors.free_text import plain
-from klaremont.errors import Conflict, NotFound, ValidationFailed
+from klaremont.errors import NotFound, ValidationFailed
 from klaremont.policy.purposes import Purpose
 from klaremont.processors import service
 from klaremont.processors.actions import ProcessorAction
@@ -247,28 +246,6 @@ def partner_of(uow: UnitOfWork, share: SupportShare) -> Processor:
     if found is None:  # pragma: no cover - a foreign key
         raise NotFound("the share's processor is gone")
     return found
-
-
-def resolve(uow: UnitOfWork, reference: str) -> tuple[SupportShare, str]:
-    """The ticket is resolved: set the deletion due date and mail the partner its single-use
-    confirmation link. Returns the share and the link's path (shown once, never stored)."""
-    from klaremont.processors import support_link  # noqa: PLC0415 - the link module imports this one
-
-    share = find(uow, reference)
-    if share.resolved_at is not None:
-        raise Conflict(f"support share {share.reference} is already resolved")
-    now = uow.clock.now()
-    days = uow.policy.support_shares.deletion_days_after_resolution
-    share.resolved_at = now
-    share.resolved_by = service.who(uow)
-    share.due_on = now.date() + timedelta(days=days)
-    path = support_link.issue(uow, share, partner_of(uow, share))
-    uow.audit(
-        ProcessorAction.SUPPORT_SHARE_RESOLVED,
-        resource=f"support-share:{share.reference}",
-        details={"ticket": share.ticket, "due_on": share.due_on.isoformat()},
-    )
-    return share, path
 
 
 def listing(uow: UnitOfWork, limit: int = 200) -> list[SupportShare]:

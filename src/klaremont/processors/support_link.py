@@ -22,9 +22,10 @@ from sqlalchemy import select
 
 from klaremont.audit.events import Actor, ActorType, Outcome
 from klaremont.detectors.free_text import plain
-from klaremont.errors import ValidationFailed
+from klaremont.errors import Conflict, ValidationFailed
 from klaremont.mail.service import enqueue
 from klaremont.mail.templates import Rendered
+from klaremont.processors import service, support
 from klaremont.processors.actions import ProcessorAction
 from klaremont.processors.models import NAME_MAX, Processor, SupportShare
 from klaremont.processors.support import FIELD_WORDS, SupportField, partner_of, subject_for
@@ -200,3 +201,23 @@ def confirm(
                  and share.due_on < share.confirmed_at.date()},
     )  # fmt: skip
     return share
+
+
+def resolve(uow: UnitOfWork, reference: str) -> tuple[SupportShare, str]:
+    """The ticket is resolved: set the deletion due date and mail the partner its single-use
+    confirmation link. Returns the share and the link's path (shown once, never stored)."""
+    share = support.find(uow, reference)
+    if share.resolved_at is not None:
+        raise Conflict(f"support share {share.reference} is already resolved")
+    now = uow.clock.now()
+    days = uow.policy.support_shares.deletion_days_after_resolution
+    share.resolved_at = now
+    share.resolved_by = service.who(uow)
+    share.due_on = now.date() + timedelta(days=days)
+    path = issue(uow, share, partner_of(uow, share))
+    uow.audit(
+        ProcessorAction.SUPPORT_SHARE_RESOLVED,
+        resource=f"support-share:{share.reference}",
+        details={"ticket": share.ticket, "due_on": share.due_on.isoformat()},
+    )
+    return share, path

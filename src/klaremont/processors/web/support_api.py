@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from klaremont.processors import support, support_export
+from klaremont.processors import support, support_export, support_link
 from klaremont.processors.models import KEY_MAX, TEXT_MAX, TICKET_MAX, SupportShare
 from klaremont.processors.permissions import ProcessorPermission
 from klaremont.staff.web.guard import require
@@ -132,7 +132,7 @@ def export_share(
 @router.post("/{reference}/resolve", response_model=SupportShareOut)
 def resolve_share(reference: Ref, _: Sharer, uow: UowDep) -> SupportShareOut:
     """The ticket is resolved: the deletion due date is set and the partner is mailed."""
-    made, _path = support.resolve(uow, reference)
+    made, _path = support_link.resolve(uow, reference)
     answer = SupportShareOut.of(uow, made)
     finish(uow)
     return answer

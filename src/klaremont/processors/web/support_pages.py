@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from klaremont.errors import KlaremontError, ValidationFailed
-from klaremont.processors import service, support, support_export
+from klaremont.processors import service, support, support_export, support_link
 from klaremont.processors.permissions import ProcessorPermission
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
@@ -154,7 +154,7 @@ def _again_list(retry: FormRetry) -> HTMLResponse:
 def resolve_share(reference: str, staff: SharePage, uow: UowDep) -> Response:
     """The ticket is resolved: set the due date, mail the partner."""
     try:
-        support.resolve(uow, reference)
+        support_link.resolve(uow, reference)
     except KlaremontError as exc:
         uow.session.rollback()
         view = shares_view(uow)
