@@ -86,8 +86,7 @@ def _again(retry: FormRetry) -> HTMLResponse:
         view = retry.read(shares_view)
     except KlaremontError:
         view = None
-    typed = dict(retry.submitted)
-    return _draw(retry.staff, view, error="; ".join(retry.errors), typed=typed, status_code=422)
+    return _draw(retry.staff, view, error="; ".join(retry.errors), status_code=422)
 
 
 def _said(exc: KlaremontError) -> str:
