@@ -325,6 +325,12 @@ class AuditArchivePolicy(Section):
     online_months: Annotated[int, between(3, 12, "PCI DSS 10.5.1: three months online")] = 3
 
 
+class SupportSharePolicy(Section):
+    """When a support partner must have deleted data shared for a ticket (PP-SUPPORT)."""
+
+    deletion_days_after_resolution: Annotated[int, between(1, 90)] = 14
+
+
 class PolicyFile(Section):
     """The whole policy file."""
 
@@ -346,6 +352,7 @@ class PolicyFile(Section):
     data_residency: DataResidency
     review: ReviewPolicy
     audit_archive: AuditArchivePolicy = AuditArchivePolicy()
+    support_shares: SupportSharePolicy = SupportSharePolicy()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Self:

@@ -9,6 +9,7 @@ from klaremont.staff.permissions import Role
 
 READ = frozenset({ProcessorPermission.PROCESSORS_READ})
 MANAGE = READ | {ProcessorPermission.PROCESSORS_MANAGE}
+SUPPORT = frozenset({ProcessorPermission.SUPPORT_SHARES})
 
 CAPABILITY = Capability(
     name="processors",
@@ -18,15 +19,32 @@ CAPABILITY = Capability(
     ),
     models=("klaremont.processors.models",),
     migrations="migrations",
-    routers=("klaremont.processors.web.api:router", "klaremont.processors.web.pages:router"),
+    routers=(
+        "klaremont.processors.web.api:router",
+        "klaremont.processors.web.pages:router",
+        "klaremont.processors.web.support_api:router",
+        "klaremont.processors.web.support_pages:router",
+        "klaremont.processors.web.partner:router",
+    ),
     cli="klaremont.processors.cli:app",
     audit_actions=ProcessorAction,
     permissions=ProcessorPermission,
-    grants={Role.DPO: MANAGE, Role.ISO: READ, Role.DIRECTOR: READ},
+    grants={
+        Role.DPO: MANAGE | SUPPORT,
+        Role.ISO: READ,
+        Role.DIRECTOR: READ,
+        Role.SUPPORT_AGENT: SUPPORT,
+    },
     checks=("klaremont.processors.checks",),
     demo="klaremont.processors.demo_data",
     nav=(
         NavEntry("Processors", "/staff/processors", ProcessorPermission.PROCESSORS_READ, order=62),
+        NavEntry(
+            "Support shares",
+            "/staff/processors/shares",
+            ProcessorPermission.SUPPORT_SHARES,
+            order=63,
+        ),
     ),
     extensions=(
         ("transfer_safeguards", "klaremont.processors.share:safeguards"),

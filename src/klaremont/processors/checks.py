@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
 from klaremont.policy.model import DataCategory
-from klaremont.processors import ropa, service
+from klaremont.processors import ropa, service, support
 from klaremont.processors.share import aoc_problem, safeguard_of
 from klaremont.transfers import HOME, assess
 
@@ -85,6 +85,22 @@ def the_record_of_processing_covers_every_category(ctx: LiveContext) -> CheckRes
         return CheckResult(
             holds=True,
             detail=f"the record of processing covers all {len(DataCategory)} data categories",
+        )
+
+    return _run(ctx, check)
+
+
+@live_check("PP-SUPPORT")
+def support_partners_confirm_deletion_on_time(ctx: LiveContext) -> CheckResult:
+    """No support share is past its deletion due date without the partner's confirmation."""
+
+    def check(uow: UnitOfWork) -> CheckResult:
+        late = support.overdue(uow)
+        if late:
+            found = [f"{s.reference} (ticket {s.ticket}, due {s.due_on:%d/%m/%Y})" for s in late]
+            return CheckResult(holds=False, detail="deletion not confirmed: " + _names(found))
+        return CheckResult(
+            holds=True, detail="no support share is past its deletion due date unconfirmed"
         )
 
     return _run(ctx, check)

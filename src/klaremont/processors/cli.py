@@ -14,7 +14,7 @@ from rich.table import Table
 from klaremont import transfers
 from klaremont.cli.context import cli_actor, console, get_platform
 from klaremont.errors import ValidationFailed
-from klaremont.processors import ropa, service
+from klaremont.processors import ropa, service, support, support_export, support_link
 from klaremont.processors.actions import ProcessorAction
 from klaremont.processors.share import safeguard_of
 from klaremont.transfers import MECHANISM_WORDS, Mechanism
@@ -172,3 +172,110 @@ def check_transfer_command(
         return
     console.print(json.dumps({"country": code, "allowed": False, "missing": verdict.missing}))
     raise typer.Exit(1)
+
+
+share_app = typer.Typer(
+    name="share", help="Support shares with IT partners (PP-SUPPORT).", no_args_is_help=True
+)
+
+
+@share_app.command("open")
+def open_command(
+    ticket: Annotated[str, typer.Option(help="the support ticket's reference")],
+    processor: Annotated[str, typer.Option(help="the support partner's key")],
+    customer: Annotated[list[str], typer.Option(help="an account reference, repeatable")],
+    field: Annotated[list[str], typer.Option(help="a field to share, repeatable")],
+    reason: Annotated[str, typer.Option(help="why the partner needs it")],
+    pseudonymised: Annotated[bool, typer.Option(help="a keyed pseudonym, no names")] = False,
+) -> None:
+    """Open a support share against a ticket."""
+    with get_platform().unit_of_work(actor=cli_actor()) as uow:
+        made = support.open_share(
+            uow,
+            ticket=ticket,
+            processor=processor,
+            customers=customer,
+            fields=field,
+            pseudonymised=pseudonymised,
+            reason=reason,
+        )
+        console.print(f"{made.reference} opened for ticket {made.ticket} ({made.basis})")
+
+
+@share_app.command("export")
+def export_command(
+    reference: Annotated[str, typer.Argument(help="the share's reference")],
+    out: Annotated[Path, typer.Option("--out", help="write the partner's file here")],
+    form: Annotated[str, typer.Option(help="json or csv")] = "json",
+) -> None:
+    """Write the partner's file (once; audited)."""
+    with get_platform().unit_of_work(actor=cli_actor()) as uow:
+        _name, body = support_export.export(uow, reference, form)
+        out.write_bytes(body)
+    console.print(f"{reference}: partner's file written to {out}")
+
+
+@share_app.command("resolve")
+def resolve_command(
+    reference: Annotated[str, typer.Argument(help="the share's reference")],
+) -> None:
+    """The ticket is resolved: set the deletion due date and mail the partner its link."""
+    with get_platform().unit_of_work(actor=cli_actor()) as uow:
+        made, _path = support_link.resolve(uow, reference)
+        console.print(
+            f"{made.reference}: deletion due {made.due_on}; confirmation link mailed to the partner"
+        )
+
+
+@share_app.command("list")
+def share_list_command() -> None:
+    """Every support share with its state."""
+    table = Table("Share", "Ticket", "Partner", "People", "Fields", "Delete by", "State")
+    with get_platform().unit_of_work(actor=cli_actor()) as uow:
+        today = uow.clock.now().date()
+        for s in support.listing(uow):
+            table.add_row(
+                s.reference,
+                s.ticket,
+                support.partner_of(uow, s).key,
+                str(len([c for c in s.customers.split(",") if c])),
+                s.fields.replace(",", ", ") + (" (pseudonymised)" if s.pseudonymised else ""),
+                s.due_on.isoformat() if s.due_on else "",
+                support.state_of(s, today).value,
+            )
+    console.print(table)
+
+
+@share_app.command("show")
+def share_show_command(
+    reference: Annotated[str, typer.Argument(help="the share's reference")],
+) -> None:
+    """One share: ticket, partner, fields, dates and the confirmation."""
+    with get_platform().unit_of_work(actor=cli_actor()) as uow:
+        s = support.find(uow, reference)
+        console.print(f"[bold]{s.reference}[/bold] ticket {s.ticket} -> "
+                      f"{support.partner_of(uow, s).name}")  # fmt: skip
+        console.print(f"people {len(s.customers.split(','))}; fields {s.fields}; "
+                      f"pseudonymised {s.pseudonymised}")  # fmt: skip
+        console.print(f"why: {s.reason}")
+        console.print(f"opened {s.opened_at:%Y-%m-%d} by {s.opened_by}; "
+                      f"file {s.exported_at or 'not downloaded'}")  # fmt: skip
+        console.print(f"resolved {s.resolved_at or '-'}; delete by {s.due_on or '-'}")
+        state = support.state_of(s, uow.clock.now().date()).value
+        if s.confirmed_at:
+            state += f" by {s.confirmed_by} ({s.confirmed_method}) on {s.confirmed_at:%Y-%m-%d}"
+        console.print(f"state: {state}")
+
+
+@share_app.command("contact")
+def contact_command(
+    processor: Annotated[str, typer.Argument(help="the processor's key")],
+    address: Annotated[str, typer.Argument(help="where deletion-confirmation links go")],
+) -> None:
+    """Record the processor's contact address for deletion confirmations."""
+    with get_platform().unit_of_work(actor=cli_actor()) as uow:
+        support.set_contact(uow, processor, address)
+    console.print(f"{processor}: contact address recorded")
+
+
+app.add_typer(share_app)

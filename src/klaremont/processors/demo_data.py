@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from klaremont.audit.events import Actor, ActorType
-from klaremont.processors import service
+from klaremont.processors import service, support
 from klaremont.staff.models import StaffAccount
 from klaremont.transfers import Mechanism
 
@@ -152,4 +152,5 @@ def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
     systems = _systems()
     for system in systems:
         service.add_system(uow, system)
+    support.set_contact(uow, "sahyadri-it", "privacy@sahyadri-it.example")
     return [f"{len(made)} processors and {len(systems)} systems of the record of processing"]

@@ -23,6 +23,8 @@ NAME_MAX = 128
 TEXT_MAX = 1000
 LIST_MAX = 400
 HOST_MAX = 253
+EMAIL_MAX = 254
+TICKET_MAX = 40
 _INFO = {"info": {RIGHTS: Handling.IGNORE.value}}
 
 
@@ -54,6 +56,10 @@ class Processor(IdMixin, Base):
     aoc_expires_on: Mapped[date | None]
     added_at: Mapped[datetime]
     added_by: Mapped[str] = mapped_column(String(NAME_MAX))
+    #: where deletion-confirmation links go (an organisational address, e.g. the partner's DPO)
+    contact_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    #: the data subject the contact's mail is filed under (created on the first mail)
+    contact_subject_id: Mapped[uuid.UUID | None]
 
 
 class ProcessingSystem(IdMixin, Base):
@@ -90,3 +96,33 @@ class ProcessorShare(IdMixin, Base):
     shared_at: Mapped[datetime]
     shared_by: Mapped[str] = mapped_column(String(NAME_MAX))
     delete_by: Mapped[date | None]
+
+
+class SupportShare(IdMixin, Base):
+    """Data given to a support partner against a ticket, until the partner confirms deletion
+    (PP-SUPPORT). Customers are named by account reference (not personal on its own)."""
+
+    __tablename__ = "processor_support_shares"
+    __table_args__ = (Index("ix_support_shares_due", "confirmed_at", "due_on"), _INFO)
+
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    ticket: Mapped[str] = mapped_column(String(TICKET_MAX))
+    processor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("processors.id"))
+    customers: Mapped[str] = mapped_column(String(LIST_MAX))
+    fields: Mapped[str] = mapped_column(String(LIST_MAX))
+    pseudonymised: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(TEXT_MAX))
+    basis: Mapped[str] = mapped_column(String(TEXT_MAX))
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(String(NAME_MAX))
+    exported_at: Mapped[datetime | None]
+    exported_by: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    due_on: Mapped[date | None]
+    #: keyed digest of the partner's single-use confirmation link (never the token itself)
+    token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    link_expires_on: Mapped[date | None]
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    confirmed_method: Mapped[str | None] = mapped_column(String(40))

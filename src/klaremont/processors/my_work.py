@@ -1,14 +1,15 @@
 """The register's part of the console home (extension point ``my_work``), for the DPO
 (``processors:manage``): contracts, data processing agreements and PCI DSS attestations
 expired or expiring within 60 days, and transfers outside the UK without their transfer
-risk assessment. Processor names and dates only."""
+risk assessment, and support shares past their deletion due date without the partner's
+confirmation (PP-SUPPORT). Processor names, tickets and dates only."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from klaremont.processors import service
+from klaremont.processors import service, support
 from klaremont.processors.permissions import ProcessorPermission
 from klaremont.transfers import HOME, NEEDS_TRA
 from klaremont.work import Urgency, WorkItem
@@ -56,4 +57,12 @@ def items(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
                 link=link,
             )
             work.append((today, item))
+    for late in support.overdue(uow):
+        item = WorkItem(
+            f"Support share deletion not confirmed: ticket {late.ticket}",
+            Urgency.OVERDUE,
+            detail=f"{late.reference}: partner's deletion was due {late.due_on:%d/%m/%Y}",
+            link="/staff/processors/shares",
+        )
+        work.append((late.due_on, item))
     return [item for _when, item in sorted(work, key=lambda pair: str(pair[0]))]
