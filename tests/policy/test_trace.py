@@ -298,5 +298,5 @@ def test_rich_table_and_summary_render(tmp_path: Path):
     matrix = build_matrix(tests_dir=None, results_file=None, live=None)
     assert trace_table(matrix).row_count == 87
     assert trace_summary(matrix) == (
-        "87 clauses: 70 implemented, 7 planned, 10 organisational; live checks not run"
+        "87 clauses: 71 implemented, 6 planned, 10 organisational; live checks not run"
     )

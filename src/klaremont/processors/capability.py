@@ -19,12 +19,12 @@ CAPABILITY = Capability(
     ),
     models=("klaremont.processors.models",),
     migrations="migrations",
-    routers=(
-        "klaremont.processors.web.api:router",
-        "klaremont.processors.web.pages:router",
+    routers=(  # support shares first: /api/processors/shares is not a processor's key
         "klaremont.processors.web.support_api:router",
         "klaremont.processors.web.support_pages:router",
         "klaremont.processors.web.partner:router",
+        "klaremont.processors.web.api:router",
+        "klaremont.processors.web.pages:router",
     ),
     cli="klaremont.processors.cli:app",
     audit_actions=ProcessorAction,

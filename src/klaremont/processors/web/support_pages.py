@@ -103,7 +103,7 @@ def open_share(
     ticket: Annotated[str, Form(max_length=40)] = "",
     processor: Annotated[str, Form(max_length=40)] = "",
     customers: Annotated[str, Form(max_length=500)] = "",
-    fields: Annotated[list[str] | None, Form(max_length=20)] = None,
+    fields: Annotated[list[str] | None, Form()] = None,  # each checked against the fixed list
     pseudonymised: Annotated[str, Form(max_length=8)] = "",
     reason: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
