@@ -509,12 +509,16 @@ def keyless_people() -> Any:
     return select(S.c.id).where(S.c.id != NOBODY, S.c.id.not_in(held), S.c.id.not_in(sealed_left))
 
 
-def run_baseline(copy: Copy, cut: dict[str, datetime]) -> tuple[float, dict[str, Any]]:
+def run_baseline(
+    copy: Copy, cut: dict[str, datetime], *, secure_delete: bool = False
+) -> tuple[float, dict[str, Any]]:
     """Plain SQL on the copy; wall seconds and what it did."""
     started = time.perf_counter()
     data, keys = make_engine(copy.database_url), make_engine(copy.keystore_url)
     counts: dict[str, int] = {}
     with data.begin() as conn:
+        if secure_delete and copy.database_url.startswith("sqlite"):
+            conn.execute(text("PRAGMA secure_delete = ON"))  # as the engine does on SQLite
         if conn.execute(select(S.c.id).where(S.c.id == NOBODY)).first() is None:
             conn.execute(insert(S).values(id=NOBODY, created_at=NOW, restricted_at=NOW,
                                           erased_at=NOW))  # fmt: skip
@@ -686,7 +690,7 @@ def measure(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
                 if profile is not None:
                     pair["profile"] = _profile_text(profile)
             else:
-                seconds, info = run_baseline(copy, cut)
+                seconds, info = run_baseline(copy, cut, secure_delete=args.secure_delete)
                 base_s.append(seconds)
             prints[who] = fingerprint(copy)
             backend.drop(copy)
@@ -756,6 +760,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--backend", choices=("both", "sqlite", "postgresql"), default="both")
     parser.add_argument("--profile", action="store_true", help="cProfile our first run")
+    parser.add_argument(
+        "--secure-delete",
+        action="store_true",
+        help="SQLite: the baseline overwrites deleted content too (PRAGMA secure_delete), as ours",
+    )
     args = parser.parse_args()
     if args.rows:
         args.customers = max(100, args.rows // 10)
@@ -780,6 +789,7 @@ def main() -> None:
     console.print(f"load average (1 min) before/after: {results['load_average_before']:.1f}"
                   f"/{results['load_average_after']:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
     suffix = "" if args.customers == 100_000 else f"-{args.customers}"
+    suffix += "-secure-delete" if args.secure_delete else ""
     console.print(f"results: {record('retention' + suffix, results)}")
 
 
