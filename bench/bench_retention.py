@@ -91,7 +91,7 @@ from klaremont.retention import engine as retention
 from klaremont.retention.models import LitigationHold
 from klaremont.retention.selection import plans
 from klaremont.retention.shred import REASON as SHRED_REASON
-from klaremont.retention.targets import all_targets
+from klaremont.retention_targets import all_targets
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import OPEN
 

@@ -14,8 +14,11 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from klaremont.db.engine import is_sqlite
 from klaremont.retention import ledger
 from klaremont.retention.actions import RetentionAction
 from klaremont.retention.models import ShredQueue
@@ -31,26 +34,19 @@ REASON = "retention: nothing retained needs the data key"
 
 
 def queue(uow: UnitOfWork, subjects: Iterable[Any]) -> None:
-    """Queue these people (once each) for the shred check."""
-    wanted = {s for s in subjects if isinstance(s, uuid.UUID)}
+    """Queue these people (once each) for the shred check: one statement per chunk that
+    leaves people already queued alone (``INSERT ... ON CONFLICT DO NOTHING``)."""
+    wanted = sorted({s for s in subjects if isinstance(s, uuid.UUID)}, key=str)
     if not wanted:
         return
-    ordered = sorted(wanted, key=str)
     now = uow.clock.now()
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
-        known = set(
-            uow.session.scalars(
-                select(ShredQueue.subject_id).where(ShredQueue.subject_id.in_(chunk))
-            )
-        )
-        fresh = [
+    insert = sqlite_insert if is_sqlite(uow.platform.engine) else pg_insert
+    for start in range(0, len(wanted), CHUNK):
+        rows = [
             {"subject_id": s, "queued_at": now, "destroyed_at": None}
-            for s in chunk
-            if s not in known
+            for s in wanted[start : start + CHUNK]
         ]
-        if fresh:
-            uow.session.execute(insert(ShredQueue), fresh)
+        uow.session.execute(insert(ShredQueue).values(rows).on_conflict_do_nothing())
 
 
 def still_needed(
