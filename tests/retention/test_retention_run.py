@@ -4,18 +4,21 @@ go once nothing retained needs them, and a second run has nothing to do."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from retention_support import TEST_ACTOR, YEAR, Aged, seed_aged, stored_values
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from klaremont.customers.models import Address, Customer, Invoice, Order, OrderLine, PaymentCard
 from klaremont.db.subjects import NOBODY, Subject
 from klaremont.platform import Platform
 from klaremont.policy.period import Period
+from klaremont.retention import compact as compaction
 from klaremont.retention import engine, ledger, litigation
+from klaremont.retention_targets import all_targets
 from klaremont.rights import intake
 from klaremont.rights.ports import CustomerIdentity
 from klaremont.rights.states import RequestKind
@@ -233,3 +236,68 @@ def test_a_legal_hold_longer_than_the_rule_keeps_what_it_holds(platform: Platfor
     assert invoices.kept == {f"legal hold: 8y ({hold.basis})": 1}
     assert _row(platform, Invoice, person.rows["invoices"][0]) is not None
     assert not platform.keystore.is_destroyed(person.subject_id)
+
+
+def _postgres_files(platform: Platform) -> bytes | None:
+    """Every file of this test's PostgreSQL database, or None when they cannot be read."""
+    with platform.engine.connect() as connection:
+        folder = connection.execute(text("SHOW data_directory")).scalar_one()
+        oid = connection.execute(
+            text("SELECT oid FROM pg_database WHERE datname = current_database()")
+        ).scalar_one()
+    base = Path(str(folder)) / "base" / str(oid)
+    try:
+        return b"".join(path.read_bytes() for path in sorted(base.iterdir()) if path.is_file())
+    except OSError:
+        return None
+
+
+def _wait_for_an_empty_horizon(platform: Platform) -> bool:
+    """Until no other session holds a snapshot: VACUUM FULL keeps tuples any running
+    transaction may still see (other test processes share this server)."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE backend_xmin IS NOT NULL AND pid <> pg_backend_pid()"
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with platform.engine.connect() as connection:
+            if connection.execute(query).scalar_one() == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.policy("IS-SENS-DISPOSE")
+def test_compact_leaves_no_purged_value_in_the_database_files(platform: Platform) -> None:
+    """On PostgreSQL a deleted tuple stays in the relation file after VACUUM; compacting
+    rewrites the changed tables, after which a raw read of every file of the database finds
+    none of the purged values (on SQLite every run already guarantees it: see above)."""
+    gone = seed_aged(
+        platform,
+        "compact",
+        idle=8 * YEAR,
+        order_age=7 * YEAR,
+        invoice_age=7 * YEAR,
+        closed_age=YEAR,
+    )
+    canaries = [
+        value
+        for table in ("customers", "addresses", "payment_cards", "invoices")
+        for row_id in gone.rows.get(table, [])
+        for value in stored_values(platform, table, row_id)
+    ]
+    if platform.engine.dialect.name == "sqlite":
+        assert engine.run(platform, compact=True).compacted == []
+        assert [c for c in canaries if c in _raw_bytes(platform)] == []
+        return
+    report = engine.run(platform, compact=True)
+    assert {"customers", "addresses", "invoices", "orders"} <= set(report.compacted)
+    if not _wait_for_an_empty_horizon(platform):
+        pytest.skip("another session holds PostgreSQL's oldest snapshot back")
+    changed = [t for t in all_targets() if report.plans_by_target()[t.name].done]
+    compaction.compact(platform, compaction.tables_of(changed))  # now nothing can see them
+    raw = _postgres_files(platform)
+    if raw is None:
+        pytest.skip("the PostgreSQL data directory is not readable by this user")
+    assert [c for c in canaries if c in raw] == []

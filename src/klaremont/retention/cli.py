@@ -102,6 +102,13 @@ def run_command(
     html: Annotated[
         Path | None, typer.Option("--html", help="also write the report as HTML")
     ] = None,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="PostgreSQL: then rewrite the changed tables (VACUUM FULL; locks each table)",
+        ),
+    ] = False,
 ) -> None:
     """Delete or anonymise what is due (or, with --dry-run, say what would go)."""
     if not 1 <= batch_size <= engine.MAX_BATCH:
@@ -126,7 +133,9 @@ def run_command(
                 tasks[what] = progress.add_task(what, total=total)
             progress.update(tasks[what], completed=done, total=max(total, done))  # type: ignore[arg-type]
 
-        report = engine.run(platform, actor=cli_actor(), batch_size=batch_size, progress=step)
+        report = engine.run(
+            platform, actor=cli_actor(), batch_size=batch_size, progress=step, compact=compact
+        )
     _write(report, as_json, html)
 
 

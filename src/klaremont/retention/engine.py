@@ -24,6 +24,7 @@ from klaremont.audit.events import SYSTEM_ACTOR, Actor
 from klaremont.db.engine import truncate_wal
 from klaremont.errors import KlaremontError
 from klaremont.retention import apply as acts
+from klaremont.retention import compact as compaction
 from klaremont.retention import ledger, runs, shred
 from klaremont.retention.actions import RetentionAction
 from klaremont.retention.models import RetentionRun, ShredQueue
@@ -79,6 +80,7 @@ class Report:
     keys_destroyed: int = 0
     batches: int = 0
     resumed: list[str] = field(default_factory=list)
+    compacted: list[str] = field(default_factory=list)  # tables rewritten (PostgreSQL)
 
     @property
     def total_due(self) -> int:
@@ -105,6 +107,7 @@ class Report:
             "keys_destroyed": self.keys_destroyed,
             "batches": self.batches,
             "resumed": self.resumed,
+            "compacted": self.compacted,
             "plans": [vars(p) for p in self.plans],
             "unplanned": self.unplanned,
             "categories_without_targets": self.uncovered,
@@ -317,8 +320,10 @@ def run(
     actor: Actor = SYSTEM_ACTOR,
     batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
+    compact: bool = False,
 ) -> Report:
-    """Carry out every rule now (see the module docstring)."""
+    """Carry out every rule now (see the module docstring); ``compact``: then rewrite the
+    tables it changed (:mod:`klaremont.retention.compact`)."""
     size = max(1, min(batch_size, MAX_BATCH))
     with platform.unit_of_work(actor=actor) as uow:
         resumed = runs.take_over(uow)
@@ -351,6 +356,9 @@ def run(
     )
     _finished(platform, actor, report)
     truncate_wal(platform.engine)  # SQLite: no image of a purged page stays in the log
+    if compact:
+        changed = [p.target for p in found if report.plans_by_target()[p.target.name].done]
+        report.compacted = compaction.compact(platform, compaction.tables_of(changed))
     return report
 
 

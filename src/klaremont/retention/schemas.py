@@ -48,6 +48,9 @@ class ReportOut(BaseModel):
     keys_destroyed: int
     batches: int
     resumed: list[str]
+    compacted: list[str] = Field(
+        default_factory=list, description="tables rewritten afterwards (PostgreSQL, --compact)"
+    )
     plans: list[PlanOut]
     unplanned: list[dict[str, str]]
     categories_without_targets: list[str]
