@@ -41,12 +41,13 @@ def queue(uow: UnitOfWork, subjects: Iterable[Any]) -> None:
         return
     now = uow.clock.now()
     insert = sqlite_insert if is_sqlite(uow.platform.engine) else pg_insert
+    statement = insert(ShredQueue).on_conflict_do_nothing()  # compiled once, run many
     for start in range(0, len(wanted), CHUNK):
         rows = [
             {"subject_id": s, "queued_at": now, "destroyed_at": None}
             for s in wanted[start : start + CHUNK]
         ]
-        uow.session.execute(insert(ShredQueue).values(rows).on_conflict_do_nothing())
+        uow.session.connection().execute(statement, rows)
 
 
 def still_needed(
