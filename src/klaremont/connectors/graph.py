@@ -9,7 +9,8 @@ constraint -- derived from the store, never written by hand.
 
 A row that must stay (``mask`` or ``keep``) cannot point, through a link that may not be
 NULL, at a row that is deleted: such a file is refused naming both tables. Links that may
-be NULL are cleared first. Masked columns may not be identity or link columns.
+be NULL are cleared first. Masked columns may not be link columns (an identity column
+may be masked: the traversal starts from the identity rows' keys, found first).
 """
 
 from __future__ import annotations
@@ -180,13 +181,11 @@ def _check_erasure(dataset: Dataset, nodes: dict[str, Node]) -> None:
         linked = {link.column for link in node.links}
         for other in nodes.values():
             linked |= {ln.parent_column for ln in other.links if ln.parent == node.name}
-        if node.spec.identity is not None:
-            linked.add(node.spec.identity.column)
         bad = sorted(set(node.spec.mask) & linked)
         if bad:
             raise ConfigurationError(
-                f"{dataset.source}: tables.{node.name}.mask: {bad[0]!r} identifies or links "
-                "rows; it cannot be masked"
+                f"{dataset.source}: tables.{node.name}.mask: {bad[0]!r} links rows; "
+                "it cannot be masked"
             )
         for link in node.links:
             parent = nodes[link.parent]
