@@ -99,7 +99,7 @@ class Shop:
         engine = create_engine(self.url)
         try:
             with engine.connect() as conn:
-                return int(conn.scalar(text(f"SELECT count(*) FROM {table} WHERE {where}")) or 0)  # noqa: S608 - test-only, literal names
+                return int(conn.scalar(text(f"SELECT count(*) FROM {table} WHERE {where}")) or 0)
         finally:
             engine.dispose()
 
