@@ -19,7 +19,7 @@ import graphlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData, false, func, or_, select
+from sqlalchemy import MetaData, false, func, or_
 
 from klaremont.audit.redaction import key_is_forbidden
 from klaremont.connectors.datasets import Erasure, TableSpec
@@ -28,9 +28,13 @@ from klaremont.errors import ConfigurationError
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
-    from sqlalchemy import Column, ColumnElement, Connection, Select, Table
+    from sqlalchemy import Column, ColumnElement, Connection, Table
 
     from klaremont.connectors.datasets import Dataset
+
+
+#: Per table, per referenced column, the values the person's rows hold.
+Values = dict[str, dict[str, list[Any]]]
 
 
 @dataclass(frozen=True)
@@ -96,31 +100,32 @@ class StoreGraph:
         """The identity tables."""
         return [n for n in self.nodes.values() if n.spec.identity is not None]
 
-    def where(self, name: str, keys: Mapping[str, Sequence[Any]]) -> ColumnElement[bool]:
-        """The person's rows of ``name``, from the identity tables' keys (nested subqueries)."""
+    def referenced(self) -> dict[str, set[str]]:
+        """Per table, the columns its children's links refer to."""
+        needed: dict[str, set[str]] = {}
+        for node in self.nodes.values():
+            for link in node.links:
+                needed.setdefault(link.parent, set()).add(link.parent_column)
+        return needed
+
+    def where(
+        self, name: str, keys: Mapping[str, Sequence[Any]], values: Values
+    ) -> ColumnElement[bool]:
+        """The person's rows of ``name``: its identity keys, or a link to a value its parent
+        rows hold (``values``, read from the parents first: literal lists, so every term
+        is an index look-up)."""
         node = self.nodes[name]
         table = node.table
         terms: list[ColumnElement[bool]] = []
-        if node.spec.identity is not None:
-            found = list(keys.get(name, ()))
-            if found:
-                terms.append(node.pk().in_(found))
+        if node.spec.identity is not None and keys.get(name):
+            terms.append(node.pk().in_(list(keys[name])))
         for link in node.links:
-            parent = self.nodes[link.parent]
-            parent_rows = select(parent.table.c[link.parent_column]).where(
-                self.where(link.parent, keys)
-            )
-            terms.append(table.c[link.column].in_(parent_rows))
+            found = values.get(link.parent, {}).get(link.parent_column)
+            if found:
+                terms.append(table.c[link.column].in_(found))
         if not terms:
             return false()
         return terms[0] if len(terms) == 1 else or_(*terms)
-
-    def rows(self, name: str, keys: Mapping[str, Sequence[Any]]) -> Select[Any]:
-        """``SELECT`` of the person's rows of ``name``, shown columns only."""
-        node = self.nodes[name]
-        query = select(*node.shown).where(self.where(name, keys))
-        pk = list(node.table.primary_key.columns)
-        return query.order_by(*pk) if pk else query
 
 
 def identity_condition(node: Node, value: str) -> ColumnElement[bool]:

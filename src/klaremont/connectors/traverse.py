@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Connection, CursorResult
 
-    from klaremont.connectors.graph import Node, StoreGraph
+    from klaremont.connectors.graph import Node, StoreGraph, Values
 
 Keys = dict[str, list[Any]]
 
@@ -58,25 +58,62 @@ def resolve(graph: StoreGraph, conn: Connection, known: Mapping[Match, Sequence[
     return keys
 
 
+def _remember(values: Values, name: str, columns: list[str], rows: list[Any]) -> None:
+    """Keep the values children's links refer to, from the rows just read."""
+    for index, column in enumerate(columns):
+        values.setdefault(name, {})[column] = sorted(
+            {row[index] for row in rows if row[index] is not None}, key=str
+        )
+
+
 def read(graph: StoreGraph, conn: Connection, keys: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
     """The person's rows, grouped by table (parents first), with categories and what is
-    left out; tables without rows of the person are omitted."""
+    left out; tables without rows of the person are omitted. One SELECT per table."""
     tables: dict[str, Any] = {}
     if not any(keys.values()):
         return tables
+    referenced = graph.referenced()
+    values: Values = {}
     for node in graph.top_down():
-        names = [str(c.name) for c in node.shown]
-        rows = [
-            {name: plain(value) for name, value in zip(names, row, strict=True)}
-            for row in conn.execute(graph.rows(node.name, keys))
-        ]
-        if rows:
-            tables[node.name] = {
-                "categories": node.categories(),
-                "rows": rows,
-                "left_out": sorted(node.withheld),
-            }
+        shown = node.shown
+        names = [str(c.name) for c in shown]
+        extra = sorted(referenced.get(node.name, set()) - set(names))
+        query = select(*shown, *[node.table.c[c] for c in extra]).where(
+            graph.where(node.name, keys, values)
+        )
+        pk = list(node.table.primary_key.columns)
+        rows = list(conn.execute(query.order_by(*pk) if pk else query))
+        if not rows:
+            continue
+        wanted = sorted(referenced.get(node.name, set()))
+        if wanted:
+            at = [*names, *extra]
+            _remember(values, node.name, wanted, [[r[at.index(c)] for c in wanted] for r in rows])
+        width = len(names)
+        tables[node.name] = {
+            "categories": node.categories(),
+            "rows": [
+                {name: plain(value) for name, value in zip(names, row[:width], strict=True)}
+                for row in rows
+            ],
+            "left_out": sorted(node.withheld),
+        }
     return tables
+
+
+def _values(graph: StoreGraph, conn: Connection, keys: Mapping[str, Sequence[Any]]) -> Values:
+    """What the person's rows hold of every referenced column, parents first."""
+    referenced = graph.referenced()
+    values: Values = {}
+    for node in graph.top_down():
+        wanted = sorted(referenced.get(node.name, set()))
+        if not wanted:
+            continue
+        query = select(*[node.table.c[c] for c in wanted]).where(
+            graph.where(node.name, keys, values)
+        )
+        _remember(values, node.name, wanted, [list(r) for r in conn.execute(query)])
+    return values
 
 
 def _run(conn: Connection, statement: Any) -> int:
@@ -84,7 +121,11 @@ def _run(conn: Connection, statement: Any) -> int:
 
 
 def _detach(
-    graph: StoreGraph, conn: Connection, node: Node, keys: Mapping[str, Sequence[Any]]
+    graph: StoreGraph,
+    conn: Connection,
+    node: Node,
+    keys: Mapping[str, Sequence[Any]],
+    values: Values,
 ) -> tuple[list[str], int]:
     """Clear the staying rows' nullable links to rows about to be deleted."""
     table = node.table
@@ -92,11 +133,11 @@ def _detach(
     count = 0
     for link in node.links:
         parent = graph.nodes[link.parent]
-        if not link.nullable or parent.spec.erasure is not Erasure.DELETE:
+        going = values.get(link.parent, {}).get(link.parent_column)
+        if not link.nullable or parent.spec.erasure is not Erasure.DELETE or not going:
             continue
-        going = select(parent.table.c[link.parent_column]).where(graph.where(link.parent, keys))
         statement = update(table).where(
-            graph.where(node.name, keys), table.c[link.column].in_(going)
+            graph.where(node.name, keys, values), table.c[link.column].in_(going)
         )
         changed = _run(conn, statement.values({link.column: None}))
         if changed:
@@ -106,14 +147,19 @@ def _detach(
 
 
 def erase(graph: StoreGraph, conn: Connection, keys: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
-    """Delete or mask the person's rows, children first; what was done, table by table."""
+    """Delete or mask the person's rows, children first; what was done, table by table.
+
+    The rows are found first, parents first (one SELECT per table with children), then
+    changed children first with one statement per table, on the caller's transaction.
+    """
     done: dict[str, Any] = {}
     if not any(keys.values()):
         return done
+    values = _values(graph, conn, keys)
     for name in graph.order:
         node = graph.nodes[name]
         mode = node.spec.erasure
-        where = graph.where(name, keys)
+        where = graph.where(name, keys, values)
         if mode is Erasure.DELETE:
             rows = _run(conn, delete(node.table).where(where))
             if rows:
@@ -122,7 +168,7 @@ def erase(graph: StoreGraph, conn: Connection, keys: Mapping[str, Sequence[Any]]
         rows = 0
         if mode is Erasure.MASK:
             rows = _run(conn, update(node.table).where(where).values(node.spec.mask))
-        cleared, detached = _detach(graph, conn, node, keys)
+        cleared, detached = _detach(graph, conn, node, keys, values)
         rows = max(rows, detached)
         if mode is Erasure.MASK and rows:
             fields = sorted([*node.spec.mask, *cleared])
