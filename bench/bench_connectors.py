@@ -53,7 +53,11 @@ from klaremont.policy.purposes import LawfulBasis
 ADMIN_URL = os.environ.get(
     "KLAREMONT_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-SHOP_DB, DATA_DB, KEYS_DB = "klaremont_bench_shop", "klaremont_bench_conn", "klaremont_bench_conn_ks"
+SHOP_DB, DATA_DB, KEYS_DB = (
+    "klaremont_bench_shop",
+    "klaremont_bench_conn",
+    "klaremont_bench_conn_ks",
+)
 SHOP_ENV = "BENCH_SHOP_URL"
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 ACTOR = Actor(ActorType.SYSTEM, "bench")
@@ -113,9 +117,7 @@ def load_shop(customers: int, heavy: int) -> dict[str, int]:
             _copy(conn, "loyalty", "id, customer_id, points, tier",
                   ((c, c, c % 500, "silver") for c in ids))  # fmt: skip
             orders = [
-                (o, c, c, when, f"Shopper {c}", 1999)
-                for c in ids
-                for o in _order_ids(c, customers)
+                (o, c, c, when, f"Shopper {c}", 1999) for c in ids for o in _order_ids(c, customers)
             ]
             _copy(conn, "orders", "id, customer_id, address_id, placed_at, shipping_name, "
                   "total_pence", orders)  # fmt: skip

@@ -242,11 +242,25 @@ def files(path: Path) -> list[Path]:
     return []
 
 
+_PARSED: dict[tuple[str, int, int], Dataset] = {}
+
+
+def _parsed(file: Path) -> Dataset:
+    """One file, parsed again only when it changes (size or modification time)."""
+    stat = file.stat()
+    key = (str(file), stat.st_mtime_ns, stat.st_size)
+    found = _PARSED.get(key)
+    if found is None:
+        found = parse(file.read_text(encoding="utf-8"), str(file))
+        _PARSED[key] = found
+    return found
+
+
 def load(path: Path) -> list[Dataset]:
     """Every store declared at ``path``; two stores of one name are refused."""
     found: dict[str, Dataset] = {}
     for file in files(path):
-        dataset = parse(file.read_text(encoding="utf-8"), str(file))
+        dataset = _parsed(file)
         if dataset.name in found:
             raise _fail(str(file), "name", f"store {dataset.name!r} is declared twice")
         found[dataset.name] = dataset

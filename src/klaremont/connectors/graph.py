@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import graphlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, false, func, or_
@@ -60,12 +61,12 @@ class Node:
         """The table's name."""
         return str(self.table.name)
 
-    @property
+    @cached_property
     def shown(self) -> list[Column[Any]]:
         """Columns an access copy carries (secrets and credential-like names left out)."""
         return [c for c in self.table.columns if str(c.name) not in self.withheld]
 
-    @property
+    @cached_property
     def withheld(self) -> frozenset[str]:
         """Columns never shown: declared secret, or named like a credential."""
         names = {str(c.name) for c in self.table.columns if key_is_forbidden(str(c.name))}
