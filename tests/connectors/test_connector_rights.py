@@ -139,7 +139,7 @@ def test_a_failing_store_rolls_back_alone_stays_failed_and_a_retry_completes_it(
         shop.fill([(1, ALICE, 2), (2, BOB, 1)])
     bad.refuse_deletes("customers")  # deleted last: every child delete ran before it
     alice = seed_customer(platform, ALICE)
-    reference, _request_id, _reply = _erase(platform, alice)
+    reference, request_id, _reply = _erase(platform, alice)
     assert _rows_of(good, 1) == dict.fromkeys(SHOP_TABLES, 0)
     assert _rows_of(bad, 1) == {
         "customers": 1, "addresses": 1, "loyalty": 1, "orders": 2, "order_lines": 6,
@@ -151,6 +151,9 @@ def test_a_failing_store_rolls_back_alone_stays_failed_and_a_retry_completes_it(
     assert states["shop"][0] is RunState.FAILED
     assert states["shop"][1]  # the class only, never the message
     assert [r.store for r in failed] == ["shop"]
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        outcome = json.loads(rights_service.get(uow, request_id).outcome or "{}")
+    assert outcome["external"] == {"books": "done", "shop": "failed"}  # visible on the request
     bad.allow_deletes("customers")
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
         results = service.retry(uow, reference)

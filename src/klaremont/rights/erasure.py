@@ -66,8 +66,9 @@ if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
 
 NOTICE_GRACE = timedelta(days=3)
-#: extension point: ``(uow, subject_id, request) -> [result]``, erasure in external stores
-#: (called before Klaremont's own rows go, while what identifies the person is on file)
+#: extension point: ``(uow, subject_id, request) -> [{"store": ..., "state": ...}]``, erasure
+#: in external stores (called before Klaremont's own rows go, while what identifies the
+#: person is on file)
 EXTERNAL_ERASURE = "external_erasure"
 BLOCKING_KINDS = frozenset({RequestKind.ACCESS, RequestKind.PORTABILITY})
 _REASON_MAX = 200
@@ -183,8 +184,8 @@ def erase(uow: UnitOfWork, request_id: uuid.UUID) -> ErasureReply:
         if destroyed
         else f"destroyed when nothing retained needs it ({shred_due.date().isoformat()})",
     }
-    if external:
-        outcome["external"] = external
+    if external:  # per store: done, or failed (retryable; the details are the provider's)
+        outcome["external"] = {str(r["store"]): str(r["state"]) for r in external}
     audit_rights(uow, RightsEvent.ERASED, resource=request_resource(request.id), details=outcome)
     service.complete(uow, request, outcome, tell=False)
     return ErasureReply(
