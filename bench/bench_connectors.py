@@ -83,6 +83,13 @@ def recreate(names: tuple[str, ...]) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def drop(names: tuple[str, ...]) -> None:
+    """Remove the run's databases."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def email(customer_id: int) -> str:
     """The shop's address of one customer."""
     return f"shopper{customer_id}@example.com"
@@ -333,6 +340,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script: load, measure, report
     print(f"results: {record('connectors', results)}")
     service.stores(platform).dispose()
     platform.dispose()
+    drop((SHOP_DB, DATA_DB, KEYS_DB))
 
 
 if __name__ == "__main__":
