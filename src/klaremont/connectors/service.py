@@ -57,8 +57,15 @@ class StoreUnavailable(Conflict):
 class ErasureRequest(Protocol):
     """What the connectors read of a rights request."""
 
-    id: uuid.UUID
-    reference: str
+    @property
+    def id(self) -> uuid.UUID:
+        """The request's id."""
+        ...
+
+    @property
+    def reference(self) -> str:
+        """The request's reference."""
+        ...
 
 
 @dataclass
