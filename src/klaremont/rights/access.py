@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
+from klaremont import capabilities
 from klaremont.db.subjects import Subject
 from klaremont.db.tags import Handling
 from klaremont.rights import art15
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
 
 FORMAT = "klaremont.access/1"
+#: extension point: ``(uow, subject_id) -> [section]``, the person's rows in external stores
+EXTERNAL_ACCESS = "external_access"
 STYLE = (
     "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#1d2a2f}"
     "h1,h2,h3{color:#17414f}table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}"
@@ -93,6 +96,7 @@ class AccessCopy:
     tables: list[TableCopy]
     searched: list[str]
     information: dict[str, Any] = field(default_factory=dict)
+    external: list[dict[str, Any]] = field(default_factory=list)
 
     def table(self, name: str) -> TableCopy | None:
         """One table's rows, if the person has any there."""
@@ -122,6 +126,7 @@ class AccessCopy:
             },
             "tables_searched": self.searched,
             "information": self.information,
+            "external_stores": self.external,
         }
 
     def to_json(self) -> bytes:
@@ -230,12 +235,18 @@ def collect(uow: UnitOfWork, subject_id: uuid.UUID) -> AccessCopy:
                 kept_after_erasure=node.handling is Handling.KEEP,
             )
         )
+    external = [
+        s for point in capabilities.extensions(EXTERNAL_ACCESS) for s in point(uow, subject_id)
+    ]
+    for section in external:
+        categories.update(section.get("categories", ()))
     copy = AccessCopy(
         subject_id=subject_id,
         generated_at=uow.clock.now(),
         person=person,
         tables=tables,
         searched=searched,
+        external=external,
     )
     record = art15.processing_record(uow, categories)
     copy.information = art15.information(uow.policy, categories, sources, bases, record)

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from klaremont import holds
+from klaremont import capabilities, holds
 from klaremont.audit.events import Outcome
 from klaremont.db.subjects import Subject
 from klaremont.errors import Conflict, ValidationFailed
@@ -66,6 +66,10 @@ if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
 
 NOTICE_GRACE = timedelta(days=3)
+#: extension point: ``(uow, subject_id, request) -> [{"store": ..., "state": ...}]``, erasure
+#: in external stores (called before Klaremont's own rows go, while what identifies the
+#: person is on file)
+EXTERNAL_ERASURE = "external_erasure"
 BLOCKING_KINDS = frozenset({RequestKind.ACCESS, RequestKind.PORTABILITY})
 _REASON_MAX = 200
 
@@ -143,6 +147,11 @@ def erase(uow: UnitOfWork, request_id: uuid.UUID) -> ErasureReply:
         )
     require_not_held(uow, request.subject_id)
     service.start(uow, request)
+    external = [
+        result
+        for point in capabilities.extensions(EXTERNAL_ERASURE)
+        for result in point(uow, request.subject_id, request)
+    ]
     notice = service.notify(uow, request)
     spare = {OutboxMessage.__tablename__: {notice}} if notice is not None else None
     swept = sweep(uow, request.subject_id, keep_held=True, spare=spare)
@@ -175,6 +184,8 @@ def erase(uow: UnitOfWork, request_id: uuid.UUID) -> ErasureReply:
         if destroyed
         else f"destroyed when nothing retained needs it ({shred_due.date().isoformat()})",
     }
+    if external:  # per store: done, or failed (retryable; the details are the provider's)
+        outcome["external"] = {str(r["store"]): str(r["state"]) for r in external}
     audit_rights(uow, RightsEvent.ERASED, resource=request_resource(request.id), details=outcome)
     service.complete(uow, request, outcome, tell=False)
     return ErasureReply(

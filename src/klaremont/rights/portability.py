@@ -84,6 +84,7 @@ class Portable:
     subject_id: str
     generated_at: str
     records: dict[str, list[dict[str, Any]]]
+    external: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON document."""
@@ -92,6 +93,7 @@ class Portable:
             "subject_id": self.subject_id,
             "generated_at": self.generated_at,
             "records": self.records,
+            "external_stores": list(self.external),
         }
 
     def to_json(self) -> bytes:
@@ -143,4 +145,6 @@ def build(copy: AccessCopy) -> Portable:
                     record[name] = row.get(name)
             out.append(record)
         records[spec.name] = out
-    return Portable(str(copy.subject_id), copy.generated_at.isoformat(), records)
+    return Portable(
+        str(copy.subject_id), copy.generated_at.isoformat(), records, tuple(copy.external)
+    )

@@ -1,0 +1,1 @@
+"""Connectors: rights that reach external SQL stores (access, portability, erasure)."""
