@@ -237,6 +237,6 @@ def collect(uow: UnitOfWork, subject_id: uuid.UUID) -> AccessCopy:
         tables=tables,
         searched=searched,
     )
-    record = art15.processing_record(uow, categories)
+    record = art15.processing_record(uow, categories, subject_id)
     copy.information = art15.information(uow.policy, categories, sources, bases, record)
     return copy
