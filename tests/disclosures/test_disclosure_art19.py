@@ -14,7 +14,7 @@ from klaremont.audit.models import AuditEvent
 from klaremont.disclosures import export, service
 from klaremont.disclosures.models import RecipientNotice
 from klaremont.mail.models import OutboxMessage
-from klaremont.rights import changes, fulfil, intake
+from klaremont.rights import changes, erasure, fulfil, intake
 from klaremont.rights.access import collect
 from klaremont.rights.states import RequestKind
 
@@ -111,3 +111,18 @@ def test_a_person_never_disclosed_causes_no_mail(platform, cast, alice, bob):
         service.request(uow, police_request([alice.reference]))
     _rectify_email(platform, alice, "alice.corrected@example.com")
     assert _mails(platform, alice.subject_id) == []
+
+
+@pytest.mark.policy("PP-R-ERASE")
+def test_erasing_a_disclosed_person_tells_the_recipient_and_the_mail_survives(
+    platform, cast, alice
+):
+    """The erasure announces itself after its sweep: the recipient's mail stays queued."""
+    _disclose(platform, cast, alice, "Test Constabulary", "one@police.example")
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        made = intake.submit_signed_in(uow, alice.identity, RequestKind.ERASURE)
+        erasure.erase(uow, made.id)
+    mails = _mails(platform, alice.subject_id)
+    assert len(mails) == 1
+    assert "erased" in (mails[0].body or "")
+    assert mails[0].to_address == "one@police.example"
