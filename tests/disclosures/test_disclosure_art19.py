@@ -17,6 +17,7 @@ from klaremont.mail.models import OutboxMessage
 from klaremont.rights import changes, erasure, fulfil, intake
 from klaremont.rights.access import collect
 from klaremont.rights.states import RequestKind
+from klaremont.testing.staff import staff_client
 
 TEMPLATE = "recipient_update"
 
@@ -126,3 +127,17 @@ def test_erasing_a_disclosed_person_tells_the_recipient_and_the_mail_survives(
     assert len(mails) == 1
     assert "erased" in (mails[0].body or "")
     assert mails[0].to_address == "one@police.example"
+
+
+@pytest.mark.policy("PP-R-RESTRICT")
+def test_the_disclosure_page_lists_who_was_told(platform, cast, alice):
+    """The console shows each notice on the disclosure's page, without the values."""
+    reference = _disclose(platform, cast, alice, "Test Constabulary", "one@police.example")
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        changes.restrict(uow, alice.subject_id, "accuracy contested")
+    page = staff_client(platform, "dpo").get(
+        f"/staff/disclosures/d/{reference}", headers={"accept": "text/html"}
+    )
+    assert 'id="told"' in page.text
+    assert "queued by e-mail" in page.text
+    assert alice.reference in page.text

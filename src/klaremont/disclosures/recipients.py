@@ -99,6 +99,16 @@ def for_subject(uow: UnitOfWork, subject_id: uuid.UUID) -> list[dict[str, Any]]:
     return out
 
 
+def notices_of(uow: UnitOfWork, disclosure: Disclosure) -> list[RecipientNotice]:
+    """The Art. 19 notices about this disclosure's people, oldest first."""
+    query = (
+        select(RecipientNotice)
+        .where(RecipientNotice.disclosure_id == disclosure.id)
+        .order_by(RecipientNotice.told_at)
+    )
+    return list(uow.session.scalars(query))
+
+
 def tell(uow: UnitOfWork, subject_id: uuid.UUID, change: str, what: str) -> str:
     """Tell every recipient of this person's data about ``change`` (audited per notice)."""
     found = _received(uow, subject_id)

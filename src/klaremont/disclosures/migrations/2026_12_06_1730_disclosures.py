@@ -1,7 +1,7 @@
 """disclosures
 
 Revision ID: 20261206_1730_disclosures
-Revises: 20261206_1641_audit_archive, 20261206_1702_incident_purges, 20261206_1713_processors
+Revises: 20261206_1728_support_shares
 Create Date: 2026-12-06 17:30:38.800542
 """
 
@@ -11,11 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261206_1730_disclosures"
-down_revision = (
-    "20261206_1641_audit_archive",
-    "20261206_1702_incident_purges",
-    "20261206_1713_processors",
-)
+down_revision = "20261206_1728_support_shares"
 branch_labels = None
 depends_on = None
 

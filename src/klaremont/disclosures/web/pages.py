@@ -23,6 +23,7 @@ from klaremont.disclosures.models import (
     RecipientKind,
 )
 from klaremont.disclosures.permissions import DisclosurePermission as P
+from klaremont.disclosures.recipients import notices_of
 from klaremont.errors import KlaremontError, NotFound, ValidationFailed
 from klaremont.policy.model import DataCategory
 from klaremont.staff.web.guard import require
@@ -130,9 +131,21 @@ def disclosure_view(uow: Any, reference: str) -> dict[str, Any]:
         facts.append(("Exported", f"{d.exported_by_name}, {d.exported_at:%Y-%m-%d %H:%M} UTC"))
         facts.append(("Export SHA-256", d.export_digest or ""))
         facts.append(("Transfer", d.transfer_basis or ""))
+    accounts = {p.subject_id: p.customer_reference for p in people}
+    told = [
+        {
+            "at": n.told_at.strftime("%Y-%m-%d %H:%M"),
+            "account": accounts.get(n.subject_id, ""),
+            "change": n.change,
+            "what": n.what,
+            "how": "queued by e-mail" if n.queued else "not told: no mailbox recorded",
+        }
+        for n in notices_of(uow, d)
+    ]
     return {
         "reference": d.reference,
         "facts": facts,
+        "told": told,
         "waiting": d.state is DisclosureState.REQUESTED,
         "exportable": export.problem(d) is None,
     }
