@@ -10,16 +10,21 @@ from disclosures_support import police_request
 from rights_support import TEST_ACTOR
 from sqlalchemy import func, select
 
+from klaremont.audit.events import Actor, ActorType
 from klaremont.audit.models import AuditEvent
 from klaremont.disclosures import export, service
 from klaremont.disclosures.models import RecipientNotice
 from klaremont.mail.models import OutboxMessage
+from klaremont.processors import demo_data as processors_demo
+from klaremont.processors import service as processors_service
+from klaremont.processors import support, support_export, support_link
 from klaremont.rights import changes, erasure, fulfil, intake
 from klaremont.rights.access import collect
 from klaremont.rights.states import RequestKind
 from klaremont.testing.staff import staff_client
 
 TEMPLATE = "recipient_update"
+DPO = Actor(ActorType.STAFF, "dpo-test", "dpo-test")
 
 
 def _disclose(platform, cast, person, name: str, contact: str | None) -> str:
@@ -141,3 +146,46 @@ def test_the_disclosure_page_lists_who_was_told(platform, cast, alice):
     assert 'id="told"' in page.text
     assert "queued by e-mail" in page.text
     assert alice.reference in page.text
+
+
+@pytest.mark.policy("PP-R-RECTIFY")
+def test_a_processor_holding_the_persons_data_is_told_too(platform, cast, alice, bob):
+    """A support share exported to a partner and not confirmed deleted: the partner's
+    contact gets one mail when Alice's data is corrected; nothing for Bob's share once
+    the partner confirmed its deletion."""
+    with platform.unit_of_work(actor=DPO) as uow:
+        today = uow.clock.now().date()
+        for new in processors_demo._processors(today):
+            processors_service.add(uow, new)
+        support.set_contact(uow, "sahyadri-it", "privacy@sahyadri-it.example")
+    shares = {}
+    for person in (alice, bob):
+        with platform.unit_of_work(actor=DPO) as uow:
+            shares[person.reference] = support.open_share(
+                uow,
+                ticket="T-2026-0142",
+                processor="sahyadri-it",
+                customers=[person.reference],
+                fields=["order_numbers"],
+                pseudonymised=False,
+                reason="checkout fails for this order; partner must reproduce it",
+            ).reference
+        with platform.unit_of_work(actor=DPO) as uow:
+            support_export.export(uow, shares[person.reference], "json")
+    with platform.unit_of_work(actor=DPO) as uow:
+        _share, path = support_link.resolve(uow, shares[bob.reference])
+    with platform.unit_of_work(actor=DPO) as uow:
+        support_link.confirm(
+            uow, path.split("token=", 1)[1], method="deleted", name="Asha Rao", confirmed=True
+        )
+    _rectify_email(platform, alice, "alice.corrected@example.com")
+    _rectify_email(platform, bob, "bob.corrected@example.com")
+    [mail] = _mails(platform, alice.subject_id)
+    assert mail.to_address == "privacy@sahyadri-it.example"
+    assert shares[alice.reference] in (mail.body or "")
+    assert "alice.corrected@example.com" not in (mail.body or "")
+    assert _mails(platform, bob.subject_id) == []
+    with platform.unit_of_work() as uow:
+        recipients = collect(uow, alice.subject_id).information["recipients"]
+    told = [r for r in recipients if r.get("told_of_changes")]
+    assert [r["who"] for r in told] == ["Sahyadri IT Services Pvt Ltd"]

@@ -109,12 +109,16 @@ class DisclosedPerson(IdMixin, Base):
 
 class RecipientNotice(IdMixin, Base):
     """One Art. 19 notice: a recipient told that a person's data was rectified, erased or
-    restricted (queued in the outbox), or why it could not be (no contact address)."""
+    restricted (queued in the outbox), or why it could not be (no contact address). The
+    recipient is a disclosure's, or a processor holding the data (``disclosure_id`` empty,
+    ``reference`` the processor's share)."""
 
     __tablename__ = "disclosure_notices"
     __table_args__ = (Index("ix_disclosure_notices_subject", "subject_id"), _INFO)
 
-    disclosure_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("disclosures.id"))
+    disclosure_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("disclosures.id"))
+    recipient: Mapped[str] = mapped_column(String(NAME_MAX))
+    reference: Mapped[str] = mapped_column(String(REFERENCE_MAX))
     subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_subjects.id"))
     change: Mapped[str] = mapped_column(String(20))  # rectified / restricted / erased
     what: Mapped[str] = mapped_column(String(LIST_MAX))  # field or category names, no values

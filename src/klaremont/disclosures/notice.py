@@ -50,7 +50,7 @@ class RecipientUpdate:
             raise ValidationFailed.single("what", "field or category names only")
         body = (
             "Hello,\n\n"
-            f"Klaremont disclosed personal data to you under our reference {self.disclosure}. "
+            f"Klaremont gave you personal data under our reference {self.disclosure}. "
             f"The data of the person with our account reference {self.account} has since been "
             f"{CHANGES[self.change]} ({self.what}).\n\n"
             f"{ASK[self.change]}\n\n"

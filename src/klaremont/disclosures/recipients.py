@@ -11,13 +11,15 @@
   changed (field or category names, never values); a recipient without a mailbox is
   recorded as not told, with the reason. Each notice is audited.
 
-Processors are not told here: the processor register's shares are not per person and the
-register records no mailbox for a processor (see DESIGN-NOTES).
+Processors are told too when they hold the person's data now: the processors capability
+answers the point ``data_holders`` (a support share exported to a partner and not yet
+confirmed deleted), with the partner's contact address.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select
@@ -42,6 +44,9 @@ if TYPE_CHECKING:
     from klaremont.rights.announcements import SubjectErased, SubjectRestricted
 
 SUBJECTS_POINT = "customer_subjects"
+#: ``data_holders(uow, subject_id) -> [{"who", "contact", "reference", "account"}]``:
+#: processors holding the person's data now (the processors capability answers)
+HOLDERS_POINT = "data_holders"
 
 
 def _received(uow: UnitOfWork, subject_id: uuid.UUID) -> list[tuple[Disclosure, DisclosedPerson]]:
@@ -57,11 +62,18 @@ def _received(uow: UnitOfWork, subject_id: uuid.UUID) -> list[tuple[Disclosure, 
     return [(row[0], row[1]) for row in uow.session.execute(query)]
 
 
+def _told(notice: RecipientNotice) -> dict[str, Any]:
+    return {
+        "change": notice.change,
+        "what": notice.what,
+        "on": notice.told_at.date().isoformat(),
+        "how": "by e-mail" if notice.queued else "not told: no mailbox on record",
+    }
+
+
 def for_subject(uow: UnitOfWork, subject_id: uuid.UUID) -> list[dict[str, Any]]:
     """Extension point ``subject_recipients``: the disclosures of this person's data."""
     found = _received(uow, subject_id)
-    if not found:
-        return []
     notices = list(
         uow.session.scalars(
             select(RecipientNotice)
@@ -85,15 +97,18 @@ def for_subject(uow: UnitOfWork, subject_id: uuid.UUID) -> list[dict[str, Any]]:
                 if disclosure.exported_at
                 else None,
                 "your_data_categories": split(disclosure.categories),
-                "told_of_changes": [
-                    {
-                        "change": n.change,
-                        "what": n.what,
-                        "on": n.told_at.date().isoformat(),
-                        "how": "by e-mail" if n.queued else "not told: no mailbox on record",
-                    }
-                    for n in told
-                ],
+                "told_of_changes": [_told(n) for n in told],
+            }
+        )
+    others = [n for n in notices if n.disclosure_id is None]
+    for name in sorted({n.recipient for n in others}):
+        theirs = [n for n in others if n.recipient == name]
+        out.append(
+            {
+                "who": name,
+                "why": "a processor that held your data when it changed "
+                f"({', '.join(sorted({n.reference for n in theirs}))})",
+                "told_of_changes": [_told(n) for n in theirs],
             }
         )
     return out
@@ -109,46 +124,78 @@ def notices_of(uow: UnitOfWork, disclosure: Disclosure) -> list[RecipientNotice]
     return list(uow.session.scalars(query))
 
 
+def _notice(uow: UnitOfWork, subject_id: uuid.UUID, change: str, what: str, to: _To) -> bool:
+    """Queue one notice to ``to`` (when it has a mailbox), record it and audit it."""
+    message_id: uuid.UUID | None = None
+    if to.contact:
+        mail = RecipientUpdate(
+            disclosure=to.reference, account=to.account, change=change, what=what
+        )
+        message = enqueue(uow, subject_id=subject_id, to_address=to.contact, mail=mail)
+        message_id = message.id
+    uow.session.add(
+        RecipientNotice(
+            disclosure_id=to.disclosure_id,
+            recipient=to.who[:128],
+            reference=to.reference[:20],
+            subject_id=subject_id,
+            change=change,
+            what=what[:400],
+            queued=message_id is not None,
+            message_id=message_id,
+            told_at=uow.clock.now(),
+        )
+    )
+    uow.audit(
+        DisclosureAction.RECIPIENT_TOLD,
+        resource=f"subject:{subject_id}",
+        details={"reference": to.reference, "change": change, "queued": message_id is not None},
+    )
+    return message_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _To:
+    who: str
+    contact: str | None
+    reference: str
+    account: str
+    disclosure_id: uuid.UUID | None = None
+
+
+def _holders(uow: UnitOfWork, subject_id: uuid.UUID) -> list[_To]:
+    found: list[_To] = []
+    for provider in capabilities.extensions(HOLDERS_POINT):
+        answer = cast("Callable[[UnitOfWork, uuid.UUID], Iterable[Any]]", provider)
+        found.extend(
+            _To(
+                who=str(held["who"]),
+                contact=str(held["contact"]) if held.get("contact") else None,
+                reference=str(held["reference"]),
+                account=str(held["account"]),
+            )
+            for held in answer(uow, subject_id)
+        )
+    return found
+
+
 def tell(uow: UnitOfWork, subject_id: uuid.UUID, change: str, what: str) -> str:
-    """Tell every recipient of this person's data about ``change`` (audited per notice)."""
-    found = _received(uow, subject_id)
-    queued = 0
-    for disclosure, person in found:
-        message_id: uuid.UUID | None = None
-        if disclosure.recipient_contact:
-            mail = RecipientUpdate(
-                disclosure=disclosure.reference,
-                account=person.customer_reference,
-                change=change,
-                what=what,
-            )
-            message = enqueue(
-                uow, subject_id=subject_id, to_address=disclosure.recipient_contact, mail=mail
-            )
-            message_id = message.id
-            queued += 1
-        uow.session.add(
-            RecipientNotice(
-                disclosure_id=disclosure.id,
-                subject_id=subject_id,
-                change=change,
-                what=what[:400],
-                queued=message_id is not None,
-                message_id=message_id,
-                told_at=uow.clock.now(),
-            )
+    """Tell every recipient of this person's data about ``change``: each exported
+    disclosure's recipient and each processor holding it (audited per notice)."""
+    targets = [
+        _To(
+            who=disclosure.recipient_name,
+            contact=disclosure.recipient_contact,
+            reference=disclosure.reference,
+            account=person.customer_reference,
+            disclosure_id=disclosure.id,
         )
-        uow.audit(
-            DisclosureAction.RECIPIENT_TOLD,
-            resource=f"subject:{subject_id}",
-            details={
-                "reference": disclosure.reference,
-                "change": change,
-                "queued": message_id is not None,
-            },
-        )
+        for disclosure, person in _received(uow, subject_id)
+    ]
+    targets += _holders(uow, subject_id)
+    queued = sum(_notice(uow, subject_id, change, what, to) for to in targets)
     uow.session.flush()
-    return f"{queued} of {len(found)} recipient(s) told"
+    return f"{queued} of {len(targets)} recipient(s) told"
 
 
 def on_customer_rectified(uow: UnitOfWork, event: CustomerRectified) -> str:

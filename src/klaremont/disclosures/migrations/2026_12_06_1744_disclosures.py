@@ -1,8 +1,8 @@
 """disclosures
 
-Revision ID: 20261206_1730_disclosures
+Revision ID: 20261206_1744_disclosures
 Revises: 20261206_1728_support_shares
-Create Date: 2026-12-06 17:30:38.800542
+Create Date: 2026-12-06 17:44:22.161054
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "20261206_1730_disclosures"
+revision = "20261206_1744_disclosures"
 down_revision = "20261206_1728_support_shares"
 branch_labels = None
 depends_on = None
@@ -88,7 +88,9 @@ def upgrade() -> None:
 
     op.create_table(
         "disclosure_notices",
-        sa.Column("disclosure_id", sa.Uuid(), nullable=False),
+        sa.Column("disclosure_id", sa.Uuid(), nullable=True),
+        sa.Column("recipient", sa.String(length=128), nullable=False),
+        sa.Column("reference", sa.String(length=20), nullable=False),
         sa.Column("subject_id", sa.Uuid(), nullable=False),
         sa.Column("change", sa.String(length=20), nullable=False),
         sa.Column("what", sa.String(length=400), nullable=False),
