@@ -90,7 +90,9 @@ def test_every_form_names_the_invalid_field(platform) -> None:
     dpo = staff_client(platform, make_staff(platform, "dora", Role.DPO))
     ops = staff_client(platform, make_staff(platform, "otto", Role.TECHNICAL_OPERATIONS))
     support = staff_client(platform, make_staff(platform, "suki", Role.SUPPORT_AGENT))
-    staff = [iso, dpo, ops, support]
+    # a director's forms (approving a disclosure) are a director's alone
+    director = staff_client(platform, make_staff(platform, "dirk", Role.DIRECTOR))
+    staff = [iso, dpo, ops, support, director]
     customer = TestClient(create_app(platform), base_url="https://testserver", client=OFFICE_CLIENT)
     customer_token = sign_in(customer, make_customer(platform))
     forms = _forms(iso.app)

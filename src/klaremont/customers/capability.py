@@ -67,6 +67,7 @@ CAPABILITY = Capability(
         # who a customer is, for incident response (affected customers, breach notices)
         ("customer_lookup", "klaremont.customers.directory:lookup"),
         ("customer_contacts", "klaremont.customers.directory:contacts"),
+        ("customer_subjects", "klaremont.customers.directory:subjects"),
         # what of the customer store each retention category is, and how it is dated
         ("retention_targets", "klaremont.customers.retention:targets"),
     ),

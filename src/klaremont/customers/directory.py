@@ -12,7 +12,10 @@ customer tables itself:
   file for each person (one per person, their oldest account with an address), for mail
   only; a person with no address is left out.
 
-Neither audits on its own: the caller records what it did with the answer (incident
+- :func:`subjects` ``(uow, customer_ids) -> {customer_id: subject_id}``: whose accounts
+  these are (the disclosures capability tells recipients of a rectified account, Art. 19).
+
+None audits on its own: the caller records what it did with the answer (incident
 response audits each customer listed and each notice queued).
 """
 
@@ -84,3 +87,14 @@ def contacts(uow: UnitOfWork, subject_ids: Iterable[uuid.UUID]) -> list[Customer
             account.subject_id, account.reference, account.email
         )
     return sorted(found.values(), key=lambda c: c.reference)
+
+
+def subjects(uow: UnitOfWork, customer_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """The person each account belongs to (accounts that do not exist are left out)."""
+    wanted = set(customer_ids)
+    if not wanted:
+        return {}
+    rows = uow.session.execute(
+        select(Customer.id, Customer.subject_id).where(Customer.id.in_(wanted))
+    )
+    return {row[0]: row[1] for row in rows}

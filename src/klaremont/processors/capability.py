@@ -50,6 +50,8 @@ CAPABILITY = Capability(
         ("transfer_safeguards", "klaremont.processors.share:safeguards"),
         ("processing_record", "klaremont.processors.ropa:for_access_copy"),
         ("my_work", "klaremont.processors.my_work:items"),
+        # who holds a person's data now, to be told of a change (Art. 19)
+        ("data_holders", "klaremont.processors.holders:holding"),
     ),
     templates="templates",
 )

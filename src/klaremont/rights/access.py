@@ -248,6 +248,6 @@ def collect(uow: UnitOfWork, subject_id: uuid.UUID) -> AccessCopy:
         searched=searched,
         external=external,
     )
-    record = art15.processing_record(uow, categories)
+    record = art15.processing_record(uow, categories, subject_id)
     copy.information = art15.information(uow.policy, categories, sources, bases, record)
     return copy

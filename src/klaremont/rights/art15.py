@@ -8,6 +8,7 @@ and from what was actually found, so it says what is true of this person.
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from klaremont import capabilities
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
 
 #: extension point: ``(uow, categories) -> {"recipients": [...], "transfers": [...]} | None``
 RECORD_POINT = "processing_record"
+#: extension point: ``(uow, subject_id) -> [{"who", "why", ...}]``: recipients this person's
+#: own data was actually given to (a disclosure to the police, a court), with any Art. 19
+#: notices sent to them
+SUBJECT_POINT = "subject_recipients"
 
 PURPOSES: tuple[tuple[str, str, str], ...] = (
     ("order_processing", "contract", "taking, paying for, delivering and supporting your orders"),
@@ -91,12 +96,19 @@ def retention(policy: PolicyFile, categories: Iterable[str]) -> list[dict[str, A
     return rows
 
 
-def processing_record(uow: UnitOfWork, categories: Iterable[str]) -> dict[str, Any] | None:
+def processing_record(
+    uow: UnitOfWork, categories: Iterable[str], subject_id: uuid.UUID | None = None
+) -> dict[str, Any] | None:
     """The recipients and transfers of this person's data from the record of processing
-    (whoever answers ``processing_record``), or ``None`` when nothing answers."""
+    (whoever answers ``processing_record``) and the recipients their own data was given to
+    (``subject_recipients``), or ``None`` when nothing answers."""
     held = sorted(set(categories))
     recipients: list[dict[str, Any]] = []
     transfers: list[dict[str, Any]] = []
+    given: list[dict[str, Any]] = []
+    if subject_id is not None:
+        for provider in capabilities.extensions(SUBJECT_POINT):
+            given.extend(provider(uow, subject_id))
     answered = False
     for provider in capabilities.extensions(RECORD_POINT):
         found = provider(uow, held)
@@ -105,14 +117,22 @@ def processing_record(uow: UnitOfWork, categories: Iterable[str]) -> dict[str, A
         answered = True
         recipients.extend(found.get("recipients", []))
         transfers.extend(found.get("transfers", []))
-    return {"recipients": recipients, "transfers": transfers} if answered else None
+    if not answered and not given:
+        return None
+    return {
+        "recipients": recipients,
+        "transfers": transfers,
+        "given_to": given,
+        "from_register": answered,
+    }
 
 
 def _recipients(record: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    if record is None:
-        return [{"who": who, "why": why} for who, why in RECIPIENTS]
+    given = list(record.get("given_to", [])) if record is not None else []
+    if record is None or not record.get("from_register", True):
+        return [*given, *({"who": who, "why": why} for who, why in RECIPIENTS)]
     authorities = RECIPIENTS[-1]
-    return [*record["recipients"], {"who": authorities[0], "why": authorities[1]}]
+    return [*given, *record["recipients"], {"who": authorities[0], "why": authorities[1]}]
 
 
 def _transfers(policy: PolicyFile, record: Mapping[str, Any] | None) -> Any:

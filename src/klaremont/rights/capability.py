@@ -44,6 +44,8 @@ CAPABILITY = Capability(
         ("my_work", "klaremont.rights.my_work:items"),
         ("retention_targets", "klaremont.rights.retention:targets"),
         ("retention_hold", "klaremont.rights.retention:open_request_holds"),  # DPA 2018 s.173
+        # what of a person's data a disclosure exports (the access copy's reading, narrowed)
+        ("subject_data", "klaremont.rights.given:subject_data"),
     ),
     jobs=(
         Job(

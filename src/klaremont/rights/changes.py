@@ -22,6 +22,7 @@ from klaremont.db.subjects import Subject
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.events import publish
 from klaremont.rights import service
+from klaremont.rights.announcements import SubjectRestricted
 from klaremont.rights.events import RightsEvent, audit_rights, subject_resource
 from klaremont.rights.states import ObjectionScope, RequestKind
 
@@ -123,6 +124,8 @@ def restrict(uow: UnitOfWork, subject_id: uuid.UUID, why: str) -> bool:
     subject.restricted_at = uow.clock.now()
     subject.restriction_reason = why[:_REASON_MAX]
     uow.session.flush()
+    # Art. 19: whoever received the person's data is told (disclosures subscribes)
+    publish(uow, SubjectRestricted(subject_id=subject_id))
     audit_rights(
         uow,
         RightsEvent.RESTRICTED,

@@ -52,8 +52,10 @@ from klaremont import capabilities, holds
 from klaremont.audit.events import Outcome
 from klaremont.db.subjects import Subject
 from klaremont.errors import Conflict, ValidationFailed
+from klaremont.events import publish
 from klaremont.mail.models import MailStatus, OutboxMessage
 from klaremont.rights import ledger, service
+from klaremont.rights.announcements import SubjectErased
 from klaremont.rights.events import RightsEvent, audit_rights, request_resource, subject_resource
 from klaremont.rights.models import ErasureLedger
 from klaremont.rights.states import RequestKind
@@ -159,6 +161,8 @@ def erase(uow: UnitOfWork, request_id: uuid.UUID) -> ErasureReply:
     subject = uow.session.get(Subject, request.subject_id)
     if subject is not None:
         _mark_subject(uow, subject, swept)
+    # Art. 19: the recipients are told (after the sweep, so their mail is not swept)
+    publish(uow, SubjectErased(subject_id=request.subject_id))
     shred_due = max(swept.hold_until or now, now + NOTICE_GRACE if notice else now)
     destroyed = (
         _shred(uow, request.subject_id, f"erasure {request.reference}")

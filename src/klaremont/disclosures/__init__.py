@@ -1,0 +1,1 @@
+"""Disclosures of personal data to third parties, and telling recipients (Art. 19)."""

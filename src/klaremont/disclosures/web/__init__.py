@@ -1,0 +1,1 @@
+"""Disclosures web adapters."""
