@@ -51,7 +51,7 @@ MEDIA = {"IS-MEDIA-DISPOSE", "IS-MEDIA-PROTECT", "IS-MEDIA-INVENTORY", "IS-MEDIA
 # Wave 2: retention (issue "retention", #16).
 RETENTION = {"PP-KEEP"}
 # Wave 2: processors and transfers (issue "processors-and-transfers", #17, in part).
-PROCESSORS = {"DP-TRANSFER", "IS-SENS-PCI3P", "PP-SUPPORT"}
+PROCESSORS = {"DP-TRANSFER", "IS-SENS-PCI3P", "PP-SUPPORT", "PP-NOSHARE", "IS-USE-DISCLOSE"}
 FOUNDATION = {
     "DP-RETAIN",
     "DP-SECURE",
