@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from klaremont.audit.events import SYSTEM_ACTOR, Actor
-from klaremont.db.engine import truncate_wal
+from klaremont.db.engine import is_sqlite, truncate_wal
 from klaremont.errors import KlaremontError
 from klaremont.retention import apply as acts
 from klaremont.retention import compact as compaction
@@ -151,7 +151,8 @@ def _simulate(uow: UnitOfWork, plan: Plan, held: Holding) -> tuple[PlanResult, s
     with_subject = plan.subject() is not None
     after: Any = None
     while True:
-        rows = uow.session.execute(plan.batch(held.subjects, MAX_BATCH, after)).all()
+        query = plan.batch(held.subjects, MAX_BATCH, after, stored=is_sqlite(uow.platform.engine))
+        rows = uow.session.execute(query).all()
         if not rows:
             break
         ids = [row[0] for row in rows]
@@ -236,7 +237,9 @@ def _batch(job: _Job, plan: Plan, after: Any) -> tuple[int, list[uuid.UUID], Any
     the last primary key (the next batch starts after it)."""
     platform, reference = job.platform, job.reference
     with platform.unit_of_work(actor=job.actor) as uow:
-        rows = uow.session.execute(plan.batch(job.held.subjects, job.size, after)).all()
+        stored = is_sqlite(platform.engine)  # keys as stored text (see apply.stored_keys)
+        query = plan.batch(job.held.subjects, job.size, after, stored=stored)
+        rows = uow.session.execute(query).all()
         if not rows:
             return 0, [], after
         ids = [row[0] for row in rows]

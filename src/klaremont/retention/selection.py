@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, not_, or_, select, true
 
 from klaremont import holds
+from klaremont.retention.apply import stored_keys
 from klaremont.retention_targets import HOLD_POINT, Target
 
 if TYPE_CHECKING:
@@ -86,7 +87,9 @@ class Plan:
             conditions.append(or_(subject.is_(None), subject.not_in(held)))
         return and_(*conditions)
 
-    def batch(self, held: frozenset[uuid.UUID], size: int, after: Any = None) -> Select[Any]:
+    def batch(
+        self, held: frozenset[uuid.UUID], size: int, after: Any = None, *, stored: bool = False
+    ) -> Select[Any]:
         """The next ``size`` due rows after primary key ``after``: primary key and person.
 
         Batches walk the table in primary-key order from where the last one stopped, so each
@@ -94,11 +97,12 @@ class Plan:
         earlier batches dealt with (which made a run quadratic in the table's size).
         """
         subject = self.subject()
-        columns = [self.target.pk] if subject is None else [self.target.pk, subject]
+        key = stored_keys(self.target.pk) if stored else self.target.pk
+        columns = [key] if subject is None else [key, subject]
         query = select(*columns).where(self.due(held))
         if after is not None:
-            query = query.where(self.target.pk > after)
-        return query.order_by(self.target.pk).limit(size)
+            query = query.where(key > after)
+        return query.order_by(key).limit(size)
 
 
 @dataclass(frozen=True)
