@@ -20,3 +20,4 @@ class ProcessorAction(StrEnum):
     SUPPORT_SHARE_RESOLVED = "processor.support_share_resolved"
     SUPPORT_SHARE_CONFIRMED = "processor.support_share_confirmed"
     SUPPORT_SHARE_LINK_REFUSED = "processor.support_share_link_refused"
+    SUPPORT_SHARE_DELETION_ASKED = "processor.support_share_deletion_asked"

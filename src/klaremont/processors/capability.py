@@ -52,6 +52,8 @@ CAPABILITY = Capability(
         ("my_work", "klaremont.processors.my_work:items"),
         # who holds a person's data now, to be told of a change (Art. 19)
         ("data_holders", "klaremont.processors.holders:holding"),
+        # an erased person's data at a support partner: a deletion task (no connector)
+        ("external_erasure", "klaremont.processors.deletion_tasks:external_erasure"),
     ),
     templates="templates",
 )

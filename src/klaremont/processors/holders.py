@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import select
 
 from klaremont import capabilities
+from klaremont.db.subjects import Subject
 from klaremont.processors import service
 from klaremont.processors.models import Processor, SupportShare
 
@@ -36,27 +37,44 @@ def _subjects(uow: UnitOfWork, reference: str) -> set[uuid.UUID]:
     return found
 
 
-def holding(uow: UnitOfWork, subject_id: uuid.UUID) -> list[dict[str, Any]]:
-    """``[{"who", "contact", "reference", "account"}]``: processors holding the person's
-    data under an exported support share not yet confirmed deleted."""
+def held_shares(
+    uow: UnitOfWork, subject_id: uuid.UUID
+) -> list[tuple[SupportShare, Processor, str]]:
+    """``(share, partner, account)`` for each exported support share naming the person's
+    account whose deletion the partner has not confirmed, oldest first."""
     query = (
         select(SupportShare, Processor)
         .join(Processor, Processor.id == SupportShare.processor_id)
         .where(SupportShare.exported_at.is_not(None), SupportShare.confirmed_at.is_(None))
         .order_by(SupportShare.opened_at)
     )
-    out: list[dict[str, Any]] = []
+    out: list[tuple[SupportShare, Processor, str]] = []
     for row in uow.session.execute(query):
         share, processor = row[0], row[1]
         for account in service.split(share.customers):
             if subject_id in _subjects(uow, account):
-                out.append(
-                    {
-                        "who": processor.name,
-                        "contact": processor.contact_email,
-                        "reference": share.reference,
-                        "account": account,
-                    }
-                )
+                out.append((share, processor, account))
                 break
     return out
+
+
+def holding(uow: UnitOfWork, subject_id: uuid.UUID) -> list[dict[str, Any]]:
+    """``[{"who", "contact", "reference", "account"}]``: processors holding the person's
+    data under an exported support share not yet confirmed deleted.
+
+    Nobody once the person is erased: the erasure already gave each such partner a
+    deletion task with its confirmation link (:mod:`klaremont.processors.deletion_tasks`),
+    which is the only mail a support partner gets for it (not an Art. 19 notice as well).
+    """
+    subject = uow.session.get(Subject, subject_id)
+    if subject is not None and subject.erased_at is not None:
+        return []
+    return [
+        {
+            "who": processor.name,
+            "contact": processor.contact_email,
+            "reference": share.reference,
+            "account": account,
+        }
+        for share, processor, account in held_shares(uow, subject_id)
+    ]

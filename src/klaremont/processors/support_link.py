@@ -94,8 +94,40 @@ class DeletionConfirmationRequest:
         )
 
 
-def issue(uow: UnitOfWork, share: SupportShare, partner: Processor) -> str:
-    """Make the share's link, store its digest, queue the mail; the link's path."""
+@dataclass(frozen=True)
+class ErasureDeletionRequest:
+    """The mail to the partner when a person in the share is erased: delete it now."""
+
+    name: ClassVar[str] = "support_share_erasure_deletion"
+    ticket: str
+    due_on: str
+    path: str
+
+    def render(self, public_url: str) -> Rendered:
+        """The message."""
+        link = public_url.rstrip("/") + self.path
+        body = (
+            f"Hello,\n\nA person whose data we shared with you for Klaremont's support ticket "
+            f"{self.ticket} has asked for it to be erased. Under our data processing "
+            f"agreement, please delete all the data we shared with you for this ticket now "
+            f"(by {self.due_on}), then confirm here (the link works once; any earlier link "
+            f"for this ticket no longer works):\n\n{link}\n\nKlaremont data protection"
+        )
+        return Rendered(
+            self.name, "Please delete shared data now: erasure", body, (link, self.ticket)
+        )
+
+
+def issue(
+    uow: UnitOfWork,
+    share: SupportShare,
+    partner: Processor,
+    mail: type[DeletionConfirmationRequest | ErasureDeletionRequest] = (
+        DeletionConfirmationRequest
+    ),
+) -> str:
+    """Make the share's link (replacing any earlier one: only the newest works), store its
+    digest, queue the mail; the link's path."""
     if share.due_on is None or not partner.contact_email:  # pragma: no cover - checked earlier
         raise ValidationFailed.single("processor", "no due date or contact address")
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -106,7 +138,7 @@ def issue(uow: UnitOfWork, share: SupportShare, partner: Processor) -> str:
         uow,
         subject_id=subject_for(uow, partner),
         to_address=partner.contact_email,
-        mail=DeletionConfirmationRequest(share.ticket, f"{share.due_on:%d/%m/%Y}", path),
+        mail=mail(share.ticket, f"{share.due_on:%d/%m/%Y}", path),
     )
     return path
 
@@ -213,7 +245,9 @@ def resolve(uow: UnitOfWork, reference: str) -> tuple[SupportShare, str]:
     days = uow.policy.support_shares.deletion_days_after_resolution
     share.resolved_at = now
     share.resolved_by = service.who(uow)
-    share.due_on = now.date() + timedelta(days=days)
+    due = now.date() + timedelta(days=days)
+    # an erasure may already have asked for deletion sooner: never push that date back
+    share.due_on = min(share.due_on, due) if share.due_on is not None else due
     path = issue(uow, share, partner_of(uow, share))
     uow.audit(
         ProcessorAction.SUPPORT_SHARE_RESOLVED,
