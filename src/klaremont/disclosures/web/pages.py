@@ -24,6 +24,7 @@ from klaremont.disclosures.models import (
 )
 from klaremont.disclosures.permissions import DisclosurePermission as P
 from klaremont.disclosures.recipients import notices_of
+from klaremont.display import uk_date, uk_datetime
 from klaremont.errors import KlaremontError, NotFound, ValidationFailed
 from klaremont.policy.model import DataCategory
 from klaremont.staff.web.guard import require
@@ -102,7 +103,7 @@ def register_view(uow: Any) -> dict[str, Any]:
                 "country": d.recipient_country,
                 "basis": service.BASIS_WORDS[d.basis_kind],
                 "state": STATE_WORDS[d.state],
-                "requested": d.requested_at.strftime("%Y-%m-%d"),
+                "requested": uk_date(d.requested_at),
             }
             for d in service.disclosures(uow)
         ]
@@ -122,19 +123,19 @@ def disclosure_view(uow: Any, reference: str) -> dict[str, Any]:
         ("Basis", f"{service.BASIS_WORDS[d.basis_kind]}: {d.basis_reference}"),
         ("Reason", d.reason),
         ("State", STATE_WORDS[d.state]),
-        ("Requested", f"{d.requested_by_name}, {d.requested_at:%Y-%m-%d %H:%M} UTC"),
+        ("Requested", f"{d.requested_by_name}, {uk_datetime(d.requested_at)}"),
     ]
     if d.decided_at:
-        facts.append(("Decided", f"{d.decided_by_name}, {d.decided_at:%Y-%m-%d %H:%M} UTC"))
+        facts.append(("Decided", f"{d.decided_by_name}, {uk_datetime(d.decided_at)}"))
         facts.append(("Director's note", d.decision_note or ""))
     if d.exported_at:
-        facts.append(("Exported", f"{d.exported_by_name}, {d.exported_at:%Y-%m-%d %H:%M} UTC"))
+        facts.append(("Exported", f"{d.exported_by_name}, {uk_datetime(d.exported_at)}"))
         facts.append(("Export SHA-256", d.export_digest or ""))
         facts.append(("Transfer", d.transfer_basis or ""))
     accounts = {p.subject_id: p.customer_reference for p in people}
     told = [
         {
-            "at": n.told_at.strftime("%Y-%m-%d %H:%M"),
+            "at": uk_datetime(n.told_at),
             "account": accounts.get(n.subject_id, ""),
             "change": n.change,
             "what": n.what,
