@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
 
 ORDER = 67  # after the customers (20), the staff (10) and the processors (66)
+DEMO_CUSTOMERS_NEEDED = 5  # the disclosures name C0000003 to C0000005
 
 
 def _as(uow: UnitOfWork, username: str) -> None:
@@ -30,8 +31,10 @@ def _as(uow: UnitOfWork, username: str) -> None:
 
 
 def seed(uow: UnitOfWork, rng: random.Random, size: DemoSize) -> list[str]:
-    """Add the two demo disclosures."""
-    del rng, size
+    """Add the two demo disclosures (when the demo has the customers they name)."""
+    del rng
+    if size.customers < DEMO_CUSTOMERS_NEEDED:
+        return []
     _as(uow, "dana")
     police = service.request(
         uow,
