@@ -156,7 +156,7 @@ def _simulate(uow: UnitOfWork, plan: Plan, held: Holding) -> tuple[PlanResult, s
         if not rows:
             break
         ids = [row[0] for row in rows]
-        after = ids[-1]
+        after = rows[-1][-1]
         if with_subject:
             people.update(row[1] for row in rows)
         if acts.apply(uow, plan.target, plan.action, ids) == 0:
@@ -280,7 +280,7 @@ def _batch(job: _Job, plan: Plan, after: Any) -> tuple[int, list[uuid.UUID], Any
             ids=tuple(ledger.key_text(i) for i in ids),
         )
         ledger.append(ledger.ledger_file(platform.settings), entry)
-    return done, people, ids[-1]
+    return done, people, rows[-1][-1]
 
 
 def _sealed() -> tuple[Target, ...]:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, not_, or_, select, true
+from sqlalchemy import and_, func, literal_column, not_, or_, select, true
 
 from klaremont import holds
 from klaremont.retention.apply import stored_keys
@@ -90,19 +90,23 @@ class Plan:
     def batch(
         self, held: frozenset[uuid.UUID], size: int, after: Any = None, *, stored: bool = False
     ) -> Select[Any]:
-        """The next ``size`` due rows after primary key ``after``: primary key and person.
+        """The next ``size`` due rows after the cursor ``after``: primary key, person (when
+        the target has one) and, last, the cursor the next batch starts after.
 
-        Batches walk the table in primary-key order from where the last one stopped, so each
-        reads only its own stretch of the index instead of passing again over the rows the
-        earlier batches dealt with (which made a run quadratic in the table's size).
+        Batches walk the table from where the last one stopped, so each reads only its own
+        stretch instead of passing again over the rows the earlier batches dealt with (which
+        made a run quadratic in the table's size). On SQLite (``stored``) the walk follows
+        the rowid, the table's own order, so rows are read in place; elsewhere it follows
+        the primary key (oldest first for a sequence key).
         """
         subject = self.subject()
         key = stored_keys(self.target.pk) if stored else self.target.pk
+        cursor = literal_column(f'"{self.target.table.name}".rowid') if stored else key
         columns = [key] if subject is None else [key, subject]
-        query = select(*columns).where(self.due(held))
+        query = select(*columns, cursor).where(self.due(held))
         if after is not None:
-            query = query.where(key > after)
-        return query.order_by(key).limit(size)
+            query = query.where(cursor > after)
+        return query.order_by(cursor).limit(size)
 
 
 @dataclass(frozen=True)
