@@ -22,8 +22,6 @@ from klaremont.cli.context import use_platform
 from klaremont.clock import ManualClock
 from klaremont.platform import Platform
 
-CLAUSES = ("IS-AC-LOGIN-LOG", "IS-AC-CHD-LOG")
-
 
 def months_of_events(platform: Platform, clock: ManualClock, months: int) -> None:
     """Three events in each of ``months`` months."""
@@ -44,7 +42,7 @@ def verified(platform: Platform) -> None:
     assert report.ok, report.findings
 
 
-@pytest.mark.policy(*CLAUSES)
+@pytest.mark.policy("IS-AC-LOGIN-LOG", "IS-AC-CHD-LOG")
 def test_a_backup_taken_after_an_archive_run_restores_and_verifies(
     platform: Platform, clock: ManualClock
 ) -> None:
@@ -61,7 +59,7 @@ def test_a_backup_taken_after_an_archive_run_restores_and_verifies(
     verified(platform)
 
 
-@pytest.mark.policy(*CLAUSES)
+@pytest.mark.policy("IS-AC-LOGIN-LOG", "IS-AC-CHD-LOG")
 def test_a_backup_taken_before_an_archive_run_restores_and_verifies(
     platform: Platform, clock: ManualClock
 ) -> None:
@@ -80,7 +78,7 @@ def test_a_backup_taken_before_an_archive_run_restores_and_verifies(
     verified(platform)
 
 
-@pytest.mark.policy(*CLAUSES)
+@pytest.mark.policy("IS-AC-LOGIN-LOG", "IS-AC-CHD-LOG")
 def test_a_backup_older_than_the_archive_end_sets_the_replaced_segments_aside(
     platform: Platform, clock: ManualClock
 ) -> None:
@@ -106,7 +104,7 @@ def test_a_backup_older_than_the_archive_end_sets_the_replaced_segments_aside(
     verified(platform)
 
 
-@pytest.mark.policy(*CLAUSES)
+@pytest.mark.policy("IS-AC-LOGIN-LOG", "IS-AC-CHD-LOG")
 def test_the_live_check_fails_until_the_archive_runs_and_when_it_does_not_verify(
     platform: Platform, clock: ManualClock
 ) -> None:
@@ -128,7 +126,7 @@ def test_the_live_check_fails_until_the_archive_runs_and_when_it_does_not_verify
     assert victim in broken.detail
 
 
-@pytest.mark.policy(*CLAUSES)
+@pytest.mark.policy("IS-AC-LOGIN-LOG", "IS-AC-CHD-LOG")
 def test_the_archive_command_moves_old_events_and_is_audited(
     platform: Platform, clock: ManualClock
 ) -> None:
