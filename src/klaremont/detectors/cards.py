@@ -43,9 +43,11 @@ Speed
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from typing import Final, Literal
 
 PAN_MIN_DIGITS: Final = 13
@@ -78,32 +80,39 @@ class Brand:
         return False
 
 
-_16_19 = frozenset(range(16, 20))
+def _load_brands() -> tuple[tuple[Brand, ...], frozenset[str]]:
+    """The issuer-range table and the published test numbers, kept as data beside this module."""
+    data = tomllib.loads(resources.files(__package__).joinpath("card_brands.toml").read_text())
+    brands = tuple(
+        Brand(
+            str(item["name"]),
+            tuple((int(low), int(high)) for low, high in item["ranges"]),
+            frozenset(int(n) for n in item["lengths"]),
+        )
+        for item in data["brand"]
+    )
+    return brands, frozenset(str(n) for n in data["test_numbers"]["numbers"])
+
+
+_TABLE: Final = _load_brands()
 #: Checked in order: the narrower ranges before the wider ones that contain them.
-BRANDS: Final[tuple[Brand, ...]] = (
-    Brand("amex", ((34, 34), (37, 37)), frozenset({15})),
-    Brand("visa", ((4, 4),), frozenset({13, 16, 19})),
-    Brand("mastercard", ((51, 55), (2221, 2720)), frozenset({16})),
-    Brand("discover", ((6011, 6011), (644, 649), (65, 65), (622126, 622925)), _16_19),
-    Brand("jcb", ((3528, 3589),), _16_19),
-    Brand("diners", ((300, 305), (36, 36), (38, 39)), frozenset(range(14, 20))),
-    Brand(
-        "maestro",
-        (
-            (5018, 5018),
-            (5020, 5020),
-            (5038, 5038),
-            (5893, 5893),
-            (6304, 6304),
-            (6759, 6759),
-            (6761, 6763),
-        ),
-        frozenset(range(13, 20)),
-    ),
-    Brand("unionpay", ((62, 62),), _16_19),
-)
+BRANDS: Final[tuple[Brand, ...]] = _TABLE[0]
+#: Card numbers published for testing (reported as test cards, not live card data).
+TEST_NUMBERS: Final[frozenset[str]] = _TABLE[1]
 BRAND_NAMES: Final = frozenset(b.name for b in BRANDS)
 _ISSUER_DIGITS: Final = frozenset("23456")
+
+
+def card_brand(digits: str) -> str | None:
+    """The brand of ``digits`` (ASCII digits, 13-19 of them) when it is a card number:
+    a scheme's prefix and length, and the Luhn check. ``None`` when it is not."""
+    brand = brand_of(digits)
+    return brand if brand is not None and luhn_valid(digits) else None
+
+
+def is_test_number(digits: str) -> bool:
+    """True when ``digits`` is a card number published for testing."""
+    return digits in TEST_NUMBERS
 
 
 def brand_of(digits: str) -> str | None:
@@ -259,6 +268,14 @@ def _set_aside(text: str) -> str:
         cursor = end
     parts.append(text[cursor:])
     return "".join(parts)
+
+
+def inside_structured_value(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` lies in a value with a structure of its own (a UUID, hex
+    token, ISO timestamp, +44 phone number, IBAN, parcel, order or bank number): the values
+    the guard sets aside, for a scanner that found a candidate inside ``text``."""
+    blanked = _set_aside(text)
+    return blanked[start:end] == "x" * (end - start) != text[start:end]
 
 
 # --- finding --------------------------------------------------------------------------------
