@@ -41,7 +41,7 @@ from klaremont.detectors.cards import (
     is_test_number,
     luhn_valid,
 )
-from klaremont.detectors.kinds import Group, Kind, masked
+from klaremont.detectors.kinds import Group, Kind, Severity, masked
 
 # Boundaries: a candidate starts at the buffer's start or after a character that cannot
 # continue it, and ends before one (consumed, then trimmed by the confirmation).
@@ -404,11 +404,18 @@ class Detector:
                 hit = _confirmed(pattern, buf, end)
                 if hit is not None:
                     hits.append(hit)
-        hits = [h for h in _without_overlaps(hits) if h.kind in self.kinds]
-        for hit in hits:
+        kept: list[Hit] = []
+        shown: dict[Kind, int] = {}
+        for hit in _without_overlaps(hits):
+            if hit.kind not in self.kinds:
+                continue
             if hit.kind not in _COUNTED_UNCHECKED:
                 counts[hit.kind] = counts.get(hit.kind, 0) + 1
-        return Found(counts, hits)
+            # card data and secrets are all kept; personal data up to ``detail`` per kind
+            shown[hit.kind] = shown.get(hit.kind, 0) + 1
+            if hit.kind.severity is not Severity.REVIEW or shown[hit.kind] <= detail:
+                kept.append(hit)
+        return Found(counts, kept)
 
 
 _COUNTED_UNCHECKED: Final = frozenset(p.kind for p in PATTERNS if p.kind is not None)

@@ -1,0 +1,206 @@
+"""Scanning databases: every text-like column of every table, row by row, and for SQLite
+the file's own bytes (deleted rows and the write-ahead log keep what a table no longer
+shows).
+
+Values are read in batches of rows (PostgreSQL through a server-side cursor, so a table of
+any size streams in constant memory), joined into one buffer with a line break after each
+value, and scanned at once; each hit is mapped back to its table, column and row key (the
+primary key, else SQLite's rowid or PostgreSQL's ctid). ``sample`` reads a percentage of
+each PostgreSQL table (``TABLESAMPLE SYSTEM``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from klaremont.detectors.bulk import Hit, detector
+from klaremont.detectors.kinds import Kind
+
+BATCH: Final = 2000
+_PG_TEXT_TYPES: Final = ("text", "character varying", "character", "json", "jsonb", "bytea")
+
+
+@dataclass(slots=True)
+class TableHits:
+    """What a database scan found: counts, and each hit with its table, column and row key."""
+
+    counts: Counter[Kind] = field(default_factory=Counter)
+    hits: list[tuple[Hit, str, str, str]] = field(default_factory=list)  # hit, table, col, key
+    bytes: int = 0
+
+
+def _scan_rows(
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    kinds: frozenset[Kind],
+    out: TableHits,
+    detail: int,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Scan ``rows`` (key first, then ``columns``) in batches."""
+    found = detector(kinds)
+    batch: list[bytes] = []
+    cells: list[tuple[str, str]] = []
+    starts: list[int] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal size
+        if not batch:
+            return
+        buf = b"".join(batch)
+        result = found.scan(buf, detail=max(0, detail - len(out.hits)))
+        out.counts.update(result.counts)
+        for hit in result.hits:
+            index = bisect.bisect_right(starts, hit.start) - 1
+            key, column = cells[index]
+            out.hits.append((hit, table, column, key))
+        out.bytes += len(buf)
+        if progress is not None:
+            progress(len(buf))
+        batch.clear()
+        cells.clear()
+        starts.clear()
+        size = 0
+
+    for count, row in enumerate(rows, 1):
+        key = str(row[0])
+        for column, value in zip(columns, row[1:], strict=True):
+            if value is None:
+                continue
+            data = value if isinstance(value, bytes) else str(value).encode("utf-8", "replace")
+            starts.append(size)
+            cells.append((key, column))
+            batch.append(data + b"\n")
+            size += len(data) + 1
+        if count % BATCH == 0:
+            flush()
+    flush()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def scan_sqlite_tables(
+    path: Path,
+    kinds: frozenset[Kind],
+    *,
+    detail: int,
+    progress: Callable[[int], None] | None = None,
+) -> TableHits:
+    """Every column of every table of an SQLite file (read-only; the WAL is read too)."""
+    out = TableHits()
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = [
+            r[0]
+            for r in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        for table in tables:
+            info = connection.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
+            columns = [str(r[1]) for r in info]
+            keys = [str(r[1]) for r in sorted(info, key=lambda r: int(r[5])) if int(r[5]) > 0]
+            key_sql = " || ',' || ".join(_quote(k) for k in keys) if keys else "rowid"
+            select = ", ".join(_quote(c) for c in columns)
+            try:
+                cursor = connection.execute(f"SELECT {key_sql}, {select} FROM {_quote(table)}")  # noqa: S608 - names quoted from the schema
+            except sqlite3.OperationalError:  # a WITHOUT ROWID table with no key, a virtual table
+                continue
+            _scan_rows(table, columns, _fetch(cursor), kinds, out, detail, progress)
+    finally:
+        connection.close()
+    return out
+
+
+def _fetch(cursor: Any) -> Iterator[Sequence[Any]]:
+    while rows := cursor.fetchmany(BATCH):
+        yield from rows
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password, for reports and logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def scan_postgresql(
+    url: str,
+    kinds: frozenset[Kind],
+    *,
+    detail: int,
+    sample: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> TableHits:
+    """Every text-like column of every table of a PostgreSQL database, streamed."""
+    out = TableHits()
+    engine = create_engine(
+        url if "+" in url.split(":", 1)[0] else url.replace("postgresql", "postgresql+psycopg", 1)
+    )
+    try:
+        with engine.connect() as connection:
+            layout = connection.execute(
+                text(
+                    "SELECT c.table_schema, c.table_name, c.column_name, c.data_type "
+                    "FROM information_schema.columns c JOIN information_schema.tables t "
+                    "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+                    "WHERE t.table_type = 'BASE TABLE' "
+                    "AND c.table_schema NOT IN ('pg_catalog', 'information_schema') "
+                    "AND c.data_type = ANY(:types) ORDER BY 1, 2, c.ordinal_position"
+                ),
+                {"types": list(_PG_TEXT_TYPES)},
+            ).all()
+            tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            for schema, table, column, data_type in layout:
+                tables.setdefault((schema, table), []).append((column, data_type))
+            for (schema, table), columns in tables.items():
+                keys = _pg_keys(connection, schema, table)
+                key_sql = (
+                    " || ',' || ".join(f"{_quote(k)}::text" for k in keys) if keys else "ctid::text"
+                )
+                select = ", ".join(
+                    f"encode({_quote(c)}, 'escape')" if t == "bytea" else f"{_quote(c)}::text"
+                    for c, t in columns
+                )
+                where = f"{_quote(schema)}.{_quote(table)}"
+                if sample is not None:
+                    where += f" TABLESAMPLE SYSTEM ({float(sample)})"
+                rows = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
+                    text(f"SELECT {key_sql}, {select} FROM {where}")  # noqa: S608 - names quoted from the catalogue
+                )
+                name = table if schema == "public" else f"{schema}.{table}"
+                _scan_rows(
+                    name,
+                    [c for c, _ in columns],
+                    (tuple(r) for r in rows),
+                    kinds,
+                    out,
+                    detail,
+                    progress,
+                )
+    finally:
+        engine.dispose()
+    return out
+
+
+def _pg_keys(connection: Any, schema: str, table: str) -> list[str]:
+    rows = connection.execute(
+        text(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+            "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indrelid = CAST(:name AS regclass) AND i.indisprimary ORDER BY a.attnum"
+        ),
+        {"name": f"{_quote(schema)}.{_quote(table)}"},
+    )
+    return [str(r[0]) for r in rows]

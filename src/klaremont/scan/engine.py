@@ -1,0 +1,228 @@
+"""The scan: resolve targets, read each one, apply the allow-list, and add it all up.
+
+Targets are files and directory trees (plain text, logs, CSV, JSON, gzip, any bytes),
+SQLite files (their tables, and the file and its write-ahead log as bytes, so what was
+deleted but not overwritten is found too) and PostgreSQL URLs (every text-like column of
+every table). Large files are split between worker processes (``jobs``). A rich progress
+bar shows bytes and MB/s when a progress object is given.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from rich.progress import Progress, TaskID
+
+from klaremont.detectors.kinds import Kind
+from klaremont.errors import ValidationFailed
+from klaremont.scan import databases, files
+from klaremont.scan.allowlist import AllowList
+from klaremont.scan.findings import Finding, ScanResult
+
+#: A file at least this big is split between worker processes when ``jobs`` > 1.
+SPLIT_AT: Final = 16 << 20
+_SIDE_FILES: Final = ("-wal", "-shm", "-journal")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRequest:
+    """What to scan and how."""
+
+    targets: tuple[str, ...]
+    kinds: frozenset[Kind]
+    label: str = ""
+    jobs: int = 1
+    sample: float | None = None
+    detail: int = 50
+    allow: AllowList | None = None
+
+
+def _is_database_url(target: str) -> bool:
+    return target.startswith(("postgresql:", "postgresql+", "postgres:"))
+
+
+def _walk(path: Path) -> Iterator[Path]:
+    if path.is_file():
+        yield path
+        return
+    for root, dirs, names in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if d not in {".git", "__pycache__"})
+        for name in sorted(names):
+            candidate = Path(root) / name
+            if candidate.is_symlink() or not candidate.is_file():
+                continue
+            if name.endswith(_SIDE_FILES) and Path(root, name.rsplit("-", 1)[0]).is_file():
+                continue  # read with its database
+            yield candidate
+
+
+def resolve(targets: Sequence[str]) -> tuple[list[Path], list[str]]:
+    """The files and database URLs ``targets`` name; a missing path is refused by name."""
+    paths: list[Path] = []
+    urls: list[str] = []
+    for target in targets:
+        if _is_database_url(target):
+            urls.append(target)
+            continue
+        path = Path(target)
+        if not path.exists():
+            raise ValidationFailed.single("target", f"{target}: no such file or directory")
+        paths.extend(_walk(path))
+    return paths, urls
+
+
+class _Meter:
+    """Progress in bytes (a no-op without a progress object)."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress = progress
+        self.task: TaskID | None = (
+            progress.add_task("Scanning", total=total) if progress is not None else None
+        )
+
+    def advance(self, size: int) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.advance(self.task, size)
+
+    def name(self, text: str) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, description=text[-48:])
+
+
+def run(request: ScanRequest, progress: Progress | None = None) -> ScanResult:
+    """Scan everything ``request`` names."""
+    if not request.kinds:
+        raise ValidationFailed.single("detect", "must name at least one kind of finding")
+    if request.sample is not None and not 0 < request.sample <= 100:  # noqa: PLR2004 - percent
+        raise ValidationFailed.single("sample", "must be a percentage above 0 and at most 100")
+    if request.jobs < 1:
+        raise ValidationFailed.single("jobs", "must be at least 1")
+    paths, urls = resolve(request.targets)
+    result = ScanResult(
+        label=request.label or ", ".join(request.targets),
+        kinds=request.kinds,
+        started_at=datetime.now(UTC),
+    )
+    began = time.perf_counter()
+    meter = _Meter(progress, sum(p.stat().st_size for p in paths))
+    plain = [p for p in paths if not files.is_sqlite(p)]
+    for path in paths:
+        if path not in plain:
+            meter.name(str(path))
+            _sqlite(path, request, result, meter)
+    _files(plain, request, result, meter)
+    for url in urls:
+        shown = databases.safe_url(url)
+        meter.name(shown)
+        found = databases.scan_postgresql(
+            url, request.kinds, detail=request.detail, sample=request.sample, progress=meter.advance
+        )
+        _add_tables(shown, found, result)
+    _apply_allow_list(request.allow, result)
+    result.seconds = time.perf_counter() - began
+    return result
+
+
+def _files(paths: list[Path], request: ScanRequest, result: ScanResult, meter: _Meter) -> None:
+    big = [p for p in paths if request.jobs > 1 and p.stat().st_size >= SPLIT_AT]
+    for path in paths:
+        if path in big:
+            continue
+        meter.name(str(path))
+        part = files.scan_file(path, request.kinds, detail=request.detail, progress=meter.advance)
+        _add_part(str(path), part, result)
+    if not big:
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=request.jobs, mp_context=context) as pool:
+        for path in big:
+            meter.name(str(path))
+            shares = files.ranges(path, request.jobs)
+            futures = [
+                pool.submit(files.scan_range, str(path), a, b, request.kinds, request.detail)
+                for a, b in shares
+            ]
+            lines_before = 0
+            for future, (start, stop) in zip(futures, shares, strict=True):
+                part = future.result()
+                part.hits = [(h, line + lines_before, o) for h, line, o in part.hits]
+                lines_before += part.lines
+                _add_part(str(path), part, result)
+                meter.advance(stop - start)
+
+
+def _add_part(source: str, part: files.Part, result: ScanResult, note: str | None = None) -> None:
+    counts = result.source(source)
+    counts.counts.update(part.counts)
+    counts.bytes += part.bytes
+    result.findings.extend(
+        Finding(hit.kind, source, hit.sample, line=line, offset=offset, brand=hit.brand, note=note)
+        for hit, line, offset in part.hits
+    )
+
+
+def _add_tables(source: str, found: databases.TableHits, result: ScanResult) -> None:
+    counts = result.source(source)
+    counts.counts.update(found.counts)
+    counts.bytes += found.bytes
+    result.findings.extend(
+        Finding(hit.kind, source, hit.sample, table=table, column=column, key=key, brand=hit.brand)
+        for hit, table, column, key in found.hits
+    )
+
+
+def _sqlite(path: Path, request: ScanRequest, result: ScanResult, meter: _Meter) -> None:
+    """The tables of an SQLite file, then what its bytes hold beyond them (remnants)."""
+    tables = databases.scan_sqlite_tables(path, request.kinds, detail=request.detail)
+    _add_tables(str(path), tables, result)
+    live = Counter((hit.kind, hit.sample) for hit, *_ in tables.hits)
+    for raw_path in (path, Path(f"{path}-wal")):
+        if not raw_path.is_file():
+            continue
+        part = files.scan_file(
+            raw_path, request.kinds, detail=request.detail, progress=meter.advance
+        )
+        remnants = files.Part(lines=part.lines, bytes=part.bytes)
+        for kind, count in part.counts.items():
+            extra = count - tables.counts.get(kind, 0)
+            if extra > 0:
+                remnants.counts[kind] = extra
+        for hit, line, offset in part.hits:
+            if live[(hit.kind, hit.sample)] > 0:
+                live[(hit.kind, hit.sample)] -= 1
+                continue
+            remnants.hits.append((hit, line, offset))
+        note = "write-ahead log" if raw_path != path else "in the file, outside live rows"
+        _add_part(str(raw_path), remnants, result, note=note)
+
+
+def _apply_allow_list(allow: AllowList | None, result: ScanResult) -> None:
+    if allow is None:
+        return
+    for entry in allow.expired:
+        result.problems.append(
+            f"allow-list entry {entry.number} ({entry.path}, {entry.reason}) expired on "
+            f"{entry.expires.isoformat()} and accepts nothing"
+        )
+    accepted: Counter[tuple[str, Kind]] = Counter()
+    for index, finding in enumerate(result.findings):
+        reason = allow.reason_for(finding)
+        if reason is not None:
+            result.findings[index] = finding.allowed_by(reason)
+            accepted[(finding.source, finding.kind)] += 1
+    for source in result.sources.values():
+        for kind, count in source.counts.items():
+            whole = any(
+                e.whole and (e.kind is None or e.kind is kind) and e.covers_source(source.source)
+                for e in allow.entries
+            )
+            source.allowed[kind] = count if whole else min(count, accepted[(source.source, kind)])
