@@ -395,15 +395,15 @@ class Detector:
         counts: dict[Kind, int] = {}
         hits: list[Hit] = []
         for pattern, found in zip(self._patterns, ends, strict=True):
-            if not found:
-                continue
-            if pattern.kind is not None:
+            if pattern.kind is not None and found:
                 counts[pattern.kind] = counts.get(pattern.kind, 0) + len(found)
                 found = found[:detail]  # noqa: PLW2901 - only the first few are read
-            for end in found:
-                hit = _confirmed(pattern, buf, end)
-                if hit is not None:
-                    hits.append(hit)
+            hits.extend(h for h in (_confirmed(pattern, buf, end) for end in found) if h)
+        return Found(counts, self._kept(hits, counts, detail))
+
+    def _kept(self, hits: list[Hit], counts: dict[Kind, int], detail: int) -> list[Hit]:
+        """The hits reported, each checked one counted: card data and secrets all, personal
+        data up to ``detail`` per kind."""
         kept: list[Hit] = []
         shown: dict[Kind, int] = {}
         for hit in _without_overlaps(hits):
@@ -411,11 +411,10 @@ class Detector:
                 continue
             if hit.kind not in _COUNTED_UNCHECKED:
                 counts[hit.kind] = counts.get(hit.kind, 0) + 1
-            # card data and secrets are all kept; personal data up to ``detail`` per kind
             shown[hit.kind] = shown.get(hit.kind, 0) + 1
             if hit.kind.severity is not Severity.REVIEW or shown[hit.kind] <= detail:
                 kept.append(hit)
-        return Found(counts, kept)
+        return kept
 
 
 _COUNTED_UNCHECKED: Final = frozenset(p.kind for p in PATTERNS if p.kind is not None)

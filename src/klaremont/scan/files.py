@@ -9,7 +9,6 @@ one stream of its decompressed lines.
 from __future__ import annotations
 
 import gzip
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -125,6 +124,6 @@ def scan_range(path: str, start: int, stop: int, kinds: frozenset[Kind], detail:
 
 def ranges(path: Path, parts: int) -> list[tuple[int, int]]:
     """``parts`` byte ranges covering ``path``."""
-    size = os.stat(path).st_size
+    size = path.stat().st_size
     step = max(1, -(-size // parts))
     return [(start, min(size, start + step)) for start in range(0, size, step)]
