@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Final
@@ -362,6 +362,18 @@ def kinds_of(groups: Iterable[Group]) -> frozenset[Kind]:
     return frozenset(kind for kind in Kind if kind.group in chosen)
 
 
+def _glued(pattern: _Pattern) -> _Pattern:
+    """A card pattern that also finds numbers glued to letters (``4556...0011clean``)."""
+    if pattern.confirm is not _card:
+        return pattern
+    loose = pattern.regex.replace(_START, rb"(?:^|[^0-9])").replace(_NOT_ALNUM, rb"[^0-9]")
+    return replace(pattern, regex=loose)
+
+
+#: For the raw bytes of database files, where a record's values sit side by side.
+GLUED_PATTERNS: Final = tuple(_glued(p) for p in PATTERNS)
+
+
 class Detector:
     """A compiled set of detectors: :meth:`scan` finds every confirmed hit in a buffer.
 
@@ -369,12 +381,13 @@ class Detector:
     pattern runs when it can produce one of them, and only those kinds are reported.
     """
 
-    def __init__(self, kinds: Iterable[Kind] = tuple(Kind)) -> None:
+    def __init__(self, kinds: Iterable[Kind] = tuple(Kind), *, glued: bool = False) -> None:
         self.kinds = frozenset(kinds)
         if not self.kinds:
             msg = "a detector needs at least one kind to look for"
             raise ValueError(msg)
-        self._patterns = tuple(p for p in PATTERNS if p.produces & self.kinds)
+        chosen = GLUED_PATTERNS if glued else PATTERNS
+        self._patterns = tuple(p for p in chosen if p.produces & self.kinds)
         self._database = _compiled(
             tuple(p.regex for p in self._patterns), tuple(p.caseless for p in self._patterns)
         )
@@ -470,6 +483,6 @@ _PRODUCES: Final[dict[Confirm, frozenset[Kind]]] = {
 
 
 @cache
-def detector(kinds: frozenset[Kind] = frozenset(Kind)) -> Detector:
+def detector(kinds: frozenset[Kind] = frozenset(Kind), *, glued: bool = False) -> Detector:
     """A shared compiled detector for ``kinds`` (compiling takes a few milliseconds)."""
-    return Detector(kinds)
+    return Detector(kinds, glued=glued)

@@ -97,10 +97,16 @@ def is_sqlite(path: Path) -> bool:
 
 
 def scan_file(
-    path: Path, kinds: frozenset[Kind], *, detail: int, progress: Callable[[int], None] | None
+    path: Path,
+    kinds: frozenset[Kind],
+    *,
+    detail: int,
+    progress: Callable[[int], None] | None,
+    glued: bool = False,
 ) -> Part:
-    """Scan a whole file (a gzip file decompressed) in this process."""
-    found = detector(kinds)
+    """Scan a whole file (a gzip file decompressed) in this process; ``glued`` for a
+    database file's raw bytes, where values sit side by side."""
+    found = detector(kinds, glued=glued)
     if is_gzip(path):
         with gzip.open(path, "rb") as stream:
             return scan_stream(stream, found, detail=detail, progress=progress)  # type: ignore[arg-type]
