@@ -147,16 +147,17 @@ def to_sarif(result: ScanResult) -> str:
 
 def to_html(result: ScanResult) -> str:
     """The report as one standalone, escaped HTML page."""
-    kinds = sorted(
-        {k for s in result.sources.values() for k in s.counts} | set(result.kinds),
-        key=lambda k: (list(Severity).index(k.severity), k.value),
-    )
+    def ranked(kinds: set[Kind]) -> list[Kind]:
+        return sorted(kinds, key=lambda k: (list(Severity).index(k.severity), k.value))
+
+    seen = {k for s in result.sources.values() for k, n in s.counts.items() if n}
+    kinds = ranked(seen | {k for k in result.kinds if k.is_card_data})
     order = list(Severity)
     findings = sorted(result.findings, key=lambda f: (order.index(f.severity), f.source))
     return _ENV.get_template("scan_report.html").render(
         result=result,
         started=uk_datetime(result.started_at),
-        looked_for=", ".join(k.label.lower() for k in kinds),
+        looked_for=", ".join(k.label for k in ranked(set(result.kinds))),
         kinds=kinds,
         sources=list(result.sources.values()),
         findings=findings[:SHOWN],
