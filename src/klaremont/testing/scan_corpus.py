@@ -70,6 +70,7 @@ class Manifest:
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     cards: list[CardRecord] = field(default_factory=list)
     decoys: Counter[str] = field(default_factory=Counter)
+    decoy_lines: list[tuple[str, int, str]] = field(default_factory=list)  # file, line, kind
 
     def totals(self) -> dict[str, int]:
         """Expected findings per kind over every file."""
@@ -101,6 +102,7 @@ class Manifest:
                 {k: v for k, v in asdict(c).items() if k != "number"} for c in self.cards
             ],
             "decoys": dict(sorted(self.decoys.items())),
+            "decoy_lines": [list(d) for d in self.decoy_lines],
         }
 
 
@@ -271,6 +273,7 @@ class _FileWriter:
         for item in record:
             if item.decoy:
                 self.manifest.decoys[item.decoy] += 1
+                self.manifest.decoy_lines.append((self.name, self.line, item.decoy))
             for truth in item.truths:
                 self.counts[truth.kind] += 1
                 if truth.number:
