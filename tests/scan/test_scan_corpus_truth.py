@@ -335,3 +335,13 @@ def test_the_benchmark_log_has_exact_ground_truth(tmp_path):
     }
     assert where == truth
     assert json.loads((tmp_path / "bench.log.manifest.json").read_text())["totals"]["email"] > 20
+
+
+def test_every_finding_of_every_kind_is_on_the_line_it_was_written(corpus):
+    manifest, scanned = corpus
+    for name, (data, found) in scanned.items():
+        where = Counter((hit.kind.value, line_of(data, hit.start)) for hit in found.hits)
+        truth = Counter(
+            (kind, line) for kind, lines in manifest.lines[name].items() for line in lines
+        )
+        assert where == truth, name

@@ -71,6 +71,7 @@ class Manifest:
     cards: list[CardRecord] = field(default_factory=list)
     decoys: Counter[str] = field(default_factory=Counter)
     decoy_lines: list[tuple[str, int, str]] = field(default_factory=list)  # file, line, kind
+    lines: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # file: kind: lines
 
     def totals(self) -> dict[str, int]:
         """Expected findings per kind over every file."""
@@ -103,6 +104,7 @@ class Manifest:
             ],
             "decoys": dict(sorted(self.decoys.items())),
             "decoy_lines": [list(d) for d in self.decoy_lines],
+            "lines": self.lines,
         }
 
 
@@ -225,6 +227,7 @@ class _FileWriter:
         self.line = 0
         self.bytes = 0
         self.counts = manifest.counts.setdefault(self.name, Counter())
+        self.lines = manifest.lines.setdefault(self.name, {})
         self.csv = csv.writer(buffer := io.StringIO(), lineterminator="\n")
         self.buffer = buffer
         if self.form == ".csv":
@@ -276,6 +279,7 @@ class _FileWriter:
                 self.manifest.decoy_lines.append((self.name, self.line, item.decoy))
             for truth in item.truths:
                 self.counts[truth.kind] += 1
+                self.lines.setdefault(truth.kind, []).append(self.line)
                 if truth.number:
                     self.manifest.cards.append(
                         CardRecord(
