@@ -265,12 +265,6 @@ def _mastercard_2_series_tail(expiry: str) -> str:
     return luhn_completed(expiry + "2011143804" + "4")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="detector: a track's span ends four digits after the separator, so the service"
-    " code and discretionary data that follow are read as a separate card number when they"
-    " happen to form one (expiry 2512 = a Mastercard 2-series prefix)",
-)
 @pytest.mark.policy("IS-SENS-TRACK")
 def test_track_data_is_one_finding_whatever_its_discretionary_data():
     tail = _mastercard_2_series_tail("2512")
@@ -279,12 +273,6 @@ def test_track_data_is_one_finding_whatever_its_discretionary_data():
         assert [h.kind for h in found.hits] == [Kind.TRACK], line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="detector: a grouped candidate may end after any group, so the first sixteen"
-    " digits of a longer grouped number (4-4-4-4-3) are reported as a card number; a plain"
-    " 19-digit run is never cut to a 16-digit window",
-)
 @pytest.mark.policy("IS-SENS-MASK")
 def test_a_grouped_number_is_read_whole_like_a_plain_one():
     first16 = luhn_completed("400012345678901")
@@ -294,6 +282,15 @@ def test_a_grouped_number_is_read_whole_like_a_plain_one():
     grouped = Detector().scan(f"ref={spell(longer, 'spaces-4')}\n".encode())
     assert plain.hits == []
     assert grouped.hits == []
+
+
+@pytest.mark.policy("IS-SENS-CVV")
+def test_a_correlation_or_record_id_is_not_a_card_code_but_a_named_one_is():
+    found = Detector().scan(b"cid=1234 req=ok\ncard_id: 7391\nAmex CID: 7391\nCVC2=918\n")
+    assert [(h.kind, h.sample) for h in found.hits] == [
+        (Kind.CARD_CODE, "amex cid=\u2022\u2022\u2022"),
+        (Kind.CARD_CODE, "cvc2=\u2022\u2022\u2022"),
+    ]
 
 
 # --- the command line and the benchmark's log ----------------------------------------------

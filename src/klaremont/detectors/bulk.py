@@ -264,8 +264,10 @@ _SECRET_KEYS = (
     rb"|access[_-]?token|auth[_-]?token|refresh[_-]?token|bearer[_-]?token|private[_-]?key"
     rb"|totp[_-]?secret|secret[_-]?key)"
 )
+# "cid" alone (or "card_id") is left out: in logs it is a correlation or record id far more
+# often than Amex's code, which is looked for as "amex_cid".
 _CODE_KEYS = (
-    rb"(?:cvv2?|cvc2?|cvn2?|cvd2?|cav2|csc|cid|security[ _-]?code"
+    rb"(?:cvv2?|cvc2?|cvn2?|cvd2?|cav2|csc|amex[ _-]?cid|security[ _-]?code"
     rb"|card[ _-]?(?:verification|validation|security)[ _-]?(?:code|value|number)?)"
 )
 _BIRTH_KEYS = (
