@@ -63,7 +63,8 @@ class Hit:
     brand: str | None = None
 
 
-Confirm = Callable[[bytes, int, int], "Hit | None"]
+Buffer = bytes | bytearray
+Confirm = Callable[[Buffer, int, int], "Hit | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ def _ending(regex: bytes, caseless: bool) -> re.Pattern[bytes]:
     return re.compile(b"(?:" + regex + rb")\Z", re.IGNORECASE if caseless else 0)
 
 
-def _trim(buf: bytes, start: int, end: int, keep: bytes = b"") -> tuple[int, int]:
+def _trim(buf: Buffer, start: int, end: int, keep: bytes = b"") -> tuple[int, int]:
     """The span without the boundary characters the pattern consumed."""
     if start < end and not (chr(buf[start]).isalnum() or buf[start : start + 1] in keep):
         start += 1
@@ -107,7 +108,7 @@ def _trim(buf: bytes, start: int, end: int, keep: bytes = b"") -> tuple[int, int
     return start, end
 
 
-def _context(buf: bytes, start: int, end: int) -> tuple[str, int, int]:
+def _context(buf: Buffer, start: int, end: int) -> tuple[str, int, int]:
     """Up to 80 bytes either side of a span, decoded, with the span's place in it."""
     left = max(0, start - 80)
     text = buf[left : end + 80].decode("latin-1")
@@ -120,7 +121,7 @@ def _context(buf: bytes, start: int, end: int) -> tuple[str, int, int]:
 _DIGITS_SPAN = re.compile(rb"[0-9](?:.*[0-9])?", re.DOTALL)
 
 
-def _card(buf: bytes, start: int, end: int) -> Hit | None:
+def _card(buf: Buffer, start: int, end: int) -> Hit | None:
     span = _DIGITS_SPAN.search(buf, start, end)
     if span is None:  # pragma: no cover - every card pattern holds digits
         return None
@@ -141,7 +142,7 @@ def _card(buf: bytes, start: int, end: int) -> Hit | None:
 _TRACK_PAN = re.compile(rb"[0-9]{12,19}")
 
 
-def _track(buf: bytes, start: int, end: int) -> Hit | None:
+def _track(buf: Buffer, start: int, end: int) -> Hit | None:
     start, end = _trim(buf, start, end, keep=b"?")
     pan = _TRACK_PAN.search(buf, start, end)
     if pan is None:  # pragma: no cover - the pattern holds 12-19 digits
@@ -160,12 +161,12 @@ _MASKED_VALUE = re.compile(
 )
 
 
-def _key_of(buf: bytes, start: int, end: int) -> str:
+def _key_of(buf: Buffer, start: int, end: int) -> str:
     match = _KEY_VALUE.match(buf, start, end)
     return match.group("key").decode("latin-1").strip().lower() if match else "value"
 
 
-def _card_code(buf: bytes, start: int, end: int) -> Hit | None:
+def _card_code(buf: Buffer, start: int, end: int) -> Hit | None:
     start, end = _trim(buf, start, end)
     return Hit(Kind.CARD_CODE, start, end, masked(Kind.CARD_CODE, "", key=_key_of(buf, start, end)))
 
@@ -173,7 +174,7 @@ def _card_code(buf: bytes, start: int, end: int) -> Hit | None:
 _SECRET_VALUE = re.compile(rb"""[:=][ \t]{0,3}["']?(?P<value>[^ \t\r\n"'&,;]+)""")
 
 
-def _secret(buf: bytes, start: int, end: int) -> Hit | None:
+def _secret(buf: Buffer, start: int, end: int) -> Hit | None:
     start, end = _trim(buf, start, end)
     value = _SECRET_VALUE.search(buf, start, end + 1)
     if value is None or _MASKED_VALUE.match(value.group("value")):
@@ -186,7 +187,7 @@ def _secret(buf: bytes, start: int, end: int) -> Hit | None:
 
 
 def _simple(kind: Kind, keep: bytes = b"") -> Confirm:
-    def confirm(buf: bytes, start: int, end: int) -> Hit | None:
+    def confirm(buf: Buffer, start: int, end: int) -> Hit | None:
         start, end = _trim(buf, start, end, keep)
         return Hit(kind, start, end, masked(kind, buf[start:end].decode("latin-1")))
 
@@ -194,14 +195,14 @@ def _simple(kind: Kind, keep: bytes = b"") -> Confirm:
 
 
 _LOCAL_PART: Final = frozenset(
-    bytes([c]) for c in b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._%+-"
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._%+-"
 )
 
 
-def _email(buf: bytes, start: int, end: int) -> Hit | None:
+def _email(buf: Buffer, start: int, end: int) -> Hit | None:
     at = buf.rfind(b"@", max(0, end - 280), end)
     start = at  # the start comes from the @ (the candidate pattern reports ends only)
-    while start > max(0, at - 64) and buf[start - 1 : start] in _LOCAL_PART:
+    while start > max(0, at - 64) and buf[start - 1] in _LOCAL_PART:
         start -= 1
     if buf[end - 1 : end] not in b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz":
         end -= 1  # the boundary character after the address
@@ -214,7 +215,7 @@ def _email(buf: bytes, start: int, end: int) -> Hit | None:
 _NI_BAD_PREFIXES: Final = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
 
 
-def _ni_number(buf: bytes, start: int, end: int) -> Hit | None:
+def _ni_number(buf: Buffer, start: int, end: int) -> Hit | None:
     start, end = _trim(buf, start, end)
     value = buf[start:end].decode("latin-1")
     if value[:2].upper() in _NI_BAD_PREFIXES:
@@ -231,7 +232,7 @@ _THIS_YEAR: Final = datetime.now(UTC).year
 _FIRST_BIRTH_YEAR: Final = 1900
 
 
-def _birth_date(buf: bytes, start: int, end: int) -> Hit | None:
+def _birth_date(buf: Buffer, start: int, end: int) -> Hit | None:
     start, end = _trim(buf, start, end)
     found = _DATE.search(buf, start, end)
     if found is None:  # pragma: no cover - the pattern ends in a date
@@ -410,8 +411,11 @@ class Detector:
         )
         self._local = threading.local()  # a scratch space per thread
 
-    def scan(self, buf: bytes, *, detail: int = 1 << 30) -> Found:
-        """Count and find every hit in ``buf``; keep at most ``detail`` unchecked hits per kind."""
+    def scan(
+        self, buf: bytes | bytearray, *, detail: int = 1 << 30, stop: int | None = None
+    ) -> Found:
+        """Count and find every hit in ``buf`` (up to ``stop``, read in place); keep at most
+        ``detail`` unchecked hits per kind."""
         ends: list[list[int]] = [[] for _ in self._patterns]
         appenders = [e.append for e in ends]
 
@@ -421,7 +425,10 @@ class Detector:
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self._database)
-        self._database.scan(buf, match_event_handler=on_match, scratch=scratch)
+        # a view of the first ``stop`` bytes: read in place, not copied (the binding takes any
+        # buffer, its stub says bytes or str)
+        data = buf if stop is None else memoryview(buf)[:stop]
+        self._database.scan(data, match_event_handler=on_match, scratch=scratch)  # type: ignore[type-var]
         counts: dict[Kind, int] = {}
         hits: list[Hit] = []
         for pattern, found in zip(self._patterns, ends, strict=True):
@@ -450,7 +457,7 @@ class Detector:
 _COUNTED_UNCHECKED: Final = frozenset(p.kind for p in PATTERNS if p.kind is not None)
 
 
-def _confirmed(pattern: _Pattern, buf: bytes, end: int) -> Hit | None:
+def _confirmed(pattern: _Pattern, buf: Buffer, end: int) -> Hit | None:
     """The hit a candidate ending at ``end`` is, if any (where it starts found first)."""
     if not pattern.window:
         return pattern.confirm(buf, -1, end)

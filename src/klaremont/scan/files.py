@@ -9,11 +9,13 @@ one stream of its decompressed lines.
 from __future__ import annotations
 
 import gzip
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from io import BufferedIOBase
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Final
 
 from klaremont.detectors.bulk import Detector, Hit, detector
 from klaremont.detectors.kinds import Kind
@@ -21,6 +23,7 @@ from klaremont.detectors.kinds import Kind
 CHUNK: Final = 8 << 20
 GZIP_MAGIC: Final = b"\x1f\x8b"
 SQLITE_MAGIC: Final = b"SQLite format 3\x00"
+NEWLINE: Final = 0x0A
 
 
 @dataclass(slots=True)
@@ -33,54 +36,59 @@ class Part:
     bytes: int = 0
 
 
-def chunks(stream: BinaryIO, limit: int | None = None) -> Iterator[tuple[int, bytes]]:
-    """``(offset, chunk)`` pairs of a stream, each chunk ending with a line break (one is
-    added to the last when missing), reading at most ``limit`` bytes past the start and
-    then on to the end of that line."""
-    offset = 0
-    carry = b""
-    while True:
-        want = CHUNK if limit is None else min(CHUNK, limit - offset - len(carry))
-        block = stream.read(want) if want > 0 else b""
-        if not block:
-            if limit is not None and carry:
-                carry += stream.readline()
-            if carry:
-                yield offset, carry if carry.endswith(b"\n") else carry + b"\n"
-            return
-        data = carry + block if carry else block
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            carry = data
-            continue
-        yield offset, data[:cut]
-        offset += cut
-        carry = data[cut:]
+def blocks(stream: BufferedIOBase, size: int | None = None) -> Iterator[tuple[int, bytearray, int]]:
+    """``(offset, buffer, stop)`` for each block of ``stream`` (``size`` bytes of it, or all):
+    ``buffer[:stop]`` is whole lines, the last one ending with a line break (one is added when
+    the stream has none). The buffer is read into in place and reused: only the unfinished
+    last line of a block is moved, to the front, for the next. A line longer than a block is
+    read in block-sized pieces."""
+    buf = bytearray(CHUNK + 1)
+    carry = offset = 0
+    left = size
+    with memoryview(buf) as view:
+        while True:
+            want = CHUNK - carry if left is None else min(CHUNK - carry, left)
+            got = (stream.readinto(view[carry : carry + want]) or 0) if want > 0 else 0
+            if left is not None:
+                left -= got
+            valid = carry + got
+            if got == 0 or left == 0:
+                if valid:
+                    if buf[valid - 1] != NEWLINE:
+                        buf[valid] = NEWLINE
+                        valid += 1
+                    yield offset, buf, valid
+                return
+            cut = buf.rfind(b"\n", 0, valid) + 1 or valid
+            yield offset, buf, cut
+            view[: valid - cut] = view[cut:valid]
+            carry = valid - cut
+            offset += cut
 
 
 def scan_stream(
-    stream: BinaryIO,
+    stream: BufferedIOBase,
     found: Detector,
     *,
     detail: int,
-    limit: int | None = None,
+    size: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Part:
-    """Scan ``stream`` chunk by chunk."""
+    """Scan ``stream`` (``size`` bytes of it, or all) block by block."""
     part = Part()
-    for offset, chunk in chunks(stream, limit):
-        result = found.scan(chunk, detail=max(0, detail - len(part.hits)))
+    for offset, buf, stop in blocks(stream, size):
+        result = found.scan(buf, detail=max(0, detail - len(part.hits)), stop=stop)
         part.counts.update(result.counts)
         line = part.lines + 1
         cursor = 0
         for hit in result.hits:
-            line += chunk.count(b"\n", cursor, hit.start)
+            line += buf.count(b"\n", cursor, hit.start)
             cursor = hit.start
             part.hits.append((hit, line, offset + hit.start))
-        part.lines += chunk.count(b"\n")
-        part.bytes += len(chunk)
+        part.lines += buf.count(b"\n", 0, stop)
+        part.bytes += stop
         if progress is not None:
-            progress(len(chunk))
+            progress(stop)
     return part
 
 
@@ -109,27 +117,31 @@ def scan_file(
     found = detector(kinds, glued=glued)
     if is_gzip(path):
         with gzip.open(path, "rb") as stream:
-            return scan_stream(stream, found, detail=detail, progress=progress)  # type: ignore[arg-type]
+            return scan_stream(stream, found, detail=detail, progress=progress)
     with path.open("rb") as stream:
         return scan_stream(stream, found, detail=detail, progress=progress)
 
 
 def scan_range(path: str, start: int, stop: int, kinds: frozenset[Kind], detail: int) -> Part:
-    """Scan the lines of ``path`` that start in ``[start, stop)`` (a worker process's share)."""
+    """Scan bytes ``[start, stop)`` of ``path``: whole lines (see :func:`ranges`), a worker
+    process's share of a large file."""
     with Path(path).open("rb") as stream:
-        if start > 0:
-            stream.seek(start - 1)
-            stream.readline()  # the line that started before our range is the previous share's
-        begin = stream.tell()
-        if begin >= stop:
-            return Part()
-        part = scan_stream(stream, detector(kinds), detail=detail, limit=stop - begin)
-    shifted = [(hit, line, offset + begin) for hit, line, offset in part.hits]
+        stream.seek(start)
+        part = scan_stream(stream, detector(kinds), detail=detail, size=stop - start)
+    shifted = [(hit, line, offset + start) for hit, line, offset in part.hits]
     return Part(part.counts, shifted, part.lines, part.bytes)
 
 
 def ranges(path: Path, parts: int) -> list[tuple[int, int]]:
-    """``parts`` byte ranges covering ``path``."""
+    """Up to ``parts`` byte ranges covering ``path``, each starting at the start of a line."""
     size = path.stat().st_size
-    step = max(1, -(-size // parts))
-    return [(start, min(size, start + step)) for start in range(0, size, step)]
+    cuts = [0]
+    with path.open("rb") as stream:
+        for share in range(1, parts):
+            stream.seek(max(cuts[-1], size * share // parts))
+            stream.readline()
+            at = stream.tell()
+            if cuts[-1] < at < size:
+                cuts.append(at)
+    cuts.append(size)
+    return list(itertools.pairwise(cuts))
