@@ -241,3 +241,15 @@ def test_unreadable_sources_are_reported_and_the_rest_still_scanned(tmp_path: Pa
     assert "127.0.0.1:1/none could not be read" in problems
     assert "pw" not in problems.replace("could", "")
     assert sorted(Path(f.source).name for f in result.findings) == ["fake.db", "ok.log"]
+
+
+def test_digits_inside_a_hex_token_in_raw_database_bytes_are_not_a_card(tmp_path: Path) -> None:
+    path = tmp_path / "ids.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (a TEXT, b TEXT)")
+        # a 32-character hex id whose digits hold a Luhn-valid Visa, beside another value
+        conn.execute("INSERT INTO t VALUES (?, ?)", (f"ab{LIVE}cdef0123456789", "x"))
+        conn.execute("INSERT INTO t VALUES (?, ?)", (f"pan {LIVE_MC}", "y"))
+    conn.close()
+    result = engine.run(engine.ScanRequest((str(path),), CARDS))
+    assert [(f.table, f.sample) for f in result.findings] == [("t", "•••• 0011")]

@@ -118,6 +118,25 @@ def _context(buf: Buffer, start: int, end: int) -> tuple[str, int, int]:
 # --- card data ----------------------------------------------------------------------------
 
 
+_HEX: Final = frozenset(b"0123456789abcdefABCDEF")
+_HEX_TOKEN_LENGTH: Final = 32
+
+
+def _inside_hex(buf: Buffer, start: int, end: int) -> bool:
+    """True when the digits lie in a run of 32 or more hex characters holding a letter (a
+    digest, token or UUID without dashes): in a database file's raw bytes such runs touch
+    other values, and a stretch of their digits can pass the Luhn check by chance."""
+    left, right = start, end
+    while left > max(0, start - 128) and buf[left - 1] in _HEX:
+        left -= 1
+    while right < min(len(buf), end + 128) and buf[right] in _HEX:
+        right += 1
+    if right - left < _HEX_TOKEN_LENGTH:
+        return False
+    return any(byte not in _DIGIT_BYTES for byte in buf[left:right])
+
+
+_DIGIT_BYTES: Final = frozenset(b"0123456789")
 _DIGITS_SPAN = re.compile(rb"[0-9](?:.*[0-9])?", re.DOTALL)
 
 
@@ -130,7 +149,7 @@ def _card(buf: Buffer, start: int, end: int) -> Hit | None:
     if not PAN_MIN_DIGITS <= len(digits) <= PAN_MAX_DIGITS:
         return None
     brand = card_brand(digits)
-    if brand is None:
+    if brand is None or _inside_hex(buf, start, end):
         return None
     text, s, e = _context(buf, start, end)
     if inside_structured_value(text, s, e):
