@@ -91,7 +91,10 @@ def place(url: str, keys_dir: Path | None) -> CopyPlace:
         for stale in (partial, keys.with_name(keys.name + ".partial")):
             remove(stale)
         return CopyPlace(
-            f"sqlite:///{path}", keys, f"sqlite:///{partial}", keys.with_name(keys.name + ".partial")
+            f"sqlite:///{path}",
+            keys,
+            f"sqlite:///{partial}",
+            keys.with_name(keys.name + ".partial"),
         )
     if parsed.get_backend_name() != "postgresql":
         raise TargetRefused("--to: only SQLite files and PostgreSQL databases are supported")
@@ -218,8 +221,12 @@ class Copier:
 
     def _copy_table(self, plan: TablePlan, erased: set[Any], progress: Progress | None) -> None:
         count = self.counts[plan.name] = TableCount()
-        referenced = {fk.column.name for t in self.plan.tables for fk in t.table.foreign_keys
-                      if fk.column.table is plan.table}
+        referenced = {
+            fk.column.name
+            for t in self.plan.tables
+            for fk in t.table.foreign_keys
+            if fk.column.table is plan.table
+        }
         left: dict[str, set[Any]] = {c: set() for c in referenced}
         self._left_out[plan.name] = left
         uniques = unique_sets(plan.table)
@@ -251,7 +258,7 @@ class Copier:
                 self._write(conn, plan, batch, count, progress)
             if later:
                 table = plan.table
-                values = {c: bindparam(c) for c in own}
+                values: dict[str, Any] = {c: bindparam(c) for c in own}
                 conn.execute(
                     update(table).where(table.c.id == bindparam("pk_")).values(values), later
                 )

@@ -146,7 +146,8 @@ def sealed_columns() -> dict[str, dict[str, str | None]]:
     for mapper in Base.registry.mappers:
         fields = getattr(mapper.class_, "__sealed_fields__", {})
         for name, sealed in fields.items():
-            found.setdefault(str(mapper.local_table.name), {})[name] = sealed.index
+            table = str(getattr(mapper.local_table, "name", ""))
+            found.setdefault(table, {})[name] = sealed.index
     return found
 
 
@@ -163,6 +164,27 @@ def load_rules(path: Path = RULES_FILE) -> dict[str, Any]:
     """The rules file as data."""
     data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))["tables"]
     return data
+
+
+def _column_rules(
+    table: Table, written: Mapping[str, str], what: str, problems: list[str]
+) -> dict[str, Rule]:
+    name = str(table.name)
+    parsed: dict[str, Rule] = {}
+    for column in table.columns:
+        text = written.get(str(column.name))
+        if text is None:
+            problems.append(f"column {name}.{column.name} of {what} {name!r} has no rule")
+            continue
+        try:
+            rule = parse_rule(text)
+        except ValueError as error:
+            problems.append(f"column {name}.{column.name}: {error}")
+            continue
+        if rule.kind is Kind.NULL and not column.nullable:
+            problems.append(f"column {name}.{column.name} cannot be null: choose another rule")
+        parsed[str(column.name)] = rule
+    return parsed
 
 
 def plan(rules: Mapping[str, Any] | None = None) -> Plan:
@@ -185,25 +207,16 @@ def plan(rules: Mapping[str, Any] | None = None) -> Plan:
             tables.append(TablePlan(table, personal, dropped=str(entry["drop"])))
             continue
         written: Mapping[str, str] = entry.get("columns", {})
-        parsed: dict[str, Rule] = {}
-        for column in table.columns:
-            text = written.get(str(column.name))
-            if text is None:
-                problems.append(f"column {name}.{column.name} of {what} {name!r} has no rule")
-                continue
-            try:
-                rule = parse_rule(text)
-            except ValueError as error:
-                problems.append(f"column {name}.{column.name}: {error}")
-                continue
-            if rule.kind is Kind.NULL and not column.nullable:
-                problems.append(f"column {name}.{column.name} cannot be null: choose another rule")
-            parsed[str(column.name)] = rule
-        for extra in sorted(set(written) - {str(c.name) for c in table.columns}):
-            problems.append(f"rule for {name}.{extra}, which the table does not have")
+        parsed = _column_rules(table, written, what, problems)
+        problems.extend(
+            f"rule for {name}.{extra}, which the table does not have"
+            for extra in sorted(set(written) - {str(c.name) for c in table.columns})
+        )
         tables.append(TablePlan(table, personal, rules=parsed, sealed=own_sealed))
-    for extra in sorted(set(rules) - {str(t.name) for t in Base.metadata.sorted_tables}):
-        problems.append(f"rule for table {extra!r}, which the data store does not have")
+    problems.extend(
+        f"rule for table {extra!r}, which the data store does not have"
+        for extra in sorted(set(rules) - {str(t.name) for t in Base.metadata.sorted_tables})
+    )
     if problems:
         raise RuleError(problems)
     return Plan(tuple(tables))

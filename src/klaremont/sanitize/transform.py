@@ -75,7 +75,7 @@ class Transformer:
         #: a valid hash of a secret nobody knows: accounts cannot sign in until reset
         self.unusable_password = hash_secret(secret, salt, 2, 19456, 1, 32, Type.ID).decode()
 
-    def fake(self, strategy: str, value: Any, row: dict[str, Any]) -> Any:
+    def fake(self, strategy: str, value: Any, row: dict[str, Any]) -> Any:  # noqa: PLR0911 - one return per strategy reads best
         """The fake of one value."""
         f = self.faker
         if strategy == "uuid":
@@ -115,11 +115,12 @@ class Transformer:
         out: dict[str, Any] = {}
         name = plan.name
         sealed_plain: dict[str, str | None] = {}
-        for column, value in row.items():
+        for column, stored in row.items():
             rule = plan.rules[column]
-            if column in plan.sealed and value is not None:
+            value = stored
+            if column in plan.sealed and stored is not None:
                 value = self.source.open(
-                    as_uuid(row["subject_id"]), name, column, as_uuid(row["id"]), bytes(value)
+                    as_uuid(row["subject_id"]), name, column, as_uuid(row["id"]), bytes(stored)
                 )
             new = self._one(plan, column, rule, value, row)
             if column in plan.sealed:
@@ -139,7 +140,9 @@ class Transformer:
                 )
         return out
 
-    def _one(self, plan: TablePlan, column: str, rule: Rule, value: Any, row: dict[str, Any]) -> Any:
+    def _one(
+        self, plan: TablePlan, column: str, rule: Rule, value: Any, row: dict[str, Any]
+    ) -> Any:
         if rule.kind in (Kind.KEEP, Kind.DERIVED) or value is None:
             return value
         new: Any

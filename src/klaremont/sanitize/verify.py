@@ -75,14 +75,15 @@ def copy_values(target: Platform, copier: Copier) -> set[bytes]:
     with target.engine.connect() as conn:
         for plan in copier.plan.kept():
             for row in conn.execute(select(plan.table)).mappings():
-                for column, value in row.items():
-                    if column in plan.sealed and value is not None:
+                for column, stored in row.items():
+                    value = stored
+                    if column in plan.sealed and stored is not None:
                         value = ctx.open(
                             as_uuid(row["subject_id"]),
                             plan.name,
                             column,
                             as_uuid(row["id"]),
-                            bytes(value),
+                            bytes(stored),
                         )
                     shown = comparable(value)
                     if shown is not None:
