@@ -16,6 +16,7 @@ rows that must point at a row left out; a nullable link to one is cleared.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from klaremont.config import Environment, Settings
 from klaremont.crypto.context import CryptoContext
+from klaremont.crypto.errors import SubjectKeyDestroyed
 from klaremont.db.subjects import NOBODY
 from klaremont.platform import Platform
 from klaremont.sanitize.fakes import as_uuid
@@ -140,6 +142,19 @@ def discard(copy: CopyPlace, target: Platform | None) -> None:
     remove(copy.partial_keys)
 
 
+def settle(copy: CopyPlace, target: Platform) -> None:
+    """Fold a SQLite copy's write-ahead log into its one file (what is scanned and shipped)."""
+    if not copy.is_sqlite:
+        return
+    target.engine.dispose()
+    conn = sqlite3.connect(make_url(copy.partial_url).database or "", isolation_level=None)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
+
+
 def promote(copy: CopyPlace) -> None:
     """Move a verified SQLite copy and its keys into place."""
     if copy.is_sqlite and copy.file is not None:
@@ -187,14 +202,25 @@ class Copier:
             found = conn.execute(select(table.c.id).where(table.c.erased_at.is_not(None)))
             return {as_uuid(v) for v in found.scalars()} - {NOBODY}
 
-    def rank(self) -> None:
-        """The pre-pass: rank every value of the unique strategies (e-mails, user names)."""
+    def rank(self, erased: set[Any]) -> None:
+        """The pre-pass: rank every value of the unique strategies (e-mails, user names).
+
+        A person whose data key was destroyed (crypto-shredded) is erased too.
+        """
         values: dict[str, set[str]] = {"email": set(), "username": set()}
         for plan in self.plan.kept():
             if not any(r.how in ("email", "username", "actor") for r in plan.rules.values()):
                 continue
             for row in self._rows(plan.table):
-                for namespace, key in self.transformer.ranked_inputs(plan, row):
+                subject = row.get("subject_id")
+                if subject is not None and as_uuid(subject) in erased:
+                    continue
+                try:
+                    found = self.transformer.ranked_inputs(plan, row)
+                except SubjectKeyDestroyed:
+                    erased.add(as_uuid(subject))
+                    continue
+                for namespace, key in found:
                     values[namespace].add(key)
         for namespace, keys in values.items():
             self.faker.prepare_ranks(namespace, keys)
@@ -215,7 +241,7 @@ class Copier:
     def copy(self, progress: Progress | None = None) -> None:
         """Every kept table, parents before children."""
         erased = self.erased()
-        self.rank()
+        self.rank(erased)
         for plan in self.plan.kept():
             self._copy_table(plan, erased, progress)
 

@@ -104,6 +104,7 @@ def sanitise(
     source.dispose()
     if checked.passed:
         target.dispose()
+        copying.settle(place, target)
         copying.promote(place)
     else:
         copying.discard(place, target)

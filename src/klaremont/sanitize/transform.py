@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from klaremont.crypto.context import CryptoContext
 
 MIN_COMPARED: Final = 6  # shorter values (codes, flags) say nothing about a person
+_RETRIES: Final = 8
 _IDENTITY_ALLOWED: Final = frozenset({"uuid", "actor", "reference"})
 
 
@@ -152,6 +153,11 @@ class Transformer:
             new = self.unusable_password if rule.how == "unusable_password" else json.dumps({})
         else:
             new = self.fake(rule.how, value, row)
+            tries = 0
+            # a pick from a short list may land on the source value itself: pick again
+            while new == value and rule.how not in RANKED and tries < _RETRIES:
+                tries += 1
+                new = self.fake(rule.how, f"{value}\x00{tries}", row)
         if plan.personal:
             self._gather(plan.name, column, rule, value, new)
         return new

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from klaremont.crypto.context import CryptoContext
 from klaremont.detectors.bulk import kinds_of
 from klaremont.detectors.kinds import Group
-from klaremont.sanitize.copying import unique_sets
+from klaremont.sanitize.copying import settle, unique_sets
 from klaremont.sanitize.fakes import as_uuid
 from klaremont.sanitize.transform import comparable
 from klaremont.scan.engine import ScanRequest, run
@@ -93,6 +93,7 @@ def copy_values(target: Platform, copier: Copier) -> set[bytes]:
 
 def verify(copy: CopyPlace, target: Platform, copier: Copier) -> Verification:
     """Run every check on the written copy."""
+    settle(copy, target)
     result = Verification(foreign_keys=foreign_key_problems(target))
     with target.engine.connect() as conn:
         for plan in copier.plan.kept():
