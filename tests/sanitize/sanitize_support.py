@@ -100,13 +100,14 @@ def dump(platform: Platform) -> list[tuple[str, list[tuple[str, ...]]]]:
             rows = []
             for row in conn.execute(select(table.table)).mappings():
                 shown = []
-                for column, value in sorted(row.items()):
+                for column, stored in sorted(row.items()):
                     if table.rules[column].kind == "derived":
                         continue  # blind indexes: keyed by the copy's own fresh index key
-                    if column in table.sealed and value is not None:
+                    value = stored
+                    if column in table.sealed and stored is not None:
                         value = ctx.open(
-                            row["subject_id"], table.name, column, row["id"], bytes(value)
-                        )  # noqa: PLW2901 - opened in place
+                            row["subject_id"], table.name, column, row["id"], bytes(stored)
+                        )
                     shown.append(f"{column}={value}")
                 rows.append(tuple(shown))
             out.append((table.name, sorted(rows)))
