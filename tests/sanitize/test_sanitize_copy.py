@@ -114,3 +114,27 @@ def test_postgresql_to_postgresql(seeded, tmp_path, pg_target):
         sanitise(
             seeded.settings, source_url=None, target_url=url, key=KEY, keys_dir=tmp_path / "k2"
         )
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_a_copy_that_fails_verification_is_deleted(seeded, tmp_path, monkeypatch):
+    from klaremont.sanitize import service  # noqa: PLC0415 - patched below
+    from klaremont.sanitize.verify import Verification  # noqa: PLC0415 - as above
+
+    monkeypatch.setattr(service, "verify", lambda *_: Verification(card_findings=1))
+    outcome = _copy(seeded, tmp_path)
+    assert not outcome.passed
+    assert outcome.report["verification"]["live_card_findings"] == 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("dev.db")] == []
+
+
+def test_an_interrupted_copy_leaves_nothing(seeded, tmp_path, monkeypatch):
+    from klaremont.sanitize.copying import Copier  # noqa: PLC0415 - patched below
+
+    def stop(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Copier, "_copy_table", stop)
+    with pytest.raises(KeyboardInterrupt):
+        _copy(seeded, tmp_path)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("dev.db")] == []

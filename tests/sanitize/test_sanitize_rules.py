@@ -82,3 +82,22 @@ def test_fakes_keep_formats_and_uniqueness():
     assert born[:3] == "198"
     with pytest.raises(ValueError, match="16 bytes"):
         Faker(b"short")
+
+
+def test_ids_never_read_as_long_digit_runs_and_hex_hits_are_told_apart(tmp_path):
+    from klaremont.sanitize.fakes import quiet_hex  # noqa: PLC0415 - helpers of this test only
+    from klaremont.sanitize.verify import inside_hex_token  # noqa: PLC0415 - as above
+
+    faker = Faker(KEY)
+    import uuid  # noqa: PLC0415 - as above
+
+    ids = [faker.uuid(uuid.UUID(int=n)) for n in range(1, 400)]
+    assert len(set(ids)) == len(ids)
+    assert all(quiet_hex(i.hex) for i in ids)
+    assert not quiet_hex("123456abcdef")
+    assert not quiet_hex("ab" + "4111111111111" + "cd")
+    raw = tmp_path / "blob"
+    raw.write_bytes(b"\x00\x01c385660440748651a1e7b358d710257abe1d017b9\x00 4111111111111111 \x00")
+    assert inside_hex_token(str(raw), 3)
+    assert not inside_hex_token(str(raw), 44)
+    assert not inside_hex_token(str(raw), None)

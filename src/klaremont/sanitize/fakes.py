@@ -5,7 +5,9 @@ same person looks the same in every table (joins still work) and, without the ru
 mapping can be neither reversed nor recomputed. Values that must stay unique are mapped by
 permutations, never by hash-and-truncate:
 
-- row ids and keys (UUIDs): AES-128 on the 16 bytes, a keyed permutation of 128-bit values;
+- row ids and keys (UUIDs): AES-128 on the 16 bytes, a keyed permutation of 128-bit values,
+  cycle-walked past ids whose hex holds a run of digits a card scanner would read as a card
+  number (alone or glued to the value stored beside it);
 - decimal references and numbers: FF3-1 format-preserving encryption on the digits;
 - e-mail addresses and user names: the source values ranked by their keyed digest (a keyed
   permutation of the values seen), the rank written into the fake value.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import tomllib
 import uuid
 from datetime import date, timedelta
@@ -110,8 +113,13 @@ class Faker:
             return value
         found = self._uuids.get(value)
         if found is None:
-            encryptor = self._uuid_cipher.encryptor()
-            found = uuid.UUID(bytes=encryptor.update(value.bytes) + encryptor.finalize())
+            block = value.bytes
+            while True:  # cycle-walk past ids whose hex would read as a long run of digits
+                encryptor = self._uuid_cipher.encryptor()
+                block = encryptor.update(block) + encryptor.finalize()
+                if quiet_hex(block.hex()):
+                    break
+            found = uuid.UUID(bytes=block)
             self._uuids[value] = found
         return found
 
@@ -216,10 +224,15 @@ class Faker:
 
     def hex_digest(self, value: str) -> str:
         """A keyed hex string of the same length (digests, token hashes)."""
-        out = self.digest("hex", value).hex()
-        while len(out) < len(value):
-            out += self.digest("hex+", out).hex()
-        return out[: len(value)]
+        seed = value
+        while True:
+            out = self.digest("hex", seed).hex()
+            while len(out) < len(value):
+                out += self.digest("hex+", out).hex()
+            out = out[: len(value)]
+            if quiet_hex(out):
+                return out
+            seed = out
 
     def mac(self, value: str) -> str:
         """A locally administered MAC address."""
@@ -257,6 +270,21 @@ class Faker:
                 return value
             mapped = self.username(target) if target else target
         return f"{kind}:{mapped}" if sep else mapped
+
+
+_EDGE_DIGITS: Final = 5
+_INNER_DIGITS: Final = 11
+_DIGIT_RUN: Final = re.compile(r"[0-9]+")
+
+
+def quiet_hex(text: str) -> bool:
+    """True when no run of digits in ``text`` could read as a card number, even glued to
+    the values stored beside it: at most 5 digits at either end, at most 11 inside."""
+    for run in _DIGIT_RUN.finditer(text):
+        edge = run.start() == 0 or run.end() == len(text)
+        if len(run.group()) > (_EDGE_DIGITS if edge else _INNER_DIGITS):
+            return False
+    return True
 
 
 def as_uuid(value: Any) -> uuid.UUID:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 from klaremont.platform import Platform
 from klaremont.sanitize import copying, rules
 from klaremont.sanitize.fakes import Faker
+from klaremont.sanitize.settings import SanitizeSettings
 from klaremont.sanitize.verify import summary, verify
 from klaremont.scan.databases import safe_url
 
@@ -35,7 +35,11 @@ class KeyMissing(Exception):
 
 def run_key(key_file: Path | None) -> bytes:
     """The run key: the file's content, else ``KLAREMONT_SANITIZE_KEY`` (base64 or text)."""
-    raw = key_file.read_text(encoding="utf-8").strip() if key_file else os.environ.get(KEY_ENV, "")
+    if key_file is not None:
+        raw = key_file.read_text(encoding="utf-8").strip()
+    else:
+        secret = SanitizeSettings().key
+        raw = secret.get_secret_value().strip() if secret is not None else ""
     if not raw:
         msg = f"--key-file or {KEY_ENV}: a run key is needed (32 random bytes in base64)"
         raise KeyMissing(msg)

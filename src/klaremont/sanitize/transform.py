@@ -158,13 +158,14 @@ class Transformer:
             while new == value and rule.how not in RANKED and tries < _RETRIES:
                 tries += 1
                 new = self.fake(rule.how, f"{value}\x00{tries}", row)
-        if plan.personal:
-            self._gather(plan.name, column, rule, value, new)
+        self._gather(plan, column, rule, value, new)
         return new
 
-    def _gather(self, table: str, column: str, rule: Rule, value: Any, new: Any) -> None:
+    def _gather(self, plan: TablePlan, column: str, rule: Rule, value: Any, new: Any) -> None:
+        """Source values of personal tables; the fakes of every table."""
+        table = plan.name
         before, after = comparable(value), comparable(new)
-        if before is not None:
+        if before is not None and plan.personal:
             self.evidence.source.add(self.faker.digest("verify", before))
         if after is not None:
             self.evidence.fakes.add(self.faker.digest("verify", after))

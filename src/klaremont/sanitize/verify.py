@@ -13,7 +13,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import func, select, text
 
@@ -37,7 +38,9 @@ class Verification:
     foreign_keys: list[str] = field(default_factory=list)
     uniques: dict[str, tuple[int, int]] = field(default_factory=dict)  # "t (cols)" -> src, copy
     card_findings: int = 0
+    hex_digits: int = 0  # scanner hits that are digits inside a long hex token (a digest, an id)
     leaks: int = 0
+    leak_places: list[str] = field(default_factory=list)  # table.column, never the value
     coincidences: int = 0
     unchanged: dict[str, int] = field(default_factory=dict)
 
@@ -58,6 +61,33 @@ class Verification:
         )
 
 
+HEX_TOKEN_MIN: Final = 32
+_HEX: Final = frozenset(b"0123456789abcdefABCDEF")
+
+
+def inside_hex_token(source: str, offset: int | None) -> bool:
+    """True when a scanner hit in a file is digits inside a hex token of 32 characters or
+    more that holds a letter too (an id or a digest stored as hex, glued or not): part of a
+    hash, not a card number. Read from the file's bytes around the hit."""
+    path = Path(source)
+    if offset is None or not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        start = max(0, offset - 256)
+        handle.seek(start)
+        window = handle.read(offset - start + 256)
+    at = offset - start
+    if at >= len(window) or window[at] not in _HEX:
+        return False
+    left, right = at, at
+    while left > 0 and window[left - 1] in _HEX:
+        left -= 1
+    while right < len(window) and window[right] in _HEX:
+        right += 1
+    token = window[left:right]
+    return len(token) >= HEX_TOKEN_MIN and any(chr(b).isalpha() for b in token)
+
+
 def foreign_key_problems(target: Platform) -> list[str]:
     """Rows whose foreign key points nowhere (PostgreSQL refuses them on insert)."""
     if target.engine.dialect.name != "sqlite":
@@ -67,11 +97,11 @@ def foreign_key_problems(target: Platform) -> list[str]:
     return [f"{r[0]} row {r[1]} -> {r[2]}" for r in rows]
 
 
-def copy_values(target: Platform, copier: Copier) -> set[bytes]:
-    """Keyed digests of every value in the copy (sealed values opened)."""
+def copy_values(target: Platform, copier: Copier) -> dict[bytes, set[str]]:
+    """Keyed digests of every value in the copy (sealed values opened), with where they are."""
     ctx = CryptoContext(target.keystore)
     digest = copier.faker.digest
-    found: set[bytes] = set()
+    found: dict[bytes, set[str]] = {}
     with target.engine.connect() as conn:
         for plan in copier.plan.kept():
             for row in conn.execute(select(plan.table)).mappings():
@@ -87,7 +117,9 @@ def copy_values(target: Platform, copier: Copier) -> set[bytes]:
                         )
                     shown = comparable(value)
                     if shown is not None:
-                        found.add(digest("verify", shown))
+                        found.setdefault(digest("verify", shown), set()).add(
+                            f"{plan.name}.{column}"
+                        )
     return found
 
 
@@ -107,10 +139,17 @@ def verify(copy: CopyPlace, target: Platform, copier: Copier) -> Verification:
     if scan_target.startswith("sqlite"):
         scan_target = scan_target.removeprefix("sqlite:///")
     scanned = run(ScanRequest((scan_target,), kinds_of([Group.CARDS]), label="sanitised copy"))
-    result.card_findings = len(scanned.card_data())
+    for finding in scanned.card_data():
+        if inside_hex_token(finding.source, finding.offset):
+            result.hex_digits += 1
+        else:
+            result.card_findings += 1
     evidence = copier.transformer.evidence
-    found = copy_values(target, copier) & evidence.source
-    result.leaks = len(found - evidence.fakes)
+    values = copy_values(target, copier)
+    found = values.keys() & evidence.source
+    leaked = found - evidence.fakes
+    result.leaks = len(leaked)
+    result.leak_places = sorted({place for d in leaked for place in values[d]})
     result.coincidences = len(found & evidence.fakes)
     result.unchanged = dict(evidence.unchanged)
     return result
@@ -126,7 +165,9 @@ def summary(result: Verification) -> dict[str, Any]:
             for name, (a, b) in sorted(result.uniques.items())
         },
         "live_card_findings": result.card_findings,
+        "digit_runs_inside_hex_tokens": result.hex_digits,
         "source_values_found": result.leaks,
+        "source_values_found_in": result.leak_places,
         "coincidences_with_fakes": result.coincidences,
         "fakes_equal_to_source": result.unchanged,
     }
