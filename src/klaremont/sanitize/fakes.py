@@ -1,0 +1,292 @@
+"""Keyed, deterministic fake values: the same source value and run key give the same fake.
+
+Every choice is an HMAC-SHA256 of the value under a key derived from the run key, so the
+same person looks the same in every table (joins still work) and, without the run key, the
+mapping can be neither reversed nor recomputed. Values that must stay unique are mapped by
+permutations, never by hash-and-truncate:
+
+- row ids and keys (UUIDs): AES-128 on the 16 bytes, a keyed permutation of 128-bit values,
+  cycle-walked past ids whose hex holds a run of digits a card scanner would read as a card
+  number (alone or glued to the value stored beside it);
+- decimal references and numbers: FF3-1 format-preserving encryption on the digits;
+- e-mail addresses and user names: the source values ranked by their keyed digest (a keyed
+  permutation of the values seen), the rank written into the fake value.
+
+Formats are realistic and safe: UK names from short lists, e-mails on ``example.com``
+(reserved, RFC 2606), telephone numbers in the ranges Ofcom keeps for drama, valid-format
+UK postcodes, dates of birth moved by at most 180 days within their five-year age band, and
+card tokens ending in the last four of a published test number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import tomllib
+import uuid
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from ff3 import FF3Cipher
+
+from klaremont.db.subjects import NOBODY
+from klaremont.detectors.cards import TEST_NUMBERS, brand_of
+
+DOMAIN: Final = "example.com"
+DOB_WINDOW_DAYS: Final = 180
+AGE_BAND_YEARS: Final = 5
+_FF3_MIN_DIGITS: Final = 6  # FF3-1 with radix 10 needs a domain of at least a million
+_DATA: Final = Path(__file__).with_name("names.toml")
+
+#: Ofcom's numbers for drama: (prefix, digits after it), e.g. 07700 900000-900999.
+DRAMA_RANGES: Final = (
+    ("07700 900", 3),
+    ("020 7946 0", 3),
+    ("0113 496 0", 3),
+    ("0114 496 0", 3),
+    ("0115 496 0", 3),
+    ("0116 496 0", 3),
+    ("0117 496 0", 3),
+    ("0118 496 0", 3),
+    ("0121 496 0", 3),
+    ("0131 496 0", 3),
+    ("0141 496 0", 3),
+    ("0151 496 0", 3),
+    ("0161 496 0", 3),
+    ("0191 498 0", 3),
+    ("01632 960", 3),
+)
+MOBILE_RANGE: Final = ("07700 900", 3)
+
+
+@cache
+def word_lists() -> dict[str, tuple[str, ...]]:
+    """The UK name, street and town lists (``names.toml`` beside this module)."""
+    data = tomllib.loads(_DATA.read_text(encoding="utf-8"))
+    return {key: tuple(values) for key, values in data.items()}
+
+
+@cache
+def _test_cards() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((brand_of(n) or "", n) for n in TEST_NUMBERS))
+
+
+class Faker:
+    """Every keyed fake of one run (one run key)."""
+
+    def __init__(self, run_key: bytes) -> None:
+        """Derive a sub-key for each use from ``run_key`` (never stored)."""
+        if len(run_key) < 16:  # noqa: PLR2004 - 128 bits at least
+            msg = "the run key must be at least 16 bytes"
+            raise ValueError(msg)
+        self._mac_key = self._derive(run_key, b"hmac")
+        aes = Cipher(algorithms.AES(self._derive(run_key, b"uuid")[:16]), modes.ECB())  # noqa: S305 - one block: a permutation of 128-bit ids, not a message mode
+        self._uuid_cipher = aes
+        ff3_key = self._derive(run_key, b"ff3-1")[:16].hex()
+        tweak = self._derive(run_key, b"ff3-1 tweak")[:7].hex()
+        self._ff3 = FF3Cipher.withCustomAlphabet(ff3_key, tweak, "0123456789")
+        self._uuids: dict[uuid.UUID, uuid.UUID] = {}
+        self._numbers: dict[str, str] = {}
+        self.ranks: dict[str, dict[bytes, int]] = {}
+
+    @staticmethod
+    def _derive(key: bytes, label: bytes) -> bytes:
+        return hmac.new(key, b"klaremont sanitise v1\x00" + label, hashlib.sha256).digest()
+
+    def digest(self, namespace: str, value: object) -> bytes:
+        """The keyed digest of ``value`` in ``namespace`` (what verification compares)."""
+        data = value if isinstance(value, bytes) else str(value).encode()
+        return hmac.new(self._mac_key, namespace.encode() + b"\x00" + data, hashlib.sha256).digest()
+
+    def _pick(self, namespace: str, value: object, choices: tuple[str, ...]) -> str:
+        number = int.from_bytes(self.digest(namespace, value)[:8], "big")
+        return choices[number % len(choices)]
+
+    # ------------------------------------------------------------------ permutations
+    def uuid(self, value: uuid.UUID) -> uuid.UUID:
+        """A keyed permutation of 128-bit ids; the NOBODY subject stays itself."""
+        if value == NOBODY:
+            return value
+        found = self._uuids.get(value)
+        if found is None:
+            block = value.bytes
+            while True:  # cycle-walk past ids whose hex would read as a long run of digits
+                encryptor = self._uuid_cipher.encryptor()
+                block = encryptor.update(block) + encryptor.finalize()
+                if quiet_hex(block.hex()):
+                    break
+            found = uuid.UUID(bytes=block)
+            self._uuids[value] = found
+        return found
+
+    def digits(self, value: str) -> str:
+        """FF3-1 on a run of decimal digits: same length, and a permutation of that domain."""
+        found = self._numbers.get(value)
+        if found is None:
+            # FF3-1 needs a domain of a million at least: shorter numbers (a year) are kept
+            found = value if len(value) < _FF3_MIN_DIGITS else self._ff3.encrypt(value)
+            self._numbers[value] = found
+        return found
+
+    def reference(self, value: str) -> str:
+        """Keep the letters and separators; permute the longest run of digits (FF3-1)."""
+        start = end = best = 0
+        i = 0
+        while i < len(value):
+            if value[i].isdigit():
+                j = i
+                while j < len(value) and value[j].isdigit():
+                    j += 1
+                if j - i > best:
+                    start, end, best = i, j, j - i
+                i = j
+            else:
+                i += 1
+        if best < _FF3_MIN_DIGITS:
+            return value
+        return value[:start] + self.digits(value[start:end]) + value[end:]
+
+    def rank(self, namespace: str, value: str) -> int:
+        """The value's place among every value of ``namespace`` ordered by keyed digest."""
+        return self.ranks[namespace][self.digest(namespace, value)]
+
+    def prepare_ranks(self, namespace: str, values: set[str]) -> None:
+        """Rank the values of a unique namespace (call once, with every value, before use)."""
+        digests = sorted(self.digest(namespace, v) for v in values)
+        self.ranks[namespace] = {d: i for i, d in enumerate(digests)}
+
+    # ------------------------------------------------------------------ people
+    def first_name(self, value: object) -> str:
+        """A UK first name."""
+        return self._pick("first", value, word_lists()["first_names"])
+
+    def last_name(self, value: object) -> str:
+        """A UK surname."""
+        return self._pick("last", value, word_lists()["surnames"])
+
+    def full_name(self, value: object) -> str:
+        """``First Last``."""
+        return f"{self.first_name(value)} {self.last_name(value)}"
+
+    def email(self, value: str) -> str:
+        """A unique address on the reserved domain (unique through the rank)."""
+        key = value.strip().casefold()
+        first, last = self.first_name(key).lower(), self.last_name(key).lower()
+        return f"{first}.{last}.{self.rank('email', key)}@{DOMAIN}"
+
+    def username(self, value: str) -> str:
+        """A unique lower-case user name (unique through the rank)."""
+        key = value.strip().casefold()
+        return f"{self.first_name(key).lower()}{self.rank('username', key)}"
+
+    def phone(self, value: object, *, mobile: bool = False) -> str:
+        """A number from a range Ofcom keeps for drama and fiction."""
+        number = int.from_bytes(self.digest("phone", value)[:8], "big")
+        prefix, width = MOBILE_RANGE if mobile else DRAMA_RANGES[number % len(DRAMA_RANGES)]
+        return f"{prefix}{(number >> 8) % 10**width:0{width}d}"
+
+    def postcode(self, value: object) -> str:
+        """A valid-format UK postcode (outward code from the list, inward made up)."""
+        outward = self._pick("postcode", value, word_lists()["postcode_areas"])
+        number = int.from_bytes(self.digest("inward", value)[:4], "big")
+        letters = "ABDEFGHJLNPQRSTUWXYZ"  # the letters an inward code may use
+        first = letters[number % len(letters)]
+        second = letters[(number // len(letters)) % len(letters)]
+        return f"{outward} {number % 10}{first}{second}"
+
+    def address_line(self, value: object) -> str:
+        """``12 Mill Lane``."""
+        number = int.from_bytes(self.digest("house", value)[:4], "big") % 180 + 1
+        return f"{number} {self._pick('street', value, word_lists()['streets'])}"
+
+    def town(self, value: object) -> str:
+        """A UK town."""
+        return self._pick("town", value, word_lists()["towns"])
+
+    def date_of_birth(self, value: str) -> str:
+        """Move the date by up to 180 days, staying inside its five-year age band."""
+        born = date.fromisoformat(value.strip()[:10])
+        shift = int.from_bytes(self.digest("dob", value)[:4], "big") % (2 * DOB_WINDOW_DAYS + 1)
+        moved = born + timedelta(days=shift - DOB_WINDOW_DAYS)
+        band_start = date(born.year - born.year % AGE_BAND_YEARS, 1, 1)
+        band_end = date(band_start.year + AGE_BAND_YEARS - 1, 12, 31)
+        moved = min(max(moved, band_start), band_end)
+        return moved.isoformat()
+
+    def text(self, value: object) -> str:
+        """Free text about a person: a neutral sentence, keyed so equal texts stay equal."""
+        tag = self.digest("text", value)[:4].hex()
+        return f"Sanitised text {tag}: the original was removed from this copy."
+
+    def hex_digest(self, value: str) -> str:
+        """A keyed hex string of the same length (digests, token hashes)."""
+        seed = value
+        while True:
+            out = self.digest("hex", seed).hex()
+            while len(out) < len(value):
+                out += self.digest("hex+", out).hex()
+            out = out[: len(value)]
+            if quiet_hex(out):
+                return out
+            seed = out
+
+    def mac(self, value: str) -> str:
+        """A locally administered MAC address."""
+        raw = bytearray(self.digest("mac", value.casefold())[:6])
+        raw[0] = (raw[0] | 0x02) & 0xFE
+        return ":".join(f"{b:02x}" for b in raw)
+
+    def ip(self, value: str) -> str:
+        """An address from the documentation range 192.0.2.0/24 (RFC 5737)."""
+        return f"192.0.2.{self.digest('ip', value)[0] % 254 + 1}"
+
+    # ------------------------------------------------------------------ cards
+    def test_card(self, row_key: object, brand: str | None) -> str:
+        """A published test card number, of the card's brand when one is published."""
+        cards = _test_cards()
+        same = tuple(n for b, n in cards if b == (brand or "").lower()) or tuple(
+            n for _b, n in cards
+        )
+        return self._pick("card", row_key, same)
+
+    def card_token(self, row_key: object, brand: str | None) -> str:
+        """``tok_test_<hex>_<last four of a test number>``."""
+        last4 = self.test_card(row_key, brand)[-4:]
+        return f"tok_test_{self.digest('token', row_key)[:10].hex()}_{last4}"
+
+    def actor(self, value: str) -> str:
+        """An actor reference: ``kind:<uuid>`` or a bare uuid mapped by the id permutation;
+        ``system:...`` kept; anything else treated as a user name."""
+        kind, sep, rest = value.partition(":")
+        target = rest if sep else value
+        try:
+            mapped = str(self.uuid(uuid.UUID(target)))
+        except ValueError:
+            if sep and kind == "system":
+                return value
+            mapped = self.username(target) if target else target
+        return f"{kind}:{mapped}" if sep else mapped
+
+
+_EDGE_DIGITS: Final = 5
+_INNER_DIGITS: Final = 11
+_DIGIT_RUN: Final = re.compile(r"[0-9]+")
+
+
+def quiet_hex(text: str) -> bool:
+    """True when no run of digits in ``text`` could read as a card number, even glued to
+    the values stored beside it: at most 5 digits at either end, at most 11 inside."""
+    for run in _DIGIT_RUN.finditer(text):
+        edge = run.start() == 0 or run.end() == len(text)
+        if len(run.group()) > (_EDGE_DIGITS if edge else _INNER_DIGITS):
+            return False
+    return True
+
+
+def as_uuid(value: Any) -> uuid.UUID:
+    """A UUID from what a driver returns (``uuid.UUID`` or text)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

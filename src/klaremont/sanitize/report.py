@@ -1,0 +1,52 @@
+"""A run's report as JSON and as a standalone HTML page (no script, no inline style)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jinja2 import Environment, select_autoescape
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sanitised copy {{ r.reference }}</title></head>
+<body>
+<h1>Sanitised copy {{ r.reference }}</h1>
+<p>From {{ r.source }} to {{ r.target }}, started {{ r.started_at }}, {{ r.seconds }} s,
+{{ r.rows_written }} rows ({{ r.rows_per_second }} rows/s). Run key fingerprint
+{{ r.key_fingerprint }}.</p>
+{% set v = r.verification %}
+<h2>Verification: {{ "passed" if v.passed else "FAILED (the copy was deleted)" }}</h2>
+<ul>
+<li>Foreign keys: {{ "all hold" if v.foreign_keys.holds
+ else v.foreign_keys.problems|join(", ") }}</li>
+<li>Live card data found by the scanner: {{ v.live_card_findings }}</li>
+<li>Source personal values found in the copy: {{ v.source_values_found }}
+ (coincidences with the run's own fakes: {{ v.coincidences_with_fakes }})</li>
+<li>Fakes equal to their source: {{ v.fakes_equal_to_source|length }}</li>
+</ul>
+<h2>Unique columns</h2>
+<table><tr><th>Table (columns)</th><th>Source</th><th>Copy</th></tr>
+{% for name, u in v.unique_columns.items() %}<tr><td>{{ name }}</td><td>{{ u.source }}</td>
+<td>{{ u.copy }}{% if not u.equal %} (differs){% endif %}</td></tr>
+{% endfor %}</table>
+<h2>Tables and rules</h2>
+{% for t in r.tables %}<h3>{{ t.table }}{% if t.personal %} (personal data){% endif %}</h3>
+{% if t.dropped %}<p>Not copied: {{ t.dropped }}.</p>{% else %}
+<p>{{ t.rows_read }} read, {{ t.rows_left_out }} left out, {{ t.rows_written }} written.</p>
+<table><tr><th>Column</th><th>Rule</th></tr>
+{% for c, rule in t.columns.items() %}<tr><td>{{ c }}</td><td>{{ rule }}</td></tr>{% endfor %}
+</table>{% endif %}
+{% endfor %}
+</body></html>
+"""
+_ENV = Environment(autoescape=select_autoescape(default=True))
+
+
+def to_json(report: dict[str, Any]) -> str:
+    """The report as JSON."""
+    return json.dumps(report, indent=2, sort_keys=True)
+
+
+def to_html(report: dict[str, Any]) -> str:
+    """The report as a standalone HTML page."""
+    return _ENV.from_string(_PAGE).render(r=report)

@@ -1,0 +1,146 @@
+"""One sanitised copy, start to finish: rules, copy, proof, report; a failed copy deleted.
+
+The run key comes from a file or ``KLAREMONT_SANITIZE_KEY`` and never goes into the copy
+or the report (the report shows a short keyed fingerprint of it, so two reports can be
+compared without revealing it).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from klaremont.platform import Platform
+from klaremont.sanitize import copying, rules
+from klaremont.sanitize.fakes import Faker
+from klaremont.sanitize.settings import SanitizeSettings
+from klaremont.sanitize.verify import summary, verify
+from klaremont.scan.databases import safe_url
+
+if TYPE_CHECKING:
+    from klaremont.config import Settings
+
+KEY_ENV: Final = "KLAREMONT_SANITIZE_KEY"
+
+
+class KeyMissing(Exception):
+    """No usable run key."""
+
+
+def run_key(key_file: Path | None) -> bytes:
+    """The run key: the file's content, else ``KLAREMONT_SANITIZE_KEY`` (base64 or text)."""
+    if key_file is not None:
+        raw = key_file.read_text(encoding="utf-8").strip()
+    else:
+        secret = SanitizeSettings().key
+        raw = secret.get_secret_value().strip() if secret is not None else ""
+    if not raw:
+        msg = f"--key-file or {KEY_ENV}: a run key is needed (32 random bytes in base64)"
+        raise KeyMissing(msg)
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        key = raw.encode()
+    if len(key) < 16:  # noqa: PLR2004 - 128 bits at least
+        msg = "the run key must hold at least 16 bytes"
+        raise KeyMissing(msg)
+    return key
+
+
+@dataclass
+class Outcome:
+    """What a run produced."""
+
+    report: dict[str, Any]
+    passed: bool
+    place: copying.CopyPlace
+
+
+def sanitise(
+    settings: Settings,
+    *,
+    source_url: str | None,
+    target_url: str,
+    key: bytes,
+    keys_dir: Path | None = None,
+    progress: copying.Progress | None = None,
+) -> Outcome:
+    """Make a verified sanitised copy of the data store at ``source_url`` (default: ours)."""
+    plan = rules.plan()  # fails closed, before anything is written
+    place = copying.place(target_url, keys_dir)
+    source_settings = settings
+    if source_url and source_url != settings.database_url:
+        source_settings = settings.model_copy(update={"database_url": source_url})
+    source = Platform.build(source_settings)
+    target: Platform | None = None
+    began = time.perf_counter()
+    started = datetime.now(UTC)
+    try:
+        target = Platform.build(place.settings(partial=True))
+        if not place.is_sqlite:
+            copying.refuse_non_empty(target.engine)
+        target.upgrade()
+        copier = copying.Copier(source, target, Faker(key), plan)
+        copier.copy(progress)
+        checked = verify(place, target, copier)
+    except BaseException:
+        copying.discard(place, target)
+        source.dispose()
+        raise
+    seconds = time.perf_counter() - began
+    report = build_report(plan, copier, summary(checked), key)
+    report.update(
+        {
+            "source": safe_url(source_settings.database_url),
+            "target": safe_url(place.url),
+            "keys": str(place.keys_dir),
+            "started_at": started.isoformat(),
+            "seconds": round(seconds, 3),
+            "rows_per_second": round(report["rows_written"] / seconds) if seconds else 0,
+        }
+    )
+    source.dispose()
+    if checked.passed:
+        target.dispose()
+        copying.settle(place, target)
+        copying.promote(place)
+    else:
+        copying.discard(place, target)
+    return Outcome(report=report, passed=checked.passed, place=place)
+
+
+def fingerprint(key: bytes) -> str:
+    """A short name for a run key that does not reveal it."""
+    return hashlib.sha256(b"klaremont sanitise key id\x00" + key).hexdigest()[:12]
+
+
+def build_report(
+    plan: rules.Plan, copier: copying.Copier, checked: dict[str, Any], key: bytes
+) -> dict[str, Any]:
+    """Every table and column with its rule and counts, and the verification."""
+    tables = []
+    for table in plan.tables:
+        count = copier.counts.get(table.name)
+        tables.append(
+            {
+                "table": table.name,
+                "personal": table.personal,
+                "dropped": table.dropped,
+                "columns": {c: r.text for c, r in table.rules.items()},
+                "rows_read": count.read if count else 0,
+                "rows_left_out": count.left_out if count else 0,
+                "rows_written": count.written if count else 0,
+            }
+        )
+    return {
+        "key_fingerprint": fingerprint(key),
+        "tables": tables,
+        "rows_written": sum(c.written for c in copier.counts.values()),
+        "verification": checked,
+    }

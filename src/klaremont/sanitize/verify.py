@@ -1,0 +1,173 @@
+"""Proof that a copy is sanitised, taken after writing and before it is kept.
+
+- every foreign key holds (SQLite ``PRAGMA foreign_key_check``; PostgreSQL enforces them);
+- each unique column keeps as many distinct values as the source rows copied;
+- the discovery scanner finds no live card number, track data or card code in the copy;
+- no value of a changed personal-data column of the source appears anywhere in the copy:
+  keyed digests of the source values against digests of every value of the copy (sealed
+  values opened with the copy's keys), so the check holds no plaintext. A source value
+  that is also a fake the run made (a common name from the lists) is a coincidence, not a
+  leak; a fake equal to its own source is a leak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import func, select, text
+
+from klaremont.crypto.context import CryptoContext
+from klaremont.detectors.bulk import kinds_of
+from klaremont.detectors.kinds import Group
+from klaremont.sanitize.copying import settle, unique_sets
+from klaremont.sanitize.fakes import as_uuid
+from klaremont.sanitize.transform import comparable
+from klaremont.scan.engine import ScanRequest, run
+
+if TYPE_CHECKING:
+    from klaremont.platform import Platform
+    from klaremont.sanitize.copying import Copier, CopyPlace
+
+
+@dataclass
+class Verification:
+    """What the checks found."""
+
+    foreign_keys: list[str] = field(default_factory=list)
+    uniques: dict[str, tuple[int, int]] = field(default_factory=dict)  # "t (cols)" -> src, copy
+    card_findings: int = 0
+    hex_digits: int = 0  # scanner hits that are digits inside a long hex token (a digest, an id)
+    leaks: int = 0
+    leak_places: list[str] = field(default_factory=list)  # table.column, never the value
+    coincidences: int = 0
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def unique_problems(self) -> list[str]:
+        """Unique columns whose distinct count differs from the source's."""
+        return [name for name, (a, b) in self.uniques.items() if a != b]
+
+    @property
+    def passed(self) -> bool:
+        """Every check holds."""
+        return not (
+            self.foreign_keys
+            or self.unique_problems
+            or self.card_findings
+            or self.leaks
+            or self.unchanged
+        )
+
+
+HEX_TOKEN_MIN: Final = 32
+_HEX: Final = frozenset(b"0123456789abcdefABCDEF")
+
+
+def inside_hex_token(source: str, offset: int | None) -> bool:
+    """True when a scanner hit in a file is digits inside a hex token of 32 characters or
+    more that holds a letter too (an id or a digest stored as hex, glued or not): part of a
+    hash, not a card number. Read from the file's bytes around the hit."""
+    path = Path(source)
+    if offset is None or not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        start = max(0, offset - 256)
+        handle.seek(start)
+        window = handle.read(offset - start + 256)
+    at = offset - start
+    if at >= len(window) or window[at] not in _HEX:
+        return False
+    left, right = at, at
+    while left > 0 and window[left - 1] in _HEX:
+        left -= 1
+    while right < len(window) and window[right] in _HEX:
+        right += 1
+    token = window[left:right]
+    return len(token) >= HEX_TOKEN_MIN and any(chr(b).isalpha() for b in token)
+
+
+def foreign_key_problems(target: Platform) -> list[str]:
+    """Rows whose foreign key points nowhere (PostgreSQL refuses them on insert)."""
+    if target.engine.dialect.name != "sqlite":
+        return []
+    with target.engine.connect() as conn:
+        rows = conn.execute(text("PRAGMA foreign_key_check")).all()
+    return [f"{r[0]} row {r[1]} -> {r[2]}" for r in rows]
+
+
+def copy_values(target: Platform, copier: Copier) -> dict[bytes, set[str]]:
+    """Keyed digests of every value in the copy (sealed values opened), with where they are."""
+    ctx = CryptoContext(target.keystore)
+    digest = copier.faker.digest
+    found: dict[bytes, set[str]] = {}
+    with target.engine.connect() as conn:
+        for plan in copier.plan.kept():
+            for row in conn.execute(select(plan.table)).mappings():
+                for column, stored in row.items():
+                    value = stored
+                    if column in plan.sealed and stored is not None:
+                        value = ctx.open(
+                            as_uuid(row["subject_id"]),
+                            plan.name,
+                            column,
+                            as_uuid(row["id"]),
+                            bytes(stored),
+                        )
+                    shown = comparable(value)
+                    if shown is not None:
+                        found.setdefault(digest("verify", shown), set()).add(
+                            f"{plan.name}.{column}"
+                        )
+    return found
+
+
+def verify(copy: CopyPlace, target: Platform, copier: Copier) -> Verification:
+    """Run every check on the written copy."""
+    settle(copy, target)
+    result = Verification(foreign_keys=foreign_key_problems(target))
+    with target.engine.connect() as conn:
+        for plan in copier.plan.kept():
+            counted = copier.counts[plan.name].unique_source
+            for name, columns in unique_sets(plan.table).items():
+                cols = [plan.table.c[c] for c in columns]
+                inner = select(*cols).where(*(c.is_not(None) for c in cols)).distinct().subquery()
+                copied = conn.execute(select(func.count()).select_from(inner)).scalar_one()
+                result.uniques[f"{plan.name} ({name})"] = (counted.get(name, 0), int(copied))
+    scan_target = copy.partial_url
+    if scan_target.startswith("sqlite"):
+        scan_target = scan_target.removeprefix("sqlite:///")
+    scanned = run(ScanRequest((scan_target,), kinds_of([Group.CARDS]), label="sanitised copy"))
+    for finding in scanned.card_data():
+        if inside_hex_token(finding.source, finding.offset):
+            result.hex_digits += 1
+        else:
+            result.card_findings += 1
+    evidence = copier.transformer.evidence
+    values = copy_values(target, copier)
+    found = values.keys() & evidence.source
+    leaked = found - evidence.fakes
+    result.leaks = len(leaked)
+    result.leak_places = sorted({place for d in leaked for place in values[d]})
+    result.coincidences = len(found & evidence.fakes)
+    result.unchanged = dict(evidence.unchanged)
+    return result
+
+
+def summary(result: Verification) -> dict[str, Any]:
+    """The verification as plain data for the report."""
+    return {
+        "passed": result.passed,
+        "foreign_keys": {"holds": not result.foreign_keys, "problems": result.foreign_keys[:20]},
+        "unique_columns": {
+            name: {"source": a, "copy": b, "equal": a == b}
+            for name, (a, b) in sorted(result.uniques.items())
+        },
+        "live_card_findings": result.card_findings,
+        "digit_runs_inside_hex_tokens": result.hex_digits,
+        "source_values_found": result.leaks,
+        "source_values_found_in": result.leak_places,
+        "coincidences_with_fakes": result.coincidences,
+        "fakes_equal_to_source": result.unchanged,
+    }

@@ -1,0 +1,140 @@
+"""A sanitised copy of the demo data store: shape, keys and formats kept, none of the people.
+
+Source on the test backend (SQLite or PostgreSQL), copies to a SQLite file and, on
+PostgreSQL, to another PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sanitize_support import BACKEND, KEY, OTHER_KEY, dump, personal_values, raw_bytes
+from sqlalchemy import select
+
+from klaremont.customers.models import Customer, PaymentCard
+from klaremont.detectors.bulk import kinds_of
+from klaremont.detectors.cards import TEST_NUMBERS
+from klaremont.detectors.kinds import Group
+from klaremont.platform import Platform
+from klaremont.sanitize.copying import TargetRefused
+from klaremont.sanitize.service import sanitise
+from klaremont.scan.engine import ScanRequest, run
+
+
+def _copy(seeded, tmp_path, name="dev.db", key=KEY):
+    target = f"sqlite:///{tmp_path / name}"
+    return sanitise(seeded.settings, source_url=None, target_url=target, key=key)
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_the_copy_keeps_every_key_and_unique_count_and_none_of_the_people(seeded, tmp_path):
+    source = personal_values(seeded)
+    outcome = _copy(seeded, tmp_path)
+    assert outcome.passed, outcome.report["verification"]
+    path = tmp_path / "dev.db"
+    assert path.exists()
+    assert not (tmp_path / "dev.db.partial").exists()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("SELECT count(*) FROM audit_events").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM staff_sessions").fetchone() == (0,)
+    uniques = outcome.report["verification"]["unique_columns"]
+    assert uniques["customers (reference)"]["copy"] == uniques["customers (reference)"]["source"]
+    assert all(u["equal"] for u in uniques.values())
+    data = raw_bytes(path)
+    assert source["all"]
+    leaked = [v for v in source["all"] | source["erased"] if v.encode() in data]
+    assert leaked == []
+    scanned = run(ScanRequest((str(path),), kinds_of([Group.CARDS])))
+    assert scanned.card_data() == []
+    by_table = {t["table"]: t for t in outcome.report["tables"]}
+    assert by_table["customers"]["rows_left_out"] == 1
+    assert by_table["audit_events"]["dropped"]
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_the_app_starts_on_the_copy_and_reads_fake_people(seeded, tmp_path):
+    outcome = _copy(seeded, tmp_path)
+    copy = Platform.build(outcome.place.settings())
+    try:
+        with copy.unit_of_work() as uow:
+            customers = list(uow.session.scalars(select(Customer)))
+            cards = list(uow.session.scalars(select(PaymentCard)))
+            assert customers
+            for customer in customers:
+                assert customer.email is None or customer.email.endswith("@example.com")
+                assert customer.mobile is None or customer.mobile.startswith("07700 900")
+            for card in cards:
+                assert card.token is not None
+                assert card.token.startswith("tok_test_")
+                assert any(n.endswith(card.last4) for n in TEST_NUMBERS)
+                assert card.token.endswith(card.last4)
+    finally:
+        copy.dispose()
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_same_key_same_copy_and_another_key_another(seeded, tmp_path):
+    first = _copy(seeded, tmp_path, "a.db")
+    second = _copy(seeded, tmp_path, "b.db")
+    third = _copy(seeded, tmp_path, "c.db", key=OTHER_KEY)
+    dumps = []
+    for outcome in (first, second, third):
+        copy = Platform.build(outcome.place.settings())
+        try:
+            dumps.append(dump(copy))
+        finally:
+            copy.dispose()
+    assert dumps[0] == dumps[1]
+    assert dumps[0] != dumps[2]
+
+
+def test_a_target_that_exists_is_refused(seeded, tmp_path):
+    (tmp_path / "dev.db").write_bytes(b"")
+    with pytest.raises(TargetRefused, match="already exists"):
+        _copy(seeded, tmp_path)
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL to PostgreSQL")
+@pytest.mark.policy("IS-SENS-DEV")
+def test_postgresql_to_postgresql(seeded, tmp_path, pg_target):
+    url = pg_target()
+    outcome = sanitise(
+        seeded.settings, source_url=None, target_url=url, key=KEY, keys_dir=tmp_path / "keys"
+    )
+    assert outcome.passed, outcome.report["verification"]
+    copy = Platform.build(outcome.place.settings())
+    try:
+        with copy.unit_of_work() as uow:
+            assert uow.session.scalars(select(Customer)).first() is not None
+    finally:
+        copy.dispose()
+    with pytest.raises(TargetRefused, match="not empty"):
+        sanitise(
+            seeded.settings, source_url=None, target_url=url, key=KEY, keys_dir=tmp_path / "k2"
+        )
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_a_copy_that_fails_verification_is_deleted(seeded, tmp_path, monkeypatch):
+    from klaremont.sanitize import service  # noqa: PLC0415 - patched below
+    from klaremont.sanitize.verify import Verification  # noqa: PLC0415 - as above
+
+    monkeypatch.setattr(service, "verify", lambda *_: Verification(card_findings=1))
+    outcome = _copy(seeded, tmp_path)
+    assert not outcome.passed
+    assert outcome.report["verification"]["live_card_findings"] == 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("dev.db")] == []
+
+
+def test_an_interrupted_copy_leaves_nothing(seeded, tmp_path, monkeypatch):
+    from klaremont.sanitize.copying import Copier  # noqa: PLC0415 - patched below
+
+    def stop(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Copier, "_copy_table", stop)
+    with pytest.raises(KeyboardInterrupt):
+        _copy(seeded, tmp_path)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("dev.db")] == []

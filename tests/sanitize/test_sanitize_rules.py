@@ -1,0 +1,103 @@
+"""Every column has a rule, or the run stops before anything is written (fail closed)."""
+
+from __future__ import annotations
+
+import pytest
+from sanitize_support import KEY
+from sqlalchemy import Column, String
+
+from klaremont.customers.models import Customer
+from klaremont.sanitize.fakes import Faker
+from klaremont.sanitize.rules import RuleError, load_rules, parse_rule, plan
+from klaremont.sanitize.service import sanitise
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_a_new_column_in_a_personal_table_stops_the_run_with_its_name(platform, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    table = Customer.__table__
+    added = Column("nickname", String(40), nullable=True)
+    table.append_column(added)
+    try:
+        with pytest.raises(RuleError) as stopped:
+            sanitise(
+                platform.settings,
+                source_url=None,
+                target_url=f"sqlite:///{out / 'dev.db'}",
+                key=KEY,
+            )
+    finally:
+        table._columns.remove(added)
+    assert stopped.value.problems == [
+        "column customers.nickname of personal-data table 'customers' has no rule"
+    ]
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_a_table_without_rules_and_unknown_rules_are_refused():
+    rules = load_rules()
+    del rules["addresses"]
+    rules["orders"]["columns"]["number"] = "pseudonymise:shuffle"
+    rules["ghosts"] = {"drop": "no such table"}
+    with pytest.raises(RuleError) as stopped:
+        plan(rules)
+    problems = stopped.value.problems
+    assert "personal-data table 'addresses' has no rule" in problems
+    assert any("orders.number" in p and "shuffle" in p for p in problems)
+    assert "rule for table 'ghosts', which the data store does not have" in problems
+
+
+def test_every_table_of_the_data_store_has_rules_and_personal_tables_are_found():
+    tables = {t.name: t for t in plan().tables}
+    assert tables["customers"].personal
+    assert tables["customers"].rules["email"].text == "pseudonymise:email"
+    assert tables["audit_events"].dropped
+    assert not tables["platform_meta"].personal
+
+
+def test_rule_words_are_checked():
+    assert parse_rule("keep").text == "keep"
+    with pytest.raises(ValueError, match="unknown rule"):
+        parse_rule("scramble")
+    with pytest.raises(ValueError, match="unknown generalise way"):
+        parse_rule("generalise:blur")
+
+
+def test_fakes_keep_formats_and_uniqueness():
+    faker = Faker(KEY)
+    refs = [f"C{n:07d}" for n in range(200)]
+    mapped = {faker.reference(r) for r in refs}
+    assert len(mapped) == len(refs)
+    assert all(m.startswith("C") and len(m) == 8 and m[1:].isdigit() for m in mapped)
+    assert faker.reference("INC-2026-0001") == "INC-2026-0001"  # short numbers are kept
+    emails = {f"person{n}@shop.test" for n in range(50)}
+    faker.prepare_ranks("email", {e.casefold() for e in emails})
+    fakes = {faker.email(e) for e in emails}
+    assert len(fakes) == len(emails)
+    assert all(f.endswith("@example.com") for f in fakes)
+    assert faker.phone("x", mobile=True).startswith("07700 900")
+    born = faker.date_of_birth("1983-06-15")
+    assert born[:3] == "198"
+    with pytest.raises(ValueError, match="16 bytes"):
+        Faker(b"short")
+
+
+def test_ids_never_read_as_long_digit_runs_and_hex_hits_are_told_apart(tmp_path):
+    from klaremont.sanitize.fakes import quiet_hex  # noqa: PLC0415 - helpers of this test only
+    from klaremont.sanitize.verify import inside_hex_token  # noqa: PLC0415 - as above
+
+    faker = Faker(KEY)
+    import uuid  # noqa: PLC0415 - as above
+
+    ids = [faker.uuid(uuid.UUID(int=n)) for n in range(1, 400)]
+    assert len(set(ids)) == len(ids)
+    assert all(quiet_hex(i.hex) for i in ids)
+    assert not quiet_hex("123456abcdef")
+    assert not quiet_hex("ab" + "4111111111111" + "cd")
+    raw = tmp_path / "blob"
+    raw.write_bytes(b"\x00\x01c385660440748651a1e7b358d710257abe1d017b9\x00 4111111111111111 \x00")
+    assert inside_hex_token(str(raw), 3)
+    assert not inside_hex_token(str(raw), 44)
+    assert not inside_hex_token(str(raw), None)
