@@ -25,6 +25,8 @@ from store_support import OFFICE, audit_events, sign_in
 from klaremont.audit.redaction import luhn_valid
 from klaremont.cards.actions import CardAction
 from klaremont.detectors.pan import luhn_complete
+from klaremont.scan import engine as scan_engine
+from klaremont.scan.selfscan import SELF_KINDS, self_targets
 from klaremont.web.app import create_app
 from klaremont.web.card_guard import CardDataGuard, is_installed
 
@@ -163,6 +165,12 @@ def test_card_data_is_refused_and_leaves_no_trace(  # noqa: PLR0917 - pytest fix
     ]
     while_open = file_bytes(var_dir, *database_dirs)
     assert any(p.name.endswith("-wal") for p in while_open) or not database_dirs
+    # The discovery scanner's self-scan agrees: no card data at rest, live or test.
+    at_rest = scan_engine.run(
+        scan_engine.ScanRequest((*self_targets(settings), *map(str, database_dirs)), SELF_KINDS)
+    )
+    assert at_rest.counts() == {}, at_rest.counts()
+    assert at_rest.bytes > 0
     platform.dispose()
     for path, content in {**while_open, **file_bytes(var_dir, *database_dirs)}.items():
         assert_no_canary(content, str(path), cvv=False)

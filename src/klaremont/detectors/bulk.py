@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Final
@@ -362,6 +362,18 @@ def kinds_of(groups: Iterable[Group]) -> frozenset[Kind]:
     return frozenset(kind for kind in Kind if kind.group in chosen)
 
 
+def _glued(pattern: _Pattern) -> _Pattern:
+    """A card pattern that also finds numbers glued to letters (``4556...0011clean``)."""
+    if pattern.confirm is not _card:
+        return pattern
+    loose = pattern.regex.replace(_START, rb"(?:^|[^0-9])").replace(_NOT_ALNUM, rb"[^0-9]")
+    return replace(pattern, regex=loose)
+
+
+#: For the raw bytes of database files, where a record's values sit side by side.
+GLUED_PATTERNS: Final = tuple(_glued(p) for p in PATTERNS)
+
+
 class Detector:
     """A compiled set of detectors: :meth:`scan` finds every confirmed hit in a buffer.
 
@@ -369,12 +381,13 @@ class Detector:
     pattern runs when it can produce one of them, and only those kinds are reported.
     """
 
-    def __init__(self, kinds: Iterable[Kind] = tuple(Kind)) -> None:
+    def __init__(self, kinds: Iterable[Kind] = tuple(Kind), *, glued: bool = False) -> None:
         self.kinds = frozenset(kinds)
         if not self.kinds:
             msg = "a detector needs at least one kind to look for"
             raise ValueError(msg)
-        self._patterns = tuple(p for p in PATTERNS if p.produces & self.kinds)
+        chosen = GLUED_PATTERNS if glued else PATTERNS
+        self._patterns = tuple(p for p in chosen if p.produces & self.kinds)
         self._database = _compiled(
             tuple(p.regex for p in self._patterns), tuple(p.caseless for p in self._patterns)
         )
@@ -395,15 +408,15 @@ class Detector:
         counts: dict[Kind, int] = {}
         hits: list[Hit] = []
         for pattern, found in zip(self._patterns, ends, strict=True):
-            if not found:
-                continue
-            if pattern.kind is not None:
+            if pattern.kind is not None and found:
                 counts[pattern.kind] = counts.get(pattern.kind, 0) + len(found)
                 found = found[:detail]  # noqa: PLW2901 - only the first few are read
-            for end in found:
-                hit = _confirmed(pattern, buf, end)
-                if hit is not None:
-                    hits.append(hit)
+            hits.extend(h for h in (_confirmed(pattern, buf, end) for end in found) if h)
+        return Found(counts, self._kept(hits, counts, detail))
+
+    def _kept(self, hits: list[Hit], counts: dict[Kind, int], detail: int) -> list[Hit]:
+        """The hits reported, each checked one counted: card data and secrets all, personal
+        data up to ``detail`` per kind."""
         kept: list[Hit] = []
         shown: dict[Kind, int] = {}
         for hit in _without_overlaps(hits):
@@ -411,11 +424,10 @@ class Detector:
                 continue
             if hit.kind not in _COUNTED_UNCHECKED:
                 counts[hit.kind] = counts.get(hit.kind, 0) + 1
-            # card data and secrets are all kept; personal data up to ``detail`` per kind
             shown[hit.kind] = shown.get(hit.kind, 0) + 1
             if hit.kind.severity is not Severity.REVIEW or shown[hit.kind] <= detail:
                 kept.append(hit)
-        return Found(counts, kept)
+        return kept
 
 
 _COUNTED_UNCHECKED: Final = frozenset(p.kind for p in PATTERNS if p.kind is not None)
@@ -471,6 +483,6 @@ _PRODUCES: Final[dict[Confirm, frozenset[Kind]]] = {
 
 
 @cache
-def detector(kinds: frozenset[Kind] = frozenset(Kind)) -> Detector:
+def detector(kinds: frozenset[Kind] = frozenset(Kind), *, glued: bool = False) -> Detector:
     """A shared compiled detector for ``kinds`` (compiling takes a few milliseconds)."""
-    return Detector(kinds)
+    return Detector(kinds, glued=glued)

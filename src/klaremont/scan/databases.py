@@ -38,7 +38,7 @@ class TableHits:
     bytes: int = 0
 
 
-def _scan_rows(
+def _scan_rows(  # noqa: PLR0917 - one private helper, called twice
     table: str,
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],

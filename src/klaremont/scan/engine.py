@@ -22,7 +22,7 @@ from typing import Final
 
 from rich.progress import Progress, TaskID
 
-from klaremont.detectors.kinds import Kind
+from klaremont.detectors.kinds import Kind, Severity
 from klaremont.errors import ValidationFailed
 from klaremont.scan import databases, files
 from klaremont.scan.allowlist import AllowList
@@ -184,23 +184,23 @@ def _sqlite(path: Path, request: ScanRequest, result: ScanResult, meter: _Meter)
     """The tables of an SQLite file, then what its bytes hold beyond them (remnants)."""
     tables = databases.scan_sqlite_tables(path, request.kinds, detail=request.detail)
     _add_tables(str(path), tables, result)
-    live = Counter((hit.kind, hit.sample) for hit, *_ in tables.hits)
+    live = {(hit.kind, hit.sample) for hit, *_ in tables.hits}
     for raw_path in (path, Path(f"{path}-wal")):
         if not raw_path.is_file():
             continue
         part = files.scan_file(
-            raw_path, request.kinds, detail=request.detail, progress=meter.advance
+            raw_path, request.kinds, detail=request.detail, progress=meter.advance, glued=True
         )
+        # what the tables show is not a remnant: only values no live row holds are reported
         remnants = files.Part(lines=part.lines, bytes=part.bytes)
+        remnants.hits = [h for h in part.hits if (h[0].kind, h[0].sample) not in live]
         for kind, count in part.counts.items():
-            extra = count - tables.counts.get(kind, 0)
+            if kind.severity is Severity.REVIEW:  # counted, not all listed: the surplus
+                extra = count - tables.counts.get(kind, 0)
+            else:
+                extra = sum(1 for h, *_ in remnants.hits if h.kind is kind)
             if extra > 0:
                 remnants.counts[kind] = extra
-        for hit, line, offset in part.hits:
-            if live[(hit.kind, hit.sample)] > 0:
-                live[(hit.kind, hit.sample)] -= 1
-                continue
-            remnants.hits.append((hit, line, offset))
         note = "write-ahead log" if raw_path != path else "in the file, outside live rows"
         _add_part(str(raw_path), remnants, result, note=note)
 

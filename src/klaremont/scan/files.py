@@ -9,7 +9,6 @@ one stream of its decompressed lines.
 from __future__ import annotations
 
 import gzip
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -98,10 +97,16 @@ def is_sqlite(path: Path) -> bool:
 
 
 def scan_file(
-    path: Path, kinds: frozenset[Kind], *, detail: int, progress: Callable[[int], None] | None
+    path: Path,
+    kinds: frozenset[Kind],
+    *,
+    detail: int,
+    progress: Callable[[int], None] | None,
+    glued: bool = False,
 ) -> Part:
-    """Scan a whole file (a gzip file decompressed) in this process."""
-    found = detector(kinds)
+    """Scan a whole file (a gzip file decompressed) in this process; ``glued`` for a
+    database file's raw bytes, where values sit side by side."""
+    found = detector(kinds, glued=glued)
     if is_gzip(path):
         with gzip.open(path, "rb") as stream:
             return scan_stream(stream, found, detail=detail, progress=progress)  # type: ignore[arg-type]
@@ -125,6 +130,6 @@ def scan_range(path: str, start: int, stop: int, kinds: frozenset[Kind], detail:
 
 def ranges(path: Path, parts: int) -> list[tuple[int, int]]:
     """``parts`` byte ranges covering ``path``."""
-    size = os.stat(path).st_size
+    size = path.stat().st_size
     step = max(1, -(-size // parts))
     return [(start, min(size, start + step)) for start in range(0, size, step)]

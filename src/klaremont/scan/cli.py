@@ -1,0 +1,148 @@
+"""``klaremont scan``: find card data, secrets and personal data where they must not be.
+
+``klaremont scan run PATH|URL...`` scans files, directory trees, SQLite files and PostgreSQL
+databases; ``--self`` scans Klaremont's own data. The terminal shows a progress bar with
+MB/s, then the counts and the findings (masked); ``--json``, ``--sarif`` and ``--html``
+write reports. The exit status is 1 when findings remain that the allow-list does not
+accept (published test card numbers apart), so a CI job can gate on it; 2 for bad input.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from klaremont.cli.context import console, err_console
+from klaremont.detectors.bulk import kinds_of
+from klaremont.detectors.kinds import Group, Kind
+from klaremont.errors import ValidationFailed
+from klaremont.scan import allowlist, engine, reports
+
+app = typer.Typer(
+    name="scan",
+    help="Find card data, secrets and personal data in files and databases.",
+    no_args_is_help=True,
+)
+
+_WORDS = ", ".join([g.value for g in Group] + [k.value for k in Kind])
+
+
+def parse_detect(text: str) -> frozenset[Kind]:
+    """``cards,personal`` or kind names (``card-number,email``) as a set of kinds."""
+    kinds: set[Kind] = set()
+    for word in (w.strip() for w in text.split(",")):
+        if not word:
+            continue
+        if word in {g.value for g in Group}:
+            kinds |= kinds_of([Group(word)])
+        elif word in {k.value for k in Kind}:
+            kinds.add(Kind(word))
+            if word == Kind.CARD.value:
+                kinds.add(Kind.TEST_CARD)
+        else:
+            raise ValidationFailed.single("--detect", f"{word!r} is not one of {_WORDS}")
+    if not kinds:
+        raise ValidationFailed.single("--detect", f"must name at least one of {_WORDS}")
+    return frozenset(kinds)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def _write(path: Path | None, text: str, what: str) -> None:
+    if path is None:
+        return
+    path.write_text(text, encoding="utf-8")
+    console.print(f"{what} report written to {path}")
+
+
+@app.command("run")
+def run_scan(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="Files, directories, SQLite files or postgresql:// URLs."),
+    ] = None,
+    self_scan: Annotated[bool, typer.Option("--self", help="Scan Klaremont's own data.")] = False,
+    detect: Annotated[
+        str, typer.Option(help=f"What to look for: {_WORDS}.")
+    ] = "cards,secrets,personal",
+    jobs: Annotated[int, typer.Option(help="Worker processes for large files.")] = 1,
+    sample: Annotated[
+        float | None, typer.Option(help="Percent of each PostgreSQL table to read.")
+    ] = None,
+    allow: Annotated[
+        Path | None, typer.Option(help="Allow-list file (TOML) of accepted findings.")
+    ] = None,
+    detail: Annotated[
+        int, typer.Option(help="Personal-data findings listed per place (all are counted).")
+    ] = 50,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the JSON report here.")
+    ] = None,
+    sarif_file: Annotated[
+        Path | None, typer.Option("--sarif", help="Write a SARIF report here.")
+    ] = None,
+    html_file: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML report here.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar or findings table.")] = False,
+) -> None:
+    """Scan files and databases; exit status 1 when findings remain."""
+    chosen = list(targets or [])
+    label = ", ".join(chosen)
+    kinds = parse_detect(detect)
+    if self_scan:
+        from klaremont.cli.context import get_platform  # noqa: PLC0415 - only --self needs the platform
+        from klaremont.scan.selfscan import SELF_KINDS, SELF_LABEL, self_targets  # noqa: PLC0415 - as above
+
+        chosen += self_targets(get_platform().settings)
+        label = SELF_LABEL if not targets else f"{SELF_LABEL}, {label}"
+        kinds = kinds if detect != "cards,secrets,personal" else SELF_KINDS
+    if not chosen:
+        raise ValidationFailed.single(
+            "targets", "name at least one file, directory or URL, or --self"
+        )
+    accepted = allowlist.load(allow, datetime.now(UTC).date()) if allow is not None else None
+    request = engine.ScanRequest(
+        tuple(chosen), kinds, label=label, jobs=jobs, sample=sample, detail=detail, allow=accepted
+    )
+    if quiet:
+        result = engine.run(request)
+    else:
+        with _progress() as progress:
+            result = engine.run(request, progress)
+    _write(json_file, reports.to_json(result), "JSON")
+    _write(sarif_file, reports.to_sarif(result), "SARIF")
+    _write(html_file, reports.to_html(result), "HTML")
+    for problem in result.problems:
+        err_console.print(f"[yellow]warning:[/yellow] {problem}")
+    if not quiet:
+        console.print(reports.counts_table(result))
+        if result.findings:
+            console.print(reports.table(result))
+    mb = result.bytes / 1e6
+    verdict = "clean" if result.clean else f"{sum(result.counts().values()):,} findings remain"
+    speed = result.megabytes_per_second
+    console.print(f"{mb:,.1f} MB in {result.seconds:.2f} s ({speed:,.0f} MB/s): {verdict}")
+    if not result.clean:
+        raise typer.Exit(1)
