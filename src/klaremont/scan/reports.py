@@ -147,6 +147,7 @@ def to_sarif(result: ScanResult) -> str:
 
 def to_html(result: ScanResult) -> str:
     """The report as one standalone, escaped HTML page."""
+
     def ranked(kinds: set[Kind]) -> list[Kind]:
         return sorted(kinds, key=lambda k: (list(Severity).index(k.severity), k.value))
 
