@@ -37,7 +37,7 @@ def test_a_clean_platform_raises_nothing(platform):
         assert run is not None
         assert run.own_data
         assert run.label == SELF_LABEL
-        assert run.actor_name  # the platform itself
+        assert run.actor_name == "Daily scan (scheduled job)"
         assert not run.incident_raised
 
 

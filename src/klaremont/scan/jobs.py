@@ -11,16 +11,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from klaremont.audit.events import Actor, ActorType
 from klaremont.scan import service
 
 if TYPE_CHECKING:
     from klaremont.platform import Platform
 
+#: who the recorded run and its audit event name as having started it
+JOB_ACTOR = Actor(ActorType.SYSTEM, "job:scan-self", "Daily scan (scheduled job)")
+
 
 def run_self(platform: Platform) -> str:
     """Scan, record, raise; one line saying what was found."""
     result = service.scan_own_data(platform.settings)
-    with platform.unit_of_work() as uow:
+    with platform.unit_of_work(actor=JOB_ACTOR) as uow:
         reference = service.record(uow, result, raise_incident=True)
         run = service.get(uow, reference)
         found, incident = run.card_data, run.incident

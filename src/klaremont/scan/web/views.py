@@ -138,6 +138,17 @@ def list_view(uow: UnitOfWork) -> dict[str, Any]:
     }
 
 
+def _kind_order(value: str) -> int:
+    order = [k.value for k in Kind]
+    return order.index(value) if value in order else len(order)
+
+
+def _looked_for(kinds: str) -> str:
+    labels = [Kind(k).label for k in sorted(kinds.split(","), key=_kind_order) if k]
+    words = ", ".join(label[:1].lower() + label[1:] for label in labels)
+    return words[:1].upper() + words[1:]
+
+
 def finding_row(finding: Finding) -> dict[str, str]:
     """One finding as people read it (masked sample only)."""
     return {
@@ -159,7 +170,7 @@ def run_view(uow: UnitOfWork, reference: str) -> dict[str, Any]:
     accepted = service.accepted(run)
     return {
         "run": run_row(run),
-        "looked_for": ", ".join(sorted(Kind(k).label.lower() for k in run.kinds.split(",") if k)),
+        "looked_for": _looked_for(run.kinds),
         "accepted": counts_words(accepted) if accepted else "",
         "started": uk_datetime(run.started_at),
         "problems": result.problems,
