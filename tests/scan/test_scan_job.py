@@ -9,9 +9,11 @@ from scanweb_support import CARD, CARD_SPACED, plant
 from sqlalchemy import select
 
 from klaremont import capabilities
+from klaremont.incidents.card_data_found import PROCEDURE, WHAT_MAX, on_card_data_found
 from klaremont.incidents.models import Incident, IncidentActionEntry
 from klaremont.incidents.states import IncidentKind, Involvement
 from klaremont.scan import jobs, service
+from klaremont.scan.announcements import CardDataFound
 from klaremont.scan.selfscan import SELF_LABEL
 
 
@@ -75,3 +77,23 @@ def test_card_data_in_the_var_directory_raises_an_incident(platform):
             )
         )
     assert any("found card data there again" in line for line in lines)
+
+
+def test_a_long_list_of_places_is_cut_to_what_an_incident_holds(platform):
+    long_place = "/srv/exports/" + "nested/" * 40 + "orders.csv"
+    event = CardDataFound(
+        reference="SC-2026-0001",
+        label="the order exports",
+        card_numbers=20,
+        track_data=0,
+        card_codes=0,
+        findings=tuple(f"Card number at {long_place}: line {n} (•••• 0366)" for n in range(20)),
+    )
+    with platform.unit_of_work() as uow:
+        said = on_card_data_found(uow, event)
+    assert said.startswith("raised INC-")
+    [incident] = _incidents(platform)
+    assert len(incident.summary) <= WHAT_MAX
+    assert incident.summary.endswith(PROCEDURE)
+    assert "more in the scan's report" in incident.summary
+    assert "20 card number(s)" in incident.summary

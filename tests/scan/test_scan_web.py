@@ -8,7 +8,11 @@ import json
 import pytest
 from scanweb_support import BROWSER, CARD, CARD_SPACED, people, plant
 
-from klaremont.scan import jobs
+from klaremont.detectors.bulk import kinds_of
+from klaremont.detectors.kinds import Group
+from klaremont.errors import ValidationFailed
+from klaremont.scan import engine, jobs, service
+from klaremont.scan.selfscan import SELF_LABEL
 from klaremont.testing.staff import staff_client
 
 
@@ -127,3 +131,33 @@ def test_the_console_pages_speak_in_words(platform, signed_in):
         assert raw not in one
         assert raw not in listing
     assert dina.get("/staff/scans/SC-2026-0042", headers=BROWSER).status_code == 404
+
+
+def test_a_scan_that_cannot_run_is_said_on_the_page(signed_in, monkeypatch):
+    iris = signed_in("iris")
+
+    def refuse(*_: object) -> None:
+        raise ValidationFailed.single("target", "no such file or directory")
+
+    monkeypatch.setattr(service, "scan_own_data", refuse)
+    said = iris.post(
+        "/staff/scans/run",
+        data={"csrf_token": iris.headers["X-CSRF-Token"]},
+        headers=BROWSER,
+        follow_redirects=False,
+    )
+    assert said.status_code == 422
+    assert "no such file or directory" in said.text
+    assert "No scans recorded yet." in said.text
+
+
+def test_findings_other_than_card_data_are_for_review(platform, signed_in, tmp_path):
+    (tmp_path / "mail.log").write_text("sent to ann@example.co.uk\n", "utf-8")
+    request = engine.ScanRequest((str(tmp_path),), kinds_of([Group.PERSONAL]), label=SELF_LABEL)
+    with platform.unit_of_work() as uow:
+        service.record(uow, engine.run(request), raise_incident=True)
+    listing = signed_in("dina").get("/staff/scans", headers=BROWSER).text
+    assert "No card data in Klaremont&#39;s own data" in listing
+    assert "other findings to review" in listing
+    assert "E-mail address: 1" in listing
+    assert "ann@" not in listing

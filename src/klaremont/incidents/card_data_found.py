@@ -44,16 +44,32 @@ def _found(event: CardDataFound) -> str:
     return ", ".join(parts) or "card data"
 
 
+def _where(lines: tuple[str, ...], room: int) -> str:
+    """The masked places, as many as fit in ``room`` characters; the rest counted."""
+    shown: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        entry = f"- {line}\n"
+        more = len(lines) - index - 1
+        tail = len(f"- and {more} more in the scan's report\n") if more else 0
+        if used + len(entry) + tail > room:
+            shown.append(f"- and {len(lines) - index} more in the scan's report\n")
+            break
+        shown.append(entry)
+        used += len(entry)
+    return "".join(shown)
+
+
 def on_card_data_found(uow: UnitOfWork, event: CardDataFound) -> str:
     """Report the card data found as an incident, or note it on the open one."""
-    where = "\n".join(f"- {line}" for line in event.findings)
-    shown = f" Where (masked, last four digits only):\n{where}\n" if where else " "
-    what = (
+    head = (
         f"Scan {event.reference} of {event.label} found {_found(event)} stored where card "
-        f"data must not be.{shown}{PROCEDURE}"
+        "data must not be."
     )
-    if len(what) > WHAT_MAX:
-        what = what[: WHAT_MAX - 1] + "…"
+    intro = " Where (masked, last four digits only):\n"
+    room = WHAT_MAX - len(head) - len(intro) - len(PROCEDURE)
+    where = _where(event.findings, room)
+    what = f"{head}{intro}{where}{PROCEDURE}" if where else f"{head} {PROCEDURE}"
     again = f"Scan {event.reference} of {event.label} found card data there again: {_found(event)}."
     return raise_incident(
         uow,
