@@ -222,3 +222,22 @@ def test_no_report_format_holds_a_full_number_or_code(tmp_path: Path) -> None:
     sarif = json.loads(reports.to_sarif(result))
     levels = {r["ruleId"]: r["level"] for r in sarif["runs"][0]["results"]}
     assert levels["card-number"] == "error"
+
+
+def test_unreadable_sources_are_reported_and_the_rest_still_scanned(tmp_path: Path) -> None:
+    (tmp_path / "broken.log.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    (tmp_path / "fake.db").write_bytes(
+        b"SQLite format 3\x00" + b"\x00" * 100 + LIVE.encode() + b"\n"
+    )
+    (tmp_path / "ok.log").write_text(f"pan {LIVE}\n")
+    result = engine.run(
+        engine.ScanRequest(
+            (str(tmp_path), "postgresql://nobody:pw@127.0.0.1:1/none"), CARDS, label="mixed"
+        )
+    )
+    problems = " ".join(result.problems)
+    assert "broken.log.gz could not be read" in problems
+    assert "fake.db: tables could not be read" in problems
+    assert "127.0.0.1:1/none could not be read" in problems
+    assert "pw" not in problems.replace("could", "")
+    assert sorted(Path(f.source).name for f in result.findings) == ["fake.db", "ok.log"]

@@ -26,7 +26,7 @@ CAPABILITY = Capability(
         Role.DIRECTOR: frozenset({AuditPermission.AUDIT_READ}),
     },
     data=frozenset({AuditPermission.AUDIT_READ}),
-    checks=("klaremont.audit.checks",),
+    checks=("klaremont.audit.checks", "klaremont.audit.monitor_checks"),
     nav=(NavEntry("Audit log", "/staff/audit", AuditPermission.AUDIT_READ, order=60),),
     extensions=(("metrics", "klaremont.audit.metrics:collect"),),
     jobs=(

@@ -18,4 +18,5 @@ CAPABILITY = Capability(
         Role.TECHNICAL_OPERATIONS: frozenset({KeyPermission.KEYS_MANAGE}),
     },
     sensitive=frozenset({KeyPermission.KEYS_MANAGE}),
+    checks=("klaremont.crypto.secure_checks",),
 )

@@ -60,7 +60,7 @@ CAPABILITY = Capability(
         }
     ),
     sensitive=frozenset({CustomerPermission.CUSTOMERS_EXPORT, CustomerPermission.CUSTOMERS_ERASE}),
-    checks=("klaremont.customers.checks",),
+    checks=("klaremont.customers.checks", "klaremont.customers.read_checks"),
     demo="klaremont.customers.demo_data",
     nav=(NavEntry("Customers", "/staff/customers", CustomerPermission.CUSTOMERS_READ, order=20),),
     extensions=(

@@ -48,6 +48,8 @@ from klaremont.detectors.kinds import Group, Kind, Severity, masked
 _NOT_ALNUM = rb"[^0-9A-Za-z]"
 _START = rb"(?:^|[^0-9A-Za-z])"
 _SEP = rb"[ -]"
+# A grouped number ends where no further group follows: not at a separator before a digit.
+_GROUPED_END = rb"(?:[^0-9A-Za-z -]|[ -][^0-9])"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +117,15 @@ def _context(buf: bytes, start: int, end: int) -> tuple[str, int, int]:
 # --- card data ----------------------------------------------------------------------------
 
 
+_DIGITS_SPAN = re.compile(rb"[0-9](?:.*[0-9])?", re.DOTALL)
+
+
 def _card(buf: bytes, start: int, end: int) -> Hit | None:
-    start, end = _trim(buf, start, end)
-    digits = re.sub(rb"[^0-9]", b"", buf[start:end]).decode()
+    span = _DIGITS_SPAN.search(buf, start, end)
+    if span is None:  # pragma: no cover - every card pattern holds digits
+        return None
+    start, end = span.span()
+    digits = re.sub(rb"[^0-9]", b"", span.group()).decode()
     if not PAN_MIN_DIGITS <= len(digits) <= PAN_MAX_DIGITS:
         return None
     brand = card_brand(digits)
@@ -272,12 +280,19 @@ PATTERNS: Final[tuple[_Pattern, ...]] = (
     _Pattern(
         Group.CARDS,
         _START + rb"[0-9]{4}" + _SEP + rb"[0-9]{4,6}" + _SEP + rb"[0-9]{4,7}"
-        rb"(?:" + _SEP + rb"[0-9]{1,4}){0,2}" + _NOT_ALNUM,
+        rb"(?:" + _SEP + rb"[0-9]{1,4}){0,2}" + _GROUPED_END,
         _card,
-        32,
+        34,
     ),
-    _Pattern(Group.CARDS, _START + rb"[0-9]{12,19}[=D][0-9]{7}", _track, 28),
-    _Pattern(Group.CARDS, _START + rb"[Bb]?[0-9]{12,19}\^[^^\r\n]{2,26}\^[0-9]{4}", _track, 56),
+    # track 2: the number, = (or D), expiry and service code, discretionary data to the end
+    _Pattern(Group.CARDS, _START + rb"[0-9]{12,19}[=D][0-9]{7}[0-9]{0,40}[^0-9]", _track, 70),
+    # track 1: [%]B, the number, ^NAME^, expiry, the rest up to the end sentinel or a space
+    _Pattern(
+        Group.CARDS,
+        _START + rb"[Bb]?[0-9]{12,19}\^[^^\r\n]{2,26}\^[0-9]{4}[^\s?^]{0,79}[\s?]",
+        _track,
+        150,
+    ),
     _Pattern(
         Group.CARDS,
         _START + _CODE_KEYS + _ASSIGN + rb"[0-9]{3,4}[^0-9]",

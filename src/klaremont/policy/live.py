@@ -61,6 +61,19 @@ def with_database(
         return result
 
 
+def inspect_database(
+    ctx: LiveContext, check: Callable[[Any], CheckResult], *, what: str
+) -> CheckResult:
+    """Run ``check`` with a unit of work of ``ctx``'s database; without one the answer is
+    :meth:`CheckResult.unknown_because` (``what`` could not be inspected), never "holds"."""
+    unit_of_work: Any = getattr(ctx, "unit_of_work", None)
+    if unit_of_work is None:
+        return CheckResult.unknown_because(f"{what} not inspected (no database in this context)")
+    with unit_of_work() as uow:
+        result: CheckResult = check(uow)
+        return result
+
+
 @dataclass(frozen=True, slots=True)
 class StaticContext:
     """A :class:`LiveContext` without databases: for checks run before the platform exists."""
@@ -72,10 +85,20 @@ class StaticContext:
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """What a check found: whether the clause holds, and one line saying why."""
+    """What a check found: whether the clause holds, and one line saying why.
+
+    ``unknown`` is a check that could not look (no database, nothing to read): it never
+    holds, and the trace shows it as ``unknown`` with the reason, not as ``fails``.
+    """
 
     holds: bool
     detail: str
+    unknown: bool = False
+
+    @classmethod
+    def unknown_because(cls, reason: str) -> CheckResult:
+        """A result saying the check could not tell, and why."""
+        return cls(holds=False, detail=reason, unknown=True)
 
 
 class LiveStatus(StrEnum):
@@ -83,6 +106,7 @@ class LiveStatus(StrEnum):
 
     HOLDS = "holds"
     FAILS = "fails"
+    UNKNOWN = "unknown"
     NO_CHECK = "no check"
     ERROR = "error"
     NOT_RUN = "not run"
@@ -136,9 +160,12 @@ class LiveRegistry:
                 statuses.append(LiveStatus.ERROR)
                 details.append(f"{check.__name__}: returned {type(result).__name__}")
                 continue
-            statuses.append(LiveStatus.HOLDS if result.holds else LiveStatus.FAILS)
+            if result.unknown:
+                statuses.append(LiveStatus.UNKNOWN)
+            else:
+                statuses.append(LiveStatus.HOLDS if result.holds else LiveStatus.FAILS)
             details.append(result.detail)
-        for worst in (LiveStatus.ERROR, LiveStatus.FAILS):
+        for worst in (LiveStatus.ERROR, LiveStatus.FAILS, LiveStatus.UNKNOWN):
             if worst in statuses:
                 return LiveOutcome(worst, "; ".join(details))
         return LiveOutcome(LiveStatus.HOLDS, "; ".join(details))

@@ -20,6 +20,7 @@ LIVE_STYLES = {
     LiveStatus.HOLDS: "green",
     LiveStatus.FAILS: "bold red",
     LiveStatus.ERROR: "bold magenta",
+    LiveStatus.UNKNOWN: "yellow",
     LiveStatus.NO_CHECK: "dim",
     LiveStatus.NOT_RUN: "dim",
 }
@@ -63,7 +64,13 @@ def trace_summary(matrix: TraceMatrix) -> str:
         return f"{len(matrix.rows)} clauses: {by_status}; live checks not run"
     by_live = ", ".join(
         f"{matrix.count(live=status)} {status.value}"
-        for status in (LiveStatus.HOLDS, LiveStatus.FAILS, LiveStatus.ERROR, LiveStatus.NO_CHECK)
+        for status in (
+            LiveStatus.HOLDS,
+            LiveStatus.FAILS,
+            LiveStatus.UNKNOWN,
+            LiveStatus.ERROR,
+            LiveStatus.NO_CHECK,
+        )
     )
     return f"{len(matrix.rows)} clauses: {by_status}; live: {by_live}"
 

@@ -37,7 +37,7 @@ CAPABILITY = Capability(
     data=frozenset(
         {RightsPermission.DSR_READ, RightsPermission.DSR_LOG, RightsPermission.DSR_MANAGE}
     ),
-    checks=("klaremont.rights.checks",),
+    checks=("klaremont.rights.checks", "klaremont.rights.request_checks"),
     demo="klaremont.rights.demo_data",
     templates="templates",
     extensions=(

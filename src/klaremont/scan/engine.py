@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Final
 
 from rich.progress import Progress, TaskID
+from sqlalchemy.exc import SQLAlchemyError
 
 from klaremont.detectors.kinds import Kind, Severity
 from klaremont.errors import ValidationFailed
@@ -60,7 +63,8 @@ def _walk(path: Path) -> Iterator[Path]:
             candidate = Path(root) / name
             if candidate.is_symlink() or not candidate.is_file():
                 continue
-            if name.endswith(_SIDE_FILES) and Path(root, name.rsplit("-", 1)[0]).is_file():
+            main = Path(root, name.rsplit("-", 1)[0])
+            if name.endswith(_SIDE_FILES) and main.is_file() and files.is_sqlite(main):
                 continue  # read with its database
             yield candidate
 
@@ -123,9 +127,17 @@ def run(request: ScanRequest, progress: Progress | None = None) -> ScanResult:
     for url in urls:
         shown = databases.safe_url(url)
         meter.name(shown)
-        found = databases.scan_postgresql(
-            url, request.kinds, detail=request.detail, sample=request.sample, progress=meter.advance
-        )
+        try:
+            found = databases.scan_postgresql(
+                url,
+                request.kinds,
+                detail=request.detail,
+                sample=request.sample,
+                progress=meter.advance,
+            )
+        except SQLAlchemyError as error:
+            result.problems.append(f"{shown} could not be read ({type(error).__name__})")
+            continue
         _add_tables(shown, found, result)
     _apply_allow_list(request.allow, result)
     result.seconds = time.perf_counter() - began
@@ -138,7 +150,13 @@ def _files(paths: list[Path], request: ScanRequest, result: ScanResult, meter: _
         if path in big:
             continue
         meter.name(str(path))
-        part = files.scan_file(path, request.kinds, detail=request.detail, progress=meter.advance)
+        try:
+            part = files.scan_file(
+                path, request.kinds, detail=request.detail, progress=meter.advance
+            )
+        except (OSError, EOFError, zlib.error) as error:  # unreadable, or a broken gzip file
+            result.problems.append(f"{path} could not be read ({type(error).__name__})")
+            continue
         _add_part(str(path), part, result)
     if not big:
         return
@@ -182,7 +200,11 @@ def _add_tables(source: str, found: databases.TableHits, result: ScanResult) -> 
 
 def _sqlite(path: Path, request: ScanRequest, result: ScanResult, meter: _Meter) -> None:
     """The tables of an SQLite file, then what its bytes hold beyond them (remnants)."""
-    tables = databases.scan_sqlite_tables(path, request.kinds, detail=request.detail)
+    try:
+        tables = databases.scan_sqlite_tables(path, request.kinds, detail=request.detail)
+    except sqlite3.Error as error:  # locked, encrypted or damaged: its bytes are still read
+        result.problems.append(f"{path}: tables could not be read ({type(error).__name__})")
+        tables = databases.TableHits()
     _add_tables(str(path), tables, result)
     live = {(hit.kind, hit.sample) for hit, *_ in tables.hits}
     for raw_path in (path, Path(f"{path}-wal")):

@@ -73,7 +73,11 @@ CAPABILITY = Capability(
             StaffPermission.REMOTE_REVOKE,
         }
     ),
-    checks=("klaremont.staff.checks",),
+    checks=(
+        "klaremont.staff.checks",
+        "klaremont.staff.password_checks",
+        "klaremont.staff.access_checks",
+    ),
     demo="klaremont.staff.demo_data",
     nav=(
         NavEntry("Home", "/staff/", None, order=0),
