@@ -5,7 +5,7 @@ Input holding track data or a card code is refused where it arrives (the card gu
 daily scan proves none rests anywhere the platform keeps data. A check fails when no scan
 of the platform's own data that looked for its kind finished in the last two days (the
 daily job stopped), or when the latest one found some that no allow-list entry accepts.
-Without a database (the policy trace run from settings alone) each says so and holds.
+Without a database (the policy trace run from settings alone) each answers unknown.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from sqlalchemy import select
 
 from klaremont.detectors.kinds import Kind
 from klaremont.display import uk_datetime
-from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
+from klaremont.policy.live import CheckResult, LiveContext, inspect_database, live_check
 from klaremont.scan import service
 from klaremont.scan.models import ScanRun
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
 
-NO_DATABASE: Final = "scans of the platform's own data not inspected (no database in this context)"
+WHAT: Final = "scans of the platform's own data"
 #: the scan runs daily: two days without one means the job has stopped
 FRESH: Final = timedelta(days=2)
 _LOOK_BACK: Final = 50
@@ -68,7 +68,7 @@ def _proved_absent(ctx: LiveContext, kind: Kind, what: str) -> CheckResult:
             holds=True, detail=f"scan {run.reference} ({when}) found no {what} at rest"
         )
 
-    return with_database(ctx, check, without=NO_DATABASE)
+    return inspect_database(ctx, check, what=WHAT)
 
 
 @live_check("IS-SENS-TRACK")
@@ -105,4 +105,4 @@ def card_numbers_only_in_the_vault(ctx: LiveContext) -> CheckResult:
             holds=True, detail=f"scan {run.reference} found no card number outside the card vault"
         )
 
-    return with_database(ctx, check, without=NO_DATABASE)
+    return inspect_database(ctx, check, what=WHAT)
