@@ -9,6 +9,7 @@ from klaremont.capabilities import Capability, Job, NavEntry, Subscription
 from klaremont.incidents.actions import IncidentAction
 from klaremont.incidents.permissions import IncidentPermission
 from klaremont.media.announcements import MediaMissing
+from klaremont.scan.announcements import CardDataFound
 from klaremont.staff.announcements import LockoutBurst
 from klaremont.staff.permissions import Role
 
@@ -87,6 +88,7 @@ CAPABILITY = Capability(
         Subscription(AuditVerifyFailed, "klaremont.incidents.raised:on_audit_verify_failed"),
         Subscription(LockoutBurst, "klaremont.incidents.raised:on_lockout_burst"),
         Subscription(MediaMissing, "klaremont.incidents.media_loss:on_media_missing"),
+        Subscription(CardDataFound, "klaremont.incidents.card_data_found:on_card_data_found"),
     ),
     templates="templates",
 )

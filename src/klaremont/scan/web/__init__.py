@@ -1,0 +1,1 @@
+"""The scan capability's web adapters: the API and the console pages."""
