@@ -52,6 +52,8 @@ MEDIA = {"IS-MEDIA-DISPOSE", "IS-MEDIA-PROTECT", "IS-MEDIA-INVENTORY", "IS-MEDIA
 RETENTION = {"PP-KEEP"}
 # Wave 2: processors and transfers (issue "processors-and-transfers", #17, in part).
 PROCESSORS = {"DP-TRANSFER", "IS-SENS-PCI3P", "PP-SUPPORT", "PP-NOSHARE", "IS-USE-DISCLOSE"}
+# Wave 2: sanitised development copies (issue "development-copies", #19, in part).
+SANITISE = {"IS-SENS-DEV"}
 FOUNDATION = {
     "DP-RETAIN",
     "DP-SECURE",
@@ -142,7 +144,9 @@ def test_only_delivered_clauses_are_implemented():
     """Exactly the clauses delivered so far are marked implemented, each with its controls."""
     catalog = load_catalog()
     implemented = catalog.with_status("implemented")
-    delivered = FOUNDATION | WAVE_ONE | WAVE_TWO | WIRELESS | MEDIA | RETENTION | PROCESSORS
+    delivered = (
+        FOUNDATION | WAVE_ONE | WAVE_TWO | WIRELESS | MEDIA | RETENTION | PROCESSORS | SANITISE
+    )
     assert {clause.id for clause in implemented} == delivered
     for clause in implemented:
         assert clause.controls
@@ -153,6 +157,7 @@ def test_only_delivered_clauses_are_implemented():
             "media-inventory",
             "retention",
             "processors-and-transfers",
+            "development-copies",
         }
     assert catalog.get("IS-WIFI-HOURS").status == "implemented"
     assert catalog.get("PP-KEEP").status == "implemented"

@@ -298,5 +298,5 @@ def test_rich_table_and_summary_render(tmp_path: Path):
     matrix = build_matrix(tests_dir=None, results_file=None, live=None)
     assert trace_table(matrix).row_count == 87
     assert trace_summary(matrix) == (
-        "87 clauses: 73 implemented, 4 planned, 10 organisational; live checks not run"
+        "87 clauses: 74 implemented, 3 planned, 10 organisational; live checks not run"
     )

@@ -89,3 +89,28 @@ def test_self_scan_finds_card_data_planted_in_the_var_directory(
     found = scan("run", "--self", "--quiet")
     assert found.exit_code == 1
     assert "1 findings remain" in found.output
+
+
+@pytest.mark.policy("IS-SENS-SAFE")
+def test_a_recorded_scan_is_listed_shown_and_can_raise_an_incident(
+    scan: Callable[..., Result], tmp_path: Path
+) -> None:
+    (tmp_path / "export.csv").write_text(f"id,card\n1,{LIVE}\n")
+    refused = scan("run", str(tmp_path), "--incident", "--quiet")
+    assert isinstance(refused.exception, ValidationFailed)
+    assert "--incident" in str(refused.exception)
+    done = scan("run", str(tmp_path), "--record", "--incident", "--quiet")
+    assert done.exit_code == 1
+    assert "Recorded as SC-" in done.output
+    assert "incident: raised INC-" in done.output
+    reference = done.output.split("Recorded as ")[1].split(";")[0].strip()
+    listed = scan("list")
+    assert reference in listed.output
+    assert "Card data" in listed.output
+    html = tmp_path / "again.html"
+    shown = scan("show", reference.lower(), "--html", str(html))
+    assert shown.exit_code == 0, shown.output
+    assert "•••• 9855" in shown.output
+    assert LIVE not in shown.output + html.read_text()
+    missing = scan("show", "SC-1999-0001")
+    assert "no recorded scan" in str(missing.exception)

@@ -22,12 +22,16 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.table import Table
 
-from klaremont.cli.context import console, err_console
+from klaremont.cli.context import cli_actor, console, err_console, get_platform
 from klaremont.detectors.bulk import kinds_of
 from klaremont.detectors.kinds import Group, Kind
+from klaremont.display import uk_datetime
 from klaremont.errors import ValidationFailed
-from klaremont.scan import allowlist, engine, reports
+from klaremont.scan import allowlist, engine, reports, service
+from klaremont.scan.models import STATUS_WORDS
+from klaremont.scan.selfscan import SELF_KINDS, SELF_LABEL, self_targets
 
 app = typer.Typer(
     name="scan",
@@ -106,15 +110,25 @@ def run_scan(
         Path | None, typer.Option("--html", help="Write the HTML report here.")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar or findings table.")] = False,
+    record: Annotated[
+        bool | None,
+        typer.Option(
+            "--record/--no-record",
+            help="Keep the run in the platform (console and API show it); default: with --self.",
+        ),
+    ] = None,
+    incident: Annotated[
+        bool, typer.Option(help="Raise an incident when card data is found (needs --record).")
+    ] = False,
 ) -> None:
     """Scan files and databases; exit status 1 when findings remain."""
+    keep = self_scan if record is None else record
+    if incident and not keep:
+        raise ValidationFailed.single("--incident", "needs the run to be recorded (--record)")
     chosen = list(targets or [])
     label = ", ".join(chosen)
     kinds = parse_detect(detect)
     if self_scan:
-        from klaremont.cli.context import get_platform  # noqa: PLC0415 - only --self needs the platform
-        from klaremont.scan.selfscan import SELF_KINDS, SELF_LABEL, self_targets  # noqa: PLC0415 - as above
-
         chosen += self_targets(get_platform().settings)
         label = SELF_LABEL if not targets else f"{SELF_LABEL}, {label}"
         kinds = kinds if detect != "cards,secrets,personal" else SELF_KINDS
@@ -136,6 +150,12 @@ def run_scan(
     _write(html_file, reports.to_html(result), "HTML")
     for problem in result.problems:
         err_console.print(f"[yellow]warning:[/yellow] {problem}")
+    if keep:
+        with get_platform().unit_of_work(actor=cli_actor()) as uow:
+            reference = service.record(uow, result, raise_incident=incident)
+            run = service.get(uow, reference)
+            raised = run.incident
+        console.print(f"Recorded as {reference}" + (f"; incident: {raised}" if raised else ""))
     if not quiet:
         console.print(reports.counts_table(result))
         if result.findings:
@@ -146,3 +166,54 @@ def run_scan(
     console.print(f"{mb:,.1f} MB in {result.seconds:.2f} s ({speed:,.0f} MB/s): {verdict}")
     if not result.clean:
         raise typer.Exit(1)
+
+
+@app.command("list")
+def list_runs(
+    limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 20,
+) -> None:
+    """Recorded scans, newest first."""
+    view = Table(title="Recorded scans", title_justify="left")
+    for name in ("Reference", "Finished", "What", "Result", "Found"):
+        view.add_column(name)
+    with get_platform().unit_of_work(actor=cli_actor()) as uow:
+        for run in service.list_runs(uow, limit=limit):
+            found = ", ".join(f"{k.label} {n:,}" for k, n in service.counts(run).items())
+            view.add_row(
+                run.reference,
+                uk_datetime(run.finished_at),
+                run.label,
+                STATUS_WORDS[run.status],
+                found or "nothing",
+            )
+    console.print(view)
+
+
+@app.command("show")
+def show_run(
+    reference: Annotated[str, typer.Argument(help="The scan's reference, e.g. SC-2026-0001.")],
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write the JSON report here.")
+    ] = None,
+    sarif_file: Annotated[
+        Path | None, typer.Option("--sarif", help="Write a SARIF report here.")
+    ] = None,
+    html_file: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML report here.")
+    ] = None,
+) -> None:
+    """A recorded scan: its counts and findings (masked), and its reports."""
+    with get_platform().unit_of_work(actor=cli_actor()) as uow:
+        run = service.get(uow, reference)
+        result = service.report(uow, run)
+        title = f"{run.reference}: {run.label} ({STATUS_WORDS[run.status]})"
+        incident = run.incident
+    console.print(title)
+    if incident:
+        console.print(f"Incident: {incident}")
+    _write(json_file, reports.to_json(result), "JSON")
+    _write(sarif_file, reports.to_sarif(result), "SARIF")
+    _write(html_file, reports.to_html(result), "HTML")
+    console.print(reports.counts_table(result))
+    if result.findings:
+        console.print(reports.table(result))
