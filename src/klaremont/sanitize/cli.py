@@ -40,11 +40,6 @@ def _progress() -> Progress:
     )
 
 
-def _parse_subset(text: str | None) -> None:
-    if text is not None:
-        raise ValidationFailed.single("--subset", "subsets are not supported yet: copy everything")
-
-
 @app.command("run")
 def run(
     to: Annotated[str, typer.Option("--to", help="sqlite:///FILE or postgresql:// URL.")],
@@ -57,12 +52,10 @@ def run(
     keys_dir: Annotated[
         Path | None, typer.Option(help="Folder for the copy's own keys and keystore.")
     ] = None,
-    subset: Annotated[str | None, typer.Option(help="Not supported yet.")] = None,
     html_file: Annotated[Path | None, typer.Option("--html", help="Write the HTML report.")] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the JSON report.")] = None,
 ) -> None:
     """Make a sanitised copy; exit status 1 when it failed verification."""
-    _parse_subset(subset)
     try:
         key = service.run_key(key_file)
     except service.KeyMissing as error:
