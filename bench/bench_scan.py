@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import json
-import mmap
 import multiprocessing as mp
 import os
 import random
@@ -59,7 +57,9 @@ from rich.table import Table
 
 from _common import record
 from klaremont.detectors.bulk import Detector, kinds_of
+from klaremont.detectors.bulk import detector as shared_detector
 from klaremont.detectors.kinds import Group, Kind
+from klaremont.scan import files
 from klaremont.testing.scan_corpus import write_log
 from klaremont.testing.scan_values import Values, issuer_table, spell, spellings
 
@@ -127,23 +127,11 @@ def page_cache_read(path: Path) -> float:
 # --- ours ------------------------------------------------------------------------------------
 
 
-def scan_range(path: Path, start: int, end: int, detector: Detector) -> Counter[str]:
-    """Every count in bytes [start, end) of the file, in 8 MiB chunks cut at line ends (the
-    file mapped: each chunk is one copy out of the page cache)."""
-    counts: Counter[str] = Counter()
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        pos = start
-        while pos < end:
-            cut = m.rfind(b"\n", pos, min(end, pos + CHUNK)) + 1
-            if pos + CHUNK >= end or cut <= pos:  # the range's last chunk, or no line end
-                cut = end
-            chunk = m[pos:cut]
-            if not chunk.endswith(b"\n"):
-                chunk += b"\n"
-            for kind, count in detector.scan(chunk, detail=16).counts.items():
-                counts[kind.value] += count
-            pos = cut
-    return counts
+def scan_range(path: Path, start: int, end: int, kinds: frozenset[Kind]) -> Counter[str]:
+    """Every count in bytes [start, end) of the file, read by the scanner's own file reader
+    (``klaremont.scan.files``: one reused buffer filled in place, whole lines scanned)."""
+    part = files.scan_range(str(path), start, end, kinds, 16)
+    return Counter({kind.value: count for kind, count in part.counts.items()})
 
 
 def memory_chunks(path: Path) -> Iterable[bytes]:
@@ -159,24 +147,15 @@ def memory_chunks(path: Path) -> Iterable[bytes]:
 
 def _worker(job: tuple[Path, int, int, frozenset[Kind]], barrier: Any, out: Any) -> None:
     path, start, end, kinds = job
-    detector = Detector(kinds)
-    detector.scan(b"warm-up line 4111 1111 1111 1111\n")
+    shared_detector(kinds).scan(b"warm-up line 4111 1111 1111 1111\n")  # the reader's one
     barrier.wait()
     began, cpu = time.perf_counter(), time.process_time()
-    counts = scan_range(path, start, end, detector)
+    counts = scan_range(path, start, end, kinds)
     out.put((began, time.perf_counter(), time.process_time() - cpu, dict(counts)))
 
 
 def split_at_lines(path: Path, parts: int) -> list[tuple[int, int]]:
-    size = path.stat().st_size
-    cuts = [0]
-    with path.open("rb") as handle:
-        for i in range(1, parts):
-            handle.seek(size * i // parts)
-            handle.readline()
-            cuts.append(handle.tell())
-    cuts.append(size)
-    return list(itertools.pairwise(cuts))
+    return files.ranges(path, parts)
 
 
 def run_processes(path: Path, kinds: frozenset[Kind], parts: int) -> dict[str, Any]:
