@@ -114,3 +114,15 @@ def test_a_recorded_scan_is_listed_shown_and_can_raise_an_incident(
     assert LIVE not in shown.output + html.read_text()
     missing = scan("show", "SC-1999-0001")
     assert "no recorded scan" in str(missing.exception)
+
+
+def test_the_self_scan_also_reads_the_configured_log_and_export_places(
+    scan: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "app.log").write_text(f"charged pan={LIVE}\n")
+    monkeypatch.setenv("KLAREMONT_SCAN_PATHS", f"{tmp_path / 'missing'}:{logs}")
+    found = scan("run", "--self", "--no-record", "--quiet")
+    assert found.exit_code == 1
+    assert "1 findings remain" in found.output

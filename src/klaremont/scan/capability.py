@@ -44,5 +44,6 @@ CAPABILITY = Capability(
             "found raises an incident for the ISO",
         ),
     ),
+    extensions=(("settings", "klaremont.scan.settings:ScanSettings"),),
     templates="templates",
 )

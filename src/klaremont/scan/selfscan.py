@@ -8,10 +8,12 @@ the var directory already).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from klaremont.detectors.bulk import kinds_of
 from klaremont.detectors.kinds import Group, Kind
+from klaremont.scan.settings import ScanSettings
 
 if TYPE_CHECKING:
     from klaremont.config import Settings
@@ -23,8 +25,10 @@ SELF_LABEL: Final = "Klaremont's own data"
 
 
 def self_targets(settings: Settings) -> tuple[str, ...]:
-    """The var directory, and the data store and keystore when they are PostgreSQL."""
+    """The var directory, the data store and keystore when they are PostgreSQL, and the
+    places ``KLAREMONT_SCAN_PATHS`` names (logs, exports) that exist."""
     targets = [str(settings.var_dir)]
+    targets += [p for p in ScanSettings().extra_paths() if Path(p).exists()]
     for url in (settings.database_url, settings.keystore_url):
         if url.startswith("postgresql") and url not in targets:
             targets.append(url)
