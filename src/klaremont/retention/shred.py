@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import String, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -35,18 +35,23 @@ REASON = "retention: nothing retained needs the data key"
 
 def queue(uow: UnitOfWork, subjects: Iterable[Any]) -> None:
     """Queue these people (once each) for the shred check: one statement per chunk that
-    leaves people already queued alone (``INSERT ... ON CONFLICT DO NOTHING``)."""
-    wanted = sorted({s for s in subjects if isinstance(s, uuid.UUID)}, key=str)
+    leaves people already queued alone (``INSERT ... ON CONFLICT DO NOTHING``). People come
+    as ``uuid.UUID`` or, read on SQLite, as their stored text (bound as it is)."""
+    wanted = sorted({s for s in subjects if isinstance(s, uuid.UUID | str)}, key=str)
     if not wanted:
         return
     now = uow.clock.now()
     insert = sqlite_insert if is_sqlite(uow.platform.engine) else pg_insert
-    statement = insert(ShredQueue).on_conflict_do_nothing()  # compiled once, run many
+    person = (
+        bindparam("person", type_=String) if isinstance(wanted[0], str) else bindparam("person")
+    )
+    statement = (  # compiled once, run many
+        insert(ShredQueue)
+        .values(subject_id=person, queued_at=bindparam("at"), destroyed_at=None)
+        .on_conflict_do_nothing()
+    )
     for start in range(0, len(wanted), CHUNK):
-        rows = [
-            {"subject_id": s, "queued_at": now, "destroyed_at": None}
-            for s in wanted[start : start + CHUNK]
-        ]
+        rows = [{"person": s, "at": now} for s in wanted[start : start + CHUNK]]
         uow.session.connection().execute(statement, rows)
 
 
