@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, bindparam, or_, select, update
+from sqlalchemy import String, bindparam, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -26,10 +26,12 @@ from klaremont.retention.models import ShredQueue
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from sqlalchemy import Select
+
     from klaremont.platform import Platform, UnitOfWork
     from klaremont.retention_targets import Target
 
-CHUNK = 2000
+CHUNK = 5000
 REASON = "retention: nothing retained needs the data key"
 
 
@@ -70,6 +72,22 @@ def still_needed(
     return needed
 
 
+def _unneeded(sealed: Iterable[Target], chunk: list[uuid.UUID]) -> Select[Any]:
+    """Of the queued people ``chunk``, those nothing sealed is left of (one statement; see
+    :func:`still_needed`)."""
+    person = ShredQueue.subject_id
+    query = select(person).where(person.in_(chunk), ShredQueue.destroyed_at.is_(None))
+    for target in sealed:
+        if target.subject is None:
+            continue
+        table = target.table
+        left = exists().where(table.c[target.subject] == person)
+        if target.fields:
+            left = left.where(or_(*(table.c[f].is_not(None) for f in target.fields)))
+        query = query.where(~left)
+    return query
+
+
 def shred_waiting(
     platform: Platform,
     sealed: tuple[Target, ...],
@@ -87,11 +105,11 @@ def shred_waiting(
         waiting = [s for s in waiting if s in wanted]
     total = 0
     for start in range(0, len(waiting), CHUNK):
-        chunk = waiting[start : start + CHUNK]
+        chunk = [s for s in waiting[start : start + CHUNK] if s not in held]
+        if not chunk:
+            continue
         with platform.unit_of_work() as uow:
-            free = [s for s in chunk if s not in held]
-            needed = still_needed(uow, sealed, free)
-            free = [s for s in free if s not in needed]
+            free = sorted(uow.session.scalars(_unneeded(sealed, chunk)), key=str)
             if not free:
                 continue
             ledger.append(
