@@ -146,6 +146,7 @@ def _simulate(uow: UnitOfWork, plan: Plan, held: Holding) -> tuple[PlanResult, s
     result = _result(plan)
     people: set[Any] = set()
     stored = is_sqlite(uow.platform.engine)
+    batches.no_jit(uow)
     after: Any = None
     while (
         made := batches.step(uow, plan, held.subjects, MAX_BATCH, after, stored=stored)
@@ -229,6 +230,7 @@ def _batch(job: _Job, plan: Plan, after: Any, queued: set[Any]) -> batches.Batch
     with platform.unit_of_work(actor=job.actor) as uow:
         stored = is_sqlite(platform.engine)  # keys as stored text (see apply.stored_keys)
         acts.secure_delete(uow)
+        batches.no_jit(uow)
         made = batches.step(uow, plan, job.held.subjects, job.size, after, stored=stored)
         if made is None:
             return None

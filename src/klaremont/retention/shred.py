@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from klaremont.db.engine import is_sqlite
 from klaremont.retention import ledger
 from klaremont.retention.actions import RetentionAction
+from klaremont.retention.apply import keys_in
 from klaremont.retention.models import ShredQueue
 
 if TYPE_CHECKING:
@@ -65,18 +66,18 @@ def still_needed(
         if target.subject is None:
             continue
         subject = target.table.c[target.subject]
-        query = select(subject).where(subject.in_(chunk)).distinct()
+        query = select(subject).where(keys_in(uow, subject, chunk)).distinct()
         if target.fields:
             query = query.where(or_(*(target.table.c[f].is_not(None) for f in target.fields)))
         needed.update(uow.session.scalars(query))
     return needed
 
 
-def _unneeded(sealed: Iterable[Target], chunk: list[uuid.UUID]) -> Select[Any]:
+def _unneeded(uow: UnitOfWork, sealed: Iterable[Target], chunk: list[uuid.UUID]) -> Select[Any]:
     """Of the queued people ``chunk``, those nothing sealed is left of (one statement; see
     :func:`still_needed`)."""
     person = ShredQueue.subject_id
-    query = select(person).where(person.in_(chunk), ShredQueue.destroyed_at.is_(None))
+    query = select(person).where(keys_in(uow, person, chunk), ShredQueue.destroyed_at.is_(None))
     for target in sealed:
         if target.subject is None:
             continue
@@ -109,7 +110,7 @@ def shred_waiting(
         if not chunk:
             continue
         with platform.unit_of_work() as uow:
-            free = sorted(uow.session.scalars(_unneeded(sealed, chunk)), key=str)
+            free = sorted(uow.session.scalars(_unneeded(uow, sealed, chunk)), key=str)
             if not free:
                 continue
             ledger.append(
@@ -125,7 +126,7 @@ def shred_waiting(
             uow.crypto.destroy_many(free, REASON)
             uow.session.execute(
                 update(ShredQueue)
-                .where(ShredQueue.subject_id.in_(free))
+                .where(keys_in(uow, ShredQueue.subject_id, free))
                 .values(destroyed_at=uow.clock.now())
             )
             uow.audit(
