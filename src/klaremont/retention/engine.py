@@ -31,7 +31,6 @@ from klaremont.retention.selection import (
     Holding,
     Plan,
     Unplanned,
-    count_due,
     holding,
     kept,
     plans,
@@ -43,8 +42,9 @@ if TYPE_CHECKING:
 
 DEFAULT_BATCH = 5000
 MAX_BATCH = 50_000
-#: ``progress(description, done, total)``
-Progress = Callable[[str, int, int], None]
+#: ``progress(description, done, total)``: ``total`` is ``None`` (a run does not count its
+#: rows first: that was a pass over every table as dear as a batch walk; see DESIGN-NOTES)
+Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass
@@ -283,8 +283,6 @@ def _purge(job: _Job, found: list[Plan]) -> tuple[list[PlanResult], int]:
     queued: set[Any] = set()
     for plan in found:
         result = _result(plan)
-        with job.platform.unit_of_work(actor=job.actor) as uow:
-            result.due = count_due(uow, plan, job.held.subjects)
         after: Any = None
         while (made := _batch(job, plan, after, queued)) is not None:
             after = made.cursor
@@ -299,9 +297,8 @@ def _purge(job: _Job, found: list[Plan]) -> tuple[list[PlanResult], int]:
                     reference=job.reference,
                 )
             if job.progress is not None:
-                job.progress(
-                    f"{plan.target.category.value}: {plan.target.name}", result.done, result.due
-                )
+                job.progress(f"{plan.target.category.value}: {plan.target.name}", result.done, None)
+        result.due = result.done  # a run works until nothing due is left
         with job.platform.unit_of_work(actor=job.actor) as uow:
             result.kept = kept(uow, plan, job.held)
         results.append(result)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, bindparam, exists, or_, select, update
+from sqlalchemy import String, bindparam, exists, func, literal, null, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -44,12 +45,23 @@ def queue(uow: UnitOfWork, subjects: Iterable[Any]) -> None:
     if not wanted:
         return
     now = uow.clock.now()
-    insert = sqlite_insert if is_sqlite(uow.platform.engine) else pg_insert
+    if not is_sqlite(uow.platform.engine):  # one statement: the people as one array
+        table = ShredQueue.__table__
+        people = select(
+            func.unnest(bindparam("people", wanted, type_=ARRAY(table.c.subject_id.type))),
+            literal(now, table.c.queued_at.type),
+            null(),
+        )
+        columns = ["subject_id", "queued_at", "destroyed_at"]
+        uow.session.execute(
+            pg_insert(ShredQueue).from_select(columns, people).on_conflict_do_nothing()
+        )
+        return
     person = (
         bindparam("person", type_=String) if isinstance(wanted[0], str) else bindparam("person")
     )
     statement = (  # compiled once, run many
-        insert(ShredQueue)
+        sqlite_insert(ShredQueue)
         .values(subject_id=person, queued_at=bindparam("at"), destroyed_at=None)
         .on_conflict_do_nothing()
     )
