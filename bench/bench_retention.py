@@ -554,7 +554,7 @@ class Phases:
         self.batches: dict[str, int] = {}
         self.mark = time.perf_counter()
 
-    def __call__(self, description: str, done: int, total: int) -> None:
+    def __call__(self, description: str, done: int, total: int | None) -> None:
         now = time.perf_counter()
         self.seconds[description] = self.seconds.get(description, 0.0) + now - self.mark
         self.batches[description] = self.batches.get(description, 0) + 1
@@ -563,7 +563,7 @@ class Phases:
             return
         if description not in self.tasks:
             self.tasks[description] = self.progress.add_task(description, total=total)
-        self.progress.update(self.tasks[description], completed=done, total=max(total, done))
+        self.progress.update(self.tasks[description], completed=done, total=total)
 
 
 def run_ours(

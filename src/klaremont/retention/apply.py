@@ -12,7 +12,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import String, Uuid, delete, text, type_coerce, update
+from sqlalchemy import String, Uuid, any_, bindparam, delete, text, type_coerce, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from klaremont.db.engine import is_sqlite
 
@@ -34,10 +35,15 @@ def stored_keys(column: Any) -> Any:
     return type_coerce(column, String) if isinstance(column.type, Uuid) else column
 
 
-def _match(key: Any, ids: list[Any]) -> Any:
-    """``key IN ids``, comparing stored text when the ids are stored text."""
-    column = stored_keys(key) if ids and isinstance(ids[0], str) else key
-    return column.in_(ids)
+def keys_in(uow: UnitOfWork, key: Any, ids: list[Any]) -> Any:
+    """``key IN ids``, comparing stored text when the ids are stored text (SQLite). On
+    PostgreSQL ``key = ANY(:ids)``: one array parameter instead of one per key, so a
+    statement of thousands of keys is not rendered, parsed and bound key by key."""
+    if ids and isinstance(ids[0], str):
+        return stored_keys(key).in_(ids)
+    if not is_sqlite(uow.platform.engine):
+        return key == any_(bindparam(None, list(ids), type_=ARRAY(key.type)))
+    return key.in_(ids)
 
 
 def _as_read(target: Target, ids: list[Any]) -> list[Any]:
@@ -74,7 +80,7 @@ def apply(uow: UnitOfWork, target: Target, action: str, ids: Sequence[Any]) -> i
 
 
 def _clear(uow: UnitOfWork, target: Target, ids: list[Any]) -> int:
-    statement = update(target.table).where(_match(target.pk, ids))
+    statement = update(target.table).where(keys_in(uow, target.pk, ids))
     return _rows(uow.session.execute(statement.values(dict.fromkeys(target.fields))))
 
 
@@ -82,14 +88,14 @@ def _anonymise(uow: UnitOfWork, target: Target, ids: list[Any]) -> int:
     if target.anonymise is None:  # pragma: no cover - apply() checks
         raise AssertionError(target.name)
     values = dict(target.anonymise(uow))
-    statement = update(target.table).where(_match(target.pk, ids)).values(values)
+    statement = update(target.table).where(keys_in(uow, target.pk, ids)).values(values)
     return _rows(uow.session.execute(statement))
 
 
 def _detach(uow: UnitOfWork, key: Any, ids: list[Any]) -> None:
     column = cast("Column[Any]", key)
     table = column.table
-    statement = update(table).where(_match(column, ids)).values({column.name: None})
+    statement = update(table).where(keys_in(uow, column, ids)).values({column.name: None})
     uow.session.execute(statement)
 
 
@@ -98,5 +104,5 @@ def _delete(uow: UnitOfWork, target: Target, ids: list[Any]) -> int:
         _detach(uow, column, ids)
     for key in target.children:
         column = cast("Column[Any]", key)
-        uow.session.execute(delete(column.table).where(_match(column, ids)))
-    return _rows(uow.session.execute(delete(target.table).where(_match(target.pk, ids))))
+        uow.session.execute(delete(column.table).where(keys_in(uow, column, ids)))
+    return _rows(uow.session.execute(delete(target.table).where(keys_in(uow, target.pk, ids))))

@@ -128,10 +128,10 @@ def run_command(
     with Progress(*columns, console=console, transient=False, disable=as_json) as progress:
         tasks: dict[str, object] = {}
 
-        def step(what: str, done: int, total: int) -> None:
+        def step(what: str, done: int, total: int | None) -> None:
             if what not in tasks:
                 tasks[what] = progress.add_task(what, total=total)
-            progress.update(tasks[what], completed=done, total=max(total, done))  # type: ignore[arg-type]
+            progress.update(tasks[what], completed=done, total=total)  # type: ignore[arg-type]
 
         report = engine.run(
             platform, actor=cli_actor(), batch_size=batch_size, progress=step, compact=compact

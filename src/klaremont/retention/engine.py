@@ -22,17 +22,15 @@ from sqlalchemy import select
 
 from klaremont.audit.events import SYSTEM_ACTOR, Actor
 from klaremont.db.engine import is_sqlite, truncate_wal
-from klaremont.errors import KlaremontError
 from klaremont.retention import apply as acts
+from klaremont.retention import batches, ledger, runs, shred
 from klaremont.retention import compact as compaction
-from klaremont.retention import ledger, runs, shred
 from klaremont.retention.actions import RetentionAction
 from klaremont.retention.models import RetentionRun, ShredQueue
 from klaremont.retention.selection import (
     Holding,
     Plan,
     Unplanned,
-    count_due,
     holding,
     kept,
     plans,
@@ -40,14 +38,13 @@ from klaremont.retention.selection import (
 from klaremont.retention_targets import Target, all_targets
 
 if TYPE_CHECKING:
-    import uuid
-
     from klaremont.platform import Platform, UnitOfWork
 
 DEFAULT_BATCH = 5000
 MAX_BATCH = 50_000
-#: ``progress(description, done, total)``
-Progress = Callable[[str, int, int], None]
+#: ``progress(description, done, total)``: ``total`` is ``None`` (a run does not count its
+#: rows first: that was a pass over every table as dear as a batch walk; see DESIGN-NOTES)
+Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass
@@ -148,21 +145,15 @@ def _simulate(uow: UnitOfWork, plan: Plan, held: Holding) -> tuple[PlanResult, s
     """Do one plan in ``uow`` (rolled back by the caller), recording every row it touched."""
     result = _result(plan)
     people: set[Any] = set()
-    with_subject = plan.subject() is not None
+    stored = is_sqlite(uow.platform.engine)
+    batches.no_jit(uow)
     after: Any = None
-    while True:
-        query = plan.batch(held.subjects, MAX_BATCH, after, stored=is_sqlite(uow.platform.engine))
-        rows = uow.session.execute(query).all()
-        if not rows:
-            break
-        ids = [row[0] for row in rows]
-        after = rows[-1][-1]
-        if with_subject:
-            people.update(row[1] for row in rows)
-        if acts.apply(uow, plan.target, plan.action, ids) == 0:
-            msg = f"retention target {plan.target.name}: due rows did not change"
-            raise KlaremontError(msg)
-        result.ids.extend(ledger.key_text(i) for i in ids)
+    while (
+        made := batches.step(uow, plan, held.subjects, MAX_BATCH, after, stored=stored)
+    ) is not None:
+        after = made.cursor
+        people.update(batches.as_uuids(made.people))
+        result.ids.extend(ledger.key_text(i) for i in made.ids)
     result.ids.sort()
     result.due = len(result.ids)
     result.people = len(people)
@@ -232,25 +223,21 @@ class _Job:
     progress: Progress | None
 
 
-def _batch(job: _Job, plan: Plan, after: Any) -> tuple[int, list[uuid.UUID], Any]:
-    """One batch of one target in one transaction: rows changed, the people touched, and
-    the last primary key (the next batch starts after it)."""
+def _batch(job: _Job, plan: Plan, after: Any, queued: set[Any]) -> batches.Batch | None:
+    """One batch of one target in one transaction (``None``: nothing left). ``queued``: the
+    people this run has already queued for the shred check (committed), not queued again."""
     platform, reference = job.platform, job.reference
     with platform.unit_of_work(actor=job.actor) as uow:
         stored = is_sqlite(platform.engine)  # keys as stored text (see apply.stored_keys)
-        query = plan.batch(job.held.subjects, job.size, after, stored=stored)
-        rows = uow.session.execute(query).all()
-        if not rows:
-            return 0, [], after
-        ids = [row[0] for row in rows]
-        people = [row[1] for row in rows] if plan.subject() is not None else []
         acts.secure_delete(uow)
-        done = acts.apply(uow, plan.target, plan.action, ids)
-        if done == 0:
-            msg = f"retention target {plan.target.name}: due rows did not change"
-            raise KlaremontError(msg)
+        batches.no_jit(uow)
+        made = batches.step(uow, plan, job.held.subjects, job.size, after, stored=stored)
+        if made is None:
+            return None
+        done, fresh = made.done, set()
         if plan.target.sealed:
-            shred.queue(uow, people)
+            fresh = set(made.people) - queued
+            shred.queue(uow, fresh)
         run = uow.session.scalars(
             select(RetentionRun).where(RetentionRun.reference == reference)
         ).one()
@@ -277,10 +264,11 @@ def _batch(job: _Job, plan: Plan, after: Any) -> tuple[int, list[uuid.UUID], Any
             at=uow.clock.now(),
             target=plan.target.name,
             action=plan.action,
-            ids=tuple(ledger.key_text(i) for i in ids),
+            ids=tuple(ledger.key_text(i) for i in made.ids),
         )
         ledger.append(ledger.ledger_file(platform.settings), entry)
-    return done, people, rows[-1][-1]
+    queued.update(fresh)  # committed
+    return made
 
 
 def _sealed() -> tuple[Target, ...]:
@@ -290,31 +278,31 @@ def _sealed() -> tuple[Target, ...]:
 
 def _purge(job: _Job, found: list[Plan]) -> tuple[list[PlanResult], int]:
     results: list[PlanResult] = []
-    batches = 0
+    count = 0
     sealed = _sealed()
+    queued: set[Any] = set()
     for plan in found:
         result = _result(plan)
-        with job.platform.unit_of_work(actor=job.actor) as uow:
-            result.due = count_due(uow, plan, job.held.subjects)
         after: Any = None
-        while True:
-            done, people, after = _batch(job, plan, after)
-            if not done:
-                break
-            batches += 1
-            result.done += done
+        while (made := _batch(job, plan, after, queued)) is not None:
+            after = made.cursor
+            count += 1
+            result.done += made.done
             if plan.action == "crypto_shred":
                 shred.shred_waiting(
-                    job.platform, sealed, job.held.subjects, only=people, reference=job.reference
+                    job.platform,
+                    sealed,
+                    job.held.subjects,
+                    only=batches.as_uuids(made.people),
+                    reference=job.reference,
                 )
             if job.progress is not None:
-                job.progress(
-                    f"{plan.target.category.value}: {plan.target.name}", result.done, result.due
-                )
+                job.progress(f"{plan.target.category.value}: {plan.target.name}", result.done, None)
+        result.due = result.done  # a run works until nothing due is left
         with job.platform.unit_of_work(actor=job.actor) as uow:
             result.kept = kept(uow, plan, job.held)
         results.append(result)
-    return results, batches
+    return results, count
 
 
 def run(

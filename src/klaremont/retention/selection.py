@@ -101,12 +101,29 @@ class Plan:
         """
         subject = self.subject()
         key = stored_keys(self.target.pk) if stored else self.target.pk
-        cursor = literal_column(f'"{self.target.table.name}".rowid') if stored else key
+        cursor = self.cursor(stored=stored)
         columns = [key] if subject is None else [key, subject]
         query = select(*columns, cursor).where(self.due(held))
         if after is not None:
             query = query.where(cursor > after)
         return query.order_by(cursor).limit(size)
+
+    def cursor(self, *, stored: bool) -> Any:
+        """What batches walk the table by: the rowid on SQLite (``stored``), else the key."""
+        if stored:
+            return literal_column(f'"{self.target.table.name}".rowid')
+        return self.target.pk
+
+    def window(
+        self, held: frozenset[uuid.UUID], size: int, after: Any = None, *, stored: bool = False
+    ) -> tuple[Select[Any], Any]:
+        """The cursors of the next ``size`` due rows after ``after`` (the rows :meth:`batch`
+        reads), as a subquery for a statement acting on them; and the cursor column."""
+        cursor = self.cursor(stored=stored)
+        query = select(cursor).select_from(self.target.table).where(self.due(held))
+        if after is not None:
+            query = query.where(cursor > after)
+        return query.order_by(cursor).limit(size).correlate(None), cursor
 
 
 @dataclass(frozen=True)

@@ -14,39 +14,59 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import String, bindparam, exists, func, literal, null, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from klaremont.db.engine import is_sqlite
 from klaremont.retention import ledger
 from klaremont.retention.actions import RetentionAction
+from klaremont.retention.apply import keys_in
 from klaremont.retention.models import ShredQueue
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from sqlalchemy import Select
+
     from klaremont.platform import Platform, UnitOfWork
     from klaremont.retention_targets import Target
 
-CHUNK = 2000
+CHUNK = 5000
 REASON = "retention: nothing retained needs the data key"
 
 
 def queue(uow: UnitOfWork, subjects: Iterable[Any]) -> None:
     """Queue these people (once each) for the shred check: one statement per chunk that
-    leaves people already queued alone (``INSERT ... ON CONFLICT DO NOTHING``)."""
-    wanted = sorted({s for s in subjects if isinstance(s, uuid.UUID)}, key=str)
+    leaves people already queued alone (``INSERT ... ON CONFLICT DO NOTHING``). People come
+    as ``uuid.UUID`` or, read on SQLite, as their stored text (bound as it is)."""
+    wanted = sorted({s for s in subjects if isinstance(s, uuid.UUID | str)}, key=str)
     if not wanted:
         return
     now = uow.clock.now()
-    insert = sqlite_insert if is_sqlite(uow.platform.engine) else pg_insert
-    statement = insert(ShredQueue).on_conflict_do_nothing()  # compiled once, run many
+    if not is_sqlite(uow.platform.engine):  # one statement: the people as one array
+        table = ShredQueue.__table__
+        people = select(
+            func.unnest(bindparam("people", wanted, type_=ARRAY(table.c.subject_id.type))),
+            literal(now, table.c.queued_at.type),
+            null(),
+        )
+        columns = ["subject_id", "queued_at", "destroyed_at"]
+        uow.session.execute(
+            pg_insert(ShredQueue).from_select(columns, people).on_conflict_do_nothing()
+        )
+        return
+    person = (
+        bindparam("person", type_=String) if isinstance(wanted[0], str) else bindparam("person")
+    )
+    statement = (  # compiled once, run many
+        sqlite_insert(ShredQueue)
+        .values(subject_id=person, queued_at=bindparam("at"), destroyed_at=None)
+        .on_conflict_do_nothing()
+    )
     for start in range(0, len(wanted), CHUNK):
-        rows = [
-            {"subject_id": s, "queued_at": now, "destroyed_at": None}
-            for s in wanted[start : start + CHUNK]
-        ]
+        rows = [{"person": s, "at": now} for s in wanted[start : start + CHUNK]]
         uow.session.connection().execute(statement, rows)
 
 
@@ -58,11 +78,27 @@ def still_needed(
         if target.subject is None:
             continue
         subject = target.table.c[target.subject]
-        query = select(subject).where(subject.in_(chunk)).distinct()
+        query = select(subject).where(keys_in(uow, subject, chunk)).distinct()
         if target.fields:
             query = query.where(or_(*(target.table.c[f].is_not(None) for f in target.fields)))
         needed.update(uow.session.scalars(query))
     return needed
+
+
+def _unneeded(uow: UnitOfWork, sealed: Iterable[Target], chunk: list[uuid.UUID]) -> Select[Any]:
+    """Of the queued people ``chunk``, those nothing sealed is left of (one statement; see
+    :func:`still_needed`)."""
+    person = ShredQueue.subject_id
+    query = select(person).where(keys_in(uow, person, chunk), ShredQueue.destroyed_at.is_(None))
+    for target in sealed:
+        if target.subject is None:
+            continue
+        table = target.table
+        left = exists().where(table.c[target.subject] == person)
+        if target.fields:
+            left = left.where(or_(*(table.c[f].is_not(None) for f in target.fields)))
+        query = query.where(~left)
+    return query
 
 
 def shred_waiting(
@@ -82,11 +118,11 @@ def shred_waiting(
         waiting = [s for s in waiting if s in wanted]
     total = 0
     for start in range(0, len(waiting), CHUNK):
-        chunk = waiting[start : start + CHUNK]
+        chunk = [s for s in waiting[start : start + CHUNK] if s not in held]
+        if not chunk:
+            continue
         with platform.unit_of_work() as uow:
-            free = [s for s in chunk if s not in held]
-            needed = still_needed(uow, sealed, free)
-            free = [s for s in free if s not in needed]
+            free = sorted(uow.session.scalars(_unneeded(uow, sealed, chunk)), key=str)
             if not free:
                 continue
             ledger.append(
@@ -102,7 +138,7 @@ def shred_waiting(
             uow.crypto.destroy_many(free, REASON)
             uow.session.execute(
                 update(ShredQueue)
-                .where(ShredQueue.subject_id.in_(free))
+                .where(keys_in(uow, ShredQueue.subject_id, free))
                 .values(destroyed_at=uow.clock.now())
             )
             uow.audit(
