@@ -9,6 +9,7 @@ accept (published test card numbers apart), so a CI job can gate on it; 2 for ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +31,7 @@ from klaremont.detectors.kinds import Group, Kind
 from klaremont.display import uk_datetime
 from klaremont.errors import ValidationFailed
 from klaremont.scan import allowlist, engine, reports, service
+from klaremont.scan.findings import ScanResult
 from klaremont.scan.models import STATUS_WORDS
 from klaremont.scan.selfscan import SELF_KINDS, SELF_LABEL, self_targets
 
@@ -73,10 +75,25 @@ def _progress() -> Progress:
     )
 
 
-def _write(path: Path | None, text: str, what: str) -> None:
+def _write_reports(
+    result: ScanResult,
+    *,
+    json_file: Path | None,
+    sarif_file: Path | None,
+    html_file: Path | None,
+) -> None:
+    """Write each report asked for."""
+    _write(json_file, reports.to_json, result, "JSON")
+    _write(sarif_file, reports.to_sarif, result, "SARIF")
+    _write(html_file, reports.to_html, result, "HTML")
+
+
+def _write(
+    path: Path | None, render: Callable[[ScanResult], str], result: ScanResult, what: str
+) -> None:
     if path is None:
         return
-    path.write_text(text, encoding="utf-8")
+    path.write_text(render(result), encoding="utf-8")
     console.print(f"{what} report written to {path}")
 
 
@@ -145,9 +162,7 @@ def run_scan(
     else:
         with _progress() as progress:
             result = engine.run(request, progress)
-    _write(json_file, reports.to_json(result), "JSON")
-    _write(sarif_file, reports.to_sarif(result), "SARIF")
-    _write(html_file, reports.to_html(result), "HTML")
+    _write_reports(result, json_file=json_file, sarif_file=sarif_file, html_file=html_file)
     for problem in result.problems:
         err_console.print(f"[yellow]warning:[/yellow] {problem}")
     if keep:
@@ -211,9 +226,7 @@ def show_run(
     console.print(title)
     if incident:
         console.print(f"Incident: {incident}")
-    _write(json_file, reports.to_json(result), "JSON")
-    _write(sarif_file, reports.to_sarif(result), "SARIF")
-    _write(html_file, reports.to_html(result), "HTML")
+    _write_reports(result, json_file=json_file, sarif_file=sarif_file, html_file=html_file)
     console.print(reports.counts_table(result))
     if result.findings:
         console.print(reports.table(result))
