@@ -35,7 +35,10 @@ def test_the_shipped_text_is_split_into_documents_and_numbered_sections():
     assert [s.number for s in dp.sections] == ["DP.0", "DP.1", "DP.2"]
     assert "reviewing data protection procedures" in dp.sections[1].text
     security = library.shipped("IS")
-    assert [s.heading for s in security.sections][:2] == ["Acceptable Use and Ethics", "Password Policy"]
+    assert [s.heading for s in security.sections][:2] == [
+        "Acceptable Use and Ethics",
+        "Password Policy",
+    ]
     assert len(library.shipped("SP").sections) == 4
     assert dp.content_hash == library.content_hash(dp.to_json())
     assert library.from_json(dp.to_json()) == dp
