@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from klaremont.errors import KlaremontError, ValidationFailed
-from klaremont.policydocs import service
+from klaremont.errors import KlaremontError, NotFound, ValidationFailed
+from klaremont.policydocs import library, service
 from klaremont.policydocs.permissions import PolicyDocPermission
 from klaremont.policydocs.web import views
 from klaremont.staff.web.guard import require
@@ -125,7 +125,12 @@ def _again_ack(retry: FormRetry) -> HTMLResponse:
     except KlaremontError:
         view = None
     return views.draw(
-        "policy.html", retry.staff, view, error="; ".join(retry.errors), status_code=422
+        "policy.html",
+        retry.staff,
+        view,
+        slug=slug,
+        error="; ".join(retry.errors),
+        status_code=422,
     )
 
 
@@ -138,6 +143,9 @@ def acknowledge(
     version: Annotated[str, Form(min_length=1, max_length=20)],
 ) -> Response:
     """The person read the version in force and acknowledges it."""
+    if slug.upper() not in library.DOCUMENT_KEYS:
+        msg = "no such policy document"
+        raise NotFound(msg)
     try:
         service.acknowledge(uow, slug, str(staff.username), version)
     except KlaremontError as exc:
@@ -148,7 +156,12 @@ def acknowledge(
             view = None
         finish(uow)
         return views.draw(
-            "policy.html", staff, view, error=_said(exc, ACK_LABELS), status_code=exc.status
+            "policy.html",
+            staff,
+            view,
+            slug=slug,
+            error=_said(exc, ACK_LABELS),
+            status_code=exc.status,
         )
     finish(uow)
     return RedirectResponse(f"/staff/policies/{slug.lower()}?done=acknowledged", status_code=303)
