@@ -112,7 +112,7 @@ def test_the_dpo_and_iso_see_who_is_overdue(client, platform, staff, username):
     assert page.status_code == 200
     late = page.text.split('id="late-acknowledgements"')[1].split("</table>")[0]
     for name in READERS:
-        assert f'<td data-label="Member of staff">{name}</td>' in late
+        assert f'<td data-label="Person">{name}</td>' in late
     reviews = page.text.split('id="late-reviews"')[1].split("</table>")[0]
     assert "IS.7 Access Control and Physical Security" in reviews
     assert "Information Security Officer" in reviews
