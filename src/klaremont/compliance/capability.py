@@ -26,7 +26,9 @@ CAPABILITY = Capability(
     grants={Role.DIRECTOR: VIEW, Role.DPO: VIEW, Role.ISO: VIEW},
     # the evidence pack holds the access review (staff names) and the registers
     data=VIEW,
-    nav=(NavEntry("Compliance", "/staff/compliance", CompliancePermission.COMPLIANCE_VIEW, order=68),),
+    nav=(
+        NavEntry("Compliance", "/staff/compliance", CompliancePermission.COMPLIANCE_VIEW, order=68),
+    ),
     jobs=(
         Job(
             "compliance-history",

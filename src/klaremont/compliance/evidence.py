@@ -20,7 +20,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 
 from klaremont import capabilities
 from klaremont.compliance.actions import ComplianceAction
+from klaremont.evidence_files import POINT
 from klaremont.logging import get_logger
 from klaremont.policy.render import trace_html
 from klaremont.policy.results import results_path
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
     from klaremont.platform import UnitOfWork
 
-POINT = "evidence_files"
 DOMAIN = b"klaremont-evidence-manifest-v1\n"
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -47,8 +47,6 @@ PUBLIC_KEY = "signing-key.pub"
 FORMAT = 1
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 log = get_logger(__name__)
-
-Contribution = Callable[["UnitOfWork"], list[tuple[str, bytes]]]
 
 
 @dataclass(frozen=True, slots=True)

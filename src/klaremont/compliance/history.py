@@ -53,9 +53,7 @@ def run_checks(platform: Platform, registry: LiveRegistry | None = None) -> dict
 def latest(session: Session) -> dict[str, ClauseStatusChange]:
     """The newest row of every clause that has one."""
     rows = session.scalars(
-        select(ClauseStatusChange).order_by(
-            ClauseStatusChange.clause_id, ClauseStatusChange.number
-        )
+        select(ClauseStatusChange).order_by(ClauseStatusChange.clause_id, ClauseStatusChange.number)
     )
     return {row.clause_id: row for row in rows}
 

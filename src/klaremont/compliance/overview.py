@@ -20,7 +20,7 @@ from klaremont.compliance.history import history_of, latest
 from klaremont.display import uk_datetime
 from klaremont.policy.catalog import load_catalog
 from klaremont.policy.live import REGISTRY, LiveStatus, load_all_checks
-from klaremont.policy.results import ResultsFileError, read_results, results_path
+from klaremont.policy.results import ResultsFileError, RunOutcome, read_results, results_path
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -143,7 +143,7 @@ def tests_run_at(path: Path) -> datetime | None:
 def _line(
     clause: Clause,
     row: ClauseStatusChange | None,
-    runs: list[dict[str, str]],
+    runs: list[RunOutcome],
 ) -> ClauseLine:
     if not REGISTRY.checks_for(clause.id):
         status, reason, since = LiveStatus.NO_CHECK.value, clause.justification, ""
@@ -180,7 +180,7 @@ def overview(uow: UnitOfWork, *, document: str = "", status: str = "") -> Overvi
         problems.append("The test results file could not be read, so no test is counted.")
     newest = latest(uow.session)
     every = [
-        _line(clause, newest.get(clause.id), [dict(run) for run in results.get(clause.id, [])])
+        _line(clause, newest.get(clause.id), results.get(clause.id, []))
         for clause in load_catalog()
     ]
     counts = {key: sum(1 for line in every if line.status_key == key) for key in FILTERS}
@@ -209,7 +209,7 @@ def clause_view(uow: UnitOfWork, clause_id: str) -> ClauseLine:
         results = read_results(results_path(uow.platform.settings.var_dir))
     except ResultsFileError:
         results = {}
-    runs = [dict(run) for run in results.get(clause.id, [])]
+    runs = results.get(clause.id, [])
     line = _line(clause, latest(uow.session).get(clause.id), runs)
     checks = tuple(
         (f"{check.__module__}:{check.__name__}", inspect.getdoc(check) or "")
