@@ -90,8 +90,7 @@ def test_an_overdue_request_turns_exactly_its_clauses_to_fails(platform, clock, 
     assert 'klaremont_clause_live_status{clause="DP-PROMPT",status="fails"} 1.0' in exposed
     assert 'klaremont_clause_live_status{clause="DP-PROMPT",status="holds"} 0.0' in exposed
     assert (
-        'klaremont_work_queue_items{queue="Data-subject requests",urgency="overdue"} 1.0'
-        in exposed
+        'klaremont_work_queue_items{queue="Data-subject requests",urgency="overdue"} 1.0' in exposed
     )
     assert reference not in exposed  # references and names never in labels
     assert "klaremont_metrics_contribution_failures 0.0" in exposed
