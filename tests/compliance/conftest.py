@@ -12,9 +12,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "rights"))
 
-from compliance_support import PEOPLE  # noqa: E402 - after the path of the shared helpers
+from compliance_support import PEOPLE
 
-from klaremont.testing.staff import make_staff, staff_client  # noqa: E402 - likewise
+from klaremont.testing.staff import make_staff, staff_client
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
