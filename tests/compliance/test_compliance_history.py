@@ -94,6 +94,7 @@ def test_an_overdue_request_turns_exactly_its_clauses_to_fails(platform, clock, 
     )
     assert reference not in exposed  # references and names never in labels
     assert "klaremont_metrics_contribution_failures 0.0" in exposed
+    assert "klaremont_work_queue_failures 0.0" in exposed
 
 
 def test_the_metrics_read_the_history_and_run_no_check(platform, monkeypatch):
