@@ -23,7 +23,7 @@ REGISTER_HEADER = (
     "Data categories",
     "Purposes",
     "Transfer",
-    *(words.capitalize() for words in service.DATE_WORDS.values()),
+    *(words[:1].upper() + words[1:] for words in service.DATE_WORDS.values()),
 )
 
 
