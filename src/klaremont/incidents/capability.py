@@ -68,6 +68,7 @@ CAPABILITY = Capability(
     extensions=(
         ("my_work", "klaremont.incidents.my_work:items"),
         ("my_work", "klaremont.incidents.report_work:items"),
+        ("evidence_files", "klaremont.incidents.audit_pack:files"),  # the register
         ("settings", "klaremont.incidents.evidence_settings:EvidenceSettings"),
         ("upload_limits", "klaremont.incidents.evidence_settings:upload_limits"),
         ("subject_hold", "klaremont.incidents.affected:holds_on"),  # Art. 17(3)(e)

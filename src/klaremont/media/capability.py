@@ -34,5 +34,6 @@ CAPABILITY = Capability(
     demo="klaremont.media.demo_data",
     nav=(NavEntry("Media", "/staff/media", MediaPermission.MEDIA_READ, order=60),),
     subscriptions=(Subscription(BackupCreated, "klaremont.media.backups:on_backup_created"),),
+    extensions=(("evidence_files", "klaremont.media.audit_pack:files"),),
     templates="templates",
 )

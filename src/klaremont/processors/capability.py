@@ -50,6 +50,7 @@ CAPABILITY = Capability(
         ("transfer_safeguards", "klaremont.processors.share:safeguards"),
         ("processing_record", "klaremont.processors.ropa:for_access_copy"),
         ("my_work", "klaremont.processors.my_work:items"),
+        ("evidence_files", "klaremont.processors.audit_pack:files"),  # register, Art. 30
         # who holds a person's data now, to be told of a change (Art. 19)
         ("data_holders", "klaremont.processors.holders:holding"),
         # an erased person's data at a support partner: a deletion task (no connector)

@@ -42,6 +42,7 @@ CAPABILITY = Capability(
     templates="templates",
     extensions=(
         ("my_work", "klaremont.rights.my_work:items"),
+        ("evidence_files", "klaremont.rights.audit_pack:files"),  # the request register
         ("retention_targets", "klaremont.rights.retention:targets"),
         ("retention_hold", "klaremont.rights.retention:open_request_holds"),  # DPA 2018 s.173
         # what of a person's data a disclosure exports (the access copy's reading, narrowed)

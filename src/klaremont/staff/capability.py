@@ -94,6 +94,7 @@ CAPABILITY = Capability(
         ("staff_mail", "klaremont.staff.role_mail:staff_mail"),  # to named staff (a team)
         ("metrics", "klaremont.staff.metrics:collect"),
         ("my_work", "klaremont.staff.my_work:items"),
+        ("evidence_files", "klaremont.staff.audit_pack:files"),  # the access review
         ("incident_staff", "klaremont.staff.incident_staff:active_staff"),  # team seats
         # a leaver's account is anonymised a year after they left (IS-AC-LEAVER)
         ("retention_targets", "klaremont.staff.retention:targets"),

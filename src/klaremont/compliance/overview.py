@@ -1,0 +1,230 @@
+"""What the compliance page shows: each clause with its scope, controls, tests, live status
+and history, in words.
+
+Reads the clause catalogue, the test-results file the test run writes and the newest rows of
+the status history; runs no check (the hourly job does). The drill-down
+(:func:`clause_view`) adds each check's description (its docstring: what is checked), the
+tests' names and outcomes and every recorded change. Statuses, scopes and documents are
+said in words; clause ids are shown, as this page is about clauses.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from klaremont.compliance.history import history_of, latest
+from klaremont.display import uk_datetime
+from klaremont.policy.catalog import load_catalog
+from klaremont.policy.live import REGISTRY, LiveStatus, load_all_checks
+from klaremont.policy.results import ResultsFileError, RunOutcome, read_results, results_path
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from klaremont.compliance.models import ClauseStatusChange
+    from klaremont.platform import UnitOfWork
+    from klaremont.policy.catalog import Clause
+
+DOCUMENTS = {
+    "PP": "Privacy policy",
+    "DP": "Data protection policy",
+    "IS": "Information security policy",
+    "SP": "Security policy",
+}
+SCOPES = {
+    "S": "The system enforces it",
+    "A": "The system assists",
+    "O": "Organisational",
+}
+STATUS_WORDS = {
+    LiveStatus.HOLDS.value: "Holds",
+    LiveStatus.FAILS.value: "Fails",
+    LiveStatus.UNKNOWN.value: "Cannot tell",
+    LiveStatus.ERROR.value: "Check broke",
+    LiveStatus.NO_CHECK.value: "No live check",
+    LiveStatus.NOT_RUN.value: "Not checked yet",
+}
+#: the filter's choices: key in the query string, words on the page
+FILTERS = {
+    "fails": "Fails",
+    "unknown": "Cannot tell",
+    "holds": "Holds",
+    "none": "No live check",
+}
+OUTCOME_WORDS = {
+    "passed": "passed",
+    "xpassed": "passed",
+    "failed": "failed",
+    "error": "broke",
+    "skipped": "skipped",
+    "xfailed": "expected to fail",
+}
+_FILTER_STATUS = {
+    "fails": {LiveStatus.FAILS.value, LiveStatus.ERROR.value},
+    "unknown": {LiveStatus.UNKNOWN.value, LiveStatus.NOT_RUN.value},
+    "holds": {LiveStatus.HOLDS.value},
+    "none": {LiveStatus.NO_CHECK.value},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TestRun:
+    """One test of a clause and how it last ended, in words."""
+
+    name: str
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One recorded status change."""
+
+    status: str
+    status_key: str
+    detail: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseLine:
+    """One clause as the page shows it."""
+
+    id: str
+    document: str
+    scope: str
+    text: str
+    expected_control: str
+    controls: tuple[str, ...]
+    tests_passed: int
+    tests_total: int
+    status: str
+    status_key: str
+    reason: str
+    since: str
+    justification: str
+    checks: tuple[tuple[str, str], ...] = ()
+    tests: tuple[TestRun, ...] = ()
+    history: tuple[Change, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """Every clause the filter keeps, the counts, and when the tests last ran."""
+
+    lines: tuple[ClauseLine, ...]
+    counts: dict[str, int]
+    tests_run_at: str
+    document: str
+    status: str
+    problems: tuple[str, ...] = ()
+
+
+def _status_key(status: str) -> str:
+    """The class a status takes on the page (``fails`` also for a broken check)."""
+    for key, statuses in _FILTER_STATUS.items():
+        if status in statuses:
+            return key
+    return "unknown"
+
+
+def tests_run_at(path: Path) -> datetime | None:
+    """When the results file was written (its ``generated_at``), if it says."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return datetime.fromisoformat(str(raw["generated_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _line(
+    clause: Clause,
+    row: ClauseStatusChange | None,
+    runs: list[RunOutcome],
+) -> ClauseLine:
+    if not REGISTRY.checks_for(clause.id):
+        status, reason, since = LiveStatus.NO_CHECK.value, clause.justification, ""
+    elif row is None:
+        status, reason, since = LiveStatus.NOT_RUN.value, "the hourly checks have not run yet", ""
+    else:
+        status, reason, since = row.status, row.detail, uk_datetime(row.at)
+    return ClauseLine(
+        id=clause.id,
+        document=DOCUMENTS[clause.document],
+        scope=SCOPES[clause.scope],
+        text=clause.text,
+        expected_control=clause.expected_control,
+        controls=tuple(clause.controls),
+        tests_passed=sum(1 for run in runs if run["outcome"] in {"passed", "xpassed"}),
+        tests_total=len(runs),
+        status=STATUS_WORDS.get(status, status.capitalize()),
+        status_key=_status_key(status),
+        reason=reason,
+        since=since,
+        justification=clause.justification,
+    )
+
+
+def overview(uow: UnitOfWork, *, document: str = "", status: str = "") -> Overview:
+    """Every clause (of ``document`` and with live status ``status`` when given)."""
+    load_all_checks()
+    path = results_path(uow.platform.settings.var_dir)
+    problems: list[str] = []
+    try:
+        results = read_results(path)
+    except ResultsFileError:
+        results = {}
+        problems.append("The test results file could not be read, so no test is counted.")
+    newest = latest(uow.session)
+    every = [
+        _line(clause, newest.get(clause.id), results.get(clause.id, []))
+        for clause in load_catalog()
+    ]
+    counts = {key: sum(1 for line in every if line.status_key == key) for key in FILTERS}
+    kept = [
+        line
+        for line in every
+        if (not document or line.id.startswith(f"{document}-"))
+        and (not status or line.status_key == status)
+    ]
+    ran = tests_run_at(path)
+    return Overview(
+        lines=tuple(kept),
+        counts=counts,
+        tests_run_at=uk_datetime(ran) if ran is not None else "",
+        document=document if document in DOCUMENTS else "",
+        status=status if status in FILTERS else "",
+        problems=tuple(problems),
+    )
+
+
+def clause_view(uow: UnitOfWork, clause_id: str) -> ClauseLine:
+    """One clause with its evidence: the checks, the tests and the history of its status."""
+    load_all_checks()
+    clause = load_catalog().get(clause_id)
+    try:
+        results = read_results(results_path(uow.platform.settings.var_dir))
+    except ResultsFileError:
+        results = {}
+    runs = results.get(clause.id, [])
+    line = _line(clause, latest(uow.session).get(clause.id), runs)
+    checks = tuple(
+        (f"{check.__module__}:{check.__name__}", inspect.getdoc(check) or "")
+        for check in REGISTRY.checks_for(clause.id)
+    )
+    tests = tuple(
+        TestRun(run["nodeid"], OUTCOME_WORDS.get(run["outcome"], run["outcome"])) for run in runs
+    )
+    history = tuple(
+        Change(
+            status=STATUS_WORDS.get(row.status, row.status.capitalize()),
+            status_key=_status_key(row.status),
+            detail=row.detail,
+            at=uk_datetime(row.at),
+        )
+        for row in history_of(uow.session, clause.id)
+    )
+    return replace(line, checks=checks, tests=tests, history=history)

@@ -1,0 +1,1 @@
+"""The compliance view's console pages."""
