@@ -71,6 +71,7 @@ def test_an_unknown_clause_is_a_clear_404_and_a_filter_keeps_its_document(signed
     assert "Not checked yet" in page  # the hourly job has not run in this test
 
 
+@pytest.mark.policy("DP-LAW")
 def test_the_evidence_pack_verifies_and_a_changed_byte_does_not(platform, signed_in):
     reference = overdue_request(platform, a_customer(platform))
     history.check_all(platform)

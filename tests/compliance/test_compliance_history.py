@@ -48,7 +48,7 @@ def test_the_job_is_declared_hourly_and_records_only_changes(platform, clock):
     assert _rows(platform) == len(checked)
 
 
-@pytest.mark.policy("DP-DPO")
+@pytest.mark.policy("DP-DPO", "DP-LAW")
 def test_an_overdue_request_turns_exactly_its_clauses_to_fails(platform, clock, signed_in):
     person = a_customer(platform)
     before = _record(platform)

@@ -54,6 +54,8 @@ RETENTION = {"PP-KEEP"}
 PROCESSORS = {"DP-TRANSFER", "IS-SENS-PCI3P", "PP-SUPPORT", "PP-NOSHARE", "IS-USE-DISCLOSE"}
 # Wave 2: sanitised development copies (issue "development-copies", #19, in part).
 SANITISE = {"IS-SENS-DEV"}
+# Wave 2: the compliance view (issue "compliance-view", #20, in part).
+COMPLIANCE = {"DP-LAW", "DP-GUIDE", "DP-REVIEW"}
 FOUNDATION = {
     "DP-RETAIN",
     "DP-SECURE",
@@ -145,7 +147,15 @@ def test_only_delivered_clauses_are_implemented():
     catalog = load_catalog()
     implemented = catalog.with_status("implemented")
     delivered = (
-        FOUNDATION | WAVE_ONE | WAVE_TWO | WIRELESS | MEDIA | RETENTION | PROCESSORS | SANITISE
+        FOUNDATION
+        | WAVE_ONE
+        | WAVE_TWO
+        | WIRELESS
+        | MEDIA
+        | RETENTION
+        | PROCESSORS
+        | SANITISE
+        | COMPLIANCE
     )
     assert {clause.id for clause in implemented} == delivered
     for clause in implemented:
@@ -158,6 +168,7 @@ def test_only_delivered_clauses_are_implemented():
             "retention",
             "processors-and-transfers",
             "development-copies",
+            "compliance-view",
         }
     assert catalog.get("IS-WIFI-HOURS").status == "implemented"
     assert catalog.get("PP-KEEP").status == "implemented"
