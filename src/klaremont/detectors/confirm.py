@@ -103,8 +103,16 @@ def card(buf: Buffer, start: int, end: int) -> Hit | None:
 _TRACK_PAN = re.compile(rb"[0-9]{12,19}")
 
 
+_TRACK_TAIL = re.compile(rb"[^\s?^]{0,80}\??")
+
+
 def track(buf: Buffer, start: int, end: int) -> Hit | None:
+    """Track data, its span running on to the end sentinel (or a space): the service code
+    and discretionary data are part of it, never a card number of their own."""
     start, end = _trim(buf, start, end, keep=b"?")
+    tail = _TRACK_TAIL.match(buf, end)
+    if tail is not None:
+        end = tail.end()
     pan = _TRACK_PAN.search(buf, start, end)
     if pan is None:  # pragma: no cover - the pattern holds 12-19 digits
         return None

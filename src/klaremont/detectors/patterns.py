@@ -106,16 +106,12 @@ PATTERNS: Final[tuple[CandidatePattern, ...]] = (
         card,
         34,
     ),
-    # track 2: the number, = (or D), expiry and service code, discretionary data to the end
+    # track 2: the number, = (or D), expiry and service code (the confirmation reads on to
+    # the end sentinel: a broad tail here would slow every other pattern down)
+    CandidatePattern(Group.CARDS, _START + rb"[0-9]{12,19}[=D][0-9]{7}", track, 28),
+    # track 1: [%]B, the number, ^NAME^, expiry (and the rest, read by the confirmation)
     CandidatePattern(
-        Group.CARDS, _START + rb"[0-9]{12,19}[=D][0-9]{7}[0-9]{0,40}[^0-9]", track, 70
-    ),
-    # track 1: [%]B, the number, ^NAME^, expiry, the rest up to the end sentinel or a space
-    CandidatePattern(
-        Group.CARDS,
-        _START + rb"[Bb]?[0-9]{12,19}\^[^^\r\n]{2,26}\^[0-9]{4}[^\s?^]{0,79}[\s?]",
-        track,
-        150,
+        Group.CARDS, _START + rb"[Bb]?[0-9]{12,19}\^[^^\r\n]{2,26}\^[0-9]{4}", track, 56
     ),
     CandidatePattern(
         Group.CARDS,
