@@ -1,6 +1,7 @@
 """Reading files for the scanner: plain text, logs, CSV, JSON, gzip, any bytes; in chunks.
 
-A file is read in chunks of 8 MiB cut at line breaks, so a value is never split between
+A file is read in chunks of 1 MiB (small enough to stay in the cache between the matcher
+and the line count) cut at line breaks, so a value is never split between
 two chunks and line numbers are exact. A large file is split into byte ranges (also cut at
 line breaks) that worker processes scan side by side (``--jobs``); a gzip file is read as
 one stream of its decompressed lines.
@@ -20,7 +21,7 @@ from typing import Final
 from klaremont.detectors.bulk import Detector, Hit, detector
 from klaremont.detectors.kinds import Kind
 
-CHUNK: Final = 8 << 20
+CHUNK: Final = 1 << 20
 GZIP_MAGIC: Final = b"\x1f\x8b"
 SQLITE_MAGIC: Final = b"SQLite format 3\x00"
 NEWLINE: Final = 0x0A
@@ -81,11 +82,11 @@ def scan_stream(
         part.counts.update(result.counts)
         line = part.lines + 1
         cursor = 0
-        for hit in result.hits:
+        for hit in result.hits:  # each byte's line breaks counted once
             line += buf.count(b"\n", cursor, hit.start)
             cursor = hit.start
             part.hits.append((hit, line, offset + hit.start))
-        part.lines += buf.count(b"\n", 0, stop)
+        part.lines = line - 1 + buf.count(b"\n", cursor, stop)
         part.bytes += stop
         if progress is not None:
             progress(stop)
