@@ -23,6 +23,7 @@ CAPABILITY = Capability(
     permissions=SanitizePermission,
     grants={Role.ISO: READ, Role.TECHNICAL_OPERATIONS: READ},
     nav=(NavEntry("Dev copies", "/staff/sanitize", SanitizePermission.SANITIZE_READ, order=62),),
+    checks=("klaremont.sanitize.checks",),
     extensions=(("settings", "klaremont.sanitize.settings:SanitizeSettings"),),
     templates="templates",
 )
