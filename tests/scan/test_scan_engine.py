@@ -236,9 +236,11 @@ def test_unreadable_sources_are_reported_and_the_rest_still_scanned(tmp_path: Pa
         )
     )
     problems = " ".join(result.problems)
-    assert "broken.log.gz could not be read" in problems
-    assert "fake.db: tables could not be read" in problems
-    assert "127.0.0.1:1/none could not be read" in problems
+    assert "broken.log.gz is not a readable gzip file" in problems
+    assert "fake.db: its tables could not be read (locked, damaged or encrypted)" in problems
+    assert "127.0.0.1:1/none could not be reached or read" in problems
+    assert "Error" not in problems  # words, not the driver's exception names
+    assert not result.clean
     assert "pw" not in problems.replace("could", "")
     assert sorted(Path(f.source).name for f in result.findings) == ["fake.db", "ok.log"]
 

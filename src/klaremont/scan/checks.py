@@ -64,6 +64,12 @@ def _proved_absent(ctx: LiveContext, kind: Kind, what: str) -> CheckResult:
                 holds=False,
                 detail=f"scan {run.reference} ({when}) found {found} item(s) of {what} at rest",
             )
+        if run.problems:
+            return CheckResult(
+                holds=False,
+                detail=f"scan {run.reference} ({when}) could not read {run.problems} place(s), "
+                "so it proves nothing there",
+            )
         return CheckResult(
             holds=True, detail=f"scan {run.reference} ({when}) found no {what} at rest"
         )
@@ -100,6 +106,12 @@ def card_numbers_only_in_the_vault(ctx: LiveContext) -> CheckResult:
             return CheckResult(
                 holds=False,
                 detail=f"scan {run.reference} found {found} card number(s) outside the card vault",
+            )
+        if run.problems:
+            return CheckResult(
+                holds=False,
+                detail=f"scan {run.reference} could not read {run.problems} place(s), "
+                "so it proves nothing there",
             )
         return CheckResult(
             holds=True, detail=f"scan {run.reference} found no card number outside the card vault"

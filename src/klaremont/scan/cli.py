@@ -30,7 +30,7 @@ from klaremont.detectors.bulk import kinds_of
 from klaremont.detectors.kinds import Group, Kind
 from klaremont.display import uk_datetime
 from klaremont.errors import ValidationFailed
-from klaremont.scan import allowlist, engine, reports, service
+from klaremont.scan import allowlist, apart, engine, reports, service
 from klaremont.scan.findings import ScanResult
 from klaremont.scan.models import STATUS_WORDS
 from klaremont.scan.selfscan import SELF_KINDS, SELF_LABEL, self_targets
@@ -158,10 +158,10 @@ def run_scan(
         tuple(chosen), kinds, label=label, jobs=jobs, sample=sample, detail=detail, allow=accepted
     )
     if quiet:
-        result = engine.run(request)
+        result = apart.run_apart(request)
     else:
         with _progress() as progress:
-            result = engine.run(request, progress)
+            result = apart.run_apart(request, progress)
     _write_reports(result, json_file=json_file, sarif_file=sarif_file, html_file=html_file)
     for problem in result.problems:
         err_console.print(f"[yellow]warning:[/yellow] {problem}")
@@ -176,7 +176,9 @@ def run_scan(
         if result.findings:
             console.print(reports.table(result))
     mb = result.bytes / 1e6
-    verdict = "clean" if result.clean else f"{sum(result.counts().values()):,} findings remain"
+    left = sum(result.counts().values())
+    unread = f"; {len(result.problems)} place(s) could not be read" if result.problems else ""
+    verdict = "clean" if result.clean else f"{left:,} findings remain{unread}"
     speed = result.megabytes_per_second
     console.print(f"{mb:,.1f} MB in {result.seconds:.2f} s ({speed:,.0f} MB/s): {verdict}")
     if not result.clean:

@@ -9,13 +9,14 @@ bar shows bytes and MB/s when a progress object is given.
 
 from __future__ import annotations
 
+import gzip
 import multiprocessing
 import os
 import sqlite3
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,26 +85,40 @@ def resolve(targets: Sequence[str]) -> tuple[list[Path], list[str]]:
     return paths, urls
 
 
-class _Meter:
-    """Progress in bytes (a no-op without a progress object)."""
+Sink = Callable[[str, "int | str"], None]
 
-    def __init__(self, progress: Progress | None, total: int) -> None:
+
+class _Meter:
+    """Progress in bytes: to a rich progress bar, or to ``sink`` (``("total"|"bytes"|"name",
+    value)``, how a scan in another process reports), or nowhere."""
+
+    def __init__(self, progress: Progress | None, total: int, sink: Sink | None = None) -> None:
         self.progress = progress
+        self.sink = sink
         self.task: TaskID | None = (
             progress.add_task("Scanning", total=total) if progress is not None else None
         )
+        if sink is not None:
+            sink("total", total)
 
     def advance(self, size: int) -> None:
         if self.progress is not None and self.task is not None:
             self.progress.advance(self.task, size)
+        if self.sink is not None:
+            self.sink("bytes", size)
 
     def name(self, text: str) -> None:
         if self.progress is not None and self.task is not None:
             self.progress.update(self.task, description=text[-48:])
+        if self.sink is not None:
+            self.sink("name", text)
 
 
-def run(request: ScanRequest, progress: Progress | None = None) -> ScanResult:
-    """Scan everything ``request`` names."""
+def run(
+    request: ScanRequest, progress: Progress | None = None, *, sink: Sink | None = None
+) -> ScanResult:
+    """Scan everything ``request`` names, in this process (see :mod:`klaremont.scan.apart`
+    for a process that holds SQLite connections of its own)."""
     if not request.kinds:
         raise ValidationFailed.single("detect", "must name at least one kind of finding")
     if request.sample is not None and not 0 < request.sample <= 100:  # noqa: PLR2004 - percent
@@ -117,7 +132,7 @@ def run(request: ScanRequest, progress: Progress | None = None) -> ScanResult:
         started_at=datetime.now(UTC),
     )
     began = time.perf_counter()
-    meter = _Meter(progress, sum(p.stat().st_size for p in paths))
+    meter = _Meter(progress, sum(p.stat().st_size for p in paths), sink)
     plain = [p for p in paths if not files.is_sqlite(p)]
     for path in paths:
         if path not in plain:
@@ -136,7 +151,8 @@ def run(request: ScanRequest, progress: Progress | None = None) -> ScanResult:
                 progress=meter.advance,
             )
         except SQLAlchemyError as error:
-            result.problems.append(f"{shown} could not be read ({type(error).__name__})")
+            del error  # the reason in words; the driver's message may hold connection details
+            result.problems.append(f"{shown} could not be reached or read")
             continue
         _add_tables(shown, found, result)
     _apply_allow_list(request.allow, result)
@@ -154,8 +170,11 @@ def _files(paths: list[Path], request: ScanRequest, result: ScanResult, meter: _
             part = files.scan_file(
                 path, request.kinds, detail=request.detail, progress=meter.advance
             )
-        except (OSError, EOFError, zlib.error) as error:  # unreadable, or a broken gzip file
-            result.problems.append(f"{path} could not be read ({type(error).__name__})")
+        except (EOFError, zlib.error, gzip.BadGzipFile):
+            result.problems.append(f"{path} is not a readable gzip file")
+            continue
+        except OSError:
+            result.problems.append(f"{path} could not be read (no permission, or it went away)")
             continue
         _add_part(str(path), part, result)
     if not big:
@@ -202,8 +221,11 @@ def _sqlite(path: Path, request: ScanRequest, result: ScanResult, meter: _Meter)
     """The tables of an SQLite file, then what its bytes hold beyond them (remnants)."""
     try:
         tables = databases.scan_sqlite_tables(path, request.kinds, detail=request.detail)
-    except sqlite3.Error as error:  # locked, encrypted or damaged: its bytes are still read
-        result.problems.append(f"{path}: tables could not be read ({type(error).__name__})")
+    except sqlite3.Error:  # locked, encrypted or damaged: its bytes are still read
+        result.problems.append(
+            f"{path}: its tables could not be read (locked, damaged or encrypted); "
+            "its bytes were read"
+        )
         tables = databases.TableHits()
     _add_tables(str(path), tables, result)
     live = {(hit.kind, hit.sample) for hit, *_ in tables.hits}

@@ -114,9 +114,10 @@ class ScanResult:
 
     @property
     def clean(self) -> bool:
-        """True when nothing but published test numbers remains."""
+        """True when nothing but published test numbers remains and every place was read."""
         left = self.counts()
-        return not any(n for kind, n in left.items() if kind is not Kind.TEST_CARD)
+        found = any(n for kind, n in left.items() if kind is not Kind.TEST_CARD)
+        return not found and not self.problems
 
     def source(self, name: str) -> SourceCounts:
         """The counts of ``name``, created on first use."""

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from klaremont import events
 from klaremont.detectors.kinds import CARD_DATA, Kind
 from klaremont.errors import NotFound
-from klaremont.scan import engine, reports
+from klaremont.scan import apart, engine, reports
 from klaremont.scan.actions import ScanAction
 from klaremont.scan.announcements import CardDataFound
 from klaremont.scan.models import (
@@ -57,7 +57,7 @@ def next_reference(uow: UnitOfWork) -> str:
 def scan_own_data(settings: Settings, progress: Progress | None = None) -> ScanResult:
     """Scan Klaremont's own data (the var directory, and the databases when PostgreSQL)."""
     request = engine.ScanRequest(self_targets(settings), SELF_KINDS, label=SELF_LABEL)
-    return engine.run(request, progress)
+    return apart.run_apart(request, progress)
 
 
 def status_of(result: ScanResult) -> ScanStatus:
