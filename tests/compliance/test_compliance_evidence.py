@@ -69,6 +69,14 @@ def test_an_unknown_clause_is_a_clear_404_and_a_filter_keeps_its_document(signed
     assert "/staff/compliance/SP-" in page
     assert "/staff/compliance/DP-" not in page
     assert "Not checked yet" in page  # the hourly job has not run in this test
+    assert dave.get("/staff/compliance/dp-law", headers=BROWSER).status_code == 200
+    long = dave.get("/staff/compliance/" + "X" * 3000, headers=BROWSER)
+    assert long.status_code == 404
+    assert "X" * 40 not in long.text
+    for query, field in (("document=junk", "Policy"), ("status=Holds", "Live status")):
+        refused = dave.get(f"/staff/compliance?{query}", headers=BROWSER)
+        assert refused.status_code == 422, query
+        assert field in refused.text
 
 
 @pytest.mark.policy("DP-LAW")

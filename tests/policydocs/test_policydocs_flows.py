@@ -204,6 +204,20 @@ def test_a_review_refuses_bad_input_naming_the_field(platform, staff, published)
             assert refused.value.problems[0].field == field
 
 
+@pytest.mark.policy("DP-REVIEW")
+def test_a_review_dated_before_the_last_one_cannot_replace_it(platform, staff, published):
+    del published
+    with platform.unit_of_work(actor=staff["iris"]) as uow:
+        today = uow.clock.now().date()
+        service.record_review(uow, "IS.1", by="Iris", reviewed_on=today - timedelta(10))
+        with pytest.raises(ValidationFailed) as refused:
+            service.record_review(uow, "IS.1", by="Iris", reviewed_on=today - timedelta(400))
+        assert refused.value.problems[0].field == "reviewed_on"
+        assert "before the section's last review" in refused.value.problems[0].rule
+        kept = service.record_review(uow, "IS.1", by="Iris", reviewed_on=today - timedelta(10))
+        assert kept.last_reviewed_on == today - timedelta(10)
+
+
 @pytest.mark.policy("DP-AWARE", "DP-REVIEW")
 def test_reminders_go_once_a_week_to_who_is_overdue(platform, staff, published):
     del published

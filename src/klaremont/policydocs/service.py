@@ -296,6 +296,11 @@ def record_review(
     ).first()
     if row is None:
         raise ValidationFailed.single("section", "is not a section of a published document")
+    if row.last_reviewed_on is not None and reviewed_on < row.last_reviewed_on:
+        last = row.last_reviewed_on.strftime("%d/%m/%Y")
+        raise ValidationFailed.single(
+            "reviewed_on", f"must not be before the section's last review ({last})"
+        )
     row.last_reviewed_on = reviewed_on
     row.last_reviewed_by = by
     row.next_review_on = reviewed_on + review_interval(uow)
