@@ -37,6 +37,16 @@ KINDS_ALL: Final = (*KINDS, BIRTH_DATE, NI_NUMBER, BANK_ACCOUNT)
 CARD_KINDS: Final = frozenset({CARD, TEST_CARD, TRACK})
 
 
+_NI_LETTERS = "ABCEGHJKLMNPRSTWXYZ"
+#: valid National Insurance prefixes: HMRC never issues these seven pairs
+_NI_PREFIXES = [
+    a + b
+    for a in _NI_LETTERS
+    for b in _NI_LETTERS
+    if a + b not in {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
+]
+
+
 @dataclass(frozen=True, slots=True)
 class Truth:
     """One finding a field holds: its kind and, for card data, the number behind it."""
@@ -338,16 +348,7 @@ class Values:
     def ni_field(self) -> Field:
         """A National Insurance number, compact or in pairs."""
         r = self.rng
-        while (prefix := r.choice("ABCEGHJKLMNPRSTWXYZ") + r.choice("ABCEGHJKLMNPRSTWXYZ")) in {
-            "BG",
-            "GB",
-            "KN",
-            "NK",
-            "NT",
-            "TN",
-            "ZZ",
-        }:
-            pass
+        prefix = r.choice(_NI_PREFIXES)
         body = self.digits(6)
         suffix = r.choice("ABCD")
         value = r.choice(
