@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from ff3 import FF3Cipher
+from fastfpe import ff3_1
 
 from klaremont.db.subjects import NOBODY
 from klaremont.detectors.cards import TEST_NUMBERS, brand_of
@@ -39,6 +39,7 @@ from klaremont.detectors.cards import TEST_NUMBERS, brand_of
 DOMAIN: Final = "example.com"
 DOB_WINDOW_DAYS: Final = 180
 AGE_BAND_YEARS: Final = 5
+_DIGITS: Final = "0123456789"
 _FF3_MIN_DIGITS: Final = 6  # FF3-1 with radix 10 needs a domain of at least a million
 _DATA: Final = Path(__file__).with_name("names.toml")
 
@@ -86,9 +87,8 @@ class Faker:
         self._mac_key = self._derive(run_key, b"hmac")
         aes = Cipher(algorithms.AES(self._derive(run_key, b"uuid")[:16]), modes.ECB())  # noqa: S305 - one block: a permutation of 128-bit ids, not a message mode
         self._uuid_cipher = aes
-        ff3_key = self._derive(run_key, b"ff3-1")[:16].hex()
-        tweak = self._derive(run_key, b"ff3-1 tweak")[:7].hex()
-        self._ff3 = FF3Cipher.withCustomAlphabet(ff3_key, tweak, "0123456789")
+        self._ff3_key = self._derive(run_key, b"ff3-1")[:16].hex()
+        self._ff3_tweak = self._derive(run_key, b"ff3-1 tweak")[:7].hex()
         self._uuids: dict[uuid.UUID, uuid.UUID] = {}
         self._numbers: dict[str, str] = {}
         self.ranks: dict[str, dict[bytes, int]] = {}
@@ -128,7 +128,11 @@ class Faker:
         found = self._numbers.get(value)
         if found is None:
             # FF3-1 needs a domain of a million at least: shorter numbers (a year) are kept
-            found = value if len(value) < _FF3_MIN_DIGITS else self._ff3.encrypt(value)
+            found = (
+                value
+                if len(value) < _FF3_MIN_DIGITS
+                else ff3_1.encrypt(self._ff3_key, self._ff3_tweak, _DIGITS, value)
+            )
             self._numbers[value] = found
         return found
 
