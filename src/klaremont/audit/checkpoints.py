@@ -79,9 +79,7 @@ def _write_new_key(path: Path, key: Ed25519PrivateKey | None = None) -> None:
         temp.unlink()
 
 
-def load_or_create_signing_key(
-    path: Path, *, seed: bytes | None = None
-) -> Ed25519PrivateKey:
+def load_or_create_signing_key(path: Path, *, seed: bytes | None = None) -> Ed25519PrivateKey:
     """Load the signing key, creating it (0600, in a 0700 directory) on first use: random,
     or from a 32-byte ``seed`` (a sanitised copy's key, derived from its run key)."""
     if not path.exists():
