@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,18 +92,21 @@ _WATCH_FOCUS = """() => {
     + (el.getAttribute("href") ? "[href=" + el.getAttribute("href") + "]" : "")
     + ":" + (el.textContent || el.value || "").trim().slice(0, 30);
 }"""
-#: Tab starts again from the top of the page (as on a fresh load without autofocus).
-_FROM_THE_TOP = """() => {
-  const body = document.body;
-  body.setAttribute("tabindex", "-1"); body.focus(); body.removeAttribute("tabindex");
+#: Tab starts again from the top of the page (as on a fresh load without autofocus), or
+#: from the start of the page's main part.
+_FROM_THE_TOP = """(selector) => {
+  const start = document.querySelector(selector) || document.body;
+  start.setAttribute("tabindex", "-1"); start.focus(); start.removeAttribute("tabindex");
   window.__focused = [];
 }"""
 #: The interactive elements a person can see (one per radio group, as Tab visits).
-_INTERACTIVE = """() => {
-  const seen = new Set();
+_INTERACTIVE = """(selector) => {
+  const seen = new Set(), start = document.querySelector(selector) || document.body;
+  const after = (el) => start.contains(el)
+    || (start.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING);
   return [...document.querySelectorAll(
       "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]")]
-    .filter(el => !el.disabled && el.checkVisibility({visibilityProperty: true})
+    .filter(el => after(el) && !el.disabled && el.checkVisibility({visibilityProperty: true})
                   && !(el.tabIndex < 0 && !el.matches("a[href], button, input, select, textarea")))
     .filter(el => {
       if (el.type !== "radio") return true;
@@ -182,12 +186,13 @@ def pages(app: FastAPI) -> list[PageRoute]:
     return sorted(found.values(), key=lambda p: (p.params, p.path))
 
 
-def check_page(page: Any, url: str, findings: Findings, *, tabs: bool = True) -> None:
-    """axe-core at desktop size, no sideways scrolling on a phone, and (``tabs``) every
-    interactive element reached by Tab with a visible focus style."""
+def check_page(page: Any, url: str, findings: Findings, *, tab_from: str = "body") -> None:
+    """axe-core at desktop size, no sideways scrolling on a phone, and every interactive
+    element from ``tab_from`` on (the whole page, or ``main`` once the same navigation has
+    been tabbed through) reached by Tab with a visible focus style."""
     findings.checked.append(url)
     if page.evaluate("() => typeof window.axe") == "undefined":
-        page.evaluate(AXE.read_text(encoding="utf-8"))
+        page.evaluate(_axe_source())
     for violation in page.evaluate(_AXE_RUN, list(WCAG_TAGS)):
         if violation["impact"] in FAILING_IMPACTS:
             where = "; ".join(f"{n['target']} {n['html']}" for n in violation["nodes"][:5])
@@ -199,14 +204,18 @@ def check_page(page: Any, url: str, findings: Findings, *, tabs: bool = True) ->
     if scroll > inner + 1:
         findings.add(url, f"on a phone the page scrolls sideways ({scroll}px wide in {inner}px)")
     page.set_viewport_size(DESKTOP)
-    if tabs:
-        _check_tabbing(page, url, findings)
+    _check_tabbing(page, url, findings, tab_from)
 
 
-def _check_tabbing(page: Any, url: str, findings: Findings) -> None:
+@cache
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
+def _check_tabbing(page: Any, url: str, findings: Findings, tab_from: str) -> None:
     page.evaluate(_WATCH_FOCUS)
-    wanted = page.evaluate(_INTERACTIVE)
-    page.evaluate(_FROM_THE_TOP)
+    wanted = page.evaluate(_INTERACTIVE, tab_from)
+    page.evaluate(_FROM_THE_TOP, tab_from)
     missed: list[str] = []
     focused: list[dict[str, Any]] = []
     for _ in range(TAB_ROUNDS):  # a date field takes a Tab per part: go on while some are left

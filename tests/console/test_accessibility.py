@@ -154,14 +154,17 @@ class Tour:
             self.findings.add(url, f"not reached as {who}: {code}, landed on {landed}")
             return
         self.seen_links.extend(_links(page))
+        tab_from = "body"
         if url.startswith("/staff/") and who in STAFF_ORDER:
             nav = _nav(page)
+            if who in self.navs:  # tabbed through on this person's first page: the same here
+                tab_from = "main"
             first = self.navs.setdefault(who, nav)
             if nav != first:
-                self.findings.add(url, f"the navigation differs from the console home's: {nav}")
+                self.findings.add(url, f"the navigation differs from the first page's: {nav}")
             if not page.query_selector("link[href='/static/staff.css']"):
                 self.findings.add(url, "the console's stylesheet is missing")
-        check_page(page, url, self.findings)
+        check_page(page, url, self.findings, tab_from=tab_from)
 
     def round(self, who: str, routes: list[PageRoute]) -> list[PageRoute]:
         """Visit ``routes`` as ``who``; returns those whose parameters no link filled yet."""
