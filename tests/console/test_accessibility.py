@@ -12,6 +12,7 @@ fails the test; pages that are file downloads are listed, with the reason, in
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -43,7 +44,13 @@ if TYPE_CHECKING:
 
     from klaremont.platform import Platform
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite") == "postgresql",
+        reason="the pages' markup does not depend on the database: walked once, on SQLite",
+    ),
+]
 
 CUSTOMER = LOGINS[0].username
 #: The wireless portal as a guest's phone meets it: sent by the controller (a form), after
