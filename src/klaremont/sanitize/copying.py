@@ -183,6 +183,7 @@ class TableCount:
     read: int = 0
     left_out: int = 0
     written: int = 0
+    transform_seconds: float = 0.0
     unique_source: dict[str, int] = field(default_factory=dict)
 
 
@@ -349,7 +350,9 @@ class Copier:
                 new = self.transformer.apply(plan, names, rows)
                 if own and id_at is not None:
                     new = self._defer_own_links(new, own, id_at, names, later)
-                self.stages["transform"] += time.perf_counter() - began
+                spent = time.perf_counter() - began
+                self.stages["transform"] += spent
+                count.transform_seconds += spent
                 began = time.perf_counter()
                 writer.write(new)
                 self.target_keys_written(plan)

@@ -179,6 +179,7 @@ def build_report(
                 "rows_read": count.read if count else 0,
                 "rows_left_out": count.left_out if count else 0,
                 "rows_written": count.written if count else 0,
+                "transform_seconds": round(count.transform_seconds, 3) if count else 0,
             }
         )
     return {
