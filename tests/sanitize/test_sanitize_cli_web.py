@@ -62,7 +62,7 @@ def test_run_records_audits_and_reports_then_the_page_shows_it(seeded, invoke, t
         assert one.status_code == 200
         assert "Checks: passed" in one.text
         assert "Made-up name" in one.text  # rules in words, not the rules file's
-        assert "pseudonymise" not in one.text
+        assert "pseudonymise:" not in one.text
         assert "hex_digest" not in one.text
         assert client.get("/staff/sanitize/SAN-1999-0009").status_code == 404
     with staff_client(seeded, "sal") as client:
