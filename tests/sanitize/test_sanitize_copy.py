@@ -17,7 +17,7 @@ from klaremont.detectors.bulk import kinds_of
 from klaremont.detectors.cards import TEST_NUMBERS
 from klaremont.detectors.kinds import Group
 from klaremont.platform import Platform
-from klaremont.sanitize.copying import TargetRefused
+from klaremont.sanitize.place import TargetRefused
 from klaremont.sanitize.service import sanitise
 from klaremont.scan.engine import ScanRequest, run
 
@@ -203,3 +203,19 @@ def test_bad_subset_shares_are_refused_by_name(text):
 
     with pytest.raises(ValueError, match=text):
         parse_subset(text)
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_worker_processes_make_the_same_copy_as_one_process(seeded, tmp_path, monkeypatch):
+    from klaremont.sanitize import parallel  # noqa: PLC0415 - its threshold is lowered here
+
+    monkeypatch.setenv("KLAREMONT_SANITIZE_JOBS", "1")
+    alone = _copy(seeded, tmp_path, "alone.db")
+    monkeypatch.setenv("KLAREMONT_SANITIZE_JOBS", "2")
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)  # every table through the workers
+    shared = _copy(seeded, tmp_path, "shared.db")
+    assert alone.passed
+    assert shared.passed, shared.report["verification"]
+    assert (tmp_path / "alone.db").read_bytes() == (tmp_path / "shared.db").read_bytes()
+    assert _files(tmp_path, "alone.db") == _files(tmp_path, "shared.db")
+    assert shared.report["verification"] == alone.report["verification"]

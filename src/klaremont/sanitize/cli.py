@@ -18,7 +18,7 @@ from rich.table import Table
 from klaremont.cli.context import console, err_console, get_platform
 from klaremont.errors import ValidationFailed
 from klaremont.sanitize import record, report, service
-from klaremont.sanitize.copying import TargetRefused
+from klaremont.sanitize.place import TargetRefused
 from klaremont.sanitize.rules import RuleError
 
 app = typer.Typer(

@@ -1,179 +1,38 @@
-"""Writes a sanitised copy: the platform's migrations on a fresh target, then the rows.
+"""Writes a sanitised copy's rows: every kept table, parents before children.
 
-The target is made fresh and whole or not at all. A SQLite copy is written to a
-``.partial`` file (and its keys to a ``.partial`` folder) renamed into place only after
-verification; a PostgreSQL target must be empty and is emptied again if the run fails or
-is interrupted. The copy gets its own key-encryption key and keystore; no production
-ciphertext, keystore, key or audit event is copied (the audit tables are dropped, so the
-copy starts a fresh chain).
-
-Rows are read in primary-key order, so the same source and run key give the same copy.
-People erased in production (``data_subjects.erased_at``; the NOBODY subject that
-anonymised records point at is kept) never appear: their rows are left out, and so are
-rows that must point at a row left out; a nullable link to one is cleared.
+The copy gets its own key-encryption key and keystore; no production ciphertext,
+keystore, key or audit event is copied (the audit tables are dropped, so the copy starts a
+fresh chain). Rows are read in primary-key order, so the same source and run key give the
+same copy. People erased in production (``data_subjects.erased_at``, or a destroyed data
+key; the NOBODY subject that anonymised records point at is kept), and with ``--subset``
+the customers outside the sample, never appear: their rows are left out, and so are rows
+that must point at a row left out; a nullable link to one is cleared.
 """
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, event, inspect, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import bindparam, func, select, update
 
-from klaremont.config import Environment, Settings
 from klaremont.db.subjects import NOBODY
-from klaremont.platform import Platform
 from klaremont.sanitize import rawio
 from klaremont.sanitize.copykeys import SourceKeys
+from klaremont.sanitize.parallel import Transforms, workers_wanted
 from klaremont.sanitize.rules import SUBJECT_COLUMNS, Plan, TablePlan
 from klaremont.sanitize.transform import Transformer, hex_of, norm_key
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine, Table
+    from sqlalchemy import Table
 
+    from klaremont.platform import Platform
     from klaremont.sanitize.copykeys import CopyKeys
     from klaremont.sanitize.fakes import Faker
 
 Progress = Callable[[str, int], None]  # (table, rows just written)
-
-
-class TargetRefused(Exception):
-    """The target cannot take a fresh copy (named, with why)."""
-
-
-@dataclass(frozen=True)
-class CopyPlace:
-    """Where the copy and its own keys go, and where they are built first."""
-
-    url: str
-    keys_dir: Path
-    partial_url: str
-    partial_keys: Path
-
-    @property
-    def is_sqlite(self) -> bool:
-        """A SQLite file target."""
-        return self.url.startswith("sqlite")
-
-    @property
-    def file(self) -> Path | None:
-        """The SQLite file, if the target is one."""
-        return Path(make_url(self.url).database or "") if self.is_sqlite else None
-
-    def settings(self, *, partial: bool = False) -> Settings:
-        """Settings of a platform on the copy (the app starts with these)."""
-        keys = self.partial_keys if partial else self.keys_dir
-        return Settings(
-            environment=Environment.DEVELOPMENT,
-            var_dir=keys,
-            database_url=self.partial_url if partial else self.url,
-            keystore_url=f"sqlite:///{keys / 'keystore.db'}",
-            key_file=keys / "kek.json",
-        )
-
-
-def place(url: str, keys_dir: Path | None) -> CopyPlace:
-    """Where a copy to ``url`` is written; refuses a target that is not fresh."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if not parsed.database:
-            raise TargetRefused("--to: a SQLite copy needs a file path")
-        path = Path(parsed.database).resolve()
-        keys = keys_dir or path.with_name(path.name + ".keys")
-        for existing in (path, keys):
-            if existing.exists():
-                raise TargetRefused(f"--to: {existing} already exists; a copy is written fresh")
-        partial = path.with_name(path.name + ".partial")
-        for stale in (partial, keys.with_name(keys.name + ".partial")):
-            remove(stale)
-        return CopyPlace(
-            f"sqlite:///{path}",
-            keys,
-            f"sqlite:///{partial}",
-            keys.with_name(keys.name + ".partial"),
-        )
-    if parsed.get_backend_name() != "postgresql":
-        raise TargetRefused("--to: only SQLite files and PostgreSQL databases are supported")
-    if keys_dir is None:
-        raise TargetRefused("--keys-dir: a PostgreSQL copy needs a folder for its own keys")
-    if keys_dir.exists():
-        raise TargetRefused(f"--keys-dir: {keys_dir} already exists; a copy is written fresh")
-    return CopyPlace(url, keys_dir, url, keys_dir.with_name(keys_dir.name + ".partial"))
-
-
-def remove(path: Path) -> None:
-    """Delete a file or folder if present."""
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
-    for side in ("-wal", "-shm", "-journal"):
-        sibling = path.with_name(path.name + side)
-        if sibling.exists():
-            sibling.unlink()
-
-
-def refuse_non_empty(engine: Engine) -> None:
-    """A PostgreSQL target must hold no tables."""
-    names = inspect(engine).get_table_names()
-    if names:
-        raise TargetRefused(f"--to: the target database is not empty ({len(names)} tables)")
-
-
-def discard(copy: CopyPlace, target: Platform | None) -> None:
-    """Remove everything a failed or interrupted run wrote."""
-    if target is not None:
-        target.dispose()
-    if copy.is_sqlite:
-        remove(Path(make_url(copy.partial_url).database or ""))
-    else:
-        engine = target.engine if target is not None else None
-        if engine is not None:
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-            engine.dispose()
-    remove(copy.partial_keys)
-
-
-def zero_freed_space(target: Platform) -> None:
-    """SQLite: freed bytes zeroed on every connection of the copy (``secure_delete``), so
-    nothing a migration wrote and removed lingers in free space and the same source and
-    run key give the same file byte for byte."""
-    if target.engine.dialect.name != "sqlite":
-        return
-
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute("PRAGMA secure_delete = ON")
-
-    event.listen(target.engine, "connect", on_connect)
-    target.engine.dispose()
-
-
-def settle(copy: CopyPlace, target: Platform) -> None:
-    """Fold a SQLite copy's write-ahead log into its one file (what is scanned and shipped)."""
-    if not copy.is_sqlite:
-        return
-    target.engine.dispose()
-    conn = sqlite3.connect(make_url(copy.partial_url).database or "", isolation_level=None)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        conn.close()
-
-
-def promote(copy: CopyPlace) -> None:
-    """Move a verified SQLite copy and its keys into place."""
-    if copy.is_sqlite and copy.file is not None:
-        Path(make_url(copy.partial_url).database or "").rename(copy.file)
-    copy.partial_keys.rename(copy.keys_dir)
 
 
 @dataclass
@@ -199,12 +58,14 @@ class Copier:
         keys: CopyKeys,
         *,
         subset: float | None = None,
+        jobs: int | None = None,
     ) -> None:
         """Bind both platforms; production's keys for opening, the copy's for sealing;
         ``subset``: the share of customers to copy (a keyed sample)."""
         self.subset = subset
         self.sampled_out = 0
         self.same_engine = rawio.same_engine(source.engine, target.engine)
+        self.jobs = workers_wanted() if jobs is None else jobs
         self.source = source
         self.target = target
         self.plan = plan
@@ -277,8 +138,19 @@ class Copier:
         """Every kept table, parents before children."""
         erased = self.erased() | self.not_sampled()
         self.rank(erased)
-        for plan in self.plan.kept():
-            self._copy_table(plan, erased, progress)
+        with Transforms(self.transformer, self.plan.kept(), self.jobs, self._release) as transforms:
+            for plan in self.plan.kept():
+                self._copy_table(plan, erased, progress, transforms)
+
+    def _release(self) -> None:
+        """Close every pooled connection (before worker processes are forked)."""
+        for engine in (
+            self.source.engine,
+            self.source.keystore_engine,
+            self.target.engine,
+            self.target.keystore_engine,
+        ):
+            engine.dispose()
 
     def _exclusions(
         self, plan: TablePlan, names: list[str], erased: set[Any]
@@ -314,17 +186,26 @@ class Copier:
 
         return keep
 
-    def _copy_table(self, plan: TablePlan, erased: set[Any], progress: Progress | None) -> None:
+    def _copy_table(  # noqa: C901 - one table's pipeline: read, leave out, transform, write
+        self,
+        plan: TablePlan,
+        erased: set[Any],
+        progress: Progress | None,
+        transforms: Transforms,
+    ) -> None:
         count = self.counts[plan.name] = TableCount()
         table = plan.table
         names = [str(c.name) for c in table.columns]
-        referenced = {
-            fk.column.name
-            for t in self.plan.tables
-            for fk in t.table.foreign_keys
-            if fk.column.table is table
-        }
-        left: dict[str, set[Any]] = {c: set() for c in referenced}
+        referenced = [
+            names.index(c)
+            for c in {
+                fk.column.name
+                for t in self.plan.tables
+                for fk in t.table.foreign_keys
+                if fk.column.table is table
+            }
+        ]
+        left: dict[str, set[Any]] = {names[i]: set() for i in referenced}
         self._left_out[plan.name] = left
         keep = self._exclusions(plan, names, erased)
         uniques = {n: [names.index(c) for c in cols] for n, cols in unique_sets(table).items()}
@@ -333,39 +214,57 @@ class Copier:
         own = [names.index(fk.parent.name) for fk in table.foreign_keys if fk.column.table is table]
         id_at = names.index("id") if "id" in names else None
         later: list[dict[str, Any]] = []
-        with self.target.engine.begin() as conn:
-            writer = rawio.Writer(conn, table, raw=self.raw(plan))
+        read_time = [0.0]
+
+        def prepared() -> Iterator[list[tuple[Any, ...]]]:
             for batch in self._batches(plan):
                 began = time.perf_counter()
                 rows, left_out, dropped = keep(batch)
                 count.read += len(batch)
                 count.left_out += left_out
                 for row in dropped:
-                    for column in referenced:
-                        left[column].add(norm_key(row[names.index(column)]))
-                for name, at in uniques.items():
+                    for place in referenced:
+                        left[names[place]].add(norm_key(row[place]))
+                for name, places in uniques.items():
                     seen[name].update(
-                        k for k in (tuple(r[i] for i in at) for r in rows) if None not in k
+                        k for k in (tuple(r[i] for i in places) for r in rows) if None not in k
                     )
-                new = self.transformer.apply(plan, names, rows)
-                if own and id_at is not None:
-                    new = self._defer_own_links(new, own, id_at, names, later)
-                spent = time.perf_counter() - began
+                read_time[0] += time.perf_counter() - began
+                yield rows
+
+        with self.target.engine.begin() as conn:
+            writer = rawio.Writer(conn, table, raw=self.raw(plan))
+            results = transforms.run(plan, names, prepared(), self._size(plan))
+            while True:
+                began, read_before = time.perf_counter(), self.stages["read"] + read_time[0]
+                new = next(results, None)
+                if new is None:
+                    break
+                waited = time.perf_counter() - began
+                spent = waited - (self.stages["read"] + read_time[0] - read_before)
                 self.stages["transform"] += spent
                 count.transform_seconds += spent
+                if own and id_at is not None:
+                    new = self._defer_own_links(new, own, id_at, names, later)
                 began = time.perf_counter()
                 writer.write(new)
                 self.target_keys_written(plan)
                 self.stages["write"] += time.perf_counter() - began
                 count.written += len(new)
                 if progress is not None:
-                    progress(plan.name, len(batch))
+                    progress(plan.name, len(new))
             if later:
                 values: dict[str, Any] = {names[i]: bindparam(names[i]) for i in own}
                 conn.execute(
                     update(table).where(table.c.id == bindparam("pk_")).values(values), later
                 )
+        self.stages["read"] += read_time[0]
         count.unique_source = {name: len(values) for name, values in seen.items()}
+
+    def _size(self, plan: TablePlan) -> int:
+        """Rows in the source table (whether to use worker processes)."""
+        with self.source.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(plan.table)).scalar_one())
 
     @staticmethod
     def _defer_own_links(

@@ -55,6 +55,7 @@ class SourceKeys:
         """Read from ``keystore`` (production's), unwrap with its key ring."""
         self.keystore = keystore
         self._keys: dict[tuple[str, int], DataKey] = {}
+        self._raw: dict[tuple[str, int], bytes] = {}
         self._loaded: set[str] = set()
         self.destroyed: set[str] = set()
 
@@ -84,7 +85,26 @@ class SourceKeys:
                     sid = as_uuid(subject)
                     raw = ring.unwrap(kek_id, wrapped, subject_key_aad(sid, version))
                     self._keys[sid.hex, version] = DataKey.from_bytes(sid, version, raw)
+                    self._raw[sid.hex, version] = raw
         self._loaded.update(wanted)
+
+    def handed(self, subjects: Iterable[str]) -> dict[tuple[str, int], bytes]:
+        """The unwrapped keys of ``subjects`` (loaded first), to hand to a worker process."""
+        wanted = set(subjects)
+        self.load(wanted)
+        return {k: v for k, v in self._raw.items() if k[0] in wanted}
+
+    def take(self, subjects: Iterable[str], keys: dict[tuple[str, int], bytes]) -> None:
+        """In a worker: the keys the parent handed over for a batch's ``subjects``."""
+        for (subject, version), raw in keys.items():
+            self._keys[subject, version] = DataKey.from_bytes(uuid.UUID(hex=subject), version, raw)
+        self._loaded.update(subjects)
+
+    def forget(self) -> None:
+        """Drop every key held (a worker, between batches)."""
+        self._keys.clear()
+        self._raw.clear()
+        self._loaded.clear()
 
     def open(self, subject: str, table: str, column: str, row_id: object, sealed: bytes) -> bytes:
         """Open one sealed value (its subject's keys loaded first with :meth:`load`)."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from klaremont.platform import Platform
 from klaremont.sanitize import copying, rules
+from klaremont.sanitize import place as places
 from klaremont.sanitize.copykeys import CopyKeys
 from klaremont.sanitize.fakes import Faker
 from klaremont.sanitize.schema import make_schema
@@ -75,7 +76,7 @@ class Outcome:
 
     report: dict[str, Any]
     passed: bool
-    place: copying.CopyPlace
+    place: places.CopyPlace
 
 
 def sanitise(
@@ -90,7 +91,7 @@ def sanitise(
 ) -> Outcome:
     """Make a verified sanitised copy of the data store at ``source_url`` (default: ours)."""
     plan = rules.plan()  # fails closed, before anything is written
-    place = copying.place(target_url, keys_dir)
+    place = places.place(target_url, keys_dir)
     source_settings = settings
     if source_url and source_url != settings.database_url:
         source_settings = settings.model_copy(update={"database_url": source_url})
@@ -106,9 +107,9 @@ def sanitise(
         if target_settings.audit_signing_key_file is not None:
             copy_keys.write_signing_key(target_settings.audit_signing_key_file)
         target = Platform.build(target_settings)
-        copying.zero_freed_space(target)
+        places.zero_freed_space(target)
         if not place.is_sqlite:
-            copying.refuse_non_empty(target.engine)
+            places.refuse_non_empty(target.engine)
         target.dispose()
         make_schema(target_settings.database_url, target_settings.keystore_url)
         copier = copying.Copier(source, target, Faker(key), plan, copy_keys, subset=subset)
@@ -118,7 +119,7 @@ def sanitise(
         checked = verify(place, target, copier)
         verified = time.perf_counter()
     except BaseException:
-        copying.discard(place, target)
+        places.discard(place, target)
         source.dispose()
         raise
     seconds = time.perf_counter() - began
@@ -141,10 +142,10 @@ def sanitise(
     source.dispose()
     if checked.passed:
         target.dispose()
-        copying.settle(place, target)
-        copying.promote(place)
+        places.settle(place, target)
+        places.promote(place)
     else:
-        copying.discard(place, target)
+        places.discard(place, target)
     return Outcome(report=report, passed=checked.passed, place=place)
 
 

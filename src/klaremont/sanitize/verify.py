@@ -20,14 +20,16 @@ from sqlalchemy import JSON, LargeBinary, String, Uuid, func, select, text
 
 from klaremont.detectors.bulk import kinds_of
 from klaremont.detectors.kinds import Group
-from klaremont.sanitize.copying import settle, unique_sets
+from klaremont.sanitize.copying import unique_sets
+from klaremont.sanitize.place import settle
 from klaremont.sanitize.rawio import read_batches
 from klaremont.sanitize.transform import comparable, dashed, hex_of
 from klaremont.scan.engine import ScanRequest, run
 
 if TYPE_CHECKING:
     from klaremont.platform import Platform
-    from klaremont.sanitize.copying import Copier, CopyPlace
+    from klaremont.sanitize.copying import Copier
+    from klaremont.sanitize.place import CopyPlace
 
 
 @dataclass
