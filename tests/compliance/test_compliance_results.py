@@ -1,5 +1,6 @@
-"""The page joins the test run's results: passed of run per clause, when, each test's name
-and outcome in words; an unreadable results file is said, not a 500. A register that cannot
+"""The page joins the test run's results (JUnit XML per backend): passed of run per clause,
+when, each test's name and outcome in words, both databases named when they disagree; an
+unreadable results file is said, not a 500. A register that cannot
 be read is left out of the evidence pack and named in its manifest."""
 
 from __future__ import annotations
@@ -8,42 +9,58 @@ import io
 import json
 import re
 import zipfile
-from datetime import UTC, datetime
 
 import pytest
 from compliance_support import BROWSER
 
 from klaremont.compliance import evidence
-from klaremont.policy.results import results_path, write_results
+from klaremont.policy.results import results_path
+
+PROPS = '<properties><property name="policy" value="PP-SUPPORT"/></properties>'
+
+
+def junit(path, *cases: tuple[str, str]) -> None:
+    """A JUnit file as the test command writes it: one suite, each case and its outcome."""
+    body = {"passed": "", "failed": "<failure>boom</failure>", "skipped": "<skipped/>"}
+    testcases = "".join(
+        f'<testcase classname="tests.x" name="{name}" file="tests/x.py" time="0.1">'
+        f"{PROPS}{body[outcome]}</testcase>"
+        for name, outcome in cases
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f'<testsuites><testsuite name="pytest" timestamp="2026-03-01T08:00:00+00:00">'
+        f"{testcases}</testsuite></testsuites>",
+        encoding="utf-8",
+    )
 
 
 def test_the_page_counts_the_tests_of_the_last_run(platform, signed_in):
-    path = results_path(platform.settings.var_dir)
-    write_results(
-        path,
-        {
-            "PP-SUPPORT": [
-                {"nodeid": "tests/x.py::test_one", "outcome": "passed"},
-                {"nodeid": "tests/x.py::test_two", "outcome": "failed"},
-                {"nodeid": "tests/x.py::test_three", "outcome": "skipped"},
-            ]
-        },
-        now=datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+    folder = results_path(platform.settings.var_dir)
+    junit(
+        folder / "junit-sqlite.xml",
+        ("test_one", "passed"),
+        ("test_two", "failed"),
+        ("test_three", "skipped"),
+        ("test_four", "passed"),
     )
+    junit(folder / "junit-postgresql.xml", ("test_one", "passed"), ("test_four", "failed"))
+    path = folder / "junit-sqlite.xml"
     dave = signed_in("dave")
     page = dave.get("/staff/compliance?document=PP", headers=BROWSER).text
     assert "Tests last run 1 March 2026" in page
-    assert "1 of 3" in page
+    assert "1 of 4" in page
     drill = dave.get("/staff/compliance/PP-SUPPORT", headers=BROWSER).text
     words = re.sub(r"<[^>]+>", " ", drill)
     for name, outcome in (
         ("test_one", "passed"),
         ("test_two", "failed"),
         ("test_three", "skipped"),
+        ("test_four", r"failed \(failed on PostgreSQL; passed on SQLite\)"),
     ):
         assert re.search(rf"{name}\s+{outcome}", words), name
 
-    path.write_text("not json", encoding="utf-8")
+    path.write_text("not xml", encoding="utf-8")
     broken = dave.get("/staff/compliance", headers=BROWSER)
     assert broken.status_code == 200
     assert "The test results file could not be read" in broken.text

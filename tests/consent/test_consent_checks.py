@@ -80,12 +80,14 @@ def test_mail_check_fails_when_a_sent_body_is_kept(platform):
 
 
 @pytest.mark.policy("PP-COOKIE")
-def test_cookie_check_holds_without_a_database(platform):
-    """Without a database the check still judges the settings."""
+def test_cookie_check_cannot_tell_without_a_database(platform):
+    """Without a database the check still judges the settings, then cannot tell."""
 
     class Static:
         settings = platform.settings
         policy = platform.policy
         clock = platform.clock
 
-    assert privacy_checks.cookies_hold_keys_only(Static()).holds
+    without = privacy_checks.cookies_hold_keys_only(Static())
+    assert (without.holds, without.unknown) == (False, True)
+    assert "stored keys not inspected" in without.detail

@@ -106,7 +106,7 @@ def test_the_directory_checks(platform):
         assert checks.a_team_can_be_deployed(platform).holds
 
 
-def test_without_a_database_the_checks_hold_and_say_so(platform):
+def test_without_a_database_the_checks_cannot_tell_and_say_so(platform):
     static = StaticContext(platform.settings, platform.policy, platform.clock)
     for check in (
         checks.every_report_alerted_the_iso,
@@ -114,5 +114,5 @@ def test_without_a_database_the_checks_hold_and_say_so(platform):
         checks.an_iso_is_appointed,
     ):
         result = check(static)
-        assert result.holds
+        assert (result.holds, result.unknown) == (False, True)
         assert result.detail == checks.NO_DATABASE

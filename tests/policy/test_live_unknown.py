@@ -6,12 +6,14 @@ from __future__ import annotations
 from policyhelp import live_context, make_settings
 
 from klaremont.policy.live import (
+    REGISTRY,
     CheckResult,
     LiveRegistry,
     LiveStatus,
     StaticContext,
     inspect_database,
     live_check,
+    load_all_checks,
 )
 from klaremont.policy.render import trace_summary
 from klaremont.policy.trace import build_matrix
@@ -50,3 +52,51 @@ def test_inspect_database_without_one_is_unknown(tmp_path):
     matrix = build_matrix(tests_dir=None, results_file=None, live=ctx, registry=registry)
     assert matrix.count(live=LiveStatus.UNKNOWN) == 1
     assert "1 unknown" in trace_summary(matrix)
+
+
+class _NoDatabase:
+    """A live context with settings, policy and clock only, noting what else a check asks."""
+
+    def __init__(self, ctx: StaticContext) -> None:
+        self._ctx = ctx
+        self.asked: set[str] = set()
+
+    @property
+    def settings(self) -> object:
+        return self._ctx.settings
+
+    @property
+    def policy(self) -> object:
+        return self._ctx.policy
+
+    @property
+    def clock(self) -> object:
+        return self._ctx.clock
+
+    def __getattr__(self, name: str) -> object:
+        self.asked.add(name)
+        raise AttributeError(name)
+
+
+def test_no_check_that_wanted_a_database_holds_without_one(tmp_path):
+    """Every registered check run with no database: each one that asked for the database
+    answers unknown with its reason (``with_database`` and the direct look-ups alike)."""
+    load_all_checks()
+    static = live_context(make_settings(tmp_path))
+    wanted: dict[str, CheckResult] = {}
+    for clause_id in REGISTRY.clause_ids():
+        for check in REGISTRY.checks_for(clause_id):
+            ctx = _NoDatabase(static)
+            result = check(ctx)  # type: ignore[arg-type]
+            if "unit_of_work" in ctx.asked:
+                wanted[f"{check.__module__}:{check.__name__}"] = result
+    assert len(wanted) >= 20
+    holding = {name: result.detail for name, result in wanted.items() if result.holds}
+    assert holding == {}
+    for name, result in wanted.items():
+        assert result.unknown, name
+        assert "no database" in result.detail, name
+    matrix = build_matrix(tests_dir=None, results_file=None, live=static)
+    rows = {row.id: row.live for row in matrix.rows}
+    assert rows["IS-SENS-MASK"].status is LiveStatus.UNKNOWN
+    assert "saved cards not inspected" in rows["IS-SENS-MASK"].detail

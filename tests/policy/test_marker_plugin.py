@@ -1,4 +1,5 @@
-"""The ``@pytest.mark.policy`` plugin, run for real in a child pytest (with and without xdist).
+"""The ``@pytest.mark.policy`` plugin, run for real in a child pytest (with and without xdist),
+writing JUnit XML that :func:`klaremont.policy.junit.load_results` reads back.
 
 A child process rather than ``pytester``: ``-p klaremont.testing.policy_marker`` is then
 loaded exactly as the project's addopts load it, and pytest-xdist can start real workers.
@@ -6,7 +7,6 @@ loaded exactly as the project's addopts load it, and pytest-xdist can start real
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import klaremont
+from klaremont.policy.junit import load_results
 
 SRC = str(Path(klaremont.__file__).resolve().parents[1])
 
@@ -61,10 +62,10 @@ def run_pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run pytest in ``root`` with the plugin loaded the way the project's addopts load it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "KLAREMONT_"))}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
-    env["KLAREMONT_TRACE_RESULTS"] = str(root / "out" / "results.json")
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # 2 s faster; xdist is named when wanted
     command = [sys.executable, "-m", "pytest", "-p", "klaremont.testing.policy_marker"]
-    command += ["-p", "no:cacheprovider", "--strict-markers", *args]
+    command += ["-p", "no:cacheprovider", "--strict-markers", "-W", "error"]
+    command += ["--junitxml", str(root / "out" / "junit-sqlite.xml"), *args]
     return subprocess.run(  # noqa: S603 - the current interpreter, fixed arguments
         command,
         cwd=root,
@@ -78,17 +79,20 @@ def run_pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def project(tmp_path: Path, **files: str) -> Path:
     """A throwaway project with its own ``pytest.ini`` and the given test modules."""
-    (tmp_path / "pytest.ini").write_text("[pytest]\n", "utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\njunit_family = xunit1\n", "utf-8")
     for name, body in files.items():
         (tmp_path / f"{name}.py").write_text(textwrap.dedent(body), "utf-8")
     return tmp_path
 
 
-def results(root: Path) -> dict[str, list[dict[str, str]]]:
-    """The clause map the plugin wrote."""
-    document = json.loads((root / "out" / "results.json").read_text("utf-8"))
-    assert document["format"] == 1
-    return document["clauses"]
+def results(root: Path) -> dict[str, list[tuple[str, str]]]:
+    """The clause map read back from the JUnit file: clause to (node id, outcome)."""
+    loaded = load_results(root / "out")
+    assert loaded.run_at is not None
+    return {
+        clause: [(entry["nodeid"], entry["outcome"]) for entry in entries]
+        for clause, entries in loaded.clauses.items()
+    }
 
 
 def test_unknown_clause_id_is_a_collection_error(tmp_path: Path):
@@ -122,7 +126,7 @@ def test_unknown_clause_id_is_a_collection_error(tmp_path: Path):
     assert "test_bad.py::test_empty: @pytest.mark.policy needs at least one clause ID" in output
     assert "test_bad.py::test_number: policy clause ID must be a string, not 42" in output
     assert "1 error" in output
-    assert not (root / "out" / "results.json").exists()
+    assert load_results(root / "out").clauses == {}
 
 
 def test_results_map_each_clause_to_its_tests_and_outcomes(tmp_path: Path):
@@ -131,7 +135,7 @@ def test_results_map_each_clause_to_its_tests_and_outcomes(tmp_path: Path):
     run = run_pytest(root)
     assert run.returncode == 1, run.stdout  # test_fails fails, test_setup_error errors
     clauses = results(root)
-    outcome = {(c, e["nodeid"]): e["outcome"] for c, entries in clauses.items() for e in entries}
+    outcome = {(c, nodeid): out for c, entries in clauses.items() for nodeid, out in entries}
     assert outcome[("DP-RETAIN", "test_good.py::test_passes")] == "passed"
     assert outcome[("IS-AC-CLOCK", "test_good.py::test_passes")] == "passed"
     assert outcome[("PP-UK", "test_good.py::test_passes")] == "passed"
@@ -143,34 +147,6 @@ def test_results_map_each_clause_to_its_tests_and_outcomes(tmp_path: Path):
     assert len(clauses["PP-UK"]) == 7  # the module mark reaches every test
 
 
-def test_a_later_run_replaces_its_tests_and_keeps_the_rest(tmp_path: Path, monkeypatch):
-    """Running one file updates that file's entries and keeps the other file's."""
-    root = project(
-        tmp_path,
-        test_one="""
-        import os, pytest
-
-        @pytest.mark.policy("PP-UK")
-        def test_one():
-            assert os.environ.get("BREAK") is None
-        """,
-        test_two="""
-        import pytest
-
-        @pytest.mark.policy("PP-UK")
-        def test_two():
-            pass
-        """,
-    )
-    assert run_pytest(root).returncode == 0
-    monkeypatch.setenv("BREAK", "1")
-    assert run_pytest(root, "test_one.py").returncode == 1
-    assert results(root)["PP-UK"] == [
-        {"nodeid": "test_one.py::test_one", "outcome": "failed"},
-        {"nodeid": "test_two.py::test_two", "outcome": "passed"},
-    ]
-
-
 def test_xdist_run_writes_complete_results_once(tmp_path: Path):
     """Under pytest-xdist the controller alone writes, with every worker's outcomes."""
     pytest.importorskip("xdist", reason="pytest-xdist is a dev dependency")
@@ -178,7 +154,7 @@ def test_xdist_run_writes_complete_results_once(tmp_path: Path):
     run = run_pytest(root, "-p", "xdist.plugin", "-n", "2")
     assert run.returncode == 1, run.stdout
     clauses = results(root)
-    assert {e["nodeid"] for e in clauses["PP-UK"]} == {
+    assert {nodeid for nodeid, _ in clauses["PP-UK"]} == {
         "test_good.py::test_passes",
         "test_good.py::test_fails",
         "test_good.py::test_skipped",
@@ -188,15 +164,14 @@ def test_xdist_run_writes_complete_results_once(tmp_path: Path):
         "test_good.py::TestGroup::test_param[2]",
     }
     assert clauses["IS-SENS-TLS"] == [
-        {"nodeid": "test_good.py::test_fails", "outcome": "failed"},
-        {"nodeid": "test_good.py::test_skipped", "outcome": "skipped"},
+        ("test_good.py::test_fails", "failed"),
+        ("test_good.py::test_skipped", "skipped"),
     ]
-    leftovers = [p.name for p in (root / "out").iterdir() if p.name != "results.json"]
-    assert leftovers == []
+    assert [p.name for p in (root / "out").iterdir()] == ["junit-sqlite.xml"]
 
 
-def test_run_without_policy_tests_writes_nothing(tmp_path: Path):
-    """A run with no policy-marked test leaves the results file alone."""
+def test_tests_without_the_marker_carry_no_clause(tmp_path: Path):
+    """A run with no policy-marked test gives no clause any result."""
     root = project(tmp_path, test_plain="def test_plain():\n    pass\n")
     assert run_pytest(root).returncode == 0
-    assert not (root / "out").exists()
+    assert load_results(root / "out").clauses == {}

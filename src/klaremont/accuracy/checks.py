@@ -19,7 +19,7 @@ def no_record_overdue_for_review(ctx: LiveContext) -> CheckResult:
     after = ctx.policy.accuracy.review_after_days
     unit_of_work: Any = getattr(ctx, "unit_of_work", None)
     if unit_of_work is None:
-        return CheckResult(holds=True, detail=f"{NO_DATABASE}: {after} days")
+        return CheckResult.unknown_because(f"{NO_DATABASE}: {after} days")
 
     def check(uow: UnitOfWork) -> CheckResult:
         counts = stale_counts(uow)

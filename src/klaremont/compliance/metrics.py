@@ -6,9 +6,9 @@ runs the checks; a scrape runs none), so an operator can alert on
 ``klaremont_clause_live_status{status="fails"} == 1``. ``klaremont_work_queue_items{queue,
 urgency}`` counts what the console home's work list (extension point ``"my_work"``) holds
 for someone with every permission, by section: queue names and counts, no reference, no
-name. A section that could not be read is counted in ``klaremont_work_queue_failures``; one
-that needs the asker's own account (the staff section: remote-access approvals exclude the
-approver's own) cannot be asked for without one and is left out.
+name. The asker is :data:`klaremont.work.SYSTEM_ACCOUNT`, so a queue bound to one person
+(the staff section's remote-access approvals) is counted for the system as a whole. A
+section that could not be read is counted in ``klaremont_work_queue_failures``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from klaremont import capabilities, work
 from klaremont.compliance.history import latest
-from klaremont.errors import NotFound
 from klaremont.logging import get_logger
 from klaremont.policy.live import LiveStatus
 
@@ -46,7 +45,7 @@ class Overseer:
 
 def overseer() -> Overseer:
     """The principal whose work list is every queue of the platform."""
-    return Overseer(uuid.UUID(int=0), frozenset(capabilities.permission_catalogue().values()))
+    return Overseer(work.SYSTEM_ACCOUNT, frozenset(capabilities.permission_catalogue().values()))
 
 
 def collect(platform: Platform) -> list[Metric]:
@@ -92,8 +91,6 @@ def _queues(uow: UnitOfWork) -> tuple[Counter[tuple[str, str]], int]:
         try:
             with uow.session.begin_nested():
                 found = list(contribution(uow, principal))
-        except NotFound:
-            continue  # a queue bound to the asker's own account (the overseer has none)
         except Exception as exc:  # noqa: BLE001 - one queue failing must not hide the others
             # the error's type only: its text might quote a value read on the way
             log.warning(

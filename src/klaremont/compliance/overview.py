@@ -1,7 +1,7 @@
 """What the compliance page shows: each clause with its scope, controls, tests, live status
 and history, in words.
 
-Reads the clause catalogue, the test-results file the test run writes and the newest rows of
+Reads the clause catalogue, the test run's results (JUnit XML per backend) and the newest rows of
 the status history; runs no check (the hourly job does). The drill-down
 (:func:`clause_view`) adds each check's description (its docstring: what is checked), the
 tests' names and outcomes and every recorded change. Statuses, scopes and documents are
@@ -11,20 +11,17 @@ said in words; clause ids are shown, as this page is about clauses.
 from __future__ import annotations
 
 import inspect
-import json
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from klaremont.compliance.history import history_of, latest
 from klaremont.display import uk_datetime
 from klaremont.policy.catalog import load_catalog
+from klaremont.policy.junit import LoadedResults, load_results
 from klaremont.policy.live import REGISTRY, LiveStatus, load_all_checks
-from klaremont.policy.results import ResultsFileError, RunOutcome, read_results, results_path
+from klaremont.policy.results import ResultsFileError, RunOutcome, results_path
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from klaremont.compliance.models import ClauseStatusChange
     from klaremont.platform import UnitOfWork
     from klaremont.policy.catalog import Clause
@@ -63,6 +60,7 @@ OUTCOME_WORDS = {
     "skipped": "skipped",
     "xfailed": "expected to fail",
 }
+BACKEND_WORDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 _FILTER_STATUS = {
     "fails": {LiveStatus.FAILS.value, LiveStatus.ERROR.value},
     "unknown": {LiveStatus.UNKNOWN.value, LiveStatus.NOT_RUN.value},
@@ -131,13 +129,27 @@ def _status_key(status: str) -> str:
     return "unknown"
 
 
-def tests_run_at(path: Path) -> datetime | None:
-    """When the results file was written (its ``generated_at``), if it says."""
+def _results(uow: UnitOfWork) -> tuple[LoadedResults, list[str]]:
+    """The last test run's results; nothing (and a sentence saying so) when unreadable."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return datetime.fromisoformat(str(raw["generated_at"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        return load_results(results_path(uow.platform.settings.var_dir)), []
+    except ResultsFileError:
+        return LoadedResults({}, None), [
+            "The test results file could not be read, so no test is counted."
+        ]
+
+
+def outcome_words(run: RunOutcome) -> str:
+    """How a test last ended, in words, with each database when they differ."""
+    words = OUTCOME_WORDS.get(run["outcome"], run["outcome"])
+    backends = run.get("backends", {})
+    if len(set(backends.values())) > 1:
+        each = "; ".join(
+            f"{OUTCOME_WORDS.get(outcome, outcome)} on {BACKEND_WORDS.get(name, name)}"
+            for name, outcome in backends.items()
+        )
+        words = f"{words} ({each})"
+    return words
 
 
 def _line(
@@ -171,16 +183,10 @@ def _line(
 def overview(uow: UnitOfWork, *, document: str = "", status: str = "") -> Overview:
     """Every clause (of ``document`` and with live status ``status`` when given)."""
     load_all_checks()
-    path = results_path(uow.platform.settings.var_dir)
-    problems: list[str] = []
-    try:
-        results = read_results(path)
-    except ResultsFileError:
-        results = {}
-        problems.append("The test results file could not be read, so no test is counted.")
+    loaded, problems = _results(uow)
     newest = latest(uow.session)
     every = [
-        _line(clause, newest.get(clause.id), results.get(clause.id, []))
+        _line(clause, newest.get(clause.id), loaded.clauses.get(clause.id, []))
         for clause in load_catalog()
     ]
     counts = {key: sum(1 for line in every if line.status_key == key) for key in FILTERS}
@@ -190,11 +196,10 @@ def overview(uow: UnitOfWork, *, document: str = "", status: str = "") -> Overvi
         if (not document or line.id.startswith(f"{document}-"))
         and (not status or line.status_key == status)
     ]
-    ran = tests_run_at(path)
     return Overview(
         lines=tuple(kept),
         counts=counts,
-        tests_run_at=uk_datetime(ran) if ran is not None else "",
+        tests_run_at=uk_datetime(loaded.run_at) if loaded.run_at is not None else "",
         document=document if document in DOCUMENTS else "",
         status=status if status in FILTERS else "",
         problems=tuple(problems),
@@ -205,19 +210,13 @@ def clause_view(uow: UnitOfWork, clause_id: str) -> ClauseLine:
     """One clause with its evidence: the checks, the tests and the history of its status."""
     load_all_checks()
     clause = load_catalog().get(clause_id)
-    try:
-        results = read_results(results_path(uow.platform.settings.var_dir))
-    except ResultsFileError:
-        results = {}
-    runs = results.get(clause.id, [])
+    runs = _results(uow)[0].clauses.get(clause.id, [])
     line = _line(clause, latest(uow.session).get(clause.id), runs)
     checks = tuple(
         (f"{check.__module__}:{check.__name__}", inspect.getdoc(check) or "")
         for check in REGISTRY.checks_for(clause.id)
     )
-    tests = tuple(
-        TestRun(run["nodeid"], OUTCOME_WORDS.get(run["outcome"], run["outcome"])) for run in runs
-    )
+    tests = tuple(TestRun(run["nodeid"], outcome_words(run)) for run in runs)
     history = tuple(
         Change(
             status=STATUS_WORDS.get(row.status, row.status.capitalize()),

@@ -29,7 +29,7 @@ def job_ran(ctx: LiveContext, name: str) -> CheckResult:
     if not jobs:
         return CheckResult(holds=False, detail=f"no scheduled job called {name!r} is declared")
     if unit_of_work is None:
-        return CheckResult(holds=True, detail=f"{name} {NO_DATABASE}")
+        return CheckResult.unknown_because(f"{name} {NO_DATABASE}")
 
     def check(uow: UnitOfWork) -> CheckResult:
         (state,) = job_states(uow.session, jobs, uow.clock.now())

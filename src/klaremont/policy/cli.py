@@ -101,8 +101,8 @@ def trace(
     results: Annotated[
         Path | None,
         typer.Option(
-            help="test-results file (default: KLAREMONT_TRACE_RESULTS "
-            "or <var>/trace/test-results.json)"
+            help="JUnit XML file, or folder of junit-*.xml (default: KLAREMONT_TRACE_RESULTS "
+            "or <var>/trace); a .json file is read as the older results file"
         ),
     ] = None,
 ) -> None:

@@ -52,10 +52,11 @@ def with_database(
     ctx: LiveContext, check: Callable[[Any], CheckResult], *, without: str
 ) -> CheckResult:
     """Run ``check`` with a unit of work of ``ctx``'s database; without one (the trace run
-    from settings alone) the check holds and says ``without`` (what it could not inspect)."""
+    from settings alone) the answer is unknown, and ``without`` says what was not inspected
+    (a check that cannot look never holds)."""
     unit_of_work: Any = getattr(ctx, "unit_of_work", None)
     if unit_of_work is None:
-        return CheckResult(holds=True, detail=without)
+        return CheckResult.unknown_because(without)
     with unit_of_work() as uow:
         result: CheckResult = check(uow)
         return result

@@ -1,13 +1,15 @@
-"""The test-results file: which tests proved which clause, and how they last ended.
+"""Per-clause test results, where they are, and the older JSON results file.
 
-The pytest plugin (:mod:`klaremont.testing.policy_marker`) writes it at the end of a run;
-the trace reads it. Shape::
+The test command writes JUnit XML (``var/trace/junit-<backend>.xml``, read by
+:mod:`klaremont.policy.junit`); this module holds the shape both readers return
+(:data:`Results`: clause ID to the tests that prove it, each with its outcome) and the
+older JSON file, still accepted when ``--results`` or ``KLAREMONT_TRACE_RESULTS`` name a
+``.json`` file. Its shape::
 
     {"format": 1, "generated_at": "2025-01-01T00:00:00+00:00",
      "clauses": {"IS-PW-LOCK3": [{"nodeid": "tests/...::test_x", "outcome": "passed"}]}}
 
-A run replaces the entries of the tests it ran and keeps the others, so running one folder
-does not forget the rest. Writes are atomic (a temporary file, then a rename).
+Writes are atomic (a temporary file, then a rename).
 """
 
 from __future__ import annotations
@@ -17,18 +19,24 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 ENV_VAR = "KLAREMONT_TRACE_RESULTS"
-DEFAULT_RELATIVE = Path("trace") / "test-results.json"
+DEFAULT_RELATIVE = Path("trace")
 FORMAT = 1
 
 
 class RunOutcome(TypedDict):
-    """One test's last outcome for one clause."""
+    """One test's last outcome for one clause (the worst over every backend that ran it)."""
 
     nodeid: str
     outcome: str
+    #: backend name to that backend's outcome (JUnit results only)
+    backends: NotRequired[dict[str, str]]
+    #: seconds the test took, summed over backends
+    seconds: NotRequired[float]
+    #: ISO 8601 start of the newest run that ran it
+    at: NotRequired[str]
 
 
 Results = dict[str, list[RunOutcome]]
@@ -39,7 +47,8 @@ class ResultsFileError(ValueError):
 
 
 def results_path(var_dir: Path) -> Path:
-    """``$KLAREMONT_TRACE_RESULTS`` when set, else ``<var_dir>/trace/test-results.json``."""
+    """``$KLAREMONT_TRACE_RESULTS`` when set, else the folder ``<var_dir>/trace`` (which holds
+    the test command's ``junit-*.xml``)."""
     override = os.environ.get(ENV_VAR)
     return Path(override) if override else var_dir / DEFAULT_RELATIVE
 
@@ -67,20 +76,13 @@ def read_results(path: Path) -> Results:
     return results
 
 
-def merge_results(old: Results, new: Results) -> Results:
-    """``old`` with every entry for a test that ``new`` ran replaced by ``new``'s."""
-    ran = {entry["nodeid"] for entries in new.values() for entry in entries}
-    merged: Results = {}
-    for clause_id, entries in old.items():
-        kept = [entry for entry in entries if entry["nodeid"] not in ran]
-        if kept:
-            merged[clause_id] = kept
-    for clause_id, entries in new.items():
-        merged.setdefault(clause_id, []).extend(entries)
-    return {
-        clause_id: sorted(entries, key=lambda entry: entry["nodeid"])
-        for clause_id, entries in sorted(merged.items())
-    }
+def generated_at(path: Path) -> datetime | None:
+    """When the JSON results file says it was written, if it says."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return datetime.fromisoformat(str(raw["generated_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def write_results(path: Path, results: Results, *, now: datetime | None = None) -> None:

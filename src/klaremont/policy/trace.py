@@ -1,8 +1,8 @@
 """The traceability matrix: for each clause, its control, its tests, its last run, its live status.
 
 :func:`build_matrix` gathers four sources: the clause catalog, a static scan of the tests
-for ``@pytest.mark.policy``, the test-results file the pytest plugin writes, and the live
-checks. :func:`completeness_problems` is what CI fails on.
+for ``@pytest.mark.policy``, the test run's results (JUnit XML, :mod:`klaremont.policy.junit`)
+and the live checks. :func:`completeness_problems` is what CI fails on.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from klaremont.policy.catalog import Catalog, Document, Scope, Status, load_catalog
+from klaremont.policy.junit import load_results
 from klaremont.policy.live import REGISTRY, LiveRegistry, LiveStatus, load_all_checks
-from klaremont.policy.results import ResultsFileError, RunOutcome, read_results, summarise
+from klaremont.policy.results import ResultsFileError, RunOutcome, summarise
 from klaremont.policy.testscan import ScanResult, scan_tests
 
 if TYPE_CHECKING:
@@ -48,10 +49,13 @@ class LiveState(_Row):
 
 
 class RunRecord(_Row):
-    """One test's last outcome for a clause."""
+    """One test's last outcome for a clause: the worst over the backends, each named."""
 
     nodeid: str
     outcome: str
+    backends: dict[str, str] = {}
+    seconds: float | None = None
+    at: datetime | None = None
 
 
 class ClauseRow(_Row):
@@ -84,6 +88,9 @@ class TraceMatrix(_Row):
 
     generated_at: datetime
     live_checked: bool
+    #: test results were found, so a clause without a passing test is a problem (not in
+    #: the JSON: its problems are)
+    results_read: bool = Field(default=False, exclude=True)
     rows: list[ClauseRow]
     problems: list[str]
 
@@ -134,7 +141,7 @@ def build_matrix(
     results: dict[str, list[RunOutcome]] = {}
     if results_file is not None:
         try:
-            results = read_results(results_file)
+            results = load_results(results_file).clauses
         except ResultsFileError as exc:
             problems.append(str(exc))
     if live is not None and registry is None:
@@ -164,21 +171,23 @@ def build_matrix(
                 tests=len(test_ids),
                 test_ids=test_ids,
                 last_outcome=summarise(runs),
-                runs=[RunRecord(nodeid=run["nodeid"], outcome=run["outcome"]) for run in runs],
+                runs=[RunRecord.model_validate(run) for run in runs],
                 live=live_state,
             )
         )
     return TraceMatrix(
         generated_at=now or datetime.now(UTC),
         live_checked=live is not None,
+        results_read=bool(results),
         rows=rows,
         problems=problems,
     )
 
 
 def completeness_problems(matrix: TraceMatrix) -> list[str]:
-    """What makes the build fail: an implemented clause without a test or without a
-    working control, and anything the matrix could not read (unknown IDs, broken checks)."""
+    """What makes the build fail: an implemented clause without a test, without a passing
+    test in the last run (when results were read) or without a working control, and anything
+    the matrix could not read (unknown IDs, broken checks, a bad results file)."""
     problems: list[str] = []
     for row in matrix.rows:
         if row.status != "implemented":
@@ -186,6 +195,11 @@ def completeness_problems(matrix: TraceMatrix) -> list[str]:
         if row.tests == 0:
             problems.append(
                 f'{row.id}: marked implemented but no test carries @pytest.mark.policy("{row.id}")'
+            )
+        elif matrix.results_read and row.last_outcome != "passed":
+            problems.append(
+                f"{row.id}: marked implemented but no test of it passed in the last run "
+                f"({row.last_outcome})"
             )
         problems.extend(
             f"{row.id}: control {control.path} does not import ({control.error})"

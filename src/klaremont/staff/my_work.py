@@ -4,7 +4,8 @@
   (``staff:review``: the ISO and directors), from the review service the page uses;
 - remote-access grants waiting for this person's approval (as the grantee's line
   manager, or ``remote:approve``: technical operations), as ``GET /api/auth/remote-grants``
-  lists them, linked to the remote-access page where they are approved;
+  lists them, linked to the remote-access page where they are approved; for
+  :data:`klaremont.work.SYSTEM_ACCOUNT` (the metrics) every grant still missing an approval;
 - accounts locked in the last day and still locked (``staff:unlock``: the ISO and
   technical operations), linked to the staff list's locked accounts, where each account's
   page unlocks it.
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 from klaremont.staff import lockout, service_remote, service_review
 from klaremont.staff.permissions import StaffPermission
 from klaremont.staff.service_accounts import get_account
-from klaremont.work import Urgency, WorkItem
+from klaremont.work import SYSTEM_ACCOUNT, Urgency, WorkItem
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
@@ -71,13 +72,18 @@ def _review(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
 
 
 def _remote(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
-    account = get_account(uow, principal.account_id)
-    waiting = service_remote.pending_for(uow, account, principal.permissions)
+    if principal.account_id == SYSTEM_ACCOUNT:  # the platform as a whole: every approval due
+        waiting = service_remote.awaiting_approval(uow)
+        title = "Remote-access requests waiting for approval"
+    else:
+        account = get_account(uow, principal.account_id)
+        waiting = service_remote.pending_for(uow, account, principal.permissions)
+        title = "Remote-access requests waiting for your approval"
     if not waiting:
         return []
     return [
         WorkItem(
-            "Remote-access requests waiting for your approval",
+            title,
             Urgency.DUE,
             count=len(waiting),
             link=REMOTE,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from klaremont.audit.events import Outcome
 from klaremont.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -202,6 +202,23 @@ def grants_of(uow: UnitOfWork, account_id: uuid.UUID) -> Sequence[RemoteGrant]:
         .where(RemoteGrant.account_id == account_id)
         .order_by(RemoteGrant.requested_at.desc())
     ).all()
+
+
+def awaiting_approval(uow: UnitOfWork) -> list[RemoteGrant]:
+    """Every current grant still missing an approval (the system's queue, not one person's)."""
+    now = uow.clock.now()
+    return list(
+        uow.session.scalars(
+            select(RemoteGrant).where(
+                RemoteGrant.revoked_at.is_(None),
+                RemoteGrant.expires_at > now,
+                or_(
+                    RemoteGrant.manager_approved_by.is_(None),
+                    RemoteGrant.techops_approved_by.is_(None),
+                ),
+            )
+        ).all()
+    )
 
 
 def pending_for(
