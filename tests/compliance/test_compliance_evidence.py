@@ -20,6 +20,7 @@ from klaremont.evidence_files import csv_bytes
 EXPECTED = {
     "trace.html",
     "trace.json",
+    "trace.pdf",
     "access-review.html",
     "access-review.csv",
     "data-subject-requests.csv",
