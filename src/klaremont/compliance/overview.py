@@ -224,7 +224,8 @@ def overview(uow: UnitOfWork, *, document: str = "", status: str = "") -> Overvi
     )
 
 
-def _check_view(run: CheckRun) -> CheckView:
+def check_view(run: CheckRun) -> CheckView:
+    """One check's answer as the drill-down shows it (related records: staff pages only)."""
     check = run.check
     return CheckView(
         title=check.__name__.replace("_", " ").capitalize(),
@@ -252,7 +253,7 @@ def clause_view(uow: UnitOfWork, clause_id: str) -> ClauseLine:
     # each check opens its own unit of work: run them holding no lock of this one (on
     # SQLite every transaction holds the one write lock, and they would wait for it)
     answers = uow.unlocked(lambda: REGISTRY.run_each(clause.id, uow.platform))
-    checks = tuple(_check_view(answer) for answer in answers)
+    checks = tuple(check_view(answer) for answer in answers)
     tests = tuple(
         TestRun(run["nodeid"], OUTCOME_WORDS.get(run["outcome"], run["outcome"])) for run in runs
     )

@@ -225,7 +225,7 @@ def clause_pdf(line: ClauseLine, *, generated_at: str) -> bytes:
         document.rows(
             ("Check", "What it reads", "Now"),
             (70, 113, 90),
-            [((check.title, check.reads, check.now), check.status_key) for check in line.checks],
+            [((check.title, check.reads, _now(check)), check.status_key) for check in line.checks],
         )
     else:
         document.paragraph("This clause has no live check.")
