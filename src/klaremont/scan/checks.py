@@ -56,11 +56,6 @@ def _link(run: ScanRun) -> tuple[RelatedRecord, ...]:
     return (staff_link(f"Scan {run.reference}", "scans", run.reference),)
 
 
-def _link(run: ScanRun) -> tuple[RelatedRecord, ...]:
-    """The scan behind an answer, linking to its page."""
-    return (staff_link(f"Scan {run.reference}", "scans", run.reference),)
-
-
 def _proved_absent(ctx: LiveContext, kind: Kind, what: str) -> CheckResult:
     def check(uow: UnitOfWork) -> CheckResult:
         run = latest_looking_for(uow, kind)
