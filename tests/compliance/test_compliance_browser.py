@@ -1,5 +1,7 @@
 """A director's walk through the compliance view in headless Chromium: the overview with a
-failing clause, the filter, a clause's evidence and the evidence pack's download.
+failing clause, the filter, a clause's evidence (what its check reads, the overdue request
+behind it, linked), the PDFs and the evidence pack's download, verified by
+``klaremont compliance verify``; then a support agent, refused every one of them.
 
 Set ``KLAREMONT_SCREENSHOTS`` to a folder to keep the full-page screenshots for a person to
 compare; otherwise they go to the test's temporary folder.
@@ -15,8 +17,12 @@ from pathlib import Path
 
 import pytest
 from compliance_support import PEOPLE, a_customer, overdue_request
+from pdf_text import pdf_text
+from typer.testing import CliRunner
 
-from klaremont.compliance import evidence, history
+from klaremont.cli import main
+from klaremont.cli.context import use_platform
+from klaremont.compliance import history
 from klaremont.platform import Platform
 from klaremont.testing import browser
 from klaremont.testing.live import live_server
@@ -41,6 +47,32 @@ def _shots(tmp_path: Path) -> Path:
     return folder
 
 
+def _sign_in(tab, base: str, username: str) -> None:
+    tab.goto(f"{base}/staff/login")
+    tab.fill("#username", username)
+    tab.fill("#password", STAFF_PASSWORD)
+    tab.click("form[action='/staff/login'] button[type=submit]")
+    tab.wait_for_url(f"{base}/staff/**")
+
+
+def _pack_verifies(platform, tab, base: str, tmp_path: Path) -> None:
+    """Download the evidence pack from the overview; ``klaremont compliance verify`` passes."""
+    tab.goto(f"{base}/staff/compliance")
+    with tab.expect_download() as waiting:
+        tab.click("#evidence")
+    saved = tmp_path / "pack.zip"
+    waiting.value.save_as(saved)
+    content = saved.read_bytes()
+    assert "trace.pdf" in zipfile.ZipFile(io.BytesIO(content)).namelist()
+    use_platform(platform)
+    try:
+        checked = CliRunner().invoke(main.app, ["compliance", "verify", str(saved)])
+    finally:
+        use_platform(None)
+    assert checked.exit_code == 0, checked.output
+    assert "verify" in checked.output
+
+
 def test_a_director_walks_through_the_compliance_view(platform, page, tmp_path):
     base, tab = page
     reference = overdue_request(platform, a_customer(platform))
@@ -48,11 +80,7 @@ def test_a_director_walks_through_the_compliance_view(platform, page, tmp_path):
     make_staff(platform, "dave", PEOPLE["dave"])
     shots = _shots(tmp_path)
 
-    tab.goto(f"{base}/staff/login")
-    tab.fill("#username", "dave")
-    tab.fill("#password", STAFF_PASSWORD)
-    tab.click("form[action='/staff/login'] button[type=submit]")
-    tab.wait_for_url(f"{base}/staff/**")
+    _sign_in(tab, base, "dave")
     tab.click("nav >> text=Compliance")
     tab.wait_for_url(f"{base}/staff/compliance")
     assert "Fails" in tab.inner_text("#counts")
@@ -67,20 +95,45 @@ def test_a_director_walks_through_the_compliance_view(platform, page, tmp_path):
     assert "Holds since" not in rows
     tab.screenshot(path=str(shots / "compliance-failing.png"), full_page=True)
 
+    with tab.expect_download() as waiting:
+        tab.click("#pdf")
+    failing = pdf_text(Path(waiting.value.path()).read_bytes())
+    assert "DP-PROMPT" in failing
+    assert "Showing: Every policy; live status fails" in failing
+
     tab.click("#clauses >> text=DP-PROMPT")
     tab.wait_for_url(f"{base}/staff/compliance/DP-PROMPT")
     assert reference in tab.inner_text("#verdict")
-    assert "no_request_overdue" in tab.inner_text("#checks")
+    checks = tab.inner_text("#checks")
+    assert "no_request_overdue" in checks
+    assert "The query behind it" in checks
     assert "Fails" in tab.inner_text("#history")
     tab.screenshot(path=str(shots / "compliance-clause.png"), full_page=True)
     tab.emulate_media(media="print")
     tab.screenshot(path=str(shots / "compliance-clause-print.png"), full_page=True)
     tab.emulate_media(media="screen")
-
-    tab.goto(f"{base}/staff/compliance")
     with tab.expect_download() as waiting:
-        tab.click("#evidence")
-    saved = Path(waiting.value.path())
-    content = saved.read_bytes()
-    assert evidence.verify_pack(content, platform.audit.trusted_keys) == []
-    assert "data-subject-requests.csv" in zipfile.ZipFile(io.BytesIO(content)).namelist()
+        tab.click("#pdf")
+    assert reference in pdf_text(Path(waiting.value.path()).read_bytes())
+    # the overdue request behind the answer, linked (it opens for the roles that may read
+    # requests: the DPO's test is in test_compliance_pdf)
+    link = tab.locator(f"#checks ul.records >> text={reference}")
+    assert link.get_attribute("href") == f"/staff/requests/{reference}"
+
+    _pack_verifies(platform, tab, base, tmp_path)
+
+
+def test_a_support_agent_is_refused_every_page_and_download(platform, page):
+    base, tab = page
+    make_staff(platform, "sal", PEOPLE["sal"])
+    _sign_in(tab, base, "sal")
+    assert tab.locator("nav >> text=Compliance").count() == 0
+    for path in (
+        "/staff/compliance",
+        "/staff/compliance?status=fails",
+        "/staff/compliance.pdf",
+        "/staff/compliance/DP-PROMPT",
+        "/staff/compliance/DP-PROMPT.pdf",
+        "/staff/compliance/evidence.zip",
+    ):
+        assert tab.request.get(f"{base}{path}").status == 403, path

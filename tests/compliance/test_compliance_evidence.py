@@ -20,6 +20,7 @@ from klaremont.evidence_files import csv_bytes
 EXPECTED = {
     "trace.html",
     "trace.json",
+    "trace.pdf",
     "access-review.html",
     "access-review.csv",
     "data-subject-requests.csv",
@@ -54,7 +55,9 @@ def test_directors_the_dpo_and_the_iso_may_open_it_a_support_agent_may_not(signe
         client = signed_in(who)
         for path in (
             "/staff/compliance",
+            "/staff/compliance.pdf",
             "/staff/compliance/DP-PROMPT",
+            "/staff/compliance/DP-PROMPT.pdf",
             "/staff/compliance/evidence.zip",
         ):
             assert client.get(path, headers=BROWSER).status_code == 403, (who, path)

@@ -49,6 +49,8 @@ NOT_COVERED = {
     "/staff/audit/export.csv": "a CSV download",
     "/staff/audit/export.json": "a JSON download",
     "/staff/compliance/evidence.zip": "a ZIP download",
+    "/staff/compliance.pdf": "a PDF download",
+    "/staff/compliance/{clause_id}.pdf": "a PDF download",
     "/staff/media/inventory.csv": "a CSV download",
     "/staff/media/disposals.csv": "a CSV download",
     "/staff/processors/record.csv": "a CSV download",

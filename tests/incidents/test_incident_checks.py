@@ -32,6 +32,7 @@ def test_sp_report_fails_when_no_iso_was_reached(platform, client):
     failed = checks.every_report_alerted_the_iso(platform)
     assert not failed.holds
     assert "INC-2026-0001" in failed.detail
+    assert failed.records == (("INC-2026-0001", "/staff/incidents/INC-2026-0001"),)
 
 
 @pytest.mark.policy("SP-IRP-INVESTIGATE", "SP-IRP-LOSS")
@@ -48,6 +49,7 @@ def test_sp_irp_investigate_fails_when_a_report_waits_a_day(platform, client, cl
     silent = checks.loss_and_theft_are_reported(platform)
     assert not silent.holds
     assert reference in silent.detail
+    assert [url for _, url in silent.records] == [f"/staff/incidents/{reference}"]
     with platform.engine.begin() as conn:
         conn.execute(text("UPDATE incidents SET iso_alert_messages = 1"))
     clock.advance(timedelta(hours=25))

@@ -97,6 +97,7 @@ def test_aware_names_the_one_person_overdue(platform, staff, published):
     found = checks.everyone_acknowledged(platform)
     assert not found.holds
     assert found.detail.endswith("(more than 30 days): fred")
+    assert found.records == (("fred: acknowledgement overdue", "/staff/policies/overdue"),)
 
 
 @pytest.mark.policy("DP-AWARE")
@@ -120,6 +121,9 @@ def test_review_fails_for_a_section_past_its_date(platform, staff, published):
     found = checks.no_review_overdue(platform)
     assert not found.holds
     assert found.detail.startswith("1 section(s) overdue for review: SP.3 (due ")
+    [(label, url)] = found.records
+    assert label.startswith("Section SP.3 ")
+    assert url == "/staff/policies/overdue"
     with platform.unit_of_work(actor=staff["iris"]) as uow:
         service.record_review(uow, "SP.3", by="Iris")
     assert checks.no_review_overdue(platform).holds

@@ -14,6 +14,7 @@ def test_a_column_added_without_a_rule_fails_the_check_by_name(platform):
     found = checks.every_column_has_a_sanitising_rule(platform)
     assert found.holds, found.detail
     assert "0 verified development copies" in found.detail
+    assert found.records == ()  # no development copy made yet
     with platform.engine.begin() as conn:
         conn.execute(text("ALTER TABLE customers ADD COLUMN nickname VARCHAR(40)"))
         conn.execute(text("CREATE TABLE side_notes (id INTEGER PRIMARY KEY, body TEXT)"))

@@ -52,6 +52,7 @@ def test_track_data_found_fails_the_track_check(platform, tmp_path):
     assert reference in found.detail
     assert "track data" in found.detail
     assert CARD not in found.detail
+    assert found.records == ((f"Scan {reference}", f"/staff/scans/{reference}"),)
 
 
 @pytest.mark.policy("IS-SENS-CVV")

@@ -1,14 +1,15 @@
 """The evidence pack: one zip an auditor can check, with a signed manifest of its files.
 
-The pack holds the trace (HTML and JSON) and every file the capabilities contribute to the
-extension point ``"evidence_files"``: each contribution is ``files(uow) -> list[(name,
-bytes)]`` declared in its own ``capability.py`` (the access review, the data-subject
-request register, the incident register, the disposal register, the processor register,
-the record of processing), so this module names none of them. ``manifest.json`` lists
-every file with its size and SHA-256; ``manifest.sig`` is the base64 Ed25519 signature of
-``DOMAIN + manifest.json`` with the platform's audit signing key (the key that signs the
-audit checkpoints); ``signing-key.pub`` is its public half, to compare with the published
-one. :func:`verify_pack` checks a pack against the trusted keys.
+The pack holds the trace (HTML and JSON), the compliance overview as a PDF (``trace.pdf``:
+every clause with its tests and live status, as the console shows it) and every file the
+capabilities contribute to the extension point ``"evidence_files"``: each contribution is
+``files(uow) -> list[(name, bytes)]`` declared in its own ``capability.py`` (the access
+review, the data-subject request register, the incident register, the disposal register, the
+processor register, the record of processing), so this module names none of them.
+``manifest.json`` lists every file with its size and SHA-256; ``manifest.sig`` is the base64
+Ed25519 signature of ``DOMAIN + manifest.json`` with the platform's audit signing key (the
+key that signs the audit checkpoints); ``signing-key.pub`` is its public half, to compare
+with the published one. :func:`verify_pack` checks a pack against the trusted keys.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from cryptography.hazmat.primitives import serialization
 
 from klaremont import capabilities
 from klaremont.compliance.actions import ComplianceAction
+from klaremont.compliance.overview import overview
+from klaremont.compliance.pdf import overview_pdf
+from klaremont.display import uk_datetime
 from klaremont.evidence_files import POINT
 from klaremont.logging import get_logger
 from klaremont.policy.render import trace_html
@@ -64,9 +68,11 @@ def _trace_files(uow: UnitOfWork) -> list[tuple[str, bytes]]:
     matrix = build_matrix(
         tests_dir=None, results_file=results_path(platform.settings.var_dir), live=platform
     )
+    when = uk_datetime(uow.clock.now())
     return [
         ("trace.html", trace_html(matrix).encode("utf-8")),
         ("trace.json", matrix_json(matrix).encode("utf-8")),
+        ("trace.pdf", overview_pdf(overview(uow), generated_at=when)),
     ]
 
 

@@ -3,14 +3,15 @@ and history, in words.
 
 Reads the clause catalogue, the test run's results (JUnit XML per backend) and the newest rows of
 the status history; runs no check (the hourly job does). The drill-down
-(:func:`clause_view`) adds each check's description (its docstring: what is checked), the
-tests' names and outcomes and every recorded change. Statuses, scopes and documents are
-said in words; clause ids are shown, as this page is about clauses.
+(:func:`clause_view`) runs the clause's own checks now, to show what each reads (the query
+behind it, as the check declares, else its docstring), what it says and the records behind
+its answer as links; it adds the tests' names and outcomes and every recorded change.
+Statuses, scopes and documents are said in words; clause ids are shown, as this page is
+about clauses.
 """
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,13 @@ from klaremont.compliance.history import history_of, latest
 from klaremont.display import uk_datetime
 from klaremont.policy.catalog import load_catalog
 from klaremont.policy.junit import LoadedResults, load_results
-from klaremont.policy.live import REGISTRY, LiveStatus, load_all_checks
+from klaremont.policy.live import (
+    REGISTRY,
+    CheckRun,
+    LiveStatus,
+    RelatedRecord,
+    load_all_checks,
+)
 from klaremont.policy.results import ResultsFileError, RunOutcome, results_path
 
 if TYPE_CHECKING:
@@ -61,6 +68,8 @@ OUTCOME_WORDS = {
     "xfailed": "expected to fail",
 }
 BACKEND_WORDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+#: where a related record may link to
+STAFF_PAGES = "/staff/"
 _FILTER_STATUS = {
     "fails": {LiveStatus.FAILS.value, LiveStatus.ERROR.value},
     "unknown": {LiveStatus.UNKNOWN.value, LiveStatus.NOT_RUN.value},
@@ -88,6 +97,20 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckView:
+    """One live check on the drill-down: what it is, what it reads, what it says now and
+    the records behind its answer, as (label, staff page)."""
+
+    title: str
+    name: str
+    reads: str
+    status: str
+    status_key: str
+    now: str
+    records: tuple[RelatedRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ClauseLine:
     """One clause as the page shows it."""
 
@@ -104,7 +127,7 @@ class ClauseLine:
     reason: str
     since: str
     justification: str
-    checks: tuple[tuple[str, str], ...] = ()
+    checks: tuple[CheckView, ...] = ()
     tests: tuple[TestRun, ...] = ()
     history: tuple[Change, ...] = field(default=())
 
@@ -206,16 +229,32 @@ def overview(uow: UnitOfWork, *, document: str = "", status: str = "") -> Overvi
     )
 
 
+def check_view(run: CheckRun) -> CheckView:
+    """One check's answer as the drill-down shows it (related records: staff pages only)."""
+    check = run.check
+    return CheckView(
+        title=check.__name__.replace("_", " ").capitalize(),
+        name=f"{check.__module__}:{check.__name__}",
+        reads=REGISTRY.reads(check),
+        status=STATUS_WORDS.get(run.status.value, run.status.value.capitalize()),
+        status_key=_status_key(run.status.value),
+        now=run.detail,
+        # a staff page of this console, nothing else, whatever a check carries
+        records=tuple((label, url) for label, url in run.records if url.startswith(STAFF_PAGES)),
+    )
+
+
 def clause_view(uow: UnitOfWork, clause_id: str) -> ClauseLine:
-    """One clause with its evidence: the checks, the tests and the history of its status."""
+    """One clause with its evidence: each check run now (what it reads, what it says and the
+    records behind it), the tests and the history of its status."""
     load_all_checks()
     clause = load_catalog().get(clause_id)
     runs = _results(uow)[0].clauses.get(clause.id, [])
     line = _line(clause, latest(uow.session).get(clause.id), runs)
-    checks = tuple(
-        (f"{check.__module__}:{check.__name__}", inspect.getdoc(check) or "")
-        for check in REGISTRY.checks_for(clause.id)
-    )
+    # each check opens its own unit of work: run them holding no lock of this one (on
+    # SQLite every transaction holds the one write lock, and they would wait for it)
+    answers = uow.unlocked(lambda: REGISTRY.run_each(clause.id, uow.platform))
+    checks = tuple(check_view(answer) for answer in answers)
     tests = tuple(TestRun(run["nodeid"], outcome_words(run)) for run in runs)
     history = tuple(
         Change(

@@ -21,7 +21,14 @@ from klaremont.incidents.ports import PluggedDirectory
 from klaremont.incidents.states import ActionKind, IncidentKind, IncidentState, Recipient
 from klaremont.incidents.team import SEAT_WORDS, SEATS, propose
 from klaremont.incidents.workflow import checklist_missing
-from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
+from klaremont.policy.live import (
+    CheckResult,
+    LiveContext,
+    RelatedRecord,
+    live_check,
+    staff_links,
+    with_database,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,6 +50,11 @@ def _refs(found: list[str]) -> str:
     return shown + (f" and {len(found) - 5} more" if len(found) > 5 else "")  # noqa: PLR2004
 
 
+def _links(references: list[str]) -> tuple[RelatedRecord, ...]:
+    """The incidents named, each linking to its page."""
+    return staff_links(references, "incidents")
+
+
 def _directory_check(ctx: LiveContext, judge: Callable[[list[Any]], CheckResult]) -> CheckResult:
     def check(uow: UnitOfWork) -> CheckResult:
         directory = PluggedDirectory(uow)
@@ -56,7 +68,10 @@ def _directory_check(ctx: LiveContext, judge: Callable[[list[Any]], CheckResult]
     return _run(ctx, check)
 
 
-@live_check("SP-ISO")
+@live_check(
+    "SP-ISO",
+    reads="the staff directory: active members of staff holding the ISO role",
+)
 def an_iso_is_appointed(ctx: LiveContext) -> CheckResult:
     """At least one active member of staff holds the ISO role."""
 
@@ -69,7 +84,11 @@ def an_iso_is_appointed(ctx: LiveContext) -> CheckResult:
     return _directory_check(ctx, judge)
 
 
-@live_check("SP-IRT")
+@live_check(
+    "SP-IRT",
+    reads="the staff directory: whether today's active staff can fill each of the five seats of"
+    " a response team",
+)
 def a_team_can_be_deployed(ctx: LiveContext) -> CheckResult:
     """Every seat of a response team can be filled from today's staff."""
 
@@ -83,7 +102,10 @@ def a_team_can_be_deployed(ctx: LiveContext) -> CheckResult:
     return _directory_check(ctx, judge)
 
 
-@live_check("SP-REPORT")
+@live_check(
+    "SP-REPORT",
+    reads="every incident: when its ISO alert went and the messages it sent",
+)
 def every_report_alerted_the_iso(ctx: LiveContext) -> CheckResult:
     """Every incident reported has its ISO alert recorded, reaching at least one ISO."""
 
@@ -94,7 +116,9 @@ def every_report_alerted_the_iso(ctx: LiveContext) -> CheckResult:
         ]
         if silent:
             return CheckResult(
-                holds=False, detail=f"no ISO alert reached anyone for {_refs(silent)}"
+                holds=False,
+                detail=f"no ISO alert reached anyone for {_refs(silent)}",
+                records=_links(silent),
             )
         return CheckResult(
             holds=True, detail=f"{len(incidents)} incident(s), each alerted to the ISO"
@@ -103,7 +127,10 @@ def every_report_alerted_the_iso(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("SP-IRP-INVESTIGATE")
+@live_check(
+    "SP-IRP-INVESTIGATE",
+    reads="incidents still in the state reported whose report is more than a day old",
+)
 def reports_are_investigated(ctx: LiveContext) -> CheckResult:
     """No incident waits in "reported" for more than a day."""
 
@@ -118,7 +145,9 @@ def reports_are_investigated(ctx: LiveContext) -> CheckResult:
         )
         if waiting:
             return CheckResult(
-                holds=False, detail=f"waiting over a day for the ISO: {_refs(waiting)}"
+                holds=False,
+                detail=f"waiting over a day for the ISO: {_refs(waiting)}",
+                records=_links(waiting),
             )
         return CheckResult(
             holds=True, detail="every report older than a day is being or was investigated"
@@ -127,7 +156,10 @@ def reports_are_investigated(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("SP-IRP-LOSS")
+@live_check(
+    "SP-IRP-LOSS",
+    reads="incidents of the kind loss or theft, and the ISO alert messages of each",
+)
 def loss_and_theft_are_reported(ctx: LiveContext) -> CheckResult:
     """Loss or theft of records is a kind anyone can report, and each such report reached
     the ISO at once (an alert recorded with at least one message)."""
@@ -139,7 +171,9 @@ def loss_and_theft_are_reported(ctx: LiveContext) -> CheckResult:
         silent = [i.reference for i in found if not i.iso_alert_messages]
         if silent:
             return CheckResult(
-                holds=False, detail=f"loss or theft not alerted to the ISO: {_refs(silent)}"
+                holds=False,
+                detail=f"loss or theft not alerted to the ISO: {_refs(silent)}",
+                records=_links(silent),
             )
         return CheckResult(
             holds=True,
@@ -149,7 +183,11 @@ def loss_and_theft_are_reported(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("SP-IRP-CONTAIN")
+@live_check(
+    "SP-IRP-CONTAIN",
+    reads="incidents contained, recovered or closed that have no containment entry in their "
+    "action log",
+)
 def contained_incidents_logged_containment(ctx: LiveContext) -> CheckResult:
     """Every incident past containment has at least one containment action logged."""
 
@@ -165,13 +203,21 @@ def contained_incidents_logged_containment(ctx: LiveContext) -> CheckResult:
             )
         )
         if bare:
-            return CheckResult(holds=False, detail=f"no containment action logged: {_refs(bare)}")
+            return CheckResult(
+                holds=False,
+                detail=f"no containment action logged: {_refs(bare)}",
+                records=_links(bare),
+            )
         return CheckResult(holds=True, detail="every contained incident logged its containment")
 
     return _run(ctx, check)
 
 
-@live_check("SP-IRP-EVIDENCE")
+@live_check(
+    "SP-IRP-EVIDENCE",
+    reads="every incident's action log, each entry against its digest and its audit event; the "
+    "preservation checklist of closed incidents",
+)
 def action_logs_are_intact(ctx: LiveContext) -> CheckResult:
     """Every action-log entry matches its digest and its audit event; closed incidents
     answered every preservation step."""
@@ -182,7 +228,11 @@ def action_logs_are_intact(ctx: LiveContext) -> CheckResult:
         by_id = {i.id: i.reference for i in incidents}
         if broken:
             where = [f"{by_id[b.incident_id]} entry {b.number}" for b in broken]
-            return CheckResult(holds=False, detail=f"action log altered: {_refs(where)}")
+            return CheckResult(
+                holds=False,
+                detail=f"action log altered: {_refs(where)}",
+                records=_links(sorted({by_id[b.incident_id] for b in broken})),
+            )
         unanswered = [
             i.reference
             for i in incidents
@@ -192,13 +242,18 @@ def action_logs_are_intact(ctx: LiveContext) -> CheckResult:
             return CheckResult(
                 holds=False,
                 detail=f"closed with preservation steps unanswered: {_refs(unanswered)}",
+                records=_links(unanswered),
             )
         return CheckResult(holds=True, detail=f"{checked} action-log entries match the audit log")
 
     return _run(ctx, check)
 
 
-@live_check("SP-IRP-NOTIFY")
+@live_check(
+    "SP-IRP-NOTIFY",
+    reads="every incident's notification to the ICO: its deadline, its decision and the reason "
+    "for any lateness",
+)
 def no_ico_deadline_missed_without_reason(ctx: LiveContext) -> CheckResult:
     """No ICO deadline passed undecided, and no late report without its reason."""
 
@@ -217,7 +272,9 @@ def no_ico_deadline_missed_without_reason(ctx: LiveContext) -> CheckResult:
         ]
         if missed:
             return CheckResult(
-                holds=False, detail=f"ICO deadline missed with no reason: {_refs(missed)}"
+                holds=False,
+                detail=f"ICO deadline missed with no reason: {_refs(missed)}",
+                records=_links(missed),
             )
         return CheckResult(
             holds=True, detail=f"{len(rows)} incident(s): no ICO deadline missed without a reason"
@@ -226,7 +283,10 @@ def no_ico_deadline_missed_without_reason(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("SP-IRT-MEMBERS")
+@live_check(
+    "SP-IRT-MEMBERS",
+    reads="incidents whose team was activated, and the seats filled on each team",
+)
 def activated_teams_are_complete(ctx: LiveContext) -> CheckResult:
     """Every activated team holds all five seats."""
 
@@ -242,7 +302,11 @@ def activated_teams_are_complete(ctx: LiveContext) -> CheckResult:
             if set(SEATS) - seated:
                 incomplete.append(incident.reference)
         if incomplete:
-            return CheckResult(holds=False, detail=f"team with an empty seat: {_refs(incomplete)}")
+            return CheckResult(
+                holds=False,
+                detail=f"team with an empty seat: {_refs(incomplete)}",
+                records=_links(incomplete),
+            )
         return CheckResult(
             holds=True, detail=f"{len(activated)} activated team(s), every seat filled"
         )

@@ -15,10 +15,12 @@ platform, or any object with the same settings, policy and clock.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote
 
 from klaremont import capabilities
 from klaremont.policy.catalog import load_catalog
@@ -84,17 +86,40 @@ class StaticContext:
     clock: Clock
 
 
+#: a record behind a check's answer: the words to show and the staff page that opens it
+RelatedRecord = tuple[str, str]
+#: how many related records one check carries at most (the first ones found)
+RECORDS_MAX = 20
+
+
+def staff_link(label: str, *path: str) -> RelatedRecord:
+    """A related record: ``label`` linking to the staff page ``/staff/<path...>`` (each part
+    quoted), e.g. ``staff_link("DSR-1", "requests", "DSR-1")``."""
+    return label, "/staff/" + "/".join(quote(part, safe="") for part in path)
+
+
+def staff_links(
+    labels: Iterable[str], *before: str, after: tuple[str, ...] = ()
+) -> tuple[RelatedRecord, ...]:
+    """One :func:`staff_link` per label (a reference), ``/staff/<before...>/<label>/<after...>``,
+    at most :data:`RECORDS_MAX`."""
+    return tuple(staff_link(label, *before, label, *after) for label in list(labels)[:RECORDS_MAX])
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """What a check found: whether the clause holds, and one line saying why.
 
     ``unknown`` is a check that could not look (no database, nothing to read): it never
     holds, and the trace shows it as ``unknown`` with the reason, not as ``fails``.
+    ``records`` are the records behind the answer (an overdue request, an incident, a
+    scan), each as (label, staff page), for the compliance drill-down to link to.
     """
 
     holds: bool
     detail: str
     unknown: bool = False
+    records: tuple[RelatedRecord, ...] = ()
 
     @classmethod
     def unknown_because(cls, reason: str) -> CheckResult:
@@ -124,16 +149,38 @@ class LiveOutcome:
 CheckFn = Callable[["LiveContext"], CheckResult]
 
 
+@dataclass(frozen=True, slots=True)
+class CheckRun:
+    """One check's answer now: its status, its line, and the records behind it."""
+
+    check: CheckFn
+    status: LiveStatus
+    detail: str
+    records: tuple[RelatedRecord, ...] = ()
+
+
 class LiveRegistry:
-    """Clause ID to the checks registered for it."""
+    """Clause ID to the checks registered for it, and what each check reads."""
 
     def __init__(self) -> None:
         self._checks: dict[str, list[CheckFn]] = {}
+        self._reads: dict[CheckFn, str] = {}
 
-    def register(self, clause_id: str, check: CheckFn) -> None:
-        """Add ``check`` for ``clause_id`` (refused when the catalog does not know the ID)."""
+    def register(self, clause_id: str, check: CheckFn, *, reads: str = "") -> None:
+        """Add ``check`` for ``clause_id`` (refused when the catalog does not know the ID);
+        ``reads`` says in a line what it reads (the query behind it), when it declares one."""
         load_catalog().get(clause_id)
         self._checks.setdefault(clause_id, []).append(check)
+        if reads:
+            self._reads[check] = reads
+
+    def reads(self, check: CheckFn) -> str:
+        """What ``check`` declared it reads; else the first paragraph of its docstring."""
+        declared = self._reads.get(check)
+        if declared:
+            return declared
+        doc = inspect.getdoc(check) or ""
+        return " ".join(doc.split("\n\n", 1)[0].split())
 
     def checks_for(self, clause_id: str) -> list[CheckFn]:
         """The checks registered for ``clause_id``, in registration order."""
@@ -143,29 +190,38 @@ class LiveRegistry:
         """Every clause that has at least one check."""
         return sorted(self._checks)
 
-    def run(self, clause_id: str, ctx: LiveContext) -> LiveOutcome:
-        """Run every check for ``clause_id``; a check that raises makes the status ``error``."""
-        checks = self._checks.get(clause_id)
-        if not checks:
-            return LiveOutcome(LiveStatus.NO_CHECK, "")
-        statuses: list[LiveStatus] = []
-        details: list[str] = []
-        for check in checks:
+    def run_each(self, clause_id: str, ctx: LiveContext) -> list[CheckRun]:
+        """Run every check for ``clause_id``, each answer apart; a check that raises or
+        returns something else answers ``error``."""
+        runs: list[CheckRun] = []
+        for check in self._checks.get(clause_id, []):
             try:
                 result: object = check(ctx)  # checks from every capability: trust no one
             except Exception as exc:  # noqa: BLE001 - any crash is reported as the check's error
-                statuses.append(LiveStatus.ERROR)
-                details.append(f"{check.__name__}: {type(exc).__name__}: {exc}")
+                runs.append(
+                    CheckRun(
+                        check, LiveStatus.ERROR, f"{check.__name__}: {type(exc).__name__}: {exc}"
+                    )
+                )
                 continue
             if not isinstance(result, CheckResult):
-                statuses.append(LiveStatus.ERROR)
-                details.append(f"{check.__name__}: returned {type(result).__name__}")
+                detail = f"{check.__name__}: returned {type(result).__name__}"
+                runs.append(CheckRun(check, LiveStatus.ERROR, detail))
                 continue
             if result.unknown:
-                statuses.append(LiveStatus.UNKNOWN)
+                status = LiveStatus.UNKNOWN
             else:
-                statuses.append(LiveStatus.HOLDS if result.holds else LiveStatus.FAILS)
-            details.append(result.detail)
+                status = LiveStatus.HOLDS if result.holds else LiveStatus.FAILS
+            runs.append(CheckRun(check, status, result.detail, result.records[:RECORDS_MAX]))
+        return runs
+
+    def run(self, clause_id: str, ctx: LiveContext) -> LiveOutcome:
+        """Run every check for ``clause_id``; a check that raises makes the status ``error``."""
+        runs = self.run_each(clause_id, ctx)
+        if not runs:
+            return LiveOutcome(LiveStatus.NO_CHECK, "")
+        statuses = [one.status for one in runs]
+        details = [one.detail for one in runs]
         for worst in (LiveStatus.ERROR, LiveStatus.FAILS, LiveStatus.UNKNOWN):
             if worst in statuses:
                 return LiveOutcome(worst, "; ".join(details))
@@ -176,14 +232,16 @@ REGISTRY = LiveRegistry()
 
 
 def live_check(
-    clause_id: str, *more_ids: str, registry: LiveRegistry | None = None
+    clause_id: str, *more_ids: str, registry: LiveRegistry | None = None, reads: str = ""
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register the decorated function as a live check of one or more clauses."""
+    """Register the decorated function as a live check of one or more clauses; ``reads``
+    says in a line what it reads (shown on the compliance drill-down as the query behind
+    it; without it, the docstring's first paragraph)."""
     target = registry or REGISTRY
 
     def decorate(check: CheckFn) -> CheckFn:
         for one in (clause_id, *more_ids):
-            target.register(one, check)
+            target.register(one, check, reads=reads)
         return check
 
     return decorate

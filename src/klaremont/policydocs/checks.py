@@ -8,13 +8,23 @@ from typing import TYPE_CHECKING
 from klaremont import capabilities
 from klaremont.display import uk_date
 from klaremont.errors import Conflict
-from klaremont.policy.live import CheckResult, LiveContext, inspect_database, live_check
+from klaremont.policy.live import (
+    RECORDS_MAX,
+    CheckResult,
+    LiveContext,
+    inspect_database,
+    live_check,
+    staff_link,
+)
 from klaremont.policydocs import library, overdue, ports, service
 from klaremont.policydocs.permissions import PolicyDocPermission
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
 
+#: the staff pages behind these checks' answers
+POLICIES = staff_link("Policy documents", "policies")
+OVERDUE = staff_link("Overdue acknowledgements and reviews", "policies", "overdue")
 #: roles that are people's jobs (a maintenance account is for one job and reads nothing)
 NOT_READERS = frozenset({"maintenance"})
 
@@ -38,7 +48,11 @@ def _all_roles() -> set[str]:
     return {str(role) for role in capabilities.role_grants()}
 
 
-@live_check("DP-GUIDE")
+@live_check(
+    "DP-GUIDE",
+    reads="each policy document's version in force, its stored text against its hash, and the "
+    "roles granted the permission to read the policies",
+)
 def every_document_readable(ctx: LiveContext) -> CheckResult:
     """Every policy document has a version in force, intact, that every member of staff may
     open in the console."""
@@ -55,10 +69,16 @@ def every_document_readable(ctx: LiveContext) -> CheckResult:
             except Conflict:
                 broken.append(f"{version.title} {version.label}")
         if missing:
-            return CheckResult(holds=False, detail=f"no version in force: {_names(missing)}")
+            return CheckResult(
+                holds=False,
+                detail=f"no version in force: {_names(missing)}",
+                records=(POLICIES,),
+            )
         if broken:
             return CheckResult(
-                holds=False, detail=f"stored text does not match its hash: {_names(broken)}"
+                holds=False,
+                detail=f"stored text does not match its hash: {_names(broken)}",
+                records=(POLICIES,),
             )
         unread = _roles_without_read()
         if unread:
@@ -74,7 +94,11 @@ def every_document_readable(ctx: LiveContext) -> CheckResult:
     return inspect_database(ctx, check, what="policy documents")
 
 
-@live_check("DP-AWARE")
+@live_check(
+    "DP-AWARE",
+    reads="the staff directory's active members of staff against their acknowledgements of each"
+    " document's version in force",
+)
 def everyone_acknowledged(ctx: LiveContext) -> CheckResult:
     """Every active member of staff acknowledged the current version of every document
     within the period after it took effect."""
@@ -89,6 +113,10 @@ def everyone_acknowledged(ctx: LiveContext) -> CheckResult:
                 holds=False,
                 detail=f"{len(people)} member(s) of staff overdue acknowledging a policy "
                 f"(more than {overdue.ACK_DAYS} days): {_names(people)}",
+                records=tuple(
+                    (f"{username}: acknowledgement overdue", OVERDUE[1])
+                    for username in people[:RECORDS_MAX]
+                ),
             )
         pending = overdue.outstanding(uow)
         return CheckResult(
@@ -100,7 +128,10 @@ def everyone_acknowledged(ctx: LiveContext) -> CheckResult:
     return inspect_database(ctx, check, what="policy acknowledgements")
 
 
-@live_check("DP-REVIEW")
+@live_check(
+    "DP-REVIEW",
+    reads="the policy section register: each section's next-review date against today",
+)
 def no_review_overdue(ctx: LiveContext) -> CheckResult:
     """No policy section is past its next-review date."""
 
@@ -114,6 +145,10 @@ def no_review_overdue(ctx: LiveContext) -> CheckResult:
                 holds=False,
                 detail=f"{len(late)} section(s) overdue for review: "
                 + _names([f"{s.number} (due {uk_date(s.next_review_on)})" for s in late]),
+                records=tuple(
+                    (f"Section {s.number} {s.heading}: review overdue", OVERDUE[1])
+                    for s in late[:RECORDS_MAX]
+                ),
             )
         soonest = min(s.next_review_on for s in register)
         return CheckResult(

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
+from klaremont.policy.live import (
+    CheckResult,
+    LiveContext,
+    live_check,
+    staff_links,
+    with_database,
+)
 from klaremont.rights.due import due_report
 from klaremont.rights.models import ErasureLedger
 
@@ -26,7 +32,12 @@ def _with_database(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult])
     return with_database(ctx, check, without=NO_DATABASE)
 
 
-@live_check("DP-PROMPT", "DP-DPO")
+@live_check(
+    "DP-PROMPT",
+    "DP-DPO",
+    reads="the policy's request deadlines, then every open data-subject request whose "
+    "deadline (with its pauses and extension) has passed",
+)
 def no_request_overdue(ctx: LiveContext) -> CheckResult:
     """One month to answer, at most two more; no open request is past its deadline."""
     dsr = ctx.policy.dsr
@@ -37,7 +48,11 @@ def no_request_overdue(ctx: LiveContext) -> CheckResult:
         report = due_report(uow, 7)
         if report.overdue:
             names = ", ".join(i.reference for i in report.overdue[:5])
-            return CheckResult(holds=False, detail=f"{len(report.overdue)} overdue: {names}")
+            return CheckResult(
+                holds=False,
+                detail=f"{len(report.overdue)} overdue: {names}",
+                records=staff_links((i.reference for i in report.overdue), "requests"),
+            )
         return CheckResult(
             holds=True,
             detail=f"no request overdue; {len(report.due_soon)} due within 7 days (routed to DPO)",
@@ -46,7 +61,12 @@ def no_request_overdue(ctx: LiveContext) -> CheckResult:
     return _with_database(ctx, check)
 
 
-@live_check("IS-SENS-DISPOSE", "PP-R-ERASE")
+@live_check(
+    "IS-SENS-DISPOSE",
+    "PP-R-ERASE",
+    reads="the erasure ledger: entries whose shred date has passed and whose data key is "
+    "not destroyed",
+)
 def erased_keys_destroyed_when_due(ctx: LiveContext) -> CheckResult:
     """Every erased person's data key is destroyed once nothing retained needs it."""
 

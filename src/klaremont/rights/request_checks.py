@@ -26,7 +26,13 @@ from sqlalchemy import select
 from klaremont.audit.models import AuditEvent
 from klaremont.clock import uk_date
 from klaremont.db.subjects import Subject
-from klaremont.policy.live import CheckResult, LiveContext, inspect_database, live_check
+from klaremont.policy.live import (
+    CheckResult,
+    LiveContext,
+    inspect_database,
+    live_check,
+    staff_links,
+)
 from klaremont.rights.delivery import EXPORT_KEPT
 from klaremont.rights.events import ACTION_OF, RightsEvent, subject_resource
 from klaremont.rights.models import ExportArtifact, RightsRequest
@@ -141,22 +147,32 @@ def _check_kind(
         ).all()
         late: list[str] = []
         broken: list[str] = []
+        behind: list[str] = []  # the references of the requests named, for the links
         open_now = 0
         for request in requests:
+            too_late: str | None = None
+            problem: str | None = None
             if request.state in CLOSED:
                 too_late, problem = _closed_problems(uow, request, promise)
-                late.extend(filter(None, [too_late]))
-                broken.extend(filter(None, [problem]))
             elif request.state in OPEN:
                 open_now += 1
-                late.extend(filter(None, [_open_lateness(uow, request)]))
+                too_late = _open_lateness(uow, request)
+            late.extend(filter(None, [too_late]))
+            broken.extend(filter(None, [problem]))
+            if too_late or problem:
+                behind.append(request.reference)
+        records = staff_links(behind, "requests")
         if late:
             return CheckResult(
-                holds=False, detail=f"{label} requests past their deadline: {_names(late)}"
+                holds=False,
+                detail=f"{label} requests past their deadline: {_names(late)}",
+                records=records,
             )
         if broken:
             return CheckResult(
-                holds=False, detail=f"{label} requests fulfilled but {_names(broken)}"
+                holds=False,
+                detail=f"{label} requests fulfilled but {_names(broken)}",
+                records=records,
             )
         return CheckResult(
             holds=True,
@@ -167,31 +183,51 @@ def _check_kind(
     return inspect_database(ctx, check, what=WHAT)
 
 
-@live_check("PP-R-ACCESS")
+@live_check(
+    "PP-R-ACCESS",
+    reads="every access request: closed ones against their deadline, open ones against today, "
+    "fulfilled ones for their copy (tables counted; JSON and readable copies while kept)",
+)
 def access_requests_answered_in_time(ctx: LiveContext) -> CheckResult:
     """Every access request answered by its deadline, each with its copy."""
     return _check_kind(ctx, RequestKind.ACCESS, _copies_missing)
 
 
-@live_check("PP-R-PORT")
+@live_check(
+    "PP-R-PORT",
+    reads="every portability request: closed ones against their deadline, open ones against "
+    "today, fulfilled ones for their JSON and CSV copies while kept",
+)
 def portability_requests_answered_in_time(ctx: LiveContext) -> CheckResult:
     """Every portability request answered by its deadline, with its JSON and CSV copies."""
     return _check_kind(ctx, RequestKind.PORTABILITY, _copies_missing)
 
 
-@live_check("PP-R-RECTIFY")
+@live_check(
+    "PP-R-RECTIFY",
+    reads="every rectification request: closed ones against their deadline, open ones against "
+    "today, fulfilled ones for the corrected fields recorded",
+)
 def rectification_requests_answered_in_time(ctx: LiveContext) -> CheckResult:
     """Every rectification answered by its deadline, its corrected fields recorded."""
     return _check_kind(ctx, RequestKind.RECTIFICATION, _corrected)
 
 
-@live_check("PP-R-RESTRICT")
+@live_check(
+    "PP-R-RESTRICT",
+    reads="every restriction request: closed ones against their deadline, open ones against "
+    "today, the person restricted now or the lifting audited",
+)
 def restriction_requests_answered_in_time(ctx: LiveContext) -> CheckResult:
     """Every restriction answered by its deadline, and the person still restricted."""
     return _check_kind(ctx, RequestKind.RESTRICTION, _restricted)
 
 
-@live_check("PP-R-OBJECT")
+@live_check(
+    "PP-R-OBJECT",
+    reads="every objection: closed ones against their deadline, open ones against today, a "
+    "marketing objection recorded on the person",
+)
 def objections_answered_in_time(ctx: LiveContext) -> CheckResult:
     """Every objection answered by its deadline; a marketing objection switched marketing off."""
     return _check_kind(ctx, RequestKind.OBJECTION, _marketing_off)

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import func, inspect, select
 
-from klaremont.policy.live import CheckResult, LiveContext, inspect_database, live_check
+from klaremont.policy.live import (
+    CheckResult,
+    LiveContext,
+    inspect_database,
+    live_check,
+    staff_link,
+)
 from klaremont.sanitize.models import SanitizeRun
 from klaremont.sanitize.rules import load_rules
 
@@ -42,7 +48,11 @@ def unruled(uow: UnitOfWork) -> list[str]:
     return missing
 
 
-@live_check("IS-SENS-DEV")
+@live_check(
+    "IS-SENS-DEV",
+    reads="the data store's own list of tables and columns against the sanitising rules; the "
+    "development copies recorded and whether each passed",
+)
 def every_column_has_a_sanitising_rule(ctx: LiveContext) -> CheckResult:
     """Every table and column of the running data store has a sanitising rule (so a copy for
     development cannot carry a column nobody decided on), and each development copy kept
@@ -60,11 +70,18 @@ def every_column_has_a_sanitising_rule(ctx: LiveContext) -> CheckResult:
         kept = uow.session.scalar(
             select(func.count()).select_from(SanitizeRun).where(SanitizeRun.passed.is_(True))
         )
+        newest = uow.session.scalars(
+            select(SanitizeRun.reference).order_by(SanitizeRun.finished_at.desc()).limit(_SHOWN)
+        ).all()
         return CheckResult(
             holds=True,
             detail=(
                 "every table and column of the data store has a sanitising rule; "
                 f"{int(kept or 0)} verified development copies made"
+            ),
+            records=tuple(
+                staff_link(f"Development copy {reference}", "sanitize", reference)
+                for reference in newest
             ),
         )
 

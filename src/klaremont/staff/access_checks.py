@@ -72,7 +72,11 @@ def _live_sessions(uow: UnitOfWork) -> list[tuple[StaffSession, StaffAccount]]:
     return [(session, account) for session, account in rows]
 
 
-@live_check("IS-USE-CRED")
+@live_check(
+    "IS-USE-CRED",
+    reads="live console sessions, grouped by account: the places each is used from, and "
+    "sessions of closed accounts",
+)
 def no_account_is_used_from_two_places(ctx: LiveContext) -> CheckResult:
     """No account has live sessions from more than one place; none on a closed account."""
 
@@ -120,7 +124,10 @@ def _audited_grants(uow: UnitOfWork, since: str) -> set[tuple[str, str]]:
     return found
 
 
-@live_check("IS-USE-SCAN")
+@live_check(
+    "IS-USE-SCAN",
+    reads="every role held, who granted it, and the audited grant behind it",
+)
 def every_role_was_granted_through_the_guard(ctx: LiveContext) -> CheckResult:
     """Every role held is known, granted by someone else, and its grant is in the audit log."""
 
@@ -160,7 +167,11 @@ def every_role_was_granted_through_the_guard(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("IS-RA-CRYPTO")
+@live_check(
+    "IS-RA-CRYPTO",
+    reads="the transport settings, and live remote sessions: their second factor and remote-"
+    "access grant",
+)
 def remote_access_is_encrypted_and_personal(ctx: LiveContext) -> CheckResult:
     """Production is https only; every live remote session has a second factor and a grant."""
     settings = ctx.settings
@@ -210,7 +221,10 @@ def _roles_by_account(uow: UnitOfWork) -> dict[StaffAccount, list[StaffRole]]:
     return found
 
 
-@live_check("IS-SENS-NEED")
+@live_check(
+    "IS-SENS-NEED",
+    reads="each active account's roles against the roles its job needs",
+)
 def roles_follow_need_to_know(ctx: LiveContext) -> CheckResult:
     """No active account holds a role its job does not need; every data role has a purpose."""
     aimless = [
@@ -244,7 +258,10 @@ def roles_follow_need_to_know(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("IS-SENS-VET")
+@live_check(
+    "IS-SENS-VET",
+    reads="holders of personal-data and card-data roles against their background-check dates",
+)
 def data_roles_are_held_by_vetted_staff(ctx: LiveContext) -> CheckResult:
     """Every active holder of a data role was vetted, no later than the role's grant."""
 

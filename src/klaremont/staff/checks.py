@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from klaremont.policy.live import CheckResult, LiveContext, live_check, with_database
+from klaremont.policy.live import (
+    CheckResult,
+    LiveContext,
+    live_check,
+    staff_link,
+    with_database,
+)
 from klaremont.staff.models import (
     AccessReview,
     AccountKind,
@@ -28,13 +34,18 @@ if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
 
 NO_DATABASE = "policy values hold; accounts not inspected (no database in this context)"
+#: the page behind the access-review check's answer
+ACCESS_REVIEW = staff_link("Access review", "access-review")
 
 
 def _with_database(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult]) -> CheckResult:
     return with_database(ctx, check, without=NO_DATABASE)
 
 
-@live_check("IS-PW-LOCK3")
+@live_check(
+    "IS-PW-LOCK3",
+    reads="the password policy's lockout threshold",
+)
 def lockout_after_three(ctx: LiveContext) -> CheckResult:
     """The policy locks after at most three consecutive failures."""
     threshold = ctx.policy.lockout.threshold
@@ -45,21 +56,30 @@ def lockout_after_three(ctx: LiveContext) -> CheckResult:
     )
 
 
-@live_check("IS-PW-60")
+@live_check(
+    "IS-PW-60",
+    reads="the password policy's expiry period",
+)
 def password_expiry(ctx: LiveContext) -> CheckResult:
     """Passwords expire after at most 60 days."""
     days = ctx.policy.passwords.expiry_days
     return CheckResult(holds=days <= 60, detail=f"passwords expire after {days} days")  # noqa: PLR2004
 
 
-@live_check("IS-USE-LOCK")
+@live_check(
+    "IS-USE-LOCK",
+    reads="the session policy's idle timeout",
+)
 def idle_timeout(ctx: LiveContext) -> CheckResult:
     """Console sessions lock after at most 15 idle minutes (PCI DSS 8.2.8)."""
     minutes = ctx.policy.sessions.idle_timeout_minutes
     return CheckResult(holds=minutes <= 15, detail=f"sessions end after {minutes} idle minutes")  # noqa: PLR2004
 
 
-@live_check("IS-RA-2FA")
+@live_check(
+    "IS-RA-2FA",
+    reads="the remote-access policy: second factor and the approvals a grant needs",
+)
 def remote_needs_two_approvals_and_mfa(ctx: LiveContext) -> CheckResult:
     """Remote access needs a second factor and both approvals."""
     remote = ctx.policy.remote_access
@@ -71,7 +91,10 @@ def remote_needs_two_approvals_and_mfa(ctx: LiveContext) -> CheckResult:
     )
 
 
-@live_check("IS-AC-INACTIVE")
+@live_check(
+    "IS-AC-INACTIVE",
+    reads="active staff accounts whose last sign-in is older than the policy's inactivity period",
+)
 def no_idle_active_accounts(ctx: LiveContext) -> CheckResult:
     """No active account has been idle past the policy period."""
 
@@ -91,7 +114,10 @@ def no_idle_active_accounts(ctx: LiveContext) -> CheckResult:
     return _with_database(ctx, check)
 
 
-@live_check("IS-AC-MAINT")
+@live_check(
+    "IS-AC-MAINT",
+    reads="maintenance accounts still active after their window closed",
+)
 def maintenance_accounts_expire(ctx: LiveContext) -> CheckResult:
     """No maintenance account is active past its window."""
 
@@ -112,7 +138,10 @@ def maintenance_accounts_expire(ctx: LiveContext) -> CheckResult:
     return _with_database(ctx, check)
 
 
-@live_check("IS-AC-LEAVER")
+@live_check(
+    "IS-AC-LEAVER",
+    reads="offboarded accounts: their live sessions, API tokens and remote-access grants",
+)
 def leavers_hold_nothing(ctx: LiveContext) -> CheckResult:
     """No offboarded account has a live session, token or remote grant."""
 
@@ -148,7 +177,10 @@ def leavers_hold_nothing(ctx: LiveContext) -> CheckResult:
     return _with_database(ctx, check)
 
 
-@live_check("IS-AC-REVIEW")
+@live_check(
+    "IS-AC-REVIEW",
+    reads="the newest access review sign-off against the policy's review interval",
+)
 def access_review_recent(ctx: LiveContext) -> CheckResult:
     """The last access review was signed off within the policy interval."""
 
@@ -156,11 +188,16 @@ def access_review_recent(ctx: LiveContext) -> CheckResult:
         interval = uow.policy.accounts.access_review_interval_days
         last = uow.session.scalar(select(func.max(AccessReview.signed_at)))
         if last is None:
-            return CheckResult(holds=False, detail="no access review has been signed off yet")
+            return CheckResult(
+                holds=False,
+                detail="no access review has been signed off yet",
+                records=(ACCESS_REVIEW,),
+            )
         due = last + timedelta(days=interval)
         return CheckResult(
             holds=uow.clock.now() < due,
             detail=f"last review signed {last:%Y-%m-%d}; next due {due:%Y-%m-%d}",
+            records=(ACCESS_REVIEW,),
         )
 
     return _with_database(ctx, check)
