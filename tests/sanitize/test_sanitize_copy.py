@@ -13,6 +13,7 @@ from sanitize_support import BACKEND, KEY, OTHER_KEY, dump, personal_values, raw
 from sqlalchemy import select
 
 from klaremont.customers.models import Customer, PaymentCard
+from klaremont.db.subjects import Subject
 from klaremont.detectors.bulk import kinds_of
 from klaremont.detectors.cards import TEST_NUMBERS
 from klaremont.detectors.kinds import Group
@@ -162,12 +163,23 @@ def test_an_interrupted_copy_leaves_nothing(seeded, tmp_path, monkeypatch):
 
 @pytest.mark.policy("IS-SENS-DEV")
 def test_a_subset_keeps_a_share_of_the_customers_closed_under_foreign_keys(seeded, tmp_path):
-    full = _copy(seeded, tmp_path, "full.db")
+    from klaremont.sanitize.fakes import Faker  # noqa: PLC0415 - to know the sample beforehand
+
+    with seeded.unit_of_work() as uow:
+        erased = set(uow.session.scalars(select(Subject.id).where(Subject.erased_at.is_not(None))))
+        subjects = [s for s in uow.session.scalars(select(Customer.subject_id)) if s not in erased]
+    # a run key whose half-sample is neither no one nor everyone (the ids are random)
+    key, expected = next(
+        (k, n)
+        for k in (KEY, OTHER_KEY, *(bytes([i]) * 32 for i in range(40)))
+        if 0 < (n := sum(Faker(k).sampled(s.bytes, 0.5) for s in subjects)) < len(subjects)
+    )
+    full = _copy(seeded, tmp_path, "full.db", key=key)
     half = sanitise(
         seeded.settings,
         source_url=None,
         target_url=f"sqlite:///{tmp_path / 'half.db'}",
-        key=KEY,
+        key=key,
         subset=0.5,
     )
     assert half.passed, half.report["verification"]
@@ -182,6 +194,7 @@ def test_a_subset_keeps_a_share_of_the_customers_closed_under_foreign_keys(seede
             "WHERE c.id IS NULL"
         ).fetchone()[0]
         staff = conn.execute("SELECT count(*) FROM staff_accounts").fetchone()[0]
+    assert kept == expected
     assert 0 < kept < everyone
     assert orphans == 0
     tables = {t["table"]: t for t in full.report["tables"]}

@@ -117,3 +117,31 @@ def test_numbers_are_permuted_by_ff3_1_as_the_reference_implementation_does():
     assert faker.reference("KL0000100") != "KL0000100"
     assert faker.reference("KL0000100").startswith("KL")
     assert faker.digits("2026") == "2026"  # too short a domain for FF3-1: kept
+
+
+def test_digits_of_neighbouring_values_in_a_copy_are_told_from_a_stored_card(tmp_path):
+    import sqlite3  # noqa: PLC0415 - this test's own file
+
+    from klaremont.detectors.bulk import kinds_of  # noqa: PLC0415 - the scanner's kinds
+    from klaremont.detectors.cards import luhn_valid  # noqa: PLC0415 - to build the case
+    from klaremont.detectors.kinds import Group  # noqa: PLC0415 - as above
+    from klaremont.sanitize.verify import classify  # noqa: PLC0415 - under test
+    from klaremont.scan.engine import ScanRequest, run  # noqa: PLC0415 - the real scanner
+
+    # an order number whose digits, followed by the next value's year, pass Luhn as a Visa
+    number = next(
+        f"4{n:08d}" for n in range(30_000_000, 40_000_000) if luhn_valid(f"4{n:08d}2025")
+    )
+    path = tmp_path / "copy.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE orders (number TEXT, placed TEXT)")
+        conn.execute("INSERT INTO orders VALUES (?, ?)", (f"KL{number}", "2025-08-31"))
+    glued = run(ScanRequest((str(path),), kinds_of([Group.CARDS]))).card_data()
+    assert glued  # the file's bytes read the two values as one number
+    assert classify(glued) == (0, 0, len(glued))
+    stored = tmp_path / "stored.db"
+    with sqlite3.connect(stored) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+        conn.execute("INSERT INTO notes VALUES (?)", (f"card {number}2025 on file",))
+    found = run(ScanRequest((str(stored),), kinds_of([Group.CARDS]))).card_data()
+    assert classify(found)[0] >= 1  # a value a row holds is a card finding

@@ -14,7 +14,7 @@ permutations, never by hash-and-truncate:
 
 Formats are realistic and safe: UK names from short lists, e-mails on ``example.com``
 (reserved, RFC 2606), telephone numbers in the ranges Ofcom keeps for drama, valid-format
-UK postcodes, dates of birth moved by at most 180 days within their five-year age band, and
+UK postcodes, dates of birth moved by 1 to 180 days within their five-year age band, and
 card tokens ending in the last four of a published test number.
 """
 
@@ -248,13 +248,16 @@ class Faker:
         return self._pick("town", value, word_lists()["towns"])
 
     def date_of_birth(self, value: str) -> str:
-        """Move the date by up to 180 days, staying inside its five-year age band."""
+        """Move the date by 1 to 180 days, staying inside its five-year age band: never the
+        same date (a move that would leave the band goes the other way instead)."""
         born = date.fromisoformat(value.strip()[:10])
-        shift = int.from_bytes(self.digest("dob", value)[:4], "big") % (2 * DOB_WINDOW_DAYS + 1)
-        moved = born + timedelta(days=shift - DOB_WINDOW_DAYS)
+        drawn = int.from_bytes(self.digest("dob", value)[:4], "big")
+        days = timedelta(days=drawn % DOB_WINDOW_DAYS + 1)
         band_start = date(born.year - born.year % AGE_BAND_YEARS, 1, 1)
         band_end = date(band_start.year + AGE_BAND_YEARS - 1, 12, 31)
-        moved = min(max(moved, band_start), band_end)
+        moved = born + days if drawn & 1 << 31 else born - days
+        if not band_start <= moved <= band_end:
+            moved = born - days if moved > band_end else born + days
         return moved.isoformat()
 
     def text(self, value: object) -> str:

@@ -24,12 +24,15 @@ from klaremont.sanitize.copying import unique_sets
 from klaremont.sanitize.place import settle
 from klaremont.sanitize.rawio import read_batches
 from klaremont.sanitize.transform import comparable, dashed, hex_of
-from klaremont.scan.engine import ScanRequest, run
+from klaremont.scan.engine import OUTSIDE_LIVE_ROWS, ScanRequest, run
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from klaremont.platform import Platform
     from klaremont.sanitize.copying import Copier
     from klaremont.sanitize.place import CopyPlace
+    from klaremont.scan.findings import Finding
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Verification:
     uniques: dict[str, tuple[int, int]] = field(default_factory=dict)  # "t (cols)" -> src, copy
     card_findings: int = 0
     hex_digits: int = 0  # scanner hits that are digits inside a long hex token (a digest, an id)
+    across_values: int = 0  # digits formed by neighbouring stored values in a SQLite file
     leaks: int = 0
     leak_places: list[str] = field(default_factory=list)  # table.column, never the value
     coincidences: int = 0
@@ -87,6 +91,23 @@ def inside_hex_token(source: str, offset: int | None) -> bool:
         right += 1
     token = window[left:right]
     return len(token) >= HEX_TOKEN_MIN and any(chr(b).isalpha() for b in token)
+
+
+def classify(findings: Iterable[Finding]) -> tuple[int, int, int]:
+    """The scanner's card findings in a fresh copy: (card numbers, digits inside a long hex
+    token, digits formed by neighbouring values). A copy's file is fresh (freed bytes
+    zeroed, its log folded in), so digits outside every stored value of a SQLite file are
+    two neighbouring values read as one (a renumbered order number, then a date), not a
+    card number any row holds; the scanner's pass over the rows finds any a row holds."""
+    cards = hex_digits = across = 0
+    for finding in findings:
+        if inside_hex_token(finding.source, finding.offset):
+            hex_digits += 1
+        elif finding.table is None and finding.note == OUTSIDE_LIVE_ROWS:
+            across += 1
+        else:
+            cards += 1
+    return cards, hex_digits, across
 
 
 def foreign_key_problems(target: Platform) -> list[str]:
@@ -157,11 +178,7 @@ def verify(copy: CopyPlace, target: Platform, copier: Copier) -> Verification:
     if scan_target.startswith("sqlite"):
         scan_target = scan_target.removeprefix("sqlite:///")
     scanned = run(ScanRequest((scan_target,), kinds_of([Group.CARDS]), label="sanitised copy"))
-    for finding in scanned.card_data():
-        if inside_hex_token(finding.source, finding.offset):
-            result.hex_digits += 1
-        else:
-            result.card_findings += 1
+    result.card_findings, result.hex_digits, result.across_values = classify(scanned.card_data())
     evidence = copier.transformer.evidence
     values = copy_values(target, copier)
     found = values.keys() & evidence.source
@@ -184,6 +201,7 @@ def summary(result: Verification) -> dict[str, Any]:
         },
         "live_card_findings": result.card_findings,
         "digit_runs_inside_hex_tokens": result.hex_digits,
+        "digit_runs_across_neighbouring_values": result.across_values,
         "source_values_found": result.leaks,
         "source_values_found_in": result.leak_places,
         "coincidences_with_fakes": result.coincidences,

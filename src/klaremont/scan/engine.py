@@ -36,6 +36,9 @@ from klaremont.scan.findings import Finding, ScanResult
 SPLIT_AT: Final = 16 << 20
 _SIDE_FILES: Final = ("-wal", "-shm", "-journal")
 
+#: the note on what a SQLite file's bytes hold outside its live rows
+OUTSIDE_LIVE_ROWS: Final = "in the file, outside live rows"
+
 
 @dataclass(frozen=True, slots=True)
 class ScanRequest:
@@ -245,7 +248,7 @@ def _sqlite(path: Path, request: ScanRequest, result: ScanResult, meter: _Meter)
                 extra = sum(1 for h, *_ in remnants.hits if h.kind is kind)
             if extra > 0:
                 remnants.counts[kind] = extra
-        note = "write-ahead log" if raw_path != path else "in the file, outside live rows"
+        note = "write-ahead log" if raw_path != path else OUTSIDE_LIVE_ROWS
         _add_part(str(raw_path), remnants, result, note=note)
 
 
