@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import psycopg
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import UniqueConstraint, create_engine, func, select, text
 from starlette.testclient import TestClient
 
 from _sanitize_contenders import copied_tables, copy_settings, sealed_columns
@@ -111,8 +111,10 @@ def orphans(conn: Connection, tables: list[Table]) -> dict[str, int]:
         for fk in table.foreign_keys:
             parent = fk.column.table
             child, target = table.c[fk.parent.name], parent.c[fk.column.name]
-            query = select(func.count()).select_from(table).where(
-                child.is_not(None), ~select(target).where(target == child).exists()
+            query = (
+                select(func.count())
+                .select_from(table)
+                .where(child.is_not(None), ~select(target).where(target == child).exists())
             )
             count = int(conn.execute(query).scalar_one())
             if count:
@@ -126,11 +128,14 @@ def distinct_counts(conn: Connection, tables: list[Table]) -> dict[str, int]:
     for table in tables:
         sets = [tuple(c.name for c in i.columns) for i in table.indexes if i.unique]
         sets += [tuple(c.name for c in u.columns) for u in table.constraints
-                 if type(u).__name__ == "UniqueConstraint"]  # fmt: skip
+                 if isinstance(u, UniqueConstraint)]  # fmt: skip
         for names in dict.fromkeys(sets):
-            inner = select(*(table.c[n] for n in names)).where(
-                *(table.c[n].is_not(None) for n in names)
-            ).distinct().subquery()
+            inner = (
+                select(*(table.c[n] for n in names))
+                .where(*(table.c[n].is_not(None) for n in names))
+                .distinct()
+                .subquery()
+            )
             out[f"{table.name} ({', '.join(names)})"] = int(
                 conn.execute(select(func.count()).select_from(inner)).scalar_one()
             )

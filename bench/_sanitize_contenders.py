@@ -29,7 +29,7 @@ import time
 import tomllib
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import psycopg
 from sqlalchemy import create_engine, event, insert, select, text
@@ -52,6 +52,7 @@ RULES_FILE: Final = Path(klaremont.__file__).parent / "sanitize" / "rules.toml"
 BATCH: Final = 2000
 KLAREMONT: Final = Path(sys.executable).with_name("klaremont")
 BASELINE_KEY: Final = b"per-row baseline run key, bench only"
+KEYS: Final = cast("Table", SubjectKey.__table__)
 
 
 def copied_tables() -> list[tuple[Table, dict[str, str]]]:
@@ -169,7 +170,7 @@ class PerRow:
                                  "destroyed_at": None, "destroyed_reason": None})  # fmt: skip
         return key
 
-    def fake(self, table: Table, column: str, rule: str, value: Any) -> Any:
+    def fake(self, table: Table, column: str, rule: str, value: Any) -> Any:  # noqa: PLR0911 - one return per rule reads best
         if value is None or rule == "keep":
             return value
         if rule == "null":
@@ -268,7 +269,7 @@ def per_row(
                     rows += len(batch)
     with target.keystore_engine.begin() as conn:
         for start in range(0, len(work.wrapped), BATCH):
-            conn.execute(insert(SubjectKey.__table__), work.wrapped[start : start + BATCH])
+            conn.execute(insert(KEYS), work.wrapped[start : start + BATCH])
     rows_s = time.perf_counter() - started - fixed_s
     for engine in (reader, writer):
         engine.dispose()

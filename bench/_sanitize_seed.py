@@ -9,7 +9,9 @@ orders of one or two lines, each with an invoice (billing name and address seale
 order and invoice numbers. Every data key is wrapped by the store's real key ring and
 inserted into the keystore, so the platform (and the sanitiser) open every value.
 
-Rows are built in memory and written with Core bulk inserts every ``FLUSH_EVERY`` people.
+Rows are built in memory and written every ``FLUSH_EVERY`` people: PostgreSQL ``COPY``,
+SQLite one ``executemany`` per table on the raw connection (values as SQLAlchemy stores
+them), each in the flush's transaction.
 A sample of the people's plaintext values is kept (in memory only) for the leak check.
 """
 
@@ -20,11 +22,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import insert
 
 from klaremont.crypto.aead import DATA_KEY_BYTES, DataKey, seal_value
 from klaremont.crypto.keystore import _wrap_aad
@@ -35,25 +36,74 @@ from klaremont.detectors.cards import is_test_number
 from klaremont.detectors.pan import luhn_complete
 from klaremont.platform import Platform
 
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Table
+
 NOW: Final = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 FLUSH_EVERY: Final = 5000  # people per bulk insert
 SAMPLE: Final = 1000  # source values kept for the leak check
-FIRST: Final = ("Eleanor", "Harriet", "Imogen", "Rosalind", "Tobias", "Rupert", "Ottilie",
-                "Cormac", "Fenella", "Lachlan", "Morwenna", "Ptolemy", "Isolde", "Evander")  # fmt: skip
-LAST: Final = ("Ashdown", "Pryce", "Whitcombe", "Trevelyan", "Haverford", "Quennell",
-               "Barraclough", "Fothergill", "Penhaligon", "Ravenscroft", "Tregothnan")  # fmt: skip
-STREETS: Final = ("Wharfedale Row", "Saltergate Mews", "Penrhyn Crescent", "Kilnhurst Lane",
-                  "Gallowtree Gate", "Thistlebank Walk", "Ormskirk Parade")  # fmt: skip
+FIRST: Final = (
+    "Eleanor",
+    "Harriet",
+    "Imogen",
+    "Rosalind",
+    "Tobias",
+    "Rupert",
+    "Ottilie",
+    "Cormac",
+    "Fenella",
+    "Lachlan",
+    "Morwenna",
+    "Ptolemy",
+    "Isolde",
+    "Evander",
+)
+LAST: Final = (
+    "Ashdown",
+    "Pryce",
+    "Whitcombe",
+    "Trevelyan",
+    "Haverford",
+    "Quennell",
+    "Barraclough",
+    "Fothergill",
+    "Penhaligon",
+    "Ravenscroft",
+    "Tregothnan",
+)
+STREETS: Final = (
+    "Wharfedale Row",
+    "Saltergate Mews",
+    "Penrhyn Crescent",
+    "Kilnhurst Lane",
+    "Gallowtree Gate",
+    "Thistlebank Walk",
+    "Ormskirk Parade",
+)
 TOWNS: Final = ("Harrogate", "Aberystwyth", "Kendal", "Truro", "Berwick", "Ludlow", "Whitby")
 BRANDS: Final = ("visa", "mastercard", "amex")
-PRODUCTS: Final = (("KL-TEA-01", "Loose-leaf breakfast tea 250g", 1200),
-                   ("KL-MUG-02", "Stoneware mug", 900), ("KL-JAM-08", "Damson jam", 600))  # fmt: skip
+PRODUCTS: Final = (
+    ("KL-TEA-01", "Loose-leaf breakfast tea 250g", 1200),
+    ("KL-MUG-02", "Stoneware mug", 900),
+    ("KL-JAM-08", "Damson jam", 600),
+)
 console = Console()
 
-S, C, A = Subject.__table__, Customer.__table__, Address.__table__
-ORD, L, INV, CARD = Order.__table__, OrderLine.__table__, Invoice.__table__, PaymentCard.__table__
-KEYS = SubjectKey.__table__
-TABLES: Final = (S, C, A, ORD, L, INV, CARD)
+TABLES: Final = tuple(
+    cast("Table", model.__table__)
+    for model in (Subject, Customer, Address, Order, OrderLine, Invoice, PaymentCard)
+)
+KEYS: Final = cast("Table", SubjectKey.__table__)
+
+
+class KeyName(NamedTuple):
+    """What a wrapped key is bound to (a key row's subject and version, without the ORM)."""
+
+    subject_id: uuid.UUID
+    version: int
+    kek_id: str | None = None
+    wrapped: bytes | None = None
+    destroyed_at: datetime | None = None
 
 
 @dataclass
@@ -98,7 +148,11 @@ class Seeder:
             return seal_value(key, table, column, row_id, value.encode())
 
         created = NOW - timedelta(days=30 + n % 2000)
-        common = {"channel": "website_purchase", "collected_at": created, "lawful_basis": "contract"}
+        common = {
+            "channel": "website_purchase",
+            "collected_at": created,
+            "lawful_basis": "contract",
+        }
         self.add("data_subjects", {"id": sid, "created_at": created, "last_activity_at": NOW,
                                    "marketing_objection_at": None, "restricted_at": None,
                                    "restriction_reason": None, "erased_at": None})  # fmt: skip
@@ -148,8 +202,8 @@ class Seeder:
             oid, placed = self.uid(), created + timedelta(days=1 + number)
             lines = [PRODUCTS[(n + p) % len(PRODUCTS)] for p in range(1 + (n + number) % 2)]
             self.add("orders", {
-                "id": oid, "subject_id": sid, "customer_id": cid, "number": f"KL{2 * n + number:07d}",
-                "placed_at": placed, "status": "delivered",
+                "id": oid, "subject_id": sid, "customer_id": cid,
+                "number": f"KL{2 * n + number:07d}", "placed_at": placed, "status": "delivered",
                 "total_pence": sum(p[2] for p in lines), "currency": "GBP",
                 "delivery_address_id": addresses[-1], **common,
             })  # fmt: skip
@@ -166,9 +220,7 @@ class Seeder:
                 "billing_address": seal("invoices", "billing_address", iid,
                                         f"{line1}, {town}, {postcode}"), **common,
             })  # fmt: skip
-        kek_id, wrapped = self.platform.keyring.wrap(
-            raw, _wrap_aad(SubjectKey(subject_id=sid, version=1))
-        )
+        kek_id, wrapped = self.platform.keyring.wrap(raw, _wrap_aad(KeyName(sid, 1)))
         self.keys.append({"subject_id": sid, "version": 1, "kek_id": kek_id, "wrapped": wrapped,
                           "created_at": created, "destroyed_at": None,
                           "destroyed_reason": None})  # fmt: skip
@@ -181,12 +233,41 @@ class Seeder:
             for table in TABLES:
                 rows = self.rows.pop(str(table.name), [])
                 if rows:
-                    conn.execute(insert(table), rows)
+                    bulk_write(conn, table, rows)
                     self.totals[table.name] = self.totals.get(table.name, 0) + len(rows)
         with self.platform.keystore_engine.begin() as conn:
-            conn.execute(insert(KEYS), self.keys)
+            bulk_write(conn, KEYS, self.keys)
             self.totals["subject_keys"] = self.totals.get("subject_keys", 0) + len(self.keys)
             self.keys.clear()
+
+
+def _sqlite_value(value: Any) -> Any:
+    """What SQLAlchemy stores on SQLite for our column types (ids as hex, naive UTC text)."""
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def bulk_write(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows (dicts with the same keys) into ``table`` on the connection's transaction:
+    PostgreSQL ``COPY ... FROM STDIN`` (psycopg adapts the values), SQLite one
+    ``executemany`` of values converted as SQLAlchemy stores them."""
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    raw: Any = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        with raw.cursor().copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
+    raw.execute("PRAGMA cache_size = -262144")  # 256 MB: random-id indexes outgrow the default
+    marks = ", ".join("?" for _ in columns)
+    raw.executemany(
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+        ([_sqlite_value(row[c]) for c in columns] for row in rows),
+    )
 
 
 def seed(platform: Platform, customers: int) -> tuple[dict[str, int], float, list[str]]:

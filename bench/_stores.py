@@ -172,7 +172,9 @@ def pg_available() -> bool:
 @contextmanager
 def backend_for(name: str, root: Path, prefix: str) -> Iterator[Backend]:
     """The backend called ``name`` under ``root``, closed (databases dropped) afterwards."""
-    made: Backend = SqliteBackend(root, prefix) if name == "sqlite" else PostgresBackend(root, prefix)
+    made: Backend = (
+        SqliteBackend(root, prefix) if name == "sqlite" else PostgresBackend(root, prefix)
+    )
     try:
         yield made
     finally:

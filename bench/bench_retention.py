@@ -41,13 +41,10 @@ import io
 import os
 import pstats
 import random
-import shutil
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -57,7 +54,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import (
     and_,
-    create_engine,
     exists,
     insert,
     or_,
@@ -72,7 +68,6 @@ from sqlalchemy.sql.functions import coalesce
 from _common import record
 from _stores import PG_ADMIN_URL, Backend, Copy, backend_for, pg_available, settings_for
 from klaremont.clock import ManualClock
-from klaremont.config import Environment, Settings
 from klaremont.crypto.aead import DATA_KEY_BYTES, HEADER_BYTES, NONCE_BYTES, TAG_BYTES
 from klaremont.crypto.keystore import _wrap_aad
 from klaremont.crypto.keystore_models import SubjectKey
@@ -504,8 +499,6 @@ def _digest(rows: list[Any]) -> tuple[int, str]:
 
 def _range(values: list[float]) -> str:
     return f"{statistics.median(values):7.1f} s ({min(values):.1f}-{max(values):.1f})"
-
-
 
 
 def prepare(backend: Backend, customers: int) -> tuple[dict[str, Any], dict[str, datetime]]:
