@@ -116,10 +116,11 @@ def plain_copy(source: Copy, target_url: str, keys: Path) -> tuple[float, int, d
                 cols = ", ".join(f'"{c.name}"' for c in table.columns)
                 out_sql = f'COPY (SELECT {cols} FROM "{table.name}") TO STDOUT (FORMAT BINARY)'
                 in_sql = f'COPY "{table.name}" ({cols}) FROM STDIN (FORMAT BINARY)'
-                with src.cursor().copy(out_sql) as out, dst.cursor().copy(in_sql) as into:
+                writer = dst.cursor()
+                with src.cursor().copy(out_sql) as out, writer.copy(in_sql) as into:
                     for block in out:
                         into.write(block)
-                rows += dst.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0]  # type: ignore[index]
+                rows += writer.rowcount
     total = time.perf_counter() - started
     return total, rows, {"migrate_s": round(migrate_s, 2), "copy_s": round(total - migrate_s, 2),
                          "method": "sqlite INSERT ... SELECT through ATTACH"
