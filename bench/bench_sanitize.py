@@ -126,9 +126,13 @@ def measure(backend: Backend, args: argparse.Namespace, check_app: bool) -> dict
                 info = {"report_seconds": report["seconds"],
                         "verification_passed": report["verification"]["passed"],
                         **stages_of(report)}  # fmt: skip
-                if check_app and run == 0:
+                passed = report["verification"]["passed"]
+                if check_app and run == 0 and passed:
                     detail["checks"] = check_copy(source.database_url, url, keys, sample,
                                                   backend.root)  # fmt: skip
+                elif check_app and run == 0:
+                    failed = {"ok": False, "detail": f"no copy: {report['verification']}"}
+                    detail["checks"] = {"the sanitiser's verification passed": failed}
             seconds[who].append(took)
             rows[who] = count
             detail[who] = {"seconds": round(took, 2), "rows": count, **info}
