@@ -229,7 +229,7 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backend", choices=("both", "sqlite", "postgresql"), default="both")
     parser.add_argument("--baseline-fraction", type=float,
                         help="share of each table the per-row baseline copies, then scaled "
-                        "(default 1 up to 100,000 customers, else 0.1)")  # fmt: skip
+                        "(default 1 up to 20,000 customers, else 0.1)")  # fmt: skip
     parser.add_argument("--check-app", action="store_true", help="check the copy (see above)")
     parser.add_argument("--results", help="results file name under bench/results (no .json)")
     args = parser.parse_args(argv)
@@ -238,7 +238,7 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     if args.runs is None:
         args.runs = 1 if args.customers >= 1_000_000 else 3
     if args.baseline_fraction is None:
-        args.baseline_fraction = 1.0 if args.customers <= 100_000 else 0.1
+        args.baseline_fraction = 1.0 if args.customers <= 20_000 else 0.1
     if not 0 < args.baseline_fraction <= 1:
         parser.error("--baseline-fraction: a share above 0 and at most 1")
     return args
