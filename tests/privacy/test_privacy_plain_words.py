@@ -62,7 +62,7 @@ def _add_order(platform, person) -> None:
 
 def _text(html: str) -> str:
     """What the person reads: the page's main part without tags (form values, links)."""
-    main = html.split("<main>", 1)[1].split("</main>", 1)[0]
+    main = re.split(r"<main\b[^>]*>", html, maxsplit=1)[1].split("</main>", 1)[0]
     return re.sub(r"<[^>]+>", " ", main)
 
 

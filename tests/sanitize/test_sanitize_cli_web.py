@@ -79,3 +79,7 @@ def test_bad_input_is_named(invoke, tmp_path, monkeypatch):
     assert "already exists" in str(exists.exception)
     other = invoke("sanitize", "run", "--to", "mysql://x/y", env=env)
     assert "only SQLite files and PostgreSQL" in str(other.exception)
+    bad_share = invoke("sanitize", "run", "--to", target, "--subset", "150%", env=env)
+    assert bad_share.exit_code != 0
+    assert "--subset" in str(bad_share.exception)
+    assert "at most 100 %" in str(bad_share.exception)

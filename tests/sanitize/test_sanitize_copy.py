@@ -88,6 +88,26 @@ def test_same_key_same_copy_and_another_key_another(seeded, tmp_path):
             copy.dispose()
     assert dumps[0] == dumps[1]
     assert dumps[0] != dumps[2]
+    # byte for byte: the database file and every file of its keys (key file, keystore)
+    for name in ("a.db", "b.db", "c.db"):
+        assert not (tmp_path / f"{name}-wal").exists()
+    first_files, second_files, third_files = (
+        _files(tmp_path, name) for name in ("a.db", "b.db", "c.db")
+    )
+    assert first_files.keys() == second_files.keys()
+    differ = [name for name in first_files if first_files[name] != second_files[name]]
+    assert differ == []
+    assert first_files["db"] != third_files["db"]
+    assert first_files["keys/kek.json"] != third_files["keys/kek.json"]
+
+
+def _files(folder, name):
+    keys = folder / f"{name}.keys"
+    found = {"db": (folder / name).read_bytes()}
+    for path in sorted(keys.rglob("*")):
+        if path.is_file() and not path.name.endswith(".lock"):
+            found[f"keys/{path.relative_to(keys)}"] = path.read_bytes()
+    return found
 
 
 def test_a_target_that_exists_is_refused(seeded, tmp_path):
@@ -138,3 +158,48 @@ def test_an_interrupted_copy_leaves_nothing(seeded, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         _copy(seeded, tmp_path)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("dev.db")] == []
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_a_subset_keeps_a_share_of_the_customers_closed_under_foreign_keys(seeded, tmp_path):
+    full = _copy(seeded, tmp_path, "full.db")
+    half = sanitise(
+        seeded.settings,
+        source_url=None,
+        target_url=f"sqlite:///{tmp_path / 'half.db'}",
+        key=KEY,
+        subset=0.5,
+    )
+    assert half.passed, half.report["verification"]
+    assert half.report["subset"] == "50%"
+    with sqlite3.connect(tmp_path / "full.db") as conn:
+        everyone = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+    with sqlite3.connect(tmp_path / "half.db") as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        kept = conn.execute("SELECT count(*) FROM customers").fetchone()[0]
+        orphans = conn.execute(
+            "SELECT count(*) FROM orders o LEFT JOIN customers c ON c.id = o.customer_id "
+            "WHERE c.id IS NULL"
+        ).fetchone()[0]
+        staff = conn.execute("SELECT count(*) FROM staff_accounts").fetchone()[0]
+    assert 0 < kept < everyone
+    assert orphans == 0
+    tables = {t["table"]: t for t in full.report["tables"]}
+    assert staff == tables["staff_accounts"]["rows_written"]
+    assert half.report["customers_left_out_by_subset"] >= everyone - kept
+    assert all(u["equal"] for u in half.report["verification"]["unique_columns"].values())
+
+
+@pytest.mark.parametrize(("text", "share"), [("10%", 0.1), ("0.25", 0.25), ("100%", 1.0)])
+def test_subset_shares_are_read(text, share):
+    from klaremont.sanitize.service import parse_subset  # noqa: PLC0415 - the parser alone
+
+    assert parse_subset(text) == pytest.approx(share)
+
+
+@pytest.mark.parametrize("text", ["0%", "150%", "ten", "-1"])
+def test_bad_subset_shares_are_refused_by_name(text):
+    from klaremont.sanitize.service import parse_subset  # noqa: PLC0415 - the parser alone
+
+    with pytest.raises(ValueError, match=text):
+        parse_subset(text)

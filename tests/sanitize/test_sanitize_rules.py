@@ -101,3 +101,19 @@ def test_ids_never_read_as_long_digit_runs_and_hex_hits_are_told_apart(tmp_path)
     assert inside_hex_token(str(raw), 3)
     assert not inside_hex_token(str(raw), 44)
     assert not inside_hex_token(str(raw), None)
+
+
+def test_numbers_are_permuted_by_ff3_1_as_the_reference_implementation_does():
+    # known answer from the FF3-1 reference implementation (zero key, zero tweak)
+    from fastfpe import ff3_1  # noqa: PLC0415 - the library under the fakes
+
+    assert ff3_1.encrypt("00" * 16, "00" * 7, "0123456789", "000000123") == "990515222"
+    faker = Faker(b"k" * 32)
+    numbers = [f"{i:07d}" for i in range(2000)]
+    fakes = [faker.digits(n) for n in numbers]
+    assert len(set(fakes)) == len(numbers)  # a permutation: no two numbers collide
+    assert all(len(f) == 7 and f.isdigit() for f in fakes)
+    assert sum(a == b for a, b in zip(numbers, fakes, strict=True)) < 5  # chance alone
+    assert faker.reference("KL0000100") != "KL0000100"
+    assert faker.reference("KL0000100").startswith("KL")
+    assert faker.digits("2026") == "2026"  # too short a domain for FF3-1: kept

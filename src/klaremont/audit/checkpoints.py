@@ -56,9 +56,9 @@ def _refuse_if_exposed(path: Path) -> None:
         )
 
 
-def _write_new_key(path: Path) -> None:
+def _write_new_key(path: Path, key: Ed25519PrivateKey | None = None) -> None:
     """Create the key file atomically; if another process won the race, keep theirs."""
-    key = Ed25519PrivateKey.generate()
+    key = key or Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -79,11 +79,13 @@ def _write_new_key(path: Path) -> None:
         temp.unlink()
 
 
-def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
-    """Load the signing key, creating it (0600, in a 0700 directory) on first use."""
+def load_or_create_signing_key(path: Path, *, seed: bytes | None = None) -> Ed25519PrivateKey:
+    """Load the signing key, creating it (0600, in a 0700 directory) on first use: random,
+    or from a 32-byte ``seed`` (a sanitised copy's key, derived from its run key)."""
     if not path.exists():
         path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-        _write_new_key(path)
+        made = None if seed is None else Ed25519PrivateKey.from_private_bytes(seed)
+        _write_new_key(path, made)
     _refuse_if_exposed(path)
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):

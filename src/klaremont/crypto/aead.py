@@ -14,6 +14,7 @@ fails authentication instead of decrypting to someone else's data.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 from dataclasses import dataclass, field
@@ -68,11 +69,31 @@ def _place(table: str, column: str, row_id: object, subject_tag: bytes) -> bytes
     return AAD_PREFIX + f"\x00{table}\x00{column}\x00{row_id}\x00".encode() + subject_tag
 
 
-def seal_value(key: DataKey, table: str, column: str, row_id: object, plaintext: bytes) -> bytes:
-    """Encrypt ``plaintext`` for one table, column and row of ``key``'s subject."""
+def seal_value(
+    key: DataKey,
+    table: str,
+    column: str,
+    row_id: object,
+    plaintext: bytes,
+    *,
+    nonce_key: bytes | None = None,
+) -> bytes:
+    """Encrypt ``plaintext`` for one table, column and row of ``key``'s subject.
+
+    The nonce is random, unless ``nonce_key`` is given: then it is a keyed digest of the
+    associated data and the plaintext (a synthetic nonce, as in SIV), so the same value in
+    the same place seals to the same bytes. A nonce repeats only for the same message in
+    the same place, which reveals only that equality; sanitised copies use it so that the
+    same source and run key give byte-identical copies.
+    """
     header = _HEADER.pack(FORMAT_V1, key.version)
-    nonce = os.urandom(NONCE_BYTES)
     aad = header + _place(table, column, row_id, key.subject_tag)
+    if nonce_key is None:
+        nonce = os.urandom(NONCE_BYTES)
+    else:
+        nonce = hashlib.blake2b(
+            aad + b"\x00" + plaintext, key=nonce_key, digest_size=NONCE_BYTES
+        ).digest()
     return header + nonce + key.aead.encrypt(nonce, plaintext, aad)
 
 

@@ -18,6 +18,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import hmac
 import os
 import secrets
 import threading
@@ -160,6 +161,21 @@ class KeyRing:
         state = self._state
         nonce = os.urandom(NONCE_BYTES)
         sealed = state.aeads[state.active].encrypt(nonce, data_key, _wrap_aad(state.active, aad))
+        return state.active, nonce + sealed
+
+    def wrap_synthetic(self, data_key: bytes, aad: bytes) -> tuple[str, bytes]:
+        """:meth:`wrap` with a nonce derived from the KEK, the AAD and the key (SIV-like).
+
+        The same data key for the same subject and version wraps to the same bytes (what a
+        reproducible sanitised copy needs); a nonce repeats only for the same key and AAD.
+        """
+        self.refresh()
+        state = self._state
+        aad_full = _wrap_aad(state.active, aad)
+        nonce = hmac.new(
+            state.keks[state.active], b"synthetic nonce\x00" + aad_full + data_key, "sha256"
+        ).digest()[:NONCE_BYTES]
+        sealed = state.aeads[state.active].encrypt(nonce, data_key, aad_full)
         return state.active, nonce + sealed
 
     def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:

@@ -54,12 +54,22 @@ def run(
     ] = None,
     html_file: Annotated[Path | None, typer.Option("--html", help="Write the HTML report.")] = None,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the JSON report.")] = None,
+    subset: Annotated[
+        str | None,
+        typer.Option(
+            help="Copy only this share of the customers (e.g. 10%), closed under foreign keys."
+        ),
+    ] = None,
 ) -> None:
     """Make a sanitised copy; exit status 1 when it failed verification."""
     try:
         key = service.run_key(key_file)
     except service.KeyMissing as error:
         raise ValidationFailed.single("--key-file", str(error)) from None
+    try:
+        share = None if subset is None else service.parse_subset(subset)
+    except ValueError as error:
+        raise ValidationFailed.single("--subset", str(error)) from None
     platform = get_platform()
     total = 0
     try:
@@ -80,6 +90,7 @@ def run(
                 key=key,
                 keys_dir=keys_dir,
                 progress=advance,
+                subset=share,
             )
     except RuleError as error:
         for problem in error.problems:

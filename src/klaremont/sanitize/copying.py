@@ -17,29 +17,29 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, inspect, select, text, update
+from sqlalchemy import bindparam, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
 
 from klaremont.config import Environment, Settings
-from klaremont.crypto.context import CryptoContext
-from klaremont.crypto.errors import SubjectKeyDestroyed
 from klaremont.db.subjects import NOBODY
 from klaremont.platform import Platform
-from klaremont.sanitize.fakes import as_uuid
+from klaremont.sanitize import rawio
+from klaremont.sanitize.copykeys import SourceKeys
 from klaremont.sanitize.rules import SUBJECT_COLUMNS, Plan, TablePlan
-from klaremont.sanitize.transform import Transformer
+from klaremont.sanitize.transform import Transformer, hex_of, norm_key
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine, Table
 
+    from klaremont.sanitize.copykeys import CopyKeys
     from klaremont.sanitize.fakes import Faker
 
-BATCH = 2000
 Progress = Callable[[str, int], None]  # (table, rows just written)
 
 
@@ -142,6 +142,20 @@ def discard(copy: CopyPlace, target: Platform | None) -> None:
     remove(copy.partial_keys)
 
 
+def zero_freed_space(target: Platform) -> None:
+    """SQLite: freed bytes zeroed on every connection of the copy (``secure_delete``), so
+    nothing a migration wrote and removed lingers in free space and the same source and
+    run key give the same file byte for byte."""
+    if target.engine.dialect.name != "sqlite":
+        return
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA secure_delete = ON")
+
+    event.listen(target.engine, "connect", on_connect)
+    target.engine.dispose()
+
+
 def settle(copy: CopyPlace, target: Platform) -> None:
     """Fold a SQLite copy's write-ahead log into its one file (what is scanned and shipped)."""
     if not copy.is_sqlite:
@@ -169,140 +183,213 @@ class TableCount:
     read: int = 0
     left_out: int = 0
     written: int = 0
+    transform_seconds: float = 0.0
     unique_source: dict[str, int] = field(default_factory=dict)
 
 
 class Copier:
-    """Copies every kept table of ``plan`` from ``source`` into ``target``."""
+    """Copies every kept table of ``plan`` from ``source`` into ``target``, a batch at a time."""
 
-    def __init__(self, source: Platform, target: Platform, faker: Faker, plan: Plan) -> None:
-        """Bind both platforms; crypto contexts for opening and for sealing."""
+    def __init__(
+        self,
+        source: Platform,
+        target: Platform,
+        faker: Faker,
+        plan: Plan,
+        keys: CopyKeys,
+        *,
+        subset: float | None = None,
+    ) -> None:
+        """Bind both platforms; production's keys for opening, the copy's for sealing;
+        ``subset``: the share of customers to copy (a keyed sample)."""
+        self.subset = subset
+        self.sampled_out = 0
+        self.same_engine = rawio.same_engine(source.engine, target.engine)
         self.source = source
         self.target = target
         self.plan = plan
         self.faker = faker
-        self.transformer = Transformer(
-            faker, CryptoContext(source.keystore), CryptoContext(target.keystore)
-        )
+        self.keys = keys
+        self.source_keys = SourceKeys(source.keystore)
+        self.transformer = Transformer(faker, self.source_keys, keys, target.keystore.indexer)
         self.counts: dict[str, TableCount] = {}
+        self.stages: dict[str, float] = {"read": 0.0, "transform": 0.0, "write": 0.0}
         self._left_out: dict[str, dict[str, set[Any]]] = {}
 
-    def _rows(self, table: Table) -> Iterator[dict[str, Any]]:
-        order = list(table.primary_key.columns)
-        query = select(table).order_by(*order)
-        with self.source.engine.connect() as conn:
-            result = conn.execution_options(yield_per=BATCH).execute(query)
-            for row in result.mappings():
-                yield dict(row)
+    def raw(self, plan: TablePlan) -> bool:
+        """Rows go through as stored: same engine, and no link within the table (those
+        rows are written through SQLAlchemy, the links set once every row is in)."""
+        own = any(fk.column.table is plan.table for fk in plan.table.foreign_keys)
+        return self.same_engine and not own
+
+    def _batches(self, plan: TablePlan) -> Iterator[list[Any]]:
+        began = time.perf_counter()
+        for part in rawio.read_batches(self.source.engine, plan.table, raw=self.raw(plan)):
+            self.stages["read"] += time.perf_counter() - began
+            yield part
+            began = time.perf_counter()
 
     def erased(self) -> set[Any]:
-        """Subjects erased in production (NOBODY is no one and stays)."""
+        """Subjects erased in production, or whose data key was destroyed (crypto-shredded);
+        the NOBODY subject is no one and stays."""
         table = next(t.table for t in self.plan.tables if t.name == "data_subjects")
         with self.source.engine.connect() as conn:
             found = conn.execute(select(table.c.id).where(table.c.erased_at.is_not(None)))
-            return {as_uuid(v) for v in found.scalars()} - {NOBODY}
+            marked = {hex_of(v) for v in found.scalars()}
+        return (marked | self.source_keys.destroyed_subjects()) - {NOBODY.hex}
+
+    def not_sampled(self) -> set[Any]:
+        """With a subset: the customers' subjects outside the keyed sample. Their rows, and
+        rows that must point at them, are left out as an erased person's are (links that
+        may be empty are cleared), so the subset is closed under foreign keys. Staff and
+        records of no one are copied whole."""
+        if self.subset is None:
+            return set()
+        table = next(t.table for t in self.plan.tables if t.name == "customers")
+        with self.source.engine.connect() as conn:
+            subjects = [hex_of(v) for v in conn.execute(select(table.c.subject_id)).scalars()]
+        left = {s for s in subjects if not self.faker.sampled(bytes.fromhex(s), self.subset)}
+        self.sampled_out = len(left)
+        return left
 
     def rank(self, erased: set[Any]) -> None:
-        """The pre-pass: rank every value of the unique strategies (e-mails, user names).
-
-        A person whose data key was destroyed (crypto-shredded) is erased too.
-        """
+        """The pre-pass: rank every value of the unique strategies (e-mails, user names)."""
         values: dict[str, set[str]] = {"email": set(), "username": set()}
         for plan in self.plan.kept():
             if not any(r.how in ("email", "username", "actor") for r in plan.rules.values()):
                 continue
-            for row in self._rows(plan.table):
-                subject = row.get("subject_id")
-                if subject is not None and as_uuid(subject) in erased:
-                    continue
-                try:
-                    found = self.transformer.ranked_inputs(plan, row)
-                except SubjectKeyDestroyed:
-                    erased.add(as_uuid(subject))
-                    continue
-                for namespace, key in found:
+            names = [str(c.name) for c in plan.table.columns]
+            subject_at = names.index("subject_id") if "subject_id" in names else None
+            for batch in self._batches(plan):
+                rows = batch
+                if subject_at is not None:
+                    rows = [
+                        r
+                        for r in batch
+                        if r[subject_at] is None or hex_of(r[subject_at]) not in erased
+                    ]
+                for namespace, key in self.transformer.ranked_inputs(plan, names, rows):
                     values[namespace].add(key)
         for namespace, keys in values.items():
             self.faker.prepare_ranks(namespace, keys)
 
-    def _excluded(self, plan: TablePlan, row: dict[str, Any], erased: set[Any]) -> bool:
-        for column in SUBJECT_COLUMNS:
-            if column in row and row[column] is not None and as_uuid(row[column]) in erased:
-                return True
-        for fk in plan.table.foreign_keys:
-            value = row[fk.parent.name]
-            gone = self._left_out.get(str(fk.column.table.name), {}).get(fk.column.name, set())
-            if value is not None and value in gone:
-                if not fk.parent.nullable:
-                    return True
-                row[fk.parent.name] = None
-        return False
-
     def copy(self, progress: Progress | None = None) -> None:
         """Every kept table, parents before children."""
-        erased = self.erased()
+        erased = self.erased() | self.not_sampled()
         self.rank(erased)
         for plan in self.plan.kept():
             self._copy_table(plan, erased, progress)
 
+    def _exclusions(
+        self, plan: TablePlan, names: list[str], erased: set[Any]
+    ) -> Callable[[list[Any]], tuple[list[tuple[Any, ...]], int, list[Any]]]:
+        """A filter over a batch: the rows kept (links to left-out rows cleared), how many
+        were left out, and those left out."""
+        subject_at = [names.index(c) for c in SUBJECT_COLUMNS if c in names]
+        links = []
+        for fk in plan.table.foreign_keys:
+            gone = self._left_out.get(str(fk.column.table.name), {}).get(fk.column.name)
+            if gone:
+                links.append((names.index(fk.parent.name), gone, bool(fk.parent.nullable)))
+
+        def keep(batch: list[Any]) -> tuple[list[tuple[Any, ...]], int, list[Any]]:
+            if not subject_at and not links:
+                return [tuple(r) for r in batch], 0, []
+            kept: list[tuple[Any, ...]] = []
+            dropped: list[Any] = []
+            for row in batch:
+                if any(row[i] is not None and hex_of(row[i]) in erased for i in subject_at):
+                    dropped.append(row)
+                    continue
+                values = list(row)
+                for at, gone, nullable in links:
+                    if values[at] is not None and norm_key(values[at]) in gone:
+                        if not nullable:
+                            dropped.append(row)
+                            break
+                        values[at] = None
+                else:
+                    kept.append(tuple(values))
+            return kept, len(dropped), dropped
+
+        return keep
+
     def _copy_table(self, plan: TablePlan, erased: set[Any], progress: Progress | None) -> None:
         count = self.counts[plan.name] = TableCount()
+        table = plan.table
+        names = [str(c.name) for c in table.columns]
         referenced = {
             fk.column.name
             for t in self.plan.tables
             for fk in t.table.foreign_keys
-            if fk.column.table is plan.table
+            if fk.column.table is table
         }
         left: dict[str, set[Any]] = {c: set() for c in referenced}
         self._left_out[plan.name] = left
-        uniques = unique_sets(plan.table)
+        keep = self._exclusions(plan, names, erased)
+        uniques = {n: [names.index(c) for c in cols] for n, cols in unique_sets(table).items()}
         seen: dict[str, set[tuple[Any, ...]]] = {name: set() for name in uniques}
-        batch: list[dict[str, Any]] = []
         # links within the table (a line manager) are set once every row is in
-        own = [fk.parent.name for fk in plan.table.foreign_keys if fk.column.table is plan.table]
+        own = [names.index(fk.parent.name) for fk in table.foreign_keys if fk.column.table is table]
+        id_at = names.index("id") if "id" in names else None
         later: list[dict[str, Any]] = []
         with self.target.engine.begin() as conn:
-            for row in self._rows(plan.table):
-                count.read += 1
-                if self._excluded(plan, row, erased):
-                    count.left_out += 1
+            writer = rawio.Writer(conn, table, raw=self.raw(plan))
+            for batch in self._batches(plan):
+                began = time.perf_counter()
+                rows, left_out, dropped = keep(batch)
+                count.read += len(batch)
+                count.left_out += left_out
+                for row in dropped:
                     for column in referenced:
-                        left[column].add(row[column])
-                    continue
-                for name, columns in uniques.items():
-                    key = tuple(row[c] for c in columns)
-                    if None not in key:
-                        seen[name].add(key)
-                new = self.transformer.apply(plan, row)
-                if any(new[c] is not None for c in own):
-                    later.append({"pk_": new["id"], **{c: new[c] for c in own}})
-                    new.update(dict.fromkeys(own, None))
-                batch.append(new)
-                if len(batch) >= BATCH:
-                    self._write(conn, plan, batch, count, progress)
-            if batch:
-                self._write(conn, plan, batch, count, progress)
+                        left[column].add(norm_key(row[names.index(column)]))
+                for name, at in uniques.items():
+                    seen[name].update(
+                        k for k in (tuple(r[i] for i in at) for r in rows) if None not in k
+                    )
+                new = self.transformer.apply(plan, names, rows)
+                if own and id_at is not None:
+                    new = self._defer_own_links(new, own, id_at, names, later)
+                spent = time.perf_counter() - began
+                self.stages["transform"] += spent
+                count.transform_seconds += spent
+                began = time.perf_counter()
+                writer.write(new)
+                self.target_keys_written(plan)
+                self.stages["write"] += time.perf_counter() - began
+                count.written += len(new)
+                if progress is not None:
+                    progress(plan.name, len(batch))
             if later:
-                table = plan.table
-                values: dict[str, Any] = {c: bindparam(c) for c in own}
+                values: dict[str, Any] = {names[i]: bindparam(names[i]) for i in own}
                 conn.execute(
                     update(table).where(table.c.id == bindparam("pk_")).values(values), later
                 )
         count.unique_source = {name: len(values) for name, values in seen.items()}
 
-    def _write(
-        self,
-        conn: Any,
-        plan: TablePlan,
-        batch: list[dict[str, Any]],
-        count: TableCount,
-        progress: Progress | None,
-    ) -> None:
-        conn.execute(plan.table.insert(), batch)
-        count.written += len(batch)
-        if progress is not None:
-            progress(plan.name, len(batch))
-        batch.clear()
+    @staticmethod
+    def _defer_own_links(
+        rows: list[tuple[Any, ...]],
+        own: list[int],
+        id_at: int,
+        names: list[str],
+        later: list[dict[str, Any]],
+    ) -> list[tuple[Any, ...]]:
+        out = []
+        for row in rows:
+            if any(row[i] is not None for i in own):
+                later.append({"pk_": row[id_at], **{names[i]: row[i] for i in own}})
+                values = list(row)
+                for i in own:
+                    values[i] = None
+                row = tuple(values)  # noqa: PLW2901 - the row as written first
+            out.append(row)
+        return out
+
+    def target_keys_written(self, plan: TablePlan) -> None:
+        """The copy's data keys made by the batch, into the copy's keystore."""
+        if plan.sealed:
+            self.keys.store_fresh(self.target.keystore_engine, self.target.keyring)
 
 
 def unique_sets(table: Table) -> dict[str, tuple[str, ...]]:

@@ -25,13 +25,15 @@ import hmac
 import re
 import tomllib
 import uuid
+from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import cache
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any, Final
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from ff3 import FF3Cipher
+from fastfpe import ff3_1
 
 from klaremont.db.subjects import NOBODY
 from klaremont.detectors.cards import TEST_NUMBERS, brand_of
@@ -39,6 +41,7 @@ from klaremont.detectors.cards import TEST_NUMBERS, brand_of
 DOMAIN: Final = "example.com"
 DOB_WINDOW_DAYS: Final = 180
 AGE_BAND_YEARS: Final = 5
+_DIGITS: Final = "0123456789"
 _FF3_MIN_DIGITS: Final = 6  # FF3-1 with radix 10 needs a domain of at least a million
 _DATA: Final = Path(__file__).with_name("names.toml")
 
@@ -84,12 +87,11 @@ class Faker:
             msg = "the run key must be at least 16 bytes"
             raise ValueError(msg)
         self._mac_key = self._derive(run_key, b"hmac")
+        self._verify_key = self._derive(run_key, b"verify")
         aes = Cipher(algorithms.AES(self._derive(run_key, b"uuid")[:16]), modes.ECB())  # noqa: S305 - one block: a permutation of 128-bit ids, not a message mode
         self._uuid_cipher = aes
-        ff3_key = self._derive(run_key, b"ff3-1")[:16].hex()
-        tweak = self._derive(run_key, b"ff3-1 tweak")[:7].hex()
-        self._ff3 = FF3Cipher.withCustomAlphabet(ff3_key, tweak, "0123456789")
-        self._uuids: dict[uuid.UUID, uuid.UUID] = {}
+        self._ff3_key = self._derive(run_key, b"ff3-1")[:16].hex()
+        self._ff3_tweak = self._derive(run_key, b"ff3-1 tweak")[:7].hex()
         self._numbers: dict[str, str] = {}
         self.ranks: dict[str, dict[bytes, int]] = {}
 
@@ -98,9 +100,19 @@ class Faker:
         return hmac.new(key, b"klaremont sanitise v1\x00" + label, hashlib.sha256).digest()
 
     def digest(self, namespace: str, value: object) -> bytes:
-        """The keyed digest of ``value`` in ``namespace`` (what verification compares)."""
+        """The keyed digest (BLAKE2b, 32 bytes) of ``value`` in ``namespace``."""
         data = value if isinstance(value, bytes) else str(value).encode()
-        return hmac.new(self._mac_key, namespace.encode() + b"\x00" + data, hashlib.sha256).digest()
+        return blake2b(namespace.encode() + b"\x00" + data, key=self._mac_key).digest()
+
+    def sampled(self, key: bytes, share: float) -> bool:
+        """In a keyed sample of ``share`` (0-1) of all keys: the same key and run key, the
+        same answer; without the run key, who is in cannot be told."""
+        drawn = int.from_bytes(self.digest("subset", key)[:8], "big")
+        return drawn < share * 2**64
+
+    def verify_digest(self, text: str) -> bytes:
+        """The keyed digest verification compares (16 bytes; no plaintext is kept)."""
+        return blake2b(text.encode(), key=self._verify_key, digest_size=16).digest()
 
     def _pick(self, namespace: str, value: object, choices: tuple[str, ...]) -> str:
         number = int.from_bytes(self.digest(namespace, value)[:8], "big")
@@ -109,26 +121,54 @@ class Faker:
     # ------------------------------------------------------------------ permutations
     def uuid(self, value: uuid.UUID) -> uuid.UUID:
         """A keyed permutation of 128-bit ids; the NOBODY subject stays itself."""
-        if value == NOBODY:
-            return value
-        found = self._uuids.get(value)
-        if found is None:
-            block = value.bytes
-            while True:  # cycle-walk past ids whose hex would read as a long run of digits
-                encryptor = self._uuid_cipher.encryptor()
-                block = encryptor.update(block) + encryptor.finalize()
-                if quiet_hex(block.hex()):
-                    break
-            found = uuid.UUID(bytes=block)
-            self._uuids[value] = found
+        found: uuid.UUID = self.uuids([value])[0]
         return found
+
+    def uuids(self, values: Sequence[Any]) -> list[Any]:
+        """:meth:`uuid` over a column: one AES call for the whole column (ECB on 16-byte
+        blocks is the permutation, block by block), cycle-walked where the hex would read
+        as a long run of digits. Each id keeps its form: a UUID, 32 hex digits or 36 with
+        dashes."""
+        present = [v for v in values if v is not None]
+        raw = b"".join(
+            v.bytes if isinstance(v, uuid.UUID) else bytes.fromhex(v.replace("-", ""))
+            for v in present
+        )
+        data = self._uuid_cipher.encryptor().update(raw)
+        out: list[Any] = []
+        at = 0
+        for value in values:
+            if value is None:
+                out.append(None)
+                continue
+            block = data[at : at + 16]
+            at += 16
+            if value in _NOBODY_FORMS:
+                out.append(value)
+                continue
+            text = block.hex()
+            while _LOUD_HEX.search(text):
+                again = self._uuid_cipher.encryptor()
+                block = again.update(block) + again.finalize()
+                text = block.hex()
+            if isinstance(value, uuid.UUID):
+                out.append(uuid.UUID(bytes=block))
+            elif len(value) == _HEX_ID:
+                out.append(text)
+            else:
+                out.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
+        return out
 
     def digits(self, value: str) -> str:
         """FF3-1 on a run of decimal digits: same length, and a permutation of that domain."""
         found = self._numbers.get(value)
         if found is None:
             # FF3-1 needs a domain of a million at least: shorter numbers (a year) are kept
-            found = value if len(value) < _FF3_MIN_DIGITS else self._ff3.encrypt(value)
+            found = (
+                value
+                if len(value) < _FF3_MIN_DIGITS
+                else ff3_1.encrypt(self._ff3_key, self._ff3_tweak, _DIGITS, value)
+            )
             self._numbers[value] = found
         return found
 
@@ -275,6 +315,10 @@ class Faker:
 _EDGE_DIGITS: Final = 5
 _INNER_DIGITS: Final = 11
 _DIGIT_RUN: Final = re.compile(r"[0-9]+")
+_HEX_ID: Final = 32
+_NOBODY_FORMS: Final = frozenset({NOBODY, NOBODY.hex, str(NOBODY)})
+#: what quiet_hex refuses, in one search: 12+ digits anywhere, 6+ at either end
+_LOUD_HEX: Final = re.compile(r"[0-9]{12}|^[0-9]{6}|[0-9]{6}$")
 
 
 def quiet_hex(text: str) -> bool:

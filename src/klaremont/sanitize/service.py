@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from klaremont.platform import Platform
 from klaremont.sanitize import copying, rules
+from klaremont.sanitize.copykeys import CopyKeys
 from klaremont.sanitize.fakes import Faker
+from klaremont.sanitize.schema import make_schema
 from klaremont.sanitize.settings import SanitizeSettings
 from klaremont.sanitize.verify import summary, verify
 from klaremont.scan.databases import safe_url
@@ -53,6 +55,20 @@ def run_key(key_file: Path | None) -> bytes:
     return key
 
 
+def parse_subset(text: str) -> float:
+    """``"10%"`` or ``"0.1"`` -> 0.1; refused unless above 0 and at most 100 %."""
+    raw = text.strip()
+    try:
+        share = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        msg = f"{text!r} is not a share: write a percentage such as 10%"
+        raise ValueError(msg) from None
+    if not 0 < share <= 1:
+        msg = f"{text!r} must be more than 0 % and at most 100 %"
+        raise ValueError(msg)
+    return share
+
+
 @dataclass
 class Outcome:
     """What a run produced."""
@@ -70,6 +86,7 @@ def sanitise(
     key: bytes,
     keys_dir: Path | None = None,
     progress: copying.Progress | None = None,
+    subset: float | None = None,
 ) -> Outcome:
     """Make a verified sanitised copy of the data store at ``source_url`` (default: ours)."""
     plan = rules.plan()  # fails closed, before anything is written
@@ -81,14 +98,25 @@ def sanitise(
     target: Platform | None = None
     began = time.perf_counter()
     started = datetime.now(UTC)
+    copy_keys = CopyKeys(key)
     try:
-        target = Platform.build(place.settings(partial=True))
+        target_settings = place.settings(partial=True)
+        if target_settings.key_file is not None:
+            copy_keys.write_key_file(target_settings.key_file)
+        if target_settings.audit_signing_key_file is not None:
+            copy_keys.write_signing_key(target_settings.audit_signing_key_file)
+        target = Platform.build(target_settings)
+        copying.zero_freed_space(target)
         if not place.is_sqlite:
             copying.refuse_non_empty(target.engine)
-        target.upgrade()
-        copier = copying.Copier(source, target, Faker(key), plan)
+        target.dispose()
+        make_schema(target_settings.database_url, target_settings.keystore_url)
+        copier = copying.Copier(source, target, Faker(key), plan, copy_keys, subset=subset)
+        prepared = time.perf_counter()
         copier.copy(progress)
+        copied = time.perf_counter()
         checked = verify(place, target, copier)
+        verified = time.perf_counter()
     except BaseException:
         copying.discard(place, target)
         source.dispose()
@@ -103,8 +131,13 @@ def sanitise(
             "started_at": started.isoformat(),
             "seconds": round(seconds, 3),
             "rows_per_second": round(report["rows_written"] / seconds) if seconds else 0,
+            "subset": None if subset is None else f"{subset:.0%}",
+            "customers_left_out_by_subset": copier.sampled_out,
+            "stages": stages(copier, prepared - began, copied - prepared, verified - copied),
         }
     )
+    transform = report["stages"]["transform"]
+    report["transform_rows_per_second"] = round(report["rows_read"] / transform) if transform else 0
     source.dispose()
     if checked.passed:
         target.dispose()
@@ -113,6 +146,16 @@ def sanitise(
     else:
         copying.discard(place, target)
     return Outcome(report=report, passed=checked.passed, place=place)
+
+
+def stages(copier: copying.Copier, prepare: float, copy: float, check: float) -> dict[str, float]:
+    """Seconds per stage: prepare (target made, migrations), read, transform, write, rank
+    (the pre-pass and anything else in the copy), verify."""
+    measured = dict(copier.stages)
+    measured["rank_and_other"] = max(0.0, copy - sum(measured.values()))
+    measured["prepare"] = prepare
+    measured["verify"] = check
+    return {name: round(value, 3) for name, value in measured.items()}
 
 
 def fingerprint(key: bytes) -> str:
@@ -136,11 +179,13 @@ def build_report(
                 "rows_read": count.read if count else 0,
                 "rows_left_out": count.left_out if count else 0,
                 "rows_written": count.written if count else 0,
+                "transform_seconds": round(count.transform_seconds, 3) if count else 0,
             }
         )
     return {
         "key_fingerprint": fingerprint(key),
         "tables": tables,
         "rows_written": sum(c.written for c in copier.counts.values()),
+        "rows_read": sum(c.read for c in copier.counts.values()),
         "verification": checked,
     }

@@ -1,31 +1,36 @@
-"""One row at a time: each column's rule applied to a source row, sealed values re-sealed.
+"""A batch of rows at a time, column by column: each column's rule over the whole batch.
 
-Sealed columns are opened with the production crypto context (inside the run only) and
-the fake is sealed under the copy's own keystore, for the copy's (pseudonymous) subject
-and row id; their blind indexes are recomputed from the fake value. What verification
-needs is gathered here as keyed digests: the source values of every changed personal
-column, and every fake value made (a fake that happens to equal some source value is a
-coincidence of the word lists, not a leak; a fake equal to its own source is a leak).
+Rows arrive as tuples in the table's column order and leave the same way. Sealed columns
+are opened with production's keys (loaded for the batch's subjects in one query) and the
+fakes sealed under the copy's keys for the copy's (pseudonymous) subject and row id; their
+blind indexes are recomputed from the fake value. What verification needs is gathered here
+as keyed digests: the source values of every changed personal column, and every fake value
+made (a fake that happens to equal some source value is a coincidence of the word lists,
+not a leak; a fake equal to its own source is a leak).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from argon2.low_level import Type, hash_secret
 
-from klaremont.sanitize.fakes import Faker, as_uuid
+from klaremont.sanitize.fakes import Faker
 from klaremont.sanitize.rules import RANKED, Kind, Rule, TablePlan
 
 if TYPE_CHECKING:
-    from klaremont.crypto.context import CryptoContext
+    from klaremont.crypto.blind_index import BlindIndexer
+    from klaremont.sanitize.copykeys import CopyKeys, SourceKeys
 
 MIN_COMPARED: Final = 6  # shorter values (codes, flags) say nothing about a person
 _RETRIES: Final = 8
 _IDENTITY_ALLOWED: Final = frozenset({"uuid", "actor", "reference"})
+Column = list[Any]
+_DASHED: Final = 36
 
 
 @dataclass
@@ -36,16 +41,25 @@ class Evidence:
     fakes: set[bytes] = field(default_factory=set)
     unchanged: dict[str, int] = field(default_factory=dict)  # table.column -> fakes == source
 
-    def note_unchanged(self, where: str) -> None:
-        """A pseudonymised value came out equal to its source."""
-        self.unchanged[where] = self.unchanged.get(where, 0) + 1
+    def note_unchanged(self, where: str, count: int = 1) -> None:
+        """Pseudonymised values came out equal to their source."""
+        self.unchanged[where] = self.unchanged.get(where, 0) + count
 
 
 def comparable(value: Any) -> str | None:
-    """The text a value is compared as, or ``None`` when too short to matter."""
-    if value is None or isinstance(value, (bool, int, float)):
+    """The text a value is compared as, or ``None`` when it cannot hold a person's value
+    (numbers, flags, times) or is too short to matter. Ids compare as 32 hex digits,
+    whichever form the engine keeps them in."""
+    if isinstance(value, str):
+        text = value
+        if len(text) == _DASHED and text[8] == "-" and text[13] == "-":
+            text = text.replace("-", "")
+    elif isinstance(value, uuid.UUID):
+        text = value.hex
+    elif isinstance(value, (bytes, memoryview)):
+        text = bytes(value).hex()
+    else:
         return None
-    text = value.hex() if isinstance(value, (bytes, memoryview)) else str(value)
     return text if len(text) >= MIN_COMPARED else None
 
 
@@ -62,133 +76,237 @@ def rank_key(strategy: str, value: str) -> str | None:
     return value.strip().casefold()
 
 
-class Transformer:
-    """Applies a table's rules to its rows."""
+def as_uuid(value: Any) -> uuid.UUID:
+    """A UUID from what a driver returns (``uuid.UUID`` or text)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
-    def __init__(self, faker: Faker, source: CryptoContext, target: CryptoContext) -> None:
-        """Bind the fakes, the production crypto context and the copy's."""
+
+def hex_of(value: Any) -> str:
+    """An id as 32 lower-case hex digits, from a UUID or either text form."""
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    return str(value).replace("-", "").lower()
+
+
+def dashed(value: Any) -> str:
+    """An id in its dashed form (what sealed values are bound to), without a UUID object."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    text = str(value)
+    if len(text) == _DASHED:
+        return text.lower()
+    h = text.lower()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def norm_key(value: Any) -> Any:
+    """A key value as compared across tables read in different forms."""
+    if isinstance(value, uuid.UUID) or (isinstance(value, str) and len(value) == _DASHED):
+        return hex_of(value)
+    return value
+
+
+class Transformer:
+    """Applies each table's rules to batches of its rows."""
+
+    def __init__(
+        self, faker: Faker, source: SourceKeys, target: CopyKeys, indexer: BlindIndexer
+    ) -> None:
+        """Bind the fakes, production's keys, the copy's keys and the copy's blind index."""
         self.faker = faker
         self.source = source
         self.target = target
+        self.indexer = indexer
         self.evidence = Evidence()
         secret = faker.digest("password", "unusable")
         salt = faker.digest("password salt", "unusable")[:16]
         #: a valid hash of a secret nobody knows: accounts cannot sign in until reset
         self.unusable_password = hash_secret(secret, salt, 2, 19456, 1, 32, Type.ID).decode()
 
-    def fake(self, strategy: str, value: Any, row: dict[str, Any]) -> Any:  # noqa: PLR0911 - one return per strategy reads best
-        """The fake of one value."""
+    # ------------------------------------------------------------------ one column
+    def fakes(self, strategy: str, values: Sequence[Any], cols: Columns) -> Column:  # noqa: C901, PLR0912 - one branch per strategy reads best
+        """The fakes of one column of a batch (``None`` stays ``None``)."""
         f = self.faker
         if strategy == "uuid":
-            return f.uuid(as_uuid(value))
-        text = str(value)
+            return f.uuids(values)
+        if strategy in ("card_token", "card_last4"):
+            ids, brands = cols.get("id"), cols.get("brand")
+            out: Column = []
+            for value, row_id, brand in zip(values, ids, brands, strict=True):
+                if value is None:
+                    out.append(None)
+                elif strategy == "card_token":
+                    out.append(f.card_token(row_id, brand))
+                else:
+                    out.append(f.test_card(row_id, brand)[-4:])
+            return out
+        one: Callable[[str], str]
         match strategy:
             case "email":
-                return f.email(text)
+                one = f.email
             case "username":
-                return f.username(text)
+                one = f.username
             case "actor":
-                return f.actor(text)
-            case "phone" | "mobile":
-                return f.phone(text, mobile=strategy == "mobile")
-            case "card_token":
-                return f.card_token(row["id"], row.get("brand"))
-            case "card_last4":
-                return f.test_card(row["id"], row.get("brand"))[-4:]
+                one = f.actor
+            case "phone":
+                one = f.phone
+            case "mobile":
+                return [None if v is None else f.phone(str(v), mobile=True) for v in values]
             case "address":
-                return f"{f.address_line(text)}, {f.town(text)}, {f.postcode(text)}"
-        simple = {
-            "full_name": f.full_name,
-            "date_of_birth": f.date_of_birth,
-            "reference": f.reference,
-            "address_line": f.address_line,
-            "town": f.town,
-            "postcode": f.postcode,
-            "text": f.text,
-            "hex_digest": f.hex_digest,
-            "mac": f.mac,
-            "ip": f.ip,
-        }
-        return simple[strategy](text)
+                return [
+                    None if v is None else f"{f.address_line(v)}, {f.town(v)}, {f.postcode(v)}"
+                    for v in map(_text, values)
+                ]
+            case _:
+                one = getattr(f, strategy)
+        return [None if v is None else one(str(v)) for v in values]
 
-    def apply(self, plan: TablePlan, row: dict[str, Any]) -> dict[str, Any]:
-        """The copy's row for one source row."""
-        out: dict[str, Any] = {}
-        name = plan.name
-        sealed_plain: dict[str, str | None] = {}
-        for column, stored in row.items():
-            rule = plan.rules[column]
-            value = stored
-            if column in plan.sealed and stored is not None:
-                value = self.source.open(
-                    as_uuid(row["subject_id"]), name, column, as_uuid(row["id"]), bytes(stored)
-                )
-            new = self._one(plan, column, rule, value, row)
-            if column in plan.sealed:
-                sealed_plain[column] = new
-            else:
-                out[column] = new
-        for column, plain in sealed_plain.items():
-            out[column] = None
-            if plain is not None:
-                out[column] = self.target.seal(
-                    as_uuid(out["subject_id"]), name, column, as_uuid(out["id"]), plain
-                )
-            index = plan.sealed[column]
-            if index is not None:
-                out[f"{column}_bidx"] = (
-                    None if plain is None else self.target.blind_index(index, plain)
-                )
-        return out
-
-    def _one(
-        self, plan: TablePlan, column: str, rule: Rule, value: Any, row: dict[str, Any]
-    ) -> Any:
-        if rule.kind in (Kind.KEEP, Kind.DERIVED) or value is None:
-            return value
-        new: Any
-        if rule.kind is Kind.NULL:
-            new = None
-        elif rule.kind is Kind.GENERALISE:
-            new = self.unusable_password if rule.how == "unusable_password" else json.dumps({})
-        else:
-            new = self.fake(rule.how, value, row)
+    def _pseudonymised(self, how: str, values: Sequence[Any], cols: Columns) -> Column:
+        new = self.fakes(how, values, cols)
+        if how in RANKED:
+            return new
+        # a pick from a short list may land on the source value itself: pick again
+        for i, before in enumerate(values):
             tries = 0
-            # a pick from a short list may land on the source value itself: pick again
-            while new == value and rule.how not in RANKED and tries < _RETRIES:
+            while new[i] is not None and new[i] == before and tries < _RETRIES:
                 tries += 1
-                new = self.fake(rule.how, f"{value}\x00{tries}", row)
-        self._gather(plan, column, rule, value, new)
+                new[i] = self.fakes(how, [f"{before}\x00{tries}"], cols.row(i))[0]
         return new
 
-    def _gather(self, plan: TablePlan, column: str, rule: Rule, value: Any, new: Any) -> None:
-        """Source values of personal tables; the fakes of every table."""
-        table = plan.name
-        before, after = comparable(value), comparable(new)
-        if before is not None and plan.personal:
-            self.evidence.source.add(self.faker.digest("verify", before))
-        if after is not None:
-            self.evidence.fakes.add(self.faker.digest("verify", after))
-        if (
-            before is not None
-            and before == after
-            and rule.how not in _IDENTITY_ALLOWED
-            and rule.kind is Kind.PSEUDONYMISE
-        ):
-            self.evidence.note_unchanged(f"{table}.{column}")
-
-    def ranked_inputs(self, plan: TablePlan, row: dict[str, Any]) -> list[tuple[str, str]]:
-        """(namespace, key) of every ranked value of a source row (the pre-pass)."""
-        found: list[tuple[str, str]] = []
+    # ------------------------------------------------------------------ a batch
+    def apply(
+        self, plan: TablePlan, names: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[tuple[Any, ...]]:
+        """The copy's rows for a batch of source rows (tuples in ``names`` order)."""
+        if not rows:
+            return []
+        cols = Columns(names, [list(c) for c in zip(*rows, strict=True)])
+        source = self._opened(plan, cols)
+        out: dict[str, Column] = {}
         for column, rule in plan.rules.items():
-            value = row[column]
-            if rule.kind is not Kind.PSEUDONYMISE or rule.how not in RANKED or value is None:
+            values = source.get(column, cols[column])
+            if rule.kind in (Kind.KEEP, Kind.DERIVED):
+                out[column] = values
                 continue
-            if column in plan.sealed:
-                value = self.source.open(
-                    as_uuid(row["subject_id"]), plan.name, column, as_uuid(row["id"]), bytes(value)
+            if rule.kind is Kind.NULL:
+                new: Column = [None] * len(values)
+            elif rule.kind is Kind.GENERALISE:
+                fixed = (
+                    self.unusable_password if rule.how == "unusable_password" else json.dumps({})
                 )
-            key = rank_key(rule.how, str(value))
-            if key is not None:
-                found.append((RANKED[rule.how], key))
+                new = [None if v is None else fixed for v in values]
+            else:
+                new = self._pseudonymised(rule.how, values, cols)
+            self._gather(plan, column, rule, values, new)
+            out[column] = new
+        self._seal(plan, out)
+        return list(zip(*(out[n] for n in names), strict=True))
+
+    def _opened(
+        self, plan: TablePlan, cols: Columns, only: set[str] | None = None
+    ) -> dict[str, Column]:
+        """The batch's sealed columns (or ``only`` those) opened with production's keys."""
+        wanted = [c for c in plan.sealed if only is None or c in only]
+        if not wanted:
+            return {}
+        subjects = [hex_of(s) for s in cols["subject_id"]]
+        ids = [dashed(i) for i in cols["id"]]
+        self.source.load(subjects)
+        name = plan.name
+        opened: dict[str, Column] = {}
+        for column in wanted:
+            opened[column] = [
+                None if v is None else self.source.open(s, name, column, i, bytes(v)).decode()
+                for v, s, i in zip(cols[column], subjects, ids, strict=True)
+            ]
+        return opened
+
+    def _seal(self, plan: TablePlan, out: dict[str, Column]) -> None:
+        """Seal the fakes of sealed columns under the copy's keys; blind indexes from them."""
+        if not plan.sealed:
+            return
+        subjects = [hex_of(s) for s in out["subject_id"]]
+        ids = [dashed(i) for i in out["id"]]
+        name = plan.name
+        for column, index in plan.sealed.items():
+            plain = out[column]
+            out[column] = [
+                None if p is None else self.target.seal(s, name, column, i, p)
+                for p, s, i in zip(plain, subjects, ids, strict=True)
+            ]
+            if index is not None:
+                mac = self.indexer.index
+                out[f"{column}_bidx"] = [None if p is None else mac(index, p) for p in plain]
+
+    def _gather(
+        self, plan: TablePlan, column: str, rule: Rule, before: Sequence[Any], after: Sequence[Any]
+    ) -> None:
+        """Source values of personal tables; the fakes of every table."""
+        digest = self.faker.verify_digest
+        shown_before = [comparable(v) for v in before]
+        shown_after = [comparable(v) for v in after]
+        if plan.personal:
+            self.evidence.source.update(digest(b) for b in shown_before if b is not None)
+        self.evidence.fakes.update(digest(a) for a in shown_after if a is not None)
+        if rule.kind is Kind.PSEUDONYMISE and rule.how not in _IDENTITY_ALLOWED:
+            same = sum(
+                1
+                for b, a in zip(shown_before, shown_after, strict=True)
+                if b is not None and b == a
+            )
+            if same:
+                self.evidence.note_unchanged(f"{plan.name}.{column}", same)
+
+    # ------------------------------------------------------------------ the pre-pass
+    def ranked_inputs(
+        self, plan: TablePlan, names: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[tuple[str, str]]:
+        """(namespace, key) of every ranked value of a batch of source rows."""
+        ranked = {
+            c: r.how
+            for c, r in plan.rules.items()
+            if r.kind is Kind.PSEUDONYMISE and r.how in RANKED
+        }
+        if not ranked or not rows:
+            return []
+        cols = Columns(names, [list(c) for c in zip(*rows, strict=True)])
+        opened = self._opened(plan, cols, set(ranked))
+        found: list[tuple[str, str]] = []
+        for column, how in ranked.items():
+            for value in opened.get(column, cols[column]):
+                if value is None:
+                    continue
+                key = rank_key(how, str(value))
+                if key is not None:
+                    found.append((RANKED[how], key))
         return found
+
+
+class Columns:
+    """A batch's columns by name."""
+
+    __slots__ = ("_cols", "_pos")
+
+    def __init__(self, names: Sequence[str], cols: list[Column]) -> None:
+        """``cols[i]`` holds the values of ``names[i]``."""
+        self._pos = {n: i for i, n in enumerate(names)}
+        self._cols = cols
+
+    def __getitem__(self, name: str) -> Column:
+        """One column."""
+        return self._cols[self._pos[name]]
+
+    def get(self, name: str) -> Column:
+        """One column, or ``None`` for every row when the table has no such column."""
+        if name in self._pos:
+            return self[name]
+        return [None] * len(self._cols[0])
+
+    def row(self, index: int) -> Columns:
+        """The batch narrowed to one row."""
+        names = list(self._pos)
+        return Columns(names, [[c[index]] for c in self._cols])
+
+
+def _text(value: Any) -> Any:
+    return None if value is None else str(value)

@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import func, select, text
+from sqlalchemy import JSON, LargeBinary, String, Uuid, func, select, text
 
-from klaremont.crypto.context import CryptoContext
 from klaremont.detectors.bulk import kinds_of
 from klaremont.detectors.kinds import Group
 from klaremont.sanitize.copying import settle, unique_sets
-from klaremont.sanitize.fakes import as_uuid
-from klaremont.sanitize.transform import comparable
+from klaremont.sanitize.rawio import read_batches
+from klaremont.sanitize.transform import comparable, dashed, hex_of
 from klaremont.scan.engine import ScanRequest, run
 
 if TYPE_CHECKING:
@@ -98,29 +97,37 @@ def foreign_key_problems(target: Platform) -> list[str]:
 
 
 def copy_values(target: Platform, copier: Copier) -> dict[bytes, set[str]]:
-    """Keyed digests of every value in the copy (sealed values opened), with where they are."""
-    ctx = CryptoContext(target.keystore)
-    digest = copier.faker.digest
+    """Keyed digests of every text value in the copy, read as stored (sealed values opened
+    with the copy's keys), with where they are. Numbers, flags and times cannot hold a
+    person's value."""
+    digest = copier.faker.verify_digest
+    keys = copier.keys
     found: dict[bytes, set[str]] = {}
-    with target.engine.connect() as conn:
-        for plan in copier.plan.kept():
-            for row in conn.execute(select(plan.table)).mappings():
-                for column, stored in row.items():
-                    value = stored
-                    if column in plan.sealed and stored is not None:
-                        value = ctx.open(
-                            as_uuid(row["subject_id"]),
-                            plan.name,
-                            column,
-                            as_uuid(row["id"]),
-                            bytes(stored),
+    for plan in copier.plan.kept():
+        names = [str(c.name) for c in plan.table.columns]
+        textual = [(i, n) for i, n in enumerate(names) if _may_hold_text(plan.table.c[n].type)]
+        sealed = {names.index(c) for c in plan.sealed}
+        subject_at = names.index("subject_id") if plan.sealed else -1
+        id_at = names.index("id") if plan.sealed else -1
+        for part in read_batches(target.engine, plan.table, raw=True):
+            for row in part:
+                for at, column in textual:
+                    value = row[at]
+                    if value is None:
+                        continue
+                    if at in sealed:
+                        value = keys.open(
+                            hex_of(row[subject_at]), plan.name, column, dashed(row[id_at]), value
                         )
                     shown = comparable(value)
                     if shown is not None:
-                        found.setdefault(digest("verify", shown), set()).add(
-                            f"{plan.name}.{column}"
-                        )
+                        found.setdefault(digest(shown), set()).add(f"{plan.name}.{column}")
     return found
+
+
+def _may_hold_text(kind: Any) -> bool:
+    """Column types whose values may be a person's: text, binary, ids."""
+    return isinstance(kind, (String, LargeBinary, Uuid, JSON))
 
 
 def verify(copy: CopyPlace, target: Platform, copier: Copier) -> Verification:

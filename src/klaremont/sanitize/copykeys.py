@@ -1,0 +1,183 @@
+"""Keys of a sanitised copy: production's opened in bulk, the copy's made from the run key.
+
+Production data keys are read a batch of subjects at a time (one keystore query per batch,
+not one per person) and unwrapped with production's key ring, inside the run only.
+
+The copy's own keys are derived from the run key, so the same source and run key give the
+same copy byte for byte: its key-encryption key and blind-index key (written to the copy's
+key file), each new subject's data key (HKDF-style, from the subject's pseudonymous id),
+the wrapped keys (synthetic nonces) and the sealed values (synthetic nonces: a keyed digest
+of the place and the value). Nothing derived here reveals the run key, and no production
+key or ciphertext reaches the copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy import select
+
+from klaremont.audit.checkpoints import load_or_create_signing_key
+from klaremont.crypto.aead import DataKey, open_value, seal_value, sealed_version
+from klaremont.crypto.errors import SubjectKeyDestroyed, UnknownKey
+from klaremont.crypto.keyfile import KeySet, create_key_file
+from klaremont.crypto.keystore import subject_key_aad
+from klaremont.crypto.keystore_models import SubjectKey
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from sqlalchemy import Engine, Table
+
+    from klaremont.crypto.keyring import KeyRing
+    from klaremont.crypto.keystore import Keystore
+
+#: when every key of a copy is recorded as made: a fixed time, so copies are reproducible
+COPY_KEYS_MADE_AT: Final = datetime(2000, 1, 1, tzinfo=UTC)
+_CHUNK: Final = 2000
+_KEYS: Table = SubjectKey.__table__  # type: ignore[assignment]  # a mapped class's Table
+
+
+def derive(key: bytes, label: bytes) -> bytes:
+    """A 32-byte sub-key of ``key`` for one use."""
+    return hmac.new(key, b"klaremont sanitise v1\x00" + label, hashlib.sha256).digest()
+
+
+class SourceKeys:
+    """Production's data keys, unwrapped a batch of subjects at a time."""
+
+    def __init__(self, keystore: Keystore) -> None:
+        """Read from ``keystore`` (production's), unwrap with its key ring."""
+        self.keystore = keystore
+        self._keys: dict[tuple[str, int], DataKey] = {}
+        self._loaded: set[str] = set()
+        self.destroyed: set[str] = set()
+
+    def destroyed_subjects(self) -> set[str]:
+        """Every subject whose data key was destroyed (crypto-shredded: erased)."""
+        with self.keystore.engine.connect() as conn:
+            found = conn.execute(
+                select(_KEYS.c.subject_id).where(_KEYS.c.destroyed_at.is_not(None))
+            )
+            self.destroyed = {as_uuid(v).hex for v in found.scalars()}
+        return set(self.destroyed)
+
+    def load(self, subjects: Iterable[str]) -> None:
+        """Unwrap the keys of ``subjects`` (32 hex digits) not loaded yet (one query per
+        2,000)."""
+        wanted = [s for s in set(subjects) if s not in self._loaded]
+        ring = self.keystore.keyring
+        cols = (_KEYS.c.subject_id, _KEYS.c.version, _KEYS.c.kek_id, _KEYS.c.wrapped)
+        with self.keystore.engine.connect() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                query = select(*cols).where(
+                    _KEYS.c.subject_id.in_([uuid.UUID(hex=h) for h in chunk]),
+                    _KEYS.c.wrapped.is_not(None),
+                )
+                for subject, version, kek_id, wrapped in conn.execute(query):
+                    sid = as_uuid(subject)
+                    raw = ring.unwrap(kek_id, wrapped, subject_key_aad(sid, version))
+                    self._keys[sid.hex, version] = DataKey.from_bytes(sid, version, raw)
+        self._loaded.update(wanted)
+
+    def open(self, subject: str, table: str, column: str, row_id: object, sealed: bytes) -> bytes:
+        """Open one sealed value (its subject's keys loaded first with :meth:`load`)."""
+        version = sealed_version(sealed, table, column, row_id)
+        key = self._keys.get((subject, version))
+        if key is None:
+            if subject in self.destroyed:
+                raise SubjectKeyDestroyed(uuid.UUID(hex=subject), COPY_KEYS_MADE_AT)
+            msg = f"subject {subject} has no data key version {version}"
+            raise UnknownKey(msg)
+        return open_value(key, table, column, row_id, sealed)
+
+
+class CopyKeys:
+    """The copy's key material, every byte of it derived from the run key."""
+
+    def __init__(self, run_key: bytes) -> None:
+        """Derive the copy's KEK, index key and data-key master from ``run_key``."""
+        master = derive(run_key, b"copy keys")
+        self.kek = derive(master, b"key-encryption key")
+        self.index_key = derive(master, b"blind index key")
+        self.kek_id = (
+            "kek-copy-" + hashlib.sha256(b"klaremont kek id v1\x00" + self.kek).hexdigest()[:8]
+        )
+        self._data_master = derive(master, b"data keys")
+        self._nonce_key = derive(master, b"value nonces")
+        self._signing_seed = derive(master, b"audit signing key")
+        self._keys: dict[str, DataKey] = {}
+        self.fresh: list[str] = []  # subjects whose keys are not in the keystore yet
+
+    def write_key_file(self, path: Path) -> None:
+        """The copy's key file (0600 in a 0700 folder), made before the copy's platform."""
+        keyset = KeySet.build(
+            self.kek_id, {self.kek_id: self.kek}, self.index_key, where="the copy's key file"
+        )
+        create_key_file(path, keyset)
+
+    def write_signing_key(self, path: Path) -> None:
+        """The copy's audit signing key (its fresh chain signs with it), from the run key."""
+        load_or_create_signing_key(path, seed=self._signing_seed)
+
+    def _raw(self, subject: str) -> bytes:
+        return hmac.new(self._data_master, bytes.fromhex(subject), hashlib.sha256).digest()
+
+    def key(self, subject: str) -> DataKey:
+        """The copy's data key of one (pseudonymous) subject (32 hex digits), version 1."""
+        found = self._keys.get(subject)
+        if found is None:
+            made = DataKey.from_bytes(uuid.UUID(hex=subject), 1, self._raw(subject))
+            found = self._keys[subject] = made
+            self.fresh.append(subject)
+        return found
+
+    def seal(self, subject: str, table: str, column: str, row_id: object, plaintext: str) -> bytes:
+        """Seal a fake value for the copy (synthetic nonce: reproducible)."""
+        return seal_value(
+            self.key(subject),
+            table,
+            column,
+            row_id,
+            plaintext.encode(),
+            nonce_key=self._nonce_key,
+        )
+
+    def open(self, subject: str, table: str, column: str, row_id: object, sealed: bytes) -> str:
+        """Open a value the copy sealed (verification reads the copy with these keys)."""
+        return open_value(self.key(subject), table, column, row_id, bytes(sealed)).decode()
+
+    def store_fresh(self, engine: Engine, ring: KeyRing) -> int:
+        """Write the data keys made since the last call to the copy's keystore, wrapped."""
+        if not self.fresh:
+            return 0
+        rows = []
+        for subject in self.fresh:
+            sid = uuid.UUID(hex=subject)
+            kek_id, wrapped = ring.wrap_synthetic(self._raw(subject), subject_key_aad(sid, 1))
+            rows.append(
+                {
+                    "subject_id": sid,
+                    "version": 1,
+                    "kek_id": kek_id,
+                    "wrapped": wrapped,
+                    "created_at": COPY_KEYS_MADE_AT,
+                    "destroyed_at": None,
+                    "destroyed_reason": None,
+                }
+            )
+        with engine.begin() as conn:
+            conn.execute(_KEYS.insert(), rows)
+        self.fresh = []
+        return len(rows)
+
+
+def as_uuid(value: object) -> uuid.UUID:
+    """A UUID from what a driver returns (``uuid.UUID`` or text)."""
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

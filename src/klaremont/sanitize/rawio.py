@@ -1,0 +1,94 @@
+"""Reading and writing a table's rows as the database keeps them, a batch at a time.
+
+When source and copy are the same engine, values go through as stored, with no type
+conversion on either side: SQLite hands back its text, numbers and blobs and takes them
+again; PostgreSQL columns are read as text (binary ones as bytes) and written back with
+``COPY ... FROM STDIN``, which parses that text exactly as the server printed it. Ids
+stay in the form the engine stores (32 hex digits on SQLite, 36 with dashes on
+PostgreSQL), and the transform keeps each value's form.
+
+From PostgreSQL to a SQLite file the engines differ, so rows go through SQLAlchemy's
+types (ids as UUID objects, times as datetimes) and Core inserts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import LargeBinary, select
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine, Table
+
+BATCH: Final = 5000
+
+
+def same_engine(source: Engine, target: Engine) -> bool:
+    """True when rows can go through as stored."""
+    return source.dialect.name == target.dialect.name
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _select_sql(table: Table, postgresql: bool) -> str:
+    names = []
+    for column in table.columns:
+        quoted = _quoted(str(column.name))
+        binary = isinstance(column.type, LargeBinary)
+        names.append(f"{quoted}::text" if postgresql and not binary else quoted)
+    order = ", ".join(_quoted(str(c.name)) for c in table.primary_key.columns)
+    return f"SELECT {', '.join(names)} FROM {_quoted(str(table.name))} ORDER BY {order}"  # noqa: S608 - names from our own metadata, quoted
+
+
+def read_batches(engine: Engine, table: Table, *, raw: bool) -> Iterator[list[Sequence[Any]]]:
+    """The table's rows in primary-key order, ``BATCH`` at a time (a server-side cursor on
+    PostgreSQL); as stored when ``raw``, else through SQLAlchemy's types."""
+    with engine.connect() as conn:
+        streaming = conn.execution_options(yield_per=BATCH, stream_results=True)
+        if raw:
+            sql = _select_sql(table, engine.dialect.name == "postgresql")
+            result = streaming.exec_driver_sql(sql)
+        else:
+            order = list(table.primary_key.columns)
+            result = streaming.execute(select(table).order_by(*order))
+        for part in result.partitions(BATCH):
+            yield list(part)
+
+
+class Writer:
+    """Inserts batches of rows (tuples in the table's column order) into one table."""
+
+    def __init__(self, conn: Connection, table: Table, *, raw: bool) -> None:
+        """Write through ``conn`` (one transaction for the table)."""
+        self.conn = conn
+        self.table = table
+        self.raw = raw
+        self.names = [str(c.name) for c in table.columns]
+        self.postgresql = conn.dialect.name == "postgresql"
+        columns = ", ".join(_quoted(n) for n in self.names)
+        target = _quoted(str(table.name))
+        if self.postgresql:
+            self._sql = f"COPY {target} ({columns}) FROM STDIN"
+        else:
+            marks = ", ".join("?" for _ in self.names)
+            self._sql = f"INSERT INTO {target} ({columns}) VALUES ({marks})"  # noqa: S608 - names from our own metadata, quoted
+
+    def write(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows``."""
+        if not rows:
+            return
+        if not self.raw:
+            self.conn.execute(
+                self.table.insert(), [dict(zip(self.names, r, strict=True)) for r in rows]
+            )
+        elif self.postgresql:
+            driver = self.conn.connection.driver_connection
+            assert driver is not None  # noqa: S101 - a live connection has its driver's
+            with driver.cursor() as cursor, cursor.copy(self._sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            self.conn.exec_driver_sql(self._sql, [tuple(r) for r in rows])
