@@ -11,12 +11,15 @@
   file (SQLite) or database (PostgreSQL) nor in its key folder;
 * none of a sample of 1,000 source personal values is in the copy: searched in the raw
   bytes (the SQLite file; PostgreSQL: every copied table as ``COPY ... TO STDOUT`` text)
-  and among the copy's sealed values opened with the copy's own keys (none kept).
+  and among the copy's sealed values opened with the copy's own keys (none kept). Seven-digit
+  references and order numbers are kept in format, so another row's fake may equal a sampled
+  one by chance: those matches are named apart and up to 1 % of the sampled ones allowed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
@@ -55,6 +58,7 @@ if TYPE_CHECKING:
 ACTOR: Final = Actor(ActorType.SYSTEM, "bench")
 SUPPORT: Final = Access(Purpose.SUPPORT, frozenset({Role.SUPPORT_AGENT}))
 KLAREMONT: Final = Path(sys.executable).with_name("klaremont")
+SHORT: Final = re.compile(r"(C|KL|INV)\d{7}")
 
 
 def _engine_url(url: str) -> str:
@@ -157,8 +161,8 @@ def scan_clean(target_url: str, keys: Path, work: Path) -> tuple[bool, str]:
     )
 
 
-def raw_hits(target_url: str, tables: list[Table], sample: list[str], work: Path) -> int:
-    """How many times any sampled value occurs in the copy as stored (``grep -F``): the
+def raw_hits(target_url: str, tables: list[Table], sample: list[str], work: Path) -> list[str]:
+    """Every occurrence of a sampled value in the copy as stored (``grep -F -o``): the
     SQLite file, or every copied table as ``COPY ... TO STDOUT`` text streamed to grep."""
     patterns = work / "sample.txt"
     patterns.write_text("\n".join(sample) + "\n", encoding="utf-8")
@@ -167,7 +171,7 @@ def raw_hits(target_url: str, tables: list[Table], sample: list[str], work: Path
         done = subprocess.run(  # noqa: S603 - fixed arguments
             [*grep, target_url.removeprefix("sqlite:///")], capture_output=True, check=False
         )
-        return len(done.stdout.splitlines())
+        return done.stdout.decode(errors="replace").splitlines()
     hits = work / "hits.txt"
     with (
         hits.open("wb") as sink,
@@ -180,7 +184,7 @@ def raw_hits(target_url: str, tables: list[Table], sample: list[str], work: Path
                 for block in out:
                     feed.write(block)
         feed.close()
-    return len(hits.read_bytes().splitlines())
+    return hits.read_bytes().decode(errors="replace").splitlines()
 
 
 def sealed_hits(platform: Platform, tables: list[Table], wanted: set[str]) -> tuple[int, int]:
@@ -239,9 +243,16 @@ def check_copy(
     try:
         in_raw = raw_hits(target_url, tables, sample, work)
         opened, in_sealed = sealed_hits(platform, tables, set(sample))
-        item(f"none of {len(sample):,} source values in the copy", not in_raw and not in_sealed,
-             f"raw bytes: {in_raw} found; opened sealed values ({opened:,}): "
-             f"{in_sealed} found")  # fmt: skip
+        # references and order numbers are seven digits kept in format: another row's fake
+        # may equal a sampled value by chance (about copy rows x sample / 10^7 times)
+        short = sorted({v for v in in_raw if SHORT.fullmatch(v)})
+        other = sorted({v for v in in_raw if not SHORT.fullmatch(v)})
+        allowed = max(1, sum(1 for v in sample if SHORT.fullmatch(v)) // 100)
+        item(f"none of {len(sample):,} source values in the copy",
+             not other and not in_sealed and len(short) <= allowed,
+             f"raw bytes: {len(other)} found, and {len(short)} seven-digit references or "
+             f"order numbers (chance matches with other rows' fakes, at most {allowed} "
+             f"allowed); opened sealed values ({opened:,}): {in_sealed} found")  # fmt: skip
         item("the application starts on the copy", *app_starts(platform))
         item("the test fixtures work on the copy", *fixtures_work(platform))
     finally:

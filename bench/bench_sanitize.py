@@ -101,6 +101,20 @@ def stages_of(report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def why_failed(verification: dict[str, Any]) -> str:
+    """What a failed verification found, briefly (the copy was deleted)."""
+    unequal = [k for k, u in verification.get("unique_columns", {}).items() if not u["equal"]]
+    found = {
+        "foreign keys": verification.get("foreign_keys", {}).get("problems"),
+        "unique columns differing": unequal,
+        "live card findings": verification.get("live_card_findings"),
+        "source values found": verification.get("source_values_found_in"),
+        "fakes equal to their source": verification.get("fakes_equal_to_source"),
+    }
+    shown = "; ".join(f"{k}: {v}" for k, v in found.items() if v)
+    return f"the copy failed verification and was deleted ({shown})"
+
+
 def measure(backend: Backend, args: argparse.Namespace, check_app: bool) -> dict[str, Any]:
     """Seed, then ``args.runs`` rounds of the three contenders; the figures for the file."""
     results, sample = prepare(backend, args.customers)
@@ -131,7 +145,7 @@ def measure(backend: Backend, args: argparse.Namespace, check_app: bool) -> dict
                     detail["checks"] = check_copy(source.database_url, url, keys, sample,
                                                   backend.root)  # fmt: skip
                 elif check_app and run == 0:
-                    failed = {"ok": False, "detail": f"no copy: {report['verification']}"}
+                    failed = {"ok": False, "detail": why_failed(report["verification"])}
                     detail["checks"] = {"the sanitiser's verification passed": failed}
             seconds[who].append(took)
             rows[who] = count
