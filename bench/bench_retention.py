@@ -41,13 +41,10 @@ import io
 import os
 import pstats
 import random
-import shutil
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -57,7 +54,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import (
     and_,
-    create_engine,
     exists,
     insert,
     or_,
@@ -70,8 +66,8 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy.sql.functions import coalesce
 
 from _common import record
+from _stores import PG_ADMIN_URL, Backend, Copy, backend_for, pg_available, settings_for
 from klaremont.clock import ManualClock
-from klaremont.config import Environment, Settings
 from klaremont.crypto.aead import DATA_KEY_BYTES, HEADER_BYTES, NONCE_BYTES, TAG_BYTES
 from klaremont.crypto.keystore import _wrap_aad
 from klaremont.crypto.keystore_models import SubjectKey
@@ -95,9 +91,6 @@ from klaremont.retention_targets import all_targets
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import OPEN
 
-PG_ADMIN_URL = os.environ.get(
-    "KLAREMONT_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 PREFIX = f"bench_retention_{os.getpid()}"
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -295,138 +288,6 @@ def key_creation_rate(platform: Platform, count: int = 200) -> float:
     with platform.keystore_engine.begin() as conn:
         conn.execute(sql_delete(KEYS).where(KEYS.c.subject_id.in_(ids)))
     return elapsed
-
-
-# ---------------------------------------------------------------- backends
-
-
-def settings_for(var: Path, database_url: str, keystore_url: str) -> Settings:
-    return Settings(environment=Environment.TEST, var_dir=var,
-                    database_url=database_url, keystore_url=keystore_url)  # fmt: skip
-
-
-@dataclass
-class Copy:
-    """One measured run's store: a var directory and the two database URLs."""
-
-    var: Path
-    database_url: str
-    keystore_url: str
-
-
-class Backend:
-    """Where the template lives and how a fresh copy of it is made."""
-
-    name = ""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.runs = 0
-
-    def template(self) -> Copy:
-        raise NotImplementedError
-
-    def seal_template(self) -> None:
-        """Settle the seeded template before it is copied."""
-
-    def copy(self) -> Copy:
-        raise NotImplementedError
-
-    def drop(self, copy: Copy) -> None:
-        shutil.rmtree(copy.var, ignore_errors=True)
-
-    def close(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-class SqliteBackend(Backend):
-    name = "sqlite"
-
-    def template(self) -> Copy:
-        var = self.root / "template"
-        return Copy(var, f"sqlite:///{var / 'klaremont.db'}", f"sqlite:///{var / 'keystore.db'}")
-
-    def copy(self) -> Copy:
-        self.runs += 1
-        var = self.root / f"run-{self.runs}"
-        shutil.copytree(self.root / "template", var)
-        return Copy(var, f"sqlite:///{var / 'klaremont.db'}", f"sqlite:///{var / 'keystore.db'}")
-
-
-class PostgresBackend(Backend):
-    name = "postgresql"
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.admin = create_engine(
-            PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-            isolation_level="AUTOCOMMIT",
-        )
-        self.names: list[str] = []
-
-    def _url(self, name: str) -> str:
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-    def _sql(self, *statements: str) -> None:
-        with self.admin.connect() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-
-    def template(self) -> Copy:
-        data, keys = f"{PREFIX}_tmpl", f"{PREFIX}_tmpl_ks"
-        for name in (data, keys):
-            self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-            self.names.append(name)
-        return Copy(self.root / "template", self._url(data), self._url(keys))
-
-    def seal_template(self) -> None:
-        for name in (f"{PREFIX}_tmpl", f"{PREFIX}_tmpl_ks"):
-            engine = create_engine(
-                self._url(name).replace("postgresql://", "postgresql+psycopg://"),
-                isolation_level="AUTOCOMMIT",
-            )
-            with engine.connect() as conn:
-                conn.execute(text("VACUUM (FREEZE, ANALYZE)"))
-            engine.dispose()
-
-    def copy(self) -> Copy:
-        self.runs += 1
-        made = []
-        for suffix in ("", "_ks"):
-            name = f"{PREFIX}_r{self.runs}{suffix}"
-            self._sql(
-                f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-                f'CREATE DATABASE "{name}" TEMPLATE "{PREFIX}_tmpl{suffix}" STRATEGY FILE_COPY',
-            )
-            made.append(self._url(name))
-        self._sql("CHECKPOINT")  # the copy's writes land before the clock starts, not in it
-        var = self.root / f"run-{self.runs}"
-        shutil.copytree(self.root / "template", var)
-        return Copy(var, made[0], made[1])
-
-    def drop(self, copy: Copy) -> None:
-        super().drop(copy)
-        for url in (copy.database_url, copy.keystore_url):
-            self._sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-
-    def close(self) -> None:
-        for name in self.names:
-            self._sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self.admin.dispose()
-        super().close()
-
-
-def pg_available() -> bool:
-    """True when the PostgreSQL server answers."""
-    try:
-        engine = create_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://"),
-                               connect_args={"connect_timeout": 3})  # fmt: skip
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception:  # noqa: BLE001 - any failure means "not available"
-        return False
-    return True
 
 
 # ---------------------------------------------------------------- the two contenders
@@ -640,15 +501,6 @@ def _range(values: list[float]) -> str:
     return f"{statistics.median(values):7.1f} s ({min(values):.1f}-{max(values):.1f})"
 
 
-@contextmanager
-def backend_for(name: str, root: Path) -> Iterator[Backend]:
-    made: Backend = SqliteBackend(root) if name == "sqlite" else PostgresBackend(root)
-    try:
-        yield made
-    finally:
-        made.close()
-
-
 def prepare(backend: Backend, customers: int) -> tuple[dict[str, Any], dict[str, datetime]]:
     """Seed the template; what the results file says about the store, and the cutoffs."""
     template = backend.template()
@@ -783,7 +635,7 @@ def main() -> None:
                                "load_average_before": os.getloadavg()[0]}  # fmt: skip
     for name in names:
         root = Path(tempfile.mkdtemp(prefix=f"bench-retention-{name}-"))
-        with backend_for(name, root) as backend:
+        with backend_for(name, root, PREFIX) as backend:
             results[name] = measure(backend, args)
     results["load_average_after"] = os.getloadavg()[0]
     console.print(f"load average (1 min) before/after: {results['load_average_before']:.1f}"
