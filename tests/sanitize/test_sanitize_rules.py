@@ -129,9 +129,7 @@ def test_digits_of_neighbouring_values_in_a_copy_are_told_from_a_stored_card(tmp
     from klaremont.scan.engine import ScanRequest, run  # noqa: PLC0415 - the real scanner
 
     # an order number whose digits, followed by the next value's year, pass Luhn as a Visa
-    number = next(
-        f"4{n:08d}" for n in range(30_000_000, 40_000_000) if luhn_valid(f"4{n:08d}2025")
-    )
+    number = next(f"4{n:08d}" for n in range(30_000_000, 40_000_000) if luhn_valid(f"4{n:08d}2025"))
     path = tmp_path / "copy.db"
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE orders (number TEXT, placed TEXT)")
