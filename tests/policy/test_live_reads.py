@@ -17,7 +17,7 @@ def _name(check: object) -> str:
     return f"{getattr(check, '__module__', '?')}.{getattr(check, '__qualname__', '?')}"
 
 
-def test_every_registered_check_declares_what_it_reads():
+def test_every_registered_check_declares_what_it_reads() -> None:
     """Each check of every capability has a ``reads=`` line of its own (not its docstring)."""
     report = load_all_checks()
     assert not report.errors
@@ -27,7 +27,7 @@ def test_every_registered_check_declares_what_it_reads():
     assert not silent, f"checks without reads=: {silent}"
 
 
-def test_every_reads_line_is_short_and_staff_readable():
+def test_every_reads_line_is_short_and_staff_readable() -> None:
     """At most a couple of hundred characters, no clause ID and no code identifier."""
     load_all_checks()
     clause_ids = load_catalog().ids
@@ -43,7 +43,7 @@ def test_every_reads_line_is_short_and_staff_readable():
     assert not wrong, wrong
 
 
-def test_a_check_without_reads_is_found_and_falls_back_to_its_docstring():
+def test_a_check_without_reads_is_found_and_falls_back_to_its_docstring() -> None:
     """The assertion above can fail: an undeclared check has no declared line."""
     registry = LiveRegistry()
 
