@@ -13,7 +13,11 @@ if TYPE_CHECKING:
 NO_DATABASE = "review period set; records not inspected (no database in this context)"
 
 
-@live_check("DP-ACCURATE")
+@live_check(
+    "DP-ACCURATE",
+    reads="every open customer record: the date it was last confirmed or corrected (or opened) "
+    "against the policy's review period",
+)
 def no_record_overdue_for_review(ctx: LiveContext) -> CheckResult:
     """Every open customer record was confirmed or corrected within the review period."""
     after = ctx.policy.accuracy.review_after_days

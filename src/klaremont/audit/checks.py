@@ -49,7 +49,12 @@ def _overdue_disposal(log: AuditLog, retention: Period, now: datetime) -> str | 
     return None
 
 
-@live_check("IS-AC-LOGIN-LOG", "IS-AC-CHD-LOG")
+@live_check(
+    "IS-AC-LOGIN-LOG",
+    "IS-AC-CHD-LOG",
+    reads="the audit log: its oldest event against the online period, the archive's segments and "
+    "signatures, and expired segments against the retention period",
+)
 def audit_log_archived_on_time(ctx: LiveContext) -> CheckResult:
     """Old events left the table on time, the archive verifies, expired segments are gone."""
     online = ctx.policy.audit_archive.online_months

@@ -33,7 +33,11 @@ def _alerted_by() -> list[str]:
     )
 
 
-@live_check("IS-USE-MONITOR")
+@live_check(
+    "IS-USE-MONITOR",
+    reads="the audit log: its latest chain verification (its outcome and time), the last "
+    "checkpoint's signature, and who is alerted when the chain breaks",
+)
 def audit_log_is_watched(ctx: LiveContext) -> CheckResult:
     """The chain verified intact within the last day, its checkpoint signed, breaks alerted."""
     alerted = _alerted_by()

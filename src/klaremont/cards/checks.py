@@ -40,19 +40,31 @@ def _structural(rule: Rule, what: str) -> CheckResult:
     return CheckResult(holds=True, detail=f"no column can hold {what}; such input is refused")
 
 
-@live_check("IS-SENS-CVV")
+@live_check(
+    "IS-SENS-CVV",
+    reads="the data store's own list of tables and columns, for any that could hold a card "
+    "validation code",
+)
 def no_cvv_column(_ctx: LiveContext) -> CheckResult:
     """No table has a column for a card validation code."""
     return _structural(Rule.CVV, "a CVV")
 
 
-@live_check("IS-SENS-TRACK")
+@live_check(
+    "IS-SENS-TRACK",
+    reads="the data store's own list of tables and columns, for any that could hold "
+    "magnetic-stripe or chip track data",
+)
 def no_track_column(_ctx: LiveContext) -> CheckResult:
     """No table has a column for magnetic-stripe or chip track data."""
     return _structural(Rule.TRACK, "track data")
 
 
-@live_check("IS-SENS-MASK")
+@live_check(
+    "IS-SENS-MASK",
+    reads="the data store's columns for any that could hold a full card number, and every saved "
+    "card's visible digits (exactly four)",
+)
 def cards_keep_last_four_only(ctx: LiveContext) -> CheckResult:
     """No column is named for a full card number; saved cards keep exactly four digits."""
     structural = _structural(Rule.PAN, "a full card number")

@@ -32,7 +32,11 @@ def _with_database(
     return with_database(ctx, check, without=f"{static}; {NO_DATABASE}")
 
 
-@live_check("PP-OPTOUT")
+@live_check(
+    "PP-OPTOUT",
+    reads="people who objected to marketing, are restricted or erased, against each marketing "
+    "channel's audience",
+)
 def opt_outs_are_honoured(ctx: LiveContext) -> CheckResult:
     """The consent veto is registered with the purpose check; no audience holds a blocked person."""
     if marketing_veto not in marketing_vetoes():
@@ -64,7 +68,11 @@ def opt_outs_are_honoured(ctx: LiveContext) -> CheckResult:
     return _with_database(ctx, check, static)
 
 
-@live_check("IS-SENS-CONSENT")
+@live_check(
+    "IS-SENS-CONSENT",
+    reads="every published notice version's text against its recorded hash, and every marketing "
+    "and cookie consent record against the notices published",
+)
 def consent_records_prove_their_notice(ctx: LiveContext) -> CheckResult:
     """Every notice version matches its recorded hash and every consent record names one."""
 

@@ -54,7 +54,11 @@ def _in_clear(uow: Any) -> list[str]:
     return bad
 
 
-@live_check("DP-SECURE")
+@live_check(
+    "DP-SECURE",
+    reads="the production settings, every data key against the key ring's key-encryption keys, "
+    "and every sealed column for values held in the clear",
+)
 def personal_data_is_encrypted(ctx: LiveContext) -> CheckResult:
     """Safe production settings; every data key wrapped by a known KEK; no sealed column
     holds a value in the clear."""

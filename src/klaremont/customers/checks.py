@@ -39,7 +39,11 @@ def _with_database(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult])
     return with_database(ctx, check, without=NO_DATABASE)
 
 
-@live_check("DP-CONTROLLER")
+@live_check(
+    "DP-CONTROLLER",
+    reads="the register of purposes against the three controller activities and the allowed legal"
+    " and operational needs",
+)
 def register_is_limited(_ctx: LiveContext) -> CheckResult:
     """The register holds the three controller activities plus legal and operational needs only."""
     purposes = set(REGISTER)
@@ -54,7 +58,12 @@ def register_is_limited(_ctx: LiveContext) -> CheckResult:
     return CheckResult(holds=holds, detail=detail)
 
 
-@live_check("DP-FAIR", "IS-SENS-CONSENT")
+@live_check(
+    "DP-FAIR",
+    "IS-SENS-CONSENT",
+    reads="the register of purposes for a lawful basis each, and every customer-store record for "
+    "a known lawful basis",
+)
 def lawful_basis_everywhere(ctx: LiveContext) -> CheckResult:
     """Every purpose names a lawful basis, and every stored record carries a known one."""
     bare = [p.value for p, spec in REGISTER.items() if not spec.lawful_bases]
@@ -80,7 +89,11 @@ def lawful_basis_everywhere(ctx: LiveContext) -> CheckResult:
     return _with_database(ctx, check)
 
 
-@live_check("PP-SRC")
+@live_check(
+    "PP-SRC",
+    reads="every customer-store record: its collection channel against the known channels, and "
+    "its collection time",
+)
 def provenance_recorded(ctx: LiveContext) -> CheckResult:
     """Every customer-store record keeps a known collection channel and a collection time."""
 
@@ -103,7 +116,11 @@ def provenance_recorded(ctx: LiveContext) -> CheckResult:
     return _with_database(ctx, check)
 
 
-@live_check("PP-DATA")
+@live_check(
+    "PP-DATA",
+    reads="each item the privacy policy lists against the stored column and data category it is "
+    "mapped to",
+)
 def every_policy_item_has_a_home(_ctx: LiveContext) -> CheckResult:
     """Each item the privacy policy lists maps to a stored column of its data category."""
     homeless = []

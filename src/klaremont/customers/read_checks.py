@@ -65,7 +65,11 @@ def _problem(uow: UnitOfWork, event: AuditEvent) -> str | None:
     return None
 
 
-@live_check("DP-PURPOSE")
+@live_check(
+    "DP-PURPOSE",
+    reads="successful personal-data reads in the audit log of the last day, each purpose against "
+    "the roles of the person who read",
+)
 def every_read_names_an_allowed_purpose(ctx: LiveContext) -> CheckResult:
     """Every personal-data read of the last day names a purpose its reader may use."""
 
@@ -92,7 +96,11 @@ def every_read_names_an_allowed_purpose(ctx: LiveContext) -> CheckResult:
     return inspect_database(ctx, check, what="personal-data reads")
 
 
-@live_check("PP-COMBINE")
+@live_check(
+    "PP-COMBINE",
+    reads="single customer views read in the online audit log, each against the person's "
+    "restriction or marketing objection at that time",
+)
 def combined_views_respect_restriction_and_objection(ctx: LiveContext) -> CheckResult:
     """No single customer view of a restricted person (beyond legal needs) or, for
     marketing, of a person who objected."""

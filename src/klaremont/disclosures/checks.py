@@ -26,7 +26,11 @@ def _names(found: list[str]) -> str:
     return shown + (f" and {len(found) - 5} more" if len(found) > 5 else "")  # noqa: PLR2004
 
 
-@live_check("PP-NOSHARE")
+@live_check(
+    "PP-NOSHARE",
+    reads="every disclosure exported: its recorded basis, and a director's approval dated before "
+    "the export",
+)
 def every_export_had_a_basis_and_an_approval(ctx: LiveContext) -> CheckResult:
     """Every disclosure exported had a recorded basis and a director's approval before it."""
 
@@ -53,7 +57,10 @@ def every_export_had_a_basis_and_an_approval(ctx: LiveContext) -> CheckResult:
     return with_database(ctx, check, without=NO_DATABASE)
 
 
-@live_check("IS-USE-DISCLOSE")
+@live_check(
+    "IS-USE-DISCLOSE",
+    reads="every disclosure exported: who requested it against the director who approved it",
+)
 def no_export_without_another_directors_approval(ctx: LiveContext) -> CheckResult:
     """No export without approval by a director who is not the requester."""
 

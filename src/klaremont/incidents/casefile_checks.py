@@ -41,7 +41,11 @@ def _latest_findings(uow: UnitOfWork) -> dict[object, Finding | None]:
     return latest
 
 
-@live_check("SP-IRP-EVIDENCE")
+@live_check(
+    "SP-IRP-EVIDENCE",
+    reads="every incident's evidence files on disk, their custody entries against the audit log, "
+    "and each file's latest verification",
+)
 def evidence_files_are_intact_and_in_custody(ctx: LiveContext) -> CheckResult:
     """Every evidence file is on disk, its custody chain matches the audit log, and its
     latest verification found it intact."""
@@ -73,7 +77,11 @@ def evidence_files_are_intact_and_in_custody(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("SP-IRT-REPORT")
+@live_check(
+    "SP-IRT-REPORT",
+    reads="closed incidents against each seat's written report, and every report entry against "
+    "its digest and its audit event",
+)
 def closed_incidents_have_every_member_report(ctx: LiveContext) -> CheckResult:
     """Every closed incident has a written report from each seat's holder, and every report
     entry matches its digest and its audit event."""

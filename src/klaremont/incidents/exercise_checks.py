@@ -54,7 +54,11 @@ def plan_tested(uow: UnitOfWork) -> CheckResult:
     )
 
 
-@live_check("SP-IRT")
+@live_check(
+    "SP-IRT",
+    reads="the latest exercise of the response plan: when it closed, against today less twelve "
+    "months",
+)
 def the_plan_was_tested_this_year(ctx: LiveContext) -> CheckResult:
     """An exercise of the response plan closed within the last twelve months."""
     return with_database(ctx, plan_tested, without=NO_DATABASE)

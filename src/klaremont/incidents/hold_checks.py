@@ -39,7 +39,11 @@ def _wired() -> list[str]:
     return missing
 
 
-@live_check("SP-IRP-EVIDENCE")
+@live_check(
+    "SP-IRP-EVIDENCE",
+    reads="customers under an incident's legal hold still in force, against their erasure date "
+    "and whether their data key was destroyed",
+)
 def held_customers_are_kept(ctx: LiveContext) -> CheckResult:
     """Legal holds and high alert are wired in, and nobody under a hold in force was
     erased or shredded after it was placed."""
@@ -82,7 +86,11 @@ def held_customers_are_kept(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("SP-IRP-NOTIFY")
+@live_check(
+    "SP-IRP-NOTIFY",
+    reads="incidents whose customers were told: each affected person's queued breach notice "
+    "against the count in the notification tracker",
+)
 def customer_notices_went_to_everyone_counted(ctx: LiveContext) -> CheckResult:
     """Each incident recording its customers as told has a breach notice queued for every
     person counted."""

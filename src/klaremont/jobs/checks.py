@@ -60,19 +60,34 @@ def job_ran(ctx: LiveContext, name: str) -> CheckResult:
         return check(uow)
 
 
-@live_check("DP-PROMPT", "DP-DPO")
+@live_check(
+    "DP-PROMPT",
+    "DP-DPO",
+    reads="the scheduled job history: the request due-date alert's last run, its outcome and time"
+    " against twice its interval",
+)
 def dsr_due_alert_ran(ctx: LiveContext) -> CheckResult:
     """The DPO's overdue and due-soon lists are recorded on schedule."""
     return job_ran(ctx, "dsr-due-alert")
 
 
-@live_check("IS-SENS-DISPOSE", "PP-R-ERASE")
+@live_check(
+    "IS-SENS-DISPOSE",
+    "PP-R-ERASE",
+    reads="the scheduled job history: the key-shredding job's last run, its outcome and time "
+    "against twice its interval",
+)
 def shredding_ran(ctx: LiveContext) -> CheckResult:
     """Erased people's keys are destroyed on schedule once their holds end."""
     return job_ran(ctx, "shred-due")
 
 
-@live_check("IS-AC-INACTIVE", "IS-AC-MAINT")
+@live_check(
+    "IS-AC-INACTIVE",
+    "IS-AC-MAINT",
+    reads="the scheduled job history: the inactive-account sweep's last run, its outcome and time"
+    " against twice its interval",
+)
 def inactivity_sweep_ran(ctx: LiveContext) -> CheckResult:
     """Idle and expired staff accounts are disabled on schedule."""
     return job_ran(ctx, "inactivity-sweep")

@@ -52,7 +52,11 @@ def _template_problems(public_url: str) -> list[str]:
     return found
 
 
-@live_check("IS-SENS-EMAIL")
+@live_check(
+    "IS-SENS-EMAIL",
+    reads="every email template against the personal-data guard, the mail settings, and sent or "
+    "abandoned outbox messages for a kept body",
+)
 def mail_carries_no_personal_data(ctx: LiveContext) -> CheckResult:
     """Templates pass the guard, remote mail uses STARTTLS in production, sent bodies are gone."""
     failing = _template_problems(ctx.settings.public_url)

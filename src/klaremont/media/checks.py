@@ -42,7 +42,11 @@ def _disposals(uow: UnitOfWork) -> dict[str, dict[Step, MediaDisposalStep]]:
     return found
 
 
-@live_check("IS-MEDIA-INVENTORY")
+@live_check(
+    "IS-MEDIA-INVENTORY",
+    reads="the backup files on disk against the media inventory, and missing items against their "
+    "loss reports",
+)
 def every_backup_is_inventoried(ctx: LiveContext) -> CheckResult:
     """Every backup file on disk is an item; no item is missing without a loss report."""
 
@@ -80,7 +84,11 @@ def every_backup_is_inventoried(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("IS-MEDIA-PROTECT")
+@live_check(
+    "IS-MEDIA-PROTECT",
+    reads="media items on hand: their location and custodian, and the latest finished stocktake "
+    "against today less twelve months",
+)
 def every_item_is_placed_and_counted(ctx: LiveContext) -> CheckResult:
     """Every item on hand has a location and a custodian, and a stocktake finished in the
     last twelve months."""
@@ -110,7 +118,11 @@ def every_item_is_placed_and_counted(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("IS-MEDIA-DISPOSE")
+@live_check(
+    "IS-MEDIA-DISPOSE",
+    reads="every media disposal carried out: who requested it against who approved it, and the "
+    "approval date against the disposal date",
+)
 def every_disposal_was_approved_by_another(ctx: LiveContext) -> CheckResult:
     """Every item disposed of had its disposal approved by someone other than the requester."""
 
@@ -138,7 +150,11 @@ def every_disposal_was_approved_by_another(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("IS-MEDIA-WIPE")
+@live_check(
+    "IS-MEDIA-WIPE",
+    reads="every media disposal carried out: its method, technique, certificate and witness "
+    "against who did it; disposed items against a recorded disposal",
+)
 def every_disposal_has_a_method_and_a_witness(ctx: LiveContext) -> CheckResult:
     """Every disposal carried out records its method, technique, a witness who is not the
     person who did it, and a certificate."""

@@ -19,7 +19,11 @@ def _setting_problems(ctx: LiveContext, env_name: str) -> list[str]:
     return [p for p in ctx.settings.production_problems() if p.startswith(prefix)]
 
 
-@live_check("DP-RETAIN")
+@live_check(
+    "DP-RETAIN",
+    reads="the policy's retention schedule: each data category's period, against the legal holds "
+    "for that category",
+)
 def retention_schedule_complete(ctx: LiveContext) -> CheckResult:
     """Every data category has a retention period, and none ends before its legal hold."""
     schedule = ctx.policy.retention
@@ -46,7 +50,10 @@ def retention_schedule_complete(ctx: LiveContext) -> CheckResult:
     )
 
 
-@live_check("PP-UK")
+@live_check(
+    "PP-UK",
+    reads="the policy's data residency country and the storage region setting, against the UK",
+)
 def storage_in_uk(ctx: LiveContext) -> CheckResult:
     """The storage region is in the UK, and the policy declares UK residency."""
     residency = ctx.policy.data_residency.country
@@ -62,7 +69,10 @@ def storage_in_uk(ctx: LiveContext) -> CheckResult:
     )
 
 
-@live_check("IS-SENS-TLS")
+@live_check(
+    "IS-SENS-TLS",
+    reads="the settings: the public address and the environment (https required in production)",
+)
 def public_url_is_https(ctx: LiveContext) -> CheckResult:
     """Production serves its public URL over https; elsewhere http is allowed and said so."""
     url = ctx.settings.public_url
@@ -77,7 +87,11 @@ def public_url_is_https(ctx: LiveContext) -> CheckResult:
     )
 
 
-@live_check("IS-AC-CLOCK")
+@live_check(
+    "IS-AC-CLOCK",
+    reads="the platform clock's time zone, and, when a time source is set, its offset from that "
+    "time source against one second",
+)
 def clock_is_utc_and_synchronised(ctx: LiveContext) -> CheckResult:
     """Timestamps are UTC; with KLAREMONT_TIME_SOURCE set, the clock is within 1 s of it."""
     now = ctx.clock.now()

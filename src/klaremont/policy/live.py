@@ -182,6 +182,14 @@ class LiveRegistry:
         doc = inspect.getdoc(check) or ""
         return " ".join(doc.split("\n\n", 1)[0].split())
 
+    def declared_reads(self, check: CheckFn) -> str:
+        """What ``check`` declared it reads with ``reads=``; empty when it declared nothing."""
+        return self._reads.get(check, "")
+
+    def checks(self) -> list[CheckFn]:
+        """Every registered check once, in registration order."""
+        return list(dict.fromkeys(one for found in self._checks.values() for one in found))
+
     def checks_for(self, clause_id: str) -> list[CheckFn]:
         """The checks registered for ``clause_id``, in registration order."""
         return list(self._checks.get(clause_id, []))

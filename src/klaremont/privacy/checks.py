@@ -18,7 +18,11 @@ from klaremont.privacy.models import CustomerSession
 DIGEST_LENGTH = 64
 
 
-@live_check("PP-COOKIE")
+@live_check(
+    "PP-COOKIE",
+    reads="the public address in production, and stored customer session and cookie-choice keys "
+    "against the length of a digest",
+)
 def cookies_hold_keys_only(ctx: LiveContext) -> CheckResult:
     """Production is on HTTPS; stored session and choice keys are SHA-256 digests only."""
     settings = ctx.settings

@@ -28,7 +28,11 @@ def _names(found: list[str]) -> str:
     return shown + (f" and {len(found) - 5} more" if len(found) > 5 else "")  # noqa: PLR2004
 
 
-@live_check("IS-SENS-PCI3P")
+@live_check(
+    "IS-SENS-PCI3P",
+    reads="every processor handling card data: its PCI DSS attestation of compliance and its "
+    "expiry date against today",
+)
 def card_processors_hold_a_valid_attestation(ctx: LiveContext) -> CheckResult:
     """No card-data processor with a missing or expired PCI DSS attestation of compliance."""
 
@@ -45,7 +49,11 @@ def card_processors_hold_a_valid_attestation(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("DP-TRANSFER")
+@live_check(
+    "DP-TRANSFER",
+    reads="every processor outside the UK: its country against UK adequacy, else its recorded "
+    "safeguard and transfer risk assessment",
+)
 def every_transfer_has_adequacy_or_a_safeguard(ctx: LiveContext) -> CheckResult:
     """Every processor outside the UK has UK adequacy, or a recorded safeguard with a TRA."""
 
@@ -70,7 +78,11 @@ def every_transfer_has_adequacy_or_a_safeguard(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("DP-LAW")
+@live_check(
+    "DP-LAW",
+    reads="the record of processing's systems against every data category in the policy's "
+    "retention schedule",
+)
 def the_record_of_processing_covers_every_category(ctx: LiveContext) -> CheckResult:
     """The record of processing (Art. 30) names every data category of the retention schedule."""
 
@@ -90,7 +102,11 @@ def the_record_of_processing_covers_every_category(ctx: LiveContext) -> CheckRes
     return _run(ctx, check)
 
 
-@live_check("PP-SUPPORT")
+@live_check(
+    "PP-SUPPORT",
+    reads="every data share with a support partner: its deletion due date against today and the "
+    "partner's confirmation",
+)
 def support_partners_confirm_deletion_on_time(ctx: LiveContext) -> CheckResult:
     """No support share is past its deletion due date without the partner's confirmation."""
 

@@ -37,7 +37,11 @@ def _run(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult]) -> CheckR
     return with_database(ctx, check, without=NO_DATABASE)
 
 
-@live_check("PP-KEEP")
+@live_check(
+    "PP-KEEP",
+    reads="every kind of stored data against its retention period (less a day's grace), leaving "
+    "out people under a hold",
+)
 def nothing_is_overdue(ctx: LiveContext) -> CheckResult:
     """No data is kept past its period (a day's grace for the nightly run)."""
 
@@ -55,7 +59,11 @@ def nothing_is_overdue(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("DP-RETAIN")
+@live_check(
+    "DP-RETAIN",
+    reads="the retention schedule for a purge of each data category, and the latest finished "
+    "retention run against today less 90 days",
+)
 def retention_runs_regularly(ctx: LiveContext) -> CheckResult:
     """A run finished within 90 days, and every category's rule is carried out somewhere."""
 
@@ -77,7 +85,11 @@ def retention_runs_regularly(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("IS-SENS-DISPOSE")
+@live_check(
+    "IS-SENS-DISPOSE",
+    reads="people waiting in the shredding queue whose sealed data is all purged, against whether"
+    " their data key is destroyed (holds excepted)",
+)
 def purged_people_have_no_key(ctx: LiveContext) -> CheckResult:
     """Everyone whose sealed data is all purged has lost their data key."""
 

@@ -65,7 +65,11 @@ def _argon2id(stored: str) -> tuple[int, int, int] | None:
     return (found.memory_cost, found.time_cost, found.parallelism)
 
 
-@live_check("IS-PW-HASH")
+@live_check(
+    "IS-PW-HASH",
+    reads="every stored staff password and password history entry for Argon2id, and active "
+    "accounts' hash settings against the policy's",
+)
 def every_password_is_current_argon2id(ctx: LiveContext) -> CheckResult:
     """Every stored password is Argon2id; every active account's uses today's parameters."""
     params = ctx.policy.passwords.hash
@@ -116,7 +120,10 @@ def _salt(stored: str) -> str | None:
     return parts[4] if len(parts) > 5 and stored.startswith("$argon2") else None  # noqa: PLR2004 - PHC fields
 
 
-@live_check("IS-PW-UNIQUE")
+@live_check(
+    "IS-PW-UNIQUE",
+    reads="every staff account's stored password hash and its salt, against every other account's",
+)
 def every_account_has_its_own_password(ctx: LiveContext) -> CheckResult:
     """No two accounts hold the same hash or salt (usernames are unique by the table's own
     constraints: a unique key that must be the lower-cased name)."""
@@ -160,7 +167,11 @@ def _policy_problems(ctx: LiveContext) -> list[str]:
     return problems
 
 
-@live_check("IS-PW-STRONG")
+@live_check(
+    "IS-PW-STRONG",
+    reads="the password policy's rules, the common-password list, and staff accounts whose "
+    "password changed against the previous passwords kept",
+)
 def passwords_are_strong_and_new(ctx: LiveContext) -> CheckResult:
     """The rules are strict enough and running, and every change kept the previous password."""
     problems = _policy_problems(ctx)

@@ -36,7 +36,11 @@ def _run(ctx: LiveContext, check: Callable[[UnitOfWork], CheckResult]) -> CheckR
     return with_database(ctx, check, without=NO_DATABASE)
 
 
-@live_check("IS-WIFI-GUEST")
+@live_check(
+    "IS-WIFI-GUEST",
+    reads="every guest Wi-Fi code's lifetime and devices against the policy's time limits and "
+    "device limit",
+)
 def guest_codes_are_time_limited(ctx: LiveContext) -> CheckResult:
     """Every guest code expires within the policy's bounds and no code has more devices
     than it allows."""
@@ -69,7 +73,11 @@ def guest_codes_are_time_limited(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("IS-WIFI-STAFF")
+@live_check(
+    "IS-WIFI-STAFF",
+    reads="approved staff Wi-Fi devices: who approved each against its owner, and each person's "
+    "devices against the policy's limit",
+)
 def staff_devices_are_approved_by_someone_else(ctx: LiveContext) -> CheckResult:
     """Approved staff devices were approved by another person; nobody holds more than the
     policy's number of devices."""
@@ -96,7 +104,11 @@ def staff_devices_are_approved_by_someone_else(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("IS-WIFI-ISOLATE")
+@live_check(
+    "IS-WIFI-ISOLATE",
+    reads="the Wi-Fi settings' guest and staff networks, every guest code's stored digest, and "
+    "the access points",
+)
 def wireless_is_kept_apart(ctx: LiveContext) -> CheckResult:
     """Guests and staff get different VLANs, guest codes are stored only as digests and
     every access point's secret is sealed."""
@@ -122,7 +134,11 @@ def wireless_is_kept_apart(ctx: LiveContext) -> CheckResult:
     return _run(ctx, check)
 
 
-@live_check("IS-WIFI-HOURS")
+@live_check(
+    "IS-WIFI-HOURS",
+    reads="the most recent accepted Wi-Fi logins: each time and session length against the "
+    "policy's opening hours",
+)
 def no_login_outside_the_window(ctx: LiveContext) -> CheckResult:
     """No recent accepted login fell outside the opening window or outlived closing time."""
 
