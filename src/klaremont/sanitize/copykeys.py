@@ -27,6 +27,7 @@ from klaremont.crypto.errors import SubjectKeyDestroyed, UnknownKey
 from klaremont.crypto.keyfile import KeySet, create_key_file
 from klaremont.crypto.keystore import subject_key_aad
 from klaremont.crypto.keystore_models import SubjectKey
+from klaremont.sanitize.fakes import as_uuid
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -196,8 +197,3 @@ class CopyKeys:
             conn.execute(_KEYS.insert(), rows)
         self.fresh = []
         return len(rows)
-
-
-def as_uuid(value: object) -> uuid.UUID:
-    """A UUID from what a driver returns (``uuid.UUID`` or text)."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

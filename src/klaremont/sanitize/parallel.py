@@ -51,7 +51,8 @@ def _transform(job: tuple[str, list[str], Rows, dict[tuple[str, int], bytes]]) -
     transformer.target.fresh = []
     transformer.source.forget()
     if plan.sealed and rows:
-        subjects = [hex_of(r[names.index("subject_id")]) for r in rows]
+        at = names.index("subject_id")
+        subjects = [hex_of(r[at]) for r in rows]
         transformer.source.take(subjects, keys)
     new = transformer.apply(plan, names, rows)
     return new, transformer.evidence, transformer.target.fresh

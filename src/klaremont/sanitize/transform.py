@@ -76,11 +76,6 @@ def rank_key(strategy: str, value: str) -> str | None:
     return value.strip().casefold()
 
 
-def as_uuid(value: Any) -> uuid.UUID:
-    """A UUID from what a driver returns (``uuid.UUID`` or text)."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
 def hex_of(value: Any) -> str:
     """An id as 32 lower-case hex digits, from a UUID or either text form."""
     if isinstance(value, uuid.UUID):
