@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 from sanitize_support import BACKEND, KEY, OTHER_KEY, dump, personal_values, raw_bytes
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from klaremont.customers.models import Customer, PaymentCard
 from klaremont.db.subjects import Subject
@@ -146,6 +146,27 @@ def test_a_copy_that_fails_verification_is_deleted(seeded, tmp_path, monkeypatch
     outcome = _copy(seeded, tmp_path)
     assert not outcome.passed
     assert outcome.report["verification"]["live_card_findings"] == 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("dev.db")] == []
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_a_source_value_written_into_a_kept_column_fails_the_copy(seeded, tmp_path):
+    """A person's name copied into a column the rules keep (here the collection channel)
+    reaches the copy as it was: verification finds it, names the column, not the value,
+    and the copy is deleted."""
+    with seeded.unit_of_work() as uow:
+        customer = uow.session.scalars(select(Customer).order_by(Customer.reference)).all()[3]
+        name = customer.name
+        assert name is not None
+        uow.session.execute(
+            update(Customer).where(Customer.id == customer.id).values(channel=name[:32])
+        )
+    outcome = _copy(seeded, tmp_path)
+    found = outcome.report["verification"]
+    assert not outcome.passed
+    assert found["source_values_found"] == 1
+    assert found["source_values_found_in"] == ["customers.channel"]
+    assert name not in str(outcome.report)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("dev.db")] == []
 
 

@@ -163,20 +163,25 @@ class KeyRing:
         sealed = state.aeads[state.active].encrypt(nonce, data_key, _wrap_aad(state.active, aad))
         return state.active, nonce + sealed
 
-    def wrap_synthetic(self, data_key: bytes, aad: bytes) -> tuple[str, bytes]:
-        """:meth:`wrap` with a nonce derived from the KEK, the AAD and the key (SIV-like).
-
-        The same data key for the same subject and version wraps to the same bytes (what a
-        reproducible sanitised copy needs); a nonce repeats only for the same key and AAD.
-        """
+    def wrap_synthetic_many(self, keys: list[tuple[bytes, bytes]]) -> list[tuple[str, bytes]]:
+        """:meth:`wrap` of many (data key, AAD) pairs, each with a nonce derived from the
+        KEK, the AAD and the key (SIV-like): the same data key for the same subject and
+        version wraps to the same bytes (what a reproducible sanitised copy needs); a nonce
+        repeats only for the same key and AAD. The key file is looked at once."""
         self.refresh()
         state = self._state
-        aad_full = _wrap_aad(state.active, aad)
-        nonce = hmac.new(
-            state.keks[state.active], b"synthetic nonce\x00" + aad_full + data_key, "sha256"
-        ).digest()[:NONCE_BYTES]
-        sealed = state.aeads[state.active].encrypt(nonce, data_key, aad_full)
-        return state.active, nonce + sealed
+        kek, aead = state.keks[state.active], state.aeads[state.active]
+        out = []
+        for data_key, aad in keys:
+            aad_full = _wrap_aad(state.active, aad)
+            nonce = hmac.digest(kek, b"synthetic nonce\x00" + aad_full + data_key, "sha256")
+            out.append(
+                (
+                    state.active,
+                    nonce[:NONCE_BYTES] + aead.encrypt(nonce[:NONCE_BYTES], data_key, aad_full),
+                )
+            )
+        return out
 
     def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
         """Decrypt a wrapped data key; the AAD and KEK id must match those used to wrap it."""

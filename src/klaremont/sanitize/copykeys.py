@@ -135,6 +135,7 @@ class CopyKeys:
         self._signing_seed = derive(master, b"audit signing key")
         self._keys: dict[str, DataKey] = {}
         self.fresh: list[str] = []  # subjects whose keys are not in the keystore yet
+        self._noted: set[str] = set()
 
     def write_key_file(self, path: Path) -> None:
         """The copy's key file (0600 in a 0700 folder), made before the copy's platform."""
@@ -148,7 +149,7 @@ class CopyKeys:
         load_or_create_signing_key(path, seed=self._signing_seed)
 
     def _raw(self, subject: str) -> bytes:
-        return hmac.new(self._data_master, bytes.fromhex(subject), hashlib.sha256).digest()
+        return hmac.digest(self._data_master, bytes.fromhex(subject), "sha256")
 
     def key(self, subject: str) -> DataKey:
         """The copy's data key of one (pseudonymous) subject (32 hex digits), version 1."""
@@ -156,8 +157,15 @@ class CopyKeys:
         if found is None:
             made = DataKey.from_bytes(uuid.UUID(hex=subject), 1, self._raw(subject))
             found = self._keys[subject] = made
-            self.fresh.append(subject)
+            self.remember(subject)
         return found
+
+    def remember(self, subject: str) -> None:
+        """Note that ``subject``'s key is used (made here or in a worker process): it goes
+        into the copy's keystore at the next :meth:`store_fresh`, once."""
+        if subject not in self._noted:
+            self._noted.add(subject)
+            self.fresh.append(subject)
 
     def seal(self, subject: str, table: str, column: str, row_id: object, plaintext: str) -> bytes:
         """Seal a fake value for the copy (synthetic nonce: reproducible)."""
@@ -170,18 +178,19 @@ class CopyKeys:
             nonce_key=self._nonce_key,
         )
 
-    def open(self, subject: str, table: str, column: str, row_id: object, sealed: bytes) -> str:
-        """Open a value the copy sealed (verification reads the copy with these keys)."""
-        return open_value(self.key(subject), table, column, row_id, bytes(sealed)).decode()
-
     def store_fresh(self, engine: Engine, ring: KeyRing) -> int:
         """Write the data keys made since the last call to the copy's keystore, wrapped."""
         if not self.fresh:
             return 0
         rows = []
-        for subject in self.fresh:
-            sid = uuid.UUID(hex=subject)
-            kek_id, wrapped = ring.wrap_synthetic(self._raw(subject), subject_key_aad(sid, 1))
+        ids = [uuid.UUID(hex=subject) for subject in self.fresh]
+        wrapped_keys = ring.wrap_synthetic_many(
+            [
+                (self._raw(s), subject_key_aad(sid, 1))
+                for s, sid in zip(self.fresh, ids, strict=True)
+            ]
+        )
+        for sid, (kek_id, wrapped) in zip(ids, wrapped_keys, strict=True):
             rows.append(
                 {
                     "subject_id": sid,

@@ -130,34 +130,24 @@ class Faker:
         as a long run of digits. Each id keeps its form: a UUID, 32 hex digits or 36 with
         dashes."""
         present = [v for v in values if v is not None]
-        raw = b"".join(
-            v.bytes if isinstance(v, uuid.UUID) else bytes.fromhex(v.replace("-", ""))
-            for v in present
-        )
+        if all(isinstance(v, str) for v in present):
+            raw = bytes.fromhex("".join(present).replace("-", ""))
+        else:
+            raw = b"".join(
+                v.bytes if isinstance(v, uuid.UUID) else bytes.fromhex(v.replace("-", ""))
+                for v in present
+            )
         data = self._uuid_cipher.encryptor().update(raw)
-        out: list[Any] = []
-        at = 0
-        for value in values:
-            if value is None:
-                out.append(None)
-                continue
-            block = data[at : at + 16]
-            at += 16
-            if value in _NOBODY_FORMS:
-                out.append(value)
-                continue
-            text = block.hex()
-            while _LOUD_HEX.search(text):
+        # one line of 32 hex digits per id; the ids whose hex reads loud walk on alone
+        lines = data.hex("\n", 16) if data else ""
+        hexes = lines.split("\n") if lines else []
+        for at in _loud_lines(lines):
+            block = data[16 * at : 16 * at + 16]
+            while _LOUD_HEX.search(hexes[at]):
                 again = self._uuid_cipher.encryptor()
                 block = again.update(block) + again.finalize()
-                text = block.hex()
-            if isinstance(value, uuid.UUID):
-                out.append(uuid.UUID(bytes=block))
-            elif len(value) == _HEX_ID:
-                out.append(text)
-            else:
-                out.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
-        return out
+                hexes[at] = block.hex()
+        return _in_their_forms(values, present, hexes)
 
     def digits(self, value: str) -> str:
         """FF3-1 on a run of decimal digits: same length, and a permutation of that domain."""
@@ -322,6 +312,46 @@ _HEX_ID: Final = 32
 _NOBODY_FORMS: Final = frozenset({NOBODY, NOBODY.hex, str(NOBODY)})
 #: what quiet_hex refuses, in one search: 12+ digits anywhere, 6+ at either end
 _LOUD_HEX: Final = re.compile(r"[0-9]{12}|^[0-9]{6}|[0-9]{6}$")
+_DIGIT_MARKS: Final = str.maketrans("0123456789abcdef", "dddddddddd......")
+_LINE: Final = 33  # 32 hex digits and a line break
+
+
+def _loud_lines(lines: str) -> set[int]:
+    """Which lines (32 hex digits each) :data:`_LOUD_HEX` refuses: the digits marked, then
+    the three shapes found by plain substring search (no per-character regex)."""
+    marked = "\n" + lines.translate(_DIGIT_MARKS) + "\n"
+    found: set[int] = set()
+    for pattern, shift in (("d" * 12, 1), ("\nd" + "d" * 5, 1), ("d" * 6 + "\n", 1)):
+        at = marked.find(pattern)
+        while at >= 0:
+            found.add((at + shift - 1) // _LINE)
+            at = marked.find(pattern, at + 1)
+    return found
+
+
+def _in_their_forms(values: Sequence[Any], present: list[Any], hexes: list[str]) -> list[Any]:
+    """The permuted ids (``hexes``, one per value present) each in its value's form: a
+    UUID, 32 hex digits or 36 with dashes; ``None`` and the NOBODY subject as they were."""
+    if len(present) == len(values) and _NOBODY_FORMS.isdisjoint(present):
+        first = present[0] if present else ""
+        if isinstance(first, str) and all(len(v) == _HEX_ID for v in present):
+            return hexes
+    out: list[Any] = []
+    made = iter(hexes)
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        text = next(made)
+        if value in _NOBODY_FORMS:
+            out.append(value)
+        elif isinstance(value, uuid.UUID):
+            out.append(uuid.UUID(hex=text))
+        elif len(value) == _HEX_ID:
+            out.append(text)
+        else:
+            out.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
+    return out
 
 
 def quiet_hex(text: str) -> bool:

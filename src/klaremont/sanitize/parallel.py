@@ -119,11 +119,7 @@ class Transforms:
 
     def _collect(self, result: AsyncResult[Done]) -> Rows:
         new, evidence, fresh = result.get()
-        mine = self.transformer.evidence
-        mine.source |= evidence.source
-        mine.fakes |= evidence.fakes
-        for where, count in evidence.unchanged.items():
-            mine.note_unchanged(where, count)
+        self.transformer.evidence.merge(evidence)
         for subject in fresh:
-            self.transformer.target.key(subject)  # the parent records it for the keystore
+            self.transformer.target.remember(subject)  # the parent writes it to the keystore
         return new

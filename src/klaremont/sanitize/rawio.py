@@ -47,13 +47,22 @@ def read_batches(engine: Engine, table: Table, *, raw: bool) -> Iterator[list[Se
     """The table's rows in primary-key order, ``BATCH`` at a time (a server-side cursor on
     PostgreSQL); as stored when ``raw``, else through SQLAlchemy's types."""
     with engine.connect() as conn:
+        if raw:  # the driver's own cursor: no result-row objects in between
+            driver = conn.connection.driver_connection
+            assert driver is not None  # noqa: S101 - a live connection has its driver's
+            postgresql = engine.dialect.name == "postgresql"
+            sql = _select_sql(table, postgresql)
+            cursor = driver.cursor(name="sanitise_read") if postgresql else driver.cursor()
+            try:
+                cursor.execute(sql)
+                while part := cursor.fetchmany(BATCH):
+                    yield part
+            finally:
+                cursor.close()
+            return
         streaming = conn.execution_options(yield_per=BATCH, stream_results=True)
-        if raw:
-            sql = _select_sql(table, engine.dialect.name == "postgresql")
-            result = streaming.exec_driver_sql(sql)
-        else:
-            order = list(table.primary_key.columns)
-            result = streaming.execute(select(table).order_by(*order))
+        order = list(table.primary_key.columns)
+        result = streaming.execute(select(table).order_by(*order))
         for part in result.partitions(BATCH):
             yield list(part)
 

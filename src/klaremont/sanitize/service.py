@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 from klaremont.platform import Platform
 from klaremont.sanitize import copying, rules
 from klaremont.sanitize import place as places
+from klaremont.sanitize.bulkload import indexes_after_rows
 from klaremont.sanitize.copykeys import CopyKeys
 from klaremont.sanitize.fakes import Faker
 from klaremont.sanitize.schema import make_schema
@@ -114,7 +115,9 @@ def sanitise(
         make_schema(target_settings.database_url, target_settings.keystore_url)
         copier = copying.Copier(source, target, Faker(key), plan, copy_keys, subset=subset)
         prepared = time.perf_counter()
-        copier.copy(progress)
+        with indexes_after_rows(target.engine) as aside:
+            copier.copy(progress)
+        copier.stages["index"] = aside.seconds
         copied = time.perf_counter()
         checked = verify(place, target, copier)
         verified = time.perf_counter()
@@ -150,8 +153,9 @@ def sanitise(
 
 
 def stages(copier: copying.Copier, prepare: float, copy: float, check: float) -> dict[str, float]:
-    """Seconds per stage: prepare (target made, migrations), read, transform, write, rank
-    (the pre-pass and anything else in the copy), verify."""
+    """Seconds per stage: prepare (target made, migrations), read, transform, write, index
+    (indexes and constraints made once the rows are in), rank (the pre-pass and anything
+    else in the copy), verify."""
     measured = dict(copier.stages)
     measured["rank_and_other"] = max(0.0, copy - sum(measured.values()))
     measured["prepare"] = prepare

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from argon2.low_level import Type, hash_secret
+from sqlalchemy import JSON, LargeBinary, String, Uuid
 
 from klaremont.sanitize.fakes import Faker
 from klaremont.sanitize.rules import RANKED, Kind, Rule, TablePlan
@@ -40,6 +41,17 @@ class Evidence:
     source: set[bytes] = field(default_factory=set)
     fakes: set[bytes] = field(default_factory=set)
     unchanged: dict[str, int] = field(default_factory=dict)  # table.column -> fakes == source
+    #: table.column -> digests of the values written as they were (kept and derived text)
+    copied: dict[str, set[bytes]] = field(default_factory=dict)
+
+    def merge(self, other: Evidence) -> None:
+        """Take in what a worker gathered."""
+        self.source |= other.source
+        self.fakes |= other.fakes
+        for where, count in other.unchanged.items():
+            self.note_unchanged(where, count)
+        for where, digests in other.copied.items():
+            self.copied.setdefault(where, set()).update(digests)
 
     def note_unchanged(self, where: str, count: int = 1) -> None:
         """Pseudonymised values came out equal to their source."""
@@ -113,6 +125,7 @@ class Transformer:
         self.target = target
         self.indexer = indexer
         self.evidence = Evidence()
+        self._as_written: dict[str, list[str]] = {}
         secret = faker.digest("password", "unusable")
         salt = faker.digest("password salt", "unusable")[:16]
         #: a valid hash of a secret nobody knows: accounts cannot sign in until reset
@@ -195,6 +208,7 @@ class Transformer:
             self._gather(plan, column, rule, values, new)
             out[column] = new
         self._seal(plan, out)
+        self._gather_written(plan, out)
         return list(zip(*(out[n] for n in names), strict=True))
 
     def _opened(
@@ -253,6 +267,24 @@ class Transformer:
             if same:
                 self.evidence.note_unchanged(f"{plan.name}.{column}", same)
 
+    def _gather_written(self, plan: TablePlan, out: dict[str, Column]) -> None:
+        """Digests of the text values written as they were read (kept columns, blind
+        indexes), by column: verification looks for source values among them. Fakes are
+        gathered as they are made; permuted ids are AES blocks, each checked against its
+        own source as it is made."""
+        columns = self._as_written.get(plan.name)
+        if columns is None:
+            columns = self._as_written[plan.name] = [
+                name
+                for name, rule in plan.rules.items()
+                if rule.kind in (Kind.KEEP, Kind.DERIVED) and may_hold_text(plan.table.c[name].type)
+            ]
+        digest = self.faker.verify_digest
+        for column in columns:
+            found = {digest(s) for s in map(comparable, out[column]) if s is not None}
+            if found:
+                self.evidence.copied.setdefault(f"{plan.name}.{column}", set()).update(found)
+
     # ------------------------------------------------------------------ the pre-pass
     def ranked_inputs(
         self, plan: TablePlan, names: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -302,6 +334,11 @@ class Columns:
         """The batch narrowed to one row."""
         names = list(self._pos)
         return Columns(names, [[c[index]] for c in self._cols])
+
+
+def may_hold_text(kind: Any) -> bool:
+    """Column types whose values may be a person's: text, binary, ids."""
+    return isinstance(kind, (String, LargeBinary, Uuid, JSON))
 
 
 def _text(value: Any) -> Any:

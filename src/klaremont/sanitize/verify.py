@@ -4,10 +4,13 @@
 - each unique column keeps as many distinct values as the source rows copied;
 - the discovery scanner finds no live card number, track data or card code in the copy;
 - no value of a changed personal-data column of the source appears anywhere in the copy:
-  keyed digests of the source values against digests of every value of the copy (sealed
-  values opened with the copy's keys), so the check holds no plaintext. A source value
-  that is also a fake the run made (a common name from the lists) is a coincidence, not a
-  leak; a fake equal to its own source is a leak.
+  keyed digests of the source values against digests of every text value written (taken
+  from the very rows handed to the writer, in the transform's processes: the values kept
+  as they were, and every fake before it was sealed), so the check holds no plaintext and
+  does not read the copy a second time. A source value that is also a fake the run made
+  (a common name from the lists) is a coincidence, not a leak; a fake equal to its own
+  source is a leak. Permuted ids are 128-bit AES blocks, each compared with its own
+  source as it is made.
 """
 
 from __future__ import annotations
@@ -16,14 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import JSON, LargeBinary, String, Uuid, func, select, text
+from sqlalchemy import func, select, text
 
 from klaremont.detectors.bulk import kinds_of
 from klaremont.detectors.kinds import Group
 from klaremont.sanitize.copying import unique_sets
 from klaremont.sanitize.place import settle
-from klaremont.sanitize.rawio import read_batches
-from klaremont.sanitize.transform import comparable, dashed, hex_of
 from klaremont.scan.engine import OUTSIDE_LIVE_ROWS, ScanRequest, run
 
 if TYPE_CHECKING:
@@ -119,49 +120,6 @@ def foreign_key_problems(target: Platform) -> list[str]:
     return [f"{r[0]} row {r[1]} -> {r[2]}" for r in rows]
 
 
-def copy_values(target: Platform, copier: Copier) -> dict[bytes, set[str]]:
-    """Keyed digests of every text value in the copy, read as stored (sealed values opened
-    with the copy's keys), with where they are. Numbers, flags and times cannot hold a
-    person's value."""
-    digest = copier.faker.verify_digest
-    keys = copier.keys
-    found: dict[bytes, set[str]] = {}
-    for plan in copier.plan.kept():
-        names = [str(c.name) for c in plan.table.columns]
-        textual = [
-            (i, n)
-            for i, n in enumerate(names)
-            if _may_hold_text(plan.table.c[n].type) and plan.rules[n].text != _PERMUTED_IDS
-        ]
-        sealed = {names.index(c) for c in plan.sealed}
-        subject_at = names.index("subject_id") if plan.sealed else -1
-        id_at = names.index("id") if plan.sealed else -1
-        for part in read_batches(target.engine, plan.table, raw=True):
-            for row in part:
-                for at, column in textual:
-                    value = row[at]
-                    if value is None:
-                        continue
-                    if at in sealed:
-                        value = keys.open(
-                            hex_of(row[subject_at]), plan.name, column, dashed(row[id_at]), value
-                        )
-                    shown = comparable(value)
-                    if shown is not None:
-                        found.setdefault(digest(shown), set()).add(f"{plan.name}.{column}")
-    return found
-
-
-#: ids the run permuted with AES: each is a 128-bit ciphertext (one equal to its own source
-#: is counted as unchanged, and a leak), so they are not read again
-_PERMUTED_IDS: Final = "pseudonymise:uuid"
-
-
-def _may_hold_text(kind: Any) -> bool:
-    """Column types whose values may be a person's: text, binary, ids."""
-    return isinstance(kind, (String, LargeBinary, Uuid, JSON))
-
-
 def verify(copy: CopyPlace, target: Platform, copier: Copier) -> Verification:
     """Run every check on the written copy."""
     settle(copy, target)
@@ -181,12 +139,15 @@ def verify(copy: CopyPlace, target: Platform, copier: Copier) -> Verification:
     scanned = run(request)
     result.card_findings, result.hex_digits, result.across_values = classify(scanned.card_data())
     evidence = copier.transformer.evidence
-    values = copy_values(target, copier)
-    found = values.keys() & evidence.source
-    leaked = found - evidence.fakes
+    leaked: set[bytes] = set()
+    for place, digests in evidence.copied.items():
+        found = (digests & evidence.source) - evidence.fakes
+        if found:
+            leaked |= found
+            result.leak_places.append(place)
+    result.leak_places.sort()
     result.leaks = len(leaked)
-    result.leak_places = sorted({place for d in leaked for place in values[d]})
-    result.coincidences = len(found & evidence.fakes)
+    result.coincidences = len(evidence.fakes & evidence.source)
     result.unchanged = dict(evidence.unchanged)
     return result
 

@@ -16,6 +16,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
@@ -47,45 +48,51 @@ def _scan_rows(  # noqa: PLR0917 - one private helper, called twice
     detail: int,
     progress: Callable[[int], None] | None,
 ) -> None:
-    """Scan ``rows`` (key first, then ``columns``) in batches."""
+    """Scan ``rows`` (key first, then ``columns``) in batches: each batch's values joined
+    with line breaks and scanned at once; only a batch with hits is walked again to name
+    each hit's row and column."""
     found = detector(kinds)
-    batch: list[bytes] = []
-    cells: list[tuple[str, str]] = []
-    starts: list[int] = []
-    size = 0
-
-    def flush() -> None:
-        nonlocal size
-        if not batch:
-            return
-        buf = b"".join(batch)
+    for chunk in batched(rows, BATCH):
+        texts = [_as_text(v) for row in chunk for v in row[1:] if v is not None]
+        if not texts:
+            continue
+        buf = "\n".join(texts).encode("utf-8", "replace") + b"\n"
         result = found.scan(buf, detail=max(0, detail - len(out.hits)))
         out.counts.update(result.counts)
-        for hit in result.hits:
-            index = bisect.bisect_right(starts, hit.start) - 1
-            key, column = cells[index]
-            out.hits.append((hit, table, column, key))
+        if result.hits:
+            starts: list[int] = []
+            cells: list[tuple[str, str]] = []
+            size = 0
+            for row in chunk:
+                key = str(row[0])
+                for column, value in zip(columns, row[1:], strict=True):
+                    if value is not None:
+                        starts.append(size)
+                        cells.append((key, column))
+                        size += len(_as_text(value).encode("utf-8", "replace")) + 1
+            for hit in result.hits:
+                key, column = cells[bisect.bisect_right(starts, hit.start) - 1]
+                out.hits.append((hit, table, column, key))
         out.bytes += len(buf)
         if progress is not None:
             progress(len(buf))
-        batch.clear()
-        cells.clear()
-        starts.clear()
-        size = 0
 
-    for count, row in enumerate(rows, 1):
-        key = str(row[0])
-        for column, value in zip(columns, row[1:], strict=True):
-            if value is None:
-                continue
-            data = value if isinstance(value, bytes) else str(value).encode("utf-8", "replace")
-            starts.append(size)
-            cells.append((key, column))
-            batch.append(data + b"\n")
-            size += len(data) + 1
-        if count % BATCH == 0:
-            flush()
-    flush()
+
+def batched(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    """``rows`` in lists of ``size`` (the last one shorter)."""
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _as_text(value: Any) -> str:
+    """A stored value as scanned: text as it is, bytes one character a byte (digits and
+    separators keep their place), anything else as printed."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value)
 
 
 def _quote(name: str) -> str:
