@@ -13,12 +13,14 @@
   bytes (the SQLite file; PostgreSQL: every copied table as ``COPY ... TO STDOUT`` text)
   and among the copy's sealed values opened with the copy's own keys (none kept). Seven-digit
   references and order numbers are kept in format, so another row's fake may equal a sampled
-  one by chance: those matches are named apart and up to 1 % of the sampled ones allowed.
+  one by chance: those matches are named apart, and as many allowed as chance explains
+  (the expected count and four standard deviations, plus two).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -59,6 +61,7 @@ ACTOR: Final = Actor(ActorType.SYSTEM, "bench")
 SUPPORT: Final = Access(Purpose.SUPPORT, frozenset({Role.SUPPORT_AGENT}))
 KLAREMONT: Final = Path(sys.executable).with_name("klaremont")
 SHORT: Final = re.compile(r"(C|KL|INV)\d{7}")
+NUMBERED: Final = {"C": "customers", "KL": "orders", "INV": "invoices"}  # prefix -> table
 
 
 def _engine_url(url: str) -> str:
@@ -231,7 +234,8 @@ def check_copy(
         item("unique columns: distinct counts equal the source's", not differ,
              f"{len(before)} unique sets, {total:,} distinct values"
              + (f"; differ: {differ}" if differ else ""))  # fmt: skip
-        dst.execute(text("SELECT 1"))
+        numbers = {prefix: dst.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+                   for prefix, name in NUMBERED.items()}  # fmt: skip
     source.dispose()
     copy.dispose()
     ok, detail = scan_clean(target_url, keys, work)
@@ -243,16 +247,20 @@ def check_copy(
     try:
         in_raw = raw_hits(target_url, tables, sample, work)
         opened, in_sealed = sealed_hits(platform, tables, set(sample))
-        # references and order numbers are seven digits kept in format: another row's fake
-        # may equal a sampled value by chance (about copy rows x sample / 10^7 times)
+        # references and order numbers are seven digits kept in format (a permutation of
+        # 10^7 numbers): another row's fake equals a sampled value by chance, expected
+        # (numbers of that kind in the copy) / 10^7 times per sampled value; allowed: that
+        # expectation and four standard deviations (Poisson), plus two
         short = sorted({v for v in in_raw if SHORT.fullmatch(v)})
         other = sorted({v for v in in_raw if not SHORT.fullmatch(v)})
-        allowed = max(1, sum(1 for v in sample if SHORT.fullmatch(v)) // 100)
+        expected = sum(numbers[m.group(1)] / 10**7 for v in sample if (m := SHORT.fullmatch(v)))
+        allowed = math.floor(expected + 4 * math.sqrt(expected) + 2)
         item(f"none of {len(sample):,} source values in the copy",
              not other and not in_sealed and len(short) <= allowed,
              f"raw bytes: {len(other)} found, and {len(short)} seven-digit references or "
-             f"order numbers (chance matches with other rows' fakes, at most {allowed} "
-             f"allowed); opened sealed values ({opened:,}): {in_sealed} found")  # fmt: skip
+             f"order numbers (chance matches with other rows' fakes: {expected:.1f} "
+             f"expected, at most {allowed} allowed); "
+             f"opened sealed values ({opened:,}): {in_sealed} found")  # fmt: skip
         item("the application starts on the copy", *app_starts(platform))
         item("the test fixtures work on the copy", *fixtures_work(platform))
     finally:

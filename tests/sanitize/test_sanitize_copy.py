@@ -253,3 +253,51 @@ def test_worker_processes_make_the_same_copy_as_one_process(seeded, tmp_path, mo
     assert (tmp_path / "alone.db").read_bytes() == (tmp_path / "shared.db").read_bytes()
     assert _files(tmp_path, "alone.db") == _files(tmp_path, "shared.db")
     assert shared.report["verification"] == alone.report["verification"]
+
+
+def _stored_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every copied table of a PostgreSQL copy, rows as stored (text), in key order."""
+    from sqlalchemy import create_engine  # noqa: PLC0415 - this helper's only
+
+    from klaremont.sanitize.rawio import read_batches  # noqa: PLC0415 - as above
+    from klaremont.sanitize.rules import plan  # noqa: PLC0415 - loads every model
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        found: dict[str, list[tuple[object, ...]]] = {}
+        for table in plan().kept():
+            parts = read_batches(engine, table.table, raw=True)
+            found[table.name] = [tuple(row) for part in parts for row in part]
+        return found
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL to PostgreSQL")
+@pytest.mark.policy("IS-SENS-DEV")
+def test_postgresql_copies_packed_by_workers_equal_one_made_alone(
+    seeded, tmp_path, pg_target, monkeypatch
+):
+    """Worker processes hand PostgreSQL batches ready for COPY (text format, escapes and
+    binary values included): the copy holds exactly what a one-process copy holds."""
+    from klaremont.sanitize import parallel  # noqa: PLC0415 - its threshold is lowered here
+
+    with seeded.unit_of_work() as uow:  # values COPY must escape: tab, line breaks, backslash
+        first = uow.session.scalars(select(Customer).order_by(Customer.reference)).all()[2]
+        uow.session.execute(
+            update(Customer).where(Customer.id == first.id).values(channel="a\tb\\c\nd\re")
+        )
+    urls = {"alone": pg_target(), "shared": pg_target()}
+    monkeypatch.setenv("KLAREMONT_SANITIZE_JOBS", "1")
+    alone = sanitise(seeded.settings, source_url=None, target_url=urls["alone"], key=KEY,
+                     keys_dir=tmp_path / "alone")  # fmt: skip
+    monkeypatch.setenv("KLAREMONT_SANITIZE_JOBS", "2")
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)  # every table through the workers
+    shared = sanitise(seeded.settings, source_url=None, target_url=urls["shared"], key=KEY,
+                      keys_dir=tmp_path / "shared")  # fmt: skip
+    assert alone.passed, alone.report["verification"]
+    assert shared.passed, shared.report["verification"]
+    one, other = _stored_rows(urls["alone"]), _stored_rows(urls["shared"])
+    assert sum(len(rows) for rows in one.values()) > 100
+    assert one == other
+    assert any("a\tb\\c\nd\re" in row for row in one["customers"])

@@ -12,8 +12,10 @@ that must point at a row left out; a nullable link to one is cleared.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -21,9 +23,9 @@ from sqlalchemy import bindparam, func, select, update
 from klaremont.db.subjects import NOBODY
 from klaremont.sanitize import rawio
 from klaremont.sanitize.copykeys import SourceKeys
-from klaremont.sanitize.parallel import Transforms, workers_wanted
+from klaremont.sanitize.parallel import Packed, Transforms, workers_wanted
 from klaremont.sanitize.rules import SUBJECT_COLUMNS, Plan, TablePlan
-from klaremont.sanitize.transform import Transformer, hex_of, norm_key
+from klaremont.sanitize.transform import Transformer, dashed, hex_of, norm_key
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -158,6 +160,7 @@ class Copier:
         """A filter over a batch: the rows kept (links to left-out rows cleared), how many
         were left out, and those left out."""
         subject_at = [names.index(c) for c in SUBJECT_COLUMNS if c in names]
+        forms = stored_forms(erased) if subject_at else frozenset()
         links = []
         for fk in plan.table.foreign_keys:
             gone = self._left_out.get(str(fk.column.table.name), {}).get(fk.column.name)
@@ -165,12 +168,12 @@ class Copier:
                 links.append((names.index(fk.parent.name), gone, bool(fk.parent.nullable)))
 
         def keep(batch: list[Any]) -> tuple[list[tuple[Any, ...]], int, list[Any]]:
-            if not subject_at and not links:
+            if not forms and not links:
                 return [tuple(r) for r in batch], 0, []
             kept: list[tuple[Any, ...]] = []
             dropped: list[Any] = []
             for row in batch:
-                if any(row[i] is not None and hex_of(row[i]) in erased for i in subject_at):
+                if any(row[i] in forms for i in subject_at):
                     dropped.append(row)
                     continue
                 values = list(row)
@@ -209,11 +212,16 @@ class Copier:
         self._left_out[plan.name] = left
         keep = self._exclusions(plan, names, erased)
         uniques = {n: [names.index(c) for c in cols] for n, cols in unique_sets(table).items()}
-        seen: dict[str, set[tuple[Any, ...]]] = {name: set() for name in uniques}
+        # a unique set's values are distinct in the source: its distinct count among the
+        # rows copied is the number of those rows where none of its columns is empty
+        counted: dict[str, int] = dict.fromkeys(uniques, 0)
         # links within the table (a line manager) are set once every row is in
         own = [names.index(fk.parent.name) for fk in table.foreign_keys if fk.column.table is table]
         id_at = names.index("id") if "id" in names else None
         later: list[dict[str, Any]] = []
+        defer = None
+        if own and id_at is not None:
+            defer = partial(self._defer_own_links, own=own, id_at=id_at, names=names, later=later)
         read_time = [0.0]
 
         def prepared() -> Iterator[list[tuple[Any, ...]]]:
@@ -226,15 +234,14 @@ class Copier:
                     for place in referenced:
                         left[names[place]].add(norm_key(row[place]))
                 for name, places in uniques.items():
-                    seen[name].update(
-                        k for k in (tuple(r[i] for i in places) for r in rows) if None not in k
-                    )
+                    counted[name] += sum(1 for r in rows if all(r[i] is not None for i in places))
                 read_time[0] += time.perf_counter() - began
                 yield rows
 
         with self.target.engine.begin() as conn:
             writer = rawio.Writer(conn, table, raw=self.raw(plan))
-            results = transforms.run(plan, names, prepared(), self._size(plan))
+            packed = self.raw(plan) and writer.postgresql
+            results = transforms.run(plan, names, prepared(), self._size(plan), packed=packed)
             while True:
                 began, read_before = time.perf_counter(), self.stages["read"] + read_time[0]
                 new = next(results, None)
@@ -244,22 +251,20 @@ class Copier:
                 spent = waited - (self.stages["read"] + read_time[0] - read_before)
                 self.stages["transform"] += spent
                 count.transform_seconds += spent
-                if own and id_at is not None:
-                    new = self._defer_own_links(new, own, id_at, names, later)
                 began = time.perf_counter()
-                writer.write(new)
+                written = _write(writer, new, defer)
                 self.target_keys_written(plan)
                 self.stages["write"] += time.perf_counter() - began
-                count.written += len(new)
+                count.written += written
                 if progress is not None:
-                    progress(plan.name, len(new))
+                    progress(plan.name, written)
             if later:
                 values: dict[str, Any] = {names[i]: bindparam(names[i]) for i in own}
                 conn.execute(
                     update(table).where(table.c.id == bindparam("pk_")).values(values), later
                 )
         self.stages["read"] += read_time[0]
-        count.unique_source = {name: len(values) for name, values in seen.items()}
+        count.unique_source = counted
 
     def _size(self, plan: TablePlan) -> int:
         """Rows in the source table (whether to use worker processes)."""
@@ -269,6 +274,7 @@ class Copier:
     @staticmethod
     def _defer_own_links(
         rows: list[tuple[Any, ...]],
+        *,
         own: list[int],
         id_at: int,
         names: list[str],
@@ -289,6 +295,28 @@ class Copier:
         """The copy's data keys made by the batch, into the copy's keystore."""
         if plan.sealed:
             self.keys.store_fresh(self.target.keystore_engine, self.target.keyring)
+
+
+def _write(
+    writer: rawio.Writer,
+    new: list[tuple[Any, ...]] | Packed,
+    defer: Callable[[list[tuple[Any, ...]]], list[tuple[Any, ...]]] | None,
+) -> int:
+    """Write one batch (packed for ``COPY`` by a worker, or rows; links within the table
+    held back by ``defer``); how many rows."""
+    if isinstance(new, Packed):
+        writer.write_copy_text(new.data)
+        return new.rows
+    if defer is not None:
+        new = defer(new)
+    writer.write(new)
+    return len(new)
+
+
+def stored_forms(ids: set[str]) -> frozenset[Any]:
+    """Ids (32 hex digits) in every form a row may hold them: 32 hex digits (SQLite), 36
+    with dashes (PostgreSQL read as text) and ``uuid.UUID`` (read through SQLAlchemy)."""
+    return frozenset(form for h in ids for form in (h, dashed(h), uuid.UUID(hex=h)))
 
 
 def unique_sets(table: Table) -> dict[str, tuple[str, ...]]:

@@ -25,7 +25,7 @@ import hmac
 import re
 import tomllib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from functools import cache
 from hashlib import blake2b
@@ -110,9 +110,12 @@ class Faker:
         drawn = int.from_bytes(self.digest("subset", key)[:8], "big")
         return drawn < share * 2**64
 
-    def verify_digest(self, text: str) -> bytes:
-        """The keyed digest verification compares (16 bytes; no plaintext is kept)."""
-        return blake2b(text.encode(), key=self._verify_key, digest_size=16).digest()
+    def verify_digests(self, texts: Iterable[str | None]) -> set[bytes]:
+        """:meth:`verify_digest` of every text that is not ``None``."""
+        key = self._verify_key
+        return {
+            blake2b(t.encode(), key=key, digest_size=16).digest() for t in texts if t is not None
+        }
 
     def _pick(self, namespace: str, value: object, choices: tuple[str, ...]) -> str:
         number = int.from_bytes(self.digest(namespace, value)[:8], "big")

@@ -3,8 +3,10 @@
 The parent reads each batch, leaves out what must not be copied, unwraps production's
 keys for the batch's people and hands rows and keys to a worker; the worker applies the
 rules (fakes, opening and sealing) and hands back the copy's rows, the verification
-digests it gathered and the people it made copy keys for; the parent writes the batches
-in the order read, so the copy is the same as a one-process run's, byte for byte.
+digests it gathered and the people it made copy keys for (for a PostgreSQL copy, the rows
+already in ``COPY`` text format, so the parent sends one buffer and unpacks no rows); the
+parent writes the batches in the order read, so the copy is the same as a one-process
+run's, byte for byte.
 
 Workers are forked after the pre-pass, so they start with the rules, the fakes' keys and
 the e-mail and user-name ranks; they never touch a database (the parent's engines are
@@ -18,8 +20,10 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Self
 
+from klaremont.sanitize.rawio import copy_text
 from klaremont.sanitize.settings import SanitizeSettings
 from klaremont.sanitize.transform import Evidence, Transformer, hex_of
 
@@ -31,7 +35,17 @@ if TYPE_CHECKING:
 #: a table with fewer rows than this is transformed in the parent (workers wait)
 PARALLEL_FROM: Final = 10_000
 Rows = list[tuple[Any, ...]]
-Done = tuple[Rows, Evidence, list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """A batch a worker made ready for PostgreSQL's ``COPY`` (its rows in text format)."""
+
+    data: bytes
+    rows: int
+
+
+Done = tuple[Rows | Packed, Evidence, list[str]]
 
 _WORKER: dict[str, Any] = {}
 
@@ -42,9 +56,9 @@ def workers_wanted() -> int:
     return chosen if chosen is not None else max(1, os.cpu_count() or 1)
 
 
-def _transform(job: tuple[str, list[str], Rows, dict[tuple[str, int], bytes]]) -> Done:
-    """In a worker: one batch."""
-    table, names, rows, keys = job
+def _transform(job: tuple[str, list[str], Rows, dict[tuple[str, int], bytes], bool]) -> Done:
+    """In a worker: one batch (packed for ``COPY`` when asked)."""
+    table, names, rows, keys, packed = job
     transformer: Transformer = _WORKER["transformer"]
     plan: TablePlan = _WORKER["plans"][table]
     transformer.evidence = Evidence()
@@ -55,7 +69,8 @@ def _transform(job: tuple[str, list[str], Rows, dict[tuple[str, int], bytes]]) -
         subjects = [hex_of(r[at]) for r in rows]
         transformer.source.take(subjects, keys)
     new = transformer.apply(plan, names, rows)
-    return new, transformer.evidence, transformer.target.fresh
+    out: Rows | Packed = Packed(copy_text(new), len(new)) if packed else new
+    return out, transformer.evidence, transformer.target.fresh
 
 
 class Transforms:
@@ -97,9 +112,16 @@ class Transforms:
         return self._pool
 
     def run(
-        self, plan: TablePlan, names: list[str], batches: Iterator[Rows], rows_in_table: int
-    ) -> Iterator[Rows]:
-        """The copy's rows of each batch, in the order the batches come."""
+        self,
+        plan: TablePlan,
+        names: list[str],
+        batches: Iterator[Rows],
+        rows_in_table: int,
+        *,
+        packed: bool = False,
+    ) -> Iterator[Rows | Packed]:
+        """The copy's rows of each batch, in the order the batches come; with ``packed``,
+        batches made in worker processes come ready for PostgreSQL's ``COPY``."""
         if self.jobs < 2 or rows_in_table < PARALLEL_FROM:  # noqa: PLR2004 - one worker: none
             for rows in batches:
                 yield self.transformer.apply(plan, names, rows)
@@ -111,13 +133,14 @@ class Transforms:
             keys = (
                 self.transformer.source.handed(hex_of(r[at]) for r in rows) if plan.sealed else {}
             )
-            pending.append(pool.apply_async(_transform, ((plan.name, names, rows, keys),)))
+            job = (plan.name, names, rows, keys, packed)
+            pending.append(pool.apply_async(_transform, (job,)))
             if len(pending) >= 2 * self.jobs:
                 yield self._collect(pending.popleft())
         while pending:
             yield self._collect(pending.popleft())
 
-    def _collect(self, result: AsyncResult[Done]) -> Rows:
+    def _collect(self, result: AsyncResult[Done]) -> Rows | Packed:
         new, evidence, fresh = result.get()
         self.transformer.evidence.merge(evidence)
         for subject in fresh:
