@@ -73,8 +73,6 @@ _COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\
 def _copy_field(value: Any) -> str:
     if value is None:
         return "\\N"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
     if isinstance(value, (bytes, memoryview)):
         return "\\\\x" + bytes(value).hex()  # bytea's hex form, its backslash escaped
     return str(value).translate(_COPY_ESCAPES)
@@ -124,8 +122,6 @@ class Writer:
 
     def write_copy_text(self, data: bytes) -> None:
         """Send rows already in ``COPY`` text format (:func:`copy_text`; PostgreSQL)."""
-        if not data:
-            return
         driver = self.conn.connection.driver_connection
         assert driver is not None  # noqa: S101 - a live connection has its driver's
         with driver.cursor() as cursor, cursor.copy(self._sql) as copy:
