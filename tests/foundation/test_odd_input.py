@@ -74,6 +74,26 @@ def test_control_characters_in_query_and_json_text_name_the_field(platform) -> N
     assert "\x00" not in response.text
 
 
+@pytest.mark.parametrize(
+    ("body", "rule"),
+    [
+        ('{"username": "dana", "password": ', "is not valid JSON: expecting value at character 33"),
+        ('{"username": "dana",, }', "is not valid JSON"),
+    ],
+)
+def test_a_body_that_is_not_json_is_named_as_the_body_with_the_reason(platform, body, rule):
+    """Not a character offset as if it were a field: the body, why and where."""
+    client = TestClient(create_app(platform))
+    response = client.post(
+        "/api/auth/login", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == "body"
+    assert error["rule"].startswith(rule)
+    assert "dana" not in response.text
+
+
 @pytest.mark.parametrize("path", ["/api/customers", "/api/auth/login", "/staff/password"])
 def test_a_form_body_without_boundary_is_refused_with_the_headers(platform, path) -> None:
     """``multipart/form-data`` without a boundary: never a 500; the refusal of a caller

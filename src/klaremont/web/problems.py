@@ -123,9 +123,19 @@ def _rule(error: dict[str, Any]) -> str:
     return str(error.get("msg", "invalid value"))
 
 
+def _problem(error: dict[str, Any]) -> FieldProblem:
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":  # its location is a character offset, not a field
+        reason = str((error.get("ctx") or {}).get("error", "")).strip().lower()
+        at = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+        return FieldProblem("body", f"is not valid JSON{': ' + reason if reason else ''}{at}")
+    return FieldProblem(_field_name(loc), _rule(error))
+
+
 def validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
-    """Field and rule for each validation error, without the submitted value."""
-    return [FieldProblem(_field_name(tuple(e.get("loc", ()))), _rule(e)) for e in exc.errors()]
+    """Field and rule for each validation error, without the submitted value (a body that
+    is not JSON at all is named as the body, with the parser's reason and where)."""
+    return [_problem(e) for e in exc.errors()]
 
 
 async def _on_domain_error(request: Request, exc: Exception) -> Response:
