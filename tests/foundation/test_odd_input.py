@@ -137,3 +137,15 @@ def test_a_time_filter_without_offset_names_the_field(platform) -> None:
     response = iso.get("/api/audit/events", params={"since": "2026-03-02T09:00:00"})
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["since"]
+
+
+def test_a_control_character_in_a_page_address_is_named_as_the_address(platform) -> None:
+    """On a console page a person reads "the page address", not the route's parameter name."""
+    agent = staff_client(platform, make_staff(platform, "sam", Role.SUPPORT_AGENT))
+    page = agent.get("/staff/policies/%01abc", headers={"accept": "text/html"})
+    assert page.status_code == 422, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert "The page address: must not contain control characters" in page.text
+    assert "Slug" not in page.text
+    api = agent.get("/api/customers/%01", params={"purpose": "support"})
+    assert api.json()["errors"][0]["field"] == "customer"  # the API keeps the field's name

@@ -58,7 +58,9 @@ def _page_template(request: Request) -> str | None:
     return None
 
 
-def _label(field: str) -> str:
+def _label(field: str, request: Request) -> str:
+    if field in request.path_params:  # part of the address, not something the person typed
+        return "The page address"
     return field.replace("_", " ").replace(".", " ").capitalize()
 
 
@@ -78,7 +80,7 @@ def problem_response(
     template = _page_template(request)
     if template is not None:
         if problems:  # a person reads this: the field as a label ("Current password")
-            detail = "; ".join(f"{_label(p.field)}: {p.rule}" for p in problems)
+            detail = "; ".join(f"{_label(p.field, request)}: {p.rule}" for p in problems)
         if template == _PRIVACY_TEMPLATE:  # a customer reads it: plain English only
             said = customer_text(
                 status=status, code=code, title=title, detail=detail, problems=problems or ()
