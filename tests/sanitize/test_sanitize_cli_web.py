@@ -41,7 +41,19 @@ def test_run_records_audits_and_reports_then_the_page_shows_it(seeded, invoke, t
     data = json.loads(report.read_text())
     assert data["verification"]["passed"]
     assert data["reference"].startswith("SAN-")
-    assert "Tables and rules" in html.read_text()
+    shown = html.read_text()
+    assert "Tables and rules" in shown
+    assert "Where the time went" in shown
+    assert "Building indexes and constraints" in shown  # each stage in words
+    assert set(data["stages"]) == {
+        "prepare",
+        "read",
+        "transform",
+        "write",
+        "index",
+        "rank_and_other",
+        "verify",
+    }
     assert base64.b64encode(KEY).decode() not in report.read_text()
     listed = invoke("sanitize", "list")
     assert data["reference"] in listed.output

@@ -19,6 +19,7 @@ from klaremont.detectors.cards import TEST_NUMBERS
 from klaremont.detectors.kinds import Group
 from klaremont.platform import Platform
 from klaremont.sanitize.place import TargetRefused
+from klaremont.sanitize.report import to_html
 from klaremont.sanitize.service import sanitise
 from klaremont.scan.engine import ScanRequest, run
 
@@ -167,6 +168,9 @@ def test_a_source_value_written_into_a_kept_column_fails_the_copy(seeded, tmp_pa
     assert found["source_values_found"] == 1
     assert found["source_values_found_in"] == ["customers.channel"]
     assert name not in str(outcome.report)
+    shown = to_html(outcome.report)
+    assert "Source personal values found in the copy: 1 (in customers.channel)" in shown
+    assert name not in shown
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("dev.db")] == []
 
 

@@ -20,10 +20,15 @@ _PAGE = """<!doctype html>
 <li>Foreign keys: {{ "all hold" if v.foreign_keys.holds
  else v.foreign_keys.problems|join(", ") }}</li>
 <li>Live card data found by the scanner: {{ v.live_card_findings }}</li>
-<li>Source personal values found in the copy: {{ v.source_values_found }}
+<li>Source personal values found in the copy: {{ v.source_values_found }}{% if
+ v.source_values_found_in %} (in {{ v.source_values_found_in|join(", ") }}){% endif %}
  (coincidences with the run's own fakes: {{ v.coincidences_with_fakes }})</li>
 <li>Fakes equal to their source: {{ v.fakes_equal_to_source|length }}</li>
 </ul>
+{% if r.stages %}<h2>Where the time went</h2>
+<table><tr><th>Stage</th><th>Seconds</th></tr>
+{% for name, seconds in r.stages.items() %}<tr><td>{{ stage_words.get(name, name) }}</td>
+<td>{{ seconds }}</td></tr>{% endfor %}</table>{% endif %}
 <h2>Unique columns</h2>
 <table><tr><th>Table (columns)</th><th>Source</th><th>Copy</th></tr>
 {% for name, u in v.unique_columns.items() %}<tr><td>{{ name }}</td><td>{{ u.source }}</td>
@@ -40,6 +45,16 @@ _PAGE = """<!doctype html>
 </body></html>
 """
 _ENV = Environment(autoescape=select_autoescape(default=True))
+#: the report's stages in words
+STAGE_WORDS = {
+    "prepare": "Making the copy's schema and keys",
+    "read": "Reading the source",
+    "transform": "Applying the rules (waiting for the worker processes)",
+    "write": "Writing rows and the copy's keys",
+    "index": "Building indexes and constraints",
+    "rank_and_other": "Ranking e-mails and user names, and the rest",
+    "verify": "Verifying the copy",
+}
 
 
 def to_json(report: dict[str, Any]) -> str:
@@ -49,4 +64,4 @@ def to_json(report: dict[str, Any]) -> str:
 
 def to_html(report: dict[str, Any]) -> str:
     """The report as a standalone HTML page."""
-    return _ENV.from_string(_PAGE).render(r=report)
+    return _ENV.from_string(_PAGE).render(r=report, stage_words=STAGE_WORDS)
