@@ -56,7 +56,7 @@ class SourceKeys:
         """Read from ``keystore`` (production's), unwrap with its key ring."""
         self.keystore = keystore
         self._keys: dict[tuple[str, int], DataKey] = {}
-        self._raw: dict[tuple[str, int], bytes] = {}
+        self._raw: dict[str, dict[int, bytes]] = {}  # subject -> version -> key
         self._loaded: set[str] = set()
         self.destroyed: set[str] = set()
 
@@ -71,7 +71,9 @@ class SourceKeys:
 
     def load(self, subjects: Iterable[str]) -> None:
         """Unwrap the keys of ``subjects`` (32 hex digits) not loaded yet (one query per
-        2,000)."""
+        2,000); the cipher objects are made when a value is opened here, and those of the
+        previous batch let go (a million people's would not fit in memory for nothing)."""
+        self._keys.clear()
         wanted = [s for s in set(subjects) if s not in self._loaded]
         ring = self.keystore.keyring
         cols = (_KEYS.c.subject_id, _KEYS.c.version, _KEYS.c.kek_id, _KEYS.c.wrapped)
@@ -85,20 +87,21 @@ class SourceKeys:
                 for subject, version, kek_id, wrapped in conn.execute(query):
                     sid = as_uuid(subject)
                     raw = ring.unwrap(kek_id, wrapped, subject_key_aad(sid, version))
-                    self._keys[sid.hex, version] = DataKey.from_bytes(sid, version, raw)
-                    self._raw[sid.hex, version] = raw
+                    self._raw.setdefault(sid.hex, {})[version] = raw
         self._loaded.update(wanted)
 
     def handed(self, subjects: Iterable[str]) -> dict[tuple[str, int], bytes]:
-        """The unwrapped keys of ``subjects`` (loaded first), to hand to a worker process."""
+        """The unwrapped keys of ``subjects`` (loaded first), to hand to a worker process
+        (looked up by subject: the cost is the batch's, not every key's loaded so far)."""
         wanted = set(subjects)
         self.load(wanted)
-        return {k: v for k, v in self._raw.items() if k[0] in wanted}
+        raw = self._raw
+        return {(s, v): key for s in wanted for v, key in raw.get(s, {}).items()}
 
     def take(self, subjects: Iterable[str], keys: dict[tuple[str, int], bytes]) -> None:
         """In a worker: the keys the parent handed over for a batch's ``subjects``."""
         for (subject, version), raw in keys.items():
-            self._keys[subject, version] = DataKey.from_bytes(uuid.UUID(hex=subject), version, raw)
+            self._raw.setdefault(subject, {})[version] = raw
         self._loaded.update(subjects)
 
     def forget(self) -> None:
@@ -112,10 +115,15 @@ class SourceKeys:
         version = sealed_version(sealed, table, column, row_id)
         key = self._keys.get((subject, version))
         if key is None:
-            if subject in self.destroyed:
-                raise SubjectKeyDestroyed(uuid.UUID(hex=subject), COPY_KEYS_MADE_AT)
-            msg = f"subject {subject} has no data key version {version}"
-            raise UnknownKey(msg)
+            raw = self._raw.get(subject, {}).get(version)
+            if raw is None:
+                if subject in self.destroyed:
+                    raise SubjectKeyDestroyed(uuid.UUID(hex=subject), COPY_KEYS_MADE_AT)
+                msg = f"subject {subject} has no data key version {version}"
+                raise UnknownKey(msg)
+            key = self._keys[subject, version] = DataKey.from_bytes(
+                uuid.UUID(hex=subject), version, raw
+            )
         return open_value(key, table, column, row_id, sealed)
 
 
@@ -159,6 +167,11 @@ class CopyKeys:
             found = self._keys[subject] = made
             self.remember(subject)
         return found
+
+    def let_go(self) -> None:
+        """Drop the cipher objects made so far (a worker, between batches); what is noted
+        for the keystore stays."""
+        self._keys.clear()
 
     def remember(self, subject: str) -> None:
         """Note that ``subject``'s key is used (made here or in a worker process): it goes

@@ -63,6 +63,7 @@ def _transform(job: tuple[str, list[str], Rows, dict[tuple[str, int], bytes], bo
     plan: TablePlan = _WORKER["plans"][table]
     transformer.evidence = Evidence()
     transformer.target.fresh = []
+    transformer.target.let_go()
     transformer.source.forget()
     if plan.sealed and rows:
         at = names.index("subject_id")
