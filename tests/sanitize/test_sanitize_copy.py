@@ -277,7 +277,11 @@ def _stored_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
         engine.dispose()
 
 
-@pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL to PostgreSQL")
+@pytest.mark.skipif(
+    BACKEND != "postgresql",
+    reason="copies a PostgreSQL source into PostgreSQL databases: needs the PostgreSQL "
+    "test backend (the SQLite run covers workers against one process byte for byte)",
+)
 @pytest.mark.policy("IS-SENS-DEV")
 def test_postgresql_copies_packed_by_workers_equal_one_made_alone(
     seeded, tmp_path, pg_target, monkeypatch

@@ -17,6 +17,7 @@ copy's connections leave it off while writing, and verification runs
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -83,8 +84,6 @@ def _postgresql(conn: Connection) -> SetAside:
 def indexes_after_rows(engine: Engine) -> Iterator[SetAside]:
     """Set the copy's indexes and constraints aside for the body; make them again after
     it (not when it fails: the copy is deleted then)."""
-    import time  # noqa: PLC0415 - only here
-
     with engine.begin() as conn:
         aside = _sqlite(conn) if engine.dialect.name == "sqlite" else _postgresql(conn)
     # closed now, not when worker processes are started (closing a SQLite connection folds
