@@ -19,10 +19,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 
 from klaremont.audit.checkpoints import load_or_create_signing_key
-from klaremont.crypto.aead import DataKey, open_value, seal_value, sealed_version
+from klaremont.crypto.aead import open_column, seal_column, subject_tag
 from klaremont.crypto.errors import SubjectKeyDestroyed, UnknownKey
 from klaremont.crypto.keyfile import KeySet, create_key_file
 from klaremont.crypto.keystore import subject_key_aad
@@ -30,11 +31,12 @@ from klaremont.crypto.keystore_models import SubjectKey
 from klaremont.sanitize.fakes import as_uuid
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
     from pathlib import Path
 
     from sqlalchemy import Engine, Table
 
+    from klaremont.crypto.aead import ColumnKey
     from klaremont.crypto.keyring import KeyRing
     from klaremont.crypto.keystore import Keystore
 
@@ -55,7 +57,7 @@ class SourceKeys:
     def __init__(self, keystore: Keystore) -> None:
         """Read from ``keystore`` (production's), unwrap with its key ring."""
         self.keystore = keystore
-        self._keys: dict[tuple[str, int], DataKey] = {}
+        self._ciphers: dict[tuple[str, int], ColumnKey] = {}
         self._raw: dict[str, dict[int, bytes]] = {}  # subject -> version -> key
         self._loaded: set[str] = set()
         self.destroyed: set[str] = set()
@@ -73,7 +75,7 @@ class SourceKeys:
         """Unwrap the keys of ``subjects`` (32 hex digits) not loaded yet (one query per
         2,000); the cipher objects are made when a value is opened here, and those of the
         previous batch let go (a million people's would not fit in memory for nothing)."""
-        self._keys.clear()
+        self._ciphers.clear()
         wanted = [s for s in set(subjects) if s not in self._loaded]
         ring = self.keystore.keyring
         cols = (_KEYS.c.subject_id, _KEYS.c.version, _KEYS.c.kek_id, _KEYS.c.wrapped)
@@ -106,25 +108,35 @@ class SourceKeys:
 
     def forget(self) -> None:
         """Drop every key held (a worker, between batches)."""
-        self._keys.clear()
+        self._ciphers.clear()
         self._raw.clear()
         self._loaded.clear()
 
-    def open(self, subject: str, table: str, column: str, row_id: object, sealed: bytes) -> bytes:
-        """Open one sealed value (its subject's keys loaded first with :meth:`load`)."""
-        version = sealed_version(sealed, table, column, row_id)
-        key = self._keys.get((subject, version))
-        if key is None:
-            raw = self._raw.get(subject, {}).get(version)
-            if raw is None:
-                if subject in self.destroyed:
-                    raise SubjectKeyDestroyed(uuid.UUID(hex=subject), COPY_KEYS_MADE_AT)
-                msg = f"subject {subject} has no data key version {version}"
-                raise UnknownKey(msg)
-            key = self._keys[subject, version] = DataKey.from_bytes(
-                uuid.UUID(hex=subject), version, raw
-            )
-        return open_value(key, table, column, row_id, sealed)
+    def open_column(
+        self,
+        table: str,
+        column: str,
+        subjects: Sequence[str],
+        row_ids: Sequence[str],
+        sealed: Sequence[bytes | None],
+    ) -> list[bytes | None]:
+        """:meth:`open` over a batch's column (subjects as 32 hex digits, ids dashed)."""
+        ciphers = self._ciphers
+
+        def key_for(at: int, version: int) -> ColumnKey:
+            subject = subjects[at]
+            found = ciphers.get((subject, version))
+            if found is None:
+                raw = self._raw.get(subject, {}).get(version)
+                if raw is None:
+                    if subject in self.destroyed:
+                        raise SubjectKeyDestroyed(uuid.UUID(hex=subject), COPY_KEYS_MADE_AT)
+                    msg = f"subject {subject} has no data key version {version}"
+                    raise UnknownKey(msg)
+                found = ciphers[subject, version] = (AESGCM(raw), version, subject_tag(subject))
+            return found
+
+        return open_column(table, column, row_ids, sealed, key_for)
 
 
 class CopyKeys:
@@ -141,7 +153,7 @@ class CopyKeys:
         self._data_master = derive(master, b"data keys")
         self._nonce_key = derive(master, b"value nonces")
         self._signing_seed = derive(master, b"audit signing key")
-        self._keys: dict[str, DataKey] = {}
+        self._ciphers: dict[str, ColumnKey] = {}
         self.fresh: list[str] = []  # subjects whose keys are not in the keystore yet
         self._noted: set[str] = set()
 
@@ -159,19 +171,10 @@ class CopyKeys:
     def _raw(self, subject: str) -> bytes:
         return hmac.digest(self._data_master, bytes.fromhex(subject), "sha256")
 
-    def key(self, subject: str) -> DataKey:
-        """The copy's data key of one (pseudonymous) subject (32 hex digits), version 1."""
-        found = self._keys.get(subject)
-        if found is None:
-            made = DataKey.from_bytes(uuid.UUID(hex=subject), 1, self._raw(subject))
-            found = self._keys[subject] = made
-            self.remember(subject)
-        return found
-
     def let_go(self) -> None:
         """Drop the cipher objects made so far (a worker, between batches); what is noted
         for the keystore stays."""
-        self._keys.clear()
+        self._ciphers.clear()
 
     def remember(self, subject: str) -> None:
         """Note that ``subject``'s key is used (made here or in a worker process): it goes
@@ -180,16 +183,27 @@ class CopyKeys:
             self._noted.add(subject)
             self.fresh.append(subject)
 
-    def seal(self, subject: str, table: str, column: str, row_id: object, plaintext: str) -> bytes:
-        """Seal a fake value for the copy (synthetic nonce: reproducible)."""
-        return seal_value(
-            self.key(subject),
-            table,
-            column,
-            row_id,
-            plaintext.encode(),
-            nonce_key=self._nonce_key,
-        )
+    def seal_column(
+        self,
+        table: str,
+        column: str,
+        subjects: Sequence[str],
+        row_ids: Sequence[str],
+        plaintexts: Sequence[str | None],
+    ) -> list[bytes | None]:
+        """:meth:`seal` over a batch's column (subjects as 32 hex digits, ids dashed)."""
+        ciphers = self._ciphers
+
+        def key_for(at: int) -> ColumnKey:
+            subject = subjects[at]
+            found = ciphers.get(subject)
+            if found is None:
+                found = ciphers[subject] = (AESGCM(self._raw(subject)), 1, subject_tag(subject))
+                self.remember(subject)
+            return found
+
+        encoded = [None if p is None else p.encode() for p in plaintexts]
+        return seal_column(table, column, row_ids, encoded, key_for, nonce_key=self._nonce_key)
 
     def store_fresh(self, engine: Engine, ring: KeyRing) -> int:
         """Write the data keys made since the last call to the copy's keystore, wrapped."""

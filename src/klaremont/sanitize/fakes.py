@@ -23,9 +23,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import sys
 import tomllib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from functools import cache
 from hashlib import blake2b
@@ -37,6 +38,14 @@ from fastfpe import ff3_1
 
 from klaremont.db.subjects import NOBODY
 from klaremont.detectors.cards import TEST_NUMBERS, brand_of
+
+#: A keyed digest of a text for verification (no plaintext is kept). In the usual case
+#: the interpreter's string hash: SipHash-1-3 under the 128-bit key the interpreter drew
+#: at random when it started (never stored, shared by the worker processes forked from
+#: it), computed in C and cached on the string: about twenty times cheaper than a BLAKE2b
+#: call from Python. A collision of two 64-bit digests would report a leak that is not
+#: one (the copy is deleted: fails closed), never hide one.
+Digest = int | bytes
 
 DOMAIN: Final = "example.com"
 DOB_WINDOW_DAYS: Final = 180
@@ -81,8 +90,11 @@ def _test_cards() -> tuple[tuple[str, str], ...]:
 class Faker:
     """Every keyed fake of one run (one run key)."""
 
-    def __init__(self, run_key: bytes) -> None:
-        """Derive a sub-key for each use from ``run_key`` (never stored)."""
+    def __init__(self, run_key: bytes, *, interpreter_keyed: bool | None = None) -> None:
+        """Derive a sub-key for each use from ``run_key`` (never stored). Verification
+        digests are the interpreter's keyed string hash unless ``interpreter_keyed`` is
+        ``False`` or the interpreter's hash key was fixed (``PYTHONHASHSEED``): then
+        BLAKE2b under a key derived from the run key."""
         if len(run_key) < 16:  # noqa: PLR2004 - 128 bits at least
             msg = "the run key must be at least 16 bytes"
             raise ValueError(msg)
@@ -93,6 +105,11 @@ class Faker:
         self._ff3_key = self._derive(run_key, b"ff3-1")[:16].hex()
         self._ff3_tweak = self._derive(run_key, b"ff3-1 tweak")[:7].hex()
         self._numbers: dict[str, str] = {}
+        #: the keyed digest verification compares values by (see :data:`Digest`)
+        self.verify_digest: Callable[[str], Digest] = (
+            hash if interpreter_keyed is not False and sys.flags.hash_randomization
+            else self._verify_blake2b
+        )  # fmt: skip
         self.ranks: dict[str, dict[bytes, int]] = {}
 
     @staticmethod
@@ -110,12 +127,8 @@ class Faker:
         drawn = int.from_bytes(self.digest("subset", key)[:8], "big")
         return drawn < share * 2**64
 
-    def verify_digests(self, texts: Iterable[str | None]) -> set[bytes]:
-        """:meth:`verify_digest` of every text that is not ``None``."""
-        key = self._verify_key
-        return {
-            blake2b(t.encode(), key=key, digest_size=16).digest() for t in texts if t is not None
-        }
+    def _verify_blake2b(self, text: str) -> bytes:
+        return blake2b(text.encode(), key=self._verify_key, digest_size=16).digest()
 
     def _pick(self, namespace: str, value: object, choices: tuple[str, ...]) -> str:
         number = int.from_bytes(self.digest(namespace, value)[:8], "big")
@@ -140,16 +153,22 @@ class Faker:
                 v.bytes if isinstance(v, uuid.UUID) else bytes.fromhex(v.replace("-", ""))
                 for v in present
             )
-        data = self._uuid_cipher.encryptor().update(raw)
-        # one line of 32 hex digits per id; the ids whose hex reads loud walk on alone
+        ecb = self._uuid_cipher.encryptor()  # ECB: each block on its own, however many
+        data = ecb.update(raw)
+        # one line of 32 hex digits per id; the ids whose hex reads loud walk on, together
         lines = data.hex("\n", 16) if data else ""
         hexes = lines.split("\n") if lines else []
-        for at in _loud_lines(lines):
-            block = data[16 * at : 16 * at + 16]
-            while _LOUD_HEX.search(hexes[at]):
-                again = self._uuid_cipher.encryptor()
-                block = again.update(block) + again.finalize()
-                hexes[at] = block.hex()
+        walking = sorted(_loud_lines(lines))
+        blocks = {at: data[16 * at : 16 * at + 16] for at in walking}
+        while walking:
+            again = ecb.update(b"".join(blocks[at] for at in walking))
+            still = []
+            for n, at in enumerate(walking):
+                blocks[at] = again[16 * n : 16 * n + 16]
+                hexes[at] = blocks[at].hex()
+                if _LOUD_HEX.search(hexes[at]):
+                    still.append(at)
+            walking = still
         return _in_their_forms(values, present, hexes)
 
     def digits(self, value: str) -> str:

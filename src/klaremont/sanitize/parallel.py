@@ -61,7 +61,7 @@ def _transform(job: tuple[str, list[str], Rows, dict[tuple[str, int], bytes], bo
     table, names, rows, keys, packed = job
     transformer: Transformer = _WORKER["transformer"]
     plan: TablePlan = _WORKER["plans"][table]
-    transformer.evidence = Evidence()
+    transformer.evidence = transformer.new_evidence()
     transformer.target.fresh = []
     transformer.target.let_go()
     transformer.source.forget()

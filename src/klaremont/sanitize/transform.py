@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from argon2.low_level import Type, hash_secret
 from sqlalchemy import JSON, LargeBinary, String, Uuid
 
-from klaremont.sanitize.fakes import Faker
+from klaremont.sanitize.fakes import Digest, Faker
 from klaremont.sanitize.rules import RANKED, Kind, Rule, TablePlan
 
 if TYPE_CHECKING:
@@ -32,20 +32,28 @@ _RETRIES: Final = 8
 _IDENTITY_ALLOWED: Final = frozenset({"uuid", "actor", "reference"})
 Column = list[Any]
 _DASHED: Final = 36
+#: a text whose digest every process compares (workers must digest as the parent does)
+CANARY: Final = "klaremont sanitise: the digests' key"
 
 
 @dataclass
 class Evidence:
     """Keyed digests gathered while copying (no plaintext is kept)."""
 
-    source: set[bytes] = field(default_factory=set)
-    fakes: set[bytes] = field(default_factory=set)
+    #: the digest of :data:`CANARY`: a worker's must equal the parent's (same key)
+    canary: Digest
+    source: set[Digest] = field(default_factory=set)
+    fakes: set[Digest] = field(default_factory=set)
     unchanged: dict[str, int] = field(default_factory=dict)  # table.column -> fakes == source
     #: table.column -> digests of the values written as they were (kept and derived text)
-    copied: dict[str, set[bytes]] = field(default_factory=dict)
+    copied: dict[str, set[Digest]] = field(default_factory=dict)
 
     def merge(self, other: Evidence) -> None:
-        """Take in what a worker gathered."""
+        """Take in what a worker gathered (refused if its digests were keyed otherwise:
+        nothing it gathered could be compared, and a leak would go unseen)."""
+        if other.canary != self.canary:
+            msg = "a worker process digests values under another key: verification cannot hold"
+            raise RuntimeError(msg)
         self.source |= other.source
         self.fakes |= other.fakes
         for where, count in other.unchanged.items():
@@ -73,6 +81,26 @@ def comparable(value: Any) -> str | None:
     else:
         return None
     return text if len(text) >= MIN_COMPARED else None
+
+
+def digests_of(values: Sequence[Any], digest: Callable[[str], Digest]) -> set[Digest]:
+    """``digest`` of the :func:`comparable` text of every value that has one (text, the
+    common case, without a call a value)."""
+    out: set[Digest] = set()
+    add = out.add
+    for value in values:
+        if value.__class__ is str:
+            size = len(value)
+            if size < MIN_COMPARED:
+                continue
+            if size == _DASHED and value[8] == "-" and value[13] == "-":
+                value = value.replace("-", "")  # noqa: PLW2901 - the id's compared form
+            add(digest(value))
+        elif value is not None:
+            text = comparable(value)
+            if text is not None:
+                add(digest(text))
+    return out
 
 
 def comparables(values: Sequence[Any]) -> list[str | None]:
@@ -138,12 +166,16 @@ class Transformer:
         self.source = source
         self.target = target
         self.indexer = indexer
-        self.evidence = Evidence()
+        self.evidence = self.new_evidence()
         self._as_written: dict[str, list[str]] = {}
         secret = faker.digest("password", "unusable")
         salt = faker.digest("password salt", "unusable")[:16]
         #: a valid hash of a secret nobody knows: accounts cannot sign in until reset
         self.unusable_password = hash_secret(secret, salt, 2, 19456, 1, 32, Type.ID).decode()
+
+    def new_evidence(self) -> Evidence:
+        """Empty evidence, marked with this process's digest of :data:`CANARY`."""
+        return Evidence(canary=self.faker.verify_digest(CANARY))
 
     # ------------------------------------------------------------------ one column
     def fakes(self, strategy: str, values: Sequence[Any], cols: Columns) -> Column:  # noqa: C901, PLR0912 - one branch per strategy reads best
@@ -238,10 +270,8 @@ class Transformer:
         name = plan.name
         opened: dict[str, Column] = {}
         for column in wanted:
-            opened[column] = [
-                None if v is None else self.source.open(s, name, column, i, bytes(v)).decode()
-                for v, s, i in zip(cols[column], subjects, ids, strict=True)
-            ]
+            found = self.source.open_column(name, column, subjects, ids, cols[column])
+            opened[column] = [None if v is None else v.decode() for v in found]
         return opened
 
     def _seal(self, plan: TablePlan, out: dict[str, Column]) -> None:
@@ -253,10 +283,7 @@ class Transformer:
         name = plan.name
         for column, index in plan.sealed.items():
             plain = out[column]
-            out[column] = [
-                None if p is None else self.target.seal(s, name, column, i, p)
-                for p, s, i in zip(plain, subjects, ids, strict=True)
-            ]
+            out[column] = self.target.seal_column(name, column, subjects, ids, plain)
             if index is not None:
                 mac = self.indexer.index
                 out[f"{column}_bidx"] = [None if p is None else mac(index, p) for p in plain]
@@ -265,16 +292,15 @@ class Transformer:
         self, plan: TablePlan, column: str, rule: Rule, before: Sequence[Any], after: Sequence[Any]
     ) -> None:
         """Source values of personal tables; the fakes of every table."""
-        digests = self.faker.verify_digests
+        digest = self.faker.verify_digest
         check_same = rule.kind is Kind.PSEUDONYMISE and rule.how not in _IDENTITY_ALLOWED
         fakes = rule.how != "uuid"  # permuted ids are each checked against their source
-        shown_before = comparables(before) if plan.personal or check_same else []
-        shown_after = comparables(after) if fakes or check_same else []
         if plan.personal:
-            self.evidence.source |= digests(shown_before)
+            self.evidence.source |= digests_of(before, digest)
         if fakes:
-            self.evidence.fakes |= digests(shown_after)
+            self.evidence.fakes |= digests_of(after, digest)
         if check_same:
+            shown_before, shown_after = comparables(before), comparables(after)
             same = sum(
                 1
                 for b, a in zip(shown_before, shown_after, strict=True)
@@ -295,9 +321,9 @@ class Transformer:
                 for name, rule in plan.rules.items()
                 if rule.kind in (Kind.KEEP, Kind.DERIVED) and may_hold_text(plan.table.c[name].type)
             ]
-        digests = self.faker.verify_digests
+        digest = self.faker.verify_digest
         for column in columns:
-            found = digests(comparables(out[column]))
+            found = digests_of(out[column], digest)
             if found:
                 self.evidence.copied.setdefault(f"{plan.name}.{column}", set()).update(found)
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from klaremont.platform import Platform
     from klaremont.sanitize.copying import Copier
+    from klaremont.sanitize.fakes import Digest
     from klaremont.sanitize.place import CopyPlace
     from klaremont.scan.findings import Finding
 
@@ -139,7 +140,7 @@ def verify(copy: CopyPlace, target: Platform, copier: Copier) -> Verification:
     scanned = run(request)
     result.card_findings, result.hex_digits, result.across_values = classify(scanned.card_data())
     evidence = copier.transformer.evidence
-    leaked: set[bytes] = set()
+    leaked: set[Digest] = set()
     for place, digests in evidence.copied.items():
         found = (digests & evidence.source) - evidence.fakes
         if found:
