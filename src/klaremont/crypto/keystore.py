@@ -418,6 +418,7 @@ def _wrap_aad(row: _KeyRow) -> bytes:
     return subject_key_aad(row.subject_id, row.version)
 
 
-def subject_key_aad(subject_id: uuid.UUID, version: int) -> bytes:
-    """What a wrapped key is bound to: its subject and version (the key ring adds the KEK id)."""
+def subject_key_aad(subject_id: uuid.UUID | str, version: int) -> bytes:
+    """What a wrapped key is bound to: its subject (a UUID, or its text with dashes) and
+    version (the key ring adds the KEK id)."""
     return f"klaremont/subject-key/v1\x00{subject_id}\x00{version}".encode()

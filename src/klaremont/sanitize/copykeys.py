@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from klaremont.crypto.errors import SubjectKeyDestroyed, UnknownKey
 from klaremont.crypto.keyfile import KeySet, create_key_file
 from klaremont.crypto.keystore import subject_key_aad
 from klaremont.crypto.keystore_models import SubjectKey
+from klaremont.sanitize import rawio
 from klaremont.sanitize.fakes import as_uuid
 
 if TYPE_CHECKING:
@@ -206,30 +207,26 @@ class CopyKeys:
         return seal_column(table, column, row_ids, encoded, key_for, nonce_key=self._nonce_key)
 
     def store_fresh(self, engine: Engine, ring: KeyRing) -> int:
-        """Write the data keys made since the last call to the copy's keystore, wrapped."""
+        """Write the data keys made since the last call to the copy's keystore, wrapped:
+        rows as the engine keeps them (ids as 32 hex digits, the fixed creation time
+        converted once), not through SQLAlchemy's types a value at a time."""
         if not self.fresh:
             return 0
-        rows = []
-        ids = [uuid.UUID(hex=subject) for subject in self.fresh]
+        dashed = [subject_tag(s).decode() for s in self.fresh]
         wrapped_keys = ring.wrap_synthetic_many(
-            [
-                (self._raw(s), subject_key_aad(sid, 1))
-                for s, sid in zip(self.fresh, ids, strict=True)
-            ]
+            [(self._raw(s), subject_key_aad(d, 1)) for s, d in zip(self.fresh, dashed, strict=True)]
         )
-        for sid, (kek_id, wrapped) in zip(ids, wrapped_keys, strict=True):
-            rows.append(
-                {
-                    "subject_id": sid,
-                    "version": 1,
-                    "kek_id": kek_id,
-                    "wrapped": wrapped,
-                    "created_at": COPY_KEYS_MADE_AT,
-                    "destroyed_at": None,
-                    "destroyed_reason": None,
-                }
-            )
+        names = [str(c.name) for c in _KEYS.columns]
         with engine.begin() as conn:
-            conn.execute(_KEYS.insert(), rows)
+            kind = _KEYS.c.created_at.type.dialect_impl(conn.dialect)
+            convert = kind.bind_processor(conn.dialect)
+            made = COPY_KEYS_MADE_AT if convert is None else convert(COPY_KEYS_MADE_AT)
+            values: dict[str, Any] = {"version": 1, "created_at": made, "destroyed_at": None,
+                                      "destroyed_reason": None}  # fmt: skip
+            rows = []
+            for subject, (kek_id, wrapped) in zip(self.fresh, wrapped_keys, strict=True):
+                values.update(subject_id=subject, kek_id=kek_id, wrapped=wrapped)
+                rows.append(tuple(values[n] for n in names))
+            rawio.Writer(conn, _KEYS, raw=True).write(rows)
         self.fresh = []
         return len(rows)
