@@ -85,9 +85,10 @@ class Copier:
         own = any(fk.column.table is plan.table for fk in plan.table.foreign_keys)
         return self.same_engine and not own
 
-    def _batches(self, plan: TablePlan) -> Iterator[list[Any]]:
+    def _batches(self, plan: TablePlan, only: list[str] | None = None) -> Iterator[list[Any]]:
         began = time.perf_counter()
-        for part in rawio.read_batches(self.source.engine, plan.table, raw=self.raw(plan)):
+        raw = self.raw(plan)
+        for part in rawio.read_batches(self.source.engine, plan.table, raw=raw, only=only):
             self.stages["read"] += time.perf_counter() - began
             yield part
             began = time.perf_counter()
@@ -119,11 +120,17 @@ class Copier:
         """The pre-pass: rank every value of the unique strategies (e-mails, user names)."""
         values: dict[str, set[str]] = {"email": set(), "username": set()}
         for plan in self.plan.kept():
-            if not any(r.how in ("email", "username", "actor") for r in plan.rules.values()):
+            ranked = self.transformer.ranked_columns(plan)
+            if not ranked:
                 continue
-            names = [str(c.name) for c in plan.table.columns]
+            # only what ranking reads: the ranked columns, and whose and which row they are
+            names = [
+                str(c.name)
+                for c in plan.table.columns
+                if c.name in ranked or c.name in ("id", "subject_id")
+            ]
             subject_at = names.index("subject_id") if "subject_id" in names else None
-            for batch in self._batches(plan):
+            for batch in self._batches(plan, names):
                 rows = batch
                 if subject_at is not None:
                     rows = [

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import sys
 import tomllib
@@ -46,6 +47,13 @@ from klaremont.detectors.cards import TEST_NUMBERS, brand_of
 #: call from Python. A collision of two 64-bit digests would report a leak that is not
 #: one (the copy is deleted: fails closed), never hide one.
 Digest = int | bytes
+
+
+def _interpreter_key_is_random() -> bool:
+    """The interpreter drew its string-hash key at random (``PYTHONHASHSEED`` unset or
+    ``random``): a fixed seed is a key anyone may know."""
+    seed = os.environ.get("PYTHONHASHSEED", "")
+    return bool(sys.flags.hash_randomization) and seed in {"", "random"}
 
 DOMAIN: Final = "example.com"
 DOB_WINDOW_DAYS: Final = 180
@@ -107,7 +115,7 @@ class Faker:
         self._numbers: dict[str, str] = {}
         #: the keyed digest verification compares values by (see :data:`Digest`)
         self.verify_digest: Callable[[str], Digest] = (
-            hash if interpreter_keyed is not False and sys.flags.hash_randomization
+            hash if interpreter_keyed is not False and _interpreter_key_is_random()
             else self._verify_blake2b
         )  # fmt: skip
         self.ranks: dict[str, dict[bytes, int]] = {}

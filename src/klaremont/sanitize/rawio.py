@@ -33,9 +33,11 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _select_sql(table: Table, postgresql: bool) -> str:
+def _select_sql(table: Table, postgresql: bool, only: Sequence[str] | None = None) -> str:
     names = []
     for column in table.columns:
+        if only is not None and column.name not in only:
+            continue
         quoted = _quoted(str(column.name))
         binary = isinstance(column.type, LargeBinary)
         names.append(f"{quoted}::text" if postgresql and not binary else quoted)
@@ -43,15 +45,18 @@ def _select_sql(table: Table, postgresql: bool) -> str:
     return f"SELECT {', '.join(names)} FROM {_quoted(str(table.name))} ORDER BY {order}"  # noqa: S608 - names from our own metadata, quoted
 
 
-def read_batches(engine: Engine, table: Table, *, raw: bool) -> Iterator[list[Sequence[Any]]]:
+def read_batches(
+    engine: Engine, table: Table, *, raw: bool, only: Sequence[str] | None = None
+) -> Iterator[list[Sequence[Any]]]:
     """The table's rows in primary-key order, ``BATCH`` at a time (a server-side cursor on
-    PostgreSQL); as stored when ``raw``, else through SQLAlchemy's types."""
+    PostgreSQL); as stored when ``raw``, else through SQLAlchemy's types; ``only`` those
+    columns (in the table's order) when given."""
     with engine.connect() as conn:
         if raw:  # the driver's own cursor: no result-row objects in between
             driver = conn.connection.driver_connection
             assert driver is not None  # noqa: S101 - a live connection has its driver's
             postgresql = engine.dialect.name == "postgresql"
-            sql = _select_sql(table, postgresql)
+            sql = _select_sql(table, postgresql, only)
             cursor = driver.cursor(name="sanitise_read") if postgresql else driver.cursor()
             try:
                 cursor.execute(sql)
@@ -62,7 +67,8 @@ def read_batches(engine: Engine, table: Table, *, raw: bool) -> Iterator[list[Se
             return
         streaming = conn.execution_options(yield_per=BATCH, stream_results=True)
         order = list(table.primary_key.columns)
-        result = streaming.execute(select(table).order_by(*order))
+        chosen = [c for c in table.columns if only is None or c.name in only]
+        result = streaming.execute(select(*chosen).order_by(*order))
         for part in result.partitions(BATCH):
             yield list(part)
 

@@ -90,12 +90,10 @@ def digests_of(values: Sequence[Any], digest: Callable[[str], Digest]) -> set[Di
     add = out.add
     for value in values:
         if value.__class__ is str:
-            size = len(value)
-            if size < MIN_COMPARED:
-                continue
-            if size == _DASHED and value[8] == "-" and value[13] == "-":
+            if len(value) == _DASHED and value[8] == "-" and value[13] == "-":
                 value = value.replace("-", "")  # noqa: PLW2901 - the id's compared form
-            add(digest(value))
+            if len(value) >= MIN_COMPARED:
+                add(digest(value))
         elif value is not None:
             text = comparable(value)
             if text is not None:
@@ -328,15 +326,21 @@ class Transformer:
                 self.evidence.copied.setdefault(f"{plan.name}.{column}", set()).update(found)
 
     # ------------------------------------------------------------------ the pre-pass
-    def ranked_inputs(
-        self, plan: TablePlan, names: Sequence[str], rows: Sequence[Sequence[Any]]
-    ) -> list[tuple[str, str]]:
-        """(namespace, key) of every ranked value of a batch of source rows."""
-        ranked = {
+    @staticmethod
+    def ranked_columns(plan: TablePlan) -> dict[str, str]:
+        """The table's columns ranked before copying (e-mails, user names), and how."""
+        return {
             c: r.how
             for c, r in plan.rules.items()
             if r.kind is Kind.PSEUDONYMISE and r.how in RANKED
         }
+
+    def ranked_inputs(
+        self, plan: TablePlan, names: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[tuple[str, str]]:
+        """(namespace, key) of every ranked value of a batch of source rows (``names``:
+        at least the ranked columns, and ``id`` and ``subject_id`` when they are sealed)."""
+        ranked = self.ranked_columns(plan)
         if not ranked or not rows:
             return []
         cols = Columns(names, [list(c) for c in zip(*rows, strict=True)])
