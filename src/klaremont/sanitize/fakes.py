@@ -55,6 +55,7 @@ def _interpreter_key_is_random() -> bool:
     seed = os.environ.get("PYTHONHASHSEED", "")
     return bool(sys.flags.hash_randomization) and seed in {"", "random"}
 
+
 DOMAIN: Final = "example.com"
 DOB_WINDOW_DAYS: Final = 180
 AGE_BAND_YEARS: Final = 5

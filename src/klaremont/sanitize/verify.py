@@ -136,7 +136,9 @@ def verify(copy: CopyPlace, target: Platform, copier: Copier) -> Verification:
     scan_target = copy.partial_url
     if scan_target.startswith("sqlite"):
         scan_target = scan_target.removeprefix("sqlite:///")
-    request = ScanRequest((scan_target,), kinds_of([Group.CARDS]), label="sanitised copy")
+    request = ScanRequest(
+        (scan_target,), kinds_of([Group.CARDS]), label="sanitised copy", jobs=copier.jobs
+    )
     scanned = run(request)
     result.card_findings, result.hex_digits, result.across_values = classify(scanned.card_data())
     evidence = copier.transformer.evidence

@@ -15,6 +15,7 @@ import bisect
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -99,36 +100,114 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: with worker processes, a SQLite table is scanned in shares of this many rowids
+SHARE_ROWS: Final = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """A table of a SQLite file, or one range of its rowids, to scan (key first)."""
+
+    table: str
+    columns: tuple[str, ...]
+    sql: str
+    bounds: tuple[int, int] | None = None
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def sqlite_shares(connection: sqlite3.Connection, *, split: bool) -> list[Share]:
+    """Every table of the file as shares: whole tables, or with ``split`` the tables of
+    more than :data:`SHARE_ROWS` rowids in rowid ranges (a table without rowids whole)."""
+    tables = [
+        r[0]
+        for r in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    shares: list[Share] = []
+    for table in tables:
+        info = connection.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
+        columns = tuple(str(r[1]) for r in info)
+        keys = [str(r[1]) for r in sorted(info, key=lambda r: int(r[5])) if int(r[5]) > 0]
+        key_sql = " || ',' || ".join(_quote(k) for k in keys) if keys else "rowid"
+        select = ", ".join(_quote(c) for c in columns)
+        sql = f"SELECT {key_sql}, {select} FROM {_quote(table)}"  # noqa: S608 - names quoted from the schema
+        low = high = None
+        if split:
+            try:
+                low, high = connection.execute(
+                    f"SELECT min(rowid), max(rowid) FROM {_quote(table)}"  # noqa: S608 - a name quoted from the schema
+                ).fetchone()
+            except sqlite3.OperationalError:  # no rowid (WITHOUT ROWID, virtual): whole
+                low = high = None
+        if low is None or high is None or high - low < SHARE_ROWS:
+            shares.append(Share(table, columns, sql))
+            continue
+        for start in range(int(low), int(high) + 1, SHARE_ROWS):
+            bounds = (start, min(int(high), start + SHARE_ROWS - 1))
+            shares.append(Share(table, columns, f"{sql} WHERE rowid BETWEEN ? AND ?", bounds))
+    return shares
+
+
+def _scan_share(
+    connection: sqlite3.Connection,
+    share: Share,
+    kinds: frozenset[Kind],
+    out: TableHits,
+    *,
+    detail: int,
+    progress: Callable[[int], None] | None,
+) -> None:
+    try:
+        cursor = connection.execute(share.sql, share.bounds or ())
+    except sqlite3.OperationalError:  # a WITHOUT ROWID table with no key, a virtual table
+        return
+    _scan_rows(share.table, share.columns, _fetch(cursor), kinds, out, detail, progress)
+
+
+def scan_sqlite_share(path: str, share: Share, kinds: frozenset[Kind], detail: int) -> TableHits:
+    """One share, on a connection of its own (in a worker process)."""
+    out = TableHits()
+    connection = _open_read_only(Path(path))
+    try:
+        _scan_share(connection, share, kinds, out, detail=detail, progress=None)
+    finally:
+        connection.close()
+    return out
+
+
 def scan_sqlite_tables(
     path: Path,
     kinds: frozenset[Kind],
     *,
     detail: int,
     progress: Callable[[int], None] | None = None,
+    pool: Executor | None = None,
 ) -> TableHits:
-    """Every column of every table of an SQLite file (read-only; the WAL is read too)."""
+    """Every column of every table of an SQLite file (read-only; the WAL is read too);
+    with ``pool``, large tables in shares of rowids in its worker processes (hits in the
+    same order as one process finds them)."""
     out = TableHits()
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    connection = _open_read_only(path)
     try:
-        tables = [
-            r[0]
-            for r in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
-        for table in tables:
-            info = connection.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
-            columns = [str(r[1]) for r in info]
-            keys = [str(r[1]) for r in sorted(info, key=lambda r: int(r[5])) if int(r[5]) > 0]
-            key_sql = " || ',' || ".join(_quote(k) for k in keys) if keys else "rowid"
-            select = ", ".join(_quote(c) for c in columns)
-            try:
-                cursor = connection.execute(f"SELECT {key_sql}, {select} FROM {_quote(table)}")  # noqa: S608 - names quoted from the schema
-            except sqlite3.OperationalError:  # a WITHOUT ROWID table with no key, a virtual table
-                continue
-            _scan_rows(table, columns, _fetch(cursor), kinds, out, detail, progress)
+        shares = sqlite_shares(connection, split=pool is not None)
+        if pool is None:
+            for share in shares:
+                _scan_share(connection, share, kinds, out, detail=detail, progress=progress)
+            return out
     finally:
         connection.close()
+    futures = [pool.submit(scan_sqlite_share, str(path), s, kinds, detail) for s in shares]
+    for future in futures:
+        part = future.result()
+        out.counts.update(part.counts)
+        out.hits.extend(part.hits[: max(0, detail - len(out.hits))])
+        out.bytes += part.bytes
+        if progress is not None:
+            progress(part.bytes)
     return out
 
 

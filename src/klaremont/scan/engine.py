@@ -221,23 +221,31 @@ def _add_tables(source: str, found: databases.TableHits, result: ScanResult) -> 
 
 
 def _sqlite(path: Path, request: ScanRequest, result: ScanResult, meter: _Meter) -> None:
-    """The tables of an SQLite file, then what its bytes hold beyond them (remnants)."""
-    try:
-        tables = databases.scan_sqlite_tables(path, request.kinds, detail=request.detail)
-    except sqlite3.Error:  # locked, encrypted or damaged: its bytes are still read
-        result.problems.append(
-            f"{path}: its tables could not be read (locked, damaged or encrypted); "
-            "its bytes were read"
-        )
-        tables = databases.TableHits()
+    """The tables of an SQLite file, then what its bytes hold beyond them (remnants); with
+    ``jobs`` > 1, the bytes and shares of the tables at once in worker processes."""
+    raw_paths = [p for p in (path, Path(f"{path}-wal")) if p.is_file()]
+    if request.jobs < 2:  # noqa: PLR2004 - one job: this process alone
+        tables = _sqlite_tables(path, request, result, None)
+        parts = [
+            files.scan_file(p, request.kinds, detail=request.detail, progress=meter.advance,
+                            glued=True)
+            for p in raw_paths
+        ]  # fmt: skip
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=request.jobs, mp_context=context) as pool:
+            pending = [
+                pool.submit(files.scan_file, p, request.kinds, detail=request.detail,
+                            progress=None, glued=True)
+                for p in raw_paths
+            ]  # fmt: skip
+            tables = _sqlite_tables(path, request, result, pool)
+            parts = [future.result() for future in pending]
+        for part in parts:
+            meter.advance(part.bytes)
     _add_tables(str(path), tables, result)
     live = {(hit.kind, hit.sample) for hit, *_ in tables.hits}
-    for raw_path in (path, Path(f"{path}-wal")):
-        if not raw_path.is_file():
-            continue
-        part = files.scan_file(
-            raw_path, request.kinds, detail=request.detail, progress=meter.advance, glued=True
-        )
+    for raw_path, part in zip(raw_paths, parts, strict=True):
         # what the tables show is not a remnant: only values no live row holds are reported
         remnants = files.Part(lines=part.lines, bytes=part.bytes)
         remnants.hits = [h for h in part.hits if (h[0].kind, h[0].sample) not in live]
@@ -250,6 +258,19 @@ def _sqlite(path: Path, request: ScanRequest, result: ScanResult, meter: _Meter)
                 remnants.counts[kind] = extra
         note = "write-ahead log" if raw_path != path else OUTSIDE_LIVE_ROWS
         _add_part(str(raw_path), remnants, result, note=note)
+
+
+def _sqlite_tables(
+    path: Path, request: ScanRequest, result: ScanResult, pool: ProcessPoolExecutor | None
+) -> databases.TableHits:
+    try:
+        return databases.scan_sqlite_tables(path, request.kinds, detail=request.detail, pool=pool)
+    except sqlite3.Error:  # locked, encrypted or damaged: its bytes are still read
+        result.problems.append(
+            f"{path}: its tables could not be read (locked, damaged or encrypted); "
+            "its bytes were read"
+        )
+        return databases.TableHits()
 
 
 def _apply_allow_list(allow: AllowList | None, result: ScanResult) -> None:
