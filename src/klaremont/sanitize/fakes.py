@@ -114,6 +114,7 @@ class Faker:
         self._ff3_key = self._derive(run_key, b"ff3-1")[:16].hex()
         self._ff3_tweak = self._derive(run_key, b"ff3-1 tweak")[:7].hex()
         self._numbers: dict[str, str] = {}
+        self._started: dict[str, Any] = {}  # namespace -> BLAKE2b state after its prefix
         #: the keyed digest verification compares values by (see :data:`Digest`)
         self.verify_digest: Callable[[str], Digest] = (
             hash if interpreter_keyed is not False and _interpreter_key_is_random()
@@ -128,7 +129,13 @@ class Faker:
     def digest(self, namespace: str, value: object) -> bytes:
         """The keyed digest (BLAKE2b, 32 bytes) of ``value`` in ``namespace``."""
         data = value if isinstance(value, bytes) else str(value).encode()
-        return blake2b(namespace.encode() + b"\x00" + data, key=self._mac_key).digest()
+        started = self._started.get(namespace)
+        if started is None:  # the key and the namespace absorbed once, copied for each value
+            started = self._started[namespace] = blake2b(key=self._mac_key)
+            started.update(namespace.encode() + b"\x00")
+        mac = started.copy()
+        mac.update(data)
+        return mac.digest()
 
     def sampled(self, key: bytes, share: float) -> bool:
         """In a keyed sample of ``share`` (0-1) of all keys: the same key and run key, the

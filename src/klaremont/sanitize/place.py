@@ -141,6 +141,7 @@ def zero_freed_space(target: Platform) -> None:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA secure_delete = ON")
         dbapi_connection.execute("PRAGMA synchronous = OFF")
+        dbapi_connection.execute("PRAGMA journal_mode = OFF")
         dbapi_connection.execute(f"PRAGMA cache_size = -{COPY_CACHE_KIB}")
         dbapi_connection.execute("PRAGMA foreign_keys = OFF")
 
