@@ -15,7 +15,7 @@ import bisect
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -201,6 +201,17 @@ def scan_sqlite_tables(
     finally:
         connection.close()
     futures = [pool.submit(scan_sqlite_share, str(path), s, kinds, detail) for s in shares]
+    _gather_parts(out, futures, detail, progress)
+    return out
+
+
+def _gather_parts(
+    out: TableHits,
+    futures: list[Future[TableHits]],
+    detail: int,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """The shares' findings, in the order of the shares (at most ``detail`` hits kept)."""
     for future in futures:
         part = future.result()
         out.counts.update(part.counts)
@@ -208,7 +219,6 @@ def scan_sqlite_tables(
         out.bytes += part.bytes
         if progress is not None:
             progress(part.bytes)
-    return out
 
 
 def _fetch(cursor: Any) -> Iterator[Sequence[Any]]:
@@ -221,6 +231,97 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+#: with worker processes, a PostgreSQL table is scanned in shares of this many pages
+SHARE_PAGES: Final = 8192
+
+
+def _pg_engine(url: str) -> Any:
+    return create_engine(
+        url if "+" in url.split(":", 1)[0] else url.replace("postgresql", "postgresql+psycopg", 1)
+    )
+
+
+def postgresql_shares(connection: Any, *, sample: float | None, split: bool) -> list[Share]:
+    """Every text-like column of every table as shares (``Share.table`` the name shown):
+    whole tables, or with ``split`` the tables of more than :data:`SHARE_PAGES` pages in
+    ranges of pages (a TID range scan each; the last range open-ended)."""
+    layout = connection.execute(
+        text(
+            "SELECT c.table_schema, c.table_name, c.column_name, c.data_type "
+            "FROM information_schema.columns c JOIN information_schema.tables t "
+            "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+            "WHERE t.table_type = 'BASE TABLE' "
+            "AND c.table_schema NOT IN ('pg_catalog', 'information_schema') "
+            "AND c.data_type = ANY(:types) ORDER BY 1, 2, c.ordinal_position"
+        ),
+        {"types": list(_PG_TEXT_TYPES)},
+    ).all()
+    tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in layout:
+        tables.setdefault((schema, table), []).append((column, data_type))
+    shares: list[Share] = []
+    for (schema, table), columns in tables.items():
+        keys = _pg_keys(connection, schema, table)
+        key_sql = " || ',' || ".join(f"{_quote(k)}::text" for k in keys) if keys else "ctid::text"
+        select = ", ".join(
+            f"encode({_quote(c)}, 'escape')" if t == "bytea" else f"{_quote(c)}::text"
+            for c, t in columns
+        )
+        where = f"{_quote(schema)}.{_quote(table)}"
+        if sample is not None:
+            where += f" TABLESAMPLE SYSTEM ({float(sample)})"
+        sql = f"SELECT {key_sql}, {select} FROM {where}"  # noqa: S608 - names quoted from the catalogue
+        name = table if schema == "public" else f"{schema}.{table}"
+        names = tuple(c for c, _ in columns)
+        pages = 0
+        if split and sample is None:
+            pages = int(
+                connection.execute(
+                    text(
+                        "SELECT pg_relation_size(CAST(:name AS regclass)) "
+                        "/ current_setting('block_size')::int"
+                    ),
+                    {"name": f"{_quote(schema)}.{_quote(table)}"},
+                ).scalar_one()
+            )
+        if pages <= SHARE_PAGES:
+            shares.append(Share(name, names, sql))
+            continue
+        for start in range(0, pages, SHARE_PAGES):
+            bound = f" WHERE ctid >= '({start},0)'::tid"
+            if start + SHARE_PAGES < pages:
+                bound += f" AND ctid < '({start + SHARE_PAGES},0)'::tid"
+            shares.append(Share(name, names, sql + bound))
+    return shares
+
+
+def _scan_pg_share(
+    connection: Any,
+    share: Share,
+    kinds: frozenset[Kind],
+    out: TableHits,
+    *,
+    detail: int,
+    progress: Callable[[int], None] | None,
+) -> None:
+    rows = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
+        text(share.sql)
+    )
+    _scan_rows(share.table, share.columns, (tuple(r) for r in rows), kinds, out, detail, progress)
+
+
+def scan_postgresql_share(url: str, share: Share, kinds: frozenset[Kind], detail: int) -> TableHits:
+    """One share, on a connection of its own (in a worker process)."""
+    out = TableHits()
+    engine = _pg_engine(url)
+    try:
+        with engine.connect() as connection:
+            _scan_pg_share(connection, share, kinds, out, detail=detail, progress=None)
+    finally:
+        engine.dispose()
+    return out
+
+
 def scan_postgresql(
     url: str,
     kinds: frozenset[Kind],
@@ -228,55 +329,25 @@ def scan_postgresql(
     detail: int,
     sample: float | None = None,
     progress: Callable[[int], None] | None = None,
+    pool: Executor | None = None,
 ) -> TableHits:
-    """Every text-like column of every table of a PostgreSQL database, streamed."""
+    """Every text-like column of every table of a PostgreSQL database, streamed; with
+    ``pool``, large tables in ranges of pages in its worker processes (each with a
+    connection of its own)."""
     out = TableHits()
-    engine = create_engine(
-        url if "+" in url.split(":", 1)[0] else url.replace("postgresql", "postgresql+psycopg", 1)
-    )
+    engine = _pg_engine(url)
     try:
         with engine.connect() as connection:
-            layout = connection.execute(
-                text(
-                    "SELECT c.table_schema, c.table_name, c.column_name, c.data_type "
-                    "FROM information_schema.columns c JOIN information_schema.tables t "
-                    "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
-                    "WHERE t.table_type = 'BASE TABLE' "
-                    "AND c.table_schema NOT IN ('pg_catalog', 'information_schema') "
-                    "AND c.data_type = ANY(:types) ORDER BY 1, 2, c.ordinal_position"
-                ),
-                {"types": list(_PG_TEXT_TYPES)},
-            ).all()
-            tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
-            for schema, table, column, data_type in layout:
-                tables.setdefault((schema, table), []).append((column, data_type))
-            for (schema, table), columns in tables.items():
-                keys = _pg_keys(connection, schema, table)
-                key_sql = (
-                    " || ',' || ".join(f"{_quote(k)}::text" for k in keys) if keys else "ctid::text"
-                )
-                select = ", ".join(
-                    f"encode({_quote(c)}, 'escape')" if t == "bytea" else f"{_quote(c)}::text"
-                    for c, t in columns
-                )
-                where = f"{_quote(schema)}.{_quote(table)}"
-                if sample is not None:
-                    where += f" TABLESAMPLE SYSTEM ({float(sample)})"
-                rows = connection.execution_options(stream_results=True, yield_per=BATCH).execute(
-                    text(f"SELECT {key_sql}, {select} FROM {where}")  # noqa: S608 - names quoted from the catalogue
-                )
-                name = table if schema == "public" else f"{schema}.{table}"
-                _scan_rows(
-                    name,
-                    [c for c, _ in columns],
-                    (tuple(r) for r in rows),
-                    kinds,
-                    out,
-                    detail,
-                    progress,
-                )
+            shares = postgresql_shares(connection, sample=sample, split=pool is not None)
+            if pool is None:
+                for share in shares:
+                    _scan_pg_share(connection, share, kinds, out, detail=detail,
+                                   progress=progress)  # fmt: skip
+                return out
     finally:
         engine.dispose()
+    futures = [pool.submit(scan_postgresql_share, url, s, kinds, detail) for s in shares]
+    _gather_parts(out, futures, detail, progress)
     return out
 
 

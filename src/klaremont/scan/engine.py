@@ -18,6 +18,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,25 +143,39 @@ def run(
             meter.name(str(path))
             _sqlite(path, request, result, meter)
     _files(plain, request, result, meter)
-    for url in urls:
-        shown = databases.safe_url(url)
-        meter.name(shown)
-        try:
-            found = databases.scan_postgresql(
-                url,
-                request.kinds,
-                detail=request.detail,
-                sample=request.sample,
-                progress=meter.advance,
-            )
-        except SQLAlchemyError as error:
-            del error  # the reason in words; the driver's message may hold connection details
-            result.problems.append(f"{shown} could not be reached or read")
-            continue
-        _add_tables(shown, found, result)
+    if urls:
+        _postgresql(urls, request, result, meter)
     _apply_allow_list(request.allow, result)
     result.seconds = time.perf_counter() - began
     return result
+
+
+def _postgresql(urls: list[str], request: ScanRequest, result: ScanResult, meter: _Meter) -> None:
+    """Each PostgreSQL database; with ``jobs`` > 1, its tables' shares in worker processes."""
+    with ExitStack() as stack:
+        pool = None
+        if request.jobs > 1:
+            context = multiprocessing.get_context("fork")
+            pool = stack.enter_context(
+                ProcessPoolExecutor(max_workers=request.jobs, mp_context=context)
+            )
+        for url in urls:
+            shown = databases.safe_url(url)
+            meter.name(shown)
+            try:
+                found = databases.scan_postgresql(
+                    url,
+                    request.kinds,
+                    detail=request.detail,
+                    sample=request.sample,
+                    progress=meter.advance,
+                    pool=pool,
+                )
+            except SQLAlchemyError as error:
+                del error  # the reason in words; the driver's message may hold connection details
+                result.problems.append(f"{shown} could not be reached or read")
+                continue
+            _add_tables(shown, found, result)
 
 
 def _files(paths: list[Path], request: ScanRequest, result: ScanResult, meter: _Meter) -> None:
