@@ -51,6 +51,13 @@ def read_batches(
     """The table's rows in primary-key order, ``BATCH`` at a time (a server-side cursor on
     PostgreSQL); as stored when ``raw``, else through SQLAlchemy's types; ``only`` those
     columns (in the table's order) when given."""
+    if isinstance(only, str):
+        msg = "only: a list of column names, not one name"
+        raise TypeError(msg)
+    unknown = [c for c in only or () if c not in table.columns]
+    if unknown:
+        msg = f"{table.name} has no column {', '.join(map(repr, unknown))}"
+        raise ValueError(msg)
     with engine.connect() as conn:
         if raw:  # the driver's own cursor: no result-row objects in between
             driver = conn.connection.driver_connection

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from klaremont.detectors.bulk import Hit, detector
-from klaremont.detectors.kinds import Kind
+from klaremont.detectors.kinds import Kind, Severity
 
 BATCH: Final = 2000
 _PG_TEXT_TYPES: Final = ("text", "character varying", "character", "json", "jsonb", "bytea")
@@ -102,6 +102,8 @@ def _quote(name: str) -> str:
 
 #: with worker processes, a SQLite table is scanned in shares of this many rowids
 SHARE_ROWS: Final = 100_000
+#: a table is split into at most this many shares
+MAX_SHARES: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,20 +137,26 @@ def sqlite_shares(connection: sqlite3.Connection, *, split: bool) -> list[Share]
         key_sql = " || ',' || ".join(_quote(k) for k in keys) if keys else "rowid"
         select = ", ".join(_quote(c) for c in columns)
         sql = f"SELECT {key_sql}, {select} FROM {_quote(table)}"  # noqa: S608 - names quoted from the schema
+        # the rowid by a name no column takes (a column may be called rowid)
+        taken = {c.lower() for c in columns}
+        alias = next((a for a in ("rowid", "_rowid_", "oid") if a not in taken), None)
         low = high = None
-        if split:
-            try:
+        if split and alias is not None:
+            name = _quote(table)
+            try:  # each end on its own: SQLite reads one end of the b-tree for each
                 low, high = connection.execute(
-                    f"SELECT min(rowid), max(rowid) FROM {_quote(table)}"  # noqa: S608 - a name quoted from the schema
+                    f"SELECT (SELECT min({alias}) FROM {name}), (SELECT max({alias}) FROM {name})"  # noqa: S608 - names quoted from the schema
                 ).fetchone()
             except sqlite3.OperationalError:  # no rowid (WITHOUT ROWID, virtual): whole
                 low = high = None
-        if low is None or high is None or high - low < SHARE_ROWS:
+        if alias is None or low is None or high is None or high - low < SHARE_ROWS:
             shares.append(Share(table, columns, sql))
             continue
-        for start in range(int(low), int(high) + 1, SHARE_ROWS):
-            bounds = (start, min(int(high), start + SHARE_ROWS - 1))
-            shares.append(Share(table, columns, f"{sql} WHERE rowid BETWEEN ? AND ?", bounds))
+        # rowids far apart (large or hashed ids) make wider ranges, never more than so many
+        size = max(SHARE_ROWS, -(-(int(high) - int(low) + 1) // MAX_SHARES))
+        for start in range(int(low), int(high) + 1, size):
+            bounds = (start, min(int(high), start + size - 1))
+            shares.append(Share(table, columns, f"{sql} WHERE {alias} BETWEEN ? AND ?", bounds))
     return shares
 
 
@@ -211,11 +219,14 @@ def _gather_parts(
     detail: int,
     progress: Callable[[int], None] | None,
 ) -> None:
-    """The shares' findings, in the order of the shares (at most ``detail`` hits kept)."""
+    """The shares' findings, in the order of the shares: card data and secrets every one,
+    as one process keeps them; personal data while fewer than ``detail`` hits are kept."""
     for future in futures:
         part = future.result()
         out.counts.update(part.counts)
-        out.hits.extend(part.hits[: max(0, detail - len(out.hits))])
+        for found in part.hits:
+            if found[0].kind.severity is not Severity.REVIEW or len(out.hits) < detail:
+                out.hits.append(found)
         out.bytes += part.bytes
         if progress is not None:
             progress(part.bytes)
