@@ -47,6 +47,7 @@ def test_run_records_audits_and_reports_then_the_page_shows_it(seeded, invoke, t
     assert "Building indexes and constraints" in shown  # each stage in words
     assert set(data["stages"]) == {
         "prepare",
+        "keys",
         "read",
         "transform",
         "write",

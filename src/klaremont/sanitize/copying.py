@@ -14,17 +14,17 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select, update
 
 from klaremont.db.subjects import NOBODY
-from klaremont.sanitize import rawio
+from klaremont.sanitize import parallel, rawio
 from klaremont.sanitize.copykeys import SourceKeys
-from klaremont.sanitize.parallel import Packed, Transforms, workers_wanted
+from klaremont.sanitize.parallel import Packed, RangeJob, Transforms, workers_wanted
 from klaremont.sanitize.rules import SUBJECT_COLUMNS, Plan, TablePlan
+from klaremont.sanitize.tally import TableCount, Tally
 from klaremont.sanitize.transform import Transformer, dashed, hex_of, norm_key
 
 if TYPE_CHECKING:
@@ -35,17 +35,6 @@ if TYPE_CHECKING:
     from klaremont.sanitize.fakes import Faker
 
 Progress = Callable[[str, int], None]  # (table, rows just written)
-
-
-@dataclass
-class TableCount:
-    """Rows of one table: read, left out (erased people and what hangs on them), written."""
-
-    read: int = 0
-    left_out: int = 0
-    written: int = 0
-    transform_seconds: float = 0.0
-    unique_source: dict[str, int] = field(default_factory=dict)
 
 
 class Copier:
@@ -76,7 +65,7 @@ class Copier:
         self.source_keys = SourceKeys(source.keystore)
         self.transformer = Transformer(faker, self.source_keys, keys, target.keystore.indexer)
         self.counts: dict[str, TableCount] = {}
-        self.stages: dict[str, float] = {"read": 0.0, "transform": 0.0, "write": 0.0}
+        self.stages: dict[str, float] = {"keys": 0.0, "read": 0.0, "transform": 0.0, "write": 0.0}
         self._left_out: dict[str, dict[str, set[Any]]] = {}
 
     def raw(self, plan: TablePlan) -> bool:
@@ -146,10 +135,28 @@ class Copier:
     def copy(self, progress: Progress | None = None) -> None:
         """Every kept table, parents before children."""
         erased = self.erased() | self.not_sampled()
+        if self.jobs >= 2:  # noqa: PLR2004 - one job: no workers
+            began = time.perf_counter()
+            self.source_keys.load_all()  # workers start with every key
+            self.stages["keys"] = time.perf_counter() - began
         self.rank(erased)
-        with Transforms(self.transformer, self.plan.kept(), self.jobs, self._release) as transforms:
+        source = self.source.engine.url.database if self._workers_read() else None
+        with Transforms(
+            self.transformer,
+            self.plan.kept(),
+            self.jobs,
+            self._release,
+            source=source,
+            left_out=stored_forms(erased),
+        ) as transforms:
             for plan in self.plan.kept():
                 self._copy_table(plan, erased, progress, transforms)
+
+    def _workers_read(self) -> bool:
+        """Worker processes read ranges of the source themselves: SQLite to SQLite (a
+        file every process may open), with workers."""
+        sqlite = self.source.engine.dialect.name == "sqlite"
+        return sqlite and self.same_engine and self.jobs >= 2  # noqa: PLR2004 - one job: none
 
     def _release(self) -> None:
         """Close every pooled connection (before worker processes are forked)."""
@@ -161,6 +168,18 @@ class Copier:
         ):
             engine.dispose()
 
+    def _links_to_left_out(
+        self, plan: TablePlan, names: list[str]
+    ) -> list[tuple[int, set[Any], bool]]:
+        """The table's links to rows left out of tables copied before it: (position, the
+        keys left out, whether the link may be empty)."""
+        links = []
+        for fk in plan.table.foreign_keys:
+            gone = self._left_out.get(str(fk.column.table.name), {}).get(fk.column.name)
+            if gone:
+                links.append((names.index(fk.parent.name), gone, bool(fk.parent.nullable)))
+        return links
+
     def _exclusions(
         self, plan: TablePlan, names: list[str], erased: set[Any]
     ) -> Callable[[list[Any]], tuple[list[tuple[Any, ...]], int, list[Any]]]:
@@ -168,11 +187,7 @@ class Copier:
         were left out, and those left out."""
         subject_at = [names.index(c) for c in SUBJECT_COLUMNS if c in names]
         forms = stored_forms(erased) if subject_at else frozenset()
-        links = []
-        for fk in plan.table.foreign_keys:
-            gone = self._left_out.get(str(fk.column.table.name), {}).get(fk.column.name)
-            if gone:
-                links.append((names.index(fk.parent.name), gone, bool(fk.parent.nullable)))
+        links = self._links_to_left_out(plan, names)
 
         def keep(batch: list[Any]) -> tuple[list[tuple[Any, ...]], int, list[Any]]:
             if not forms and not links:
@@ -196,32 +211,28 @@ class Copier:
 
         return keep
 
-    def _copy_table(  # noqa: C901 - one table's pipeline: read, leave out, transform, write
+    def _copy_table(
         self,
         plan: TablePlan,
         erased: set[Any],
         progress: Progress | None,
         transforms: Transforms,
     ) -> None:
-        count = self.counts[plan.name] = TableCount()
         table = plan.table
         names = [str(c.name) for c in table.columns]
-        referenced = [
-            names.index(c)
-            for c in {
-                fk.column.name
-                for t in self.plan.tables
-                for fk in t.table.foreign_keys
-                if fk.column.table is table
-            }
-        ]
-        left: dict[str, set[Any]] = {names[i]: set() for i in referenced}
-        self._left_out[plan.name] = left
-        keep = self._exclusions(plan, names, erased)
-        uniques = {n: [names.index(c) for c in cols] for n, cols in unique_sets(table).items()}
-        # a unique set's values are distinct in the source: its distinct count among the
-        # rows copied is the number of those rows where none of its columns is empty
-        counted: dict[str, int] = dict.fromkeys(uniques, 0)
+        pointed_at = {
+            fk.column.name
+            for t in self.plan.tables
+            for fk in t.table.foreign_keys
+            if fk.column.table is table
+        }
+        tally = Tally(
+            names,
+            [names.index(c) for c in pointed_at],
+            {n: [names.index(c) for c in cols] for n, cols in unique_sets(table).items()},
+        )
+        self.counts[plan.name] = count = tally.count
+        self._left_out[plan.name] = tally.left
         # links within the table (a line manager) are set once every row is in
         own = [names.index(fk.parent.name) for fk in table.foreign_keys if fk.column.table is table]
         id_at = names.index("id") if "id" in names else None
@@ -229,33 +240,31 @@ class Copier:
         defer = None
         if own and id_at is not None:
             defer = partial(self._defer_own_links, own=own, id_at=id_at, names=names, later=later)
-        read_time = [0.0]
-
-        def prepared() -> Iterator[list[tuple[Any, ...]]]:
-            for batch in self._batches(plan):
-                began = time.perf_counter()
-                rows, left_out, dropped = keep(batch)
-                count.read += len(batch)
-                count.left_out += left_out
-                for row in dropped:
-                    for place in referenced:
-                        left[names[place]].add(norm_key(row[place]))
-                for name, places in uniques.items():
-                    counted[name] += sum(1 for r in rows if all(r[i] is not None for i in places))
-                read_time[0] += time.perf_counter() - began
-                yield rows
-
+        size = self._size(plan)
+        bounds = self._key_ranges(plan, names, size, tally)
         with self.target.engine.begin() as conn:
             writer = rawio.Writer(conn, table, raw=self.raw(plan))
-            packed = self.raw(plan) and writer.postgresql
-            results = transforms.run(plan, names, prepared(), self._size(plan), packed=packed)
+            results: Iterator[list[tuple[Any, ...]] | Packed]
+            if bounds is not None:
+                subject_at = [names.index(c) for c in SUBJECT_COLUMNS if c in names]
+                jobs = (
+                    RangeJob(plan.name, names, *rawio.range_sql(table, after, up_to),
+                             subject_at, tally.referenced, tally.uniques)
+                    for after, up_to in bounds
+                )  # fmt: skip
+                results = tally.ranged(transforms.run_ranges(jobs))
+            else:
+                keep = self._exclusions(plan, names, erased)
+                batches = tally.filtered(self._batches(plan), keep)
+                packed = self.raw(plan) and writer.postgresql
+                results = transforms.run(plan, names, batches, size, packed=packed)
             while True:
-                began, read_before = time.perf_counter(), self.stages["read"] + read_time[0]
+                began, read_before = time.perf_counter(), self.stages["read"] + tally.read_seconds
                 new = next(results, None)
                 if new is None:
                     break
                 waited = time.perf_counter() - began
-                spent = waited - (self.stages["read"] + read_time[0] - read_before)
+                spent = waited - (self.stages["read"] + tally.read_seconds - read_before)
                 self.stages["transform"] += spent
                 count.transform_seconds += spent
                 began = time.perf_counter()
@@ -270,8 +279,25 @@ class Copier:
                 conn.execute(
                     update(table).where(table.c.id == bindparam("pk_")).values(values), later
                 )
-        self.stages["read"] += read_time[0]
-        count.unique_source = counted
+        self.stages["read"] += tally.read_seconds
+
+    def _key_ranges(
+        self, plan: TablePlan, names: list[str], size: int, tally: Tally
+    ) -> list[tuple[Any, Any]] | None:
+        """Ranges of the table's key for workers to read, when they may: SQLite to SQLite
+        with workers, rows as stored, a large table, a key of one column, and no link to a
+        row left out of an earlier table (that filter needs those keys: the parent reads)."""
+        if not (
+            self._workers_read()
+            and self.raw(plan)
+            and size >= parallel.PARALLEL_FROM
+            and not self._links_to_left_out(plan, names)
+        ):
+            return None
+        began = time.perf_counter()
+        bounds = rawio.key_ranges(self.source.engine, plan.table)
+        tally.read_seconds += time.perf_counter() - began
+        return bounds
 
     def _size(self, plan: TablePlan) -> int:
         """Rows in the source table (whether to use worker processes)."""

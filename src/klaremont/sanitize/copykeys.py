@@ -60,6 +60,8 @@ class SourceKeys:
         self.keystore = keystore
         self._ciphers: dict[tuple[str, int], ColumnKey] = {}
         self._raw: dict[str, dict[int, bytes]] = {}  # subject -> version -> key
+        #: every live key, unwrapped before workers are forked (they start with them)
+        self._everyone: dict[str, dict[int, bytes]] = {}
         self._loaded: set[str] = set()
         self.destroyed: set[str] = set()
 
@@ -72,12 +74,32 @@ class SourceKeys:
             self.destroyed = {as_uuid(v).hex for v in found.scalars()}
         return set(self.destroyed)
 
+    def load_all(self) -> int:
+        """Unwrap every live key of the keystore, streamed (before worker processes are
+        forked: they start with every key, and no batch's keys are handed to them); how
+        many. Kept apart from the batch keys, which workers forget between batches."""
+        ring = self.keystore.keyring
+        cols = (_KEYS.c.subject_id, _KEYS.c.version, _KEYS.c.kek_id, _KEYS.c.wrapped)
+        everyone = self._everyone
+        count = 0
+        with self.keystore.engine.connect() as conn:
+            found = conn.execution_options(yield_per=_CHUNK).execute(
+                select(*cols).where(_KEYS.c.wrapped.is_not(None))
+            )
+            for subject, version, kek_id, wrapped in found:
+                sid = as_uuid(subject)
+                raw = ring.unwrap(kek_id, wrapped, subject_key_aad(sid, version))
+                everyone.setdefault(sid.hex, {})[version] = raw
+                count += 1
+        return count
+
     def load(self, subjects: Iterable[str]) -> None:
         """Unwrap the keys of ``subjects`` (32 hex digits) not loaded yet (one query per
         2,000); the cipher objects are made when a value is opened here, and those of the
         previous batch let go (a million people's would not fit in memory for nothing)."""
         self._ciphers.clear()
-        wanted = [s for s in set(subjects) if s not in self._loaded]
+        everyone = self._everyone
+        wanted = [s for s in set(subjects) if s not in self._loaded and s not in everyone]
         ring = self.keystore.keyring
         cols = (_KEYS.c.subject_id, _KEYS.c.version, _KEYS.c.kek_id, _KEYS.c.wrapped)
         with self.keystore.engine.connect() as conn:
@@ -95,7 +117,8 @@ class SourceKeys:
 
     def handed(self, subjects: Iterable[str]) -> dict[tuple[str, int], bytes]:
         """The unwrapped keys of ``subjects`` (loaded first), to hand to a worker process
-        (looked up by subject: the cost is the batch's, not every key's loaded so far)."""
+        (looked up by subject: the cost is the batch's, not every key's loaded so far);
+        not those :meth:`load_all` unwrapped (the workers started with them)."""
         wanted = set(subjects)
         self.load(wanted)
         raw = self._raw
@@ -121,7 +144,8 @@ class SourceKeys:
         row_ids: Sequence[str],
         sealed: Sequence[bytes | None],
     ) -> list[bytes | None]:
-        """:meth:`open` over a batch's column (subjects as 32 hex digits, ids dashed)."""
+        """Open a batch's column with production's keys (loaded first with :meth:`load`;
+        subjects as 32 hex digits, ids dashed): :func:`~klaremont.crypto.aead.open_column`."""
         ciphers = self._ciphers
 
         def key_for(at: int, version: int) -> ColumnKey:
@@ -129,6 +153,8 @@ class SourceKeys:
             found = ciphers.get((subject, version))
             if found is None:
                 raw = self._raw.get(subject, {}).get(version)
+                if raw is None:
+                    raw = self._everyone.get(subject, {}).get(version)
                 if raw is None:
                     if subject in self.destroyed:
                         raise SubjectKeyDestroyed(uuid.UUID(hex=subject), COPY_KEYS_MADE_AT)
@@ -192,7 +218,8 @@ class CopyKeys:
         row_ids: Sequence[str],
         plaintexts: Sequence[str | None],
     ) -> list[bytes | None]:
-        """:meth:`seal` over a batch's column (subjects as 32 hex digits, ids dashed)."""
+        """Seal a batch's column of fakes under the copy's keys (synthetic nonces: the same
+        run key, the same bytes; subjects as 32 hex digits, ids dashed)."""
         ciphers = self._ciphers
 
         def key_for(at: int) -> ColumnKey:

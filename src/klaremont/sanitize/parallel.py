@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from klaremont.sanitize.rawio import copy_text
 from klaremont.sanitize.settings import SanitizeSettings
-from klaremont.sanitize.transform import Evidence, Transformer, hex_of
+from klaremont.sanitize.transform import Evidence, Transformer, hex_of, norm_key
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult, Pool
@@ -48,6 +49,63 @@ class Packed:
 Done = tuple[Rows | Packed, Evidence, list[str]]
 
 _WORKER: dict[str, Any] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class RangeJob:
+    """A batch a worker reads itself from the SQLite source: a range of the table's key,
+    and what the parent needs counted in it (positions in the table's columns)."""
+
+    table: str
+    names: list[str]
+    sql: str
+    params: tuple[Any, ...]
+    subject_at: list[int]  # whose rows: a row of someone left out is not copied
+    referenced: list[int]  # columns other tables point at: the keys of rows left out
+    uniques: dict[str, list[int]]  # unique sets: rows where none of the columns is empty
+
+
+@dataclass(slots=True)
+class RangeCounts:
+    """What a worker counted in its range, for the parent's table counts."""
+
+    read: int = 0
+    left_out: int = 0
+    dropped: dict[int, set[Any]] = field(default_factory=dict)
+    unique: dict[str, int] = field(default_factory=dict)
+
+
+def _source() -> sqlite3.Connection:
+    """The worker's own connection to the SQLite source (opened after the fork), only read."""
+    found: sqlite3.Connection | None = _WORKER.get("connection")
+    if found is None:
+        found = _WORKER["connection"] = sqlite3.connect(_WORKER["source"])
+        found.execute("PRAGMA query_only = ON")
+    return found
+
+
+def _transform_range(job: RangeJob) -> tuple[Rows, Evidence, list[str], RangeCounts]:
+    """In a worker: read a range of the source, leave out the rows of people left out,
+    count, then the batch's rules as :func:`_transform` applies them."""
+    batch = _source().execute(job.sql, job.params).fetchall()
+    forms: frozenset[Any] = _WORKER["left_out"]
+    counts = RangeCounts(read=len(batch), dropped={at: set() for at in job.referenced})
+    rows: Rows = []
+    for row in batch:
+        if forms and any(row[i] in forms for i in job.subject_at):
+            counts.left_out += 1
+            for at in job.referenced:
+                counts.dropped[at].add(norm_key(row[at]))
+        else:
+            rows.append(row)
+    for name, places in job.uniques.items():
+        counts.unique[name] = sum(1 for r in rows if all(r[i] is not None for i in places))
+    transformer: Transformer = _WORKER["transformer"]
+    transformer.evidence = transformer.new_evidence()
+    transformer.target.fresh = []
+    transformer.target.let_go()
+    new = transformer.apply(_WORKER["plans"][job.table], job.names, rows)
+    return new, transformer.evidence, transformer.target.fresh, counts
 
 
 def workers_wanted() -> int:
@@ -83,10 +141,16 @@ class Transforms:
         plans: Iterable[TablePlan],
         jobs: int,
         release: Callable[[], None],
+        *,
+        source: str | None = None,
+        left_out: frozenset[Any] = frozenset(),
     ) -> None:
-        """``release`` empties the parent's connection pools before workers are forked."""
+        """``release`` empties the parent's connection pools before workers are forked;
+        ``source``: the SQLite source file workers may read ranges of; ``left_out``: the
+        subjects whose rows are not copied, in every stored form."""
         self.transformer = transformer
         self.plans = {p.name: p for p in plans}
+        self._worker_state = {"source": source, "left_out": left_out}
         self.jobs = jobs
         self._release = release
         self._pool: Pool | None = None
@@ -108,7 +172,7 @@ class Transforms:
     def _workers(self) -> Pool:
         if self._pool is None:
             self._release()
-            _WORKER.update(transformer=self.transformer, plans=self.plans)
+            _WORKER.update(transformer=self.transformer, plans=self.plans, **self._worker_state)
             self._pool = multiprocessing.get_context("fork").Pool(self.jobs)
         return self._pool
 
@@ -143,7 +207,28 @@ class Transforms:
 
     def _collect(self, result: AsyncResult[Done]) -> Rows | Packed:
         new, evidence, fresh = result.get()
+        self._take(evidence, fresh)
+        return new
+
+    def _take(self, evidence: Evidence, fresh: list[str]) -> None:
         self.transformer.evidence.merge(evidence)
         for subject in fresh:
             self.transformer.target.remember(subject)  # the parent writes it to the keystore
-        return new
+
+    def run_ranges(self, jobs: Iterable[RangeJob]) -> Iterator[tuple[Rows, RangeCounts]]:
+        """The copy's rows of each range and what was counted in it, in the order of the
+        ranges; the workers read the source themselves (the parent only writes)."""
+        pool = self._workers()
+        pending: deque[AsyncResult[tuple[Rows, Evidence, list[str], RangeCounts]]] = deque()
+
+        def collect() -> tuple[Rows, RangeCounts]:
+            new, evidence, fresh, counts = pending.popleft().get()
+            self._take(evidence, fresh)
+            return new, counts
+
+        for job in jobs:
+            pending.append(pool.apply_async(_transform_range, (job,)))
+            if len(pending) >= 2 * self.jobs:
+                yield collect()
+        while pending:
+            yield collect()

@@ -13,6 +13,7 @@ types (ids as UUID objects, times as datetimes) and Core inserts.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -139,3 +140,51 @@ class Writer:
         assert driver is not None  # noqa: S101 - a live connection has its driver's
         with driver.cursor() as cursor, cursor.copy(self._sql) as copy:
             copy.write(data)
+
+
+# ---------------------------------------------------------------------- key ranges (SQLite)
+def key_ranges(
+    engine: Engine, table: Table, size: int | None = None
+) -> list[tuple[Any, Any]] | None:
+    """Consecutive ranges of ``size`` rows (default :data:`BATCH`) in primary-key order,
+    as (after, up to) keys (``None``: open), read from the key's own index a batch at a
+    time (one key per batch becomes a Python object); ``None`` when the key is not one
+    column. The last range is open-ended: rows added meanwhile are read too. SQLite."""
+    keys = list(table.primary_key.columns)
+    if len(keys) != 1:
+        return None
+    size = BATCH if size is None else size
+    key = _quoted(str(keys[0].name))
+    name = _quoted(str(table.name))
+    step = f"ORDER BY {key} LIMIT 1 OFFSET {int(size) - 1}"
+    first = f"SELECT {key} FROM {name} {step}"  # noqa: S608 - names from our own metadata, quoted
+    later = f"SELECT {key} FROM {name} WHERE {key} > ? {step}"  # noqa: S608 - names from our own metadata, quoted
+    cuts: list[Any] = []
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver is not None  # noqa: S101 - a live connection has its driver's
+        while True:
+            found = driver.execute(later, (cuts[-1],)) if cuts else driver.execute(first)
+            row = found.fetchone()
+            if row is None:
+                break
+            cuts.append(row[0])
+    edges: list[Any] = [None, *cuts, None]
+    return list(itertools.pairwise(edges))
+
+
+def range_sql(table: Table, after: Any, up_to: Any) -> tuple[str, tuple[Any, ...]]:
+    """The select of one key range's rows, as stored, in key order (SQLite), and its
+    parameters."""
+    key = _quoted(str(next(iter(table.primary_key.columns)).name))
+    names = ", ".join(_quoted(str(c.name)) for c in table.columns)
+    where, params = [], []
+    if after is not None:
+        where.append(f"{key} > ?")
+        params.append(after)
+    if up_to is not None:
+        where.append(f"{key} <= ?")
+        params.append(up_to)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    sql = f"SELECT {names} FROM {_quoted(str(table.name))}{clause} ORDER BY {key}"  # noqa: S608 - names from our own metadata, quoted
+    return sql, tuple(params)

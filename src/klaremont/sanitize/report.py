@@ -48,8 +48,9 @@ _ENV = Environment(autoescape=select_autoescape(default=True))
 #: the report's stages in words
 STAGE_WORDS = {
     "prepare": "Making the copy's schema and keys",
-    "read": "Reading the source",
-    "transform": "Applying the rules (waiting for the worker processes)",
+    "keys": "Unwrapping production's keys for the worker processes",
+    "read": "Reading the source (SQLite with workers: only where each batch begins)",
+    "transform": "Applying the rules (waiting for the workers, which read SQLite's rows)",
     "write": "Writing rows and the copy's keys",
     "index": "Building indexes and constraints",
     "rank_and_other": "Ranking e-mails and user names, and the rest",

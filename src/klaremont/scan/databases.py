@@ -12,6 +12,7 @@ each PostgreSQL table (``TABLESAMPLE SYSTEM``).
 from __future__ import annotations
 
 import bisect
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -219,14 +220,19 @@ def _gather_parts(
     detail: int,
     progress: Callable[[int], None] | None,
 ) -> None:
-    """The shares' findings, in the order of the shares: card data and secrets every one,
-    as one process keeps them; personal data while fewer than ``detail`` hits are kept."""
+    """The shares' findings, in the order of the shares, kept as the detector keeps them:
+    card data and secrets every one, personal data up to ``detail`` of each kind."""
+    shown: Counter[Kind] = Counter()
     for future in futures:
         part = future.result()
         out.counts.update(part.counts)
         for found in part.hits:
-            if found[0].kind.severity is not Severity.REVIEW or len(out.hits) < detail:
-                out.hits.append(found)
+            kind = found[0].kind
+            if kind.severity is Severity.REVIEW:
+                if shown[kind] >= detail:
+                    continue
+                shown[kind] += 1
+            out.hits.append(found)
         out.bytes += part.bytes
         if progress is not None:
             progress(part.bytes)
@@ -244,6 +250,7 @@ def safe_url(url: str) -> str:
 
 #: with worker processes, a PostgreSQL table is scanned in shares of this many pages
 SHARE_PAGES: Final = 8192
+_SNAPSHOT: Final = re.compile(r"[0-9A-F]+-[0-9A-F]+-[0-9]+")
 
 
 def _pg_engine(url: str) -> Any:
@@ -321,16 +328,33 @@ def _scan_pg_share(
     _scan_rows(share.table, share.columns, (tuple(r) for r in rows), kinds, out, detail, progress)
 
 
-def scan_postgresql_share(url: str, share: Share, kinds: frozenset[Kind], detail: int) -> TableHits:
-    """One share, on a connection of its own (in a worker process)."""
+def scan_postgresql_share(
+    url: str, share: Share, kinds: frozenset[Kind], detail: int, snapshot: str | None = None
+) -> TableHits:
+    """One share, on a connection of its own (in a worker process); with ``snapshot``
+    (exported by the parent), what the parent's transaction sees, as every other share."""
     out = TableHits()
     engine = _pg_engine(url)
     try:
         with engine.connect() as connection:
-            _scan_pg_share(connection, share, kinds, out, detail=detail, progress=None)
+            if snapshot is None:
+                _scan_pg_share(connection, share, kinds, out, detail=detail, progress=None)
+                return out
+            consistent = connection.execution_options(isolation_level="REPEATABLE READ")
+            with consistent.begin():
+                consistent.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{_snapshot_id(snapshot)}'")
+                _scan_pg_share(consistent, share, kinds, out, detail=detail, progress=None)
     finally:
         engine.dispose()
     return out
+
+
+def _snapshot_id(snapshot: str) -> str:
+    """An exported snapshot's id, refused unless it has the form the server gives."""
+    if not _SNAPSHOT.fullmatch(snapshot):
+        msg = f"not a snapshot id: {snapshot!r}"
+        raise ValueError(msg)
+    return snapshot
 
 
 def scan_postgresql(
@@ -343,22 +367,29 @@ def scan_postgresql(
     pool: Executor | None = None,
 ) -> TableHits:
     """Every text-like column of every table of a PostgreSQL database, streamed; with
-    ``pool``, large tables in ranges of pages in its worker processes (each with a
-    connection of its own)."""
+    ``pool``, large tables in ranges of pages in its worker processes, each on a
+    connection of its own reading the parent's snapshot (``pg_export_snapshot``: one
+    moment for every share, as one process reads)."""
     out = TableHits()
     engine = _pg_engine(url)
     try:
         with engine.connect() as connection:
-            shares = postgresql_shares(connection, sample=sample, split=pool is not None)
             if pool is None:
-                for share in shares:
+                for share in postgresql_shares(connection, sample=sample, split=False):
                     _scan_pg_share(connection, share, kinds, out, detail=detail,
                                    progress=progress)  # fmt: skip
                 return out
+            consistent = connection.execution_options(isolation_level="REPEATABLE READ")
+            with consistent.begin():  # held open while the shares are read
+                snapshot = str(consistent.execute(text("SELECT pg_export_snapshot()")).scalar())
+                shares = postgresql_shares(consistent, sample=sample, split=True)
+                futures = [
+                    pool.submit(scan_postgresql_share, url, s, kinds, detail, snapshot)
+                    for s in shares
+                ]
+                _gather_parts(out, futures, detail, progress)
     finally:
         engine.dispose()
-    futures = [pool.submit(scan_postgresql_share, url, s, kinds, detail) for s in shares]
-    _gather_parts(out, futures, detail, progress)
     return out
 
 
