@@ -23,6 +23,7 @@ source's, the scanner finds no card data, no sampled source value is in it.
 
 Run: .venv/bin/python bench/bench_sanitize.py [--customers N | --quick] [--runs R]
      [--backend both|sqlite|postgresql] [--baseline-fraction F] [--check-app]
+     [--sqlite-template DIR [--seed-only]]  (seed SQLite once into DIR, use it again)
 Needs PostgreSQL at KLAREMONT_BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres)
 for the PostgreSQL half.
 """
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
 import shutil
 import statistics
@@ -45,7 +47,15 @@ from _common import record
 from _sanitize_checks import check_copy
 from _sanitize_contenders import ours, per_row, plain_copy
 from _sanitize_seed import seed
-from _stores import PG_ADMIN_URL, Backend, PostgresBackend, backend_for, pg_available, settings_for
+from _stores import (
+    PG_ADMIN_URL,
+    Backend,
+    PostgresBackend,
+    SqliteBackend,
+    backend_for,
+    pg_available,
+    settings_for,
+)
 from klaremont.platform import Platform
 
 PREFIX: Final = f"bench_sanitize_{os.getpid()}"
@@ -115,9 +125,34 @@ def why_failed(verification: dict[str, Any]) -> str:
     return f"the copy failed verification and was deleted ({shown})"
 
 
+def kept_template(backend: Backend, kept: Path, customers: int) -> tuple[dict[str, Any], list[str]]:
+    """A SQLite template seeded once into ``kept`` and used again by later runs (seeding a
+    million customers takes a quarter of an hour; every run still copies it fresh)."""
+    told = kept / "seed.json"
+    if not told.exists():
+        kept.mkdir(parents=True, exist_ok=True)
+        seeding = SqliteBackend(kept, PREFIX)
+        results, sample = prepare(seeding, customers)
+        told.write_text(json.dumps({"customers": customers, "results": results,
+                                    "sample": sample}))  # fmt: skip
+    saved = json.loads(told.read_text())
+    if saved["customers"] != customers:
+        msg = f"{kept} holds {saved['customers']:,} customers, not {customers:,}"
+        raise SystemExit(msg)
+    (backend.root / "template").symlink_to(kept / "template", target_is_directory=True)
+    console.print(f"[bold]{backend.name}[/bold]: the template kept in {kept} "
+                  f"(seeded in {saved['results']['seed_s']} s)")  # fmt: skip
+    return {**saved["results"], "template_kept": str(kept)}, list(saved["sample"])
+
+
 def measure(backend: Backend, args: argparse.Namespace, check_app: bool) -> dict[str, Any]:
     """Seed, then ``args.runs`` rounds of the three contenders; the figures for the file."""
-    results, sample = prepare(backend, args.customers)
+    if args.sqlite_template is not None and isinstance(backend, SqliteBackend):
+        results, sample = kept_template(backend, args.sqlite_template, args.customers)
+    else:
+        results, sample = prepare(backend, args.customers)
+    if args.seed_only:
+        return results
     key_file = backend.root / "run.key"
     key_file.write_text(base64.b64encode(os.urandom(32)).decode())
     seconds: dict[str, list[float]] = {who: [] for who in CONTENDERS}
@@ -246,6 +281,13 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
                         "(default 1 up to 20,000 customers, else 0.1)")  # fmt: skip
     parser.add_argument("--check-app", action="store_true", help="check the copy (see above)")
     parser.add_argument("--results", help="results file name under bench/results (no .json)")
+    parser.add_argument(
+        "--sqlite-template",
+        type=Path,
+        help="keep the seeded SQLite template in this folder and use it again",
+    )
+    parser.add_argument("--seed-only", action="store_true",
+                        help="seed (with --sqlite-template: keep) and measure nothing")  # fmt: skip
     args = parser.parse_args(argv)
     if args.customers is None:
         args.customers = 100_000 if args.quick else 1_000_000
@@ -273,6 +315,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         check_app = args.check_app or (args.quick and name == "postgresql")
         with backend_for(name, root, PREFIX) as backend:
             results[name] = measure(backend, args, check_app)
+    if args.seed_only:
+        console.print("seeded; nothing measured (--seed-only)")
+        return results
     results["load_average_after"] = os.getloadavg()[0]
     console.print(f"load average (1 min) before/after: {results['load_average_before']:.1f}"
                   f"/{results['load_average_after']:.1f} on {os.cpu_count()} CPUs")  # fmt: skip

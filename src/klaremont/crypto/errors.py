@@ -39,6 +39,10 @@ class SubjectKeyDestroyed(CryptoError):
         self.subject_id = subject_id
         self.destroyed_at = destroyed_at
 
+    def __reduce__(self) -> tuple[type[SubjectKeyDestroyed], tuple[uuid.UUID, datetime | None]]:
+        """Pickled with its own arguments (a worker process raises it to its parent)."""
+        return (type(self), (self.subject_id, self.destroyed_at))
+
 
 class CiphertextIntegrityError(CryptoError):
     """A sealed value or wrapped key was altered, truncated, or moved from another place."""

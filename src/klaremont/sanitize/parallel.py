@@ -16,13 +16,15 @@ At most two batches per worker are in flight, so memory stays flat however large
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
+import pickle
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, Self, TypeVar
 
 from klaremont.sanitize.rawio import copy_text
 from klaremont.sanitize.settings import SanitizeSettings
@@ -49,6 +51,31 @@ class Packed:
 Done = tuple[Rows | Packed, Evidence, list[str]]
 
 _WORKER: dict[str, Any] = {}
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _passable(work: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A worker's job whose error always reaches the parent: an exception that cannot be
+    rebuilt from its pickle would leave the parent's pool waiting for ever, so such an
+    error is raised as a plain one with its type and message."""
+
+    @functools.wraps(work)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return work(*args, **kwargs)
+        except Exception as error:
+            try:
+                pickle.loads(pickle.dumps(error))  # noqa: S301 - our own error, just pickled here
+            except Exception:  # noqa: BLE001 - any failure to rebuild it: pass it on plainly
+                raise WorkerFailed(f"{type(error).__name__}: {error}") from None
+            raise
+
+    return run
+
+
+class WorkerFailed(RuntimeError):
+    """A worker process's error that could not be handed to the parent as it was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +111,7 @@ def _source() -> sqlite3.Connection:
     return found
 
 
+@_passable
 def _transform_range(job: RangeJob) -> tuple[Rows, Evidence, list[str], RangeCounts]:
     """In a worker: read a range of the source, leave out the rows of people left out,
     count, then the batch's rules as :func:`_transform` applies them."""
@@ -114,6 +142,7 @@ def workers_wanted() -> int:
     return chosen if chosen is not None else max(1, os.cpu_count() or 1)
 
 
+@_passable
 def _transform(job: tuple[str, list[str], Rows, dict[tuple[str, int], bytes], bool]) -> Done:
     """In a worker: one batch (packed for ``COPY`` when asked)."""
     table, names, rows, keys, packed = job
