@@ -8,10 +8,16 @@ already in ``COPY`` text format, so the parent sends one buffer and unpacks no r
 parent writes the batches in the order read, so the copy is the same as a one-process
 run's, byte for byte.
 
-Workers are forked after the pre-pass, so they start with the rules, the fakes' keys and
-the e-mail and user-name ranks; they never touch a database (the parent's engines are
-emptied of connections before the fork, and workers end without running finalisers).
-At most two batches per worker are in flight, so memory stays flat however large the table.
+SQLite to SQLite, workers read instead (:class:`RangeJob`): the parent hands each one a
+range of the table's key; the worker reads it from the source file on a connection of its
+own (opened after the fork, only read), leaves out the rows of people left out, counts
+what the parent would have counted and transforms; the parent only writes, in key order.
+
+Workers are forked after the pre-pass, so they start with the rules, the fakes' keys,
+the e-mail and user-name ranks and production's unwrapped keys; they write to no database
+(the parent's engines are emptied of connections before the fork, and workers end
+without running finalisers). At most two batches per worker are in flight, so memory
+stays flat however large the table. A worker's error always reaches the parent.
 """
 
 from __future__ import annotations
