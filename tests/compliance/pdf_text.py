@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 import zlib
 
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
+#: a stream's bytes up to ``endstream``, with the line break before it: a compressed
+#: stream may end in a byte that reads as a carriage return, so the break is not cut here
+#: (inflating stops at the stream's own end and leaves the break over)
+_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.DOTALL)
 _SHOWN = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj")
 _ESCAPED = re.compile(rb"\\(.)", re.DOTALL)
 
@@ -16,7 +19,7 @@ def pdf_text(content: bytes) -> str:
     lines: list[str] = []
     for stream in _STREAM.finditer(content):
         try:
-            data = zlib.decompress(stream.group(1))
+            data = zlib.decompressobj().decompress(stream.group(1))
         except zlib.error:
             data = stream.group(1)
         lines.extend(
