@@ -32,7 +32,7 @@ from klaremont.sanitize import rawio
 from klaremont.sanitize.fakes import as_uuid
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from pathlib import Path
 
     from sqlalchemy import Engine, Table
@@ -146,6 +146,18 @@ class SourceKeys:
     ) -> list[bytes | None]:
         """Open a batch's column with production's keys (loaded first with :meth:`load`;
         subjects as 32 hex digits, ids dashed): :func:`~klaremont.crypto.aead.open_column`."""
+        return self.open_columns(table, {column: sealed}, subjects, row_ids)[column]
+
+    def open_columns(
+        self,
+        table: str,
+        columns: Mapping[str, Sequence[bytes | None]],
+        subjects: Sequence[str],
+        row_ids: Sequence[str],
+    ) -> dict[str, list[bytes | None]]:
+        """:meth:`open_column` over several columns of one batch: each row's key is looked
+        up once for them all (at its subject's newest version; a value sealed with another
+        version asks for that one)."""
         ciphers = self._ciphers
 
         def key_for(at: int, version: int) -> ColumnKey:
@@ -163,7 +175,21 @@ class SourceKeys:
                 found = ciphers[subject, version] = (AESGCM(raw), version, subject_tag(subject))
             return found
 
-        return open_column(table, column, row_ids, sealed, key_for)
+        row_keys = [self._newest(subject, key_for, at) for at, subject in enumerate(subjects)]
+        return {
+            column: open_column(table, column, row_ids, sealed, key_for, row_keys)
+            for column, sealed in columns.items()
+        }
+
+    def _newest(
+        self, subject: str, key_for: Callable[[int, int], ColumnKey], at: int
+    ) -> ColumnKey | None:
+        """The key of ``subject``'s newest version, or ``None`` when it has none here (a
+        value of it then asks ``key_for``, which says why it cannot be opened)."""
+        versions = self._raw.get(subject) or self._everyone.get(subject)
+        if not versions:
+            return None
+        return key_for(at, max(versions))
 
 
 class CopyKeys:
@@ -220,18 +246,45 @@ class CopyKeys:
     ) -> list[bytes | None]:
         """Seal a batch's column of fakes under the copy's keys (synthetic nonces: the same
         run key, the same bytes; subjects as 32 hex digits, ids dashed)."""
-        ciphers = self._ciphers
+        return self.seal_columns(table, {column: plaintexts}, subjects, row_ids)[column]
 
-        def key_for(at: int) -> ColumnKey:
-            subject = subjects[at]
+    def seal_columns(
+        self,
+        table: str,
+        columns: Mapping[str, Sequence[str | None]],
+        subjects: Sequence[str],
+        row_ids: Sequence[str],
+    ) -> dict[str, list[bytes | None]]:
+        """:meth:`seal_column` over several columns of one batch, each row's key looked up
+        once for them all (a key is made, and kept for the keystore, only for a row with a
+        value to seal)."""
+        ciphers = self._ciphers
+        holding: set[int] = set()
+        for plaintexts in columns.values():
+            holding.update([at for at, p in enumerate(plaintexts) if p is not None])
+        row_keys: list[ColumnKey | None] = []
+        for at, subject in enumerate(subjects):
+            if at not in holding:
+                row_keys.append(None)
+                continue
             found = ciphers.get(subject)
             if found is None:
                 found = ciphers[subject] = (AESGCM(self._raw(subject)), 1, subject_tag(subject))
                 self.remember(subject)
-            return found
-
-        encoded = [None if p is None else p.encode() for p in plaintexts]
-        return seal_column(table, column, row_ids, encoded, key_for, nonce_key=self._nonce_key)
+            row_keys.append(found)
+        key_for: Callable[[int], ColumnKey] = row_keys.__getitem__  # type: ignore[assignment]  # None only where nothing is sealed
+        nonce_key = self._nonce_key
+        return {
+            column: seal_column(
+                table,
+                column,
+                row_ids,
+                [None if p is None else p.encode() for p in plaintexts],
+                key_for,
+                nonce_key=nonce_key,
+            )
+            for column, plaintexts in columns.items()
+        }
 
     def store_fresh(self, engine: Engine, ring: KeyRing) -> int:
         """Write the data keys made since the last call to the copy's keystore, wrapped:

@@ -201,21 +201,15 @@ class Faker:
         return found
 
     def reference(self, value: str) -> str:
-        """Keep the letters and separators; permute the longest run of digits (FF3-1)."""
-        start = end = best = 0
-        i = 0
-        while i < len(value):
-            if value[i].isdigit():
-                j = i
-                while j < len(value) and value[j].isdigit():
-                    j += 1
-                if j - i > best:
-                    start, end, best = i, j, j - i
-                i = j
-            else:
-                i += 1
-        if best < _FF3_MIN_DIGITS:
+        """Keep the letters and separators; permute the longest run of digits (FF3-1; the
+        first of the longest; a value with no run of six digits or more is kept as it is)."""
+        best = None
+        for run in _DIGIT_RUN.finditer(value):
+            if best is None or run.end() - run.start() > best.end() - best.start():
+                best = run
+        if best is None or best.end() - best.start() < _FF3_MIN_DIGITS:
             return value
+        start, end = best.span()
         return value[:start] + self.digits(value[start:end]) + value[end:]
 
     def rank(self, namespace: str, value: str) -> int:

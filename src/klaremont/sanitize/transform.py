@@ -32,6 +32,7 @@ _RETRIES: Final = 8
 _IDENTITY_ALLOWED: Final = frozenset({"uuid", "actor", "reference"})
 Column = list[Any]
 _DASHED: Final = 36
+_HEX: Final = 32
 #: a text whose digest every process compares (workers must digest as the parent does)
 CANARY: Final = "klaremont sanitise: the digests' key"
 
@@ -85,34 +86,46 @@ def comparable(value: Any) -> str | None:
 
 def digests_of(values: Sequence[Any], digest: Callable[[str], Digest]) -> set[Digest]:
     """``digest`` of the :func:`comparable` text of every value that has one (text, the
-    common case, without a call a value)."""
-    out: set[Digest] = set()
-    add = out.add
-    for value in values:
-        if value.__class__ is str:
-            if len(value) == _DASHED and value[8] == "-" and value[13] == "-":
-                value = value.replace("-", "")  # noqa: PLW2901 - the id's compared form
-            if len(value) >= MIN_COMPARED:
-                add(digest(value))
-        elif value is not None:
-            text = comparable(value)
-            if text is not None:
-                add(digest(text))
+    common case, picked out and digested without a Python call a value)."""
+    texts = [v for v in values if v.__class__ is str and len(v) >= MIN_COMPARED]
+    if any(len(v) == _DASHED for v in texts):
+        undashed = [_undashed(v) if len(v) == _DASHED else v for v in texts]
+        texts = [v for v in undashed if len(v) >= MIN_COMPARED]  # dashes may be most of it
+    out = set(map(digest, texts))
+    if len(texts) != len(values):  # empty, short, or not text: the rare forms one by one
+        for value in values:
+            if value is not None and value.__class__ is not str:
+                text = comparable(value)
+                if text is not None:
+                    out.add(digest(text))
     return out
+
+
+def _undashed(text: str) -> str:
+    """An id's compared form (32 hex digits) when ``text`` is one with dashes."""
+    return text.replace("-", "") if text[8] == "-" and text[13] == "-" else text
 
 
 def comparables(values: Sequence[Any]) -> list[str | None]:
     """:func:`comparable` over a column (text, the common case, without a call a value)."""
-    out: list[str | None] = []
-    add = out.append
-    for value in values:
-        if value.__class__ is str:
-            if len(value) == _DASHED and value[8] == "-" and value[13] == "-":
-                value = value.replace("-", "")  # noqa: PLW2901 - the id's compared form
-            add(value if len(value) >= MIN_COMPARED else None)
-        else:
-            add(None if value is None else comparable(value))
-    return out
+    if all(v.__class__ is str and len(v) != _DASHED for v in values):
+        return [v if len(v) >= MIN_COMPARED else None for v in values]
+    return [comparable(v) if v is not None else None for v in values]
+
+
+def hexes_of(values: Sequence[Any]) -> list[str]:
+    """:func:`hex_of` over a column (32 hex digits as stored: as they are)."""
+    if all(v.__class__ is str and len(v) == _HEX and v.islower() for v in values):
+        return list(values)
+    return [hex_of(v) for v in values]
+
+
+def dashed_all(values: Sequence[Any]) -> list[str]:
+    """:func:`dashed` over a column (32 lower-case hex digits, as SQLite keeps ids, sliced
+    without a call a value)."""
+    if all(v.__class__ is str and len(v) == _HEX and v.islower() for v in values):
+        return [f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" for h in values]
+    return [dashed(v) for v in values]
 
 
 def rank_key(strategy: str, value: str) -> str | None:
@@ -262,29 +275,28 @@ class Transformer:
         wanted = [c for c in plan.sealed if only is None or c in only]
         if not wanted:
             return {}
-        subjects = [hex_of(s) for s in cols["subject_id"]]
-        ids = [dashed(i) for i in cols["id"]]
+        subjects = hexes_of(cols["subject_id"])
+        ids = dashed_all(cols["id"])
         self.source.load(subjects)
-        name = plan.name
-        opened: dict[str, Column] = {}
-        for column in wanted:
-            found = self.source.open_column(name, column, subjects, ids, cols[column])
-            opened[column] = [None if v is None else v.decode() for v in found]
-        return opened
+        found = self.source.open_columns(plan.name, {c: cols[c] for c in wanted}, subjects, ids)
+        return {
+            column: [None if v is None else v.decode() for v in values]
+            for column, values in found.items()
+        }
 
     def _seal(self, plan: TablePlan, out: dict[str, Column]) -> None:
         """Seal the fakes of sealed columns under the copy's keys; blind indexes from them."""
         if not plan.sealed:
             return
-        subjects = [hex_of(s) for s in out["subject_id"]]
-        ids = [dashed(i) for i in out["id"]]
-        name = plan.name
+        subjects = hexes_of(out["subject_id"])
+        ids = dashed_all(out["id"])
+        plain = {column: out[column] for column in plan.sealed}
+        out.update(self.target.seal_columns(plan.name, plain, subjects, ids))
+        mac = self.indexer.index
         for column, index in plan.sealed.items():
-            plain = out[column]
-            out[column] = self.target.seal_column(name, column, subjects, ids, plain)
             if index is not None:
-                mac = self.indexer.index
-                out[f"{column}_bidx"] = [None if p is None else mac(index, p) for p in plain]
+                made = plain[column]
+                out[f"{column}_bidx"] = [None if p is None else mac(index, p) for p in made]
 
     def _gather(
         self, plan: TablePlan, column: str, rule: Rule, before: Sequence[Any], after: Sequence[Any]
