@@ -111,10 +111,12 @@ def test_a_director_walks_through_the_compliance_view(platform, page, tmp_path):
     tab.screenshot(path=str(shots / "compliance-clause-print.png"), full_page=True)
     tab.emulate_media(media="screen")
     assert reference in pdf_text(_pdf_behind_link(tab, base))
-    # the overdue request behind the answer, linked (it opens for the roles that may read
-    # requests: the DPO's test is in test_compliance_pdf)
-    link = tab.locator(f"#checks ul.records >> text={reference}")
-    assert link.get_attribute("href") == f"/staff/requests/{reference}"
+    # the overdue request behind the answer, named but not linked: a director may not read
+    # requests (the DPO's link is tested in test_compliance_pdf)
+    record = tab.inner_text("#checks ul.records")
+    assert reference in record
+    assert "your roles do not open this record" in record
+    assert tab.locator(f"#checks ul.records a[href='/staff/requests/{reference}']").count() == 0
 
     _pack_verifies(platform, tab, base, tmp_path)
 

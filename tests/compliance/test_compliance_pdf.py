@@ -80,6 +80,7 @@ def test_the_drill_down_shows_what_a_check_reads_and_links_the_overdue_request(p
     assert "The query behind it" in page.text
     assert "every open data-subject request whose deadline" in page.text
     assert f'href="/staff/requests/{reference}"' in page.text
+    assert "your roles do not open this record" not in page.text
     assert 'href="/staff/compliance/DP-PROMPT.pdf"' in page.text
     # the record's own page opens for the DPO
     assert dina.get(f"/staff/requests/{reference}", headers=BROWSER).status_code == 200
@@ -89,6 +90,20 @@ def test_the_drill_down_shows_what_a_check_reads_and_links_the_overdue_request(p
     assert "What it reads" in text
     assert f"Related records: {reference}" in text, text
     assert "History of its live status" in text
+
+
+def test_a_record_the_viewer_cannot_open_is_named_not_linked(platform, signed_in):
+    """A director sees the compliance view but may not read requests: the overdue request
+    behind the answer is named, not linked to a page that would refuse them."""
+    reference = overdue_request(platform, a_customer(platform))
+    dave = signed_in("dave")
+    page = dave.get("/staff/compliance/DP-PROMPT", headers=BROWSER)
+    assert page.status_code == 200
+    assert reference in page.text
+    assert f'href="/staff/requests/{reference}"' not in page.text
+    assert "your roles do not open this record" in page.text
+    assert dave.get(f"/staff/requests/{reference}", headers=BROWSER).status_code == 403
+    assert f"Related records: {reference}" in _pdf(dave, "/staff/compliance/DP-PROMPT.pdf")
 
 
 def test_a_clause_without_a_check_or_history_still_draws(signed_in):

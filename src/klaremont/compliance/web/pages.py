@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from klaremont.compliance import evidence, overview, pdf
 from klaremont.compliance.permissions import CompliancePermission
 from klaremont.display import uk_datetime
 from klaremont.errors import NotFound, ValidationFailed
-from klaremont.staff.web.guard import require
+from klaremont.staff.web.guard import opens_for, require
 from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, finish
 from klaremont.web.render import render
@@ -102,7 +102,10 @@ def clause_pdf(clause_id: str, _: ViewPage, uow: UowDep) -> Response:
 
 
 @router.get("/compliance/{clause_id}")
-def clause_page(clause_id: str, staff: ViewPage, uow: UowDep) -> HTMLResponse:
-    """One clause: what each check reads and says now, the records behind it, its tests,
-    its controls and its status history."""
-    return render("staff/compliance_clause.html", staff=staff, line=_clause(uow, clause_id))
+def clause_page(clause_id: str, request: Request, staff: ViewPage, uow: UowDep) -> HTMLResponse:
+    """One clause: what each check reads and says now, the records behind it (linked where
+    the viewer's roles open them), its tests, its controls and its status history."""
+    line = _clause(uow, clause_id)
+    urls = {url for check in line.checks for _label, url in check.records}
+    opens = {url for url in urls if opens_for(request, url, staff)}
+    return render("staff/compliance_clause.html", staff=staff, line=line, opens=opens)

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.routing import APIRoute
 from starlette.routing import Match
 
 from klaremont.audit.events import Outcome
@@ -60,8 +61,6 @@ from klaremont.web.deps import UowDep
 from klaremont.web.form_pages import remember_staff
 
 if TYPE_CHECKING:
-    from fastapi.routing import APIRoute
-
     from klaremont.platform import UnitOfWork
 
 
@@ -308,6 +307,18 @@ def require(
             fresh=fresh,
         )
     )
+
+
+def opens_for(request: Request, path: str, principal: StaffPrincipal) -> bool:
+    """Whether ``principal`` may open the console page at ``path`` (a GET of it): its route
+    declares an access rule and they hold every permission it needs. A path no page
+    answers, or one whose route declares no rule, does not open."""
+    scope = {"type": "http", "method": "GET", "path": urlsplit(path).path, "root_path": ""}
+    for route in request.app.router.routes:
+        if route.matches(scope)[0] is Match.FULL:
+            rule = access_rule_of(route) if isinstance(route, APIRoute) else None
+            return rule is not None and (rule.public or rule.permissions <= principal.permissions)
+    return False
 
 
 def require_in_unit(*permissions: Permission) -> RequireInUnit:
