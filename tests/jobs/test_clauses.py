@@ -43,12 +43,18 @@ def test_the_worker_disables_an_account_idle_past_the_policy_period(platform, cl
 @pytest.mark.policy("DP-PROMPT", "IS-SENS-DISPOSE", "IS-AC-INACTIVE")
 def test_live_checks_hold_only_while_the_jobs_run(platform, clock):
     for check in (checks.dsr_due_alert_ran, checks.shredding_ran, checks.inactivity_sweep_ran):
-        fresh = check(platform)  # no worker has run on this database yet
-        assert fresh.holds
-        assert "no run recorded yet" in fresh.detail
+        fresh = check(platform)  # no worker has run on this database yet: cannot tell
+        assert fresh.unknown
+        assert not fresh.holds
+        assert "no worker has run any job on this database yet" in fresh.detail
     dsr = find_job("dsr-due-alert")
     assert dsr is not None
     run_job(platform, dsr, worker="w:1")  # a worker ran one job, never the others
+    assert checks.dsr_due_alert_ran(platform).holds
+    not_due = checks.shredding_ran(platform)  # the worker started within twice a day
+    assert not_due.holds
+    assert not not_due.unknown
+    assert "not due yet" in not_due.detail
     clock.advance(timedelta(days=2, minutes=1))
     never = checks.shredding_ran(platform)
     assert not never.holds

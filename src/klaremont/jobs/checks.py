@@ -4,8 +4,9 @@ A clause whose control is a scheduled job holds only while that job keeps runnin
 DPO's due-date alert (DP-PROMPT, DP-DPO), the key shredding of erased people
 (IS-SENS-DISPOSE, PP-R-ERASE) and the inactivity sweep (IS-AC-INACTIVE, IS-AC-MAINT).
 Each check fails when the job's last run failed or it has not run for twice its interval
-(a job that never ran counts from the first run of any job, so a database no worker has
-touched yet is not failed by these checks: nothing has been missed there yet).
+(a job that never ran counts from the first run of any job). On a database no worker has
+run anything on yet, each says ``unknown``, naming the worker: nothing has been missed
+there yet, but a control that has never run is not shown as holding either.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from klaremont.jobs.config import scheduled_jobs
-from klaremont.jobs.status import job_states
+from klaremont.jobs.status import first_run_at, job_states
 from klaremont.policy.live import CheckResult, LiveContext, live_check
 
 if TYPE_CHECKING:
@@ -43,10 +44,18 @@ def job_ran(ctx: LiveContext, name: str) -> CheckResult:
                 holds=False,
                 detail=f"{name} has not run for more than twice its interval ({state.job.every})",
             )
+        if state.last is None and first_run_at(uow.session) is None:
+            # no worker has run anything here: whether the job will run cannot be told, and
+            # a control that never ran is not shown as holding
+            return CheckResult.unknown_because(
+                f"{name}: no worker has run any job on this database yet "
+                "(`klaremont worker` or `serve` runs them)"
+            )
         if state.last is None:
             return CheckResult(
                 holds=True,
-                detail=f"{name}: no run recorded yet (`klaremont worker` or `serve` runs it)",
+                detail=f"{name}: not due yet (the worker started less than twice its "
+                f"interval ago, every {state.job.every})",
             )
         return CheckResult(
             holds=True,
