@@ -46,6 +46,7 @@ from rich.table import Table
 from _common import record
 from _sanitize_checks import check_copy
 from _sanitize_contenders import ours, per_row, plain_copy
+from _sanitize_floor import floor
 from _sanitize_seed import seed
 from _stores import (
     PG_ADMIN_URL,
@@ -155,6 +156,16 @@ def measure(backend: Backend, args: argparse.Namespace, check_app: bool) -> dict
         return results
     key_file = backend.root / "run.key"
     key_file.write_text(base64.b64encode(os.urandom(32)).decode())
+    counted = backend.copy()  # the sealed values counted on a copy (the template stays as is)
+    results["crypto_floor"] = ceiling = floor(counted.database_url, results["source_rows"])
+    backend.drop(counted)
+    console.print(
+        f"  the AES-GCM floor: {ceiling['values_opened']:,} values to open at "
+        f"{ceiling['open_us']} us, {ceiling['values_sealed']:,} to seal at "
+        f"{ceiling['seal_us']} us: {ceiling['crypto_seconds_on_two_cores']} s on two cores, "
+        f"so no transform of this store passes "
+        f"{ceiling['transform_ceiling_rows_per_second']:,} rows/s here"
+    )
     seconds: dict[str, list[float]] = {who: [] for who in CONTENDERS}
     rows: dict[str, int] = {}
     runs: list[dict[str, Any]] = []

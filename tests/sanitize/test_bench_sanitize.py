@@ -53,6 +53,12 @@ def test_the_bench_runs_at_tiny_size_and_the_copy_passes(bench: Any, tmp_path: P
     assert found["checks_passed"] is True
     for ratio in ("ours_over_plain", "per_row_over_ours"):
         assert found[ratio] > 0
+    # the AES-GCM floor: every sealed value counted (names, e-mails, addresses, tokens...),
+    # fewer sealed in the copy than opened (genders and second address lines are emptied)
+    ceiling = found["crypto_floor"]
+    assert ceiling["values_opened"] >= 200 * 5
+    assert 0 < ceiling["values_sealed"] < ceiling["values_opened"]
+    assert ceiling["transform_ceiling_rows_per_second"] > 0
     written = json.loads((tmp_path / "sanitize-smoke.json").read_text())
     assert written["customers"] == 200
     assert written[BACKEND]["rows"] == found["rows"]
