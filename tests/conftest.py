@@ -20,18 +20,14 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, text
 
+from backend_support import BACKEND, pg_admin, pg_url
 from klaremont.clock import ManualClock
 from klaremont.config import Environment, Settings
 from klaremont.platform import Platform
 from klaremont.policy.model import SecondFactorPolicy
 from klaremont.web.app import create_app
 
-BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
-PG_ADMIN_URL = os.environ.get(
-    "KLAREMONT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 # Unique per test process, so concurrent runs against one PostgreSQL server never collide.
 WORKER = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday morning in the office
@@ -52,20 +48,6 @@ class DatabasePair:
     keystore_url: str
 
 
-def _pg_url(name: str) -> str:
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def _pg_admin(statements: list[str]) -> None:
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
 def _settings(var_dir: Path, pair: DatabasePair) -> Settings:
     return Settings(
         environment=Environment.TEST,
@@ -80,9 +62,9 @@ def db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabasePa
     """A migrated, empty template database pair, built once per test worker."""
     if BACKEND == "postgresql":
         names = (f"kt_{WORKER}_tpl", f"kt_{WORKER}_tpl_ks")
-        _pg_admin([f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names])
-        _pg_admin([f'CREATE DATABASE "{n}"' for n in names])
-        pair = DatabasePair(_pg_url(names[0]), _pg_url(names[1]))
+        pg_admin(*[f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names])
+        pg_admin(*[f'CREATE DATABASE "{n}"' for n in names])
+        pair = DatabasePair(pg_url(names[0]), pg_url(names[1]))
     else:
         root = tmp_path_factory.mktemp("template")
         pair = DatabasePair(
@@ -97,7 +79,7 @@ def db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabasePa
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     yield pair
     if BACKEND == "postgresql":
-        _pg_admin([f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names])
+        pg_admin(*[f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in names])
 
 
 @pytest.fixture
@@ -108,16 +90,14 @@ def database(db_template: DatabasePair, tmp_path: Path) -> Iterator[DatabasePair
         data, keys = f"kt_{WORKER}_{n}", f"kt_{WORKER}_{n}_ks"
         tpl_data = db_template.database_url.rsplit("/", 1)[1]
         tpl_keys = db_template.keystore_url.rsplit("/", 1)[1]
-        _pg_admin(
-            [
-                f'DROP DATABASE IF EXISTS "{data}" WITH (FORCE)',
-                f'DROP DATABASE IF EXISTS "{keys}" WITH (FORCE)',
-                f'CREATE DATABASE "{data}" TEMPLATE "{tpl_data}"',
-                f'CREATE DATABASE "{keys}" TEMPLATE "{tpl_keys}"',
-            ]
+        pg_admin(
+            f'DROP DATABASE IF EXISTS "{data}" WITH (FORCE)',
+            f'DROP DATABASE IF EXISTS "{keys}" WITH (FORCE)',
+            f'CREATE DATABASE "{data}" TEMPLATE "{tpl_data}"',
+            f'CREATE DATABASE "{keys}" TEMPLATE "{tpl_keys}"',
         )
-        yield DatabasePair(_pg_url(data), _pg_url(keys))
-        _pg_admin([f'DROP DATABASE IF EXISTS "{d}" WITH (FORCE)' for d in (data, keys)])
+        yield DatabasePair(pg_url(data), pg_url(keys))
+        pg_admin(*[f'DROP DATABASE IF EXISTS "{d}" WITH (FORCE)' for d in (data, keys)])
         return
     target = tmp_path / "db"
     target.mkdir()

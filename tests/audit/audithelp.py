@@ -7,7 +7,6 @@ append-only triggers from :mod:`klaremont.audit.ddl`, as the lead's migration wi
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend_support import BACKEND, pg_admin, pg_url
 from klaremont.audit.ddl import archivable_ddl, drop_archivable_ddl
 from klaremont.audit.events import Actor, ActorType, Outcome
 from klaremont.audit.log import AuditLog
@@ -29,21 +29,8 @@ from klaremont.customers.actions import CustomerAction
 from klaremont.db.base import Base
 from klaremont.db.engine import make_engine
 
-BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
-PG_ADMIN_URL = os.environ.get(
-    "KLAREMONT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 ALICE = Actor(ActorType.STAFF, "alice", label="Alice Example")
-
-
-def _pg_admin(statement: str) -> None:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(statement))
-    finally:
-        admin.dispose()
 
 
 def create_audit_tables(engine: Engine) -> None:
@@ -67,14 +54,14 @@ def new_engine(tmp_path: Path, name: str = "audit") -> Iterator[Engine]:
     """A fresh database on the configured backend with the audit tables."""
     if BACKEND == "postgresql":
         db_name = f"kt_audit_{uuid.uuid4().hex[:12]}"
-        _pg_admin(f'CREATE DATABASE "{db_name}"')
-        engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db_name, pool_size=5)
+        pg_admin(f'CREATE DATABASE "{db_name}"')
+        engine = make_engine(pg_url(db_name), pool_size=5)
         try:
             create_audit_tables(engine)
             yield engine
         finally:
             engine.dispose()
-            _pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         return
     engine = make_engine(f"sqlite:///{tmp_path / f'{name}.db'}")
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from backend_support import BACKEND, pg_admin, pg_url
 from klaremont.audit.events import Actor, ActorType
 from klaremont.connectors import demo_shop
 from klaremont.customers.models import CollectionChannel, Customer
@@ -21,10 +22,6 @@ from klaremont.policy.purposes import LawfulBasis
 from klaremont.rights.ports import CustomerIdentity
 
 TEST_ACTOR = Actor(ActorType.SYSTEM, "test")
-BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
-PG_ADMIN_URL = os.environ.get(
-    "KLAREMONT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 _numbers = itertools.count(1)
 
 
@@ -63,16 +60,6 @@ def seed_customer(platform: Platform, email: str) -> Person:
         uow.session.add(customer)
         uow.session.flush()
         return Person(subject.id, customer.id, email)
-
-
-def _admin(statements: list[str]) -> None:
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 @dataclass
@@ -141,10 +128,10 @@ def make_shop(name: str, folder: Path) -> Shop:
     env = f"KT_SHOP_URL_{name.upper().replace('-', '_')}"
     if BACKEND == "postgresql":
         database = f"kt_shop_{os.getpid()}_{name.replace('-', '_')}_{next(_numbers)}"
-        _admin(
-            [f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', f'CREATE DATABASE "{database}"']
+        pg_admin(
+            f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', f'CREATE DATABASE "{database}"'
         )
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+        url = pg_url(database)
     else:
         database = None
         url = f"sqlite:///{folder / f'{name}.db'}"
@@ -162,4 +149,4 @@ def make_shop(name: str, folder: Path) -> Shop:
 def drop_shop(shop: Shop) -> None:
     """Remove a PostgreSQL shop database."""
     if shop.database:
-        _admin([f'DROP DATABASE IF EXISTS "{shop.database}" WITH (FORCE)'])
+        pg_admin(f'DROP DATABASE IF EXISTS "{shop.database}" WITH (FORCE)')

@@ -9,23 +9,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from migration_support import BACKEND, PG_ADMIN_URL
-from sqlalchemy import create_engine, text
 
+from backend_support import BACKEND, pg_admin, pg_url
 from klaremont.db import migrate
 
 _counter = itertools.count()
 _WORKER = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
-
-
-def _pg_admin(statements: list[str]) -> None:
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -35,9 +24,9 @@ def empty_database(tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'wave-1' / 'klaremont.db'}"
         return
     name = f"kt_mig_{_WORKER}_{next(_counter)}"
-    _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
-    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    yield pg_url(name)
+    pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

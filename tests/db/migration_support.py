@@ -4,7 +4,6 @@ test ever sees them)."""
 
 from __future__ import annotations
 
-import os
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,10 +24,6 @@ from sqlalchemy import text as sql
 
 from klaremont.db import migrate
 
-BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
-PG_ADMIN_URL = os.environ.get(
-    "KLAREMONT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 WAVE_1 = "0002"  # the landed wave-1 schema: the frozen initial tables and the audit triggers
 
 

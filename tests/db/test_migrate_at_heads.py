@@ -13,9 +13,10 @@ import uuid
 from contextlib import closing
 
 import pytest
-from migration_support import BACKEND, WAVE_1, repository_heads, table_names, write_revision
+from migration_support import WAVE_1, repository_heads, table_names, write_revision
 from sqlalchemy import text
 
+from backend_support import BACKEND
 from klaremont.db import migrate
 from klaremont.db.engine import make_engine
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import select, update
 
+from backend_support import pg_admin, pg_url
 from klaremont.crypto.context import CryptoContext
 from klaremont.customers.models import Address, Customer
 from klaremont.db.subjects import Subject
@@ -20,10 +20,6 @@ from klaremont.staff.models import StaffAccount
 SMALL = demo.DemoSize(customers=8, seed=5)
 KEY = b"sanitise-test-key-0123456789abcdef"
 OTHER_KEY = b"another-test-key-0123456789abcdef"
-BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
-PG_ADMIN_URL = os.environ.get(
-    "KLAREMONT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def personal_values(platform: Platform) -> dict[str, set[str]]:
@@ -68,21 +64,15 @@ def pg_target() -> Iterator[Callable[[], str]]:
     """Makes empty PostgreSQL databases for copies; drops them afterwards."""
     made: list[str] = []
 
-    def admin(statement: str) -> None:
-        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(statement))
-        engine.dispose()
-
     def make() -> str:
         name = f"kt_copy_{uuid.uuid4().hex[:12]}"
-        admin(f'CREATE DATABASE "{name}"')
+        pg_admin(f'CREATE DATABASE "{name}"')
         made.append(name)
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        return pg_url(name)
 
     yield make
     for name in made:
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def dump(platform: Platform) -> list[tuple[str, list[tuple[str, ...]]]]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sanitize_support import BACKEND, KEY, OTHER_KEY, dump, personal_values, raw_bytes
+from sanitize_support import KEY, OTHER_KEY, dump, personal_values, raw_bytes
 from sqlalchemy import select, update
 
+from backend_support import BACKEND
 from klaremont.customers.models import Customer, PaymentCard
 from klaremont.db.subjects import Subject
 from klaremont.detectors.bulk import kinds_of

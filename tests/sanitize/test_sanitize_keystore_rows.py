@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sanitize_support import BACKEND, KEY
+from sanitize_support import KEY
 from sqlalchemy import Engine, create_engine, func, select
 
+from backend_support import BACKEND
 from klaremont.clock import SystemClock
 from klaremont.crypto.aead import open_value
 from klaremont.crypto.errors import CiphertextIntegrityError

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sanitize_support import BACKEND, KEY, OTHER_KEY
+from sanitize_support import KEY, OTHER_KEY
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, func, select, update
 
+from backend_support import BACKEND
 from klaremont.crypto.errors import SubjectKeyDestroyed
 from klaremont.crypto.keystore_models import SubjectKey
 from klaremont.customers.models import Customer, Order

@@ -26,16 +26,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 
+from backend_support import BACKEND, pg_admin, pg_url
 from klaremont.detectors.bulk import kinds_of
 from klaremont.detectors.kinds import Group, Kind
 from klaremont.scan import databases, engine
 from klaremont.scan.findings import ScanResult
 from klaremont.testing.scan_values import luhn_completed
 
-BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
-PG_ADMIN_URL = os.environ.get(
-    "KLAREMONT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 CARDS = kinds_of([Group.CARDS])
 MAIL = frozenset({Kind.EMAIL})
 SHARE = 2  # pages a share, in these tests
@@ -63,15 +60,6 @@ def small_shares(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(databases, "SHARE_PAGES", SHARE)
 
 
-def _admin(statement: str) -> None:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(statement))
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture
 def scratch() -> Iterator[Callable[[], str]]:
     """Makes empty PostgreSQL databases of this test's own; drops them afterwards."""
@@ -79,13 +67,13 @@ def scratch() -> Iterator[Callable[[], str]]:
 
     def make() -> str:
         name = f"kt_scanpg_{uuid.uuid4().hex[:12]}"
-        _admin(f'CREATE DATABASE "{name}"')
+        pg_admin(f'CREATE DATABASE "{name}"')
         made.append(name)
-        return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        return pg_url(name)
 
     yield make
     for name in made:
-        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _execute(url: str, *statements: str, **params: Any) -> None:
@@ -532,7 +520,7 @@ def test_personal_data_beside_other_hits_is_listed_with_workers_as_alone(
     [
         pytest.param(UNREACHABLE, id="port-closed"),
         pytest.param(
-            PG_ADMIN_URL.rsplit("/", 1)[0] + "/kt_scanpg_no_such_database",
+            pg_url("kt_scanpg_no_such_database"),
             id="no-such-database",
             marks=[pytest.mark.postgres_only, needs_postgresql],
         ),
