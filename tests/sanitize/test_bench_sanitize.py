@@ -59,6 +59,12 @@ def test_the_bench_runs_at_tiny_size_and_the_copy_passes(bench: Any, tmp_path: P
     assert ceiling["values_opened"] >= 200 * 5
     assert 0 < ceiling["values_sealed"] < ceiling["values_opened"]
     assert ceiling["transform_ceiling_rows_per_second"] > 0
+    # both readings of the transform stage, and the stricter one judged
+    waited = found["transform_waited_rows_per_second"]
+    worked = found["transform_work_rows_per_second"]
+    assert waited > 0
+    assert worked > 0
+    assert found["transform_rows_per_second"] == min(waited, worked)
     written = json.loads((tmp_path / "sanitize-smoke.json").read_text())
     assert written["customers"] == 200
     assert written[BACKEND]["rows"] == found["rows"]

@@ -36,7 +36,7 @@ from klaremont.sanitize.copykeys import SourceKeys
 from klaremont.sanitize.fakes import Faker
 from klaremont.sanitize.report import to_html
 from klaremont.sanitize.service import sanitise
-from klaremont.sanitize.transform import dashed, hex_of
+from klaremont.sanitize.transform import Transformer, dashed, hex_of
 
 SQLITE_ONLY = pytest.mark.skipif(
     BACKEND != "sqlite",
@@ -580,3 +580,39 @@ def test_the_report_times_unwrapping_the_keys_for_the_workers(seeded, tmp_path, 
     assert "keys for the worker processes" in to_html(shared.report)  # the stage in words
     assert alone.passed
     assert shared.passed, shared.report["verification"]
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_the_report_sums_the_rules_own_work_over_the_worker_processes(
+    seeded, tmp_path, monkeypatch
+):
+    """The rules' own seconds come back from every worker with its batch and are summed:
+    each call of the rules is made to take 30 ms more, so the sum reaches the calls made in
+    the workers, not only the parent's wait; rows/s on the cores is the rows over that sum
+    shared by the processes, and the HTML report says it in words."""
+    monkeypatch.setattr(rawio, "BATCH", SMALL_BATCH)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)  # every table through the workers
+    calls: list[int] = []
+    real = Transformer.apply
+
+    def slow(self, plan, names, rows):
+        calls.append(1)  # counted in the parent only; the workers' calls are not seen here
+        time.sleep(0.03)
+        return real(self, plan, names, rows)
+
+    monkeypatch.setattr(Transformer, "apply", slow)
+    shared = _copy(seeded, tmp_path, "work.db", jobs=2, monkeypatch=monkeypatch)
+    assert shared.passed, shared.report["verification"]
+    work = shared.report["transform_work"]
+    batches = sum(-(-t["rows_read"] // SMALL_BATCH) for t in shared.report["tables"])
+    assert batches > 10
+    assert work["processes"] == 2
+    assert work["seconds"] >= 0.03 * batches * 0.8  # every batch's rules, wherever they ran
+    rows = shared.report["rows_read"]
+    assert work["rows_per_second_on_those_cores"] == round(rows / (work["seconds"] / 2))
+    assert "The rules themselves took" in to_html(shared.report)
+    calls.clear()
+    alone = _copy(seeded, tmp_path, "alone-work.db", jobs=1, monkeypatch=monkeypatch)
+    assert len(calls) >= batches * 0.8
+    assert alone.report["transform_work"]["processes"] == 1
+    assert alone.report["transform_work"]["seconds"] >= 0.03 * len(calls) * 0.9

@@ -66,6 +66,9 @@ class Copier:
         self.transformer = Transformer(faker, self.source_keys, keys, target.keystore.indexer)
         self.counts: dict[str, TableCount] = {}
         self.stages: dict[str, float] = {"keys": 0.0, "read": 0.0, "transform": 0.0, "write": 0.0}
+        #: seconds the rules took, summed over the processes that applied them (the
+        #: "transform" stage is what the parent waited for, the rest overlapping its writes)
+        self.transform_work = 0.0
         self._left_out: dict[str, dict[str, set[Any]]] = {}
 
     def raw(self, plan: TablePlan) -> bool:
@@ -151,6 +154,7 @@ class Copier:
         ) as transforms:
             for plan in self.plan.kept():
                 self._copy_table(plan, erased, progress, transforms)
+        self.transform_work = transforms.work_seconds
 
     def _workers_read(self) -> bool:
         """Worker processes read ranges of the source themselves: SQLite to SQLite (a

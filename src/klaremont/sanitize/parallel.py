@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import pickle
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -54,7 +55,9 @@ class Packed:
     rows: int
 
 
-Done = tuple[Rows | Packed, Evidence, list[str]]
+#: a batch's rows, evidence, fresh subjects and the seconds the rules took in the worker
+Done = tuple[Rows | Packed, Evidence, list[str], float]
+
 
 _WORKER: dict[str, Any] = {}
 _P = ParamSpec("_P")
@@ -108,6 +111,10 @@ class RangeCounts:
     unique: dict[str, int] = field(default_factory=dict)
 
 
+#: a range's rows, evidence, fresh subjects, counts and the seconds the rules took
+Ranged = tuple[Rows, Evidence, list[str], RangeCounts, float]
+
+
 def _source() -> sqlite3.Connection:
     """The worker's own connection to the SQLite source (opened after the fork), only read."""
     found: sqlite3.Connection | None = _WORKER.get("connection")
@@ -118,7 +125,7 @@ def _source() -> sqlite3.Connection:
 
 
 @_passable
-def _transform_range(job: RangeJob) -> tuple[Rows, Evidence, list[str], RangeCounts]:
+def _transform_range(job: RangeJob) -> Ranged:
     """In a worker: read a range of the source, leave out the rows of people left out,
     count, then the batch's rules as :func:`_transform` applies them."""
     batch = _source().execute(job.sql, job.params).fetchall()
@@ -138,8 +145,10 @@ def _transform_range(job: RangeJob) -> tuple[Rows, Evidence, list[str], RangeCou
     transformer.evidence = transformer.new_evidence()
     transformer.target.fresh = []
     transformer.target.let_go()
+    began = time.perf_counter()
     new = transformer.apply(_WORKER["plans"][job.table], job.names, rows)
-    return new, transformer.evidence, transformer.target.fresh, counts
+    spent = time.perf_counter() - began
+    return new, transformer.evidence, transformer.target.fresh, counts, spent
 
 
 def workers_wanted() -> int:
@@ -162,9 +171,11 @@ def _transform(job: tuple[str, list[str], Rows, dict[tuple[str, int], bytes], bo
         at = names.index("subject_id")
         subjects = [hex_of(r[at]) for r in rows]
         transformer.source.take(subjects, keys)
+    began = time.perf_counter()
     new = transformer.apply(plan, names, rows)
+    spent = time.perf_counter() - began
     out: Rows | Packed = Packed(copy_text(new), len(new)) if packed else new
-    return out, transformer.evidence, transformer.target.fresh
+    return out, transformer.evidence, transformer.target.fresh, spent
 
 
 class Transforms:
@@ -189,6 +200,8 @@ class Transforms:
         self.jobs = jobs
         self._release = release
         self._pool: Pool | None = None
+        #: seconds spent applying the rules, summed over every process that applied them
+        self.work_seconds = 0.0
 
     def __enter__(self) -> Self:
         """Start the workers now, before any table's connection is open (a connection
@@ -224,7 +237,10 @@ class Transforms:
         batches made in worker processes come ready for PostgreSQL's ``COPY``."""
         if self.jobs < 2 or rows_in_table < PARALLEL_FROM:  # noqa: PLR2004 - one worker: none
             for rows in batches:
-                yield self.transformer.apply(plan, names, rows)
+                began = time.perf_counter()
+                new = self.transformer.apply(plan, names, rows)
+                self.work_seconds += time.perf_counter() - began
+                yield new
             return
         pool = self._workers()
         at = names.index("subject_id") if plan.sealed else -1
@@ -241,8 +257,9 @@ class Transforms:
             yield self._collect(pending.popleft())
 
     def _collect(self, result: AsyncResult[Done]) -> Rows | Packed:
-        new, evidence, fresh = result.get()
+        new, evidence, fresh, spent = result.get()
         self._take(evidence, fresh)
+        self.work_seconds += spent
         return new
 
     def _take(self, evidence: Evidence, fresh: list[str]) -> None:
@@ -254,11 +271,12 @@ class Transforms:
         """The copy's rows of each range and what was counted in it, in the order of the
         ranges; the workers read the source themselves (the parent only writes)."""
         pool = self._workers()
-        pending: deque[AsyncResult[tuple[Rows, Evidence, list[str], RangeCounts]]] = deque()
+        pending: deque[AsyncResult[Ranged]] = deque()
 
         def collect() -> tuple[Rows, RangeCounts]:
-            new, evidence, fresh, counts = pending.popleft().get()
+            new, evidence, fresh, counts, spent = pending.popleft().get()
             self._take(evidence, fresh)
+            self.work_seconds += spent
             return new, counts
 
         for job in jobs:

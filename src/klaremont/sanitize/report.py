@@ -29,6 +29,11 @@ _PAGE = """<!doctype html>
 <table><tr><th>Stage</th><th>Seconds</th></tr>
 {% for name, seconds in r.stages.items() %}<tr><td>{{ stage_words.get(name, name) }}</td>
 <td>{{ seconds }}</td></tr>{% endfor %}</table>{% endif %}
+{% if r.transform_work %}{% set w = r.transform_work %}<p>The rules themselves took
+{{ w.seconds }} s of work in {{ w.processes }} process{{ "es" if w.processes > 1 else "" }}:
+{{ w.rows_per_second_on_those_cores }} rows/s on {{ w.processes }}
+core{{ "s" if w.processes > 1 else "" }} (the stage above is the time the writing waited
+for them; the rest of their work overlapped the writing).</p>{% endif %}
 <h2>Unique columns</h2>
 <table><tr><th>Table (columns)</th><th>Source</th><th>Copy</th></tr>
 {% for name, u in v.unique_columns.items() %}<tr><td>{{ name }}</td><td>{{ u.source }}</td>
