@@ -175,6 +175,42 @@ def test_a_source_value_written_into_a_kept_column_fails_the_copy(seeded, tmp_pa
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("dev.db")] == []
 
 
+@pytest.mark.policy("IS-SENS-DEV")
+def test_references_short_or_without_digits_never_reach_the_copy(seeded, tmp_path):
+    """A customer reference with a short number is permuted like any other (it used to be
+    kept, then picked again with a NUL and a number glued to it: the source reached the
+    copy inside the new value, and PostgreSQL refused the row); one without a digit cannot
+    be pseudonymised in its format, is kept, and verification fails the copy naming the
+    column (fails closed)."""
+    with seeded.unit_of_work() as uow:
+        people = uow.session.scalars(select(Customer).order_by(Customer.reference)).all()
+        for person, reference in ((people[1], "KL-42"), (people[2], "KLAREMONT-ONE")):
+            uow.session.execute(
+                update(Customer).where(Customer.id == person.id).values(reference=reference)
+            )
+    outcome = _copy(seeded, tmp_path)
+    assert not outcome.passed
+    found = outcome.report["verification"]
+    assert found["fakes_equal_to_source"] == {"customers.reference": 1}
+    assert found["source_values_found"] == 0
+    with seeded.unit_of_work() as uow:
+        uow.session.execute(
+            update(Customer).where(Customer.reference == "KLAREMONT-ONE").values(reference="KL-43")
+        )
+    kept = _copy(seeded, tmp_path, name="again.db")
+    assert kept.passed, kept.report["verification"]
+    copy = Platform.build(kept.place.settings())
+    try:
+        with copy.unit_of_work() as uow:
+            references = set(uow.session.scalars(select(Customer.reference)))
+    finally:
+        copy.dispose()
+    assert "KL-42" not in references
+    assert "KL-43" not in references
+    assert not any("\x00" in r for r in references)
+    assert any(r.startswith("KL-") and len(r) == 5 for r in references)
+
+
 def test_an_interrupted_copy_leaves_nothing(seeded, tmp_path, monkeypatch):
     from klaremont.sanitize.copying import Copier  # noqa: PLC0415 - patched below
 

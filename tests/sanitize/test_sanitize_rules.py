@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sanitize_support import KEY
+from sanitize_support import KEY, OTHER_KEY
 from sqlalchemy import Column, String
 
 from klaremont.customers.models import Customer
@@ -71,7 +71,11 @@ def test_fakes_keep_formats_and_uniqueness():
     mapped = {faker.reference(r) for r in refs}
     assert len(mapped) == len(refs)
     assert all(m.startswith("C") and len(m) == 8 and m[1:].isdigit() for m in mapped)
-    assert faker.reference("INC-2026-0001") == "INC-2026-0001"  # short numbers are kept
+    short = faker.reference("INC-2026-0001")  # short numbers are permuted too (a shuffle)
+    assert short != "INC-2026-0001"
+    assert short.startswith("INC-")
+    assert short.endswith("-0001")
+    assert short[4:8].isdigit()
     emails = {f"person{n}@shop.test" for n in range(50)}
     faker.prepare_ranks("email", {e.casefold() for e in emails})
     fakes = {faker.email(e) for e in emails}
@@ -116,7 +120,33 @@ def test_numbers_are_permuted_by_ff3_1_as_the_reference_implementation_does():
     assert sum(a == b for a, b in zip(numbers, fakes, strict=True)) < 5  # chance alone
     assert faker.reference("KL0000100") != "KL0000100"
     assert faker.reference("KL0000100").startswith("KL")
-    assert faker.digits("2026") == "2026"  # too short a domain for FF3-1: kept
+    assert faker.digits("2026") != "2026"  # too short a domain for FF3-1: a keyed shuffle
+    assert len(faker.digits("2026")) == 4
+
+
+@pytest.mark.policy("IS-SENS-DEV")
+def test_numbers_and_references_never_map_to_themselves_and_never_collide():
+    """Every width, the whole domain where it is small: a permutation (no two numbers share
+    a fake) with no fixed point (no number is its own fake), the same under the same key,
+    another under another key; a reference's fake echoes nothing but its letters."""
+    faker, again, other = Faker(KEY), Faker(KEY), Faker(OTHER_KEY)
+    for width in (1, 2, 3):
+        numbers = [f"{n:0{width}d}" for n in range(10**width)]
+        fakes = [faker.digits(n) for n in numbers]
+        assert sorted(fakes) == numbers  # a permutation of the whole domain
+        assert all(f != n for f, n in zip(fakes, numbers, strict=True))
+        assert fakes == [again.digits(n) for n in numbers]
+        assert fakes != [other.digits(n) for n in numbers]
+    sample = [f"{n * 7919 % 10**7:07d}" for n in range(3000)]  # FF3-1's width
+    fakes = [faker.digits(n) for n in sample]
+    assert len(set(fakes)) == len(sample)
+    assert all(f != n and len(f) == 7 and f.isdigit() for f, n in zip(fakes, sample, strict=True))
+    for reference in ("C1", "KL-7", "A12", "INC-2026-0001", "KL00001234"):
+        made = faker.reference(reference)
+        assert made != reference
+        assert "\x00" not in made
+        assert len(made) == len(reference)
+    assert faker.reference("NO-DIGITS-AT-ALL") == "NO-DIGITS-AT-ALL"  # kept: verification fails it
 
 
 def test_digits_of_neighbouring_values_in_a_copy_are_told_from_a_stored_card(tmp_path):

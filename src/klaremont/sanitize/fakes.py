@@ -114,6 +114,7 @@ class Faker:
         self._ff3_key = self._derive(run_key, b"ff3-1")[:16].hex()
         self._ff3_tweak = self._derive(run_key, b"ff3-1 tweak")[:7].hex()
         self._numbers: dict[str, str] = {}
+        self._shuffles: dict[int, tuple[list[int], list[int]]] = {}
         self._started: dict[str, Any] = {}  # namespace -> BLAKE2b state after its prefix
         #: the keyed digest verification compares values by (see :data:`Digest`)
         self.verify_digest: Callable[[str], Digest] = (
@@ -188,26 +189,48 @@ class Faker:
         return _in_their_forms(values, present, hexes)
 
     def digits(self, value: str) -> str:
-        """FF3-1 on a run of decimal digits: same length, and a permutation of that domain."""
+        """A keyed permutation of the decimal numbers of ``value``'s length with no fixed
+        point: never the number itself, and two numbers never the same fake. It is the
+        shift by one conjugated by a keyed permutation P of that domain, P(P^-1(n) + 1):
+        P is FF3-1 from six digits up (its smallest domain is a million) and a keyed
+        shuffle of the whole domain below."""
         found = self._numbers.get(value)
         if found is None:
-            # FF3-1 needs a domain of a million at least: shorter numbers (a year) are kept
-            found = (
-                value
-                if len(value) < _FF3_MIN_DIGITS
-                else ff3_1.encrypt(self._ff3_key, self._ff3_tweak, _DIGITS, value)
-            )
+            width = len(value)
+            if width >= _FF3_MIN_DIGITS:
+                key, tweak = self._ff3_key, self._ff3_tweak
+                before = int(ff3_1.decrypt(key, tweak, _DIGITS, value))
+                shifted = f"{(before + 1) % 10**width:0{width}d}"
+                found = ff3_1.encrypt(key, tweak, _DIGITS, shifted)
+            else:
+                order, place = self._shuffle(width)
+                found = f"{order[(place[int(value)] + 1) % len(order)]:0{width}d}"
             self._numbers[value] = found
         return found
 
+    def _shuffle(self, width: int) -> tuple[list[int], list[int]]:
+        """A keyed shuffle of the numbers of ``width`` digits (below six: at most 100,000
+        of them) and each number's place in it, made once per width."""
+        found = self._shuffles.get(width)
+        if found is None:
+            size = 10**width
+            order = sorted(range(size), key=lambda n: self.digest(f"digits {width}", n))
+            place = [0] * size
+            for at, number in enumerate(order):
+                place[number] = at
+            found = self._shuffles[width] = (order, place)
+        return found
+
     def reference(self, value: str) -> str:
-        """Keep the letters and separators; permute the longest run of digits (FF3-1; the
-        first of the longest; a value with no run of six digits or more is kept as it is)."""
+        """Keep the letters and separators; the longest run of ASCII digits (the first of
+        the longest) goes through :meth:`digits`, so the fake is never the reference itself
+        and two references never share a fake. A value without a digit is kept as it is
+        (verification then finds it unchanged and fails the copy, naming the column)."""
         best = None
         for run in _DIGIT_RUN.finditer(value):
             if best is None or run.end() - run.start() > best.end() - best.start():
                 best = run
-        if best is None or best.end() - best.start() < _FF3_MIN_DIGITS:
+        if best is None:
             return value
         start, end = best.span()
         return value[:start] + self.digits(value[start:end]) + value[end:]

@@ -29,7 +29,12 @@ if TYPE_CHECKING:
 
 MIN_COMPARED: Final = 6  # shorter values (codes, flags) say nothing about a person
 _RETRIES: Final = 8
-_IDENTITY_ALLOWED: Final = frozenset({"uuid", "actor", "reference"})
+#: strategies whose fake may be its source: ids (each checked against its own source as it
+#: is permuted) and actors (system actors are kept); a reference never is (no fixed point)
+_IDENTITY_ALLOWED: Final = frozenset({"uuid", "actor"})
+#: strategies whose fake is never its source by construction (a permutation without fixed
+#: points) and which keep parts of their input: picking again would echo the source
+_NEVER_THE_SAME: Final = frozenset({"reference"})
 Column = list[Any]
 _DASHED: Final = 36
 _HEX: Final = 32
@@ -228,9 +233,10 @@ class Transformer:
 
     def _pseudonymised(self, how: str, values: Sequence[Any], cols: Columns) -> Column:
         new = self.fakes(how, values, cols)
-        if how in RANKED:
+        if how in RANKED or how in _NEVER_THE_SAME:
             return new
-        # a pick from a short list may land on the source value itself: pick again
+        # a pick from a short list may land on the source value itself: pick again (keyed
+        # on the value and the try: the fakes picked again echo nothing of their input)
         for i, before in enumerate(values):
             tries = 0
             while new[i] is not None and new[i] == before and tries < _RETRIES:
