@@ -51,6 +51,7 @@ def test_a_request_without_a_message_authenticator_gets_no_answer(platform, cloc
         radius.auth_port,
         {"User-Name": code, "User-Password": code, "Calling-Station-Id": MAC},
         message_authenticator=False,
+        timeout=1.0,  # no answer is expected: no need to wait long for it
     )
     assert answer.code is None
     assert "No reply" in answer.output
@@ -78,6 +79,7 @@ def test_the_wrong_shared_secret_gets_no_answer(platform, clock, radius):
         radius.auth_port,
         {"User-Name": code, "User-Password": code, "Calling-Station-Id": MAC},
         secret="not-the-shared-secret-of-this-ap",
+        timeout=1.0,  # no answer is expected
     )
     assert answer.code is None
     assert logins(platform) == 0
@@ -140,5 +142,6 @@ def test_accounting_start_interim_and_stop_make_one_session(platform, clock, rad
         {**base, "Acct-Status-Type": "Start"},
         kind="acct",
         secret="not-the-shared-secret-of-this-ap",
+        timeout=1.0,  # no answer is expected
     )
     assert bad.code is None

@@ -85,10 +85,14 @@ def radclient(
     *,
     kind: str = "auth",
     secret: str = SECRET,
-    timeout: float = 1.0,
+    timeout: float = 5.0,
     message_authenticator: bool = True,
 ) -> Answer:
     """Send one request with the real ``radclient`` and parse its answer.
+
+    It waits up to ``timeout`` seconds, once: an answer during the whole suite's run, on a
+    loaded machine, took more than a second (the login then read as "no answer"); the
+    tests that expect no answer pass a short one.
 
     radclient signs an Access-Request with a Message-Authenticator when the request names
     one (``Message-Authenticator = 0x00``); ``message_authenticator=False`` leaves it out.
