@@ -37,7 +37,7 @@ for them; the rest of their work overlapped the writing).</p>{% endif %}
 <h2>Unique columns</h2>
 <table><tr><th>Table (columns)</th><th>Source</th><th>Copy</th></tr>
 {% for name, u in v.unique_columns.items() %}<tr><td>{{ name }}</td><td>{{ u.source }}</td>
-<td>{{ u.copy }}{% if not u.equal %} (differs){% endif %}</td></tr>
+<td>{{ u["copy"] }}{% if not u.equal %} (differs){% endif %}</td></tr>
 {% endfor %}</table>
 <h2>Tables and rules</h2>
 {% for t in r.tables %}<h3>{{ t.table }}{% if t.personal %} (personal data){% endif %}</h3>
