@@ -112,3 +112,14 @@ def raw_bytes(path: Path) -> bytes:
         if other.exists():
             data += other.read_bytes()
     return data
+
+
+def copy_files(folder: Path, name: str) -> dict[str, bytes]:
+    """A copy's bytes as written: the file ``name`` in ``folder`` and every file of its key
+    folder (``name.keys``; lock files left out), by place: two runs compare with ``==``."""
+    keys = folder / f"{name}.keys"
+    found = {"db": (folder / name).read_bytes()}
+    for path in sorted(keys.rglob("*")):
+        if path.is_file() and not path.name.endswith(".lock"):
+            found[f"keys/{path.relative_to(keys)}"] = path.read_bytes()
+    return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sanitize_support import KEY, OTHER_KEY, dump, personal_values, raw_bytes
+from sanitize_support import KEY, OTHER_KEY, copy_files, dump, personal_values, raw_bytes
 from sqlalchemy import select, update
 
 from backend_support import BACKEND
@@ -100,22 +100,13 @@ def test_same_key_same_copy_and_another_key_another(seeded, tmp_path):
     for name in ("a.db", "b.db", "c.db"):
         assert not (tmp_path / f"{name}-wal").exists()
     first_files, second_files, third_files = (
-        _files(tmp_path, name) for name in ("a.db", "b.db", "c.db")
+        copy_files(tmp_path, name) for name in ("a.db", "b.db", "c.db")
     )
     assert first_files.keys() == second_files.keys()
     differ = [name for name in first_files if first_files[name] != second_files[name]]
     assert differ == []
     assert first_files["db"] != third_files["db"]
     assert first_files["keys/kek.json"] != third_files["keys/kek.json"]
-
-
-def _files(folder, name):
-    keys = folder / f"{name}.keys"
-    found = {"db": (folder / name).read_bytes()}
-    for path in sorted(keys.rglob("*")):
-        if path.is_file() and not path.name.endswith(".lock"):
-            found[f"keys/{path.relative_to(keys)}"] = path.read_bytes()
-    return found
 
 
 def test_a_target_that_exists_is_refused(seeded, tmp_path):
@@ -297,7 +288,7 @@ def test_worker_processes_make_the_same_copy_as_one_process(seeded, tmp_path, mo
     assert alone.passed
     assert shared.passed, shared.report["verification"]
     assert (tmp_path / "alone.db").read_bytes() == (tmp_path / "shared.db").read_bytes()
-    assert _files(tmp_path, "alone.db") == _files(tmp_path, "shared.db")
+    assert copy_files(tmp_path, "alone.db") == copy_files(tmp_path, "shared.db")
     assert shared.report["verification"] == alone.report["verification"]
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sanitize_support import KEY, OTHER_KEY
+from sanitize_support import KEY, OTHER_KEY, copy_files
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, func, select, update
 
 from backend_support import BACKEND
@@ -319,15 +319,6 @@ def _copy(platform, tmp_path, name, *, jobs, monkeypatch, key=KEY, subset=None):
     )
 
 
-def _files(folder: Path, name: str) -> dict[str, bytes]:
-    keys = folder / f"{name}.keys"
-    found = {"db": (folder / name).read_bytes()}
-    for path in sorted(keys.rglob("*")):
-        if path.is_file() and not path.name.endswith(".lock"):
-            found[f"keys/{path.relative_to(keys)}"] = path.read_bytes()
-    return found
-
-
 def _counts(report) -> dict[str, tuple[int, int, int]]:
     return {
         t["table"]: (t["rows_read"], t["rows_left_out"], t["rows_written"])
@@ -339,7 +330,7 @@ def _assert_same_copy(tmp_path, one, other, names):
     assert one.passed, one.report["verification"]
     assert other.passed, other.report["verification"]
     assert (tmp_path / names[0]).read_bytes() == (tmp_path / names[1]).read_bytes()
-    assert _files(tmp_path, names[0]) == _files(tmp_path, names[1])
+    assert copy_files(tmp_path, names[0]) == copy_files(tmp_path, names[1])
     assert other.report["verification"] == one.report["verification"]
     assert _counts(other.report) == _counts(one.report)
     for field_name in ("rows_read", "rows_written", "customers_left_out_by_subset", "subset"):
