@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from klaremont.jobs.config import scheduled_jobs
-from klaremont.jobs.status import first_run_at, job_states
+from klaremont.jobs.status import job_states
 from klaremont.policy.live import CheckResult, LiveContext, live_check
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def job_ran(ctx: LiveContext, name: str) -> CheckResult:
                 holds=False,
                 detail=f"{name} has not run for more than twice its interval ({state.job.every})",
             )
-        if state.last is None and first_run_at(uow.session) is None:
+        if state.last is None and state.worker_first_ran is None:
             # no worker has run anything here: whether the job will run cannot be told, and
             # a control that never ran is not shown as holding
             return CheckResult.unknown_because(

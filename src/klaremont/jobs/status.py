@@ -75,6 +75,8 @@ class JobState:
     overdue: bool
     failed: bool
     counts: dict[str, int]
+    #: when any worker first ran any job here (``None``: no worker has run anything yet)
+    worker_first_ran: datetime | None = None
 
     @property
     def problem(self) -> str | None:
@@ -173,6 +175,7 @@ def job_states(session: Session, jobs: list[ScheduledJob], now: datetime) -> lis
                 overdue=overdue,
                 failed=finished.get(job.name) == RunStatus.FAILED.value,
                 counts={s.value: counts.get((job.name, s.value), 0) for s in RunStatus},
+                worker_first_ran=first,
             )
         )
     return states
