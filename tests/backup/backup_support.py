@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "rights"))
 from rights_support import TEST_ACTOR, Person, seed_person
 from sqlalchemy import func, select
 
+from backend_support import BACKEND
 from klaremont.backup import archive, keys
 from klaremont.backup.service import database_file
 from klaremont.customers.models import Address, ContactRecord, Customer, PaymentCard
@@ -22,7 +22,6 @@ from klaremont.rights import erasure, intake
 from klaremont.rights.erasure import ErasureReply
 from klaremont.rights.states import RequestKind
 
-BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
 sqlite_only = pytest.mark.skipif(
     BACKEND != "sqlite", reason="reads the embedded SQLite files' raw bytes"
 )

@@ -11,7 +11,6 @@ assert every answer (no 5xx, each request answered with its proper status).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from backend_support import BACKEND
 from klaremont.audit.events import Actor, ActorType
 from klaremont.clock import ManualClock
 from klaremont.config import Settings
@@ -43,7 +43,6 @@ from klaremont.web.deps import UowDep, committed
 
 CUSTOMER_PASSWORD = "plum-orchard-whistle-58"
 ROUNDS = 4
-BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
 _CSRF = 'name="csrf_token" value="'
 
 

@@ -3,7 +3,6 @@ and one alone records the DPO's due alert for a request due tomorrow."""
 
 from __future__ import annotations
 
-import os
 import signal
 from datetime import timedelta
 
@@ -11,11 +10,10 @@ import pytest
 from jobs_support import request_due_on, runs, runs_per_slot, wait_until, worker_env, workers
 from sqlalchemy import select
 
+from backend_support import BACKEND
 from klaremont.audit.models import AuditEvent
 from klaremont.clock import SystemClock, uk_date
 from klaremont.jobs.models import RunStatus
-
-BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
 
 
 def _logs(tmp_path) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from backend_support import BACKEND
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
-BACKEND = os.environ.get("KLAREMONT_TEST_DATABASE", "sqlite")
 
 
 @pytest.fixture
