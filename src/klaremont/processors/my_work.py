@@ -34,7 +34,7 @@ def items(uow: UnitOfWork, principal: WorkPrincipal) -> list[WorkItem]:
     today = uow.clock.now().date()
     work: list[tuple[object, WorkItem]] = []
     for processor in service.processors(uow):
-        link = f"/staff/processors/{processor.key}"
+        link = f"/staff/processors/p/{processor.key}"
         for name, what in EXPIRING.items():
             ends = getattr(processor, name)
             if ends is None or ends > today + WITHIN:
