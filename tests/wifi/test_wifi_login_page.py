@@ -230,3 +230,40 @@ def test_a_ticket_goes_only_to_a_registered_controller(platform, clock, ctl, cli
     assert REFRESH.search(answer.text) is None  # no logon address, no ticket
     with platform.unit_of_work() as uow:
         assert uow.session.scalars(select(PortalTicket)).first() is None
+
+
+def test_a_guest_reads_bad_input_and_unknown_addresses_as_pages_not_json(platform, clock, client):
+    """A browser on the portal gets the form again naming the field for input no person
+    should type (a code too long, a NUL), and a page for an address that does not exist;
+    scripts keep problem+json."""
+    clock.set(uk(2026, 3, 4, 10, 0))
+    query = "?res=notyet&uamip=127.0.0.1&uamport=3990&challenge=" + "ab" * 16
+    page = client.get("/wifi/login" + query + "&mac=02-00-00-00-00-01")
+    token = TOKEN.search(page.text)
+    assert token, page.text
+    form = {
+        "form_token": token.group(1),
+        "uamip": "127.0.0.1",
+        "uamport": "3990",
+        "challenge": "ab" * 16,
+        "mac": "02-00-00-00-00-01",
+        "terms": "yes",
+    }
+    browser_asks = {"Accept": "text/html"}
+    for typed in ("A" * 100_000, "AB\x00C"):
+        again = client.post("/wifi/login", data={**form, "code": typed}, headers=browser_asks)
+        assert again.status_code == 422
+        assert again.headers["content-type"].startswith("text/html")
+        assert "Your code" in again.text
+        assert 'name="code"' in again.text  # the form, to try again
+        assert "String should" not in again.text
+    script = client.post("/wifi/login", data={**form, "code": "A" * 100})
+    assert script.headers["content-type"].startswith("application/problem+json")
+    lost = client.get("/wifi/nowhere", headers=browser_asks)
+    assert lost.status_code == 404
+    assert lost.headers["content-type"].startswith("text/html")
+    assert "guest network" in lost.text
+    card = client.get("/wifi/4111111111111111", headers=browser_asks)  # refused as card data
+    assert card.status_code == 422
+    assert card.headers["content-type"].startswith("text/html")
+    assert "4111111111111111" not in card.text

@@ -44,11 +44,19 @@ log = get_logger(__name__)
 
 
 _PRIVACY_TEMPLATE = "privacy/message.html"
-_PAGE_AREAS = {"/staff": "staff/error.html", "/privacy": _PRIVACY_TEMPLATE}
+_WIFI_TEMPLATE = "wifi/message.html"
+_PAGE_AREAS = {
+    "/staff": "staff/error.html",
+    "/privacy": _PRIVACY_TEMPLATE,
+    "/wifi": _WIFI_TEMPLATE,  # the guest wireless portal: a guest reads it
+}
+#: pages the public reads: errors in plain English, without developer wording
+_PUBLIC_TEMPLATES = frozenset({_PRIVACY_TEMPLATE, _WIFI_TEMPLATE})
 
 
 def _page_template(request: Request) -> str | None:
-    """The error page for a browser asking for a staff or privacy-centre page, else ``None``."""
+    """The error page for a browser asking for a staff, privacy-centre or guest wireless
+    page, else ``None``."""
     if "text/html" not in request.headers.get("accept", ""):
         return None  # scripts and API clients get problem+json everywhere
     path = request.url.path
@@ -81,7 +89,7 @@ def problem_response(
     if template is not None:
         if problems:  # a person reads this: the field as a label ("Current password")
             detail = "; ".join(f"{_label(p.field, request)}: {p.rule}" for p in problems)
-        if template == _PRIVACY_TEMPLATE:  # a customer reads it: plain English only
+        if template in _PUBLIC_TEMPLATES:  # a customer or guest reads it: plain English only
             said = customer_text(
                 status=status, code=code, title=title, detail=detail, problems=problems or ()
             )
