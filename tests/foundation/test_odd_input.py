@@ -94,6 +94,30 @@ def test_a_body_that_is_not_json_is_named_as_the_body_with_the_reason(platform, 
     assert "dana" not in response.text
 
 
+@pytest.mark.parametrize("path", ["/api/auth/tokens", "/api/customers", "/nowhere"])
+@pytest.mark.parametrize("levels", [65, 1_000, 100_000])
+def test_json_nested_too_deeply_is_refused_naming_the_body(platform, path, levels) -> None:
+    """JSON nesting past the parser's stack (a RecursionError, once a 500 on every route,
+    unauthenticated) or merely past any real need is a 422 naming the body, before any
+    route reads it; 64 levels still reach the route."""
+    client = _anonymous(platform)
+    deep = '{"a":' * levels + "1" + "}" * levels
+    response = client.post(path, content=deep, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"field": "body", "rule": "nests more than 64 levels deep"}
+    ]
+    _secure(response)
+    fine = client.post(
+        "/api/auth/tokens",
+        content='{"a":' * 63 + "[1]" + "}" * 63,
+        headers={"content-type": "application/json"},
+    )
+    assert fine.status_code == 422  # the route's own answer: no username or password
+    assert "nests more" not in fine.text
+    assert {e["field"] for e in fine.json()["errors"]} >= {"username", "password"}
+
+
 @pytest.mark.parametrize("path", ["/api/customers", "/api/auth/login", "/staff/password"])
 def test_a_form_body_without_boundary_is_refused_with_the_headers(platform, path) -> None:
     """``multipart/form-data`` without a boundary: never a 500; the refusal of a caller

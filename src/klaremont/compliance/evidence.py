@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
-from klaremont import capabilities
+from klaremont import capabilities, jsondepth
 from klaremont.compliance.actions import ComplianceAction
 from klaremont.compliance.overview import overview
 from klaremont.compliance.pdf import overview_pdf
@@ -154,7 +154,7 @@ def verify_pack(content: bytes, trusted: Mapping[str, Ed25519PublicKey]) -> list
         names = set(archive.namelist())
         body = archive.read(MANIFEST)
         signature = archive.read(SIGNATURE)
-        listed = json.loads(body)
+        listed = jsondepth.loads(body)
         files = {entry["name"]: entry for entry in listed["files"]}
         key_id = str(listed["key_id"])
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:

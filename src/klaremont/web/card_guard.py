@@ -15,7 +15,6 @@ card number, in its ``pan`` field; CVVs and track data are refused there too.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import parse_qsl
@@ -24,11 +23,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
-from klaremont import capabilities
+from klaremont import capabilities, jsondepth
 from klaremont.audit.events import Actor, ActorType, Outcome, action_tag
 from klaremont.audit.fields import route_resource
 from klaremont.detectors.card_fields import CardDataRefused, Finding, Rule, scan, value_rule
-from klaremont.errors import KlaremontError
+from klaremont.errors import KlaremontError, ValidationFailed
 from klaremont.web.problems import problem_response
 
 if TYPE_CHECKING:
@@ -56,7 +55,8 @@ def allowed_pan_fields(method: str, path: str) -> frozenset[str]:
 
 
 async def scan_request(request: Request, body: bytes) -> list[Finding]:
-    """Every field of the path, query string and body of ``request`` that holds card data."""
+    """Every field of the path, query string and body of ``request`` that holds card data
+    (:class:`ValidationFailed` for a JSON body nesting too deeply to be read safely)."""
     scope = request.scope
     findings: list[Finding] = []
     if value_rule(scope["path"]) is not None:
@@ -67,6 +67,12 @@ async def scan_request(request: Request, body: bytes) -> list[Finding]:
         findings += scan(_grouped(pairs), path="query")
     if not body:
         return findings
+    return findings + await _scan_body(request, body)
+
+
+async def _scan_body(request: Request, body: bytes) -> list[Finding]:
+    """The body's card data: a form's fields, JSON's values and keys, or its text."""
+    scope = request.scope
     allowed = allowed_pan_fields(scope["method"], scope["path"])
     content_type = _header(scope, b"content-type").lower()
     if content_type.startswith(_FORMS):
@@ -77,17 +83,19 @@ async def scan_request(request: Request, body: bytes) -> list[Finding]:
         if form is not None:
             fields = [(k, v) for k, v in form.multi_items() if not isinstance(v, UploadFile)]
             await form.close()
-            return findings + scan(_grouped(fields), allow_pan_fields=allowed)
+            return scan(_grouped(fields), allow_pan_fields=allowed)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return findings  # binary uploads are not text a person typed
+        return []  # binary uploads are not text a person typed
     if _JSON.match(content_type):
         try:
-            return findings + scan(json.loads(text), allow_pan_fields=allowed)
+            return scan(jsondepth.loads(text), allow_pan_fields=allowed)
+        except jsondepth.TooDeep:
+            raise ValidationFailed.single("body", jsondepth.TOO_DEEP) from None
         except ValueError:
             pass  # malformed JSON: scan it as text; the route will refuse it anyway
-    return findings + scan(text, path="body")
+    return scan(text, path="body")
 
 
 def _grouped(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -167,11 +175,16 @@ class CardDataGuard:
             return next(replay, None) or await receive()
 
         request = Request(scope, replay_receive)
-        findings = await scan_request(request, bytes(body))
+        error: KlaremontError | None = None
+        try:
+            findings = await scan_request(request, bytes(body))
+        except ValidationFailed as unreadable:
+            findings, error = [], unreadable
         if findings:
             platform: Platform = scope["app"].state.platform
             await run_in_threadpool(record_refusal, platform, request, findings)
             error = CardDataRefused(findings)
+        if error is not None:
             response = problem_response(
                 request,
                 status=error.status,

@@ -14,7 +14,6 @@ strings, form fields) may hold tabs and line breaks, as a typed note does.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,8 @@ from fastapi.dependencies.utils import get_dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
+
+from klaremont import jsondepth
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -70,7 +71,7 @@ async def _body_strings(request: Request) -> list[tuple[Loc, str]]:
     if not _JSON_ESCAPE.search(body):
         return []
     try:
-        parsed = json.loads(body)
+        parsed = jsondepth.loads(body)
     except ValueError:  # malformed JSON: the route refuses it as such
         return []
     return list(_strings(parsed, ("body",)))
