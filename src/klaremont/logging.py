@@ -48,12 +48,31 @@ REDACTED = "[redacted]"
 _MAX_DEPTH = 8
 
 
+#: control characters (C0, DEL, C1) a value may carry from a request (a path's ``%1B``):
+#: written raw they would drive the terminal of whoever reads the log, or forge a line
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: the same, but a traceback's own line breaks and indents are kept
+_CONTROL_IN_TRACEBACK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_TRACEBACK_KEYS = frozenset({"exception", "exc_info", "stack"})
+
+
+def _escaped(text: str, control: re.Pattern[str] = _CONTROL) -> str:
+    """``text`` with every control character written as its ``\\xNN`` escape."""
+    return control.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Drop sensitive values and mask card data in every string (values and nested ones)."""
+    """Drop sensitive values, mask card data and escape control characters in every
+    string (values, keys and nested ones)."""
     for key in list(event):
         value = event[key]
+        if _CONTROL.search(key):  # a name taken from a request (a form field, a header)
+            del event[key]
+            key = _escaped(key)  # noqa: PLW2901 - the entry is stored under the escaped name
         if key.lower() in SENSITIVE_KEYS:
             event[key] = REDACTED
+        elif key in _TRACEBACK_KEYS and isinstance(value, str):
+            event[key] = _escaped(mask_card_data(value), _CONTROL_IN_TRACEBACK)
         else:
             event[key] = _masked(value, 0)
     return event
@@ -61,11 +80,11 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mutab
 
 def _masked(value: Any, depth: int) -> Any:
     if isinstance(value, str):
-        return mask_card_data(value)
+        return _escaped(mask_card_data(value))
     if depth > _MAX_DEPTH:
         return value
     if isinstance(value, dict):
-        return {mask_card_data(str(k)): _masked(v, depth + 1) for k, v in value.items()}
+        return {_escaped(mask_card_data(str(k))): _masked(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_masked(item, depth + 1) for item in value]
     if isinstance(value, int) and not isinstance(value, bool):
