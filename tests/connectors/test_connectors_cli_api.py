@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from klaremont.cli import main
 from klaremont.cli.context import use_platform
+from klaremont.connectors import demo_shop
 from klaremont.rights import erasure, intake
 from klaremont.rights.states import RequestKind
 from klaremont.staff.permissions import Role
@@ -73,6 +74,7 @@ def test_api_reads_need_the_permission_and_name_no_url(platform, shops):
     stores = dpo.get("/api/connectors/stores")
     assert stores.status_code == 200, stores.text
     assert stores.json()[0]["url_env"] == "KT_SHOP_URL_SHOP"
+    assert stores.json()[0]["sqlite_file"] is None
     assert shop.url not in stores.text
     assert dpo.get("/api/connectors/check").json()[0]["ok"] is True
     runs = dpo.get("/api/connectors/runs", params={"request": made.reference}).json()
@@ -83,3 +85,17 @@ def test_api_reads_need_the_permission_and_name_no_url(platform, shops):
     assert retried.json() == []
     agent = staff_client(platform, make_staff(platform, "agent-conn", Role.SUPPORT_AGENT))
     assert agent.get("/api/connectors/runs").status_code == 403
+
+
+def test_api_lists_a_store_kept_in_a_sqlite_file(platform, datasets_dir):
+    """A store declared by its SQLite file (as the demo's shop is) has no URL variable: the
+    list names the file (it answered 500 for every caller once)."""
+    (datasets_dir / "till.toml").write_text(
+        demo_shop.dataset_text("till", sqlite_file="till.db"), encoding="utf-8"
+    )
+    dpo = staff_client(platform, make_staff(platform, "dpo-file", Role.DPO))
+    stores = dpo.get("/api/connectors/stores")
+    assert stores.status_code == 200, stores.text
+    [till] = stores.json()
+    assert (till["name"], till["url_env"], till["sqlite_file"]) == ("till", None, "till.db")
+    assert str(datasets_dir) not in stores.text  # the file's name, not where it lives

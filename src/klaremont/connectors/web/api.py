@@ -38,11 +38,13 @@ class TableOut(BaseModel):
 
 
 class StoreOut(BaseModel):
-    """One declared store (the URL's variable, never the URL)."""
+    """One declared store: where its URL comes from (the environment variable's name, never
+    the URL), or the SQLite file beside the declarations that holds it."""
 
     name: str
     country: str
-    url_env: str
+    url_env: str | None
+    sqlite_file: str | None
     description: str
     tables: list[TableOut]
 
@@ -67,6 +69,7 @@ def list_stores(_: Reader, uow: UowDep) -> list[StoreOut]:
             name=d.name,
             country=d.country,
             url_env=d.url_env,
+            sqlite_file=d.sqlite_file.name if d.sqlite_file is not None else None,
             description=d.description,
             tables=[
                 TableOut(
