@@ -184,3 +184,30 @@ def test_card_numbers_inside_evidence_are_kept_sealed_not_refused(platform, clie
     assert "4111" not in added.text
     why = upload(client("ted"), reference, why="Found 4111 1111 1111 1111 in the sheet.")
     assert why.status_code == 422
+
+
+@pytest.mark.policy("SP-IRP-EVIDENCE", "IS-SENS-CVV", "IS-SENS-TRACK")
+@pytest.mark.parametrize(
+    ("content", "held"),
+    [
+        (b"card 4111111111111111 cvv 123\n", "a card security code"),
+        (b"x" * ((1 << 20) - 6) + b" cvv: 987 end", "a card security code"),  # across parts
+        (b"%B4111111111111111^SMITH/JOHN^2712101000000000000000?", "card track data"),
+    ],
+)
+def test_security_codes_and_track_data_are_never_taken_in(
+    platform, client, reference, content, held
+):
+    """Never stored, even sealed: the upload is refused naming the file, the sealed file
+    deleted with its key, nothing recorded; the same file masked is taken in."""
+    refused = upload(client("ted"), reference, content=content, name="dump.txt")
+    assert refused.status_code == 422, refused.text
+    [error] = refused.json()["errors"]
+    assert error["field"] == "file"
+    assert error["rule"].startswith(f"holds {held}")
+    folder = platform.settings.var_dir / "evidence" / reference
+    assert list(folder.iterdir()) == []
+    assert events(platform, "incident.evidence_added") == []
+    masked = content.replace(b"123", b"***").replace(b"987", b"***").replace(b"%B", b"[track]")
+    masked = masked.replace(b"^", b" ")
+    assert upload(client("ted"), reference, content=masked, name="dump.txt").status_code == 201

@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel
 
-from klaremont.detectors.cards import card_data_in
+from klaremont.detectors.cards import card_code_in, card_data_in
 from klaremont.errors import FieldProblem, ValidationFailed
 
 MAX_DEPTH: Final = 32
@@ -58,6 +58,16 @@ _RULE_TEXT: Final = {
     Rule.PAN: (
         "a full card number is accepted only by the card tokenise endpoint; send at most "
         "the last four digits elsewhere (IS-SENS-MASK)"
+    ),
+}
+
+#: the same rules as a person at a page reads them (no endpoint, no clause id)
+PAGE_TEXT: Final = {
+    _RULE_TEXT[Rule.CVV]: "must not hold a card security code (CVV/CVC): never type one here",
+    _RULE_TEXT[Rule.TRACK]: "must not hold data read from a card's stripe or chip",
+    _RULE_TEXT[Rule.PAN]: (
+        "must not hold a full card number: write at most its last four digits "
+        "(card numbers are only ever typed into the card payment form)"
     ),
 }
 
@@ -133,10 +143,11 @@ def key_rule(key: str) -> Rule | None:
 
 
 def value_rule(text: str) -> Rule | None:
-    """The rule a text *value* breaks, if any (track data first, then a card number)."""
+    """The rule a text *value* breaks, if any (track data first, then a card number, then
+    a security code written after its name, as in "cvv 123")."""
     kind = card_data_in(text)
     if kind is None:
-        return None
+        return Rule.CVV if card_code_in(text) else None
     return Rule.TRACK if kind == "track" else Rule.PAN
 
 

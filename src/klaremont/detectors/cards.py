@@ -372,6 +372,18 @@ def card_data_in(text: str) -> Kind | None:
     return "track" if any(h.kind == "track" for h in hits) else "pan"
 
 
+#: a card security code written after its name in text ("cvv 123", "CVC2: 1234"): only the
+#: names nothing else is called, so "security code 1234" in a sentence is left alone
+_CODE_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])(?:cvv2?|cvc2?)[ \t]{0,3}[:=]?[ \t]{0,3}[0-9]{3,4}(?![0-9])", re.IGNORECASE
+)
+
+
+def card_code_in(text: str) -> bool:
+    """True when ``text`` holds a card security code written after its name."""
+    return _CODE_IN_TEXT.search(text) is not None
+
+
 def contains_card_data(text: str) -> bool:
     """True when ``text`` holds a card number or track data in any spelling."""
     return card_data_in(text) is not None

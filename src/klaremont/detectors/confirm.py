@@ -123,6 +123,8 @@ def track(buf: Buffer, start: int, end: int) -> Hit | None:
 
 
 _KEY_VALUE = re.compile(rb"""(?P<key>[A-Za-z][A-Za-z0-9 ._-]*?)["']?[ \t]{0,3}[:=]""")
+#: a card code written after its name without ``:`` or ``=`` ("cvv 123")
+_KEY_SPACE = re.compile(rb"(?P<key>cvv2?|cvc2?)[ \t]", re.IGNORECASE)
 _MASKED_VALUE = re.compile(
     rb"""^(?:(?:[*x#.\-_]|\xe2\x80\xa2)+|\[?redacted\]?|<redacted>|\*+redacted\*+|none|null|nil|true|false|"""
     rb"""undefined|changeme|%s|\$\{[^}]*\}|\{\{[^}]*\}\}|\$[A-Z_]+|<[a-z_-]+>)$""",
@@ -131,7 +133,7 @@ _MASKED_VALUE = re.compile(
 
 
 def _key_of(buf: Buffer, start: int, end: int) -> str:
-    match = _KEY_VALUE.match(buf, start, end)
+    match = _KEY_VALUE.match(buf, start, end) or _KEY_SPACE.match(buf, start, end)
     return match.group("key").decode("latin-1").strip().lower() if match else "value"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from klaremont.detectors.cards import contains_card_data
+from klaremont.detectors.cards import card_code_in, contains_card_data
 from klaremont.errors import ValidationFailed
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # tab, LF, CR kept
@@ -27,6 +27,8 @@ def plain(field: str, value: str | None, *, max_length: int, min_length: int = 1
         raise ValidationFailed.single(field, "must not contain control characters")
     if contains_card_data(text):
         raise ValidationFailed.single(field, "must not contain a card number")
+    if card_code_in(text):
+        raise ValidationFailed.single(field, "must not contain a card security code")
     return text
 
 

@@ -120,6 +120,15 @@ PATTERNS: Final[tuple[CandidatePattern, ...]] = (
         64,
         caseless=True,
     ),
+    # the code written after its name in prose or a log line ("card ... cvv 123"): only the
+    # names nothing else is called (cvv, cvc), so "security code 1234" in a sentence is not
+    CandidatePattern(
+        Group.CARDS,
+        _START + rb"(?:cvv2?|cvc2?)[ \t]{1,3}[0-9]{3,4}[^0-9]",
+        card_code,
+        16,
+        caseless=True,
+    ),
     CandidatePattern(
         Group.SECRETS,
         _START + _SECRET_KEYS + _ASSIGN + rb"""[^ \t\r\n"'&,;]{4,200}""" + _VALUE_END,

@@ -3,7 +3,8 @@ handed out only to those who may see the case, every handling on the chain of cu
 
 - **Taking a file in** (:func:`add`): the ISO or a member of the incident's team, while the
   case is open. The name is checked plain text (no path, no control character, no card
-  number); a reason is required. The file is sealed as it is read
+  number); a reason is required. A file holding card data is refused, never kept
+  (:mod:`klaremont.incidents.evidence_scan`). The file is sealed as it is read
   (:mod:`klaremont.incidents.evidence_file`) under a data key of its own in the keystore,
   the SHA-256 and size of the plaintext taken on the way, refused past
   ``KLAREMONT_EVIDENCE_MAX_MEGABYTES``; it is written beside its final name, flushed to
@@ -47,6 +48,7 @@ from klaremont.incidents.casefile_models import (
     Finding,
     IncidentEvidence,
 )
+from klaremont.incidents.evidence_scan import CardScan
 from klaremont.incidents.evidence_settings import EvidenceSettings
 from klaremont.incidents.states import ActionKind
 
@@ -105,7 +107,12 @@ def _next_number(uow: UnitOfWork, incident: Incident) -> int:
 
 
 def _seal_to_disk(  # noqa: PLR0917 - the file, where it goes, and how it is sealed
-    source: IO[bytes], folder: Path, evidence_id: uuid.UUID, aead: AESGCM, version: int, limit: int
+    source: evidence_file.Readable,
+    folder: Path,
+    evidence_id: uuid.UUID,
+    aead: AESGCM,
+    version: int,
+    limit: int,
 ) -> tuple[Path, evidence_file.Intake]:
     folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the evidence directory
     folder.mkdir(exist_ok=True, mode=0o700)
@@ -147,15 +154,21 @@ def add(  # noqa: PLR0917 - the case, the file and the reason
 
     def seal() -> tuple[Path, evidence_file.Intake, int]:
         key = keystore.ensure_subject_key(evidence_id)
+        scanned = CardScan(source)
         try:
             path, intake = _seal_to_disk(
-                source, folder, evidence_id, key.aead, key.version, settings.max_bytes
+                scanned, folder, evidence_id, key.aead, key.version, settings.max_bytes
             )
         except evidence_file.TooLarge:
             keystore.destroy(evidence_id, "evidence refused: too large")
             raise ValidationFailed.single(
                 "file", f"must be at most {settings.max_megabytes} MB"
             ) from None
+        refused = scanned.refusal()
+        if refused is not None:  # sealed, but never kept: the file and its key go
+            path.unlink()
+            keystore.destroy(evidence_id, "evidence refused: card data")
+            raise ValidationFailed.single("file", refused)
         return path, intake, key.version
 
     path, intake, version = uow.unlocked(seal)

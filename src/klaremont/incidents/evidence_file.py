@@ -23,7 +23,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 
 from klaremont.crypto.stream import LENGTH, PREFIX_BYTES, TAG_BYTES, Opener, Sealer, new_prefix
 
@@ -80,7 +80,16 @@ class Header:
         return json.dumps(payload, sort_keys=True).encode()
 
 
-def _read_full(source: IO[bytes], size: int) -> bytes:
+class Readable(Protocol):
+    """What a file being taken in needs to be: readable (an upload, or one read through a
+    scan)."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to ``size`` bytes; empty at the end."""
+        ...
+
+
+def _read_full(source: Readable, size: int) -> bytes:
     """Up to ``size`` bytes, fewer only at the end of ``source``."""
     parts: list[bytes] = []
     wanted = size
@@ -94,7 +103,7 @@ def _read_full(source: IO[bytes], size: int) -> bytes:
 
 
 def seal(  # noqa: PLR0917 - the two files, the key and what binds them
-    source: IO[bytes],
+    source: Readable,
     target: IO[bytes],
     aead: AESGCM,
     evidence_id: uuid.UUID,
