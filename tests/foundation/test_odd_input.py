@@ -173,3 +173,41 @@ def test_a_control_character_in_a_page_address_is_named_as_the_address(platform)
     assert "Slug" not in page.text
     api = agent.get("/api/customers/%01", params={"purpose": "support"})
     assert api.json()["errors"][0]["field"] == "customer"  # the API keeps the field's name
+
+
+def test_an_unknown_key_is_named_but_not_echoed_whole(platform) -> None:
+    """A 200,000-character unknown key is named by its first 63 characters and an ellipsis,
+    in the errors and the detail alike."""
+    client = _anonymous(platform)
+    key = "k" * 200_000
+    response = client.post("/api/auth/tokens", json={"username": "x", "password": "y", key: 1})
+    assert response.status_code == 422, response.text
+    named = [e["field"] for e in response.json()["errors"] if e["field"].startswith("kkk")]
+    assert named == ["k" * 63 + "…"]
+    assert len(response.text) < 5_000
+
+
+def test_a_json_body_that_is_not_utf8_names_the_body(platform) -> None:
+    """A Latin-1 byte in JSON is a 400 naming the body and what to send, not the framework's
+    bare "error parsing the body"."""
+    response = _anonymous(platform).post(
+        "/api/auth/tokens",
+        content=b'{"username": "caf\xe9", "password": "x"}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"] == [
+        {"field": "body", "rule": "could not be read: send JSON as UTF-8 text"}
+    ]
+    _secure(response)
+
+
+@pytest.mark.parametrize("days", [True, "5", 5.0, 9223372036854775807])
+def test_a_whole_number_is_not_a_flag_a_text_or_a_fraction(platform, days) -> None:
+    """``days`` must be a JSON whole number in range: ``true``, ``"5"``, ``5.0`` and 2^63-1
+    are refused naming the field (``true`` was once read as 1)."""
+    response = _anonymous(platform).post(
+        "/api/auth/tokens", json={"username": "x", "password": "y", "days": days}
+    )
+    assert response.status_code == 422, response.text
+    assert "days" in {e["field"] for e in response.json()["errors"]}

@@ -102,6 +102,30 @@ def test_bad_input_names_the_field(platform, client):
         "When it was noticed (UK time, optional): is a time that did not exist in the UK"
         in page.text
     )
+    carded = _form(
+        api,
+        "/staff/incidents/report",
+        {"kind": "other", "what_happened": f"Customer read card {CARD} over the phone."},
+    )
+    assert carded.status_code == 422
+    said = " ".join(carded.text.split())
+    assert "What happened: must not hold a full card number" in said  # the label, in words
+    assert "last four digits" in said
+    for developer_words in ("IS-SENS", "endpoint", CARD):
+        assert developer_words not in said
+    year_one = _form(
+        api,
+        "/staff/incidents/report",
+        {
+            "kind": "other",
+            "what_happened": "Something odd on the till.",
+            "noticed_at": "0001-01-01T00:00",
+            "personal_data": "no",
+            "card_data": "no",
+        },
+    )
+    assert year_one.status_code == 422
+    assert "must be a date between 1900 and 2199" in year_one.text
     assert events(platform, "incident.reported") == []
 
 

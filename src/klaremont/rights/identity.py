@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from klaremont.customers.models import Customer
-from klaremont.errors import NotFound, ValidationFailed
+from klaremont.errors import FieldProblem, NotFound, ValidationFailed
 from klaremont.rights.models import VerificationChallenge
 from klaremont.rights.ports import outbox_for, verification_mail
 
@@ -137,7 +137,7 @@ def check_code(uow: UnitOfWork, request: RightsRequest, code: str) -> bool:
 
 
 def verification_failed() -> VerificationFailed:
-    """The one error every failed code gets (it does not say why)."""
-    return VerificationFailed(
-        "that code is not valid: it may be mistyped, used already or expired; ask for a new one"
-    )
+    """The one error every failed code gets (it does not say why), naming the ``code`` field
+    as every 422 names its field."""
+    rule = "is not valid: it may be mistyped, used already or expired; ask for a new one"
+    return VerificationFailed(f"that code {rule}", problems=[FieldProblem("code", rule)])

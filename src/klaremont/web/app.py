@@ -22,6 +22,7 @@ from klaremont.web import (
     openapi_problems,
     problems,
 )
+from klaremont.web.head import HeadAsGet
 from klaremont.web.metrics import MetricsMiddleware, RequestMetrics
 from klaremont.web.middleware import SecurityMiddleware
 
@@ -80,6 +81,8 @@ def create_app(platform: Platform) -> FastAPI:
     openapi_problems.install(app)
     docs.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Innermost: a HEAD reaches the routes as a GET, its answer sent without the body.
+    app.add_middleware(HeadAsGet)
     # Card data guard inside the security middleware, so its refusals carry the headers.
     card_guard.install(app)
     # Outside the guard, which reads whole bodies: no body over its route's size is read.

@@ -175,7 +175,32 @@ def plain_rule(error: Mapping[str, Any]) -> str:
         return f"must be at least {int(context.get('min_length', 0))} characters"
     if kind.startswith("uuid"):
         return "is not a reference this form gave; reload the page and try again"
-    return str(error.get("msg", "is not valid"))
+    if kind in _LIMITS:
+        return _LIMITS[kind].format(*context.values())
+    return _PLAIN.get(kind) or str(error.get("msg", "is not valid"))
+
+
+#: pydantic's wording of a type a form field must have, as a person reads it
+_PLAIN = {
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "int_type": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_parsing": "must be yes or no",
+    "date_parsing": "must be a date written YYYY-MM-DD",
+    "date_from_datetime_parsing": "must be a date written YYYY-MM-DD",
+    "datetime_parsing": "must be a date and time such as 2026-03-02T09:30",
+    "enum": "must be one of the choices offered",
+    "literal_error": "must be one of the choices offered",
+}
+#: limits of a number, the limit read from the rule (never the value typed)
+_LIMITS = {
+    "greater_than_equal": "must be at least {}",
+    "greater_than": "must be more than {}",
+    "less_than_equal": "must be at most {}",
+    "less_than": "must be less than {}",
+}
 
 
 def field_of(loc: tuple[int | str, ...]) -> str:

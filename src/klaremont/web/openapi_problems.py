@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi.openapi.utils import get_openapi
 
 from klaremont import capabilities
+from klaremont.errors import ValidationFailed
 from klaremont.web import input_text
 from klaremont.web.problems import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, RETRY_AFTER_SECONDS
 
@@ -92,6 +93,23 @@ VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
     },
     "additionalProperties": False,
 }
+
+
+def _refusals_of_input(kind: type[ValidationFailed] = ValidationFailed) -> set[str]:
+    """The problem codes of ``kind`` and every refusal of input derived from it (a card
+    number refused, a wrong verification code...): all are 422 with ``errors``."""
+    codes = {kind.code}
+    for sub in kind.__subclasses__():
+        codes |= _refusals_of_input(sub)
+    return codes
+
+
+def _validation_problem_schema() -> dict[str, Any]:
+    """:data:`VALIDATION_PROBLEM_SCHEMA` with ``type`` one of the refusals of input known
+    once every capability is loaded."""
+    types = sorted(PROBLEM_BASE + code for code in _refusals_of_input())
+    properties = {**VALIDATION_PROBLEM_SCHEMA["properties"], "type": {"enum": types}}
+    return {**VALIDATION_PROBLEM_SCHEMA, "properties": properties}
 
 
 def _example(code: str, title: str, status: int, path: str, detail: str) -> dict[str, Any]:
@@ -213,7 +231,7 @@ def add_problems(document: dict[str, Any]) -> dict[str, Any]:
     (changed in place): 401 and 403 where a caller is needed or signed in."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
-    schemas["ValidationProblem"] = VALIDATION_PROBLEM_SCHEMA
+    schemas["ValidationProblem"] = _validation_problem_schema()
     schemas.pop("HTTPValidationError", None)  # FastAPI's own 422 shape, never sent
     schemas.pop("ValidationError", None)
     for path, item in document.get("paths", {}).items():

@@ -22,7 +22,6 @@ from starlette.routing import BaseRoute, Match
 from klaremont.detectors.cards import redact as mask_card_data
 from klaremont.errors import FieldProblem, KlaremontError
 from klaremont.logging import get_logger
-from klaremont.web.customer_wording import customer_text
 from klaremont.web.form_pages import (
     FormRetry,
     field_of,
@@ -31,8 +30,8 @@ from klaremont.web.form_pages import (
     plain_rule,
     submitted_fields,
 )
+from klaremont.web.problem_pages import error_page, page_template
 from klaremont.web.refusal_first import settle_access
-from klaremont.web.render import render
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -41,35 +40,6 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://klaremont.example/problems/"
 _PATH_SAFE = "/:@!$&'()*+,;=-._~{}[]"  # the path as sent, with anything else percent-encoded
 log = get_logger(__name__)
-
-
-_PRIVACY_TEMPLATE = "privacy/message.html"
-_WIFI_TEMPLATE = "wifi/message.html"
-_PAGE_AREAS = {
-    "/staff": "staff/error.html",
-    "/privacy": _PRIVACY_TEMPLATE,
-    "/wifi": _WIFI_TEMPLATE,  # the guest wireless portal: a guest reads it
-}
-#: pages the public reads: errors in plain English, without developer wording
-_PUBLIC_TEMPLATES = frozenset({_PRIVACY_TEMPLATE, _WIFI_TEMPLATE})
-
-
-def _page_template(request: Request) -> str | None:
-    """The error page for a browser asking for a staff, privacy-centre or guest wireless
-    page, else ``None``."""
-    if "text/html" not in request.headers.get("accept", ""):
-        return None  # scripts and API clients get problem+json everywhere
-    path = request.url.path
-    for area, template in _PAGE_AREAS.items():
-        if path == area or path.startswith(area + "/"):
-            return template
-    return None
-
-
-def _label(field: str, request: Request) -> str:
-    if field in request.path_params:  # part of the address, not something the person typed
-        return "The page address"
-    return field.replace("_", " ").replace(".", " ").capitalize()
 
 
 def problem_response(
@@ -85,26 +55,17 @@ def problem_response(
     """Build one problem+json response, or for a browser on a console page an HTML page
     saying the same (title, detail, status and request id; never a submitted value)."""
     request_id = getattr(request.state, "request_id", None)
-    template = _page_template(request)
+    template = page_template(request)
     if template is not None:
-        if problems:  # a person reads this: the field as a label ("Current password")
-            detail = "; ".join(f"{_label(p.field, request)}: {p.rule}" for p in problems)
-        if template in _PUBLIC_TEMPLATES:  # a customer or guest reads it: plain English only
-            said = customer_text(
-                status=status, code=code, title=title, detail=detail, problems=problems or ()
-            )
-            title, detail = said.title, said.message
-        return render(
+        return error_page(
+            request,
             template,
-            status_code=status,
-            headers=headers,
+            status=status,
+            code=code,
             title=title,
             detail=detail,
-            message=detail or title,
-            status=status,
-            request_id=request_id,
-            path=mask_card_data(request.url.path),
-            staff=page_staff(request),
+            problems=problems,
+            headers=headers,
         )
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
@@ -121,11 +82,17 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+#: a field's name as echoed in a problem: a caller's unknown key can be any text (a 200,000
+#: character key came back twice in full, and a key is no place for a secret either)
+FIELD_NAME_MAX = 64
+
+
 def _field_name(loc: tuple[int | str, ...]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
         parts = parts[1:]
-    return ".".join(parts) or "request"
+    name = ".".join(parts) or "request"
+    return name if len(name) <= FIELD_NAME_MAX else name[: FIELD_NAME_MAX - 1] + "…"
 
 
 def _rule(error: dict[str, Any]) -> str:
@@ -186,7 +153,7 @@ async def _form_again(request: Request, exc: RequestValidationError) -> Response
     """For a browser on a form that declared its page: that page again, naming each field
     by its label with the rule (``None``: answer as for any other request)."""
     page = form_page_of(request)
-    if page is None or _page_template(request) is None:
+    if page is None or page_template(request) is None:
         return None
     errors = [
         f"{page.label(field_of(tuple(e.get('loc', ()))))}: {plain_rule(e)}" for e in exc.errors()
@@ -209,6 +176,14 @@ async def _form_again(request: Request, exc: RequestValidationError) -> Response
         return None
 
 
+#: the framework's words for a body it could not read at all, and the rule a caller can act on
+_UNREADABLE_BODY = {
+    "There was an error parsing the body": "could not be read: send JSON as UTF-8 text",
+    "Invalid multipart data.": "is not readable multipart form data (a part or its name is "
+    "malformed or too long)",
+}
+
+
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this class only
     if exc.status_code == 400:  # noqa: PLR2004 - a body that could not be parsed at all
@@ -219,6 +194,16 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
                 return await answer(request, refused)
     titles = {404: "Not found", 405: "Method not allowed", 401: "Authentication required"}
     headers = getattr(exc, "headers", None)
+    if exc.status_code == 400 and exc.detail in _UNREADABLE_BODY:  # noqa: PLR2004
+        unreadable = FieldProblem("body", _UNREADABLE_BODY[str(exc.detail)])
+        return problem_response(
+            request,
+            status=400,
+            code="validation-failed",
+            title="Input is not valid",
+            detail=f"body: {unreadable.rule}",
+            problems=[unreadable],
+        )
     if exc.status_code == 405:  # noqa: PLR2004 - every method of the path, not of one route
         headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     return problem_response(

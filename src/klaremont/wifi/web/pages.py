@@ -92,7 +92,7 @@ def _codes_again(retry: FormRetry) -> HTMLResponse:
 @router.post("/codes")
 @form_page(_codes_again, ISSUE_LABELS)
 def issue_codes(
-    staff: ManagePage, uow: UowDep, count: Annotated[int, Form(ge=1, le=200)] = 1
+    staff: ManagePage, uow: UowDep, count: Annotated[int, Form(ge=1, le=200)]
 ) -> HTMLResponse:
     """Issue one code or a batch; the printable slips are this page, shown once."""
     try:
