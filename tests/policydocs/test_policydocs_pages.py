@@ -141,7 +141,11 @@ def test_the_review_form_refuses_bad_input_by_field(client, published):
     cases = {
         "Section: must be filled in": {"section": ""},
         "Reviewed on: must be a date": {"section": "DP.1", "reviewed_on": "yesterday"},
-        "Reviewed on: must not be in the future": {"section": "DP.1", "reviewed_on": "2999-01-01"},
+        "Reviewed on: must not be in the future": {"section": "DP.1", "reviewed_on": "2099-01-01"},
+        "Reviewed on: must be a date between 1900 and 2199": {
+            "section": "DP.1",
+            "reviewed_on": "0001-01-01",
+        },
         "Section: is not a section": {"section": "DP.9"},
         "What the review found: must be at most 500": {"section": "DP.1", "note": "x" * 501},
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt
 
 from klaremont.customers.models import CollectionChannel
 
@@ -13,6 +13,6 @@ class CardIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     pan: SecretStr = Field(description="card number; sent to the payment provider, never stored")
-    exp_month: int = Field(ge=1, le=12)
-    exp_year: int = Field(ge=2000, le=2100)
+    exp_month: StrictInt = Field(ge=1, le=12)
+    exp_year: StrictInt = Field(ge=2000, le=2100)
     channel: CollectionChannel = CollectionChannel.WEBSITE_PURCHASE

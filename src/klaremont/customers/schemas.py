@@ -9,12 +9,13 @@ purpose may see: a field of a withheld category is ``null`` and its category is 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 from klaremont.customers.models import AddressKind, CollectionChannel, OrderStatus
+from klaremont.plausible import Day
 from klaremont.policy.model import DataCategory
 from klaremont.policy.purposes import LawfulBasis, MarketingChannel, Purpose
 
@@ -68,7 +69,7 @@ class CustomerCreate(In):
 
     name: Name
     email: Email
-    date_of_birth: date | None = None
+    date_of_birth: Day | None = None
     gender: Short | None = None
     phone: Phone | None = None
     mobile: Phone | None = None
@@ -92,7 +93,7 @@ class CustomerUpdate(In):
 
     name: Name | None = None
     email: Email | None = None
-    date_of_birth: date | None = None
+    date_of_birth: Day | None = None
     gender: Short | None = None
     phone: Phone | None = None
     mobile: Phone | None = None

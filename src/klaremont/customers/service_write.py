@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from klaremont import plausible
 from klaremont.card_refusal import guard_input
 from klaremont.crypto.blind_index import NORMALISERS
 from klaremont.customers.actions import CustomerAction
@@ -102,6 +103,8 @@ def create_customer(uow: UnitOfWork, body: CustomerCreate) -> CustomerCreated:
     guard_input(uow, body.model_dump(mode="json", exclude={"password"}), resource="customers")
     for field in ("email", "phone", "mobile"):
         _checked(field, getattr(body, field))
+    if body.date_of_birth is not None:
+        plausible.past_day("date_of_birth", body.date_of_birth, uow.clock.now().date())
     password = body.password.get_secret_value() if body.password is not None else None
     hashed = None
     if password is not None:
@@ -196,6 +199,8 @@ def rectify_customer(
     access.authorise(uow, customer.subject, categories)
     guard_input(uow, changes.model_dump(mode="json"), resource=f"customer:{customer.id}")
     changed: list[str] = []
+    if changes.date_of_birth is not None:
+        plausible.past_day("date_of_birth", changes.date_of_birth, uow.clock.now().date())
     for field in sent:
         value = getattr(changes, field)
         text = value.isoformat() if field == "date_of_birth" and value is not None else value

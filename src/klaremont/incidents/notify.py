@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from klaremont import plausible
 from klaremont.detectors.free_text import optional
 from klaremont.errors import ValidationFailed
 from klaremont.incidents import casework, clocks, log, service, workflow
@@ -76,9 +77,7 @@ def decide(
         text = f"{words}: not required. {reasoning}"
         kind = ActionKind.DECISION
     else:
-        sent_at = said.sent_at or now
-        if sent_at > now:
-            raise ValidationFailed.single("sent_at", "must not be in the future")
+        sent_at = plausible.past_moment("sent_at", said.sent_at or now, now)
         if sent_at < incident.reported_at:
             raise ValidationFailed.single("sent_at", "must not be before the incident was reported")
         if row.due_at is not None and sent_at > row.due_at and late is None:

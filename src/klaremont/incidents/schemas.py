@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from klaremont.incidents.models import SHORT_MAX, SUMMARY_MAX, SYSTEMS_MAX, TEXT_MAX
 from klaremont.incidents.states import (
@@ -19,12 +19,13 @@ from klaremont.incidents.states import (
     Involvement,
 )
 from klaremont.incidents.team import Seat
+from klaremont.plausible import Moment
 
 if TYPE_CHECKING:
     from klaremont.incidents.read import CaseView, RowView
 
 Text = Annotated[str, Field(min_length=3, max_length=TEXT_MAX)]
-Count = Annotated[int, Field(ge=0, le=100_000_000)]
+Count = Annotated[StrictInt, Field(ge=0, le=100_000_000)]
 
 
 class _In(BaseModel):
@@ -38,7 +39,7 @@ class ReportIn(_In):
     what_happened: Annotated[str, Field(min_length=10, max_length=SUMMARY_MAX)]
     personal_data: Involvement
     card_data: Involvement
-    noticed_at: AwareDatetime | None = Field(
+    noticed_at: Moment | None = Field(
         default=None, description="when it was noticed (with its offset)"
     )
     systems: Annotated[str, Field(max_length=SYSTEMS_MAX)] | None = None
@@ -90,7 +91,7 @@ class DecisionIn(_In):
     """The decision for one party on the tracker."""
 
     decision: Literal["sent", "not_required"]
-    sent_at: AwareDatetime | None = Field(default=None, description="with its offset; empty is now")
+    sent_at: Moment | None = Field(default=None, description="with its offset; empty is now")
     their_reference: Annotated[str, Field(max_length=100)] | None = None
     reasoning: Annotated[str, Field(max_length=TEXT_MAX)] | None = None
     late_reason: Annotated[str, Field(max_length=TEXT_MAX)] | None = None

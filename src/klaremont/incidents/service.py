@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, cast
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from klaremont import capabilities
+from klaremont import capabilities, plausible
 from klaremont.audit.events import Actor, Outcome
 from klaremont.clock import uk_date
 from klaremont.detectors.free_text import optional, plain
-from klaremont.errors import NotFound, PermissionDenied, ValidationFailed
+from klaremont.errors import NotFound, PermissionDenied
 from klaremont.incidents import clocks, log
 from klaremont.incidents.actions import IncidentAction
 from klaremont.incidents.models import (
@@ -119,8 +119,8 @@ def report(uow: UnitOfWork, new: NewReport, viewer: Viewer | None = None) -> Inc
     )
     systems = optional("systems", new.systems, max_length=SYSTEMS_MAX)
     now = uow.clock.now()
-    if new.noticed_at is not None and new.noticed_at > now:
-        raise ValidationFailed.single("noticed_at", "must not be in the future")
+    if new.noticed_at is not None:
+        plausible.past_moment("noticed_at", new.noticed_at, now)
     actor = new.reporter or uow.actor
 
     def build(year: int, number: int) -> Incident:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from klaremont.media.models import LABEL_MAX, NAME_MAX, PLACE_MAX, TEXT_MAX, MediaItem
 from klaremont.media.states import Category, ItemState, MediaKind, Technique
+from klaremont.plausible import Day
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 Place = Annotated[str, Field(min_length=1, max_length=PLACE_MAX)]
@@ -28,8 +29,8 @@ class ItemIn(_In):
     encryption: Annotated[str | None, Field(max_length=PLACE_MAX)] = None
     location: Place
     custodian: Name
-    created_on: date
-    retention_due: date | None = None
+    created_on: Day
+    retention_due: Day | None = None
 
 
 class MoveIn(_In):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from klaremont import capabilities
+from klaremont import capabilities, plausible
 from klaremont.audit.events import Outcome
 from klaremont.detectors.free_text import optional, plain
 from klaremont.errors import Conflict, NotFound, ValidationFailed
@@ -109,10 +109,13 @@ def register(uow: UnitOfWork, new: NewItem) -> MediaItem:
             "holds_personal_data",
             "the inventory lists media holding personal or card data: say which it holds",
         )
+    plausible.past_day("created_on", new.created_on, uow.clock.now().date())
+    if new.retention_due is not None:
+        plausible.day("retention_due", new.retention_due)
     if new.retention_due is not None and new.retention_due < new.created_on:
         raise ValidationFailed.single("retention_due", "must not be before the date created")
     if uow.session.scalar(select(MediaItem.id).where(MediaItem.label == label)) is not None:
-        raise Conflict(f"label: {label!r} is already in the inventory")
+        raise Conflict(f"The label {label!r} is already in the inventory")
     item = MediaItem(
         label=label,
         kind=new.kind,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from klaremont import plausible
 from klaremont.errors import Conflict, NotFound, ValidationFailed
 from klaremont.policydocs import library
 from klaremont.policydocs.actions import PolicyDocAction
@@ -288,9 +289,7 @@ def record_review(
     if len(note) > NOTE_MAX:
         raise ValidationFailed.single("note", f"must be at most {NOTE_MAX} characters")
     today = uow.clock.now().date()
-    reviewed_on = reviewed_on or today
-    if reviewed_on > today:
-        raise ValidationFailed.single("reviewed_on", "must not be in the future")
+    reviewed_on = plausible.past_day("reviewed_on", reviewed_on or today, today)
     row = uow.session.scalars(
         select(PolicySection).where(PolicySection.number == number.strip().upper())
     ).first()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from klaremont import plausible
 from klaremont.detectors.free_text import optional, plain
 from klaremont.errors import Conflict, NotFound, ValidationFailed
 from klaremont.policy.model import DataCategory
@@ -159,6 +160,9 @@ def systems(uow: UnitOfWork) -> list[ProcessingSystem]:
 
 
 def _check_dates(values: dict[str, date | None]) -> None:
+    for name, value in values.items():
+        if value is not None:
+            plausible.day(name, value)
     pairs = (
         ("contract_signed_on", "contract_expires_on"),
         ("dpa_signed_on", "dpa_expires_on"),

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from klaremont.rights.queries import sealed_reason
 from klaremont.rights.states import (
@@ -59,7 +59,7 @@ class ReasonIn(_In):
 class ExtendIn(_In):
     """An extension of the deadline."""
 
-    months: int = Field(ge=1, le=2)
+    months: StrictInt = Field(ge=1, le=2)
     reason: str = Field(min_length=3, max_length=500)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt, field_validator
 
+from klaremont.plausible import Day, Moment
 from klaremont.staff.permissions import Permission, Role
 from klaremont.staff.service_review import ReviewRow
 from klaremont.staff.token_scopes import Scope, decode
@@ -116,7 +117,7 @@ class TokenRequest(LoginRequest):
         max_length=3,
         description="what the token may do: read, write, admin (admin tokens last minutes)",
     )
-    days: int | None = Field(
+    days: StrictInt | None = Field(
         default=None, ge=1, le=365, description="lifetime of a read or write token (30 if left out)"
     )
 
@@ -148,7 +149,7 @@ class GrantRequest(Schema):
     """Why remote access is needed, and for how long."""
 
     reason: str = Field(min_length=5, max_length=200)
-    days: int = Field(ge=1, le=365)
+    days: StrictInt = Field(ge=1, le=365)
 
 
 class GrantOut(Schema):
@@ -173,10 +174,12 @@ class StaffCreate(Schema):
     work_email: str = Field(min_length=3, max_length=254)
     job_role: Role
     line_manager_id: uuid.UUID | None = None
-    vetted_on: date | None = None
-    training_completed_at: datetime | None = None
+    vetted_on: Day | None = None
+    training_completed_at: Moment | None = None
     job_title: str | None = Field(default=None, max_length=100, examples=["Senior Engineer"])
-    seniority: int | None = Field(default=None, ge=1, le=10, description="1 junior to 10 senior")
+    seniority: StrictInt | None = Field(
+        default=None, ge=1, le=10, description="1 junior to 10 senior"
+    )
 
 
 class MaintenanceCreate(Schema):
@@ -185,7 +188,7 @@ class MaintenanceCreate(Schema):
     username: str = Field(min_length=3, max_length=64)
     full_name: str = Field(min_length=1, max_length=200)
     work_email: str = Field(min_length=3, max_length=254)
-    hours: int = Field(ge=1, le=72)
+    hours: StrictInt = Field(ge=1, le=72)
 
 
 class StaffOut(Schema):
@@ -226,20 +229,22 @@ class RoleIn(Schema):
 class VettingIn(Schema):
     """The date of a background check."""
 
-    vetted_on: date
+    vetted_on: Day
 
 
 class TrainingIn(Schema):
     """When data-protection training and policy acknowledgement were completed."""
 
-    completed_at: datetime
+    completed_at: Moment
 
 
 class JobIn(Schema):
     """What the person is called at work and their grade (``null`` clears either)."""
 
     job_title: str | None = Field(max_length=100, examples=["Development Manager"])
-    seniority: int | None = Field(ge=1, le=10, description="1 the most junior, 10 the most senior")
+    seniority: StrictInt | None = Field(
+        ge=1, le=10, description="1 the most junior, 10 the most senior"
+    )
 
 
 class LineManagerIn(Schema):

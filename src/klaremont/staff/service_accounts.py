@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from klaremont import plausible
 from klaremont.audit.redaction import contains_pan
 from klaremont.crypto.fields import blind_match
 from klaremont.db.base import new_id
@@ -110,6 +111,14 @@ def account_by_username(uow: UnitOfWork, username: str) -> StaffAccount:
 
 def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> CreatedAccount:
     """Create an account with its job role (granted now, vetting permitting)."""
+    now = uow.clock.now()
+    if new.vetted_on is not None:
+        plausible.past_day("vetted_on", new.vetted_on, now.date())
+    trained = (
+        plausible.past_moment("training_completed_at", new.training_completed_at, now)
+        if new.training_completed_at is not None
+        else None
+    )
     one_time = generate_one_time_password() if new.password is None else None
     # Argon2 and the new person's data key first, before this unit changes anything:
     # neither then holds the write lock.
@@ -153,7 +162,7 @@ def create_account(uow: UnitOfWork, new: NewAccount, *, created_by: str) -> Crea
         created_by=created_by[:128],
         expires_at=new.expires_at,
         vetted_on=new.vetted_on,
-        training_completed_at=new.training_completed_at,
+        training_completed_at=trained,
     )
     account.full_name = full_name
     account.work_email = new.work_email.strip()
@@ -273,8 +282,7 @@ def record_vetting(
     uow: UnitOfWork, account_id: uuid.UUID, vetted_on: date, *, by: str
 ) -> StaffAccount:
     """Record the date of a background check (IS-SENS-VET)."""
-    if vetted_on > uow.clock.now().date():
-        raise ValidationFailed.single("vetted_on", "must not be in the future")
+    plausible.past_day("vetted_on", vetted_on, uow.clock.now().date())
     account = get_account(uow, account_id)
     account.vetted_on = vetted_on
     uow.session.flush()
@@ -288,8 +296,7 @@ def record_training(
     uow: UnitOfWork, account_id: uuid.UUID, completed_at: datetime, *, by: str
 ) -> StaffAccount:
     """Record a data-protection training and policy acknowledgement (DP-AWARE)."""
-    if completed_at > uow.clock.now():
-        raise ValidationFailed.single("completed_at", "must not be in the future")
+    completed_at = plausible.past_moment("completed_at", completed_at, uow.clock.now())
     account = get_account(uow, account_id)
     account.training_completed_at = completed_at
     uow.session.flush()

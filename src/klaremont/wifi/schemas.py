@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from klaremont.wifi.service_guest import CodeRow, IssuedCode
 
@@ -14,11 +14,11 @@ class IssueIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    count: int = Field(1, ge=1, le=200, description="how many codes (one batch)")
-    valid_hours: int | None = Field(
+    count: StrictInt = Field(1, ge=1, le=200, description="how many codes (one batch)")
+    valid_hours: StrictInt | None = Field(
         None, ge=1, le=168, description="hours each works from first use (policy default)"
     )
-    max_devices: int | None = Field(
+    max_devices: StrictInt | None = Field(
         None, ge=1, le=10, description="devices each may connect (policy default)"
     )
 

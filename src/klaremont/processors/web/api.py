@@ -12,9 +12,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from klaremont import transfers
+from klaremont.plausible import Day
 from klaremont.processors import ropa, service, share
 from klaremont.processors.actions import ProcessorAction
 from klaremont.processors.models import HOST_MAX, KEY_MAX, NAME_MAX, TEXT_MAX, Processor
@@ -40,14 +41,14 @@ class _In(BaseModel):
 class Dates(_In):
     """The register's dates (each optional)."""
 
-    contract_signed_on: date | None = None
-    contract_expires_on: date | None = None
-    dpa_signed_on: date | None = None
-    dpa_expires_on: date | None = None
-    safeguard_signed_on: date | None = None
-    tra_on: date | None = None
-    aoc_on: date | None = None
-    aoc_expires_on: date | None = None
+    contract_signed_on: Day | None = None
+    contract_expires_on: Day | None = None
+    dpa_signed_on: Day | None = None
+    dpa_expires_on: Day | None = None
+    safeguard_signed_on: Day | None = None
+    tra_on: Day | None = None
+    aoc_on: Day | None = None
+    aoc_expires_on: Day | None = None
 
 
 class ProcessorIn(Dates):
@@ -77,7 +78,7 @@ class ShareIn(_In):
     categories: Names
     reason: Text
     card_data: bool = False
-    keep_days: Annotated[int | None, Field(ge=1, le=share.MAX_KEEP_DAYS)] = None
+    keep_days: Annotated[StrictInt | None, Field(ge=1, le=share.MAX_KEEP_DAYS)] = None
 
 
 class ProcessorOut(Dates):
