@@ -139,3 +139,27 @@ def test_second_customer_cannot_reach_the_first_ones_request_or_copy(platform, c
     assert anonymous.status_code in {303, 307}
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
         assert uow.session.scalars(select(Customer)).all()
+
+
+@pytest.mark.policy("PP-R-RECTIFY")
+def test_a_correction_of_someone_elses_record_is_refused_when_asked(platform, client):
+    """The form's field names a record; one not offered to this person (another person's
+    account, a field not offered) is refused at once in plain words, nothing recorded; a
+    date of birth that is no real day is refused naming the value."""
+    ada = make_customer(platform)
+    bob = make_customer(platform, "bob@example.com", name="Bob Smith")
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        bobs = uow.session.scalar(select(Customer.id).where(Customer.subject_id == bob.subject_id))
+    token = sign_in(client, ada)
+    for field in (f"customers:{bobs}:name", f"customers:{bobs}:nameX", "customers:x:name"):
+        refused = _request(client, token, "rectification", field=field, value="Hacked Name")
+        assert refused.status_code == 422, field
+        assert "choose one of your details to correct" in refused.text.lower()
+        assert "one of name" not in refused.text  # no field names read to a customer
+    page = client.get("/privacy/requests").text
+    born = re.search(r'<option value="(customers:[0-9a-f-]{36}:date_of_birth)"', page).group(1)
+    for value in ("2026-02-30", "0001-01-01"):
+        refused = _request(client, token, "rectification", field=born, value=value)
+        assert refused.status_code == 422, value
+    assert _requests_of(platform, ada) == []
+    assert _requests_of(platform, bob) == []

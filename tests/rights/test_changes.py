@@ -79,6 +79,10 @@ def test_a_correction_cannot_reach_another_persons_record(platform, alice, bob):
           "field": "country", "value": "Britain"}, "value"),
         ({"record": "customers", "id": "00000000-0000-0000-0000-000000000000",
           "field": "date_of_birth", "value": "1/2/80"}, "value"),
+        ({"record": "customers", "id": "00000000-0000-0000-0000-000000000000",
+          "field": "date_of_birth", "value": "2026-02-30"}, "value"),
+        ({"record": "customers", "id": "00000000-0000-0000-0000-000000000000",
+          "field": "date_of_birth", "value": "0001-01-01"}, "value"),
     ],
 )  # fmt: skip
 def test_corrections_are_validated_naming_the_field(fix, field):
@@ -86,6 +90,32 @@ def test_corrections_are_validated_naming_the_field(fix, field):
     with pytest.raises(ValidationFailed) as refused:
         changes.parse_corrections([fix])
     assert refused.value.problems[0].field == f"corrections[0].{field}"
+
+
+@pytest.mark.policy("PP-R-RECTIFY")
+def test_corrections_name_only_the_persons_own_records_and_read_in_words(platform, alice, bob):
+    """``check_owned`` refuses Bob's record in Alice's request (made, not only carried out);
+    staff read a correction as the field, whose record and the new value, never an id."""
+    mine = changes.parse_corrections(
+        [
+            _correction("customers", alice.customer_id, "name", "Alice King"),
+            _correction("addresses", alice.address_ids[0], "town", "York"),
+        ]
+    )
+    theirs = changes.parse_corrections([_correction("customers", bob.customer_id, "name", "X")])
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        changes.check_owned(uow, alice.subject_id, mine)
+        with pytest.raises(ValidationFailed) as refused:
+            changes.check_owned(uow, alice.subject_id, theirs)
+        assert refused.value.problems[0].field == "corrections[0].id"
+        lines = changes.described(
+            uow, [_correction("customers", alice.customer_id, "name", "Alice King")]
+        )
+        reference = uow.session.get(Customer, alice.customer_id).reference
+        unreadable = changes.described(uow, [{"record": "invoices"}])
+    assert lines == [f"Name of the account {reference}: Alice King"]
+    assert str(alice.customer_id) not in " ".join(lines)
+    assert unreadable == ["(the corrections asked for could not be read)"]
 
 
 @pytest.mark.policy("PP-R-RESTRICT")

@@ -18,7 +18,7 @@ from klaremont.customers.models import Address, Customer
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.policy.purposes import Purpose
 from klaremont.rights import access, delivery, intake, service
-from klaremont.rights.changes import parse_corrections
+from klaremont.rights.changes import check_owned, parse_corrections
 from klaremont.rights.fulfil import fulfil
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.ports import CustomerIdentity
@@ -221,12 +221,16 @@ def submit(
     (after recording it), so the page can point at the open one.
     """
     kind, scope = choice(form_choice)
-    if kind is RequestKind.RECTIFICATION and correction is None:
-        raise ValidationFailed.single("field", "choose the field to correct and its new value")
+    if kind is RequestKind.RECTIFICATION:
+        if correction is None:
+            raise ValidationFailed.single("field", "choose the field to correct and its new value")
+        if correction[0] not in {c.value for c in correctable_fields(uow, who)}:
+            # only the choices the form offered: the person's own records and their fields
+            raise ValidationFailed.single("field", "choose one of your details to correct")
     identity = CustomerIdentity(subject_id=who.subject_id, customer_id=who.customer_id)
     details = _details(message, correction if kind is RequestKind.RECTIFICATION else None)
     if kind is RequestKind.RECTIFICATION:
-        parse_corrections(details["corrections"])
+        check_owned(uow, who.subject_id, parse_corrections(details["corrections"]))
     try:
         request = intake.submit_signed_in(uow, identity, kind, scope=scope, details=details)
     except service.DuplicateRequest as duplicate:

@@ -14,8 +14,12 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from klaremont import plausible
 from klaremont.customers.announcements import CustomerRectified
 from klaremont.customers.models import Address, Customer
 from klaremont.db.subjects import Subject
@@ -32,6 +36,20 @@ if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
     from klaremont.rights.models import RightsRequest
 
+#: what a person (staff or the requester) reads for a field a correction names
+FIELD_WORDS = {
+    "name": "Name",
+    "date_of_birth": "Date of birth",
+    "gender": "Gender",
+    "email": "E-mail",
+    "phone": "Telephone",
+    "mobile": "Mobile",
+    "line1": "Address line 1",
+    "line2": "Address line 2",
+    "town": "Town",
+    "postcode": "Postcode",
+    "country": "Country",
+}
 RECTIFIABLE: dict[str, tuple[type[Any], tuple[str, ...]]] = {
     "customers": (Customer, ("name", "date_of_birth", "gender", "email", "phone", "mobile")),
     "addresses": (Address, ("line1", "line2", "town", "postcode", "country")),
@@ -75,10 +93,58 @@ def parse_corrections(raw: object) -> list[Correction]:
             raise ValidationFailed.single(f"{where}.value", f"text of at most {VALUE_MAX}")
         if field == "country" and not (isinstance(value, str) and _COUNTRY.fullmatch(value)):
             raise ValidationFailed.single(f"{where}.value", "a two-letter country code")
-        if field == "date_of_birth" and value is not None and not _DATE.fullmatch(value):
-            raise ValidationFailed.single(f"{where}.value", "a date written YYYY-MM-DD")
+        if field == "date_of_birth" and value is not None:
+            value = _birth_date(f"{where}.value", value)
         found.append(Correction(record, row_id, field, value))
     return found
+
+
+def _birth_date(where: str, value: str) -> str:
+    """A date of birth as stored (``YYYY-MM-DD``), a real day: ``2026-02-30`` matched the
+    pattern once and was stored, failing every later read of the account."""
+    if not _DATE.fullmatch(value):
+        raise ValidationFailed.single(where, "a date written YYYY-MM-DD")
+    try:
+        born = date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed.single(where, "a date that exists on the calendar") from None
+    return plausible.day(where, born).isoformat()
+
+
+def check_owned(uow: UnitOfWork, subject_id: uuid.UUID, corrections: Sequence[Correction]) -> None:
+    """Refuse, when the request is made, a correction of a record that is not the person's
+    own (it was refused only when staff carried the request out, after it had sat in their
+    queue aimed at someone else's account)."""
+    for index, correction in enumerate(corrections):
+        model, _fields = RECTIFIABLE[correction.record]
+        owner = uow.session.scalar(select(model.subject_id).where(model.id == correction.row_id))
+        if owner != subject_id:
+            raise ValidationFailed.single(
+                f"corrections[{index}].id", "is not one of the person's own records"
+            )
+
+
+def described(uow: UnitOfWork, raw: object) -> list[str]:
+    """The corrections a request asks for, in words for the staff carrying it out: the
+    field, whose record (the account's reference, the address's kind) and the new value;
+    never a record id."""
+    try:
+        corrections = parse_corrections(raw)
+    except ValidationFailed:
+        return ["(the corrections asked for could not be read)"]
+    lines: list[str] = []
+    for correction in corrections:
+        model, _fields = RECTIFIABLE[correction.record]
+        row = uow.session.get(model, correction.row_id)
+        if isinstance(row, Customer):
+            whose = f"account {row.reference}"
+        elif isinstance(row, Address):
+            whose = f"{row.kind} address"
+        else:
+            whose = "a record no longer held"
+        value = correction.value if correction.value is not None else "(remove it)"
+        lines.append(f"{FIELD_WORDS[correction.field]} of the {whose}: {value}")
+    return lines
 
 
 def rectify(
@@ -92,6 +158,9 @@ def rectify(
         row = uow.session.get(model, correction.row_id)
         if row is None or row.subject_id != request.subject_id:
             raise NotFound(f"no such {correction.record} record of this person")
+        if correction.field == "date_of_birth" and correction.value is not None:
+            today = uow.clock.now().date()
+            plausible.past_day("value", date.fromisoformat(correction.value), today)
         setattr(row, correction.field, correction.value)
         if isinstance(row, Customer):
             row.updated_at = uow.clock.now()

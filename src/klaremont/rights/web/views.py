@@ -15,7 +15,7 @@ from klaremont.clock import UK_TIME, uk_date
 from klaremont.crypto.errors import SubjectKeyDestroyed
 from klaremont.customers.permissions import CustomerPermission
 from klaremont.mail.service import messages_to_subject
-from klaremont.rights import delivery, pauses, service
+from klaremont.rights import changes, delivery, pauses, service
 from klaremont.rights.events import RightsEvent, audit_rights, request_resource
 from klaremont.rights.permissions import RightsPermission
 from klaremont.rights.queries import sealed_reason
@@ -113,6 +113,20 @@ def queue_row(uow: UnitOfWork, request: RightsRequest, today: date) -> dict[str,
 
 
 # ---------------------------------------------------------------------- the case page
+def _details_in_words(uow: UnitOfWork, details: dict[str, Any]) -> dict[str, str]:
+    """The requester's details as staff read them: corrections described (whose record,
+    which field, the new value), never a record id or a Python structure."""
+    shown: dict[str, str] = {}
+    for key, value in details.items():
+        if key == "identity_note":
+            continue
+        if key == "corrections":
+            shown["Corrections asked for"] = "; ".join(changes.described(uow, value))
+        else:
+            shown[key.replace("_", " ").capitalize()] = str(value)
+    return shown
+
+
 def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> dict[str, Any]:
     """What the case page shows, as plain values; the requester's details are read as the
     API reads them (recorded as a personal-data read when there are any)."""
@@ -162,7 +176,7 @@ def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> 
         "extension_reason": sealed_reason(request, "extension_reason"),
         "refusal_reason": sealed_reason(request, "refusal_reason"),
         "outcome": outcome_lines(json.loads(request.outcome)) if request.outcome else None,
-        "details": {k: v for k, v in details.items() if k != "identity_note"},
+        "details": _details_in_words(uow, details),
         "identity_note": bool(details.get("identity_note")),
         "history": history,
         "stopped": stopped is not None,
