@@ -56,10 +56,21 @@ def test_the_console_offers_the_decision_to_a_director_only(platform, cast, alic
     """Support may request but not read the register; the DPO sees no approve form; a
     director does, and approving through it lets the DPO download the export."""
     support = staff_client(platform, "sue")
+    form = support.get("/staff/disclosures/new", headers=HTML).text
+    assert 'type="checkbox" id="category-payment_cards"' in form  # ticked, not typed
+    assert "> Saved payment cards</label>" in form
     data = {k: v for k, v in _body(alice.reference).items() if k not in {"customers", "categories"}}
+    none_ticked = support.post(
+        "/staff/disclosures/new",
+        data={**data, "customers": alice.reference},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert none_ticked.status_code == 422
+    assert "Data categories: must be filled in" in none_ticked.text
     sent = support.post(
         "/staff/disclosures/new",
-        data={**data, "customers": alice.reference, "categories": "contact, orders"},
+        data={**data, "customers": alice.reference, "categories": ["contact", "orders"]},
         headers=HTML,
         follow_redirects=False,
     )
@@ -70,6 +81,7 @@ def test_the_console_offers_the_decision_to_a_director_only(platform, cast, alic
     dpo = staff_client(platform, "dpo")
     page = dpo.get(f"/staff/disclosures/d/{reference}", headers=HTML)
     assert page.status_code == 200
+    assert "E-mail and telephone numbers; Orders" in page.text  # in words, not codes
     assert 'id="approve"' not in page.text
     assert 'id="export"' not in page.text
     director = staff_client(platform, "dirk")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, select_autoescape
 
+from klaremont.policy.categories import labels_of
 from klaremont.policy.model import DataCategory
 from klaremont.policy.purposes import Purpose
 from klaremont.processors import service
@@ -96,7 +97,7 @@ def system_row(
     return {
         "system": system.name,
         "run_by": f"{processor.name} (processor)" if processor else "Klaremont (controller)",
-        "categories": ", ".join(categories),
+        "categories": labels_of(categories),
         "purposes": purpose_words(service.split(system.purposes)),
         "recipients": system.recipients,
         "location": system.location,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
+from klaremont.policy.categories import CATEGORY_LABELS
 from klaremont.policy.model import ACTION_WORDS, DataCategory
 
 if TYPE_CHECKING:
@@ -12,25 +13,8 @@ if TYPE_CHECKING:
 
 C = DataCategory
 
-CATEGORY_WORDS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        C.IDENTITY: "Name, date of birth, gender",
-        C.CONTACT: "E-mail and telephone numbers",
-        C.ADDRESS: "Postal, billing and delivery addresses",
-        C.ORDERS: "Orders",
-        C.INVOICES: "Invoices",
-        C.PAYMENT_CARDS: "Saved payment cards",
-        C.MARKETING_PREFERENCES: "Marketing preferences",
-        C.ACCOUNT_PASSWORD: "Account passwords",
-        C.SUPPORT_CONTACTS: "Queries and complaints",
-        C.CONSENT_RECORDS: "Consent records",
-        C.DATA_SUBJECT_REQUESTS: "Data-subject requests",
-        C.AUDIT_LOG: "Audit log",
-        C.INCIDENT_RECORDS: "Incident records",
-        C.STAFF_ACCOUNTS: "Staff accounts of leavers",
-        C.WIFI_CREDENTIALS: "Guest wireless codes",
-    }
-)
+#: the categories in words (one wording for the whole platform)
+CATEGORY_WORDS: Final[Mapping[str, str]] = CATEGORY_LABELS
 
 EVENT_WORDS: Final[Mapping[str, str]] = MappingProxyType(
     {

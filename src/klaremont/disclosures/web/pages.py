@@ -26,7 +26,8 @@ from klaremont.disclosures.permissions import DisclosurePermission as P
 from klaremont.disclosures.recipients import notices_of
 from klaremont.display import uk_date, uk_datetime
 from klaremont.errors import KlaremontError, NotFound, ValidationFailed
-from klaremont.policy.model import DataCategory
+from klaremont.policy.categories import choices as category_choices
+from klaremont.policy.categories import labels_of
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep, finish
@@ -87,7 +88,7 @@ def _draw(template: str, staff: Any, view: dict[str, Any] | None, **kw: Any) -> 
         kinds={k.value: service.KIND_WORDS[k] for k in RecipientKind},
         bases={b.value: service.BASIS_WORDS[b] for b in BasisKind},
         needs={b.value: service.BASIS_NEEDS[b] for b in BasisKind},
-        categories=[c.value for c in DataCategory],
+        categories=category_choices(),
         **kw,
     )
 
@@ -119,7 +120,7 @@ def disclosure_view(uow: Any, reference: str) -> dict[str, Any]:
         ("Country", d.recipient_country),
         ("Mailbox for updates", d.recipient_contact or "none given"),
         ("Customers", ", ".join(p.customer_reference for p in people)),
-        ("Data categories", d.categories.replace(",", ", ")),
+        ("Data categories", labels_of(service.split(d.categories))),
         ("Basis", f"{service.BASIS_WORDS[d.basis_kind]}: {d.basis_reference}"),
         ("Reason", d.reason),
         ("State", STATE_WORDS[d.state]),
@@ -183,7 +184,7 @@ def new_request(
     recipient_kind: Annotated[str, Form(min_length=1, max_length=20)],
     recipient_country: Annotated[str, Form(min_length=1, max_length=2)],
     customers: Annotated[str, Form(min_length=1, max_length=2000)],
-    categories: Annotated[str, Form(min_length=1, max_length=400)],
+    categories: Annotated[list[Annotated[str, Form(max_length=400)]], Form(min_length=1)],
     basis_kind: Annotated[str, Form(min_length=1, max_length=30)],
     basis_reference: Annotated[str, Form(min_length=1, max_length=BASIS_MAX)],
     reason: Annotated[str, Form(min_length=1, max_length=TEXT_MAX)],
@@ -195,7 +196,7 @@ def new_request(
         recipient_kind=recipient_kind,
         recipient_country=recipient_country,
         customers=[c for c in _SPLIT.split(customers) if c],
-        categories=[c for c in _SPLIT.split(categories) if c],
+        categories=[c for ticked in categories for c in _SPLIT.split(ticked) if c],
         basis_kind=basis_kind,
         basis_reference=basis_reference,
         reason=reason,

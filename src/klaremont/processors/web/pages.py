@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from klaremont.errors import KlaremontError, NotFound, ValidationFailed
+from klaremont.policy.categories import labels_of
 from klaremont.processors import ropa, service
 from klaremont.processors.actions import ProcessorAction
 from klaremont.processors.permissions import ProcessorPermission
@@ -101,7 +102,7 @@ def processor_view(uow: Any, key: str) -> dict[str, Any]:
         ("Role", p.role),
         ("Country", p.country),
         ("Host", p.host or ""),
-        ("Data categories", ", ".join(service.split(p.categories))),
+        ("Data categories", labels_of(service.split(p.categories))),
         ("Purposes", ropa.purpose_words(service.split(p.purposes))),
         ("Card data", "yes" if p.card_data else "no"),
         ("Security measures", p.security),
@@ -112,7 +113,7 @@ def processor_view(uow: Any, key: str) -> dict[str, Any]:
     recent = [
         {
             "at": s.shared_at.strftime("%Y-%m-%d %H:%M"),
-            "categories": s.categories.replace(",", ", "),
+            "categories": labels_of(service.split(s.categories)),
             "card": "yes" if s.card_data else "no",
             "reason": s.reason,
             "basis": s.basis,
