@@ -111,6 +111,7 @@ def test_bad_input_names_the_field(platform, client):
     said = " ".join(carded.text.split())
     assert "What happened: must not hold a full card number" in said  # the label, in words
     assert "last four digits" in said
+    assert 'action="/staff/incidents/report"' in carded.text  # the form again, not a dead end
     for developer_words in ("IS-SENS", "endpoint", CARD):
         assert developer_words not in said
     year_one = _form(

@@ -28,6 +28,7 @@ from klaremont.audit.events import Actor, ActorType, Outcome, action_tag
 from klaremont.audit.fields import route_resource
 from klaremont.detectors.card_fields import CardDataRefused, Finding, Rule, scan, value_rule
 from klaremont.errors import KlaremontError, ValidationFailed
+from klaremont.web.card_pages import form_again
 from klaremont.web.problems import problem_response
 
 if TYPE_CHECKING:
@@ -184,6 +185,10 @@ class CardDataGuard:
             platform: Platform = scope["app"].state.platform
             await run_in_threadpool(record_refusal, platform, request, findings)
             error = CardDataRefused(findings)
+            again = await form_again(request, findings)
+            if again is not None:  # a person at a console form: the form, naming the fields
+                await again(scope, receive, send)
+                return
         if error is not None:
             response = problem_response(
                 request,

@@ -22,10 +22,11 @@ if TYPE_CHECKING:
     from klaremont.errors import FieldProblem
 
 
+STAFF_TEMPLATE = "staff/error.html"
 _PRIVACY_TEMPLATE = "privacy/message.html"
 _WIFI_TEMPLATE = "wifi/message.html"
 _PAGE_AREAS = {
-    "/staff": "staff/error.html",
+    "/staff": STAFF_TEMPLATE,
     "/privacy": _PRIVACY_TEMPLATE,
     "/wifi": _WIFI_TEMPLATE,  # the guest wireless portal: a guest reads it
 }

@@ -26,8 +26,25 @@ if TYPE_CHECKING:
 
     from klaremont.platform import Platform, UnitOfWork
 
-#: The header a script sends its anti-forgery token in (the staff console's forms post it).
+#: The header a script sends its anti-forgery token in.
 CSRF_HEADER = "x-csrf-token"
+#: The form field a browser posts it in (every console form carries it).
+CSRF_FIELD = "csrf_token"
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def presented_token(request: Request) -> str | None:
+    """The anti-forgery token sent with the request: the header a script sends, else the
+    field of a posted form (read as the route would; a malformed form presents none)."""
+    header = request.headers.get(CSRF_HEADER)
+    if header or not request.headers.get("content-type", "").startswith(_FORM_TYPES):
+        return header
+    try:
+        form = await request.form()
+    except Exception:  # noqa: BLE001 - a malformed form presents no token; the route refuses the body
+        return None
+    value = form.get(CSRF_FIELD)
+    return value if isinstance(value, str) else None
 
 
 @runtime_checkable
@@ -64,6 +81,9 @@ async def settle_access(request: Request) -> None:
     if guard is None:
         return
     platform: Platform = request.app.state.platform
+    # a browser's form carries its token as a field: read from the header alone, a form
+    # refused for its input (a NUL in a field) answered "the form expired"
+    token = await presented_token(request)
 
     def run() -> None:
         uow = platform.open_unit_of_work(
@@ -72,7 +92,7 @@ async def settle_access(request: Request) -> None:
             request_id=getattr(request.state, "request_id", None),
         )
         try:
-            guard.check(request, uow, request.headers.get(CSRF_HEADER))
+            guard.check(request, uow, token)
         finally:
             uow.abort()
 

@@ -36,16 +36,14 @@ from klaremont.staff.service_sessions import (
     resolve_session,
 )
 from klaremont.web.deps import client_origin
-from klaremont.web.refusal_first import CSRF_HEADER
+from klaremont.web.refusal_first import presented_token
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
     from klaremont.staff.models import StaffSession
 
 SESSION_COOKIE = "klaremont_staff"
-CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @dataclass
@@ -102,17 +100,7 @@ async def presented_csrf(request: Request) -> str | None:
     """The anti-forgery token sent with an unsafe request (header, or form field)."""
     if request.method in SAFE_METHODS:
         return None
-    header = request.headers.get(CSRF_HEADER)
-    if header:
-        return header
-    if request.headers.get("content-type", "").startswith(_FORM_TYPES):
-        try:
-            form = await request.form()
-        except Exception:  # noqa: BLE001 - a malformed form presents no token; the route refuses the body
-            return None
-        value = form.get(CSRF_FIELD)
-        return value if isinstance(value, str) else None
-    return None
+    return await presented_token(request)
 
 
 def _bearer(request: Request) -> str | None:
