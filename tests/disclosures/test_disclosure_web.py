@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -68,6 +69,17 @@ def test_the_console_offers_the_decision_to_a_director_only(platform, cast, alic
     )
     assert none_ticked.status_code == 422
     assert "Data categories: must be filled in" in none_ticked.text
+    unknown = support.post(
+        "/staff/disclosures/new",
+        data={**data, "customers": "C9999999", "categories": ["orders"]},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert unknown.status_code == 422
+    kept = unknown.text  # the form again as typed, for the one thing to correct
+    assert f'value="{html.escape(data["recipient_name"])}"' in kept
+    assert 'id="category-orders" name="categories" value="orders" checked' in kept
+    assert 'id="category-contact" name="categories" value="contact">' in kept
     sent = support.post(
         "/staff/disclosures/new",
         data={**data, "customers": alice.reference, "categories": ["contact", "orders"]},

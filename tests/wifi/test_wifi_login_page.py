@@ -263,6 +263,8 @@ def test_a_guest_reads_bad_input_and_unknown_addresses_as_pages_not_json(platfor
     assert lost.status_code == 404
     assert lost.headers["content-type"].startswith("text/html")
     assert "guest network" in lost.text
+    assert "There is nothing at this address" in lost.text  # not the title said twice
+    assert "Not Found" not in lost.text
     card = client.get("/wifi/4111111111111111", headers=browser_asks)  # refused as card data
     assert card.status_code == 422
     assert card.headers["content-type"].startswith("text/html")

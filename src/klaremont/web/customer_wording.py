@@ -51,6 +51,12 @@ TITLES = {
     429: "Please wait a moment",
 }
 
+#: what to say when the error says no more than its title (the framework's "Not Found")
+SAID_AGAIN = {
+    404: "There is nothing at this address: the link may be old or mistyped.",
+    405: "That cannot be done from this address.",
+}
+
 CARD_DATA = (
     "For your safety we do not accept card numbers or card security codes here, and "
     "nothing you sent was kept. Please remove them and try again: a privacy request never "
@@ -115,7 +121,10 @@ def customer_text(
     nice_title = TITLES.get(status, scrub(title))
     if problems:
         return CustomerText(nice_title, " ".join(sentence(p.field, p.rule) for p in problems))
-    return CustomerText(nice_title, scrub(detail or title))
+    message = scrub(detail or title)
+    if message.casefold() in {nice_title.casefold(), title.casefold()}:  # the title again
+        message = SAID_AGAIN.get(status, message)
+    return CustomerText(nice_title, message)
 
 
 def of_error(error: KlaremontError) -> str:

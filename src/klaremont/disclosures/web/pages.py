@@ -89,7 +89,7 @@ def _draw(template: str, staff: Any, view: dict[str, Any] | None, **kw: Any) -> 
         bases={b.value: service.BASIS_WORDS[b] for b in BasisKind},
         needs={b.value: service.BASIS_NEEDS[b] for b in BasisKind},
         categories=category_choices(),
-        **kw,
+        **{"form": {}, "ticked": set(), **kw},
     )
 
 
@@ -207,7 +207,25 @@ def new_request(
     except KlaremontError as exc:
         uow.session.rollback()
         finish(uow)
-        return _draw("disclosure_new.html", staff, None, error=_said(exc), status_code=exc.status)
+        typed = {  # the form again as typed: it passed the field rules and the card guard
+            "recipient_name": recipient_name,
+            "recipient_kind": recipient_kind,
+            "recipient_country": recipient_country,
+            "recipient_contact": recipient_contact,
+            "customers": customers,
+            "basis_kind": basis_kind,
+            "basis_reference": basis_reference,
+            "reason": reason,
+        }
+        return _draw(
+            "disclosure_new.html",
+            staff,
+            None,
+            error=_said(exc),
+            status_code=exc.status,
+            form=typed,
+            ticked=set(asked.categories),
+        )
     reference = made.reference
     finish(uow)
     if P.DISCLOSURES_READ.value in _permissions(staff):

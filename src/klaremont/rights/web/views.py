@@ -113,6 +113,11 @@ def queue_row(uow: UnitOfWork, request: RightsRequest, today: date) -> dict[str,
 
 
 # ---------------------------------------------------------------------- the case page
+#: mails kept against the person that went to someone else: a recipient of their data told
+#: of a change (UK GDPR Art. 19, the disclosures capability's ``recipient_update``)
+MAIL_TO = {"recipient_update": "A recipient of their data (Article 19 notice)"}
+
+
 def _details_in_words(uow: UnitOfWork, details: dict[str, Any]) -> dict[str, str]:
     """The requester's details as staff read them: corrections described (whose record,
     which field, the new value), never a record id or a Python structure."""
@@ -155,7 +160,7 @@ def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> 
     stopped = stops[-1] if stops and request.clock_stopped_at is not None else None
     mails = [
         {
-            "to": "The requester",
+            "to": MAIL_TO.get(mail.template, "The requester"),
             "subject": mail.subject_line,
             "when": uk_time(mail.sent_at or mail.created_at),
             "status": MAIL_WORDS.get(mail.status, mail.status),
