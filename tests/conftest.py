@@ -8,6 +8,7 @@ tests commit for real, triggers fire, and nothing leaks between tests.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import shutil
 import sqlite3
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -147,3 +149,23 @@ def client(platform: Platform) -> Iterator[TestClient]:
 def pytest_report_header() -> str:
     """Say which database backend this run uses."""
     return f"klaremont test database: {BACKEND}"
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """A test that calls ``klaremont.logging.configure`` leaves logging as it found it: a
+    console renderer left on the root logger printed the test client's request lines (query
+    strings and all) into a later test's captured output, which that test reads as the log."""
+    config = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level, raising = root.handlers[:], root.level, logging.raiseExceptions
+    access = logging.getLogger("uvicorn.access").disabled
+    clients = {name: logging.getLogger(name).level for name in ("httpx2", "httpcore2")}
+    yield
+    structlog.configure(**config)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.raiseExceptions = raising
+    logging.getLogger("uvicorn.access").disabled = access
+    for name, was in clients.items():
+        logging.getLogger(name).setLevel(was)

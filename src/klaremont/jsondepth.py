@@ -51,6 +51,13 @@ def loads(text: str | bytes) -> Any:
         value = json.loads(text)
     except RecursionError:
         raise TooDeep from None
-    if depth(value) > MAX_DEPTH:
+    if _openers(text) > MAX_DEPTH and depth(value) > MAX_DEPTH:  # no walk for a small body
         raise TooDeep
     return value
+
+
+def _openers(text: str | bytes) -> int:
+    """How many arrays and objects ``text`` could open at most (in C, before any walk)."""
+    if isinstance(text, bytes):
+        return text.count(b"[") + text.count(b"{")
+    return text.count("[") + text.count("{")

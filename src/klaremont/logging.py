@@ -207,6 +207,9 @@ def configure(*, json: bool = True, level: int = logging.INFO) -> None:
     # uvicorn's access log prints query strings, which may hold personal data;
     # the security middleware logs each request's path instead.
     logging.getLogger("uvicorn.access").disabled = True
+    # HTTP clients log each request's full URL at INFO, query string and all: warnings only
+    for client in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(client).setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 

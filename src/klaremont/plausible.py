@@ -65,9 +65,10 @@ def past_day(field: str, value: date, today: date) -> date:
 
 def past_moment(field: str, value: datetime, now: datetime) -> datetime:
     """:func:`moment`, and not after ``now``."""
-    if moment(field, value) > now:
+    kept = moment(field, value)
+    if kept > now:
         raise ValidationFailed.single(field, FUTURE)
-    return value.astimezone(UTC)
+    return kept
 
 
 _When = TypeVar("_When", date, datetime)

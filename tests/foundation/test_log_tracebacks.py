@@ -16,6 +16,8 @@ from klaremont.web.app import create_app
 CSRF_TOKEN = "Zq3vN8-kR2tY7wP1xL5cH9mB4sD6fG0jA_eU"  # a made-up token to look for
 PASSWORD = "violet-harbour-quietly-9-ferns"  # a made-up password to look for
 
+pytestmark = pytest.mark.usefixtures("restored_logging")
+
 
 def _exploding_route() -> None:
     csrf_token = CSRF_TOKEN

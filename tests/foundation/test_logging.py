@@ -9,6 +9,8 @@ import pytest
 
 from klaremont import logging as klog
 
+pytestmark = pytest.mark.usefixtures("restored_logging")
+
 
 @pytest.mark.policy("IS-SENS-CVV")
 def test_sensitive_keys_and_card_numbers_are_redacted(capsys) -> None:

@@ -18,7 +18,7 @@ from klaremont.customers.models import Address, Customer
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.policy.purposes import Purpose
 from klaremont.rights import access, delivery, intake, service
-from klaremont.rights.changes import check_owned, parse_corrections
+from klaremont.rights.changes import FIELD_WORDS, check_owned, parse_corrections
 from klaremont.rights.fulfil import fulfil
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.ports import CustomerIdentity
@@ -161,25 +161,15 @@ def correctable_fields(uow: UnitOfWork, who: CustomerPrincipal) -> list[Correcta
         select(Customer).where(Customer.subject_id == who.subject_id).order_by(Customer.created_at)
     )
     for customer in customers:
-        for name, label in (
-            ("name", "Name"),
-            ("email", "E-mail"),
-            ("mobile", "Mobile"),
-            ("phone", "Telephone"),
-            ("date_of_birth", "Date of birth"),
-        ):
+        for name in ("name", "email", "mobile", "phone", "date_of_birth"):
+            label = FIELD_WORDS[name]
             fields.append(
                 Correctable(f"customers:{customer.id}:{name}", label, getattr(customer, name))
             )
     addresses = uow.session.scalars(select(Address).where(Address.subject_id == who.subject_id))
     for address in addresses:
-        for name, label in (
-            ("line1", "Address line 1"),
-            ("line2", "Address line 2"),
-            ("town", "Town"),
-            ("postcode", "Postcode"),
-        ):
-            title = f"{label} ({address.kind})"
+        for name in ("line1", "line2", "town", "postcode"):
+            title = f"{FIELD_WORDS[name]} ({address.kind})"
             fields.append(
                 Correctable(f"addresses:{address.id}:{name}", title, getattr(address, name))
             )

@@ -30,6 +30,7 @@ from klaremont.detectors.card_fields import CardDataRefused, Finding, Rule, scan
 from klaremont.errors import KlaremontError, ValidationFailed
 from klaremont.web.card_pages import form_again
 from klaremont.web.problems import problem_response
+from klaremont.web.refusal_first import FORM_TYPES
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -43,7 +44,6 @@ TOKENISE_ROUTES: Final[tuple[tuple[str, re.Pattern[str], frozenset[str]], ...]] 
     ("POST", re.compile(r"^/api/customers/[^/]+/cards/?$"), frozenset({"pan"})),
 )
 _JSON: Final = re.compile(r"^application/(?:[\w.+-]+\+)?json\b")
-_FORMS: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
 ANONYMOUS: Final = Actor(ActorType.ANONYMOUS, "anonymous")
 
 
@@ -76,7 +76,7 @@ async def _scan_body(request: Request, body: bytes) -> list[Finding]:
     scope = request.scope
     allowed = allowed_pan_fields(scope["method"], scope["path"])
     content_type = _header(scope, b"content-type").lower()
-    if content_type.startswith(_FORMS):
+    if content_type.startswith(FORM_TYPES):
         try:
             form = await request.form()
         except Exception:  # noqa: BLE001 - malformed form (no boundary, bad parts): scanned as text below

@@ -24,6 +24,7 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
 
 from klaremont import jsondepth
+from klaremont.web.refusal_first import FORM_TYPES
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -34,7 +35,6 @@ _IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # 
 # A JSON body can carry those characters only as \u escapes (raw ones make it invalid JSON).
 _JSON_ESCAPE = re.compile(rb"\\u(?:00[0-1]|007f|008|009|d[89a-f])", re.IGNORECASE)
 _JSON_TYPE = re.compile(r"application/(?:[\w.+-]+\+)?json")
-_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 Loc = tuple[str | int, ...]
 
@@ -54,7 +54,7 @@ def _strings(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
 
 async def _body_strings(request: Request) -> list[tuple[Loc, str]]:
     content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith(_FORMS):
+    if content_type.startswith(FORM_TYPES):
         try:
             form = await request.form()  # parsed once per request, shared with the route
         except Exception:  # noqa: BLE001 - a malformed form is the route's body error, not ours

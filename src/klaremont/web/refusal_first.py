@@ -30,14 +30,15 @@ if TYPE_CHECKING:
 CSRF_HEADER = "x-csrf-token"
 #: The form field a browser posts it in (every console form carries it).
 CSRF_FIELD = "csrf_token"
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: the content types of a posted form (the shell's one list of them)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 async def presented_token(request: Request) -> str | None:
     """The anti-forgery token sent with the request: the header a script sends, else the
     field of a posted form (read as the route would; a malformed form presents none)."""
     header = request.headers.get(CSRF_HEADER)
-    if header or not request.headers.get("content-type", "").startswith(_FORM_TYPES):
+    if header or not request.headers.get("content-type", "").startswith(FORM_TYPES):
         return header
     try:
         form = await request.form()
