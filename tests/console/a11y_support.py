@@ -66,7 +66,7 @@ NOT_COVERED = {
     "/staff/scans/{reference}/report.sarif": "a SARIF download",
     "/staff/scans/{reference}/report.html": "a standalone HTML file downloaded",
     "/staff/media/registers.html": "a standalone HTML file downloaded for the records",
-    "/privacy/requests/{request_id}/download": "the customer's copy, a file download",
+    "/privacy/requests/{reference}/download": "the customer's copy, a file download",
 }
 #: Pages seen before anyone signs in (the rest of /staff and /privacy are seen signed in).
 SIGNED_OUT = ("/staff/login", "/privacy/sign-in")

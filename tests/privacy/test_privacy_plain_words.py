@@ -125,8 +125,8 @@ def test_my_data_reads_for_a_person_and_the_download_stays_complete(platform, cl
     assert "<dt>Why we may hold it</dt><dd>To carry out our contract with you</dd>" in page
     assert person.name in page
     made = client.post("/privacy/my-data/export", data={"csrf_token": token})
-    request_id = re.search(r"/privacy/requests/([0-9a-f-]{36})/download", made.text).group(1)
-    document = json.loads(client.get(f"/privacy/requests/{request_id}/download?fmt=json").content)
+    reference = re.search(r"/privacy/requests/(DSR-[A-Z0-9]{8})/download", made.text).group(1)
+    document = json.loads(client.get(f"/privacy/requests/{reference}/download?fmt=json").content)
     order = document["data"]["orders"]["rows"][0]
     assert order["total_pence"] == 9400
     assert order["customer_id"] == str(person.customer_id)
@@ -147,8 +147,8 @@ def test_no_developer_wording_on_any_page_a_customer_reads(platform, client):
         _assert_plain(client.get(path).text, f"signed in {path}")
     html = {"Accept": "text/html"}
     broken_link = client.get("/privacy/requests/not-a-request", headers=html)
-    assert broken_link.status_code == 422
-    assert "link" in broken_link.text
+    assert broken_link.status_code == 404
+    assert "There is no such request" in broken_link.text
     _assert_plain(broken_link.text, "a broken link")
     card = client.post(
         "/privacy/requests", data={"csrf_token": token, "message": CARD}, headers=html

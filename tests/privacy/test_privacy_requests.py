@@ -12,10 +12,11 @@ from sqlalchemy import select
 from klaremont.customers.models import Customer
 from klaremont.db.subjects import Subject
 from klaremont.display import uk_date
+from klaremont.mail.models import OutboxMessage
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import RequestKind, RequestState
 
-_REQUEST_LINK = re.compile(r'href="/privacy/requests/([0-9a-f-]{36})"')
+_REQUEST_LINK = re.compile(r'href="/privacy/requests/(DSR-[A-Z0-9]{8})"')
 
 
 def _request(client, token, kind, **extra):
@@ -99,17 +100,61 @@ def test_download_my_data_as_json_and_html(platform, client):
     assert person.street in shown
     response = client.post("/privacy/my-data/export", data={"csrf_token": token})
     assert response.status_code == 200
-    request_id = re.search(r"/privacy/requests/([0-9a-f-]{36})/download", response.text).group(1)
-    as_json = client.get(f"/privacy/requests/{request_id}/download?fmt=json")
+    reference = re.search(r"/privacy/requests/(DSR-[A-Z0-9]{8})/download", response.text).group(1)
+    as_json = client.get(f"/privacy/requests/{reference}/download?fmt=json")
     assert as_json.status_code == 200
     assert "attachment" in as_json.headers["content-disposition"]
     document = json.loads(as_json.content)
     names = [row["name"] for row in document["data"]["customers"]["rows"]]
     assert names == [person.name]
-    as_html = client.get(f"/privacy/requests/{request_id}/download?fmt=html")
+    as_html = client.get(f"/privacy/requests/{reference}/download?fmt=html")
     assert as_html.status_code == 200
     assert person.street in as_html.text
     assert "default-src 'none'" in as_html.headers["content-security-policy"]
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _mailed(platform, person):
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        rows = uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.subject_id == person.subject_id)
+        ).all()
+        return [row.body or "" for row in rows]
+
+
+@pytest.mark.policy("PP-R-ACCESS", "DP-FAIR")
+def test_the_addresses_a_person_reads_name_a_request_by_its_reference(platform, client):
+    """The address bar, every link and every mailed link name a request as the person knows it.
+
+    A link mailed before (by id) still opens the request for its owner.
+    """
+    person = make_customer(platform)
+    token = sign_in(client, person)
+    made = client.post(
+        "/privacy/my-data/export", data={"csrf_token": token}, follow_redirects=False
+    )
+    (request,) = _requests_of(platform, person)
+    assert made.headers["location"] == f"/privacy/requests/{request.reference}"
+    shown = client.get(made.headers["location"])
+    assert shown.status_code == 200
+    assert f"/privacy/requests/{request.reference}/download?fmt=json" in shown.text
+    listed = client.get("/privacy/requests").text
+    assert _REQUEST_LINK.findall(listed) == [request.reference]
+    for html in (shown.text, listed):
+        addresses = re.findall(r'(?:href|action)="([^"]*)"', html)
+        assert addresses
+        assert not [a for a in addresses if _UUID.search(a)]
+        assert not _UUID.search(re.sub(r"<[^>]+>", " ", html))  # nor in the words
+    mails = _mailed(platform, person)
+    assert any(f"/privacy/requests/{request.reference}/download?token=" in m for m in mails)
+    for mail in mails:
+        assert not _UUID.search(mail), _UUID.search(mail)
+    assert client.get(f"/privacy/requests/{request.id}").status_code == 200
+    lower = client.get(f"/privacy/requests/{request.reference.lower()}")
+    assert lower.status_code == 200
+    assert client.get(f"/privacy/requests/{'D' * 41}").status_code == 404
 
 
 @pytest.mark.policy("PP-R-ACCESS", "PP-COOKIE")
@@ -120,7 +165,8 @@ def test_second_customer_cannot_reach_the_first_ones_request_or_copy(platform, c
     token = sign_in(client, first)
     client.post("/privacy/my-data/export", data={"csrf_token": token})
     _request(client, token, "erasure")
-    first_ids = [str(r.id) for r in _requests_of(platform, first)]
+    made = _requests_of(platform, first)
+    first_ids = [r.reference for r in made] + [str(r.id) for r in made]  # and old links' ids
     client.cookies.clear()
     sign_in(client, second)
     for request_id in first_ids:

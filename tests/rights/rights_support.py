@@ -26,6 +26,7 @@ from klaremont.db.subjects import Subject
 from klaremont.mail.models import OutboxMessage
 from klaremont.platform import Platform
 from klaremont.policy.purposes import LawfulBasis
+from klaremont.rights.models import RightsRequest
 from klaremont.rights.ports import CustomerIdentity
 from klaremont.testing.staff import STAFF_PASSWORD, make_staff, staff_client  # noqa: F401 - re-exported for the tests
 
@@ -202,14 +203,21 @@ def latest_code(platform: Platform, subject_id: uuid.UUID) -> str:
 
 
 def latest_link(platform: Platform, subject_id: uuid.UUID) -> tuple[uuid.UUID, str]:
-    """(request id, token) of the last download link mailed to the person."""
+    """(request id, token) of the last download link mailed to the person.
+
+    The link names the request by the reference the person reads, never by an id.
+    """
     bodies = outbox_bodies(platform, subject_id, "download_ready")
     assert bodies, "no download link was mailed"
     found = re.search(
-        r"/privacy/requests/([0-9a-f-]{36})/download\?token=([A-Za-z0-9_-]+)", bodies[-1]
+        r"/privacy/requests/(DSR-[A-Z0-9]{8})/download\?token=([A-Za-z0-9_-]+)", bodies[-1]
     )
-    assert found, "the mail carries no download link"
-    return uuid.UUID(found.group(1)), found.group(2)
+    assert found, "the mail carries no download link by reference"
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        request_id = uow.session.scalars(
+            select(RightsRequest.id).where(RightsRequest.reference == found.group(1))
+        ).one()
+    return request_id, found.group(2)
 
 
 def at(platform: Platform) -> datetime:

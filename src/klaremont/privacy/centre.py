@@ -49,6 +49,8 @@ REQUEST_CHOICES: dict[str, tuple[RequestKind, ObjectionScope | None, str]] = {
     "portability": (RequestKind.PORTABILITY, None, "A machine-readable copy to take elsewhere"),
 }
 MESSAGE_MAX = 2000
+#: The longest text an address may name a request by (an id is 36 characters).
+REFERENCE_MAX = 40
 KIND_LABELS = {
     RequestKind.ACCESS: "Access (a copy of my data)",
     RequestKind.PORTABILITY: "Portability",
@@ -135,6 +137,16 @@ def my_requests(uow: UnitOfWork, who: CustomerPrincipal) -> list[RequestView]:
     rows = service.list_requests(uow, subject_id=who.subject_id)
     views = [view(uow, r) for r in rows]
     return sorted(views, key=lambda v: (not v.open, v.due_on))
+
+
+def request_named(uow: UnitOfWork, text: str) -> uuid.UUID:
+    """The request a privacy-centre address names: by its reference (``DSR-...``), as links
+    read now, or by id, as links mailed before did. Whose it is is checked by the caller's
+    next step (another person's request is "not found" there, like one that does not exist).
+    """
+    if len(text) > REFERENCE_MAX:
+        raise NotFound("no such request")
+    return service.find(uow, text).id
 
 
 def my_request(uow: UnitOfWork, who: CustomerPrincipal, request_id: uuid.UUID) -> RequestView:

@@ -129,7 +129,7 @@ def issue_link(uow: UnitOfWork, request: RightsRequest) -> str:
         uow,
         subject_id=request.subject_id,
         to_address=address,
-        mail=download_mail(request.reference, request.id, token),
+        mail=download_mail(request.reference, token),
     )
     uow.session.flush()
     return token

@@ -75,7 +75,7 @@ def _acknowledge(uow: UnitOfWork, request: RightsRequest) -> None:
         uow,
         subject_id=request.subject_id,
         to_address=address,
-        mail=received_mail(request.reference, request.id),
+        mail=received_mail(request.reference),
     )
 
 

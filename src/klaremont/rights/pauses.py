@@ -102,7 +102,7 @@ def pause(
     request.clock_stopped_at = now
     request.updated_at = now
     uow.session.flush()
-    told = service.notify(uow, request, paused_mail(request.reference, request.id, reason.value))
+    told = service.notify(uow, request, paused_mail(request.reference, reason.value))
     audit_rights(
         uow,
         RightsEvent.CLOCK_PAUSED,
@@ -134,7 +134,7 @@ def resume(uow: UnitOfWork, request: RightsRequest) -> ClockPause | None:
     request.updated_at = uow.clock.now()
     stop = timing.end_stop(uow, request)
     uow.session.flush()
-    told = service.notify(uow, request, resumed_mail(request.reference, request.id))
+    told = service.notify(uow, request, resumed_mail(request.reference))
     audit_rights(
         uow,
         RightsEvent.CLOCK_RESUMED,

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 OUTBOX_EXTRA = "rights.outbox"
 #: Where the privacy centre shows one request; download links add ``/download?token=...``.
-REQUEST_PATH = "/privacy/requests/{request_id}"
+REQUEST_PATH = "/privacy/requests/{reference}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +79,14 @@ def outbox_for(uow: UnitOfWork) -> Outbox:
     return plugged if plugged is not None else MailOutbox()
 
 
-def request_path(request_id: uuid.UUID) -> str:
-    """The privacy-centre path of one request."""
-    return REQUEST_PATH.format(request_id=request_id)
+def request_path(reference: str) -> str:
+    """The privacy-centre path of one request, by the reference the person reads."""
+    return REQUEST_PATH.format(reference=reference)
 
 
-def download_path(request_id: uuid.UUID, token: str) -> str:
+def download_path(reference: str, token: str) -> str:
     """The privacy-centre path of a request's download, carrying its one secret token."""
-    return f"{request_path(request_id)}/download?token={token}"
+    return f"{request_path(reference)}/download?token={token}"
 
 
 def verification_mail(code: str, valid_minutes: int) -> Mail:
@@ -94,26 +94,26 @@ def verification_mail(code: str, valid_minutes: int) -> Mail:
     return templates.VerificationCode(code=code, valid_minutes=valid_minutes)
 
 
-def received_mail(reference: str, request_id: uuid.UUID) -> Mail:
+def received_mail(reference: str) -> Mail:
     """The acknowledgement of a new request."""
-    return templates.RequestReceived(reference=reference, path=request_path(request_id))
+    return templates.RequestReceived(reference=reference, path=request_path(reference))
 
 
-def updated_mail(reference: str, request_id: uuid.UUID) -> Mail:
+def updated_mail(reference: str) -> Mail:
     """News about a request: done, refused or extended."""
-    return templates.RequestUpdated(reference=reference, path=request_path(request_id))
+    return templates.RequestUpdated(reference=reference, path=request_path(reference))
 
 
-def download_mail(reference: str, request_id: uuid.UUID, token: str) -> Mail:
+def download_mail(reference: str, token: str) -> Mail:
     """The copy is ready: a link carrying the download token."""
-    return templates.DownloadReady(reference=reference, path=download_path(request_id, token))
+    return templates.DownloadReady(reference=reference, path=download_path(reference, token))
 
 
-def paused_mail(reference: str, request_id: uuid.UUID, need: str) -> Mail:
+def paused_mail(reference: str, need: str) -> Mail:
     """The clock is stopped until the requester sends what is needed (a fixed sentence)."""
-    return templates.RequestPaused(reference=reference, need=need, path=request_path(request_id))
+    return templates.RequestPaused(reference=reference, need=need, path=request_path(reference))
 
 
-def resumed_mail(reference: str, request_id: uuid.UUID) -> Mail:
+def resumed_mail(reference: str) -> Mail:
     """The clock runs again."""
-    return templates.RequestResumed(reference=reference, path=request_path(request_id))
+    return templates.RequestResumed(reference=reference, path=request_path(reference))

@@ -378,7 +378,7 @@ def notify(uow: UnitOfWork, request: RightsRequest, mail: Mail | None = None) ->
         uow,
         subject_id=request.subject_id,
         to_address=address,
-        mail=mail or updated_mail(request.reference, request.id),
+        mail=mail or updated_mail(request.reference),
     )
 
 

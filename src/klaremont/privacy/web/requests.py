@@ -8,7 +8,6 @@ person's request or copy is answered exactly like one that does not exist.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 from urllib.parse import quote
 
@@ -58,9 +57,9 @@ async def export(request: Request, uow: UowDep, customer: Customer) -> Response:
             made = centre.submit(uow, customer, "access")
         except DuplicateRequest as duplicate:
             finish(uow)
-            return see_other(f"/privacy/requests/{duplicate.existing_id}")
+            return see_other(f"/privacy/requests/{duplicate.existing_reference}")
         finish(uow)
-        return see_other(f"/privacy/requests/{made.id}")
+        return see_other(f"/privacy/requests/{made.reference}")
 
     return await run_in_threadpool(prepare)
 
@@ -124,30 +123,31 @@ async def make_request(
                 request, uow, customer, status_code=exc.status, error=wording.of_error(exc)
             )
         finish(uow)
-        return see_other(f"/privacy/requests/{made.id}?new=1")
+        return see_other(f"/privacy/requests/{made.reference}?new=1")
 
     return await run_in_threadpool(record)
 
 
-@router.get("/requests/{request_id}")
+@router.get("/requests/{reference}")
 def request_page(
-    request_id: uuid.UUID, request: Request, uow: UowDep, customer: Customer, new: int = 0
+    reference: str, request: Request, uow: UowDep, customer: Customer, new: int = 0
 ) -> Response:
     """One of the person's requests: state, due date, and any copy to download."""
     if customer is None:
-        return see_other(f"/privacy/sign-in?next=/privacy/requests/{request_id}")
+        back = quote(f"/privacy/requests/{reference}", safe="/")
+        return see_other(f"/privacy/sign-in?next={back}")
     try:
-        shown = centre.my_request(uow, customer, request_id)
+        shown = centre.my_request(uow, customer, centre.request_named(uow, reference))
     except NotFound:
         return _not_found(request, uow)
     notice = f"Your request {shown.reference} is recorded." if new else None
     return page(request, uow, "request.html", item=shown, notice=notice)
 
 
-@router.get("/requests/{request_id}/download")
+@router.get("/requests/{reference}/download")
 def download(
     *,
-    request_id: uuid.UUID,
+    reference: str,
     request: Request,
     uow: UowDep,
     customer: Customer,
@@ -156,6 +156,7 @@ def download(
 ) -> Response:
     """A prepared copy, for its signed-in owner (or by the mailed link, see ``centre.download``)."""
     try:
+        request_id = centre.request_named(uow, reference)
         artifact = centre.download(uow, customer, request_id, fmt, token)
     except centre.SignInNeeded:
         back = quote(str(request.url.path) + ("?" + request.url.query if request.url.query else ""))
