@@ -364,3 +364,20 @@ def test_a_bare_id_matches_any_kind_of_actor(platform: Platform) -> None:
         page = client.get("/staff/audit", params={"actor": "cust-1"})
     assert _rows(page.text) == ["demo.seed"]
     assert "Customer cust-1" in page.text
+
+
+@pytest.mark.policy("IS-AC-LOGIN-LOG")
+def test_details_read_as_words_not_json() -> None:
+    """Stored details read as staff say them: yes/no, commas, counts as ``name: number``."""
+    said = [
+        (True, "yes"),
+        (False, "no"),
+        (None, "none"),
+        ([], "none"),
+        ([["address", 56], ["contact", 28]], "address: 56, contact: 28"),
+        (["DSR-AAAA2222", "DSR-BBBB3333"], "DSR-AAAA2222, DSR-BBBB3333"),
+        ({"rows": 3, "ok": True}, "rows: 3; ok: yes"),
+        (12, "12"),
+    ]
+    for value, words in said:
+        assert pages.value_words(value) == words, value

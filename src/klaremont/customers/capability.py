@@ -64,6 +64,10 @@ CAPABILITY = Capability(
     demo="klaremont.customers.demo_data",
     nav=(NavEntry("Customers", "/staff/customers", CustomerPermission.CUSTOMERS_READ, order=20),),
     extensions=(
+        (
+            "audit_resource_names",
+            "klaremont.customers.audit_names:names",
+        ),  # its audit resources in words
         # who a customer is, for incident response (affected customers, breach notices)
         ("customer_lookup", "klaremont.customers.directory:lookup"),
         ("customer_contacts", "klaremont.customers.directory:contacts"),

@@ -41,6 +41,10 @@ CAPABILITY = Capability(
     demo="klaremont.rights.demo_data",
     templates="templates",
     extensions=(
+        (
+            "audit_resource_names",
+            "klaremont.rights.audit_names:names",
+        ),  # its audit resources in words
         ("my_work", "klaremont.rights.my_work:items"),
         ("evidence_files", "klaremont.rights.audit_pack:files"),  # the request register
         ("retention_targets", "klaremont.rights.retention:targets"),

@@ -88,6 +88,10 @@ CAPABILITY = Capability(
         NavEntry("Staff", "/staff/people", StaffPermission.STAFF_READ, order=28),
     ),
     extensions=(
+        (
+            "audit_resource_names",
+            "klaremont.staff.audit_names:names",
+        ),  # its audit resources in words
         ("request_actor", "klaremont.staff.web.principal:request_actor"),
         ("openapi", "klaremont.staff.web.openapi:document_security"),
         ("role_mail", "klaremont.staff.role_mail:role_mail"),  # alerts to a role (jobs)

@@ -10,7 +10,6 @@ gives the page back naming the field and the rule (422).
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -18,7 +17,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy import select
 
 from klaremont import capabilities
-from klaremont.audit import export
+from klaremont.audit import export, resource_names
 from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
 from klaremont.audit.permissions import AuditPermission
 from klaremont.audit.query import count_and_last, stream_events
@@ -77,8 +76,29 @@ def uk_stamp(when: datetime) -> str:
     return when.astimezone(UK_TIME).strftime("%d/%m/%Y %H:%M:%S")
 
 
+def _is_count(value: list[object] | tuple[object, ...]) -> bool:
+    """``["address", 56]``: a name and its number (a count stored as a pair)."""
+    pair = 2
+    return len(value) == pair and isinstance(value[0], str) and isinstance(value[1], int | float)
+
+
+def value_words(value: object) -> str:
+    """A detail's value as read: yes/no, lists with commas, pairs as ``name: value``."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {value_words(item)}" for key, item in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        if _is_count(value):
+            return f"{value[0]}: {value_words(value[1])}"
+        return ", ".join(value_words(item) for item in value) or "none"
+    return str(value)
+
+
 def _short(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = value_words(value)
     return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
 
 
@@ -100,13 +120,17 @@ def _actor_words(event: AuditEvent, names: dict[str, str]) -> str:
     if event.actor_type == ActorType.STAFF.value:
         return names.get(event.actor_id, f"staff {event.actor_id}")
     if event.actor_type == ActorType.SYSTEM.value:
+        if event.actor_id.startswith("job:"):
+            return f"Scheduled job {event.actor_id.removeprefix('job:')}"
         return "The platform" if event.actor_id == "klaremont" else f"system {event.actor_id}"
     if event.actor_type == ActorType.ANONYMOUS.value:
         return "Someone not signed in"
     return f"{event.actor_type.capitalize()} {event.actor_id}"
 
 
-def _rows(events: list[AuditEvent], names: dict[str, str]) -> list[dict[str, Any]]:
+def _rows(
+    events: list[AuditEvent], names: dict[str, str], things: dict[str, str]
+) -> list[dict[str, Any]]:
     return [
         {
             "seq": event.seq,
@@ -117,7 +141,8 @@ def _rows(events: list[AuditEvent], names: dict[str, str]) -> list[dict[str, Any
             "action": action_words(event.action),
             "tag": event.action,
             "outcome": event.outcome,
-            "resource": _short(event.resource or ""),
+            "resource": _short(things.get(event.resource or "", event.resource or "")),
+            "resource_code": event.resource or "",
             "purpose": event.purpose or "",
             "origin": event.origin or "",
             "details": [(key, _short(value)) for key, value in event.details_dict().items()],
@@ -173,7 +198,7 @@ def _page(
         staff=staff,
         filters=filters,
         field_words=FIELD_WORDS,
-        rows=_rows(events, names),
+        rows=_rows(events, names, resource_names.names(uow, (e.resource or "" for e in events))),
         older=filters.query(before=events[-1].seq) if more and events else None,
         newest=filters.query(before=None) if filters.before else None,
         actions=sorted(capabilities.action_catalogue()),
