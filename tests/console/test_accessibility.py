@@ -13,6 +13,7 @@ fails the test; pages that are file downloads are listed, with the reason, in
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -123,6 +124,9 @@ def _nav(page: Any) -> list[str]:
     )
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
 def _not_covered(link: str) -> bool:
     return any(PageRoute(path, "nobody").pattern().match(link) for path in NOT_COVERED)
 
@@ -172,6 +176,11 @@ class Tour:
             if not page.query_selector("link[href='/static/staff.css']"):
                 self.findings.add(url, "the console's stylesheet is missing")
         check_page(page, url, self.findings, tab_from=tab_from)
+        words = page.inner_text("body")
+        shown_id = _UUID.search(words)
+        if shown_id:  # people read references and names; an id says nothing to them
+            near = words[max(0, shown_id.start() - 80) : shown_id.end()]
+            self.findings.add(url, f"an id in the words of the page: {near!r}")
 
     def round(self, who: str, routes: list[PageRoute]) -> list[PageRoute]:
         """Visit ``routes`` as ``who``; returns those whose parameters no link filled yet."""

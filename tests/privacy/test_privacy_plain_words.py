@@ -164,3 +164,24 @@ def test_no_developer_wording_on_any_page_a_customer_reads(platform, client):
     assert too_long.status_code == 422
     assert "too long" in too_long.text
     _assert_plain(too_long.text, "too long")
+
+
+@pytest.mark.policy("PP-R-ACCESS", "DP-FAIR")
+def test_my_data_shows_the_persons_requests_as_they_know_them(platform, client):
+    """Requests read by reference, kind, status and dates: not the clock's working notes."""
+    person = make_customer(platform)
+    token = sign_in(client, person)
+    client.post("/privacy/requests", data={"csrf_token": token, "kind": "restriction"})
+    client.post("/privacy/my-data/export", data={"csrf_token": token})
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        references = uow.session.scalars(select(RightsRequest.reference)).all()
+    page = client.get("/privacy/my-data").text
+    _assert_plain(page, "my data with requests")
+    text = _text(page)
+    assert "Your privacy requests" in text
+    for reference in references:
+        assert f"Request {reference}" in text
+    assert "Restriction" in text
+    assert "Access (a copy of my data)" in text
+    for working_note in ("Dsr", "dpo", "Open key", "Routed", "Created by", "customer:", "{"):
+        assert working_note not in text, working_note

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from klaremont.display import money, uk_date, uk_datetime
+from klaremont.privacy.centre import KIND_LABELS, STATE_LABELS
 
 if TYPE_CHECKING:
     from klaremont.rights.access import AccessCopy, TableCopy
@@ -36,7 +37,7 @@ SECTION_TITLES = {
     "support_contacts": "Your messages to us",
     "marketing_consents": "Your marketing choices",
     "cookie_consents": "Your cookie choices",
-    "rights_requests": "Your privacy requests",
+    "dsr_requests": "Your privacy requests",
 }
 
 LABELS = {
@@ -105,6 +106,39 @@ VALUE_LABELS = {
     "GB": "United Kingdom",
 }
 
+#: Tables of which a person reads only some columns, under these labels (the rest are our
+#: working notes: who a request is routed to, clock arithmetic, counts of what was done).
+_CHOSEN: dict[str, dict[str, str]] = {
+    "dsr_requests": {
+        "kind": "Request",
+        "scope": "About",
+        "state": "Status",
+        "received_on": "Received on",
+        "verified_at": "Identity confirmed",
+        "extension_months": "Deadline extended by (months)",
+        "due_on": "We answer by",
+        "closed_at": "Closed",
+        "refusal_reason": "Why we refused",
+    },
+}
+#: Those tables' coded values in words.
+_CHOSEN_VALUES: dict[str, dict[str, dict[str, str]]] = {
+    "dsr_requests": {
+        "kind": {kind.value: label for kind, label in KIND_LABELS.items()},
+        "state": {state.value: label.capitalize() for state, label in STATE_LABELS.items()},
+        "scope": {"marketing": "Marketing and profiling", "processing": "Holding your data"},
+    },
+}
+#: Records titled by one of their columns: table -> (column, title).
+_TITLED = {
+    "orders": ("number", "Order {}"),
+    "invoices": ("number", "Invoice {}"),
+    "payment_cards": ("last4", "Card ending {}"),
+    "dsr_requests": ("reference", "Request {}"),
+}
+#: Who did something (``created_by``, ``resolved_by``: ``customer:<id>``), by kind of actor.
+_ACTORS = {"customer": "You", "staff": "Our team", "system": "Automatically"}
+
 #: Columns that only link records to each other, or are shown merged into another field.
 _HIDDEN = frozenset({"id", "position", "currency", "exp_month", "exp_year", "actor_id"})
 #: Columns whose values are codes to translate (free text is shown as it is).
@@ -160,7 +194,8 @@ def present(copy: AccessCopy) -> list[Section]:
 def _section(table: TableCopy, order_numbers: dict[str, str]) -> Section:
     section = Section(SECTION_TITLES.get(table.name, _words(table.name)))
     for row in table.rows:
-        section.records.append(Record(_title(table.name, row, order_numbers), _fields(row)))
+        fields = _chosen(table.name, row) if table.name in _CHOSEN else _fields(row)
+        section.records.append(Record(_title(table.name, row, order_numbers), fields))
     if table.withheld:
         section.left_out = (
             "Passwords and payment tokens are never shown: we keep them only in a protected "
@@ -170,18 +205,30 @@ def _section(table: TableCopy, order_numbers: dict[str, str]) -> Section:
 
 
 def _title(table: str, row: dict[str, Any], order_numbers: dict[str, str]) -> str | None:
-    if table == "orders" and row.get("number"):
-        return f"Order {row['number']}"
-    if table == "invoices" and row.get("number"):
-        return f"Invoice {row['number']}"
+    if table in _TITLED:
+        column, title = _TITLED[table]
+        return title.format(row[column]) if row.get(column) else None
     if table == "order_lines":
         number = order_numbers.get(str(row.get("order_id")))
         return f"From order {number}" if number else None
     if table == "addresses" and row.get("kind"):
         return f"{_words(str(row['kind']))} address"
-    if table == "payment_cards" and row.get("last4"):
-        return f"Card ending {row['last4']}"
     return None
+
+
+def _chosen(table: str, row: dict[str, Any]) -> list[Field]:
+    codes = _CHOSEN_VALUES.get(table, {})
+    fields: list[Field] = []
+    for column, label in _CHOSEN[table].items():
+        value = row.get(column)
+        if value is None or value in {"", 0}:
+            continue
+        text = str(value)
+        shown = codes[column].get(text, _words(text)) if column in codes else None
+        shown = shown or _value(column, value, row)
+        if shown is not None:
+            fields.append(Field(label, shown))
+    return fields
 
 
 def _fields(row: dict[str, Any]) -> list[Field]:
@@ -213,6 +260,8 @@ def _value(column: str, value: Any, row: dict[str, Any]) -> str | None:  # noqa:
     text = str(value)
     if _UUID.match(text):
         return None
+    if column.endswith("_by"):
+        return _ACTORS.get(text.partition(":")[0], "Our team")
     if column in _CODED or text in VALUE_LABELS:
         return VALUE_LABELS.get(text, _words(text))
     return text
