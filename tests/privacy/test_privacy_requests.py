@@ -13,8 +13,9 @@ from klaremont.customers.models import Customer
 from klaremont.db.subjects import Subject
 from klaremont.display import uk_date
 from klaremont.mail.models import OutboxMessage
+from klaremont.privacy import centre
 from klaremont.rights.models import RightsRequest
-from klaremont.rights.states import RequestKind, RequestState
+from klaremont.rights.states import IdentityMethod, RequestKind, RequestState
 
 _REQUEST_LINK = re.compile(r'href="/privacy/requests/(DSR-[A-Z0-9]{8})"')
 
@@ -209,3 +210,39 @@ def test_a_correction_of_someone_elses_record_is_refused_when_asked(platform, cl
         assert refused.status_code == 422, value
     assert _requests_of(platform, ada) == []
     assert _requests_of(platform, bob) == []
+
+
+@pytest.mark.policy("PP-R-ACCESS")
+def test_an_access_request_waiting_for_its_code_is_answered_when_the_person_signs_in(
+    platform, client
+):
+    """Asked by e-mail and waiting for the code, the copy is ready once they sign in and ask.
+
+    The same request is verified and answered (not a second one, nor a refusal that points
+    at a request which cannot yet give them anything); other kinds stay one open at a time.
+    """
+    person = make_customer(platform)
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        centre.request_by_email(uow, person.email, "access")
+    (waiting,) = _requests_of(platform, person)
+    assert waiting.state is RequestState.IDENTITY_PENDING
+    token = sign_in(client, person)
+    made = client.post(
+        "/privacy/my-data/export", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert made.headers["location"] == f"/privacy/requests/{waiting.reference}"
+    (answered,) = _requests_of(platform, person)
+    assert answered.id == waiting.id
+    assert answered.state is RequestState.FULFILLED
+    assert answered.identity_method is IdentityMethod.SIGNED_IN
+    shown = client.get(made.headers["location"]).text
+    assert "We answered on" in shown
+    assert "We answer by" not in shown
+    assert "given " in client.get("/privacy/requests").text
+    copy = client.get(f"/privacy/requests/{waiting.reference}/download?fmt=json")
+    assert copy.status_code == 200
+    assert person.email.encode() in copy.content
+    assert _request(client, token, "restriction").status_code == 303
+    again = _request(client, token, "restriction")
+    assert again.status_code == 409
+    assert "already open" in again.text or "still open" in again.text

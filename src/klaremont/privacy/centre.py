@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from klaremont.clock import uk_date
 from klaremont.customers.actions import CustomerAction
 from klaremont.customers.models import Address, Customer
 from klaremont.errors import NotFound, ValidationFailed
@@ -22,7 +23,13 @@ from klaremont.rights.changes import FIELD_WORDS, check_owned, parse_corrections
 from klaremont.rights.fulfil import fulfil
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.ports import CustomerIdentity
-from klaremont.rights.states import OPEN, ObjectionScope, RequestKind, RequestState
+from klaremont.rights.states import (
+    OPEN,
+    IdentityMethod,
+    ObjectionScope,
+    RequestKind,
+    RequestState,
+)
 
 if TYPE_CHECKING:
     from datetime import date
@@ -59,6 +66,10 @@ KIND_LABELS = {
     RequestKind.RESTRICTION: "Restriction",
     RequestKind.OBJECTION: "Objection",
 }
+SCOPE_LABELS = {
+    ObjectionScope.MARKETING: "marketing and profiling",
+    ObjectionScope.PROCESSING: "holding my data",
+}
 STATE_LABELS = {
     RequestState.RECEIVED: "received",
     RequestState.IDENTITY_PENDING: "waiting for the e-mail code",
@@ -93,6 +104,7 @@ class RequestView:
     overdue: bool
     refusal_reason: str | None
     formats: list[str]
+    closed_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +133,7 @@ def view(uow: UnitOfWork, request: RightsRequest) -> RequestView:
         id=request.id,
         reference=request.reference,
         kind=KIND_LABELS[request.kind],
-        scope=request.scope.value if request.scope else None,
+        scope=SCOPE_LABELS[request.scope] if request.scope else None,
         state=STATE_LABELS[request.state],
         open=request.state in OPEN,
         received_on=request.received_on,
@@ -129,6 +141,7 @@ def view(uow: UnitOfWork, request: RightsRequest) -> RequestView:
         overdue=request.state in OPEN and request.due_on < today,
         refusal_reason=request.refusal_reason,
         formats=delivery.formats(uow, request.id),
+        closed_on=uk_date(request.closed_at) if request.closed_at else None,
     )
 
 
@@ -236,11 +249,28 @@ def submit(
     try:
         request = intake.submit_signed_in(uow, identity, kind, scope=scope, details=details)
     except service.DuplicateRequest as duplicate:
-        service.record_duplicate(uow, duplicate)
-        raise
+        waiting = _waiting_access(uow, duplicate) if kind is RequestKind.ACCESS else None
+        if waiting is None:
+            service.record_duplicate(uow, duplicate)
+            raise
+        request = waiting
     if kind is RequestKind.ACCESS:
         fulfil(uow, request.id)
     return request
+
+
+def _waiting_access(uow: UnitOfWork, duplicate: service.DuplicateRequest) -> RightsRequest | None:
+    """The person's open access request that only waited for them (PP-R-ACCESS).
+
+    Asked by phone or e-mail, it waits for the e-mail code or for staff to begin; signed in,
+    the person is who they say, so it is verified now and answered with this download
+    (one request, not a refusal pointing at one that cannot yet give them anything).
+    Returns ``None`` for one staff are already working on.
+    """
+    existing = service.get(uow, duplicate.existing_id)
+    if existing.state in {RequestState.RECEIVED, RequestState.IDENTITY_PENDING}:
+        service.mark_verified(uow, existing, IdentityMethod.SIGNED_IN)
+    return existing if existing.state is RequestState.VERIFIED else None
 
 
 def download(
