@@ -246,3 +246,18 @@ def test_an_access_request_waiting_for_its_code_is_answered_when_the_person_sign
     again = _request(client, token, "restriction")
     assert again.status_code == 409
     assert "already open" in again.text or "still open" in again.text
+
+
+@pytest.mark.policy("PP-R-ACCESS")
+def test_an_address_naming_no_request_is_not_found_in_words(platform, client):
+    """A NUL, a control character, another script or a long name in the address: 404, no error."""
+    person = make_customer(platform)
+    sign_in(client, person)
+    for name in ("%00", "DSR-%00ABCDEFG", "%1B%5B2J", "%E2%80%8B", "D" * 41, "%F0%9F%98%80"):
+        for path in (f"/privacy/requests/{name}", f"/privacy/requests/{name}/download"):
+            response = client.get(path, headers={"Accept": "text/html"})
+            if response.status_code == 422:  # refused at the door: a control character
+                assert "must not contain control characters" in response.text
+                continue
+            assert response.status_code == 404, (path, response.status_code)
+            assert "There is no such request" in response.text
