@@ -70,3 +70,16 @@ def test_the_audit_page_names_resources_in_words_with_the_stored_text_on_hover(p
         if stored != words:
             assert f'title="{stored}"' in shown[words]
     assert not [words for words in shown if _UUID.search(words)]
+
+
+@pytest.mark.policy("IS-AC-LOGIN-LOG")
+def test_a_customer_who_acted_reads_as_their_reference(platform, alice):
+    """The Who column names a customer by account reference, the stored id on hover."""
+    make_staff(platform, "ivy", Role.ISO)
+    with platform.unit_of_work(actor=Actor(ActorType.CUSTOMER, str(alice.customer_id))) as uow:
+        uow.audit(AuditAction.DEMO_SEED, resource="privacy-centre")
+    with staff_client(platform, "ivy") as client:
+        client.headers["Accept"] = "text/html"
+        page = client.get("/staff/audit", params={"action": "demo.seed"}).text
+    who = re.findall(r'<td data-label="Who" title="([^"]*)">([^<]*)</td>', page)
+    assert (f"customer:{alice.customer_id}", f"Customer {alice.reference}") in who

@@ -13,6 +13,7 @@ from rights_support import TEST_ACTOR, latest_code, make_staff, seed_person, sta
 from sqlalchemy import func, select, text
 
 from klaremont.audit.models import AuditEvent
+from klaremont.policy.live import REGISTRY, LiveStatus, load_all_checks
 from klaremont.rights import intake
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import IntakeChannel, RequestKind
@@ -423,3 +424,34 @@ def test_the_services_refusals_come_back_on_the_case_page(platform, alice, dpo):
     closed = dpo.post(f"/staff/requests/{erasure}/verify-document", data={"reason": "late"})
     assert closed.status_code == 409
     assert "Refused" in _said(closed.text)
+
+
+@pytest.mark.policy("DP-PURPOSE")
+def test_support_follows_a_case_without_reading_the_requesters_words(platform, alice, dpo, support):
+    """The requester's words are read for a legal obligation: the DPO reads them (recorded);
+    support, whose roles do not hold that purpose, sees the case without them, no read is
+    recorded in its name, and purpose limitation holds (a support click made it fail)."""
+    reference = _log(support, alice.reference, "rectification", note="my surname is misspelt")
+    resource = _resource(platform, reference)
+    before = _count(platform, "personal.read", resource)
+    followed = support.get(f"/staff/requests/{reference}")
+    assert followed.status_code == 200
+    assert "my surname is misspelt" not in followed.text
+    assert 'id="details-withheld"' in followed.text
+    assert _count(platform, "personal.read", resource) == before
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        request_id = uow.session.scalars(
+            select(RightsRequest.id).where(RightsRequest.reference == reference)
+        ).one()
+    by_api = support.get(
+        f"/api/rights/requests/{request_id}", headers={"Accept": "application/json"}
+    )
+    assert by_api.status_code == 200
+    assert by_api.json()["details"] in (None, {})
+    assert _count(platform, "personal.read", resource) == before
+    read = dpo.get(f"/staff/requests/{reference}")
+    assert "my surname is misspelt" in read.text
+    assert _count(platform, "personal.read", resource) == before + 1
+    load_all_checks()
+    held = REGISTRY.run("DP-PURPOSE", platform)
+    assert held.status is LiveStatus.HOLDS, held.detail

@@ -116,7 +116,7 @@ def _staff_actor(uow: UnitOfWork) -> Callable[[str], Actor | None]:
     return find
 
 
-def _actor_words(event: AuditEvent, names: dict[str, str]) -> str:
+def _actor_words(event: AuditEvent, names: dict[str, str], things: dict[str, str]) -> str:
     if event.actor_type == ActorType.STAFF.value:
         return names.get(event.actor_id, f"staff {event.actor_id}")
     if event.actor_type == ActorType.SYSTEM.value:
@@ -125,7 +125,21 @@ def _actor_words(event: AuditEvent, names: dict[str, str]) -> str:
         return "The platform" if event.actor_id == "klaremont" else f"system {event.actor_id}"
     if event.actor_type == ActorType.ANONYMOUS.value:
         return "Someone not signed in"
+    as_resource = f"{event.actor_type}:{event.actor_id}"
+    if as_resource in things:  # a customer: their reference, named by the customer store
+        return things[as_resource]
     return f"{event.actor_type.capitalize()} {event.actor_id}"
+
+
+def _things(uow: UnitOfWork, events: list[AuditEvent]) -> dict[str, str]:
+    """The page's resources, and its customer readers, in words (one query a kind)."""
+    wanted = {event.resource or "" for event in events}
+    wanted |= {
+        f"{event.actor_type}:{event.actor_id}"
+        for event in events
+        if event.actor_type == ActorType.CUSTOMER.value
+    }
+    return resource_names.names(uow, wanted)
 
 
 def _rows(
@@ -136,7 +150,7 @@ def _rows(
             "seq": event.seq,
             "utc": event.occurred_at,
             "when": uk_stamp(event.occurred),
-            "actor": _actor_words(event, names),
+            "actor": _actor_words(event, names, things),
             "actor_code": f"{event.actor_type}:{event.actor_id}",
             "action": action_words(event.action),
             "tag": event.action,
@@ -186,7 +200,7 @@ def _page(
         check = status.last_check
         last_check = {
             "when": uk_stamp(check.occurred),
-            "actor": _actor_words(check, names),
+            "actor": _actor_words(check, names, {}),
             "outcome": check.outcome,
             "first_broken": check.details_dict().get("first_broken"),
         }
@@ -198,7 +212,7 @@ def _page(
         staff=staff,
         filters=filters,
         field_words=FIELD_WORDS,
-        rows=_rows(events, names, resource_names.names(uow, (e.resource or "" for e in events))),
+        rows=_rows(events, names, _things(uow, events)),
         older=filters.query(before=events[-1].seq) if more and events else None,
         newest=filters.query(before=None) if filters.before else None,
         actions=sorted(capabilities.action_catalogue()),

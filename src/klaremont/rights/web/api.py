@@ -39,6 +39,7 @@ from klaremont.rights.schemas import (
     StaffIntakeIn,
 )
 from klaremont.rights.states import RequestKind, RequestState
+from klaremont.rights.web.views import reads_details
 from klaremont.staff.permissions import Permission
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
@@ -112,9 +113,10 @@ def create_request(body: StaffIntakeIn, _: Logger, uow: UowDep) -> RequestOut:
 
 
 @router.get("/requests/{request_id}", response_model=RequestOut)
-def get_request(request_id: uuid.UUID, _: Reader, uow: UowDep) -> RequestOut:
-    """One request, with the requester's own details (their words, corrections asked for)."""
-    return _out(uow, request_id, with_details=True)
+def get_request(request_id: uuid.UUID, staff: Reader, uow: UowDep) -> RequestOut:
+    """One request, with the requester's own details (their words, corrections asked for)
+    for a reader whose roles hold the legal obligation they are read for (DP-PURPOSE)."""
+    return _out(uow, request_id, with_details=reads_details(staff.roles))
 
 
 @router.post("/requests/{request_id}/verify", response_model=RequestOut)

@@ -40,6 +40,7 @@ from klaremont.rights.web.views import (
     case_view,
     draw_case,
     queue_row,
+    reads_details,
 )
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
@@ -243,7 +244,7 @@ def _said(exc: KlaremontError, labels: dict[str, str]) -> str:
 @router.get("/requests/{reference}")
 def case_page(reference: str, staff: ReadPage, uow: UowDep, done: str = "") -> HTMLResponse:
     """One request: what was asked, its clock, identity, history, and the actions."""
-    view = case_view(uow, reference)
+    view = case_view(uow, reference, show_details=reads_details(staff.roles))
     finish(uow)
     return draw_case(staff, reference, view, notice=DONE_WORDS.get(done))
 

@@ -15,6 +15,7 @@ from klaremont.clock import UK_TIME, uk_date
 from klaremont.crypto.errors import SubjectKeyDestroyed
 from klaremont.customers.permissions import CustomerPermission
 from klaremont.mail.service import messages_to_subject
+from klaremont.policy.purposes import Purpose
 from klaremont.rights import changes, delivery, pauses, service
 from klaremont.rights.events import RightsEvent, audit_rights, request_resource
 from klaremont.rights.permissions import RightsPermission
@@ -27,15 +28,18 @@ from klaremont.rights.states import (
     RequestKind,
     RequestState,
 )
+from klaremont.staff.permissions import purposes_of
 from klaremont.web.render import render
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import date
 
     from fastapi.responses import HTMLResponse
 
     from klaremont.platform import UnitOfWork
     from klaremont.rights.models import ClockPause, RightsRequest
+    from klaremont.staff.permissions import Role
     from klaremont.staff.web.principal import StaffPrincipal
     from klaremont.web.form_pages import PageStaff
 
@@ -132,6 +136,16 @@ def _details_in_words(uow: UnitOfWork, details: dict[str, Any]) -> dict[str, str
     return shown
 
 
+def reads_details(roles: Iterable[Role]) -> bool:
+    """Whether these roles may read a requester's own words (DP-PURPOSE).
+
+    They are read to answer the request, a legal obligation; a role without that purpose
+    (support logs requests and follows the queue) sees the case without them, and no read
+    is recorded in its name for a purpose it does not hold.
+    """
+    return Purpose.LEGAL_OBLIGATION in purposes_of(roles)
+
+
 def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> dict[str, Any]:
     """What the case page shows, as plain values; the requester's details are read as the
     API reads them (recorded as a personal-data read when there are any)."""
@@ -183,6 +197,7 @@ def case_view(uow: UnitOfWork, reference: str, *, show_details: bool = True) -> 
         "outcome": outcome_lines(json.loads(request.outcome)) if request.outcome else None,
         "details": _details_in_words(uow, details),
         "identity_note": bool(details.get("identity_note")),
+        "details_withheld": not show_details,
         "history": history,
         "stopped": stopped is not None,
         "stopped_since": uk_day(uk_date(stopped.paused_at)) if stopped else None,
