@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import re
+from datetime import date
 
 import pytest
 from rights_support import TEST_ACTOR, latest_link
@@ -16,6 +17,7 @@ from klaremont.audit.models import AuditEvent
 from klaremont.db.base import Base
 from klaremont.db.registry import load_all_models
 from klaremont.db.tags import Handling
+from klaremont.display import uk_date
 from klaremont.rights import access, delivery, fulfil, intake
 from klaremont.rights.access import HTML_CSP, STYLE
 from klaremont.rights.discovery import subject_graph
@@ -35,6 +37,12 @@ def _fulfilled_access(platform, person):
     return made.id, done
 
 
+def _as_read(value: str) -> str:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return uk_date(date.fromisoformat(value))
+    return value
+
+
 @pytest.mark.policy("PP-R-ACCESS")
 def test_export_holds_every_category_and_nothing_of_anyone_else(platform, alice, bob):
     """Every table and canary of Alice is in both copies; none of Bob's values is in either."""
@@ -49,7 +57,8 @@ def test_export_holds_every_category_and_nothing_of_anyone_else(platform, alice,
     assert set(parsed["data"]) >= SEEDED_TABLES
     for value in [*alice.canaries.values(), *alice.invoice_values.values()]:
         assert value.encode() in document, value
-        assert value.encode() in page or value.replace("'", "&#39;").encode() in page
+        read = _as_read(value)  # the HTML copy shows a date as people write it
+        assert read.encode() in page or read.replace("'", "&#39;").encode() in page, read
     for value in [*bob.canaries.values(), *bob.invoice_values.values(), str(bob.subject_id)]:
         assert value.encode() not in document, value
         assert value.encode() not in page, value
@@ -158,3 +167,27 @@ def test_every_table_linked_to_a_subject_is_discovered():
     for node in graph.tables.values():
         for link in node.links:
             assert position[node.name] < position[link.parent], (node.name, link.parent)
+
+
+@pytest.mark.policy("PP-R-ACCESS", "DP-FAIR")
+def test_the_html_copy_reads_as_words_and_the_json_keeps_every_field(platform, alice):
+    """The readable copy: labels, UK dates, the customer number, the full privacy-centre
+    address; no ids, column names, codes or ISO times. The JSON keeps all of them."""
+    _request_id, _done = _fulfilled_access(platform, alice)
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        intake.submit_signed_in(uow, alice.identity, RequestKind.RESTRICTION)
+        copy = access.collect(uow, alice.subject_id)
+    page = copy.to_html().decode()
+    words = re.sub(r"<[^>]+>", " ", page.split("<body>", 1)[1])
+    assert f"Your customer number {alice.reference}" in " ".join(words.split())
+    assert "Your privacy requests" in words
+    assert "Restriction" in words
+    assert f"{platform.settings.public_url.rstrip('/')}/privacy/" in words
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", words)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", words)
+    for code in ("subject_id", "lawful_basis", "open_key", "routed_to", "email_bidx", "_at "):
+        assert code not in words, code
+    assert not re.search(r"\b\d+[ymd]\b", words)  # periods in words: "6 years", not "6y"
+    document = copy.as_dict()
+    assert document["subject_id"] == str(alice.subject_id)
+    assert "open_key" in document["data"]["dsr_requests"]["rows"][0]

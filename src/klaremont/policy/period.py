@@ -100,6 +100,15 @@ class Period:
         """True when this period never ends before ``other``, whatever day it starts on."""
         return all(self.add_to(start) >= other.add_to(start) for start in _reference_starts())
 
+    def words(self) -> str:
+        """``6 years``, ``1 year 6 months``, ``30 days``: the period as people say it."""
+        parts = [
+            f"{value} {unit}{'' if value == 1 else 's'}"
+            for value, unit in ((self.years, "year"), (self.months, "month"), (self.days, "day"))
+            if value
+        ]
+        return " ".join(parts) or "0 days"
+
     def __str__(self) -> str:
         text = "".join(
             f"{value}{unit}"

@@ -23,6 +23,7 @@ from klaremont.rights.changes import FIELD_WORDS, check_owned, parse_corrections
 from klaremont.rights.fulfil import fulfil
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.ports import CustomerIdentity
+from klaremont.rights.reading import KIND_LABELS, SCOPE_LABELS, STATE_LABELS
 from klaremont.rights.states import (
     OPEN,
     IdentityMethod,
@@ -58,27 +59,6 @@ REQUEST_CHOICES: dict[str, tuple[RequestKind, ObjectionScope | None, str]] = {
 MESSAGE_MAX = 2000
 #: The longest text an address may name a request by (an id is 36 characters).
 REFERENCE_MAX = 40
-KIND_LABELS = {
-    RequestKind.ACCESS: "Access (a copy of my data)",
-    RequestKind.PORTABILITY: "Portability",
-    RequestKind.ERASURE: "Erasure",
-    RequestKind.RECTIFICATION: "Rectification",
-    RequestKind.RESTRICTION: "Restriction",
-    RequestKind.OBJECTION: "Objection",
-}
-SCOPE_LABELS = {
-    ObjectionScope.MARKETING: "marketing and profiling",
-    ObjectionScope.PROCESSING: "holding my data",
-}
-STATE_LABELS = {
-    RequestState.RECEIVED: "received",
-    RequestState.IDENTITY_PENDING: "waiting for the e-mail code",
-    RequestState.VERIFIED: "identity confirmed, waiting to be worked on",
-    RequestState.IN_PROGRESS: "in progress",
-    RequestState.EXTENDED: "in progress (deadline extended)",
-    RequestState.FULFILLED: "done",
-    RequestState.REFUSED: "refused",
-}
 
 
 class SignInNeeded(NotFound):

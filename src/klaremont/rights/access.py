@@ -26,7 +26,7 @@ from sqlalchemy import select
 from klaremont import capabilities
 from klaremont.db.subjects import Subject
 from klaremont.db.tags import Handling
-from klaremont.rights import art15
+from klaremont.rights import art15, reading
 from klaremont.rights.discovery import SubjectTable, subject_graph
 
 if TYPE_CHECKING:
@@ -40,11 +40,14 @@ FORMAT = "klaremont.access/1"
 #: extension point: ``(uow, subject_id) -> [section]``, the person's rows in external stores
 EXTERNAL_ACCESS = "external_access"
 STYLE = (
-    "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#1d2a2f}"
+    "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#1d2a2f;"
+    "padding:0 1rem}@media(max-width:40rem){table{display:block;overflow-x:auto}"
+    "td,th{min-width:8rem}}"
     "h1,h2,h3{color:#17414f}table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}"
     "th,td{border:1px solid #c9d3d6;padding:.25rem .5rem;text-align:left;vertical-align:top;"
     "font-size:13px}th{background:#eef3f4}.note{color:#55666b}dl{display:grid;"
     "grid-template-columns:max-content auto;gap:.25rem 1rem}dt{font-weight:600}"
+    "h4{margin:1rem 0 .25rem}dd{margin:0;overflow-wrap:anywhere}"
 )
 #: The page's Content-Security-Policy: nothing loads, only its own inline style applies.
 HTML_CSP = (
@@ -136,7 +139,17 @@ class AccessCopy:
 
     def to_html(self) -> bytes:
         """A self-contained readable page (inline style only, no script)."""
-        page = _ENV.get_template("access.html").render(copy=self, style=STYLE)
+        customers = self.table("customers")
+        page = _ENV.get_template("access.html").render(
+            copy=self,
+            style=STYLE,
+            sections=reading.present(self),
+            numbers=[row["reference"] for row in (customers.rows if customers else [])],
+            titles=reading.SECTION_TITLES,
+            values=reading.VALUE_LABELS,
+            since=reading.since,
+            store_sections=reading.present_store,
+        )
         return page.encode()
 
 
@@ -249,5 +262,7 @@ def collect(uow: UnitOfWork, subject_id: uuid.UUID) -> AccessCopy:
         external=external,
     )
     record = art15.processing_record(uow, categories, subject_id)
-    copy.information = art15.information(uow.policy, categories, sources, bases, record)
+    copy.information = art15.information(
+        uow.policy, categories, sources, bases, record, public_url=uow.platform.settings.public_url
+    )
     return copy

@@ -65,10 +65,7 @@ ICO = {
     "telephone": "0303 123 1113",
     "website": "https://ico.org.uk/make-a-complaint/",
 }
-DPO = {
-    "role": "Data Protection Officer",
-    "contact": "through the privacy centre at /privacy/, or by post to the Data Protection Officer",
-}
+DPO_ROLE = "Data Protection Officer"
 
 
 def retention(policy: PolicyFile, categories: Iterable[str]) -> list[dict[str, Any]]:
@@ -84,11 +81,16 @@ def retention(policy: PolicyFile, categories: Iterable[str]) -> list[dict[str, A
             {
                 "category": category.value,
                 "kept_for": str(rule.period),
+                "kept_for_words": rule.period.words(),
                 "counted_from": rule.after.replace("_", " "),
                 "then": ACTION_WORDS[rule.action],
                 "why": rule.justification,
                 "legal_holds": [
-                    {"minimum": str(h.minimum), "basis": h.basis}
+                    {
+                        "minimum": str(h.minimum),
+                        "minimum_words": h.minimum.words(),
+                        "basis": h.basis,
+                    }
                     for h in policy.holds_for(category)
                 ],
             }
@@ -147,12 +149,19 @@ def information(
     sources: Mapping[str, Mapping[str, int]],
     lawful_bases: Iterable[str],
     record: Mapping[str, Any] | None = None,
+    *,
+    public_url: str = "",
 ) -> dict[str, Any]:
     """The Art. 15 information for one person; recipients and transfers from the record of
-    processing when one answers (``record``), else the fixed text."""
+    processing when one answers (``record``), else the fixed text. The privacy centre is
+    named by its full address (``public_url``): the copy is read as a file, away from it."""
     return {
         "controller": "Klaremont",
-        "data_protection_officer": DPO,
+        "data_protection_officer": {
+            "role": DPO_ROLE,
+            "contact": f"through the privacy centre at {public_url.rstrip('/')}/privacy/ "
+            "(sign in, then Requests), or by replying to the e-mail that brought this copy",
+        },
         "purposes": [
             {"purpose": purpose, "lawful_basis": basis, "what_for": text}
             for purpose, basis, text in PURPOSES

@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from klaremont.errors import KlaremontError, NotFound
-from klaremont.privacy import centre, reading
+from klaremont.privacy import centre
 from klaremont.privacy.web.common import Customer, form_ok, page, refused_page, see_other
+from klaremont.rights import reading
 from klaremont.rights.access import HTML_CSP
 from klaremont.rights.service import DuplicateRequest
 from klaremont.staff.web.guard import public

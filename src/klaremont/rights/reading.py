@@ -1,29 +1,55 @@
-"""The "my data" page as a person reads it (PP-R-ACCESS, DP-FAIR).
+"""The access copy as a person reads it (PP-R-ACCESS, DP-FAIR): "my data" and the HTML copy.
 
 The access copy (:mod:`klaremont.rights.access`) is complete and machine-shaped: table and
 column names, internal ids, pence, ISO timestamps. The person gets that complete copy in
-the download; the page shows the same records in plain English: sections with readable
-titles, field labels instead of column names, money as ``£94.00``, dates and times in UK
-form ("6 December 2026, 14:05"), and no internal ids (they link records to each other
-and mean nothing to a person; an order line is titled with its order's number instead).
+the JSON download; "my data" and the HTML copy show the same records in plain English:
+sections with readable titles, field labels instead of column names, money as ``£94.00``,
+dates and times in UK form ("6 December 2026, 14:05"), and no internal ids (they link
+records to each other and mean nothing to a person; an order line is titled with its
+order's number instead).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from klaremont.display import money, uk_date, uk_datetime
-from klaremont.privacy.centre import KIND_LABELS, STATE_LABELS
+from klaremont.rights.states import ObjectionScope, RequestKind, RequestState
 
 if TYPE_CHECKING:
-    from klaremont.rights.access import AccessCopy, TableCopy
+    from collections.abc import Mapping
+
+    from klaremont.rights.access import AccessCopy
 
 _UUID = re.compile(
     r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 )
+
+#: A request's kind, scope and state as the person reads them (the privacy centre says the same).
+KIND_LABELS = {
+    RequestKind.ACCESS: "Access (a copy of my data)",
+    RequestKind.PORTABILITY: "Portability",
+    RequestKind.ERASURE: "Erasure",
+    RequestKind.RECTIFICATION: "Rectification",
+    RequestKind.RESTRICTION: "Restriction",
+    RequestKind.OBJECTION: "Objection",
+}
+SCOPE_LABELS = {
+    ObjectionScope.MARKETING: "marketing and profiling",
+    ObjectionScope.PROCESSING: "holding my data",
+}
+STATE_LABELS = {
+    RequestState.RECEIVED: "received",
+    RequestState.IDENTITY_PENDING: "waiting for the e-mail code",
+    RequestState.VERIFIED: "identity confirmed, waiting to be worked on",
+    RequestState.IN_PROGRESS: "in progress",
+    RequestState.EXTENDED: "in progress (deadline extended)",
+    RequestState.FULFILLED: "done",
+    RequestState.REFUSED: "refused",
+}
 
 SECTION_TITLES = {
     "customers": "Your account",
@@ -140,7 +166,7 @@ _TITLED = {
 _ACTORS = {"customer": "You", "staff": "Our team", "system": "Automatically"}
 
 #: Columns that only link records to each other, or are shown merged into another field.
-_HIDDEN = frozenset({"id", "position", "currency", "exp_month", "exp_year", "actor_id"})
+_HIDDEN = frozenset({"id", "seq", "position", "currency", "exp_month", "exp_year", "actor_id"})
 #: Columns whose values are codes to translate (free text is shown as it is).
 _CODED = frozenset(
     {
@@ -153,6 +179,7 @@ _CODED = frozenset(
         "method",
         "source",
         "brand",
+        "category",
     }
 )
 
@@ -188,15 +215,30 @@ def present(copy: AccessCopy) -> list[Section]:
     order_numbers = {
         str(row.get("id")): str(row.get("number")) for row in (orders.rows if orders else [])
     }
-    return [_section(table, order_numbers) for table in copy.tables if table.rows]
+    return [
+        _section(table.name, table.rows, bool(table.withheld), order_numbers)
+        for table in copy.tables
+        if table.rows
+    ]
 
 
-def _section(table: TableCopy, order_numbers: dict[str, str]) -> Section:
-    section = Section(SECTION_TITLES.get(table.name, _words(table.name)))
-    for row in table.rows:
-        fields = _chosen(table.name, row) if table.name in _CHOSEN else _fields(row)
-        section.records.append(Record(_title(table.name, row, order_numbers), fields))
-    if table.withheld:
+def present_store(tables: Mapping[str, Mapping[str, Any]]) -> list[Section]:
+    """An outside system's records (a connector's answer in the copy), read the same way."""
+    return [
+        _section(name, list(table.get("rows") or []), bool(table.get("left_out")), {})
+        for name, table in tables.items()
+        if table.get("rows")
+    ]
+
+
+def _section(
+    name: str, rows: list[dict[str, Any]], withheld: bool, order_numbers: dict[str, str]
+) -> Section:
+    section = Section(SECTION_TITLES.get(name, _words(name)))
+    for row in rows:
+        fields = _chosen(name, row) if name in _CHOSEN else _fields(row)
+        section.records.append(Record(_title(name, row, order_numbers), fields))
+    if withheld:
         section.left_out = (
             "Passwords and payment tokens are never shown: we keep them only in a protected "
             "form that cannot be read back."
@@ -267,6 +309,15 @@ def _value(column: str, value: Any, row: dict[str, Any]) -> str | None:  # noqa:
     return text
 
 
+def since(value: Any) -> str:
+    """A stored moment or day in UK words (the copy's "since ..."); other text as it is."""
+    when = _as_datetime(value)
+    if when is not None:
+        return uk_datetime(when)
+    day = _as_date(value)
+    return uk_date(day) if day is not None else str(value)
+
+
 def _as_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value
@@ -275,7 +326,9 @@ def _as_datetime(value: Any) -> datetime | None:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             return None
-        return parsed if parsed.tzinfo is not None else None
+        if parsed.tzinfo is None:  # an outside system's time without its offset: UTC, as stored
+            return parsed.replace(tzinfo=UTC) if "T" in value else None
+        return parsed
     return None
 
 
