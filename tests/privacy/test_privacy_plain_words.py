@@ -96,14 +96,18 @@ def test_a_request_without_a_choice_is_refused_in_plain_words(platform, client):
     response = client.post("/privacy/requests", data={"csrf_token": token, "message": "hello"})
     assert response.status_code == 422
     assert "Please choose one of the requests in the list." in response.text
+    assert ">hello</textarea>" in response.text
     _assert_plain(response.text, "signed-in form")
     client.cookies.clear()
     visitor_token = csrf_of(client.get("/privacy/verify").text)
     response = client.post(
-        "/privacy/verify", data={"csrf_token": visitor_token, "email": person.email}
+        "/privacy/verify",
+        data={"csrf_token": visitor_token, "email": person.email, "message": "about my orders"},
     )
     assert response.status_code == 422
     assert "Please choose one of the requests in the list." in response.text
+    assert f'value="{person.email}"' in response.text  # what was typed is kept
+    assert ">about my orders</textarea>" in response.text
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
         assert uow.session.scalar(select(func.count()).select_from(RightsRequest)) == 0
 

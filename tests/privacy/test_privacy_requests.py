@@ -14,6 +14,7 @@ from klaremont.db.subjects import Subject
 from klaremont.display import uk_date
 from klaremont.mail.models import OutboxMessage
 from klaremont.privacy import centre
+from klaremont.privacy.web import requests as requests_pages
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import IdentityMethod, RequestKind, RequestState
 
@@ -75,8 +76,20 @@ def test_rectification_request_names_the_field_and_new_value(platform, client):
         details = json.loads(uow.session.get(RightsRequest, row.id).details)
     assert details["corrections"][0]["field"] == "name"
     assert details["corrections"][0]["value"] == "Ada King"
-    refused = _request(client, token, "rectification")
+    shown = client.get(response.headers["location"]).text
+    assert "You asked us to correct" in shown
+    assert "Name of the account " in shown
+    assert "Ada King" in shown
+    refused = _request(client, token, "rectification", message="my name changed")
     assert refused.status_code == 422
+    assert '<option value="rectification" selected>' in refused.text  # what was typed stays
+    assert ">my name changed</textarea>" in refused.text
+    again = _request(client, token, "rectification", field=field, value="Ada Byron")
+    assert again.status_code == 409
+    assert f"You already have a request of this kind open ({row.reference})" in again.text
+    assert "(verified)" not in again.text
+    assert 'value="Ada Byron"' in again.text
+    assert f'<option value="{field}" selected>' in again.text
 
 
 @pytest.mark.policy("PP-R-OBJECT", "PP-OPTOUT")
@@ -245,7 +258,7 @@ def test_an_access_request_waiting_for_its_code_is_answered_when_the_person_sign
     assert _request(client, token, "restriction").status_code == 303
     again = _request(client, token, "restriction")
     assert again.status_code == 409
-    assert "already open" in again.text or "still open" in again.text
+    assert "You already have a request of this kind open" in again.text
 
 
 @pytest.mark.policy("PP-R-ACCESS")
@@ -261,3 +274,11 @@ def test_an_address_naming_no_request_is_not_found_in_words(platform, client):
                 continue
             assert response.status_code == 404, (path, response.status_code)
             assert "There is no such request" in response.text
+
+
+@pytest.mark.policy("IS-SENS-MASK")
+def test_a_form_filled_in_again_never_carries_card_data():
+    """What was typed comes back after a refusal, except card numbers and security codes."""
+    assert requests_pages._kept("my name changed") == "my name changed"
+    assert requests_pages._kept("card 4111 1111 1111 1111") == ""
+    assert requests_pages._kept("the cvv 123") == ""

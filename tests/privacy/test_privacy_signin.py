@@ -28,13 +28,17 @@ def _attempt(client, email, password):
 def test_unknown_and_wrong_get_the_same_answer(platform, client):
     """An unknown address, a malformed one and a wrong password all get one identical page."""
     person = make_customer(platform)
-    answers = [
-        _attempt(client, "nobody@example.com", "whatever-password"),
-        _attempt(client, "not-an-address", "whatever-password"),
-        _attempt(client, person.email, "wrong-password-entirely"),
+    typed = [
+        ("nobody@example.com", "whatever-password"),
+        ("not-an-address", "whatever-password"),
+        (person.email, "wrong-password-entirely"),
     ]
+    answers = [_attempt(client, email, password) for email, password in typed]
     assert {r.status_code for r in answers} == {401}
-    bodies = {r.text.replace(csrf_of(r.text), "") for r in answers}
+    bodies = {  # the same page once the address each one typed (filled in again) is set aside
+        r.text.replace(csrf_of(r.text), "").replace(f'value="{email}"', 'value=""')
+        for r, (email, _password) in zip(answers, typed, strict=True)
+    }
     assert len(bodies) == 1
     assert all("set-cookie" not in r.headers for r in answers)
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
@@ -95,3 +99,19 @@ def test_erased_person_cannot_sign_in(platform, client, clock):
         subject.erased_at = clock.now()
     assert "Sign out" not in client.get("/privacy/").text
     assert _attempt(client, person.email, person.password).status_code == 401
+
+
+@pytest.mark.policy("PP-COOKIE")
+def test_a_failed_sign_in_keeps_the_address_typed_but_never_the_password(platform, client):
+    """The address comes back in its field (no need to type it again); the password does not,
+    nor anything card-like typed into the address field."""
+    make_customer(platform)
+    token = csrf_of(client.get("/privacy/sign-in").text)
+    typed = "someone.new+tag@example.co.uk"
+    failed = client.post(
+        "/privacy/sign-in",
+        data={"csrf_token": token, "email": typed, "password": "not-the-password-9"},
+    )
+    assert failed.status_code == 401
+    assert f'value="{typed}"' in failed.text
+    assert "not-the-password-9" not in failed.text

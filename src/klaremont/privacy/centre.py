@@ -19,7 +19,7 @@ from klaremont.customers.models import Address, Customer
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.policy.purposes import Purpose
 from klaremont.rights import access, delivery, intake, service
-from klaremont.rights.changes import FIELD_WORDS, check_owned, parse_corrections
+from klaremont.rights.changes import FIELD_WORDS, check_owned, described, parse_corrections
 from klaremont.rights.fulfil import fulfil
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.ports import CustomerIdentity
@@ -85,6 +85,7 @@ class RequestView:
     refusal_reason: str | None
     formats: list[str]
     closed_on: date | None = None
+    asked: tuple[str, ...] = ()  # a correction's detail and value, in words
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,15 @@ def view(uow: UnitOfWork, request: RightsRequest) -> RequestView:
         refusal_reason=request.refusal_reason,
         formats=delivery.formats(uow, request.id),
         closed_on=uk_date(request.closed_at) if request.closed_at else None,
+        asked=tuple(_asked(uow, request)),
     )
+
+
+def _asked(uow: UnitOfWork, request: RightsRequest) -> list[str]:
+    if request.kind is not RequestKind.RECTIFICATION:
+        return []
+    corrections = service.details_of(request).get("corrections")
+    return described(uow, corrections) if corrections else []
 
 
 def my_requests(uow: UnitOfWork, who: CustomerPrincipal) -> list[RequestView]:

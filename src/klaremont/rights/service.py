@@ -111,6 +111,7 @@ class DuplicateRequest(Conflict):
         )
         self.existing_id = existing.id
         self.existing_reference = existing.reference
+        self.existing_due_on = existing.due_on
 
 
 def clean_reason(reason: str, field: str = "reason") -> str:

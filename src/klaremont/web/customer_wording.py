@@ -59,7 +59,7 @@ SAID_AGAIN = {
 
 CARD_DATA = (
     "For your safety we do not accept card numbers or card security codes here, and "
-    "nothing you sent was kept. Please remove them and try again: a privacy request never "
+    "nothing you sent was kept. Please remove them and try again: nothing on these pages "
     "needs them."
 )
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from klaremont.consent.notices import notice_in_force
+from klaremont.detectors.cards import card_code_in, contains_card_data
 from klaremont.privacy import signin, throttle
 from klaremont.privacy.web.common import (
     Customer,
@@ -67,6 +68,12 @@ def sign_in_page(
     return page(request, uow, "sign_in.html", next=target)
 
 
+def looks_like_an_address(text: str) -> bool:
+    """Typed into the e-mail field and fit to fill it in again: an address, never card data."""
+    cleaned = text.strip()
+    return "@" in cleaned and not contains_card_data(cleaned) and not card_code_in(cleaned)
+
+
 @router.post("/sign-in")
 async def sign_in(
     *,
@@ -91,7 +98,15 @@ async def sign_in(
         finish(uow)
         if principal is None:
             error = f"{SIGN_IN_FAILED} {throttle.pause_notice(uow.policy.customer_signin)}"
-            return page(request, uow, "sign_in.html", status_code=401, error=error, next=target)
+            return page(
+                request,
+                uow,
+                "sign_in.html",
+                status_code=401,
+                error=error,
+                next=target,
+                email=email.strip() if looks_like_an_address(email) else "",
+            )
         response = see_other(target)
         set_session_cookie(response, principal.key)
         return response

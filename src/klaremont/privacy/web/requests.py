@@ -15,6 +15,8 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from klaremont.detectors.cards import card_code_in, contains_card_data
+from klaremont.display import uk_date
 from klaremont.errors import KlaremontError, NotFound
 from klaremont.privacy import centre
 from klaremont.privacy.web.common import Customer, form_ok, page, refused_page, see_other
@@ -72,6 +74,7 @@ def _requests_page(
     *,
     status_code: int = 200,
     error: str | None = None,
+    typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
     if customer is None:
         return page(request, uow, "requests.html", requests=None, choices=CHOICES)
@@ -84,7 +87,13 @@ def _requests_page(
         choices=CHOICES,
         correctable=centre.correctable_fields(uow, customer),
         error=error,
+        typed={name: _kept(text) for name, text in (typed or {}).items()},
     )
+
+
+def _kept(text: str) -> str:
+    """What was typed, to fill the form in again; never card data (it is not echoed)."""
+    return "" if contains_card_data(text) or card_code_in(text) else text
 
 
 @router.get("/requests")
@@ -110,18 +119,28 @@ async def make_request(
     if not await form_ok(request, uow, customer):
         return refused_page(request, uow)
     correction = (field, value) if field else None
+    typed = {"kind": kind, "field": field, "value": value, "message": message}
 
     def record() -> Response:  # database work: in the thread pool, never the loop
         try:
             made = centre.submit(uow, customer, kind, message=message, correction=correction)
         except DuplicateRequest as duplicate:
             finish(uow)
-            error = f"{wording.scrub(duplicate.detail)}. You can follow it below."
-            return _requests_page(request, uow, customer, status_code=409, error=error)
+            error = (
+                f"You already have a request of this kind open ({duplicate.existing_reference}): "
+                f"we will answer it by {uk_date(duplicate.existing_due_on)}. You can follow it "
+                "below."
+            )
+            return _requests_page(request, uow, customer, status_code=409, error=error, typed=typed)
         except KlaremontError as exc:
             uow.session.rollback()
             return _requests_page(
-                request, uow, customer, status_code=exc.status, error=wording.of_error(exc)
+                request,
+                uow,
+                customer,
+                status_code=exc.status,
+                error=wording.of_error(exc),
+                typed=typed,
             )
         finish(uow)
         return see_other(f"/privacy/requests/{made.reference}?new=1")

@@ -14,8 +14,10 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from klaremont.detectors.cards import card_code_in, contains_card_data
 from klaremont.errors import KlaremontError
 from klaremont.privacy import centre
+from klaremont.privacy.web.account import looks_like_an_address
 from klaremont.privacy.web.common import Customer, form_ok, page, refused_page
 from klaremont.staff.web.guard import public
 from klaremont.web import customer_wording as wording
@@ -64,6 +66,8 @@ async def verify_start(
                 choices=CHOICES,
                 selected=kind,
                 error=wording.of_error(exc),
+                email=email.strip() if looks_like_an_address(email) else "",
+                message="" if contains_card_data(message) or card_code_in(message) else message,
             )
         finish(uow)
         return page(request, uow, "verify_code.html", handle=handle)
