@@ -6,6 +6,7 @@ import pytest
 from privacy_support import TEST_ACTOR, csrf_of, make_customer, sign_in
 from sqlalchemy import func, select
 
+from klaremont.consent import notice_reading, notices
 from klaremont.consent import service as consent
 from klaremont.consent.models import CookieConsent
 from klaremont.policy.purposes import MarketingChannel
@@ -178,3 +179,23 @@ def test_visitor_tokens_are_refused_for_a_session_and_when_tampered(platform, cl
     sign_in(client, person)
     response = client.post("/privacy/marketing", data={"csrf_token": visitor_token, "email": "yes"})
     assert response.status_code == 403
+
+
+@pytest.mark.policy("DP-FAIR")
+def test_the_notice_reads_as_headings_paragraphs_and_lists_and_its_text_is_kept(platform, client):
+    """The published text is kept exactly (its fingerprint is the proof); the page reads it
+    as a document: headings, paragraphs, lists; no copied navigation, no preformatted dump."""
+    text = notices.shipped_privacy_notice()
+    read = notice_reading.blocks(text)
+    kinds = [block.kind for block in read]
+    assert kinds[0] == "heading"
+    assert "list" in kinds
+    assert "paragraph" in kinds
+    assert not any("Skip to main content" in (b.text or " ".join(b.items)) for b in read)
+    assert ("heading", "Frequent Asked Questions (FAQ's)") in [(b.kind, b.text) for b in read]
+    page = client.get("/privacy/notice").text
+    assert "<pre" not in page
+    assert "<li>The right to ask for a copy of personal data that we hold about you" in page
+    assert "Skip to main content" not in page
+    with platform.unit_of_work() as uow:
+        assert notices.notice_in_force(uow).text == text  # the stored text is untouched

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from klaremont.consent import notice_reading
 from klaremont.consent.notices import notice_in_force
 from klaremont.detectors.cards import card_code_in, contains_card_data
 from klaremont.privacy import signin, throttle
@@ -51,7 +52,14 @@ def home(request: Request, uow: UowDep, customer: Customer) -> HTMLResponse:
 def notice(request: Request, uow: UowDep, customer: Customer) -> HTMLResponse:
     """The privacy notice in force, with its version and hash."""
     del customer
-    return page(request, uow, "notice.html", notice_row=notice_in_force(uow))
+    shown = notice_in_force(uow)
+    return page(
+        request,
+        uow,
+        "notice.html",
+        notice_row=shown,
+        notice_blocks=notice_reading.blocks(shown.text),
+    )
 
 
 @router.get("/sign-in")
