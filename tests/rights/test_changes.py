@@ -188,3 +188,18 @@ def test_objection_to_holding_data_goes_to_the_dpo(platform, alice, bob):
         assert second.refusal_reason == "invoices kept by law"
         with pytest.raises(service.TransitionRefused, match="already fulfilled"):
             changes.decide_objection(uow, first, uphold=True, reason="again")
+
+
+@pytest.mark.policy("PP-R-RECTIFY")
+def test_a_date_of_birth_is_taken_as_people_write_it_and_stored_as_a_day():
+    """UK order and month names are read; the stored form is one; a day that is not is refused."""
+    target = "00000000-0000-0000-0000-000000000000"
+    for written in ("1951-01-03", "03/01/1951", "3/1/1951", "3 January 1951", " 3  Jan 1951 "):
+        fix = {"record": "customers", "id": target, "field": "date_of_birth", "value": written}
+        (parsed,) = changes.parse_corrections([fix])
+        assert parsed.value == "1951-01-03", written
+    for wrong in ("31/02/1951", "3 Janvier 1951", "1951"):
+        fix = {"record": "customers", "id": target, "field": "date_of_birth", "value": wrong}
+        with pytest.raises(ValidationFailed) as refused:
+            changes.parse_corrections([fix])
+        assert "03/01/1951" in refused.value.problems[0].rule

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from klaremont.clock import uk_date
 from klaremont.customers.actions import CustomerAction
 from klaremont.customers.models import Address, Customer
+from klaremont.display import uk_date as uk_day
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.policy.purposes import Purpose
 from klaremont.rights import access, delivery, intake, service
@@ -33,8 +35,6 @@ from klaremont.rights.states import (
 )
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from klaremont.platform import UnitOfWork
     from klaremont.privacy.signin import CustomerPrincipal
 
@@ -177,9 +177,10 @@ def correctable_fields(uow: UnitOfWork, who: CustomerPrincipal) -> list[Correcta
     for customer in customers:
         for name in ("name", "email", "mobile", "phone", "date_of_birth"):
             label = FIELD_WORDS[name]
-            fields.append(
-                Correctable(f"customers:{customer.id}:{name}", label, getattr(customer, name))
-            )
+            current = getattr(customer, name)
+            if name == "date_of_birth" and current:
+                current = uk_day(date.fromisoformat(current))  # as people write it
+            fields.append(Correctable(f"customers:{customer.id}:{name}", label, current))
     addresses = uow.session.scalars(select(Address).where(Address.subject_id == who.subject_id))
     for address in addresses:
         for name in ("line1", "line2", "town", "postcode"):

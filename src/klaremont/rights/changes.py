@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -57,6 +57,7 @@ RECTIFIABLE: dict[str, tuple[type[Any], tuple[str, ...]]] = {
 VALUE_MAX = 200
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_UK_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 _REASON_MAX = 200
 
 
@@ -100,15 +101,27 @@ def parse_corrections(raw: object) -> list[Correction]:
 
 
 def _birth_date(where: str, value: str) -> str:
-    """A date of birth as stored (``YYYY-MM-DD``), a real day: ``2026-02-30`` matched the
-    pattern once and was stored, failing every later read of the account."""
-    if not _DATE.fullmatch(value):
-        raise ValidationFailed.single(where, "a date written YYYY-MM-DD")
-    try:
-        born = date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed.single(where, "a date that exists on the calendar") from None
-    return plausible.day(where, born).isoformat()
+    """A date of birth as stored (``YYYY-MM-DD``), a real day, from how people write one:
+    ``1951-01-03``, ``03/01/1951`` (UK order), ``3 January 1951`` or ``3 Jan 1951``.
+    ``2026-02-30`` matched the stored pattern once and was stored, failing every later read.
+    """
+    text = " ".join(value.split())
+    if _DATE.fullmatch(text):
+        try:
+            born = date.fromisoformat(text)
+        except ValueError:
+            raise ValidationFailed.single(where, "a date that exists on the calendar") from None
+        return plausible.day(where, born).isoformat()
+    uk = _UK_DATE.fullmatch(text)
+    if uk:
+        text = f"{uk.group(1)}/{uk.group(2)}/{uk.group(3)}"
+    for pattern in ("%d/%m/%Y", "%d %B %Y", "%d %b %Y"):
+        try:
+            born = datetime.strptime(text, pattern).replace(tzinfo=UTC).date()
+        except ValueError:
+            continue
+        return plausible.day(where, born).isoformat()
+    raise ValidationFailed.single(where, "a date such as 03/01/1951 or 3 January 1951")
 
 
 def check_owned(uow: UnitOfWork, subject_id: uuid.UUID, corrections: Sequence[Correction]) -> None:
