@@ -236,7 +236,7 @@ def test_live_check_fails_while_a_record_is_overdue(platform, clock, alice):
     result = no_record_overdue_for_review(platform)
     assert not result.holds
     assert "1 of 1 open records" in result.detail
-    assert "klaremont accuracy report" in result.detail
+    assert "the stale-data review lists them" in result.detail
     _confirm(platform, alice)
     assert no_record_overdue_for_review(platform).holds
     assert audit_details(platform, "accuracy.report") == []  # the check names nobody

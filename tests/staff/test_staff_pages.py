@@ -220,6 +220,8 @@ def test_browsers_get_readable_error_pages(platform, office):
     missing = office.get("/staff/no-such-page", headers=browser)
     assert missing.status_code == 404
     assert "Back to the staff console" in missing.text
+    assert "There is nothing at this address" in missing.text  # not "Not Found" again
+    assert "Not Found" not in missing.text
     privacy = office.get("/privacy/no-such-page", headers=browser)
     assert privacy.status_code == 404
     assert "Back to the privacy centre" in privacy.text

@@ -32,7 +32,7 @@ def no_record_overdue_for_review(ctx: LiveContext) -> CheckResult:
             return CheckResult(
                 holds=False,
                 detail=f"{counts.overdue} of {counts.accounts} open records not confirmed for "
-                f"{after} days or more: run `klaremont accuracy report`",
+                f"{after} days or more: the stale-data review lists them",
             )
         return CheckResult(
             holds=True,

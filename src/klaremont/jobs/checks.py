@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from klaremont.display import uk_datetime
 from klaremont.jobs.config import scheduled_jobs
-from klaremont.jobs.status import job_states
+from klaremont.jobs.status import every_words, job_states
 from klaremont.policy.live import CheckResult, LiveContext, live_check
 
 if TYPE_CHECKING:
@@ -55,13 +56,13 @@ def job_ran(ctx: LiveContext, name: str) -> CheckResult:
             return CheckResult(
                 holds=True,
                 detail=f"{name}: not due yet (the worker started less than twice its "
-                f"interval ago, every {state.job.every})",
+                f"interval ago; it runs {every_words(state.job.every)})",
             )
         return CheckResult(
             holds=True,
             detail=(
-                f"{name} ran at {state.last.started_at:%Y-%m-%d %H:%M} UTC "
-                f"(every {state.job.every})"
+                f"{name} ran {uk_datetime(state.last.started_at)} UK time "
+                f"(it runs {every_words(state.job.every)})"
             ),
         )
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from klaremont.detectors.card_fields import PAGE_TEXT as CARD_PAGE_TEXT
 from klaremont.detectors.cards import redact as mask_card_data
-from klaremont.web.customer_wording import customer_text
+from klaremont.web.customer_wording import SAID_AGAIN, customer_text
 from klaremont.web.form_pages import page_staff
 from klaremont.web.render import render
 
@@ -73,6 +73,8 @@ def error_page(
             status=status, code=code, title=title, detail=detail, problems=problems or ()
         )
         title, detail = said.title, said.message
+    elif detail and detail.casefold() == title.casefold():  # "Not Found" under "Not found"
+        detail = SAID_AGAIN.get(status, detail)
     return render(
         template,
         status_code=status,
