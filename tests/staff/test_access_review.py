@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -134,6 +135,12 @@ def test_review_pages_show_html_and_csv(platform, office):
     assert "ines" in page.text
     assert "<script" not in page.text
     assert "style=" not in page.text
+    words = re.sub(r"<[^>]+>", " ", page.text.split("<main", 1)[1])
+    assert "Information security officer" in words  # roles, flags and times in words
+    assert "Password expired: " in words
+    for code in ("iso", "password-expired", "training-overdue", "UTC", "digest"):
+        assert not re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", words), code
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", words)
     download = office.get("/staff/access-review.csv")
     assert download.headers["content-type"].startswith("text/csv")
     assert "attachment" in download.headers["content-disposition"]

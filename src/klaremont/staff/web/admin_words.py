@@ -37,6 +37,18 @@ ROLE_WORDS: dict[Role, str] = {
     Role.TECHNICAL_OPERATIONS: "Technical operations",
     Role.MAINTENANCE: "Maintenance (time-boxed)",
 }
+#: An access review's flags as the reviewer reads them.
+FLAG_WORDS: dict[str, str] = {
+    "inactive": "Not signed in for a long time",
+    "orphaned": "No active line manager",
+    "excessive": "Roles beyond the job",
+    "unvetted-data-role": "Reads personal data, not vetted",
+    "password-expired": "Password expired",
+    "maintenance": "Maintenance account",
+    "locked": "Locked",
+    "training-overdue": "Training overdue",
+    "concurrent-origins": "Signed in from two places at once",
+}
 #: The roles a regular account's job may be (maintenance accounts have their own form).
 JOB_ROLES = tuple(role for role in Role if role is not Role.MAINTENANCE)
 _ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from klaremont.display import uk_date, uk_datetime
 from klaremont.errors import KlaremontError
 from klaremont.staff import service_review as review
 from klaremont.staff.permissions import StaffPermission
+from klaremont.staff.web.admin_words import FLAG_WORDS, role_words
 from klaremont.staff.web.guard import require
 from klaremont.staff.web.principal import StaffPrincipal
 from klaremont.web.deps import UowDep
-from klaremont.web.form_pages import FormRetry, form_page
+from klaremont.web.form_pages import FormRetry, PageStaff, form_page
 from klaremont.web.render import render
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -24,19 +27,41 @@ SignOffPage = Annotated[
 ]
 
 
+#: What the page reads stored values with: roles, flags and times in words, UK time.
+REVIEW_WORDS: dict[str, Any] = {
+    "role_words": role_words,
+    "flag_words": FLAG_WORDS,
+    "when": lambda text: uk_datetime(datetime.fromisoformat(text)) if text else "never",
+    "day": lambda text: uk_date(date.fromisoformat(text[:10])) if text else "never",
+}
+
+
+def _page(
+    staff: StaffPrincipal | PageStaff | None,
+    report: review.ReviewReport,
+    *,
+    can_sign: bool = True,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        "staff/access_review.html",
+        status_code=status_code,
+        staff=staff,
+        report=report,
+        flags=list(review.Flag),
+        can_sign=can_sign,
+        error=error,
+        **REVIEW_WORDS,
+    )
+
+
 @router.get("/access-review")
 def access_review_page(staff: ReviewPage, uow: UowDep) -> HTMLResponse:
     """Every account with its roles, dates and flags; sign-off for those who may."""
     report = review.build_report(uow)
     review.record_export(uow, report, "html")
-    return render(
-        "staff/access_review.html",
-        staff=staff,
-        report=report,
-        flags=list(review.Flag),
-        can_sign=StaffPermission.STAFF_REVIEW_SIGNOFF in staff.permissions,
-        error=None,
-    )
+    return _page(staff, report, can_sign=StaffPermission.STAFF_REVIEW_SIGNOFF in staff.permissions)
 
 
 @router.get("/access-review.csv")
@@ -54,15 +79,7 @@ def access_review_csv(_: ReviewPage, uow: UowDep) -> Response:
 
 def _sign_off_again(retry: FormRetry) -> HTMLResponse:
     report = retry.read(review.build_report)
-    return render(
-        "staff/access_review.html",
-        status_code=422,
-        staff=retry.staff,
-        report=report,
-        flags=list(review.Flag),
-        can_sign=True,
-        error="; ".join(retry.errors),
-    )
+    return _page(retry.staff, report, error="; ".join(retry.errors), status_code=422)
 
 
 @router.post("/access-review/sign-off")
@@ -85,14 +102,6 @@ def access_review_sign_off(
     except KlaremontError as exc:
         uow.session.rollback()
         report = review.build_report(uow)
-        return render(
-            "staff/access_review.html",
-            status_code=exc.status,
-            staff=staff,
-            report=report,
-            flags=list(review.Flag),
-            can_sign=True,
-            error=exc.detail,
-        )
+        return _page(staff, report, error=exc.detail, status_code=exc.status)
     uow.session.commit()
     return RedirectResponse("/staff/access-review", status_code=303)
