@@ -164,7 +164,11 @@ def test_dpo_sees_the_report_as_a_page_and_as_csv(platform, dpo, bob):
     assert page.headers["content-type"].startswith("text/html")
     assert bob.reference in page.text
     assert alice.reference in page.text
-    assert 'id="overdue-total">overdue: 1<' in page.text
+    assert 'id="overdue-total">Overdue: 1<' in page.text
+    assert "Account opened" in page.text  # what the last review was, in words
+    assert " days overdue<" in page.text
+    assert not re.search(r">\d{4}-\d{2}-\d{2}", page.text)  # UK dates, not ISO
+    assert ">payment_cards<" not in page.text
     assert 'href="/staff/accuracy-review"' in page.text  # in the console's navigation
     download = dpo.get("/staff/accuracy-review.csv")
     assert download.status_code == 200
@@ -193,7 +197,7 @@ def test_dpo_records_a_confirmation_from_the_page(platform, dpo, bob):
     assert done.status_code == 303, done.text
     shown = dpo.get(done.headers["location"])
     assert f"Recorded: {bob.reference} confirmed accurate." in shown.text
-    assert 'id="overdue-total">overdue: 0<' in shown.text
+    assert 'id="overdue-total">Overdue: 0<' in shown.text
     wrong = dpo.post(
         "/staff/accuracy-review/confirm",
         data={"csrf_token": token, "reference": "C9999999", "channel": "letter"},

@@ -26,6 +26,7 @@ from jinja2 import (
 from klaremont import capabilities
 from klaremont.capabilities import NavEntry
 from klaremont.display import money, plain_words, uk_date, uk_datetime
+from klaremont.policy.categories import label_of
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -60,7 +61,13 @@ _ENV = Environment(
     lstrip_blocks=True,
 )
 # How pages show dates, times and money to people (``{{ when | uk_datetime }}``).
-_ENV.filters.update(uk_date=uk_date, uk_datetime=uk_datetime, money=money, words=plain_words)
+_ENV.filters.update(
+    uk_date=uk_date,
+    uk_datetime=uk_datetime,
+    money=money,
+    words=plain_words,
+    category=label_of,  # a data category as people read it ("Payment cards")
+)
 
 
 def console_nav(permissions: Iterable[str] | None) -> list[NavEntry]:

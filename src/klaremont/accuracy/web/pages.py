@@ -35,6 +35,14 @@ ConfirmPage = Annotated[
 CHANNELS = sorted(c.value for c in STAFF_CHANNELS)
 
 
+#: What a record's last review was (the report's ``basis``).
+BASIS_WORDS = {
+    "created": "Account opened",
+    "confirmed": "Confirmed",
+    "rectified": "Corrected",
+}
+
+
 def _page(
     staff: StaffPrincipal,
     uow: UowDep,
@@ -53,6 +61,7 @@ def _page(
         can_confirm=CustomerPermission.CUSTOMERS_UPDATE in staff.permissions,
         error=error,
         notice=notice,
+        basis_words=BASIS_WORDS,
     )
 
 
@@ -89,6 +98,7 @@ def _confirm_again(retry: FormRetry) -> HTMLResponse:
         can_confirm=CustomerPermission.CUSTOMERS_UPDATE in permissions,
         error="; ".join(retry.errors),
         notice=None,
+        basis_words=BASIS_WORDS,
     )
 
 
