@@ -90,7 +90,8 @@ def test_the_record_covers_every_category_and_exports(register, platform):
     assert desk["country"] == "US"
     assert "partial UK adequacy" in desk["transfer"]
     assert "support (legitimate interest)" in desk["purposes"]
-    assert "support_contacts:" in desk["retention"]
+    assert "Queries and complaints: 24 months after contact resolved" in desk["retention"]
+    assert "_" not in desk["retention"]  # categories and periods in words
     assert "IDTA" in rows["IT support partner"]["transfer"]
     assert ropa.to_csv(made).splitlines()[0].startswith("System,Run by")
     assert len(json.loads(ropa.to_json(made))["systems"]) == 6

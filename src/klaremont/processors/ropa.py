@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, select_autoescape
 
-from klaremont.policy.categories import labels_of
+from klaremont.policy.categories import label_of, labels_of
 from klaremont.policy.model import DataCategory
 from klaremont.policy.purposes import Purpose
 from klaremont.processors import service
@@ -76,16 +76,19 @@ def retention_words(uow: UnitOfWork, categories: Iterable[str]) -> str:
     parts = []
     for value in categories:
         rule = uow.policy.retention.rule(DataCategory(value))
-        parts.append(f"{value}: {rule.period} after {rule.after.replace('_', ' ')}")
+        after = rule.after.replace("_", " ")
+        parts.append(f"{label_of(value)}: {rule.period.words()} after {after}")
     return "; ".join(parts)
 
 
 def purpose_words(purposes: Iterable[str]) -> str:
-    """Each purpose with its lawful basis."""
-    return "; ".join(
-        f"{value.replace('_', ' ')} ({service.BASIS[Purpose(value)].value.replace('_', ' ')})"
-        for value in purposes
-    )
+    """Each purpose with its lawful basis (once when they read the same: legal obligation)."""
+    parts = []
+    for value in purposes:
+        purpose = value.replace("_", " ")
+        basis = service.BASIS[Purpose(value)].value.replace("_", " ")
+        parts.append(purpose if purpose == basis else f"{purpose} ({basis})")
+    return "; ".join(parts)
 
 
 def system_row(
