@@ -378,6 +378,8 @@ def test_details_read_as_words_not_json() -> None:
         (["DSR-AAAA2222", "DSR-BBBB3333"], "DSR-AAAA2222, DSR-BBBB3333"),
         ({"rows": 3, "ok": True}, "rows: 3; ok: yes"),
         (12, "12"),
+        ("identity_pending", "identity pending"),
+        ("consent.cookies", "consent.cookies"),
     ]
     for value, words in said:
         assert pages.value_words(value) == words, value

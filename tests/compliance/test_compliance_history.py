@@ -114,3 +114,23 @@ def test_the_metrics_read_the_history_and_run_no_check(platform, monkeypatch):
         per_clause.setdefault(sample.labels["clause"], 0.0)
         per_clause[sample.labels["clause"]] += sample.value
     assert set(per_clause.values()) == {1.0}  # exactly one current status each
+
+
+@pytest.mark.policy("DP-DPO", "DP-LAW")
+def test_a_clause_page_says_what_holds_now_when_the_hourly_record_is_behind(
+    platform, clock, signed_in
+):
+    """Recorded "holds", broken since: the drill-down runs the checks and its verdict says
+    "Fails" with the reason (it said "Holds since ..." above a failing check)."""
+    person = a_customer(platform)
+    Worker(platform, identity="w:1").catch_up()
+    _record(platform)  # recorded: holds
+    reference = overdue_request(platform, person)
+    clock.advance(timedelta(hours=1))  # overdue now, not yet recorded
+    drill = signed_in("dave").get("/staff/compliance/DP-PROMPT", headers=BROWSER)
+    verdict = re.search(r'<p id="verdict"[^>]*>(.*?)</p>', drill.text, re.S).group(1)
+    assert "<strong>Fails</strong>" in verdict
+    assert reference in verdict
+    assert "since" not in verdict
+    with platform.unit_of_work() as uow:
+        assert history.latest(uow.session)["DP-PROMPT"].status == LiveStatus.HOLDS.value

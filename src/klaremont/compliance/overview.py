@@ -255,6 +255,17 @@ def clause_view(uow: UnitOfWork, clause_id: str) -> ClauseLine:
     # SQLite every transaction holds the one write lock, and they would wait for it)
     answers = uow.unlocked(lambda: REGISTRY.run_each(clause.id, uow.platform))
     checks = tuple(check_view(answer) for answer in answers)
+    now = REGISTRY.outcome_of(answers)
+    said_now = STATUS_WORDS.get(now.status.value, now.status.value.capitalize())
+    if answers and said_now != line.status:
+        # the checks just run disagree with the hourly record: the page says what holds now
+        line = replace(
+            line,
+            status=said_now,
+            status_key=_status_key(now.status.value),
+            reason=now.detail,
+            since="",
+        )
     tests = tuple(TestRun(run["nodeid"], outcome_words(run)) for run in runs)
     history = tuple(
         Change(

@@ -225,7 +225,11 @@ class LiveRegistry:
 
     def run(self, clause_id: str, ctx: LiveContext) -> LiveOutcome:
         """Run every check for ``clause_id``; a check that raises makes the status ``error``."""
-        runs = self.run_each(clause_id, ctx)
+        return self.outcome_of(self.run_each(clause_id, ctx))
+
+    @staticmethod
+    def outcome_of(runs: list[CheckRun]) -> LiveOutcome:
+        """The clause's status from its checks' answers: the worst of them."""
         if not runs:
             return LiveOutcome(LiveStatus.NO_CHECK, "")
         statuses = [one.status for one in runs]

@@ -10,6 +10,7 @@ gives the page back naming the field and the rule (422).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -48,6 +49,7 @@ VerifyPage = Annotated[
 ]
 EXPORT_MAX = 50_000
 DETAIL_CHARS = 120
+_CODE = re.compile(r"[a-z]+(?:_[a-z]+)+")
 _AREA_WORDS = {
     "audit": "Audit log",
     "auth": "Sign-in",
@@ -94,7 +96,8 @@ def value_words(value: object) -> str:
         if _is_count(value):
             return f"{value[0]}: {value_words(value[1])}"
         return ", ".join(value_words(item) for item in value) or "none"
-    return str(value)
+    text = str(value)
+    return text.replace("_", " ") if _CODE.fullmatch(text) else text  # identity_pending
 
 
 def _short(value: object) -> str:
