@@ -128,7 +128,7 @@ def test_a_clause_page_says_what_holds_now_when_the_hourly_record_is_behind(
     reference = overdue_request(platform, person)
     clock.advance(timedelta(hours=1))  # overdue now, not yet recorded
     drill = signed_in("dave").get("/staff/compliance/DP-PROMPT", headers=BROWSER)
-    verdict = re.search(r'<p id="verdict"[^>]*>(.*?)</p>', drill.text, re.S).group(1)
+    verdict = re.search(r'<p id="verdict"[^>]*>(.*?)</p>', drill.text, re.DOTALL).group(1)
     assert "<strong>Fails</strong>" in verdict
     assert reference in verdict
     assert "since" not in verdict
