@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy import select
-from wifi_support import FakeController, issue, uk
+from wifi_support import FakeController, add_loopback_ap, issue, uk
 
 from klaremont.testing import browser
 from klaremont.testing.live import live_server
@@ -138,6 +138,7 @@ def test_refusals_never_say_whether_a_code_exists_and_repeated_failures_pause(
 
 
 def test_the_page_refuses_what_no_controller_sent(platform, clock, client):
+    add_loopback_ap(platform)
     clock.set(uk(2026, 3, 4, 10, 0))
     assert client.get("/wifi/login").status_code == 400
     public = client.get(
@@ -222,7 +223,11 @@ def test_a_ticket_goes_only_to_a_registered_controller(platform, clock, ctl, cli
     the code is never checked for it, and nothing is recorded as accepted."""
     clock.set(uk(2026, 3, 4, 10, 0))
     code = issue(platform)
-    query = urlparse(ctl.first_url()).query.replace("uamip=127.0.0.1", "uamip=10.9.9.9")
+    query = urlparse(ctl.first_url()).query
+    crafted = client.get("/wifi/login?" + query.replace("uamip=127.0.0.1", "uamip=10.9.9.9"))
+    assert crafted.status_code == 400  # said before the guest types a code
+    assert "This page was not opened by the wireless network" in crafted.text
+    assert 'name="code"' not in crafted.text
     first = client.get("/wifi/login?" + query)
     assert first.status_code == 200
     answer = client.post("/wifi/login", data=dict(form_of(first.text, ctl, code), uamip="10.9.9.9"))
@@ -236,6 +241,7 @@ def test_a_guest_reads_bad_input_and_unknown_addresses_as_pages_not_json(platfor
     """A browser on the portal gets the form again naming the field for input no person
     should type (a code too long, a NUL), and a page for an address that does not exist;
     scripts keep problem+json."""
+    add_loopback_ap(platform)
     clock.set(uk(2026, 3, 4, 10, 0))
     query = "?res=notyet&uamip=127.0.0.1&uamport=3990&challenge=" + "ab" * 16
     page = client.get("/wifi/login" + query + "&mac=02-00-00-00-00-01")

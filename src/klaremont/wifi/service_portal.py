@@ -134,11 +134,16 @@ def _refuse(
     return Outcome(refusal=words)
 
 
+def known_controller(uow: UnitOfWork, ctl: Controller) -> bool:
+    """Whether the link names one of our registered access points."""
+    return service_ap.is_registered(uow, ctl.uamip)
+
+
 def _door(uow: UnitOfWork, ctl: Controller, client_ip: str | None, now: datetime) -> str | None:
     """A refusal before the code is looked at: the ticket goes to the controller the link
     names, so only to one of our registered access points (never to an address a crafted
     link put there); and not while the device or address is throttled."""
-    if not service_ap.is_registered(uow, ctl.uamip):
+    if not known_controller(uow, ctl):
         return REFUSED_CONTROLLER
     if _throttled(uow, ctl.mac, client_ip, now):
         return REFUSED_THROTTLED

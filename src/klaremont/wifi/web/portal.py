@@ -101,7 +101,8 @@ def login_page(request: Request, uow: UowDep) -> HTMLResponse:
         finish(uow)
         return _draw(request, "connected", ctl=ctl, connected=connected)
     finish(uow)
-    if ctl is None:
+    if ctl is None or not service_portal.known_controller(uow, ctl):
+        # said before the guest types a code, not after (the login would refuse it)
         return _draw(request, "lost", error=service_portal.REFUSED_CONTROLLER, status_code=400)
     if not hours.window(uow.policy.wifi, uow.clock.now()).open:
         return _draw(request, "closed", ctl=ctl, error=hours.closed_message(uow.policy.wifi))
