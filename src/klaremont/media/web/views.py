@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from klaremont.display import uk_datetime
 from klaremont.errors import KlaremontError, ValidationFailed
 from klaremont.media import disposal, register, service, stocktake
 from klaremont.media.permissions import MediaPermission
@@ -90,7 +91,7 @@ def item_view(uow: UnitOfWork, label: str) -> dict[str, Any]:
         "state": item.state.value,
         "movements": [
             {
-                "at": m.moved_at.strftime("%Y-%m-%d %H:%M"),
+                "at": uk_datetime(m.moved_at),
                 "from": m.from_location,
                 "to": m.to_location,
                 "handed_to": m.handed_to,
@@ -104,7 +105,7 @@ def item_view(uow: UnitOfWork, label: str) -> dict[str, Any]:
             {
                 "reference": s.reference,
                 "step": STEP_WORDS[s.step],
-                "at": s.at.strftime("%Y-%m-%d %H:%M"),
+                "at": uk_datetime(s.at),
                 "by": s.actor_name,
                 "detail": s.reason
                 or (
@@ -131,13 +132,13 @@ def stocktake_view(uow: UnitOfWork) -> dict[str, Any]:
             "reference": count.reference,
             "expected": count.expected,
             "seen": count.seen,
-            "started": count.started_at.strftime("%Y-%m-%d %H:%M"),
+            "started": uk_datetime(count.started_at),
         },
         "last": None
         if last is None or last.finished_at is None
         else {
             "reference": last.reference,
-            "finished": last.finished_at.strftime("%Y-%m-%d %H:%M"),
+            "finished": uk_datetime(last.finished_at),
             "seen": last.seen,
             "missing": last.missing,
         },
