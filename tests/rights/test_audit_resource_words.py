@@ -56,7 +56,7 @@ def test_the_audit_page_names_resources_in_words_with_the_stored_text_on_hover(p
     make_staff(platform, "ivy", Role.ISO)
     expected = _things(platform, alice)
     with platform.unit_of_work(actor=Actor(ActorType.STAFF, "test")) as uow:
-        assert resource_names.names(uow, expected) == expected
+        assert resource_names.names(uow.session, expected) == expected
         for resource in expected:
             uow.audit(AuditAction.DEMO_SEED, resource=resource)
     with staff_client(platform, "ivy") as client:

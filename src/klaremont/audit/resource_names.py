@@ -5,7 +5,7 @@ Events store their resource as ``kind:identifier`` (``subject:<id>``, ``dsr:<id>
 shows it as the thing staff know (``Customer C0000003``, ``Request DSR-7K3M9QXA``), with the
 stored text beside it on hover. Each capability names its own kinds through the extension
 point ``audit_resource_names`` (the audit log imports none of them): a provider is
-``names(uow, wanted) -> {stored resource: words}`` for the ids of the kinds it owns, asked
+``names(session, wanted) -> {stored resource: words}`` for the ids of the kinds it owns, asked
 once per page for all the page's resources.
 
 A resource no provider names reads as its kind in words and its own reference when it
@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 from klaremont import capabilities
 
 if TYPE_CHECKING:
-    from klaremont.platform import UnitOfWork
+    from sqlalchemy.orm import Session
 
 POINT = "audit_resource_names"
-Namer = Callable[["UnitOfWork", Collection[str]], Mapping[str, str]]
+Namer = Callable[["Session", Collection[str]], Mapping[str, str]]
 
 _KIND = re.compile(r"[a-z][a-z_-]{0,31}")
 _ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -111,12 +111,12 @@ def _kind_words(kind: str) -> str:
     return _KIND_WORDS.get(kind, kind.replace("-", " ").replace("_", " ").capitalize())
 
 
-def names(uow: UnitOfWork, resources: Iterable[str]) -> dict[str, str]:
+def names(session: Session, resources: Iterable[str]) -> dict[str, str]:
     """Every resource in words: the owning capability's, or the fallback described above."""
     wanted = {resource for resource in resources if resource}
     named: dict[str, str] = {}
     for provider in capabilities.extensions(POINT):
-        named.update(provider(uow, wanted))
+        named.update(provider(session, wanted))
     for resource in wanted - named.keys():
         parsed = parse(resource)
         if parsed is None:

@@ -18,9 +18,7 @@ if TYPE_CHECKING:
     import uuid
     from collections.abc import Collection
 
-    from sqlalchemy.orm import InstrumentedAttribute
-
-    from klaremont.platform import UnitOfWork
+    from sqlalchemy.orm import InstrumentedAttribute, Session
 
 #: kind -> (the id column, the column naming the account (none: the account itself), words).
 _KINDS: dict[str, tuple[InstrumentedAttribute[Any], InstrumentedAttribute[Any] | None, str]] = {
@@ -32,7 +30,7 @@ _KINDS: dict[str, tuple[InstrumentedAttribute[Any], InstrumentedAttribute[Any] |
 }
 
 
-def names(uow: UnitOfWork, wanted: Collection[str]) -> dict[str, str]:
+def names(session: Session, wanted: Collection[str]) -> dict[str, str]:
     """Words for the ``subject``, ``customer``, ``address``, ``contact`` and ``card`` kinds."""
     named: dict[str, str] = {}
     for kind, (id_column, account_column, words) in _KINDS.items():
@@ -45,7 +43,7 @@ def names(uow: UnitOfWork, wanted: Collection[str]) -> dict[str, str]:
             query = query.select_from(id_column.class_).outerjoin(
                 Customer, Customer.id == account_column
             )
-        rows = uow.session.execute(query)
+        rows = session.execute(query)
         found: dict[uuid.UUID, str] = {
             ident: words.format(ref=ref, last4=digits) if ref else words.split(" of ")[0]
             for ident, ref, digits in rows

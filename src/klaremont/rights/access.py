@@ -143,7 +143,7 @@ class AccessCopy:
         page = _ENV.get_template("access.html").render(
             copy=self,
             style=STYLE,
-            sections=reading.present(self),
+            sections=reading.present(self.tables),
             numbers=[row["reference"] for row in (customers.rows if customers else [])],
             titles=reading.SECTION_TITLES,
             values=reading.VALUE_LABELS,

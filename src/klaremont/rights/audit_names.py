@@ -12,15 +12,15 @@ from klaremont.rights.models import RightsRequest
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from klaremont.platform import UnitOfWork
+    from sqlalchemy.orm import Session
 
 
-def names(uow: UnitOfWork, wanted: Collection[str]) -> dict[str, str]:
+def names(session: Session, wanted: Collection[str]) -> dict[str, str]:
     """``dsr:<id>`` as ``Request DSR-...``."""
     ids = list(ids_of(wanted, "dsr"))
     if not ids:
         return {}
-    rows = uow.session.execute(
+    rows = session.execute(
         select(RightsRequest.id, RightsRequest.reference).where(RightsRequest.id.in_(ids))
     )
     return name_all(wanted, "dsr", {ident: f"Request {ref}" for ident, ref in rows})

@@ -14,15 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from klaremont.display import money, uk_date, uk_datetime
 from klaremont.rights.states import ObjectionScope, RequestKind, RequestState
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
-    from klaremont.rights.access import AccessCopy
 
 _UUID = re.compile(
     r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
@@ -209,15 +208,25 @@ class Section:
     left_out: str | None = None
 
 
-def present(copy: AccessCopy) -> list[Section]:
+class Table(Protocol):
+    """One table of an access copy, as read here (the copy's ``TableCopy``)."""
+
+    name: str
+    rows: list[dict[str, Any]]
+    withheld: list[str]
+
+
+def present(tables: Sequence[Table]) -> list[Section]:
     """The copy's records as sections a person reads (the download keeps everything)."""
-    orders = copy.table("orders")
     order_numbers = {
-        str(row.get("id")): str(row.get("number")) for row in (orders.rows if orders else [])
+        str(row.get("id")): str(row.get("number"))
+        for table in tables
+        if table.name == "orders"
+        for row in table.rows
     }
     return [
         _section(table.name, table.rows, bool(table.withheld), order_numbers)
-        for table in copy.tables
+        for table in tables
         if table.rows
     ]
 

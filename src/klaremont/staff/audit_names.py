@@ -12,21 +12,21 @@ from klaremont.staff.models import RemoteGrant, StaffAccount
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from klaremont.platform import UnitOfWork
+    from sqlalchemy.orm import Session
 
 
-def names(uow: UnitOfWork, wanted: Collection[str]) -> dict[str, str]:
+def names(session: Session, wanted: Collection[str]) -> dict[str, str]:
     """``staff:<id>`` as the username; ``remote-grant:<id>`` as whose grant it is."""
     named: dict[str, str] = {}
     accounts = list(ids_of(wanted, "staff"))
     if accounts:
-        rows = uow.session.execute(
+        rows = session.execute(
             select(StaffAccount.id, StaffAccount.username).where(StaffAccount.id.in_(accounts))
         )
         named |= name_all(wanted, "staff", {ident: f"Staff account {name}" for ident, name in rows})
     grants = list(ids_of(wanted, "remote-grant"))
     if grants:
-        rows = uow.session.execute(
+        rows = session.execute(
             select(RemoteGrant.id, StaffAccount.username)
             .join(StaffAccount, StaffAccount.id == RemoteGrant.account_id)
             .where(RemoteGrant.id.in_(grants))

@@ -142,7 +142,7 @@ def _things(uow: UnitOfWork, events: list[AuditEvent]) -> dict[str, str]:
         for event in events
         if event.actor_type == ActorType.CUSTOMER.value
     }
-    return resource_names.names(uow, wanted)
+    return resource_names.names(uow.session, wanted)
 
 
 def _rows(

@@ -44,7 +44,7 @@ def my_data(request: Request, uow: UowDep, customer: Customer) -> HTMLResponse:
         return page(request, uow, "my_data.html", copy=None)
     copy = centre.my_data(uow, customer)
     finish(uow)
-    return page(request, uow, "my_data.html", copy=copy, sections=reading.present(copy))
+    return page(request, uow, "my_data.html", copy=copy, sections=reading.present(copy.tables))
 
 
 @router.post("/my-data/export")
