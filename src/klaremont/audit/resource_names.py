@@ -5,8 +5,8 @@ Events store their resource as ``kind:identifier`` (``subject:<id>``, ``dsr:<id>
 shows it as the thing staff know (``Customer C0000003``, ``Request DSR-7K3M9QXA``), with the
 stored text beside it on hover. Each capability names its own kinds through the extension
 point ``audit_resource_names`` (the audit log imports none of them): a provider is
-``names(session, wanted) -> {stored resource: words}`` for the ids of the kinds it owns, asked
-once per page for all the page's resources.
+``names(session, wanted) -> {(kind, id): words}``, given the page's ids by kind (each stored
+resource read once), for the kinds it owns: one query a kind, once a page.
 
 A resource no provider names reads as its kind in words and its own reference when it
 carries no id (``scan:SC-2026-0002`` as ``Scan SC-2026-0002``), and as its kind in words with
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 POINT = "audit_resource_names"
-Namer = Callable[["Session", Collection[str]], Mapping[str, str]]
+#: kind -> the ids of that kind on the page
+Wanted = Mapping[str, Collection[uuid.UUID]]
+Namer = Callable[["Session", Wanted], Mapping[tuple[str, uuid.UUID], str]]
 
 _KIND = re.compile(r"[a-z][a-z_-]{0,31}")
 _ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -69,34 +71,10 @@ def parse(resource: str) -> tuple[str, uuid.UUID, str] | None:
     return kind, uuid.UUID(found.group(0)), rest[found.end() :]
 
 
-def ids_of(wanted: Iterable[str], kind: str) -> dict[uuid.UUID, list[tuple[str, str]]]:
-    """For one kind: id -> [(stored resource, its suffix)], for a provider's one query."""
-    found: dict[uuid.UUID, list[tuple[str, str]]] = defaultdict(list)
-    for resource in wanted:
-        parsed = parse(resource)
-        if parsed is not None and parsed[0] == kind:
-            found[parsed[1]].append((resource, parsed[2]))
-    return found
-
-
 def suffixed(words: str, suffix: str) -> str:
     """A part named after the thing: ``/addresses`` -> ``Customer C0000003: addresses``."""
     part = suffix.strip("/").replace("-", " ").replace("_", " ")
     return f"{words}: {part}" if part else words
-
-
-def name_all(
-    wanted: Iterable[str],
-    kind: str,
-    words: Mapping[uuid.UUID, str],
-) -> dict[str, str]:
-    """The words for every stored resource of ``kind`` whose id ``words`` names."""
-    named: dict[str, str] = {}
-    for ident, stored in ids_of(wanted, kind).items():
-        if ident in words:
-            for resource, suffix in stored:
-                named[resource] = suffixed(words[ident], suffix)
-    return named
 
 
 def _named_by_reference(resource: str) -> str:
@@ -113,16 +91,23 @@ def _kind_words(kind: str) -> str:
 
 def names(session: Session, resources: Iterable[str]) -> dict[str, str]:
     """Every resource in words: the owning capability's, or the fallback described above."""
-    wanted = {resource for resource in resources if resource}
+    parsed = {resource: parse(resource) for resource in resources if resource}
+    wanted: dict[str, set[uuid.UUID]] = defaultdict(set)
+    for found in parsed.values():
+        if found is not None:
+            wanted[found[0]].add(found[1])
+    said: dict[tuple[str, uuid.UUID], str] = {}
+    if wanted:
+        for provider in capabilities.extensions(POINT):
+            said.update(provider(session, wanted))
     named: dict[str, str] = {}
-    for provider in capabilities.extensions(POINT):
-        named.update(provider(session, wanted))
-    for resource in wanted - named.keys():
-        parsed = parse(resource)
-        if parsed is None:
+    for resource, found in parsed.items():
+        if found is None:
             named[resource] = _named_by_reference(resource)
-        else:
-            kind, _ident, suffix = parsed
-            kind_words = _GONE_WORDS.get(kind, _kind_words(kind))
-            named[resource] = suffixed(f"{kind_words} not on record", suffix)
+            continue
+        kind, ident, suffix = found
+        words = said.get((kind, ident))
+        if words is None:
+            words = f"{_GONE_WORDS.get(kind, _kind_words(kind))} not on record"
+        named[resource] = suffixed(words, suffix)
     return named

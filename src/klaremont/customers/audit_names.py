@@ -7,46 +7,47 @@ opens a sealed value.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from klaremont.audit.resource_names import ids_of, name_all
 from klaremont.customers.models import Address, ContactRecord, Customer, PaymentCard
 
 if TYPE_CHECKING:
     import uuid
-    from collections.abc import Collection
 
-    from sqlalchemy.orm import InstrumentedAttribute, Session
+    from sqlalchemy.orm import Session
 
-#: kind -> (the id column, the column naming the account (none: the account itself), words).
-_KINDS: dict[str, tuple[InstrumentedAttribute[Any], InstrumentedAttribute[Any] | None, str]] = {
-    "subject": (Customer.subject_id, None, "Customer {ref}"),
-    "customer": (Customer.id, None, "Customer {ref}"),
-    "address": (Address.id, Address.customer_id, "Address of customer {ref}"),
-    "contact": (ContactRecord.id, ContactRecord.customer_id, "Contact record of customer {ref}"),
-    "card": (PaymentCard.id, PaymentCard.customer_id, "Card ending {last4} of customer {ref}"),
-}
+    from klaremont.audit.resource_names import Wanted
 
 
-def names(session: Session, wanted: Collection[str]) -> dict[str, str]:
+def names(session: Session, wanted: Wanted) -> dict[tuple[str, uuid.UUID], str]:
     """Words for the ``subject``, ``customer``, ``address``, ``contact`` and ``card`` kinds."""
-    named: dict[str, str] = {}
-    for kind, (id_column, account_column, words) in _KINDS.items():
-        ids = list(ids_of(wanted, kind))
-        if not ids:
-            continue
-        last4 = PaymentCard.last4 if kind == "card" else Customer.reference
-        query = select(id_column, Customer.reference, last4).where(id_column.in_(ids))
-        if account_column is not None:
-            query = query.select_from(id_column.class_).outerjoin(
-                Customer, Customer.id == account_column
+    named: dict[tuple[str, uuid.UUID], str] = {}
+    for kind, column in (("subject", Customer.subject_id), ("customer", Customer.id)):
+        if ids := wanted.get(kind):
+            rows = session.execute(select(column, Customer.reference).where(column.in_(ids)))
+            named |= {(kind, ident): f"Customer {ref}" for ident, ref in rows}
+    for kind, model, what in (
+        ("address", Address, "Address"),
+        ("contact", ContactRecord, "Contact record"),
+    ):
+        if ids := wanted.get(kind):
+            rows = session.execute(
+                select(model.id, Customer.reference)
+                .outerjoin(Customer, Customer.id == model.customer_id)
+                .where(model.id.in_(ids))
             )
-        rows = session.execute(query)
-        found: dict[uuid.UUID, str] = {
-            ident: words.format(ref=ref, last4=digits) if ref else words.split(" of ")[0]
-            for ident, ref, digits in rows
+            named |= {
+                (kind, ident): f"{what} of customer {ref}" if ref else what for ident, ref in rows
+            }
+    if ids := wanted.get("card"):
+        cards = session.execute(
+            select(PaymentCard.id, PaymentCard.last4, Customer.reference)
+            .join(Customer, Customer.id == PaymentCard.customer_id)
+            .where(PaymentCard.id.in_(ids))
+        )
+        named |= {
+            ("card", ident): f"Card ending {last4} of customer {ref}" for ident, last4, ref in cards
         }
-        named |= name_all(wanted, kind, found)
     return named

@@ -389,6 +389,12 @@ def contains_card_data(text: str) -> bool:
     return card_data_in(text) is not None
 
 
+def never_echoed(text: str) -> bool:
+    """True when ``text`` must not be shown back (a form filled in again): a card number,
+    track data or a security code after its name."""
+    return contains_card_data(text) or card_code_in(text)
+
+
 def redact(text: str) -> str:
     """``text`` unchanged when clean; else normalised, each card number masked to its last four
     digits (``•••• 1234``) and each piece of track data withheld."""

@@ -8,16 +8,16 @@ read of a person's data is audited as theirs (``personal.read``, purpose
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from klaremont import display
 from klaremont.clock import uk_date
 from klaremont.customers.actions import CustomerAction
 from klaremont.customers.models import Address, Customer
-from klaremont.display import uk_date as uk_day
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.policy.purposes import Purpose
 from klaremont.rights import access, delivery, intake, service
@@ -123,7 +123,6 @@ def view(uow: UnitOfWork, request: RightsRequest) -> RequestView:
         refusal_reason=request.refusal_reason,
         formats=delivery.formats(uow, request.id),
         closed_on=uk_date(request.closed_at) if request.closed_at else None,
-        asked=tuple(_asked(uow, request)),
     )
 
 
@@ -152,8 +151,10 @@ def request_named(uow: UnitOfWork, text: str) -> uuid.UUID:
 
 
 def my_request(uow: UnitOfWork, who: CustomerPrincipal, request_id: uuid.UUID) -> RequestView:
-    """One of the person's own requests; anyone else's is "not found"."""
-    return view(uow, service.get_owned(uow, who.subject_id, request_id))
+    """One of the person's own requests, with what a correction asked for; anyone else's is
+    "not found"."""
+    request = service.get_owned(uow, who.subject_id, request_id)
+    return replace(view(uow, request), asked=tuple(_asked(uow, request)))
 
 
 def my_data(uow: UnitOfWork, who: CustomerPrincipal) -> access.AccessCopy:
@@ -179,7 +180,7 @@ def correctable_fields(uow: UnitOfWork, who: CustomerPrincipal) -> list[Correcta
             label = FIELD_WORDS[name]
             current = getattr(customer, name)
             if name == "date_of_birth" and current:
-                current = uk_day(date.fromisoformat(current))  # as people write it
+                current = display.uk_date(date.fromisoformat(current))  # as people write it
             fields.append(Correctable(f"customers:{customer.id}:{name}", label, current))
     addresses = uow.session.scalars(select(Address).where(Address.subject_id == who.subject_id))
     for address in addresses:

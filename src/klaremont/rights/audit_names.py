@@ -6,21 +6,22 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from klaremont.audit.resource_names import ids_of, name_all
 from klaremont.rights.models import RightsRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    import uuid
 
     from sqlalchemy.orm import Session
 
+    from klaremont.audit.resource_names import Wanted
 
-def names(session: Session, wanted: Collection[str]) -> dict[str, str]:
+
+def names(session: Session, wanted: Wanted) -> dict[tuple[str, uuid.UUID], str]:
     """``dsr:<id>`` as ``Request DSR-...``."""
-    ids = list(ids_of(wanted, "dsr"))
+    ids = wanted.get("dsr")
     if not ids:
         return {}
     rows = session.execute(
         select(RightsRequest.id, RightsRequest.reference).where(RightsRequest.id.in_(ids))
     )
-    return name_all(wanted, "dsr", {ident: f"Request {ref}" for ident, ref in rows})
+    return {("dsr", ident): f"Request {ref}" for ident, ref in rows}

@@ -151,7 +151,7 @@ _CHOSEN_VALUES: dict[str, dict[str, dict[str, str]]] = {
     "dsr_requests": {
         "kind": {kind.value: label for kind, label in KIND_LABELS.items()},
         "state": {state.value: label.capitalize() for state, label in STATE_LABELS.items()},
-        "scope": {"marketing": "Marketing and profiling", "processing": "Holding your data"},
+        "scope": {scope.value: label.capitalize() for scope, label in SCOPE_LABELS.items()},
     },
 }
 #: Records titled by one of their columns: table -> (column, title).

@@ -6,31 +6,29 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from klaremont.audit.resource_names import ids_of, name_all
 from klaremont.staff.models import RemoteGrant, StaffAccount
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    import uuid
 
     from sqlalchemy.orm import Session
 
+    from klaremont.audit.resource_names import Wanted
 
-def names(session: Session, wanted: Collection[str]) -> dict[str, str]:
+
+def names(session: Session, wanted: Wanted) -> dict[tuple[str, uuid.UUID], str]:
     """``staff:<id>`` as the username; ``remote-grant:<id>`` as whose grant it is."""
-    named: dict[str, str] = {}
-    accounts = list(ids_of(wanted, "staff"))
-    if accounts:
+    named: dict[tuple[str, uuid.UUID], str] = {}
+    if accounts := wanted.get("staff"):
         rows = session.execute(
             select(StaffAccount.id, StaffAccount.username).where(StaffAccount.id.in_(accounts))
         )
-        named |= name_all(wanted, "staff", {ident: f"Staff account {name}" for ident, name in rows})
-    grants = list(ids_of(wanted, "remote-grant"))
-    if grants:
+        named |= {("staff", ident): f"Staff account {name}" for ident, name in rows}
+    if grants := wanted.get("remote-grant"):
         rows = session.execute(
             select(RemoteGrant.id, StaffAccount.username)
             .join(StaffAccount, StaffAccount.id == RemoteGrant.account_id)
             .where(RemoteGrant.id.in_(grants))
         )
-        words = {ident: f"Remote access grant of {name}" for ident, name in rows}
-        named |= name_all(wanted, "remote-grant", words)
+        named |= {("remote-grant", ident): f"Remote access grant of {name}" for ident, name in rows}
     return named

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from klaremont.consent import notice_reading
 from klaremont.consent.notices import notice_in_force
-from klaremont.detectors.cards import card_code_in, contains_card_data
+from klaremont.detectors.cards import never_echoed
 from klaremont.privacy import signin, throttle
 from klaremont.privacy.web.common import (
     Customer,
@@ -79,7 +79,7 @@ def sign_in_page(
 def looks_like_an_address(text: str) -> bool:
     """Typed into the e-mail field and fit to fill it in again: an address, never card data."""
     cleaned = text.strip()
-    return "@" in cleaned and not contains_card_data(cleaned) and not card_code_in(cleaned)
+    return "@" in cleaned and not never_echoed(cleaned)
 
 
 @router.post("/sign-in")

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from klaremont.detectors.cards import card_code_in, contains_card_data
+from klaremont.detectors.cards import never_echoed
 from klaremont.display import uk_date
 from klaremont.errors import KlaremontError, NotFound
 from klaremont.privacy import centre
@@ -93,7 +93,7 @@ def _requests_page(
 
 def _kept(text: str) -> str:
     """What was typed, to fill the form in again; never card data (it is not echoed)."""
-    return "" if contains_card_data(text) or card_code_in(text) else text
+    return "" if never_echoed(text) else text
 
 
 @router.get("/requests")

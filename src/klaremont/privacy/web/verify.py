@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from klaremont.detectors.cards import card_code_in, contains_card_data
+from klaremont.detectors.cards import never_echoed
 from klaremont.errors import KlaremontError
 from klaremont.privacy import centre
 from klaremont.privacy.web.account import looks_like_an_address
@@ -67,7 +67,7 @@ async def verify_start(
                 selected=kind,
                 error=wording.of_error(exc),
                 email=email.strip() if looks_like_an_address(email) else "",
-                message="" if contains_card_data(message) or card_code_in(message) else message,
+                message="" if never_echoed(message) else message,
             )
         finish(uow)
         return page(request, uow, "verify_code.html", handle=handle)
