@@ -15,6 +15,7 @@ from klaremont.display import uk_date
 from klaremont.mail.models import OutboxMessage
 from klaremont.privacy import centre
 from klaremont.privacy.web import requests as requests_pages
+from klaremont.rights import intake
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.states import IdentityMethod, RequestKind, RequestState
 
@@ -259,6 +260,38 @@ def test_an_access_request_waiting_for_its_code_is_answered_when_the_person_sign
     again = _request(client, token, "restriction")
     assert again.status_code == 409
     assert "You already have a request of this kind open" in again.text
+
+
+@pytest.mark.policy("PP-R-ERASE", "PP-R-RESTRICT")
+def test_a_request_nobody_confirmed_does_not_block_the_person_signed_in(platform, client):
+    """Anyone who knows an address can ask by e-mail; the code goes to the owner, who ignores
+    it. That request must not stand in the owner's way: signed in, they ask the same and it
+    is theirs (the unconfirmed one closed, its code dead, the owner told why). A confirmed
+    request still does stand: one open at a time."""
+    person = make_customer(platform)
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        waiting = centre.request_by_email(uow, person.email, "erasure", message="from a stranger")
+    (stranger,) = _requests_of(platform, person)
+    assert stranger.state is RequestState.IDENTITY_PENDING
+    token = sign_in(client, person)
+    made = _request(client, token, "erasure")
+    assert made.status_code == 303, made.text
+    closed, theirs = _requests_of(platform, person)
+    assert closed.id == stranger.id
+    assert closed.state is RequestState.REFUSED
+    assert theirs.state is RequestState.VERIFIED
+    assert theirs.identity_method is IdentityMethod.SIGNED_IN
+    assert made.headers["location"].startswith(f"/privacy/requests/{theirs.reference}")
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        told = uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.subject_id == person.subject_id)
+        ).all()
+        assert centre.confirm_code(uow, waiting, "000000") is None
+        assert uow.session.get(RightsRequest, closed.id).refusal_reason == intake.SUPERSEDED
+    assert len(told) >= 3  # the stranger's code, the closing, the signed-in acknowledgement
+    again = _request(client, token, "erasure")
+    assert again.status_code == 409
+    assert len(_requests_of(platform, person)) == 2
 
 
 @pytest.mark.policy("PP-R-ACCESS")

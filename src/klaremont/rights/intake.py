@@ -46,6 +46,13 @@ if TYPE_CHECKING:
     from klaremont.rights.ports import CustomerIdentity
 
 STAFF_CHANNELS = frozenset({IntakeChannel.PHONE, IntakeChannel.LETTER})
+#: states of a request whose requester has not yet been confirmed as the person
+UNCONFIRMED = frozenset({RequestState.RECEIVED, RequestState.IDENTITY_PENDING})
+#: why an unconfirmed request is closed when the person asks the same signed in (they read it)
+SUPERSEDED = (
+    "Closed without action: it was never confirmed as coming from you, and you have since "
+    "made the same request while signed in, which replaces it."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +94,35 @@ def submit_signed_in(
     scope: ObjectionScope | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> RightsRequest:
-    """A signed-in customer's request: verified at once; a marketing objection applies now."""
+    """A signed-in customer's request: verified at once; a marketing objection applies now.
+
+    An open request of the same kind whose requester was never confirmed (asked by e-mail,
+    phone or letter, its code never given back) does not stand in the way: anyone who knows
+    the person's address could have made it, and the signed-in person is who they say.
+    It is closed, the requester told why, and theirs recorded. An access request is the
+    exception (the privacy centre answers the waiting one: it asks for nothing but a copy).
+    """
     customer = _own_customer(uow, who)
-    request = service.create(
-        uow,
-        subject_id=who.subject_id,
-        customer_id=customer.id,
-        kind=kind,
-        channel=IntakeChannel.PRIVACY_CENTRE,
-        scope=scope,
-        details=details,
-    )
+
+    def made() -> RightsRequest:
+        return service.create(
+            uow,
+            subject_id=who.subject_id,
+            customer_id=customer.id,
+            kind=kind,
+            channel=IntakeChannel.PRIVACY_CENTRE,
+            scope=scope,
+            details=details,
+        )
+
+    try:
+        request = made()
+    except service.DuplicateRequest as duplicate:
+        existing = service.get(uow, duplicate.existing_id)
+        if kind is RequestKind.ACCESS or existing.state not in UNCONFIRMED:
+            raise
+        service.refuse(uow, existing, SUPERSEDED)
+        request = made()
     service.mark_verified(uow, request, IdentityMethod.SIGNED_IN)
     _acknowledge(uow, request)
     if kind is RequestKind.OBJECTION and scope is ObjectionScope.MARKETING:
