@@ -63,3 +63,20 @@ def main() -> None:
         for line in exc.detail.splitlines():
             err_console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
         sys.exit(2)
+    except OSError as exc:  # a file named on the command line (a report to write, ...)
+        if exc.filename is None:
+            raise
+        err_console.print(f"[bold red]error:[/] {escape(file_problem(exc))}", soft_wrap=True)
+        sys.exit(2)
+
+
+def file_problem(exc: OSError) -> str:
+    """A file that could not be read or written, in words (never a traceback)."""
+    where = str(exc.filename)
+    if isinstance(exc, IsADirectoryError):
+        return f"{where} is a folder, not a file"
+    if isinstance(exc, FileNotFoundError):
+        return f"{where}: no such file, or its folder does not exist"
+    if isinstance(exc, PermissionError):
+        return f"{where}: permission denied"
+    return f"{where}: {exc.strerror or 'cannot be used'}"

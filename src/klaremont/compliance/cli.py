@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from klaremont import inputfiles as files
 from klaremont.cli.context import cli_actor, console, get_platform
 from klaremont.compliance import evidence, history
 
@@ -42,7 +43,9 @@ def verify_command(
     pack: Annotated[Path, typer.Argument(help="the evidence pack to verify")],
 ) -> None:
     """Check an evidence pack's signature and every file's SHA-256; exit 1 naming each problem."""
-    problems = evidence.verify_pack(pack.read_bytes(), get_platform().audit.trusted_keys)
+    problems = evidence.verify_pack(
+        files.read_bytes(pack, "pack"), get_platform().audit.trusted_keys
+    )
     if problems:
         for problem in problems:
             typer.echo(problem, err=True)

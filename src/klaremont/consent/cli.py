@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from klaremont import inputfiles as files
 from klaremont.cli.context import cli_actor, console, get_platform
 from klaremont.consent.audience import audience_size
 from klaremont.consent.notices import PRIVACY_NOTICE, list_notices, publish_notice
@@ -34,7 +35,7 @@ def notice_publish(
     key: str = typer.Option(PRIVACY_NOTICE, help="which notice (default: the privacy notice)"),
 ) -> None:
     """Publish a new version of a notice from a text file."""
-    text = text_file.read_text(encoding="utf-8")
+    text = files.read_text(text_file, "TEXT_FILE")
     with get_platform().unit_of_work(actor=cli_actor()) as uow:
         row = publish_notice(uow, text, notice_key=key)
         console.print(f"published {row.notice_key} version {row.version} sha256 {row.text_sha256}")

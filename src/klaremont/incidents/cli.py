@@ -15,6 +15,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.table import Table
 
+from klaremont import inputfiles as files
 from klaremont.audit.events import Outcome
 from klaremont.cli.context import cli_actor, console, get_platform
 from klaremont.errors import ValidationFailed
@@ -291,10 +292,11 @@ def reports_list(reference: Reference) -> None:
 @reports_app.command("add")
 def reports_add(reference: Reference, member: Member, file: TextFile) -> None:
     """Enter MEMBER's written report (a paper report transcribed; recorded as entered by you)."""
+    text = files.read_text(file, "--file")
     viewer = Viewer.operator()
     with get_platform().unit_of_work(actor=cli_actor()) as uow:
         incident = service.find(uow, viewer, reference)
-        reports.submit(uow, viewer, incident, file.read_text("utf-8"), member=member)
+        reports.submit(uow, viewer, incident, text, member=member)
         line = f"{incident.reference}: the written report of {member} is in."
     console.print(line)
 
@@ -302,10 +304,11 @@ def reports_add(reference: Reference, member: Member, file: TextFile) -> None:
 @reports_app.command("amend")
 def reports_amend(reference: Reference, member: Member, file: TextFile) -> None:
     """Append an amendment to MEMBER's report (the report itself never changes)."""
+    text = files.read_text(file, "--file")
     viewer = Viewer.operator()
     with get_platform().unit_of_work(actor=cli_actor()) as uow:
         incident = service.find(uow, viewer, reference)
-        row = reports.amend(uow, viewer, incident, file.read_text("utf-8"), member=member)
+        row = reports.amend(uow, viewer, incident, text, member=member)
         line = f"{incident.reference}: amendment {row.number - 1} to the report of {member} added."
     console.print(line)
 

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from klaremont import inputfiles as files
 from klaremont.cli.context import cli_actor, console, get_platform
 from klaremont.clock import uk_date
 from klaremont.errors import ValidationFailed
@@ -93,7 +94,7 @@ def fulfil_command(
 ) -> None:
     """Fulfil a verified request (an erasure too: it is carried out in one transaction)."""
     platform = get_platform()
-    fixes = json.loads(corrections.read_text()) if corrections else None
+    fixes = files.read_json(corrections, "--corrections") if corrections else None
     with platform.unit_of_work(actor=cli_actor()) as uow:
         found = service.find(uow, request)
         if found.kind is RequestKind.ERASURE:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from klaremont import inputfiles as files
 from klaremont.platform import Platform
 from klaremont.sanitize import copying, rules
 from klaremont.sanitize import place as places
@@ -38,9 +39,14 @@ class KeyMissing(Exception):
 
 
 def run_key(key_file: Path | None) -> bytes:
-    """The run key: the file's content, else ``KLAREMONT_SANITIZE_KEY`` (base64 or text)."""
+    """The run key: the file's content, else ``KLAREMONT_SANITIZE_KEY`` (base64 or text);
+    a file of random bytes is taken as they are."""
     if key_file is not None:
-        raw = key_file.read_text(encoding="utf-8").strip()
+        data = files.read_bytes(key_file, "--key-file")
+        try:
+            raw = data.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            return _long_enough(data)  # raw random bytes (head -c 32 /dev/urandom)
     else:
         secret = SanitizeSettings().key
         raw = secret.get_secret_value().strip() if secret is not None else ""
@@ -51,6 +57,10 @@ def run_key(key_file: Path | None) -> bytes:
         key = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
         key = raw.encode()
+    return _long_enough(key)
+
+
+def _long_enough(key: bytes) -> bytes:
     if len(key) < 16:  # noqa: PLR2004 - 128 bits at least
         msg = "the run key must hold at least 16 bytes"
         raise KeyMissing(msg)
