@@ -103,3 +103,28 @@ def test_a_run_key_file_of_random_bytes_is_a_key(tmp_path):
     text = tmp_path / "text.key"
     text.write_text("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n", encoding="utf-8")
     assert sanitize.run_key(text) == bytes(range(32))
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("keys", "retire", "a\x00b"), "argument 3"),
+        (("rights", "refuse", "DSR-AAAAAAAA", "--reason=x\x1b[2J"), "--reason"),
+        (("staff", "show", "\x07ivan"), "argument 3"),
+        (("rights", "refuse", "DSR-\udcff", "because"), "argument 3"),
+    ],
+)
+def test_a_control_character_in_any_argument_is_refused_before_anything_runs(run, args, named):
+    """A NUL, an escape, a bell or a lone surrogate in any argument of any command: one line
+    naming the argument (never its value), exit status 2, nothing run."""
+    code, err = run(*args)
+    assert code == 2, err
+    assert f"error: {named}: must not contain control characters; nothing was run" in err
+    assert "Traceback" not in err
+
+
+def test_line_breaks_and_tabs_in_an_argument_are_text(run):
+    """A reason typed over two lines is text: the command runs (and finds no such request)."""
+    code, err = run("rights", "refuse", "DSR-AAAAAAAA", "line one\n\tline two")
+    assert code == 2
+    assert "error: no such request" in err

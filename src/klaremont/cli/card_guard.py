@@ -1,4 +1,5 @@
-"""The card-data guard on the command line: no argument may carry card data.
+"""The card-data guard on the command line: no argument may carry card data (nor a
+control character).
 
 A card number is prompted for (hidden) by the one command that takes one, never passed
 as an argument (shell history, ``ps``); so every argument of every command is checked
@@ -17,6 +18,7 @@ from typer.core import TyperGroup
 from klaremont.audit.events import Outcome
 from klaremont.cards.actions import CardAction
 from klaremont.detectors.card_fields import Finding, Rule, value_rule
+from klaremont.detectors.free_text import has_control_character
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -38,6 +40,21 @@ def argument_findings(args: Sequence[str]) -> list[Finding]:
     return findings
 
 
+def control_findings(args: Sequence[str]) -> list[str]:
+    """Each argument holding a control character (a NUL, an escape; tabs and line breaks
+    are text), named as :func:`argument_findings` names them."""
+    named = []
+    for index, arg in enumerate(args):
+        if not has_control_character(arg):
+            continue
+        name = arg.partition("=")[0] if arg.startswith("--") else ""
+        previous = args[index - 1] if index else ""
+        option = name or (previous if previous.startswith("-") and "=" not in previous else "")
+        named.append(_safe(option) if option and not has_control_character(option) else
+                     f"argument {index + 1}")  # fmt: skip
+    return named
+
+
 def _safe(option: str) -> str:
     return option if value_rule(option) is None else "an option"
 
@@ -57,6 +74,18 @@ class CardGuardedGroup(TyperGroup):
             text = "; ".join(rule.text for rule in Rule if rule in rules)
             err_console.print(
                 f"[bold red]error:[/] {named} holds card data; nothing was run or stored. {text}",
+                markup=True,
+                highlight=False,
+            )
+            raise typer.Exit(2)
+        controlled = control_findings(args)
+        if controlled:
+            from klaremont.cli.context import err_console  # noqa: PLC0415 - a core CLI module
+
+            named = ", ".join(controlled)
+            err_console.print(
+                f"[bold red]error:[/] {named}: must not contain control characters; "
+                "nothing was run or stored.",
                 markup=True,
                 highlight=False,
             )

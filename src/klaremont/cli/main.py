@@ -70,9 +70,14 @@ def main() -> None:
         sys.exit(2)
 
 
+FILE_NAME_SHOWN = 120
+
+
 def file_problem(exc: OSError) -> str:
     """A file that could not be read or written, in words (never a traceback)."""
     where = str(exc.filename)
+    if len(where) > FILE_NAME_SHOWN:
+        where = f"{where[:FILE_NAME_SHOWN]}... ({len(where):,} characters)"
     if isinstance(exc, IsADirectoryError):
         return f"{where} is a folder, not a file"
     if isinstance(exc, FileNotFoundError):

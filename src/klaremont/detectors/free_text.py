@@ -13,6 +13,11 @@ from klaremont.errors import ValidationFailed
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # tab, LF, CR kept
 
 
+def has_control_character(text: str) -> bool:
+    """A control character other than tab and line breaks, or a lone surrogate."""
+    return _CONTROL.search(text) is not None
+
+
 def plain(field: str, value: str | None, *, max_length: int, min_length: int = 1) -> str:
     """``value`` trimmed, or :class:`ValidationFailed` naming ``field`` and the rule."""
     text = (value or "").strip().replace("\r\n", "\n")
@@ -23,7 +28,7 @@ def plain(field: str, value: str | None, *, max_length: int, min_length: int = 1
         raise ValidationFailed.single(field, rule)
     if len(text) > max_length:
         raise ValidationFailed.single(field, f"must be at most {max_length} characters")
-    if _CONTROL.search(text):
+    if has_control_character(text):
         raise ValidationFailed.single(field, "must not contain control characters")
     if contains_card_data(text):
         raise ValidationFailed.single(field, "must not contain a card number")
