@@ -289,6 +289,14 @@ def test_a_request_nobody_confirmed_does_not_block_the_person_signed_in(platform
         assert centre.confirm_code(uow, waiting, "000000") is None
         assert uow.session.get(RightsRequest, closed.id).refusal_reason == intake.SUPERSEDED
     assert len(told) >= 3  # the stranger's code, the closing, the signed-in acknowledgement
+    shown = client.get(f"/privacy/requests/{closed.reference}").text
+    assert "closed: replaced by your own request" in shown
+    assert "Why it was closed" in shown
+    assert f'href="/privacy/requests/{theirs.reference}"' in shown
+    assert "Why we refused" not in shown
+    assert "We answered on" not in shown
+    listed = client.get("/privacy/requests").text
+    assert "closed: replaced by your own request" in listed
     again = _request(client, token, "erasure")
     assert again.status_code == 409
     assert len(_requests_of(platform, person)) == 2

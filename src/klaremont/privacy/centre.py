@@ -25,7 +25,7 @@ from klaremont.rights.changes import FIELD_WORDS, check_owned, described, parse_
 from klaremont.rights.fulfil import fulfil
 from klaremont.rights.models import RightsRequest
 from klaremont.rights.ports import CustomerIdentity
-from klaremont.rights.reading import KIND_LABELS, SCOPE_LABELS, STATE_LABELS
+from klaremont.rights.reading import KIND_LABELS, REPLACED_STATE, SCOPE_LABELS, STATE_LABELS
 from klaremont.rights.states import (
     OPEN,
     IdentityMethod,
@@ -86,6 +86,7 @@ class RequestView:
     formats: list[str]
     closed_on: date | None = None
     asked: tuple[str, ...] = ()  # a correction's detail and value, in words
+    replaced_by: str | None = None  # closed unconfirmed: the person's own request's reference
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,13 @@ def choice(value: str) -> tuple[RequestKind, ObjectionScope | None]:
 def view(uow: UnitOfWork, request: RightsRequest) -> RequestView:
     """The person's view of one request."""
     today = uow.clock.now().date()
+    replaced_by = _replaced_by(request)
     return RequestView(
         id=request.id,
         reference=request.reference,
         kind=KIND_LABELS[request.kind],
         scope=SCOPE_LABELS[request.scope] if request.scope else None,
-        state=STATE_LABELS[request.state],
+        state=REPLACED_STATE if replaced_by else STATE_LABELS[request.state],
         open=request.state in OPEN,
         received_on=request.received_on,
         due_on=request.due_on,
@@ -123,7 +125,16 @@ def view(uow: UnitOfWork, request: RightsRequest) -> RequestView:
         refusal_reason=request.refusal_reason,
         formats=delivery.formats(uow, request.id),
         closed_on=uk_date(request.closed_at) if request.closed_at else None,
+        replaced_by=replaced_by,
     )
+
+
+def _replaced_by(request: RightsRequest) -> str | None:
+    """The reference of the person's own request that replaced this unconfirmed one."""
+    if request.state is not RequestState.REFUSED or request.details is None:
+        return None
+    found = service.details_of(request).get(intake.REPLACED_BY)
+    return found if isinstance(found, str) else None
 
 
 def _asked(uow: UnitOfWork, request: RightsRequest) -> list[str]:

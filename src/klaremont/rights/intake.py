@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 STAFF_CHANNELS = frozenset({IntakeChannel.PHONE, IntakeChannel.LETTER})
 #: states of a request whose requester has not yet been confirmed as the person
 UNCONFIRMED = frozenset({RequestState.RECEIVED, RequestState.IDENTITY_PENDING})
+#: the detail naming the request that replaced an unconfirmed one (its reference)
+REPLACED_BY = "replaced_by"
 #: why an unconfirmed request is closed when the person asks the same signed in (they read it)
 SUPERSEDED = (
     "Closed without action: it was never confirmed as coming from you, and you have since "
@@ -123,6 +125,8 @@ def submit_signed_in(
             raise
         service.refuse(uow, existing, SUPERSEDED)
         request = made()
+        replaced = {**service.details_of(existing), REPLACED_BY: request.reference}
+        existing.details = json.dumps(replaced, sort_keys=True)
     service.mark_verified(uow, request, IdentityMethod.SIGNED_IN)
     _acknowledge(uow, request)
     if kind is RequestKind.OBJECTION and scope is ObjectionScope.MARKETING:

@@ -49,6 +49,8 @@ STATE_LABELS = {
     RequestState.FULFILLED: "done",
     RequestState.REFUSED: "refused",
 }
+#: a request closed unconfirmed because the person made the same one signed in
+REPLACED_STATE = "closed: replaced by your own request"
 
 SECTION_TITLES = {
     "customers": "Your account",
