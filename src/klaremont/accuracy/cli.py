@@ -37,11 +37,15 @@ def _write(path: Path, text: str) -> None:
 def report_command(
     within: Annotated[
         int | None,
-        typer.Option(help="also list records due within this many days (default: the policy's)"),
+        typer.Option(
+            min=0,
+            max=3660,
+            help="also list records due within this many days (default: the policy's)",
+        ),
     ] = None,
-    limit: Annotated[int, typer.Option(help="list at most this many records")] = (
-        stale.DEFAULT_LIMIT
-    ),
+    limit: Annotated[
+        int, typer.Option(min=1, max=100_000, help="list at most this many records")
+    ] = (stale.DEFAULT_LIMIT),
     html: Annotated[
         Path | None, typer.Option("--html", help="write the report as HTML here")
     ] = None,

@@ -46,7 +46,7 @@ def verify(
     ] = False,
     workers: Annotated[
         int | None,
-        typer.Option(min=1, help="worker processes (default: one per core for large logs)"),
+        typer.Option(min=1, max=64, help="worker processes (default: one per core for large logs)"),
     ] = None,
 ) -> None:
     """Check the hash chain and the signed checkpoints; exit 1 at the first broken event."""

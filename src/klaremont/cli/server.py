@@ -72,7 +72,9 @@ def _seed_with_progress(size: demo.DemoSize) -> demo.SeedReport:
 @demo_app.command("seed")
 def demo_seed(
     customers: int = typer.Option(300, min=1, max=200_000, help="how many demo customers"),
-    seed: int = typer.Option(20261124, help="random seed (same seed, same data)"),
+    seed: int = typer.Option(
+        20261124, min=0, max=2**32 - 1, help="random seed (same seed, same data)"
+    ),
 ) -> None:
     """Seed deterministic demo data (once per database)."""
     report = _seed_with_progress(demo.DemoSize(customers=customers, seed=seed))
@@ -82,7 +84,7 @@ def demo_seed(
 
 def serve(
     host: str | None = typer.Option(None, help="bind address (default from settings)"),
-    port: int | None = typer.Option(None, help="port (default from settings)"),
+    port: int | None = typer.Option(None, min=1, max=65535, help="port (default from settings)"),
     seed_demo: Annotated[
         bool, typer.Option("--demo/--no-demo", help="seed demo data on first start")
     ] = True,

@@ -6,8 +6,9 @@ are recorded in the audit log (``keys.rotate``, ``keys.retire``), refusals inclu
 
 from __future__ import annotations
 
+import re
 import stat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -17,13 +18,16 @@ from klaremont.audit.events import ActionTag, Outcome
 from klaremont.cli.context import cli_actor, console, get_platform
 from klaremont.crypto.actions import KeyAction
 from klaremont.crypto.errors import KeyRetirementRefused
-from klaremont.errors import KlaremontError
+from klaremont.errors import KlaremontError, ValidationFailed
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from klaremont.crypto.keystore import Keystore
     from klaremont.platform import Platform
+
+#: how key ids look (kek-20261124-1a2b, kek-env-0a1b2c3d): anything else names no key
+KEK_ID: Final = re.compile(r"kek-[a-z0-9][a-z0-9-]{0,59}")
 
 app = typer.Typer(
     name="keys",
@@ -55,6 +59,10 @@ def retire(
     kek_id: str = typer.Argument(..., help="id of the KEK to remove, e.g. kek-20261124-1a2b"),
 ) -> None:
     """Remove a KEK that is no longer active and wraps no data keys."""
+    if not KEK_ID.fullmatch(kek_id):
+        raise ValidationFailed.single(
+            "KEK_ID", "a key id as `klaremont keys status` shows it, e.g. kek-20261124-1a2b"
+        )
     platform = get_platform()
     try:
         retire_kek(platform.keystore, kek_id, console)

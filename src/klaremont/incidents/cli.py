@@ -235,7 +235,9 @@ def evidence_list(reference: Reference) -> None:
 @evidence_app.command("export")
 def evidence_export(
     reference: Reference,
-    number: Annotated[int, typer.Argument(min=1, help="the file's number in the case")],
+    number: Annotated[
+        int, typer.Argument(min=1, max=1_000_000, help="the file's number in the case")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="where to write the copy (new file)")],
     why: Why,
 ) -> None:

@@ -28,7 +28,9 @@ app = typer.Typer(
 
 @app.command("send-pending")
 def send_pending(
-    limit: int = typer.Option(0, help="send at most this many (0: the configured batch size)"),
+    limit: int = typer.Option(
+        0, min=0, max=100_000, help="send at most this many (0: the configured batch size)"
+    ),
 ) -> None:
     """Deliver every message that is due, retrying failures later with backoff."""
     platform = get_platform()

@@ -15,7 +15,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from klaremont.cli.context import cli_actor, console, get_platform
-from klaremont.errors import ValidationFailed
 from klaremont.retention import engine, litigation
 from klaremont.retention.report import to_html
 from klaremont.retention.schedule import schedule
@@ -97,7 +96,9 @@ def run_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="report what is due; change nothing")
     ] = False,
-    batch_size: Annotated[int, typer.Option(help="rows per transaction")] = engine.DEFAULT_BATCH,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=engine.MAX_BATCH, help="rows per transaction")
+    ] = engine.DEFAULT_BATCH,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     html: Annotated[
         Path | None, typer.Option("--html", help="also write the report as HTML")
@@ -111,10 +112,6 @@ def run_command(
     ] = False,
 ) -> None:
     """Delete or anonymise what is due (or, with --dry-run, say what would go)."""
-    if not 1 <= batch_size <= engine.MAX_BATCH:
-        raise ValidationFailed.single(
-            "--batch-size", f"a whole number from 1 to {engine.MAX_BATCH}"
-        )
     platform = get_platform()
     if dry_run:
         _write(engine.dry_run(platform, actor=cli_actor()), as_json, html)

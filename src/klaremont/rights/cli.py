@@ -20,7 +20,13 @@ from klaremont.clock import uk_date
 from klaremont.errors import ValidationFailed
 from klaremont.rights import changes, delivery, due, erasure, fulfil, intake, pauses, service
 from klaremont.rights.identity import verification_failed
-from klaremont.rights.states import IntakeChannel, ObjectionScope, PauseReason, RequestKind
+from klaremont.rights.states import (
+    IntakeChannel,
+    ObjectionScope,
+    PauseReason,
+    RequestKind,
+    RequestState,
+)
 
 app = typer.Typer(
     name="rights",
@@ -146,7 +152,7 @@ def refuse(
 @app.command()
 def extend(
     request: str = typer.Argument(..., help="request id or reference"),
-    months: int = typer.Argument(..., help="1 or 2 further months"),
+    months: int = typer.Argument(..., min=1, max=12, help="1 or 2 further months"),
     reason: str = typer.Argument(..., help="why (the requester is told)"),
 ) -> None:
     """Extend a deadline by up to two months, within the first month."""
@@ -199,7 +205,7 @@ def decide(
 
 @app.command("due")
 def due_command(
-    within: int = typer.Option(7, help="list what falls due within this many days"),
+    within: int = typer.Option(7, min=0, max=366, help="list what falls due within this many days"),
     alert: Annotated[bool, typer.Option(help="also record the lists for the DPO role")] = False,
 ) -> None:
     """Overdue and due-soon requests, for the DPO."""
@@ -234,13 +240,13 @@ def due_command(
 
 
 @app.command("list")
-def list_command(state: str | None = typer.Option(None, help="only this state")) -> None:
+def list_command(
+    state: RequestState | None = typer.Option(None, help="only this state"),
+) -> None:
     """Requests, soonest deadline first."""
-    from klaremont.rights.states import RequestState  # noqa: PLC0415 - one command's option
-
     with get_platform().unit_of_work(actor=cli_actor()) as uow:
         today = uk_date(uow.clock.now())
-        wanted = RequestState(state) if state else None
+        wanted = state
         table = Table(title="Data subject requests")
         for column in ("reference", "kind", "state", "channel", "due", "days left"):
             table.add_column(column, no_wrap=column == "reference")

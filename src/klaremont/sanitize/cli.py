@@ -96,8 +96,9 @@ def run(
         for problem in error.problems:
             err_console.print(f"[red]no rule:[/red] {problem}")
         raise ValidationFailed.single("rules", "every personal-data column needs a rule") from None
-    except TargetRefused as error:
-        raise ValidationFailed.single("--to", str(error)) from None
+    except TargetRefused as error:  # "OPTION: rule", the option named by the refusal
+        option, _, rule = str(error).partition(": ")
+        raise ValidationFailed.single(option, rule) from None
     reference = record.save(platform, outcome.report, passed=outcome.passed, started_by="cli")
     outcome.report["reference"] = reference
     for path, text in (

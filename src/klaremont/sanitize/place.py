@@ -12,10 +12,11 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from klaremont.config import Environment, Settings
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from klaremont.platform import Platform
+
+
+NOT_A_URL: Final = "not a database URL: write sqlite:///FILE or postgresql://HOST/NAME"
 
 
 class TargetRefused(Exception):
@@ -60,9 +64,28 @@ class CopyPlace:
         )
 
 
+def check_source(url: str) -> None:
+    """Refuse a source that is not a data store we can read (before anything is opened:
+    SQLite would create a missing file, empty, and the copy would be of nothing)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise TargetRefused(f"--from: {NOT_A_URL}") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        path = Path(parsed.database or "")
+        if not parsed.database or not path.is_file():
+            raise TargetRefused(f"--from: no SQLite file at {path}")
+    elif backend != "postgresql":
+        raise TargetRefused("--from: only SQLite files and PostgreSQL databases are supported")
+
+
 def place(url: str, keys_dir: Path | None) -> CopyPlace:
     """Where a copy to ``url`` is written; refuses a target that is not fresh."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise TargetRefused(f"--to: {NOT_A_URL}") from None
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database:
             raise TargetRefused("--to: a SQLite copy needs a file path")

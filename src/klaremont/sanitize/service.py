@@ -105,6 +105,7 @@ def sanitise(
     place = places.place(target_url, keys_dir)
     source_settings = settings
     if source_url and source_url != settings.database_url:
+        places.check_source(source_url)
         source_settings = settings.model_copy(update={"database_url": source_url})
     source = Platform.build(source_settings)
     target: Platform | None = None

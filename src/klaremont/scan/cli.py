@@ -107,15 +107,19 @@ def run_scan(
     detect: Annotated[
         str, typer.Option(help=f"What to look for: {_WORDS}.")
     ] = "cards,secrets,personal",
-    jobs: Annotated[int, typer.Option(help="Worker processes for large files.")] = 1,
+    jobs: Annotated[int, typer.Option(min=1, max=64, help="Worker processes for large files.")] = 1,
     sample: Annotated[
-        float | None, typer.Option(help="Percent of each PostgreSQL table to read.")
+        float | None,
+        typer.Option(min=0.0, max=100.0, help="Percent of each PostgreSQL table to read."),
     ] = None,
     allow: Annotated[
         Path | None, typer.Option(help="Allow-list file (TOML) of accepted findings.")
     ] = None,
     detail: Annotated[
-        int, typer.Option(help="Personal-data findings listed per place (all are counted).")
+        int,
+        typer.Option(
+            min=0, max=10_000, help="Personal-data findings listed per place (all are counted)."
+        ),
     ] = 50,
     json_file: Annotated[
         Path | None, typer.Option("--json", help="Write the JSON report here.")
@@ -187,7 +191,7 @@ def run_scan(
 
 @app.command("list")
 def list_runs(
-    limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many runs, newest first.")] = 20,
 ) -> None:
     """Recorded scans, newest first."""
     view = Table(title="Recorded scans", title_justify="left")

@@ -171,7 +171,7 @@ def maintenance(
     *,
     full_name: Annotated[str, typer.Option("--name", help="the person or vendor's name")],
     email: Annotated[str, typer.Option("--email", help="their e-mail address")],
-    hours: Annotated[int, typer.Option(help="how long it stays enabled")],
+    hours: Annotated[int, typer.Option(min=1, max=8760, help="how long it stays enabled")],
     sponsor: Annotated[str, typer.Option(help="username of the staff member who asked for it")],
 ) -> None:
     """Create a time-boxed remote maintenance account that disables itself."""

@@ -38,12 +38,13 @@ def _by() -> str:
 
 @wifi.command()
 def issue(
-    count: Annotated[int, typer.Option(help="how many codes (one batch)")] = 1,
+    count: Annotated[int, typer.Option(min=1, max=10_000, help="how many codes (one batch)")] = 1,
     hours: Annotated[
-        int | None, typer.Option(help="hours each works from first use (policy default)")
+        int | None,
+        typer.Option(min=1, max=8760, help="hours each works from first use (policy default)"),
     ] = None,
     devices: Annotated[
-        int | None, typer.Option(help="devices each may connect (policy default)")
+        int | None, typer.Option(min=1, max=100, help="devices each may connect (policy default)")
     ] = None,
 ) -> None:
     """Issue guest codes; each is printed once, here."""
@@ -74,7 +75,7 @@ def revoke(
 
 @wifi.command()
 def codes(
-    limit: Annotated[int, typer.Option(help="how many of the newest")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="how many of the newest")] = 50,
 ) -> None:
     """The newest guest codes (their last characters only) and where each stands."""
     table = Table(title="Guest codes (UK times)")
@@ -134,7 +135,10 @@ def serve(
         str | None, typer.Option(help="address (default KLAREMONT_WIFI_RADIUS_HOST)")
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help="authentication port (default KLAREMONT_WIFI_RADIUS_PORT)")
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="authentication port (default KLAREMONT_WIFI_RADIUS_PORT)"
+        ),
     ] = None,
 ) -> None:
     """Answer the access points' RADIUS requests until interrupted."""

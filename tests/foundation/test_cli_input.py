@@ -1,4 +1,7 @@
-"""Files named on the command line: one readable line naming the option, never a traceback.
+"""What is typed on the command line: one readable line naming the option, never a traceback.
+
+Files (below), control characters in any argument, numbers out of range, a value that is
+not one of a list, a URL that is not a database's.
 
 A missing file, a folder, bytes that are not text, text that is not JSON, a report to be
 written into a folder that does not exist: each is refused in words with exit status 2, by
@@ -9,8 +12,10 @@ every command that reads or writes a file it was given (the readers go through
 from __future__ import annotations
 
 import sys
+import typing
 
 import pytest
+from typer.main import get_group
 
 from klaremont.cli import main
 from klaremont.cli.context import use_platform
@@ -128,3 +133,59 @@ def test_line_breaks_and_tabs_in_an_argument_are_text(run):
     code, err = run("rights", "refuse", "DSR-AAAAAAAA", "line one\n\tline two")
     assert code == 2
     assert "error: no such request" in err
+
+
+def _commands(group, path=()):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_every_number_on_the_command_line_has_bounds():
+    """Every whole-number or decimal option and argument of every command declares its
+    smallest and largest value: a number beyond what the database holds is refused by the
+    parser in words (it reached SQLite as an OverflowError traceback). A new command with an
+    unbounded number fails here."""
+    unbounded = []
+    for path, command in _commands(get_group(main.app)):
+        for param in command.params:
+            annotation = param.type_descriptor.annotation
+            number = {int, float} & {*typing.get_args(annotation), annotation}
+            if number and (param.min is None or param.max is None):
+                unbounded.append(f"{' '.join(path)} {param.name}")
+    assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("mail", "send-pending", "--limit", "99999999999999999999"),
+         "Invalid value for '--limit'"),
+        (("wifi", "codes", "--limit", "-5"), "Invalid value for '--limit'"),
+        (("rights", "list", "--state", "bogus"), "Invalid value for '--state'"),
+        (("keys", "retire", "x" * 500),
+         "error: KEK_ID: a key id as `klaremont keys status` shows it"),
+        (("sanitize", "run", "--to", "ZZZ-0001", "--key-file", "{key}"),
+         "error: --to: not a database URL: write sqlite:///FILE or postgresql://HOST/NAME"),
+        (("sanitize", "run", "--to", "sqlite:///{folder}/c.db", "--from", "ZZZ", "--key-file",
+          "{key}"), "error: --from: not a database URL"),
+        (("sanitize", "run", "--to", "sqlite:///{folder}/c.db", "--from",
+          "sqlite:///{folder}/none.db", "--key-file", "{key}"),
+         "error: --from: no SQLite file at {folder}/none.db"),
+        (("sanitize", "run", "--to", "sqlite:///{key}", "--key-file", "{key}"),
+         "error: --to: {key} already exists; a copy is written fresh"),
+    ],
+)  # fmt: skip
+def test_a_value_out_of_range_or_of_no_kind_is_refused_in_words(run, tmp_path, args, said):
+    """Exit status 2 and the option named in words; nothing run, no traceback."""
+    key = tmp_path / "run.key"
+    key.write_bytes(bytes(range(32)))
+    where = {"key": str(key), "folder": str(tmp_path)}
+    code, err = run(*(a.format(**where) for a in args))
+    assert code == 2, err
+    assert said.format(**where) in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "c.db").exists()
+    assert not (tmp_path / "none.db").exists()
