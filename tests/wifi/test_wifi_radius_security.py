@@ -3,6 +3,8 @@ the wrong shared secret, unknown clients; and retransmissions answered from the 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import socket
 
 import pytest
@@ -145,3 +147,76 @@ def test_accounting_start_interim_and_stop_make_one_session(platform, clock, rad
         timeout=1.0,  # no answer is expected
     )
     assert bad.code is None
+
+
+def _signed(attributes: list[tuple[int, bytes]], *, secret: str = SECRET) -> bytes:
+    """An Access-Request with these raw attributes and a correct Message-Authenticator
+    (so it reaches the attribute decoding of an access point that knows the secret)."""
+    body = b"".join(bytes([kind, len(value) + 2]) + value for kind, value in attributes)
+    body += bytes([80, 18]) + bytes(16)
+    header = bytes([rp.AccessRequest, 7]) + (20 + len(body)).to_bytes(2, "big") + bytes(16)
+    data = header + body
+    mac = hmac.new(secret.encode(), data, hashlib.md5).digest()  # RFC 3579: HMAC-MD5
+    return data[:-16] + mac
+
+
+def _accounting(attributes: list[tuple[int, bytes]], *, secret: str = SECRET) -> bytes:
+    """An Accounting-Request with these raw attributes and a correct Request Authenticator."""
+    body = b"".join(bytes([kind, len(value) + 2]) + value for kind, value in attributes)
+    header = bytes([rp.AccountingRequest, 9]) + (20 + len(body)).to_bytes(2, "big")
+    digest = hashlib.md5(header + bytes(16) + body + secret.encode()).digest()  # noqa: S324 - RFC 2866
+    return header + digest + body
+
+
+START = (40, (1).to_bytes(4, "big"))  # Acct-Status-Type = Start
+ACCOUNTING = {
+    "a framed address of 3 bytes": _accounting([START, (44, b"S-1"), (8, b"\x0a\x00\x00")]),
+    "a status of 2 bytes": _accounting([(40, b"\x00\x01"), (44, b"S-2")]),
+    "a session id that is not UTF-8": _accounting([START, (44, b"\xff\xfe"), (1, b"g")]),
+    "a NUL in the session id": _accounting([START, (44, b"S\x003"), (1, b"g")]),
+    "a station id that is not UTF-8": _accounting([START, (44, b"S-4"), (31, b"\xff")]),
+    "an octets count of 9 bytes": _accounting([START, (44, b"S-5"), (42, b"\x01" * 9)]),
+}
+
+MALFORMED = {
+    "empty": b"",
+    "one byte": b"\x01",
+    "a header only": bytes([1, 1, 0, 20]) + bytes(16),
+    "a length past the end": bytes([1, 2, 0x10, 0x00]) + bytes(16),
+    "an attribute of length 0": bytes([1, 3, 0, 24]) + bytes(16) + bytes([1, 0, 0, 0]),
+    "an attribute of length 1": bytes([1, 4, 0, 23]) + bytes(16) + bytes([1, 1, 0]),
+    "an attribute past the end": bytes([1, 5, 0, 24]) + bytes(16) + bytes([1, 200, 0, 0]),
+    "4096 bytes of noise": bytes(range(256)) * 16,
+    "an unknown code": bytes([99, 6, 0, 20]) + bytes(16),
+    "a user name that is not UTF-8": _signed([(1, b"\xff\xfe\x87"), (31, b"AA-BB")]),
+    "a NUL in the user name": _signed([(1, b"GUEST\x00CODE"), (31, b"AA-BB")]),
+    "no user name": _signed([(31, b"AA-BB-CC-DD-EE-01")]),
+    "a 253-byte user name": _signed([(1, b"A" * 253), (31, b"AA-BB")]),
+    "a station id that is not UTF-8": _signed([(1, b"GUEST"), (31, b"\xff\xfe")]),
+    "a password of 200 bytes": _signed([(1, b"GUEST"), (2, b"\x01" * 200)]),
+    "a password not a multiple of 16": _signed([(1, b"GUEST"), (2, b"\x01" * 17)]),
+}
+
+
+@pytest.mark.policy("IS-WIFI-GUEST")
+def test_malformed_packets_are_dropped_and_the_server_answers_the_next(platform, clock, radius):
+    """Truncated, overlong, mis-sized and undecodable packets from a known access point (the
+    signed ones get past the Message-Authenticator to the attributes): each is dropped or
+    refused as input, none is an internal error, and an honest request is answered after."""
+    clock.set(uk(2026, 3, 4, 10, 0))
+    code = issue(platform)
+    for name, data in MALFORMED.items():
+        answer = exchange(radius.auth_port, data, wait=0.3)
+        assert answer is None or answer[0] == rp.AccessReject, name
+        assert "internal error" not in radius.server.counters.reasons, name
+        assert exchange(radius.acct_port, data, wait=0.3) is None, name
+        assert "internal error" not in radius.server.counters.reasons, name
+    for name, data in ACCOUNTING.items():
+        answer = exchange(radius.acct_port, data, wait=0.3)
+        assert answer is None or answer[0] == rp.AccountingResponse, name
+        assert "internal error" not in radius.server.counters.reasons, name
+    before = logins(platform)  # the signed ones that reached the policy were refused, recorded
+    reply = exchange(radius.auth_port, raw_request(code))
+    assert reply is not None
+    assert reply[0] == rp.AccessAccept
+    assert logins(platform) == before + 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import struct
 import threading
 import time
 from collections import OrderedDict
@@ -82,7 +83,10 @@ def text(request: Any, name: str) -> str | None:
     if not raw:
         return None
     if attribute.type != "string":
-        return str(request[name][0])
+        try:
+            return str(request[name][0])
+        except (rp.PacketError, ValueError, IndexError, KeyError, TypeError, struct.error):
+            return None  # an address or a number of the wrong size: as if absent
     try:
         value: str = raw[0].decode()
     except UnicodeDecodeError:
@@ -105,7 +109,7 @@ def password(request: Any) -> str | None:
         return None
     try:
         value: str = request.PwDecrypt(raw[0])
-    except (UnicodeDecodeError, ValueError):
+    except (rp.PacketError, UnicodeDecodeError, ValueError):  # longer than 128 bytes, not text
         return None
     return value
 
