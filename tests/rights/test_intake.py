@@ -242,3 +242,40 @@ def test_concurrent_duplicates_leave_exactly_one_request(platform, alice):
     assert outcomes["second"].existing_id == outcomes["first"]
     with platform.unit_of_work(actor=TEST_ACTOR) as uow:
         assert len(service.list_requests(uow, subject_id=alice.subject_id)) == 1
+
+
+@pytest.mark.policy("PP-R-ACCESS", "PP-R-ERASE")
+def test_a_request_by_email_whose_code_is_never_used_is_closed_after_thirty_days(
+    platform, clock, alice, bob
+):
+    """Anyone who knows an address can ask without signing in; a request nobody confirms is
+    closed (the requester told at the account's address) once the last code sent is 30
+    days old: asking again sends a fresh code and starts the 30 days again. A confirmed
+    request, and one staff took by phone, are never closed this way."""
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        waiting = intake.submit_by_email(uow, alice.email, RequestKind.ERASURE).request_id
+        phoned = intake.submit_for_customer(
+            uow, bob.reference, RequestKind.ERASURE, IntakeChannel.PHONE
+        ).id
+        signed = intake.submit_signed_in(uow, bob.identity, RequestKind.ACCESS).id
+    clock.advance(timedelta(days=20))
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        assert intake.close_lapsed(uow) == []
+        intake.submit_by_email(uow, alice.email, RequestKind.ERASURE)  # asked again: a new code
+    clock.advance(timedelta(days=29))
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        assert intake.close_lapsed(uow) == []
+    clock.advance(timedelta(days=2))
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:
+        (closed,) = intake.close_lapsed(uow)
+        found = service.get(uow, waiting)
+        assert closed == found.reference
+        assert found.state is RequestState.REFUSED
+        assert found.refusal_reason == intake.LAPSED
+        assert service.get(uow, phoned).state is RequestState.IDENTITY_PENDING
+        assert service.get(uow, signed).state is RequestState.VERIFIED
+        assert intake.close_lapsed(uow) == []  # closed once
+    assert len(outbox_bodies(platform, alice.subject_id, "request_updated")) == 1
+    with platform.unit_of_work(actor=TEST_ACTOR) as uow:  # and the person may ask again
+        again = intake.submit_by_email(uow, alice.email, RequestKind.ERASURE).request_id
+        assert again != waiting

@@ -65,5 +65,11 @@ CAPABILITY = Capability(
             timedelta(days=1),
             "destroy erased people's keys once holds end; delete expired copies",
         ),
+        Job(
+            "dsr-lapsed",
+            "klaremont.rights.jobs:close_lapsed",
+            timedelta(days=1),
+            "close requests made without signing in whose e-mail code was never used (30 days)",
+        ),
     ),
 )

@@ -18,16 +18,17 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from klaremont.customers.models import Customer
 from klaremont.errors import NotFound, ValidationFailed
 from klaremont.rights import service
 from klaremont.rights.fulfil import fulfil
 from klaremont.rights.identity import account_address, check_code
-from klaremont.rights.models import RightsRequest
+from klaremont.rights.models import RightsRequest, VerificationChallenge
 from klaremont.rights.objection import object_to_marketing
 from klaremont.rights.ports import outbox_for, received_mail
 from klaremont.rights.states import (
@@ -48,6 +49,13 @@ if TYPE_CHECKING:
 STAFF_CHANNELS = frozenset({IntakeChannel.PHONE, IntakeChannel.LETTER})
 #: states of a request whose requester has not yet been confirmed as the person
 UNCONFIRMED = frozenset({RequestState.RECEIVED, RequestState.IDENTITY_PENDING})
+#: a request made without signing in whose code is never used is closed this long after the
+#: last code was sent (the clock is stopped meanwhile; the person may ask again at any time)
+LAPSE_AFTER = timedelta(days=30)
+LAPSED = (
+    "Closed without action: the code we e-mailed to confirm it was not used within "
+    f"{LAPSE_AFTER.days} days. You can ask again at any time."
+)
 #: the detail naming the request that replaced an unconfirmed one (its reference)
 REPLACED_BY = "replaced_by"
 #: why an unconfirmed request is closed when the person asks the same signed in (they read it)
@@ -242,3 +250,32 @@ def verify_by_document(uow: UnitOfWork, request: RightsRequest, reason: str) -> 
     # The note may name the documents seen: it is sealed with the request, not audited.
     request.details = json.dumps({**service.details_of(request), "identity_note": note})
     service.mark_verified(uow, request, IdentityMethod.DOCUMENT)
+
+
+def close_lapsed(uow: UnitOfWork) -> list[str]:
+    """Close the requests made without signing in whose e-mail code was never used, once the
+    last code sent is :data:`LAPSE_AFTER` old (the requester is told, at the account's
+    address); returns their references. Anyone who knows an address can ask this way, so
+    such a request must not wait in the DPO's list for ever."""
+    cutoff = uow.clock.now() - LAPSE_AFTER
+    last_sent = (
+        select(
+            VerificationChallenge.request_id.label("request_id"),
+            func.max(VerificationChallenge.created_at).label("at"),
+        )
+        .group_by(VerificationChallenge.request_id)
+        .subquery()
+    )
+    lapsed = uow.session.scalars(
+        select(RightsRequest)
+        .outerjoin(last_sent, last_sent.c.request_id == RightsRequest.id)
+        .where(
+            RightsRequest.channel == IntakeChannel.EMAIL,
+            RightsRequest.state.in_(UNCONFIRMED),
+            func.coalesce(last_sent.c.at, RightsRequest.received_at) < cutoff,
+        )
+        .order_by(RightsRequest.received_at)
+    ).all()
+    for request in lapsed:
+        service.refuse(uow, request, LAPSED)
+    return [request.reference for request in lapsed]

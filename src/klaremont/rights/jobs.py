@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from klaremont.rights import delivery, due, erasure
+from klaremont.rights import delivery, due, erasure, intake
 
 if TYPE_CHECKING:
     from klaremont.platform import Platform
@@ -26,3 +26,10 @@ def shred_due(platform: Platform) -> str:
         done = erasure.shred_due(uow)
         purged = delivery.purge_expired(uow)
     return f"{len(done)} data keys destroyed, {purged} expired copies deleted"
+
+
+def close_lapsed(platform: Platform) -> str:
+    """Close requests made without signing in whose e-mail code was never used (daily)."""
+    with platform.unit_of_work() as uow:
+        closed = intake.close_lapsed(uow)
+    return f"{len(closed)} unconfirmed requests closed"
