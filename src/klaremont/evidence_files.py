@@ -20,12 +20,13 @@ import io
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from klaremont.spreadsheet import safe_cell
+
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
 
 POINT = "evidence_files"
 Provider = Callable[["UnitOfWork"], list[tuple[str, bytes]]]
-_FORMULA = frozenset("=+-@")
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
@@ -34,6 +35,5 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     writer = csv.writer(out)
     writer.writerow(header)
     for row in rows:
-        cells = ["" if cell is None else str(cell) for cell in row]
-        writer.writerow(["'" + c if c[:1] in _FORMULA else c for c in cells])
+        writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue().encode("utf-8")

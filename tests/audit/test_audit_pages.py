@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
 from starlette.testclient import TestClient
 
+from klaremont import spreadsheet
 from klaremont.audit.checkpoints import CheckpointSigner
 from klaremont.audit.ddl import append_only_ddl, drop_append_only_ddl
 from klaremont.audit.events import Actor, ActorType, AuditAction, Outcome
@@ -159,10 +160,10 @@ def test_the_csv_export_parses_is_formula_safe_and_is_audited(platform: Platform
     assert rows[0]["details"].startswith("{")
     assert json.loads(rows[0]["details"]) == {"note": FORMULA}
     # a cell that would start a formula is neutralised
-    assert pages.export.safe_cell(FORMULA) == "'" + FORMULA
-    assert pages.export.safe_cell("-1") == "'-1"
-    assert pages.export.safe_cell("@SUM(1)") == "'@SUM(1)"
-    assert pages.export.safe_cell(None) == ""
+    assert spreadsheet.safe_cell(FORMULA) == "'" + FORMULA
+    assert spreadsheet.safe_cell("-1") == "'-1"
+    assert spreadsheet.safe_cell("@SUM(1)") == "'@SUM(1)"
+    assert spreadsheet.safe_cell(None) == ""
     (read,) = _events(platform, "audit.read")
     details = json.loads(read.details)
     assert details["export"] == "csv"

@@ -3,6 +3,8 @@ overdue share in the DPO's list and the live check, and minimisation of the part
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import timedelta
@@ -12,6 +14,7 @@ from processors_support import DPO
 from rights_support import seed_person
 from sqlalchemy import select
 
+from klaremont.customers.models import Customer
 from klaremont.errors import ValidationFailed
 from klaremont.mail.models import OutboxMessage
 from klaremont.processors import checks, my_work, support, support_export, support_link
@@ -177,3 +180,20 @@ def test_card_data_is_never_offered(partner):
         assert uow.session.scalar(select(SupportShare.fields)) == ",".join(
             f.value for f in support.SupportField
         )
+
+
+@pytest.mark.policy("PP-SUPPORT")
+def test_a_cell_a_spreadsheet_would_run_is_written_as_text(partner):
+    """A customer whose name is a formula: the partner's staff open the CSV in a spreadsheet,
+    so the cell starts with an apostrophe and is shown, not run (CWE-1236); the JSON file
+    keeps the name as held."""
+    person = seed_person(partner, "Formula")
+    formula = '=HYPERLINK("http://evil.example/","Refund")'
+    with partner.unit_of_work(actor=DPO) as uow:
+        uow.session.get(Customer, person.customer_id).name = formula
+    ref = _open(partner, [person], ["name", "order_numbers"])
+    with partner.unit_of_work(actor=DPO) as uow:
+        _name, body = support_export.export(uow, ref, "csv")
+    (row,) = csv.DictReader(io.StringIO(body.decode()))
+    assert row["name"] == "'" + formula
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.values())

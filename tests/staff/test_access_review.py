@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from datetime import timedelta
@@ -89,10 +90,17 @@ def test_csv_and_html_exports(platform):
 
 
 @pytest.mark.policy("IS-AC-REVIEW")
-def test_csv_cells_cannot_carry_formulas():
-    """A value starting like a spreadsheet formula is neutralised in the CSV."""
-    assert service_review._csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert service_review._csv_cell("plain") == "plain"
+def test_csv_cells_cannot_carry_formulas(platform):
+    """A value starting like a spreadsheet formula (a full name typed as one) is
+    neutralised in the CSV; plain values are as they are."""
+    make_staff(platform, "alma", Role.ENGINEER)
+    with platform.unit_of_work() as uow:
+        report = service_review.build_report(uow)
+    typed = dataclasses.replace(report.rows[0], full_name="=HYPERLINK(1)")
+    report = dataclasses.replace(report, rows=[typed])
+    (row,) = csv.DictReader(io.StringIO(service_review.to_csv(report)))
+    assert row["full_name"] == "'=HYPERLINK(1)"
+    assert row["username"] == "alma"
 
 
 @pytest.mark.policy("IS-AC-REVIEW")

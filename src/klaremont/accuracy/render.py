@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from klaremont.spreadsheet import safe_cell
+
 if TYPE_CHECKING:
     from klaremont.accuracy.report import StaleItem, StaleReport
 
@@ -24,13 +26,6 @@ CSV_COLUMNS = (
     "last_order_on",
     "restricted",
 )
-
-
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text  # spreadsheet formula injection (CWE-1236)
-    return text
 
 
 def csv_row(item: StaleItem) -> list[object]:
@@ -58,7 +53,7 @@ def to_csv(report: StaleReport) -> str:
     for item in [*report.overdue, *report.due_soon]:
         row = csv_row(item)
         # days_left is negative when overdue: a number, not a formula, so it is kept as is
-        writer.writerow([cell if isinstance(cell, int) else _csv_cell(cell) for cell in row])
+        writer.writerow([cell if isinstance(cell, int) else safe_cell(cell) for cell in row])
     return out.getvalue()
 
 

@@ -12,6 +12,8 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
+from klaremont.spreadsheet import safe_cell
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
@@ -31,14 +33,7 @@ COLUMNS = (
     "details",
     "hash",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 200
-
-
-def safe_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: ``=1+1`` becomes ``'=1+1``."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _row(event: AuditEvent) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from klaremont.media.states import (
     TECHNIQUE_WORDS,
     Step,
 )
+from klaremont.spreadsheet import safe_cell
 
 if TYPE_CHECKING:
     from klaremont.platform import UnitOfWork
@@ -141,7 +142,7 @@ def to_csv(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     writer = csv.writer(out)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["'" + c if c[:1] in {"=", "+", "-", "@"} else c for c in row])
+        writer.writerow([safe_cell(c) for c in row])
     return out.getvalue()
 
 

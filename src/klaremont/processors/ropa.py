@@ -22,6 +22,7 @@ from klaremont.policy.model import DataCategory
 from klaremont.policy.purposes import Purpose
 from klaremont.processors import service
 from klaremont.processors.share import safeguard_of
+from klaremont.spreadsheet import safe_cell
 from klaremont.transfers import HOME, MECHANISM_WORDS, assess
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ def to_csv(made: Record) -> str:
     writer = csv.writer(out)
     writer.writerow(HEADER)
     for row in made.table():
-        writer.writerow(["'" + c if c[:1] in {"=", "+", "-", "@"} else c for c in row])
+        writer.writerow([safe_cell(c) for c in row])
     return out.getvalue()
 
 

@@ -24,6 +24,7 @@ from klaremont.policy.purposes import Purpose
 from klaremont.processors import service
 from klaremont.processors.actions import ProcessorAction
 from klaremont.processors.support import SupportField, find
+from klaremont.spreadsheet import safe_cell
 from klaremont.staff.permissions import Role
 
 if TYPE_CHECKING:
@@ -89,9 +90,9 @@ def _csv(people: list[dict[str, Any]]) -> str:
                     if isinstance(v, dict) else str(v)
                     for v in value
                 ]  # fmt: skip
-                flat[name] = "; ".join(parts)
+                flat[name] = safe_cell("; ".join(parts))
             else:
-                flat[name] = value
+                flat[name] = safe_cell(value)
         writer.writerow(flat)
     return out.getvalue()
 

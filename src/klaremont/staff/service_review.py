@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
 from klaremont.errors import Conflict
+from klaremont.spreadsheet import safe_cell
 from klaremont.staff.events import StaffEvent, audit_staff
 from klaremont.staff.jobs import inactive_since
 from klaremont.staff.models import AccessReview, AccountKind, AccountStatus, StaffAccount
@@ -185,13 +186,6 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text  # spreadsheet formula injection (CWE-1236)
-    return text
-
-
 def to_csv(report: ReviewReport) -> str:
     """The report as CSV (roles and flags joined with ``;``)."""
     out = io.StringIO()
@@ -201,7 +195,7 @@ def to_csv(report: ReviewReport) -> str:
         values = asdict(row)
         values["roles"] = ";".join(row.roles)
         values["flags"] = ";".join(row.flags)
-        writer.writerow([_csv_cell(values[column]) for column in CSV_COLUMNS])
+        writer.writerow([safe_cell(values[column]) for column in CSV_COLUMNS])
     return out.getvalue()
 
 
