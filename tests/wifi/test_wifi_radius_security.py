@@ -174,6 +174,8 @@ ACCOUNTING = {
     "a status of 2 bytes": _accounting([(40, b"\x00\x01"), (44, b"S-2")]),
     "a session id that is not UTF-8": _accounting([START, (44, b"\xff\xfe"), (1, b"g")]),
     "a NUL in the session id": _accounting([START, (44, b"S\x003"), (1, b"g")]),
+    "a NUL in the user name": _accounting([START, (44, b"S-6"), (1, b"g\x00h")]),
+    "a NUL in the station id": _accounting([START, (44, b"S-7"), (31, b"AA\x00BB")]),
     "a station id that is not UTF-8": _accounting([START, (44, b"S-4"), (31, b"\xff")]),
     "an octets count of 9 bytes": _accounting([START, (44, b"S-5"), (42, b"\x01" * 9)]),
 }
@@ -195,6 +197,7 @@ MALFORMED = {
     "a station id that is not UTF-8": _signed([(1, b"GUEST"), (31, b"\xff\xfe")]),
     "a password of 200 bytes": _signed([(1, b"GUEST"), (2, b"\x01" * 200)]),
     "a password not a multiple of 16": _signed([(1, b"GUEST"), (2, b"\x01" * 17)]),
+    "an escape in the station id": _signed([(1, b"GUEST"), (31, b"AA\x1b[2J")]),
 }
 
 

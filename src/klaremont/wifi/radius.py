@@ -24,6 +24,7 @@ from typing import Any
 from pyrad import packet as rp
 from pyrad.dictionary import Dictionary
 
+from klaremont.detectors.free_text import has_control_character
 from klaremont.wifi.codes import TICKET_PREFIX, ticket_password
 
 DICTIONARY_FILE = Path(__file__).with_name("radius_dictionary.txt")
@@ -77,7 +78,8 @@ def decode_accounting_request(data: bytes, secret: bytes) -> Any:
 
 def text(request: Any, name: str) -> str | None:
     """The first value of an attribute as text, or ``None`` (a string attribute is read
-    from its raw bytes; an address or a number through the dictionary)."""
+    from its raw bytes, ``None`` when they are not text; an address or a number through
+    the dictionary)."""
     attribute = dictionary().attributes[name]
     raw = OrderedDict.get(request, attribute.code)
     if not raw:
@@ -91,7 +93,8 @@ def text(request: Any, name: str) -> str | None:
         value: str = raw[0].decode()
     except UnicodeDecodeError:
         return None
-    return value
+    # a NUL or an escape is no session id, user name or station (PostgreSQL refuses a NUL)
+    return None if has_control_character(value) else value
 
 
 def number(request: Any, name: str) -> int:
@@ -111,7 +114,7 @@ def password(request: Any) -> str | None:
         value: str = request.PwDecrypt(raw[0])
     except (rp.PacketError, UnicodeDecodeError, ValueError):  # longer than 128 bytes, not text
         return None
-    return value
+    return None if has_control_character(value) else value
 
 
 @dataclass
