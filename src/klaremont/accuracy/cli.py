@@ -45,7 +45,7 @@ def report_command(
     ] = None,
     limit: Annotated[
         int, typer.Option(min=1, max=100_000, help="list at most this many records")
-    ] = (stale.DEFAULT_LIMIT),
+    ] = stale.DEFAULT_LIMIT,
     html: Annotated[
         Path | None, typer.Option("--html", help="write the report as HTML here")
     ] = None,

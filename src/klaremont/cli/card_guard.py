@@ -10,7 +10,7 @@ with status 2 and is audited as ``card.refused`` like a refusal on the web.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -29,34 +29,32 @@ def argument_findings(args: Sequence[str]) -> list[Finding]:
     positional argument, its position (never its value)."""
     findings = []
     for index, arg in enumerate(args):
-        name, _, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+        value = arg.partition("=")[2] if arg.startswith("--") else arg
         rule = value_rule(value or arg)
-        if rule is None:
-            continue
-        previous = args[index - 1] if index else ""
-        option = name or (previous if previous.startswith("-") and "=" not in previous else "")
-        label = _safe(option) if option else f"argument {index + 1}"
-        findings.append(Finding(label, rule))
+        if rule is not None:
+            findings.append(Finding(_name_of(args, index), rule))
     return findings
 
 
 def control_findings(args: Sequence[str]) -> list[str]:
     """Each argument holding a control character (a NUL, an escape; tabs and line breaks
     are text), named as :func:`argument_findings` names them."""
-    named = []
-    for index, arg in enumerate(args):
-        if not has_control_character(arg):
-            continue
-        name = arg.partition("=")[0] if arg.startswith("--") else ""
-        previous = args[index - 1] if index else ""
-        option = name or (previous if previous.startswith("-") and "=" not in previous else "")
-        named.append(_safe(option) if option and not has_control_character(option) else
-                     f"argument {index + 1}")  # fmt: skip
-    return named
+    return [_name_of(args, i) for i, arg in enumerate(args) if has_control_character(arg)]
 
 
-def _safe(option: str) -> str:
-    return option if value_rule(option) is None else "an option"
+def _name_of(args: Sequence[str], index: int) -> str:
+    """How a refusal names ``args[index]``: its option (``--summary``, from ``--x=v`` or the
+    option before it), else its position; never a value, nor an option that itself holds
+    card data or a control character."""
+    arg = args[index]
+    name = arg.partition("=")[0] if arg.startswith("--") else ""
+    previous = args[index - 1] if index else ""
+    option = name or (previous if previous.startswith("-") and "=" not in previous else "")
+    if not option:
+        return f"argument {index + 1}"
+    if value_rule(option) is not None or has_control_character(option):
+        return "an option"
+    return option
 
 
 class CardGuardedGroup(TyperGroup):
@@ -66,32 +64,25 @@ class CardGuardedGroup(TyperGroup):
         """Check every argument, then parse as usual; a refusal exits with status 2."""
         findings = argument_findings(args)
         if findings:
-            from klaremont.cli.context import err_console  # noqa: PLC0415 - a core CLI module
-
             _audit_refusal(findings)
             rules = {f.rule for f in findings}
             named = ", ".join(f.field for f in findings)
             text = "; ".join(rule.text for rule in Rule if rule in rules)
-            err_console.print(
-                f"[bold red]error:[/] {named} holds card data; nothing was run or stored. {text}",
-                markup=True,
-                highlight=False,
-            )
-            raise typer.Exit(2)
+            _refuse(f"{named} holds card data; nothing was run or stored. {text}")
         controlled = control_findings(args)
         if controlled:
-            from klaremont.cli.context import err_console  # noqa: PLC0415 - a core CLI module
-
             named = ", ".join(controlled)
-            err_console.print(
-                f"[bold red]error:[/] {named}: must not contain control characters; "
-                "nothing was run or stored.",
-                markup=True,
-                highlight=False,
-            )
-            raise typer.Exit(2)
+            _refuse(f"{named}: must not contain control characters; nothing was run or stored.")
         result: list[str] = super().parse_args(ctx, args)
         return result
+
+
+def _refuse(message: str) -> NoReturn:
+    """Say why in one line and exit with status 2 (nothing parsed, nothing run)."""
+    from klaremont.cli.context import err_console  # noqa: PLC0415 - a core CLI module
+
+    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(2)
 
 
 def _audit_refusal(findings: list[Finding]) -> None:

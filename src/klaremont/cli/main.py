@@ -12,6 +12,7 @@ from klaremont.cli import server, settings
 from klaremont.cli.card_guard import CardGuardedGroup
 from klaremont.cli.context import err_console
 from klaremont.errors import KlaremontError
+from klaremont.inputfiles import file_problem
 
 app = typer.Typer(
     name="klaremont",
@@ -68,20 +69,3 @@ def main() -> None:
             raise
         err_console.print(f"[bold red]error:[/] {escape(file_problem(exc))}", soft_wrap=True)
         sys.exit(2)
-
-
-FILE_NAME_SHOWN = 120
-
-
-def file_problem(exc: OSError) -> str:
-    """A file that could not be read or written, in words (never a traceback)."""
-    where = str(exc.filename)
-    if len(where) > FILE_NAME_SHOWN:
-        where = f"{where[:FILE_NAME_SHOWN]}... ({len(where):,} characters)"
-    if isinstance(exc, IsADirectoryError):
-        return f"{where} is a folder, not a file"
-    if isinstance(exc, FileNotFoundError):
-        return f"{where}: no such file, or its folder does not exist"
-    if isinstance(exc, PermissionError):
-        return f"{where}: permission denied"
-    return f"{where}: {exc.strerror or 'cannot be used'}"

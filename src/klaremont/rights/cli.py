@@ -246,11 +246,10 @@ def list_command(
     """Requests, soonest deadline first."""
     with get_platform().unit_of_work(actor=cli_actor()) as uow:
         today = uk_date(uow.clock.now())
-        wanted = state
         table = Table(title="Data subject requests")
         for column in ("reference", "kind", "state", "channel", "due", "days left"):
             table.add_column(column, no_wrap=column == "reference")
-        for found in service.list_requests(uow, state=wanted):
+        for found in service.list_requests(uow, state=state):
             deadline = service.deadline_of(uow, found, today)
             table.add_row(
                 found.reference,

@@ -96,9 +96,8 @@ def run(
         for problem in error.problems:
             err_console.print(f"[red]no rule:[/red] {problem}")
         raise ValidationFailed.single("rules", "every personal-data column needs a rule") from None
-    except TargetRefused as error:  # "OPTION: rule", the option named by the refusal
-        option, _, rule = str(error).partition(": ")
-        raise ValidationFailed.single(option, rule) from None
+    except TargetRefused as error:
+        raise ValidationFailed.single(error.option, error.rule) from None
     reference = record.save(platform, outcome.report, passed=outcome.passed, started_by="cli")
     outcome.report["reference"] = reference
     for path, text in (

@@ -30,7 +30,12 @@ NOT_A_URL: Final = "not a database URL: write sqlite:///FILE or postgresql://HOS
 
 
 class TargetRefused(Exception):
-    """The target cannot take a fresh copy (named, with why)."""
+    """The target (or source) cannot be used: the option that named it, and why."""
+
+    def __init__(self, option: str, rule: str) -> None:
+        super().__init__(f"{option}: {rule}")
+        self.option = option
+        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -70,14 +75,14 @@ def check_source(url: str) -> None:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise TargetRefused(f"--from: {NOT_A_URL}") from None
+        raise TargetRefused("--from", NOT_A_URL) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         path = Path(parsed.database or "")
         if not parsed.database or not path.is_file():
-            raise TargetRefused(f"--from: no SQLite file at {path}")
+            raise TargetRefused("--from", f"no SQLite file at {path}")
     elif backend != "postgresql":
-        raise TargetRefused("--from: only SQLite files and PostgreSQL databases are supported")
+        raise TargetRefused("--from", "only SQLite files and PostgreSQL databases are supported")
 
 
 def place(url: str, keys_dir: Path | None) -> CopyPlace:
@@ -85,15 +90,15 @@ def place(url: str, keys_dir: Path | None) -> CopyPlace:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise TargetRefused(f"--to: {NOT_A_URL}") from None
+        raise TargetRefused("--to", NOT_A_URL) from None
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database:
-            raise TargetRefused("--to: a SQLite copy needs a file path")
+            raise TargetRefused("--to", "a SQLite copy needs a file path")
         path = Path(parsed.database).resolve()
         keys = keys_dir or path.with_name(path.name + ".keys")
         for existing in (path, keys):
             if existing.exists():
-                raise TargetRefused(f"--to: {existing} already exists; a copy is written fresh")
+                raise TargetRefused("--to", f"{existing} already exists; a copy is written fresh")
         partial = path.with_name(path.name + ".partial")
         for stale in (partial, keys.with_name(keys.name + ".partial")):
             remove(stale)
@@ -104,11 +109,11 @@ def place(url: str, keys_dir: Path | None) -> CopyPlace:
             keys.with_name(keys.name + ".partial"),
         )
     if parsed.get_backend_name() != "postgresql":
-        raise TargetRefused("--to: only SQLite files and PostgreSQL databases are supported")
+        raise TargetRefused("--to", "only SQLite files and PostgreSQL databases are supported")
     if keys_dir is None:
-        raise TargetRefused("--keys-dir: a PostgreSQL copy needs a folder for its own keys")
+        raise TargetRefused("--keys-dir", "a PostgreSQL copy needs a folder for its own keys")
     if keys_dir.exists():
-        raise TargetRefused(f"--keys-dir: {keys_dir} already exists; a copy is written fresh")
+        raise TargetRefused("--keys-dir", f"{keys_dir} already exists; a copy is written fresh")
     return CopyPlace(url, keys_dir, url, keys_dir.with_name(keys_dir.name + ".partial"))
 
 
@@ -128,7 +133,7 @@ def refuse_non_empty(engine: Engine) -> None:
     """A PostgreSQL target must hold no tables."""
     names = inspect(engine).get_table_names()
     if names:
-        raise TargetRefused(f"--to: the target database is not empty ({len(names)} tables)")
+        raise TargetRefused("--to", f"the target database is not empty ({len(names)} tables)")
 
 
 def discard(copy: CopyPlace, target: Platform | None) -> None:
